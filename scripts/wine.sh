@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs the Windows builds of Deno and Bun under Wine 10 on a Linux host.
+#
+#   scripts/wine.sh setup                 build (or reuse) the cached rootfs; idempotent
+#   scripts/wine.sh deno ARGS...          run deno.exe ARGS inside it, with the checkout as the cwd
+#   scripts/wine.sh bun ARGS...           run bun.exe ARGS likewise
+#   scripts/wine.sh exe PATH.exe ARGS...  run another Windows program from the checkout (e.g. a mingw probe)
+#
+# Why a chroot: Debian bookworm packages Wine 8, on which Windows Deno's V8 cannot reserve its
+# address space (VirtualAlloc2 placeholders). Trixie's Wine 10 runs both runtimes, so we keep a
+# minimal trixie rootfs in a cache folder outside the checkout and bind-mount the checkout into it.
+# The exit code of the Windows program is passed through.
+set -euo pipefail
+
+DENO_WIN_VERSION=2.9.5   # newest @deno/win32-x64 on npm; the Linux deno package is pinned to match
+BUN_WIN_VERSION=1.4.5
+CACHE=${RECVMSG_WINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recvmsg-wine}
+ROOTFS=$CACHE/rootfs
+PROJECT=$(cd "$(dirname "$0")/.." && pwd)
+INSIDE=/mnt/project
+
+die() { echo "wine.sh: $*" >&2; exit 2; }
+log() { echo "wine.sh: $*" >&2; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot and bind mounts need it); the Windows tests cannot run here"
+}
+
+setup() {
+  need_root
+  mkdir -p "$CACHE"
+  # One setup at a time: a second caller waits for the first instead of racing debootstrap.
+  exec 9>"$CACHE/.lock"
+  flock 9
+  if [ ! -f "$ROOTFS/.stage-wine" ]; then
+    command -v debootstrap >/dev/null || { log "installing debootstrap"; apt-get install -y -qq debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }; }
+    rm -rf "$ROOTFS"
+    log "debootstrap trixie into $ROOTFS (about 40 s)"
+    debootstrap --variant=minbase trixie "$ROOTFS" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
+      || die "debootstrap failed; see $CACHE/debootstrap.log"
+    log "installing wine64 10 inside (about 40 s)"
+    chroot "$ROOTFS" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wine64 ca-certificates' \
+      >"$CACHE/wine-install.log" 2>&1 || die "installing wine64 in the rootfs failed; see $CACHE/wine-install.log"
+    touch "$ROOTFS/.stage-wine"
+  fi
+  local stamp="$ROOTFS/opt/win/.versions"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "deno-$DENO_WIN_VERSION bun-$BUN_WIN_VERSION" ]; then
+    log "fetching deno.exe $DENO_WIN_VERSION and bun.exe $BUN_WIN_VERSION from the npm registry"
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "@deno/win32-x64@$DENO_WIN_VERSION" "@oven/bun-windows-x64@$BUN_WIN_VERSION" >/dev/null 2>&1) \
+      || die "npm pack of the Windows runtimes failed"
+    mkdir -p "$tmp/d" "$tmp/b" "$ROOTFS/opt/win"
+    tar -xzf "$tmp"/deno-win32-x64-*.tgz -C "$tmp/d"
+    tar -xzf "$tmp"/oven-bun-windows-x64-*.tgz -C "$tmp/b"
+    cp "$(find "$tmp/d" -name deno.exe | head -n1)" "$ROOTFS/opt/win/deno.exe"
+    cp "$(find "$tmp/b" -name bun.exe | head -n1)" "$ROOTFS/opt/win/bun.exe"
+    rm -rf "$tmp"
+    echo "deno-$DENO_WIN_VERSION bun-$BUN_WIN_VERSION" >"$stamp"
+  fi
+  if [ ! -f "$ROOTFS/root/wp/.ready" ]; then
+    log "creating the Wine prefix (first use only)"
+    with_mounts run_inside /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 || true
+    touch "$ROOTFS/root/wp/.ready" 2>/dev/null || { mkdir -p "$ROOTFS/root/wp"; touch "$ROOTFS/root/wp/.ready"; }
+  fi
+}
+
+mounted=()
+unmount_all() {
+  local i
+  for ((i=${#mounted[@]}-1; i>=0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
+  mounted=()
+}
+
+mount_one() { # mount_one ARGS... TARGET
+  local target=${!#}
+  if mountpoint -q "$target"; then return 0; fi  # a concurrent run holds it; share it
+  mount "$@" || die "mount $* failed (a container without CAP_SYS_ADMIN cannot run the Windows tests)"
+  mounted+=("$target")
+}
+
+with_mounts() {
+  trap unmount_all EXIT INT TERM
+  mkdir -p "$ROOTFS/proc" "$ROOTFS/dev" "$ROOTFS$INSIDE" "$ROOTFS/tmp"
+  mount_one -t proc proc "$ROOTFS/proc"
+  mount_one --rbind /dev "$ROOTFS/dev"
+  mount_one --bind "$PROJECT" "$ROOTFS$INSIDE"
+  local rc=0
+  "$@" || rc=$?
+  unmount_all
+  trap - EXIT INT TERM
+  return $rc
+}
+
+run_inside() {
+  chroot "$ROOTFS" env -i PATH=/usr/bin:/bin HOME=/root WINEPREFIX=/root/wp WINEDEBUG=-all \
+    XDG_RUNTIME_DIR=/tmp NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 ${RECVMSG_TEST_ENV:-} \
+    sh -c 'cd "$0" && exec "$@"' "$INSIDE" "$@"
+}
+
+cmd=${1:-}
+[ -n "$cmd" ] || die "usage: scripts/wine.sh setup | deno ARGS... | bun ARGS... | exe PATH ARGS..."
+shift
+case "$cmd" in
+  setup) setup ;;
+  deno) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/deno.exe "$@" ;;
+  bun) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/bun.exe "$@" ;;
+  exe) setup; exe=$1; shift; with_mounts run_inside /usr/lib/wine/wine64 "$exe" "$@" ;;
+  *) die "unknown command '$cmd'" ;;
+esac

@@ -1,0 +1,169 @@
+/**
+ * IP address text ⇄ bytes. Numeric addresses only: this module never resolves names.
+ * IPv6 text is written in the canonical form of RFC 5952 (lower case, longest run of two or more
+ * zero groups as `::`, the first such run on a tie), and v4-mapped addresses as `::ffff:a.b.c.d`.
+ *
+ * @module
+ */
+
+/**
+ * Parses a dotted-quad IPv4 address (`127.0.0.1`). Leading zeros are refused, since some parsers
+ * read them as octal. Returns null when the text is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseIPv4 } from "@recvmsg/recvmsg/structs";
+ * console.log(parseIPv4("127.0.0.2")); // Uint8Array [127, 0, 0, 2]
+ * console.log(parseIPv4("localhost")); // null
+ * ```
+ */
+export function parseIPv4(text: string): Uint8Array | null {
+  const parts = text.split(".");
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i];
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
+    const n = Number(p);
+    if (n > 255) return null;
+    out[i] = n;
+  }
+  return out;
+}
+
+/** A parsed IPv6 address: its 16 bytes and the numeric zone (`%3`) if one was written. */
+export interface ParsedIPv6 {
+  readonly bytes: Uint8Array;
+  readonly scopeId: number;
+}
+
+/**
+ * Parses IPv6 text: full, `::`-compressed, with a trailing dotted IPv4 part, and with an optional
+ * numeric zone (`fe80::1%3`). Zone names such as `%eth0` are refused (they need a lookup). Returns null
+ * when the text is not one.
+ *
+ * @example
+ * ```ts
+ * import { parseIPv6 } from "@recvmsg/recvmsg/structs";
+ * console.log(parseIPv6("::1")?.bytes[15]); // 1
+ * console.log(parseIPv6("fe80::1%4")?.scopeId); // 4
+ * ```
+ */
+export function parseIPv6(text: string): ParsedIPv6 | null {
+  let scopeId = 0;
+  const pct = text.indexOf("%");
+  if (pct >= 0) {
+    const zone = text.slice(pct + 1);
+    if (!/^[0-9]{1,10}$/.test(zone) || Number(zone) > 0xffffffff) return null;
+    scopeId = Number(zone);
+    text = text.slice(0, pct);
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const groupsOf = (s: string): number[] | null => {
+    if (s === "") return [];
+    const out: number[] = [];
+    const parts = s.split(":");
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes(".")) {
+        const v4 = parseIPv4(p);
+        if (!v4) return null;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+        out.push(parseInt(p, 16));
+      }
+    }
+    return out;
+  };
+  const head = groupsOf(halves[0]);
+  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
+  if (!head || !tail) return null;
+  // A dotted part is only allowed at the very end of the address.
+  if (halves.length === 2 && halves[0].includes(".")) return null;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = 8 - head.length - tail.length;
+    if (missing < 1) return null;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+  } else {
+    if (head.length !== 8) return null;
+    groups = head;
+  }
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    bytes[2 * i] = groups[i] >> 8;
+    bytes[2 * i + 1] = groups[i] & 0xff;
+  }
+  return { bytes, scopeId };
+}
+
+/**
+ * Writes 4 bytes at `offset` as dotted-quad text.
+ *
+ * @example
+ * ```ts
+ * import { formatIPv4 } from "@recvmsg/recvmsg/structs";
+ * console.log(formatIPv4(new Uint8Array([10, 0, 0, 1]))); // "10.0.0.1"
+ * ```
+ */
+export function formatIPv4(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+}
+
+/**
+ * Writes 16 bytes at `offset` as canonical IPv6 text (RFC 5952), v4-mapped addresses as `::ffff:a.b.c.d`.
+ *
+ * @example
+ * ```ts
+ * import { formatIPv6, parseIPv6 } from "@recvmsg/recvmsg/structs";
+ * console.log(formatIPv6(parseIPv6("2001:DB8:0:0:0:0:0:1")!.bytes)); // "2001:db8::1"
+ * console.log(formatIPv6(parseIPv6("::ffff:127.0.0.2")!.bytes)); // "::ffff:127.0.0.2"
+ * ```
+ */
+export function formatIPv6(bytes: Uint8Array, offset = 0): string {
+  if (isV4Mapped(bytes, offset)) return `::ffff:${formatIPv4(bytes, offset + 12)}`;
+  // Longest run of zero groups, two or more long; the first one wins a tie.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (bytes[offset + 2 * i] === 0 && bytes[offset + 2 * i + 1] === 0) {
+      let j = i;
+      while (j < 8 && bytes[offset + 2 * j] === 0 && bytes[offset + 2 * j + 1] === 0) j++;
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += "::";
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== "" && !out.endsWith(":")) out += ":";
+    out += ((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]).toString(16);
+  }
+  return out;
+}
+
+/**
+ * Whether 16 bytes at `offset` are a v4-mapped IPv6 address (`::ffff:a.b.c.d`), which is how a
+ * dual-stack socket sees IPv4 peers.
+ *
+ * @example
+ * ```ts
+ * import { isV4Mapped, parseIPv6 } from "@recvmsg/recvmsg/structs";
+ * console.log(isV4Mapped(parseIPv6("::ffff:10.1.2.3")!.bytes)); // true
+ * ```
+ */
+export function isV4Mapped(bytes: Uint8Array, offset = 0): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) return false;
+  return bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff;
+}

@@ -1,0 +1,173 @@
+/**
+ * Winsock structures as declared in the Windows SDK (`ws2def.h`, `winsock2.h`, `ws2ipdef.h`,
+ * `mswsock.h`, `minwinbase.h`), laid out for 64-bit Windows. Field names are the C names, so the
+ * generated compiler checks can name them directly.
+ *
+ * @module
+ */
+import { type Layout, layout, type StructDecl, WINDOWS_LLP64 } from "./layout.ts";
+
+/** `WSABUF`: one buffer, `ULONG len` then `CHAR *buf`. */
+export const WSABUF: StructDecl = { c: "WSABUF", fields: [["len", "ulong"], ["buf", "ptr"]] };
+
+/** `WSAMSG`: the `msghdr` of Winsock, passed to WSARecvMsg and WSASendMsg. */
+export const WSAMSG: StructDecl = {
+  c: "WSAMSG",
+  fields: [
+    ["name", "ptr"],
+    ["namelen", "i32"],
+    ["lpBuffers", "ptr"],
+    ["dwBufferCount", "u32"],
+    ["Control", WSABUF],
+    ["dwFlags", "u32"],
+  ],
+};
+
+/** `WSACMSGHDR`: the header in front of each control message. */
+export const WSACMSGHDR: StructDecl = {
+  c: "WSACMSGHDR",
+  fields: [["cmsg_len", "size"], ["cmsg_level", "i32"], ["cmsg_type", "i32"]],
+};
+
+/**
+ * `IN_ADDR`: four address bytes in network order. In C a union whose widest member is a `u_long`,
+ * which makes it 4-aligned (and so every struct holding one).
+ */
+export const IN_ADDR: StructDecl = { c: "IN_ADDR", fields: [["S_un", "u32"]] };
+
+/** `IN6_ADDR`: sixteen address bytes; a union of bytes and `u_short` words in C, so 2-aligned. */
+export const IN6_ADDR: StructDecl = { c: "IN6_ADDR", fields: [["u", { array: "u16", count: 8 }]] };
+
+/** `SOCKADDR_IN`: `sin_port` and `sin_addr` are in network byte order. */
+export const SOCKADDR_IN: StructDecl = {
+  c: "SOCKADDR_IN",
+  fields: [
+    ["sin_family", "u16"],
+    ["sin_port", "u16"],
+    ["sin_addr", IN_ADDR],
+    ["sin_zero", { array: "u8", count: 8 }],
+  ],
+};
+
+/** `SOCKADDR_IN6`: `sin6_scope_id` shares its place with `sin6_scope_struct` in a union. */
+export const SOCKADDR_IN6: StructDecl = {
+  c: "SOCKADDR_IN6",
+  fields: [
+    ["sin6_family", "u16"],
+    ["sin6_port", "u16"],
+    ["sin6_flowinfo", "ulong"],
+    ["sin6_addr", IN6_ADDR],
+    ["sin6_scope_id", "ulong"],
+  ],
+};
+
+/** `SOCKADDR_STORAGE`: room for any address; what WSAMSG.name points to on receive. */
+export const SOCKADDR_STORAGE: StructDecl = {
+  c: "SOCKADDR_STORAGE",
+  fields: [
+    ["ss_family", "u16"],
+    ["__ss_pad1", { array: "u8", count: 6 }],
+    ["__ss_align", "i64"],
+    ["__ss_pad2", { array: "u8", count: 112 }],
+  ],
+};
+
+/** `IN_PKTINFO`: the data of an `IP_PKTINFO` control message. */
+export const IN_PKTINFO: StructDecl = {
+  c: "IN_PKTINFO",
+  fields: [["ipi_addr", IN_ADDR], ["ipi_ifindex", "ulong"]],
+};
+
+/** `IN6_PKTINFO`: the data of an `IPV6_PKTINFO` control message. */
+export const IN6_PKTINFO: StructDecl = {
+  c: "IN6_PKTINFO",
+  fields: [["ipi6_addr", IN6_ADDR], ["ipi6_ifindex", "ulong"]],
+};
+
+/**
+ * `WSAOVERLAPPED` (the same as `OVERLAPPED` on 64-bit Windows). `Offset`/`OffsetHigh` share a union
+ * with `Pointer`; they are unused for sockets.
+ */
+export const WSAOVERLAPPED: StructDecl = {
+  c: "WSAOVERLAPPED",
+  fields: [
+    ["Internal", "size"],
+    ["InternalHigh", "size"],
+    ["Offset", "u32"],
+    ["OffsetHigh", "u32"],
+    ["hEvent", "ptr"],
+  ],
+};
+
+/** `WSADATA` as `WSAStartup` fills it on 64-bit Windows (the field order differs on 32-bit). */
+export const WSADATA: StructDecl = {
+  c: "WSADATA",
+  fields: [
+    ["wVersion", "u16"],
+    ["wHighVersion", "u16"],
+    ["iMaxSockets", "u16"],
+    ["iMaxUdpDg", "u16"],
+    ["lpVendorInfo", "ptr"],
+    ["szDescription", { array: "u8", count: 257 }],
+    ["szSystemStatus", { array: "u8", count: 129 }],
+  ],
+};
+
+/** `GUID`: used to ask `WSAIoctl` for an extension function such as WSARecvMsg. */
+export const GUID: StructDecl = {
+  c: "GUID",
+  fields: [["Data1", "u32"], ["Data2", "u16"], ["Data3", "u16"], ["Data4", { array: "u8", count: 8 }]],
+};
+
+/** Every Windows declaration, for the compiler checks and for tools. */
+export const WINDOWS_STRUCTS: readonly StructDecl[] = [
+  IN_ADDR,
+  IN6_ADDR,
+  WSABUF,
+  WSAMSG,
+  WSACMSGHDR,
+  SOCKADDR_IN,
+  SOCKADDR_IN6,
+  SOCKADDR_STORAGE,
+  IN_PKTINFO,
+  IN6_PKTINFO,
+  WSAOVERLAPPED,
+  WSADATA,
+  GUID,
+];
+
+/**
+ * The Windows structs laid out for 64-bit Windows, computed once. Code that reads or writes them
+ * uses these offsets rather than numbers of its own.
+ *
+ * @example
+ * ```ts
+ * import { WIN } from "@recvmsg/recvmsg/structs";
+ * console.log(WIN.WSAMSG.size, WIN.WSAMSG.fields.dwFlags.offset); // 56 48
+ * ```
+ */
+export const WIN: {
+  readonly WSABUF: Layout;
+  readonly WSAMSG: Layout;
+  readonly WSACMSGHDR: Layout;
+  readonly SOCKADDR_IN: Layout;
+  readonly SOCKADDR_IN6: Layout;
+  readonly SOCKADDR_STORAGE: Layout;
+  readonly IN_PKTINFO: Layout;
+  readonly IN6_PKTINFO: Layout;
+  readonly WSAOVERLAPPED: Layout;
+  readonly WSADATA: Layout;
+  readonly GUID: Layout;
+} = {
+  WSABUF: layout(WSABUF, WINDOWS_LLP64),
+  WSAMSG: layout(WSAMSG, WINDOWS_LLP64),
+  WSACMSGHDR: layout(WSACMSGHDR, WINDOWS_LLP64),
+  SOCKADDR_IN: layout(SOCKADDR_IN, WINDOWS_LLP64),
+  SOCKADDR_IN6: layout(SOCKADDR_IN6, WINDOWS_LLP64),
+  SOCKADDR_STORAGE: layout(SOCKADDR_STORAGE, WINDOWS_LLP64),
+  IN_PKTINFO: layout(IN_PKTINFO, WINDOWS_LLP64),
+  IN6_PKTINFO: layout(IN6_PKTINFO, WINDOWS_LLP64),
+  WSAOVERLAPPED: layout(WSAOVERLAPPED, WINDOWS_LLP64),
+  WSADATA: layout(WSADATA, WINDOWS_LLP64),
+  GUID: layout(GUID, WINDOWS_LLP64),
+};

@@ -1,0 +1,200 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as S from "../../structs/mod.ts";
+
+describe("layouts named by the foundation issue", () => {
+  it.each([
+    ["WSABUF", 16, { len: 0, buf: 8 }],
+    ["WSAMSG", 56, { name: 0, namelen: 8, lpBuffers: 16, dwBufferCount: 24, Control: 32, "Control.len": 32, "Control.buf": 40, dwFlags: 48 }],
+    ["WSACMSGHDR", 16, { cmsg_len: 0, cmsg_level: 8, cmsg_type: 12 }],
+    ["SOCKADDR_IN", 16, { sin_family: 0, sin_port: 2, sin_addr: 4 }],
+    ["SOCKADDR_IN6", 28, { sin6_family: 0, sin6_port: 2, sin6_flowinfo: 4, sin6_addr: 8, sin6_scope_id: 24 }],
+    ["SOCKADDR_STORAGE", 128, { ss_family: 0 }],
+    ["IN_PKTINFO", 8, { ipi_addr: 0, ipi_ifindex: 4 }],
+    ["IN6_PKTINFO", 20, { ipi6_addr: 0, ipi6_ifindex: 16 }],
+    ["WSAOVERLAPPED", 32, { Internal: 0, InternalHigh: 8, hEvent: 24 }],
+  ] as const)("%s is %i bytes with the documented offsets", (name, size, offsets) => {
+    const l = S.WIN[name];
+    expect(l.size).toBe(size);
+    for (const [path, off] of Object.entries(offsets)) expect(S.offsetOf(l, path), path).toBe(off);
+  });
+
+  it("offsetOf names a missing field", () => {
+    expect(() => S.offsetOf(S.WIN.WSAMSG, "Control.nope")).toThrow(/WSAMSG has no field 'Control.nope'/);
+  });
+
+  it("LP64 differs from LLP64 where C long does", () => {
+    expect(S.layout(S.WSABUF, S.UNIX_LP64).fields.len.size).toBe(8);
+    expect(S.layout(S.WSABUF, S.WINDOWS_LLP64).fields.len.size).toBe(4);
+  });
+});
+
+describe("IP text", () => {
+  it.each([
+    ["2001:db8:0:0:0:0:2:1", "2001:db8::2:1"],
+    ["2001:DB8::1", "2001:db8::1"],
+    ["2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"], // a single zero group is not compressed
+    ["2001:0:0:1:0:0:0:1", "2001:0:0:1::1"], // the longest run wins
+    ["2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"], // the first of equal runs wins
+    ["0:0:0:0:0:0:0:0", "::"],
+    ["::1", "::1"],
+    ["1::", "1::"],
+    ["::ffff:127.0.0.2", "::ffff:127.0.0.2"],
+    ["::FFFF:7f00:1", "::ffff:127.0.0.1"],
+    ["fe80::1%3", "fe80::1"],
+  ])("%s is written %s", (input, canonical) => {
+    expect(S.formatIPv6(S.parseIPv6(input)!.bytes)).toBe(canonical);
+  });
+
+  it.each(["", ":", ":::", "1:2:3:4:5:6:7:8:9", "1::2::3", "12345::", "::g", "1.2.3.4::", "fe80::1%eth0", "::1%", "1:2:3:4:5:6:7::8:9"])(
+    "refuses IPv6 %j",
+    (t) => expect(S.parseIPv6(t)).toBeNull(),
+  );
+
+  it.each(["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.-4", "a.b.c.d", " 1.2.3.4"])("refuses IPv4 %j", (t) => {
+    expect(S.parseIPv4(t)).toBeNull();
+  });
+
+  it("IPv6 text agrees with the WHATWG URL serializer (an independent RFC 5952 writer) and round-trips", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 8 }), (bytes, zeros) => {
+        bytes.fill(0, 4, 4 + zeros); // make runs of zeros common
+        const text = S.formatIPv6(bytes);
+        expect(S.parseIPv6(text)!.bytes).toEqual(bytes);
+        if (!S.isV4Mapped(bytes)) expect(text).toBe(new URL(`http://[${text}]/`).hostname.slice(1, -1));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("IPv4 text round-trips", () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
+      expect(S.parseIPv4(S.formatIPv4(b))).toEqual(b);
+    }));
+  });
+});
+
+describe("sockaddr and pktinfo codecs", () => {
+  it("round-trip IPv4 and IPv6 addresses with ports, flow and scope", () => {
+    const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => S.formatIPv6(b));
+    const v4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => S.formatIPv4(b));
+    fc.assert(fc.property(fc.oneof(v4, v6), fc.integer({ min: 0, max: 65535 }), fc.nat(), fc.nat(), (hostname, port, flowinfo, scopeId) => {
+      const view = new DataView(new ArrayBuffer(S.WIN.SOCKADDR_STORAGE.size));
+      const n = S.encodeSockaddr(view, 0, { hostname, port, flowinfo, scopeId });
+      const d = S.decodeSockaddr(view, 0, n)!;
+      expect(d.hostname).toBe(hostname);
+      expect(d.port).toBe(port);
+      if (d.family === "IPv6") expect([n, d.flowinfo, d.scopeId]).toEqual([28, flowinfo >>> 0, scopeId >>> 0]);
+      else expect(n).toBe(16);
+    }));
+  });
+
+  it("writes network byte order where C does", () => {
+    const view = new DataView(new ArrayBuffer(16));
+    S.encodeSockaddr(view, 0, { hostname: "10.1.2.3", port: 0x1234 });
+    expect([...new Uint8Array(view.buffer, 0, 8)]).toEqual([2, 0, 0x12, 0x34, 10, 1, 2, 3]);
+  });
+
+  it("refuses names, bad ports and short lengths with errors that name the parameter", () => {
+    const view = new DataView(new ArrayBuffer(28));
+    expect(() => S.encodeSockaddr(view, 0, { hostname: "localhost", port: 1 })).toThrow(TypeError);
+    expect(() => S.encodeSockaddr(view, 0, { hostname: "localhost", port: 1 })).toThrow(/hostname.*does not resolve names/);
+    expect(() => S.encodeSockaddr(view, 0, { hostname: "::1", port: 65536 })).toThrow(RangeError);
+    expect(() => S.encodeSockaddr(view, 0, { hostname: "::1", port: 1.5 })).toThrow(/port/);
+    S.encodeSockaddr(view, 0, { hostname: "[::1]", port: 1 });
+    expect(S.decodeSockaddr(view, 0, 27)).toBeNull();
+    expect(S.decodeSockaddr(view, 0, 28)?.hostname).toBe("::1");
+    expect(S.decodeSockaddr(new DataView(new ArrayBuffer(10)), 0, 16)).toBeNull();
+  });
+
+  it("pktinfo round-trips", () => {
+    const v = new DataView(new ArrayBuffer(20));
+    S.encodeInPktinfo(v, 0, { address: "127.0.0.3", interfaceIndex: 7 });
+    expect(S.decodeInPktinfo(v, 0)).toEqual({ address: "127.0.0.3", interfaceIndex: 7 });
+    S.encodeIn6Pktinfo(v, 0, { address: "::ffff:127.0.0.3", interfaceIndex: 0xfffffffe });
+    expect(S.decodeIn6Pktinfo(v, 0)).toEqual({ address: "::ffff:127.0.0.3", interfaceIndex: 0xfffffffe });
+    expect(() => S.encodeInPktinfo(v, 0, { address: "::1", interfaceIndex: 0 })).toThrow(/address/);
+  });
+});
+
+describe("control messages", () => {
+  const msgArb = fc.record({ level: fc.integer(), type: fc.integer(), data: fc.uint8Array({ maxLength: 40 }) });
+
+  it("what the builder writes, the walker reads back, with Windows spacing", () => {
+    fc.assert(fc.property(fc.array(msgArb, { maxLength: 6 }), (msgs) => {
+      const buf = S.buildControlMessages(msgs);
+      expect(buf.length).toBe(S.controlSpace(msgs.map((m) => m.data.length)));
+      const back = [...S.controlMessages(buf, buf.length)];
+      expect(back.map((m) => ({ level: m.level, type: m.type, data: Uint8Array.from(m.data) }))).toEqual(msgs);
+      // The macros walk the same headers.
+      const v = new DataView(buf.buffer);
+      let at: number | null = null;
+      let count = 0;
+      while ((at = S.WSA_CMSG_NXTHDR(v, buf.length, at)) !== null) {
+        expect(v.getInt32(at + 8, true)).toBe(msgs[count].level);
+        count++;
+      }
+      expect(count).toBe(msgs.length);
+    }));
+  });
+
+  it("the last message may omit its padding, as the kernel reports Control.len", () => {
+    const buf = S.buildControlMessages([{ level: 41, type: 19, data: new Uint8Array(20).fill(7) }]);
+    const [m] = [...S.controlMessages(buf, S.WSA_CMSG_LEN(20))];
+    expect(m.data).toEqual(new Uint8Array(20).fill(7));
+  });
+
+  it("random buffers: the walk ends, stays inside the reported length, and fails only with ControlMessageError", () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: -10, max: 260 }), fc.boolean(), (bytes, length, smallLens) => {
+      if (smallLens) {
+        // Make plausible headers common: small cmsg_len values at 8-byte steps.
+        const v = new DataView(bytes.buffer);
+        for (let at = 0; at + 8 <= bytes.length; at += 24) v.setBigUint64(at, BigInt(bytes[at] % 48), true);
+      }
+      const end = Math.max(0, Math.min(length, bytes.length));
+      let visits = 0;
+      const err = S.visitControlMessages(new DataView(bytes.buffer), length, (_l, _t, at, len) => {
+        visits++;
+        expect(at).toBeGreaterThanOrEqual(16);
+        expect(at + len).toBeLessThanOrEqual(end);
+      });
+      expect(visits).toBeLessThanOrEqual(Math.floor(end / 16));
+      if (err) expect(err).toBeInstanceOf(S.ControlMessageError);
+      try {
+        for (const m of S.controlMessages(bytes, length)) expect(m.data.byteOffset + m.data.length).toBeLessThanOrEqual(end);
+      } catch (e) {
+        expect(e).toBeInstanceOf(S.ControlMessageError);
+      }
+    }), { numRuns: 3000 });
+  });
+
+  it.each([
+    ["zero cmsg_len", 0n, "short"],
+    ["cmsg_len below the header", 15n, "short"],
+    ["cmsg_len past the data", 100n, "overrun"],
+    ["cmsg_len of 2^64-1", 0xffffffffffffffffn, "overrun"],
+  ] as const)("%s ends the walk with a typed error", (_name, len, reason) => {
+    const buf = new Uint8Array(48);
+    new DataView(buf.buffer).setBigUint64(0, len, true);
+    expect(() => [...S.controlMessages(buf, 48)]).toThrow(S.ControlMessageError);
+    expect(S.visitControlMessages(new DataView(buf.buffer), 48, () => {})?.reason).toBe(reason);
+    expect([...S.controlMessages(buf, 48, { onMalformed: "stop" })]).toEqual([]);
+  });
+
+  it("writeControlMessages names the target when it is too small", () => {
+    expect(() => S.writeControlMessages(new Uint8Array(20), 0, [{ level: 0, type: 19, data: new Uint8Array(8) }])).toThrow(/target is too small/);
+  });
+});
+
+describe("Winsock errors", () => {
+  it("every code the contract names has a name, a number and a sentence", () => {
+    const names = ["WSAECONNRESET", "WSAEFAULT", "WSAEINPROGRESS", "WSAEINTR", "WSAEINVAL", "WSAEMSGSIZE", "WSAENETDOWN", "WSAENETRESET", "WSAENOTCONN", "WSAETIMEDOUT", "WSAEOPNOTSUPP", "WSAEWOULDBLOCK", "WSANOTINITIALISED", "WSA_IO_PENDING", "WSA_OPERATION_ABORTED"];
+    expect([...S.CONTRACT_ERROR_NAMES].sort()).toEqual([...names].sort());
+    for (const e of S.WINSOCK_ERRORS.values()) {
+      expect(e.message.length).toBeGreaterThan(20);
+      expect(S.winsockError(e.code)).toBe(e);
+    }
+    expect(S.winsockError(10040).name).toBe("WSAEMSGSIZE");
+    expect(S.winsockError(4242)).toMatchObject({ code: 4242, name: "WSA_UNKNOWN_4242" });
+  });
+});
