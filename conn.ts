@@ -1,0 +1,307 @@
+/**
+ * The datagram connection: receives with their ancillary data, queued in call order, over any backend.
+ *
+ * @module
+ */
+import { SocketClosedError } from "./errors.ts";
+import type { BackendSocket, ReceiveRequest } from "./ffi/backend.ts";
+import type { DatagramMessage, NetAddr, ReceiveOptions } from "./message.ts";
+import { MSG_PEEK } from "./structs/constants.ts";
+
+interface Waiter {
+  readonly request: ReceiveRequest;
+  readonly resolve: (m: DatagramMessage) => void;
+  readonly reject: (e: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: (() => void) | undefined;
+}
+
+const DEFAULT_CAPACITY = 65536;
+
+/**
+ * A UDP socket that reports, for each datagram, where it was sent to and how it arrived.
+ * Made by {@link listenDatagram}; its shape follows `Deno.DatagramConn`.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353 });
+ * const msg = await conn.receiveMsg();
+ * console.log(msg.remoteAddr.hostname, "->", msg.localAddr?.hostname, msg.data.length);
+ * ```
+ */
+export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Disposable {
+  readonly #socket: BackendSocket;
+  readonly #waiters: Waiter[] = [];
+  #closed = false;
+  readonly #drain = (): void => this.#serve();
+
+  /** @internal Use {@link listenDatagram}. */
+  constructor(socket: BackendSocket) {
+    this.#socket = socket;
+  }
+
+  /**
+   * The bound address (with the port the system chose when 0 was asked for).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * console.log(conn.addr.port > 0); // true
+   * ```
+   */
+  get addr(): NetAddr {
+    return this.#socket.addr;
+  }
+
+  /**
+   * Receives one datagram with its ancillary data. Completes at once when one is queued; otherwise
+   * waits without blocking the event loop. Receives complete in the order they were made.
+   * Rejects with {@link SocketClosedError} when the socket is closed, with `signal.reason` on abort,
+   * and with a `SocketError` for a system error. A datagram larger than the buffer is not an error:
+   * it arrives with `truncated: true`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ port: 5353 });
+   * const buffer = new Uint8Array(1500);
+   * const msg = await conn.receiveMsg({ buffer, signal: AbortSignal.timeout(5000) });
+   * console.log(msg.localAddr, msg.truncated);
+   * ```
+   */
+  receiveMsg(options?: ReceiveOptions): Promise<DatagramMessage> {
+    let request: ReceiveRequest;
+    try {
+      request = this.#request(options, "receiveMsg");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#closed) return Promise.reject(new SocketClosedError());
+    if (this.#waiters.length === 0) {
+      try {
+        const m = this.#socket.tryReceive(request);
+        if (m) return Promise.resolve(m);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return new Promise<DatagramMessage>((resolve, reject) => {
+      let waiter: Waiter;
+      const onAbort = signal ? () => this.#abort(waiter) : undefined;
+      waiter = { request, resolve, reject, signal, onAbort };
+      signal?.addEventListener("abort", onAbort!, { once: true });
+      this.#waiters.push(waiter);
+      if (this.#waiters.length === 1) {
+        this.#socket.keepAlive(true);
+        this.#arm();
+      }
+    });
+  }
+
+  /**
+   * Receives one datagram if one is queued, or returns null; never waits. Also null while
+   * `receiveMsg` calls are waiting: queued datagrams go to them first, in order.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * const buffer = new Uint8Array(2048);
+   * for (let m = conn.tryReceiveMsg({ buffer }); m; m = conn.tryReceiveMsg({ buffer })) console.log(m.data.length);
+   * ```
+   */
+  tryReceiveMsg(options?: Omit<ReceiveOptions, "signal">): DatagramMessage | null {
+    const request = this.#request(options, "tryReceiveMsg");
+    if (this.#closed) throw new SocketClosedError();
+    if (this.#waiters.length > 0) return null;
+    return this.#socket.tryReceive(request);
+  }
+
+  /**
+   * Receives one datagram as `[data, remoteAddr]`: a drop-in for `Deno.DatagramConn.receive`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ port: 5353 });
+   * const [data, from] = await conn.receive();
+   * console.log(data.length, from.hostname, from.port);
+   * ```
+   */
+  async receive(buffer?: Uint8Array): Promise<[Uint8Array, NetAddr]> {
+    const m = await this.receiveMsg(buffer === undefined ? undefined : { buffer });
+    return [m.data, m.remoteAddr];
+  }
+
+  /**
+   * Every datagram as a message, until the socket is closed (then the iteration ends).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353 });
+   * for await (const msg of conn.messages()) console.log(msg.remoteAddr.hostname, msg.localAddr?.hostname);
+   * ```
+   */
+  async *messages(options?: Omit<ReceiveOptions, "peek" | "flags">): AsyncIterableIterator<DatagramMessage> {
+    while (true) {
+      try {
+        yield await this.receiveMsg(options);
+      } catch (e) {
+        if (e instanceof SocketClosedError) return;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * Yields `[data, remoteAddr]` like `Deno.DatagramConn`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ port: 5353 });
+   * for await (const [data, from] of conn) console.log(data.length, from.hostname);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<[Uint8Array, NetAddr]> {
+    for await (const m of this.messages()) yield [m.data, m.remoteAddr];
+  }
+
+  /**
+   * Sends one datagram to a numeric address; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * await conn.send(new TextEncoder().encode("ping"), { hostname: "127.0.0.1", port: 5353 });
+   * ```
+   */
+  send(data: Uint8Array, addr: { hostname: string; port: number }): Promise<number> {
+    try {
+      if (!(data instanceof Uint8Array)) throw new TypeError("data must be a Uint8Array");
+      if (typeof addr !== "object" || addr === null) throw new TypeError("addr must be an object with hostname and port");
+      if (this.#closed) throw new SocketClosedError("sendto");
+      return Promise.resolve(this.#socket.sendTo(data, addr));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Closes the socket. Every receive still waiting rejects with {@link SocketClosedError} at once.
+   * Closing twice does nothing.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    const waiters = this.#waiters.splice(0);
+    for (const w of waiters) this.#settle(w, undefined, new SocketClosedError());
+  }
+
+  /** `using conn = listenDatagram(...)` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #arm(): void {
+    try {
+      this.#socket.whenReadable(this.#drain);
+    } catch (e) {
+      const w = this.#waiters.shift();
+      if (w) this.#settle(w, undefined, e);
+    }
+  }
+
+  /** A datagram may be queued: serve waiters in order until none is left or the queue is empty. */
+  #serve(): void {
+    while (this.#waiters.length > 0 && !this.#closed) {
+      const w = this.#waiters[0];
+      let m: DatagramMessage | null;
+      try {
+        m = this.#socket.tryReceive(w.request);
+      } catch (e) {
+        this.#waiters.shift();
+        this.#settle(w, undefined, e);
+        continue;
+      }
+      if (m === null) {
+        this.#arm();
+        return;
+      }
+      this.#waiters.shift();
+      this.#settle(w, m, undefined);
+    }
+    if (this.#waiters.length === 0) this.#socket.keepAlive(false);
+  }
+
+  #abort(w: Waiter): void {
+    const i = this.#waiters.indexOf(w);
+    if (i < 0) return;
+    this.#waiters.splice(i, 1);
+    // The system's wait stays posted: it costs nothing and the next receive reuses it.
+    if (this.#waiters.length === 0) this.#socket.keepAlive(false);
+    w.reject(w.signal!.reason);
+  }
+
+  #settle(w: Waiter, m: DatagramMessage | undefined, e: unknown): void {
+    if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
+    if (m) w.resolve(m);
+    else w.reject(e);
+  }
+
+  #request(options: ReceiveOptions | undefined, method: string): ReceiveRequest {
+    if (options === undefined) {
+      return { target: null, capacity: DEFAULT_CAPACITY, peek: false, controlSize: this.#socket.defaultControlSize };
+    }
+    if (typeof options !== "object" || options === null) throw new TypeError(`${method}: options must be an object`);
+    const { buffer, peek, flags, signal, controlSize } = options;
+    if (buffer !== undefined && !(buffer instanceof Uint8Array)) {
+      throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
+    }
+    if (peek !== undefined && typeof peek !== "boolean") throw new TypeError(`${method}: peek must be a boolean`);
+    if (flags !== undefined) {
+      if (!Number.isInteger(flags) || flags < 0) throw new RangeError(`${method}: flags must be a non-negative integer, got ${String(flags)}`);
+      if ((flags & ~MSG_PEEK) !== 0) {
+        throw new RangeError(`${method}: flags may contain only MSG_PEEK (0x2), as WSARecvMsg allows; got 0x${flags.toString(16)}`);
+      }
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${method}: signal must be an AbortSignal`);
+    let control = this.#socket.defaultControlSize;
+    if (controlSize !== undefined) {
+      const { requiredControlSize: min, maxControlSize: max } = this.#socket;
+      if (!Number.isInteger(controlSize) || controlSize < 0 || controlSize > max) {
+        throw new RangeError(`${method}: controlSize must be an integer from 0 to ${max}, got ${String(controlSize)}`);
+      }
+      if (controlSize < min) {
+        throw new RangeError(`${method}: controlSize ${controlSize} cannot hold any control message this socket asks for; it needs at least ${min} bytes`);
+      }
+      control = controlSize;
+    }
+    return {
+      target: buffer ?? null,
+      capacity: buffer ? buffer.length : DEFAULT_CAPACITY,
+      peek: peek === true || ((flags ?? 0) & MSG_PEEK) !== 0,
+      controlSize: control,
+    };
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  return typeof v;
+}

@@ -1,0 +1,74 @@
+/**
+ * The errors this module throws for system failures. Bad arguments are plain `TypeError` /
+ * `RangeError` naming the parameter; an aborted receive rejects with the signal's reason (a
+ * `DOMException` named `AbortError` by default).
+ *
+ * @module
+ */
+import { winsockError } from "./structs/winsock_errors.ts";
+
+/**
+ * A failed system call: the Winsock (or errno) name and number, the call, and a sentence saying
+ * what it means.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, SocketError } from "@recvmsg/recvmsg";
+ * try {
+ *   listenDatagram({ hostname: "127.0.0.1", port: 53 });
+ * } catch (e) {
+ *   if (e instanceof SocketError) console.log(e.code, e.errno, e.syscall); // e.g. "WSAEADDRINUSE" 10048 "bind"
+ * }
+ * ```
+ */
+export class SocketError extends Error {
+  /** The SDK name, e.g. `"WSAEMSGSIZE"`. */
+  readonly code: string;
+  /** The number, e.g. `10040`. */
+  readonly errno: number;
+  /** The call that failed, e.g. `"WSARecvMsg"`. */
+  readonly syscall: string;
+  constructor(code: string, errno: number, syscall: string, explanation: string) {
+    super(`${syscall} failed with ${code} (${errno}): ${explanation}`);
+    this.name = "SocketError";
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+/**
+ * The socket was closed while a receive was pending, or used after close. Windows reports a pending
+ * receive on a closed socket as WSA_OPERATION_ABORTED (995), Wine as WSAENOTSOCK (10038): both, and
+ * every receive pending when `close()` is called, become this one error.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, SocketClosedError } from "@recvmsg/recvmsg";
+ * const conn = listenDatagram({ hostname: "127.0.0.1", port: 0 });
+ * const pending = conn.receiveMsg();
+ * conn.close();
+ * await pending.catch((e) => console.log(e instanceof SocketClosedError)); // true
+ * ```
+ */
+export class SocketClosedError extends SocketError {
+  constructor(syscall = "WSARecvMsg") {
+    super("WSA_OPERATION_ABORTED", 995, syscall, "the socket was closed while the operation was pending, or is closed already.");
+    this.name = "SocketClosedError";
+  }
+}
+
+/**
+ * The error for a Winsock code returned by `syscall`.
+ *
+ * @example
+ * ```ts
+ * import { winsockFailure } from "@recvmsg/recvmsg";
+ * console.log(winsockFailure(10022, "WSARecvMsg").message);
+ * // "WSARecvMsg failed with WSAEINVAL (10022): An argument is invalid, or the socket has not been bound ..."
+ * ```
+ */
+export function winsockFailure(errno: number, syscall: string): SocketError {
+  const info = winsockError(errno);
+  return new SocketError(info.name, info.code, syscall, info.message);
+}

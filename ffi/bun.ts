@@ -1,0 +1,107 @@
+/**
+ * The Bun adapter: `bun:ffi` `dlopen`, `CFunction`, `JSCallback` with `threadsafe: true`.
+ *
+ * `bun:ffi` is loaded with `import.meta.require` rather than an import statement so that Deno's
+ * type checker and JSR never have to resolve a `bun:` specifier; its few types are declared here.
+ *
+ * @module
+ */
+import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+
+type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "ptr" | "function";
+interface BunDef {
+  args: BunType[];
+  returns: BunType;
+}
+interface BunFfi {
+  dlopen(path: string, defs: Record<string, BunDef>): { symbols: Record<string, (...args: unknown[]) => unknown> };
+  CFunction(def: BunDef & { ptr: number | bigint }): (...args: unknown[]) => unknown;
+  ptr(view: ArrayBufferView): number;
+  JSCallback: new (
+    fn: (...args: unknown[]) => void,
+    def: BunDef & { threadsafe: boolean },
+  ) => { ptr: number | null; close(): void };
+}
+interface BunGlobal {
+  platform?: string;
+}
+
+const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
+const bunProcess = (globalThis as unknown as { process: BunGlobal }).process;
+
+const TYPES: Record<NativeType, BunType> = {
+  void: "void",
+  i32: "i32",
+  u32: "u32",
+  u16: "u16",
+  u8: "u8",
+  handle: "u64",
+  buffer: "ptr",
+  function: "function",
+};
+
+function declare(def: SymbolDef): BunDef {
+  return { args: def.parameters.map((p) => TYPES[p]), returns: TYPES[def.result] };
+}
+
+/** `u64` results are bigint in Bun already; normalize anyway so a change of Bun's rules cannot leak a number. */
+function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return def.result === "handle" ? (...args) => BigInt(fn(...args) as number | bigint) : fn;
+}
+
+const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
+
+// JSCallback does not keep Bun's event loop alive, so a referenced callback holds a timer that never
+// fires in practice (about 12 days). It is not polling: nothing runs until it is cleared.
+let keepAliveCount = 0;
+let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+function keepAlive(delta: 1 | -1): void {
+  keepAliveCount += delta;
+  if (keepAliveCount > 0 && keepAliveTimer === undefined) keepAliveTimer = setInterval(() => {}, 2 ** 30);
+  if (keepAliveCount === 0 && keepAliveTimer !== undefined) {
+    clearInterval(keepAliveTimer);
+    keepAliveTimer = undefined;
+  }
+}
+
+/** The Bun implementation of {@link Native}. */
+export const native: Native = {
+  runtime: "bun",
+  os: OS[bunProcess.platform ?? ""] ?? String(bunProcess.platform),
+  open<T extends SymbolTable>(library: string, table: T): Bound<T> {
+    const decl: Record<string, BunDef> = {};
+    for (const [name, def] of Object.entries(table)) decl[name] = declare(def);
+    const lib = ffi.dlopen(library, decl);
+    const out: Record<string, unknown> = {};
+    for (const [name, def] of Object.entries(table)) out[name] = normalize(def, lib.symbols[name]);
+    return out as Bound<T>;
+  },
+  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+    return normalize(def, ffi.CFunction({ ...declare(def), ptr: address })) as NativeFn<D>;
+  },
+  addressOf(view: Uint8Array): number {
+    return ffi.ptr(view);
+  },
+  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+    const cb = new ffi.JSCallback((context, flag) => fn(Number(context ?? 0), Number(flag)), {
+      args: ["ptr", "u8"],
+      returns: "void",
+      threadsafe: true,
+    });
+    let refs = 0;
+    return {
+      pointer: cb.ptr as unknown as CallbackPointer,
+      ref: () => {
+        if (refs++ === 0) keepAlive(1);
+      },
+      unref: () => {
+        if (refs > 0 && --refs === 0) keepAlive(-1);
+      },
+      close: () => {
+        if (refs > 0) keepAlive(-1);
+        refs = 0;
+        cb.close();
+      },
+    };
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * The Deno adapter: `Deno.dlopen`, `Deno.UnsafeFnPointer`, `Deno.UnsafeCallback.threadSafe`.
+ *
+ * @module
+ */
+import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+
+const TYPES: Record<NativeType, Deno.NativeResultType> = {
+  void: "void",
+  i32: "i32",
+  u32: "u32",
+  u16: "u16",
+  u8: "u8",
+  handle: "usize",
+  buffer: "buffer",
+  function: "function",
+};
+
+function declare(def: SymbolDef): Deno.ForeignFunction {
+  return {
+    parameters: def.parameters.map((p) => TYPES[p] as Deno.NativeType),
+    result: TYPES[def.result],
+  };
+}
+
+/** Deno gives `usize` results as number or bigint depending on size; above the adapter handles are bigint. */
+function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return def.result === "handle" ? (...args) => BigInt(fn(...args) as number | bigint) : fn;
+}
+
+/** The Deno implementation of {@link Native}. */
+export const native: Native = {
+  runtime: "deno",
+  os: Deno.build.os,
+  open<T extends SymbolTable>(library: string, table: T): Bound<T> {
+    const decl: Record<string, Deno.ForeignFunction> = {};
+    for (const [name, def] of Object.entries(table)) decl[name] = declare(def);
+    const lib = Deno.dlopen(library, decl);
+    const out: Record<string, unknown> = {};
+    for (const [name, def] of Object.entries(table)) {
+      out[name] = normalize(def, lib.symbols[name] as (...args: unknown[]) => unknown);
+    }
+    return out as Bound<T>;
+  },
+  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+    const fp = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address)!, declare(def));
+    return normalize(def, fp.call.bind(fp) as (...args: unknown[]) => unknown) as NativeFn<D>;
+  },
+  addressOf(view: Uint8Array): number {
+    return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
+  },
+  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+    const cb = Deno.UnsafeCallback.threadSafe(
+      { parameters: ["pointer", "u8"], result: "void" } as const,
+      (context, flag) => fn(Number(Deno.UnsafePointer.value(context)), flag),
+    );
+    // Thread-safe callbacks start referenced; the owner refs them only while it waits.
+    cb.unref();
+    return {
+      pointer: cb.pointer as unknown as CallbackPointer,
+      ref: () => void cb.ref(),
+      unref: () => void cb.unref(),
+      close: () => cb.close(),
+    };
+  },
+};

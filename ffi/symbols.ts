@@ -1,0 +1,91 @@
+/**
+ * The Windows functions this module calls, declared once as data with the C prototype beside each.
+ * Each runtime adapter derives its own declaration from these tables.
+ *
+ * @module
+ */
+import type { SymbolDef, SymbolTable } from "./types.ts";
+
+/** ws2_32.dll */
+export const WS2_32 = {
+  WSAStartup: { c: "int WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData)", parameters: ["u16", "buffer"], result: "i32" },
+  WSACleanup: { c: "int WSACleanup(void)", parameters: [], result: "i32" },
+  WSAGetLastError: { c: "int WSAGetLastError(void)", parameters: [], result: "i32" },
+  WSASocketW: {
+    c: "SOCKET WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpProtocolInfo, GROUP g, DWORD dwFlags)",
+    parameters: ["i32", "i32", "i32", "buffer", "u32", "u32"],
+    result: "handle",
+  },
+  closesocket: { c: "int closesocket(SOCKET s)", parameters: ["handle"], result: "i32" },
+  bind: { c: "int bind(SOCKET s, const struct sockaddr *name, int namelen)", parameters: ["handle", "buffer", "i32"], result: "i32" },
+  getsockname: { c: "int getsockname(SOCKET s, struct sockaddr *name, int *namelen)", parameters: ["handle", "buffer", "buffer"], result: "i32" },
+  setsockopt: {
+    c: "int setsockopt(SOCKET s, int level, int optname, const char *optval, int optlen)",
+    parameters: ["handle", "i32", "i32", "buffer", "i32"],
+    result: "i32",
+  },
+  getsockopt: {
+    c: "int getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen)",
+    parameters: ["handle", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
+  ioctlsocket: { c: "int ioctlsocket(SOCKET s, long cmd, u_long *argp)", parameters: ["handle", "u32", "buffer"], result: "i32" },
+  WSAIoctl: {
+    c: "int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer, LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
+    parameters: ["handle", "u32", "buffer", "u32", "buffer", "u32", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  WSARecv: {
+    c: "int WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
+    parameters: ["handle", "buffer", "u32", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  sendto: {
+    c: "int sendto(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen)",
+    parameters: ["handle", "buffer", "i32", "i32", "buffer", "i32"],
+    result: "i32",
+  },
+  WSASendMsg: {
+    c: "int WSASendMsg(SOCKET Handle, LPWSAMSG lpMsg, DWORD dwFlags, LPDWORD lpNumberOfBytesSent, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
+    parameters: ["handle", "buffer", "u32", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  WSACreateEvent: { c: "WSAEVENT WSACreateEvent(void)", parameters: [], result: "handle" },
+  WSACloseEvent: { c: "BOOL WSACloseEvent(WSAEVENT hEvent)", parameters: ["handle"], result: "i32" },
+  WSAResetEvent: { c: "BOOL WSAResetEvent(WSAEVENT hEvent)", parameters: ["handle"], result: "i32" },
+  WSAGetOverlappedResult: {
+    c: "BOOL WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer, BOOL fWait, LPDWORD lpdwFlags)",
+    parameters: ["handle", "buffer", "buffer", "i32", "buffer"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;
+
+/** kernel32.dll: waiting on events from the thread pool, cancelling I/O, counting handles. */
+export const KERNEL32 = {
+  RegisterWaitForSingleObject: {
+    c: "BOOL RegisterWaitForSingleObject(PHANDLE phNewWaitObject, HANDLE hObject, WAITORTIMERCALLBACK Callback, PVOID Context, ULONG dwMilliseconds, ULONG dwFlags)",
+    parameters: ["buffer", "handle", "function", "handle", "u32", "u32"],
+    result: "i32",
+  },
+  UnregisterWaitEx: { c: "BOOL UnregisterWaitEx(HANDLE WaitHandle, HANDLE CompletionEvent)", parameters: ["handle", "handle"], result: "i32" },
+  CancelIoEx: { c: "BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)", parameters: ["handle", "buffer"], result: "i32" },
+  GetLastError: { c: "DWORD GetLastError(void)", parameters: [], result: "u32" },
+  GetCurrentProcess: { c: "HANDLE GetCurrentProcess(void)", parameters: [], result: "handle" },
+  GetProcessHandleCount: { c: "BOOL GetProcessHandleCount(HANDLE hProcess, PDWORD pdwHandleCount)", parameters: ["handle", "buffer"], result: "i32" },
+} as const satisfies SymbolTable;
+
+/**
+ * WSARecvMsg, reached through `WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)`:
+ * it is not exported by ws2_32.dll.
+ */
+export const WSARECVMSG = {
+  c: "INT WSARecvMsg(SOCKET s, LPWSAMSG lpMsg, LPDWORD lpdwNumberOfBytesRecvd, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
+  parameters: ["handle", "buffer", "buffer", "buffer", "buffer"],
+  result: "i32",
+} as const satisfies SymbolDef;
+
+// Thread-pool wait flags (winnt.h) and INFINITE.
+/** The wait callback runs once; the wait must still be unregistered afterwards. */
+export const WT_EXECUTEONLYONCE = 0x8;
+/** No time-out. */
+export const INFINITE = 0xffffffff;

@@ -1,0 +1,72 @@
+/**
+ * The runtime-neutral description of native functions, and the interface each runtime's adapter
+ * implements. Nothing outside ffi/deno.ts and ffi/bun.ts knows which runtime it runs on.
+ *
+ * @module
+ */
+
+/**
+ * Native parameter and result kinds.
+ * - `handle`: a pointer-sized integer (SOCKET, HANDLE, a function address); a `bigint` in JS.
+ * - `buffer`: a pointer to memory we own, passed as a `Uint8Array` view (or null for NULL).
+ * - `function`: a callback's native pointer, from {@link Native.threadSafeCallback}.
+ */
+export type NativeType = "void" | "i32" | "u32" | "u16" | "u8" | "handle" | "buffer" | "function";
+
+/** One native function: its C prototype for the reader, its parameters and result as data. */
+export interface SymbolDef {
+  /** The C prototype, kept beside the declaration so the two can be compared by eye. */
+  readonly c: string;
+  readonly parameters: readonly NativeType[];
+  readonly result: NativeType;
+}
+
+/** A library's functions by name. */
+export type SymbolTable = Readonly<Record<string, SymbolDef>>;
+
+/** JS type of an argument of a native kind. */
+export type ArgOf<T extends NativeType> = T extends "handle" ? bigint | number
+  : T extends "buffer" ? Uint8Array | null
+  : T extends "function" ? CallbackPointer
+  : number;
+
+/** JS type of a native kind as a result (handles come back as bigint on every runtime). */
+export type ResultOf<T extends NativeType> = T extends "void" ? void : T extends "handle" ? bigint : number;
+
+type ArgsOf<P extends readonly NativeType[]> = { [K in keyof P]: P[K] extends NativeType ? ArgOf<P[K]> : never };
+
+/** A bound native function. */
+export type NativeFn<D extends SymbolDef> = (...args: ArgsOf<D["parameters"]>) => ResultOf<D["result"]>;
+
+/** A library opened with its symbol table. */
+export type Bound<T extends SymbolTable> = { readonly [K in keyof T]: NativeFn<T[K]> };
+
+/** An opaque native function pointer of a callback, to pass as a `function` argument. */
+export type CallbackPointer = { readonly __callbackPointer: unique symbol } | number;
+
+/** A JS function callable from any native thread; the call is queued to the JS thread. */
+export interface ThreadSafeCallback {
+  readonly pointer: CallbackPointer;
+  /** Keep the process alive while native code may call back. */
+  ref(): void;
+  /** Let the process exit even though native code could still call back. */
+  unref(): void;
+  close(): void;
+}
+
+/** What each runtime adapter provides. */
+export interface Native {
+  readonly runtime: "deno" | "bun";
+  /** `"windows"`, `"linux"`, `"darwin"`, ... */
+  readonly os: string;
+  open<T extends SymbolTable>(library: string, table: T): Bound<T>;
+  /** Binds a function known only by address (an extension function such as WSARecvMsg). */
+  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D>;
+  /**
+   * The address of a view's first byte. The caller guarantees the memory does not move: views
+   * into ArrayBuffers of more than 64 bytes, created with `new ArrayBuffer`, never do.
+   */
+  addressOf(view: Uint8Array): number;
+  /** A callback with `(pointer context, u8 flag) => void` shape, callable from native threads. */
+  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback;
+}

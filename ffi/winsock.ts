@@ -1,0 +1,531 @@
+/**
+ * The Windows backend: Winsock through ws2_32.dll, WSARecvMsg through its extension pointer.
+ *
+ * How a receive works. Every WSARecvMsg is a synchronous call on a non-blocking socket, into memory
+ * the socket owns; it returns a datagram or WSAEWOULDBLOCK. To wait, the socket posts one overlapped
+ * zero-byte `MSG_PEEK` WSARecv whose event a thread-pool wait (RegisterWaitForSingleObject) watches;
+ * the wait's callback is a thread-safe FFI callback, so the completion wakes the JS thread, which
+ * then receives synchronously again. This keeps three promises cheaply: the kernel never writes into
+ * a receive buffer after a call has returned (only the OVERLAPPED record, which the socket keeps
+ * until the completion is seen); every receive gets exactly its own options (buffer, peek, control
+ * size); and datagrams are handed out in arrival order with no reordering of completions.
+ *
+ * @module
+ */
+import { SocketClosedError, winsockFailure } from "../errors.ts";
+import type { DatagramMessage, LocalAddr, NetAddr } from "../message.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  FIONBIO,
+  FIONREAD,
+  IP_HOPLIMIT,
+  IP_PKTINFO,
+  IP_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_UDP,
+  IPV6_HOPLIMIT,
+  IPV6_PKTINFO,
+  IPV6_V6ONLY,
+  MSG_BCAST,
+  MSG_CTRUNC,
+  MSG_MCAST,
+  MSG_PEEK,
+  MSG_TRUNC,
+  SIO_GET_EXTENSION_FUNCTION_POINTER,
+  SO_BROADCAST,
+  SO_RCVBUF,
+  SO_REUSEADDR,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+  WINSOCK_VERSION_2_2,
+  WSA_FLAG_NO_HANDLE_INHERIT,
+  WSA_FLAG_OVERLAPPED,
+  WSAID_WSARECVMSG,
+} from "../structs/constants.ts";
+import { type ControlMessage, visitControlMessages, WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { formatIPv4, formatIPv6, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { decodeSockaddr, encodeSockaddr } from "../structs/sockaddr.ts";
+import { WIN } from "../structs/windows.ts";
+import type { Backend, BackendSocket, ReceiveRequest } from "./backend.ts";
+import { native } from "./native.ts";
+import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
+import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
+
+const INVALID_SOCKET = 0xffffffffffffffffn;
+const WSAEWOULDBLOCK = 10035;
+const WSAEMSGSIZE = 10040;
+const WSA_IO_PENDING = 997;
+// A socket closed under a call: Windows says WSA_OPERATION_ABORTED, Wine WSAENOTSOCK, WSAEINTR in some races.
+const CLOSED_CODES = new Set([995, 10038, 10004]);
+/** Large enough for any UDP payload (65,527 bytes over IPv6). */
+const DATA_CAPACITY = 65536;
+const MAX_CONTROL = 65536;
+
+// Offsets in a socket's arena; every record 8-aligned.
+const MSG = WIN.WSAMSG.fields;
+const BUF = WIN.WSABUF.fields;
+const AT = {
+  msg: 0,
+  dataBuf: 56,
+  peekBuf: 72,
+  name: 88,
+  bytes: 216,
+  peekFlags: 220,
+  overlapped: 224,
+  waitHandle: 256,
+  scratch: 264, // 64 bytes for option values and lengths
+  end: 328,
+} as const;
+const CONTROL_INITIAL = 512;
+
+interface Lib {
+  ws2: Bound<typeof WS2_32>;
+  k32: Bound<typeof KERNEL32>;
+  callback: ThreadSafeCallback;
+  recvMsg: Map<number, NativeFn<typeof WSARECVMSG>>;
+  /** Sockets with a registered wait, by the context number the callback receives. */
+  waiting: Map<number, WinsockSocket>;
+  startups: number;
+  keepAlives: number;
+  nextId: number;
+  wsadata: Uint8Array;
+}
+
+let lib: Lib | undefined;
+
+function load(): Lib {
+  if (lib) return lib;
+  const ws2 = native.open("ws2_32.dll", WS2_32);
+  const k32 = native.open("kernel32.dll", KERNEL32);
+  const waiting = new Map<number, WinsockSocket>();
+  const callback = native.threadSafeCallback((context) => waiting.get(context)?.waitFired());
+  lib = {
+    ws2,
+    k32,
+    callback,
+    recvMsg: new Map(),
+    waiting,
+    startups: 0,
+    keepAlives: 0,
+    nextId: 1,
+    wsadata: new Uint8Array(new ArrayBuffer(WIN.WSADATA.size)),
+  };
+  return lib;
+}
+
+/** WSAStartup once per socket this module opens; WSACleanup when the last one is gone. */
+function startup(l: Lib): void {
+  if (l.startups === 0) {
+    const rc = l.ws2.WSAStartup(WINSOCK_VERSION_2_2, l.wsadata);
+    // WSAStartup returns its error instead of setting WSAGetLastError.
+    if (rc !== 0) throw winsockFailure(rc, "WSAStartup");
+  }
+  l.startups++;
+}
+
+function cleanup(l: Lib): void {
+  if (--l.startups === 0) l.ws2.WSACleanup();
+}
+
+/** A failed call: reads WSAGetLastError at once, before anything else can overwrite it. */
+function fail(l: Lib, syscall: string): never {
+  throw winsockFailure(l.ws2.WSAGetLastError(), syscall);
+}
+
+/** The open options the backend receives. */
+type OpenOptions = Parameters<Backend["open"]>[0];
+
+class WinsockSocket implements BackendSocket {
+  readonly addr: NetAddr;
+  readonly defaultControlSize: number;
+  readonly requiredControlSize: number;
+  readonly maxControlSize = MAX_CONTROL;
+  private readonly l: Lib;
+  private readonly handle: bigint;
+  private readonly ipv6: boolean;
+  private readonly recvMsg: NativeFn<typeof WSARECVMSG>;
+  private readonly id: number;
+  // Memory the kernel writes through. Views of ArrayBuffers larger than 64 bytes: they never move.
+  private readonly arena = new ArrayBuffer(AT.end);
+  private readonly u8 = new Uint8Array(this.arena);
+  private readonly dv = new DataView(this.arena);
+  private readonly msgView = this.u8.subarray(AT.msg, AT.msg + WIN.WSAMSG.size);
+  private readonly bytesView = this.u8.subarray(AT.bytes, AT.bytes + 4);
+  private readonly peekBufView = this.u8.subarray(AT.peekBuf, AT.peekBuf + WIN.WSABUF.size);
+  private readonly peekFlagsView = this.u8.subarray(AT.peekFlags, AT.peekFlags + 4);
+  private readonly overlappedView = this.u8.subarray(AT.overlapped, AT.overlapped + WIN.WSAOVERLAPPED.size);
+  private readonly waitHandleView = this.u8.subarray(AT.waitHandle, AT.waitHandle + 8);
+  private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
+  private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
+  private control = new Uint8Array(new ArrayBuffer(CONTROL_INITIAL));
+  private controlDv = new DataView(this.control.buffer);
+  private readonly event: bigint;
+  private closed = false;
+  private waitRegistered = false;
+  private keepingAlive = false;
+  private onReadable: (() => void) | null = null;
+  // Last decoded addresses, reused while the bytes are the same: most traffic comes from few peers.
+  private readonly lastName = new Uint8Array(WIN.SOCKADDR_IN6.size);
+  private lastNameLen = -1;
+  private lastRemote: NetAddr | null = null;
+  private lastLocal: LocalAddr | null = null;
+  private lastLocalKey = "";
+  // Filled by the control walk of one receive.
+  private local4: LocalAddr | null = null;
+  private local6: LocalAddr | null = null;
+  private hop: number | undefined;
+  private found: ControlMessage[] = [];
+  private readonly visit = (level: number, type: number, at: number, len: number): void => {
+    const data = this.control.slice(at, at + len);
+    this.found.push({ level, type, data });
+    if (level === IPPROTO_IP && type === IP_PKTINFO && len >= WIN.IN_PKTINFO.size) {
+      this.local4 = this.localAddr(formatIPv4(this.control, at), this.controlDv.getUint32(at + 4, true));
+    } else if (level === IPPROTO_IPV6 && type === IPV6_PKTINFO && len >= WIN.IN6_PKTINFO.size) {
+      const host = isV4Mapped(this.control, at) ? formatIPv4(this.control, at + 12) : formatIPv6(this.control, at);
+      this.local6 = this.localAddr(host, this.controlDv.getUint32(at + 16, true));
+    } else if ((type === IP_HOPLIMIT && (level === IPPROTO_IP || level === IPPROTO_IPV6) && len >= 4)) {
+      this.hop = this.controlDv.getInt32(at, true);
+    } else if (level === IPPROTO_IP && type === IP_TTL && len >= 1 && this.hop === undefined) {
+      // Wine reports the TTL as IP_TTL with one byte of value where Windows uses IP_HOPLIMIT.
+      this.hop = this.control[at];
+    }
+  };
+
+  constructor(l: Lib, options: OpenOptions) {
+    this.l = l;
+    const v4 = parseIPv4(options.hostname);
+    this.ipv6 = v4 === null;
+    // Validate the address before any system call; encodeSockaddr names `hostname` / `port`.
+    const nameLen = encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port });
+    startup(l);
+    const { ws2 } = l;
+    const s = ws2.WSASocketW(this.ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, null, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s === INVALID_SOCKET) {
+      const err = winsockFailure(ws2.WSAGetLastError(), "WSASocketW");
+      cleanup(l);
+      throw err;
+    }
+    this.handle = s;
+    try {
+      if (this.ipv6) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
+      if (options.reuseAddress) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
+      if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
+      if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
+      const dual = this.ipv6 && !options.ipv6Only;
+      let control = 0;
+      let largest = 0;
+      // The contract: a dual-stack socket needs IP_PKTINFO too, or IPv4 datagrams may carry none.
+      if (options.packetInfo) {
+        if (!this.ipv6 || dual) {
+          this.setOption(IPPROTO_IP, IP_PKTINFO, 1);
+          control += WSA_CMSG_SPACE(WIN.IN_PKTINFO.size);
+          largest = Math.max(largest, WSA_CMSG_SPACE(WIN.IN_PKTINFO.size));
+        }
+        if (this.ipv6) {
+          this.setOption(IPPROTO_IPV6, IPV6_PKTINFO, 1);
+          control += WSA_CMSG_SPACE(WIN.IN6_PKTINFO.size);
+          largest = Math.max(largest, WSA_CMSG_SPACE(WIN.IN6_PKTINFO.size));
+        }
+      }
+      if (options.hopLimit) {
+        if (!this.ipv6 || dual) this.setOption(IPPROTO_IP, IP_HOPLIMIT, 1);
+        if (this.ipv6) this.setOption(IPPROTO_IPV6, IPV6_HOPLIMIT, 1);
+        // Room for Windows' IP_HOPLIMIT and for Wine's IP_TTL plus IP_TOS.
+        control += 3 * WSA_CMSG_SPACE(4);
+        largest = Math.max(largest, WSA_CMSG_SPACE(4));
+      }
+      this.defaultControlSize = control === 0 ? 0 : control + 64;
+      this.requiredControlSize = largest;
+      this.u8.subarray(AT.scratch, AT.scratch + 4).fill(0);
+      this.dv.setUint32(AT.scratch, 1, true);
+      if (ws2.ioctlsocket(s, FIONBIO, this.u8.subarray(AT.scratch, AT.scratch + 4)) !== 0) fail(l, "ioctlsocket(FIONBIO)");
+      if (ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
+      this.addr = this.boundAddr();
+      this.recvMsg = this.wsaRecvMsg();
+      this.event = ws2.WSACreateEvent();
+      if (this.event === 0n) fail(l, "WSACreateEvent");
+    } catch (e) {
+      ws2.closesocket(s);
+      cleanup(l);
+      throw e;
+    }
+    this.id = l.nextId++;
+    this.prepareStructs();
+  }
+
+  private setOption(level: number, name: number, value: number): void {
+    const at = AT.scratch;
+    this.dv.setInt32(at, value, true);
+    if (this.l.ws2.setsockopt(this.handle, level, name, this.u8.subarray(at, at + 4), 4) !== 0) {
+      fail(this.l, `setsockopt(${optionName(level, name)})`);
+    }
+  }
+
+  private boundAddr(): NetAddr {
+    const at = AT.scratch;
+    this.dv.setInt32(at, WIN.SOCKADDR_STORAGE.size, true);
+    if (this.l.ws2.getsockname(this.handle, this.u8.subarray(AT.name, AT.name + WIN.SOCKADDR_STORAGE.size), this.u8.subarray(at, at + 4)) !== 0) {
+      fail(this.l, "getsockname");
+    }
+    const a = decodeSockaddr(this.nameDv, 0, this.dv.getInt32(at, true))!;
+    return Object.freeze({ transport: "udp", hostname: a.hostname, port: a.port });
+  }
+
+  /** WSARecvMsg's address, asked of this socket's provider once per address family. */
+  private wsaRecvMsg(): NativeFn<typeof WSARECVMSG> {
+    const key = this.ipv6 ? AF_INET6 : AF_INET;
+    const cached = this.l.recvMsg.get(key);
+    if (cached) return cached;
+    const at = AT.scratch;
+    const guid = this.u8.subarray(at, at + 16);
+    guid.set(WSAID_WSARECVMSG);
+    const out = this.u8.subarray(at + 16, at + 24);
+    const returned = this.u8.subarray(at + 24, at + 28);
+    const rc = this.l.ws2.WSAIoctl(this.handle, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out, 8, returned, null, null);
+    if (rc !== 0) fail(this.l, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
+    const address = this.dv.getBigUint64(at + 16, true);
+    if (address === 0n) throw winsockFailure(10045, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
+    const fn = native.fromAddress(address, WSARECVMSG);
+    this.l.recvMsg.set(key, fn);
+    return fn;
+  }
+
+  /** Pointers are written once: the memory they point to is the socket's own and never moves. */
+  private prepareStructs(): void {
+    const { dv } = this;
+    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
+    dv.setBigUint64(AT.msg + MSG.name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
+    dv.setBigUint64(AT.msg + MSG.lpBuffers.offset, addr(this.u8.subarray(AT.dataBuf, AT.dataBuf + 1)), true);
+    dv.setUint32(AT.msg + MSG.dwBufferCount.offset, 1, true);
+    dv.setBigUint64(AT.dataBuf + BUF.buf.offset, addr(this.data), true);
+    dv.setUint32(AT.peekBuf + BUF.len.offset, 0, true);
+    dv.setBigUint64(AT.peekBuf + BUF.buf.offset, addr(this.data), true);
+    this.pointControl();
+  }
+
+  private pointControl(): void {
+    this.dv.setBigUint64(AT.msg + MSG.Control.offset + BUF.buf.offset, BigInt(native.addressOf(this.control)), true);
+  }
+
+  tryReceive(req: ReceiveRequest): DatagramMessage | null {
+    if (this.closed) throw new SocketClosedError();
+    if (req.controlSize > this.control.length) {
+      // Grown only between calls: no receive is in progress on this memory.
+      this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
+      this.controlDv = new DataView(this.control.buffer);
+      this.pointControl();
+    }
+    const { dv } = this;
+    dv.setInt32(AT.msg + MSG.namelen.offset, WIN.SOCKADDR_STORAGE.size, true);
+    dv.setUint32(AT.msg + MSG.Control.offset + BUF.len.offset, req.controlSize, true);
+    dv.setUint32(AT.msg + MSG.dwFlags.offset, req.peek ? MSG_PEEK : 0, true);
+    dv.setUint32(AT.dataBuf + BUF.len.offset, Math.min(req.capacity, DATA_CAPACITY), true);
+    dv.setUint32(AT.bytes, 0, true);
+    // Wine answers a control buffer too small with WSAEMSGSIZE, MSG_CTRUNC and no byte count, so when
+    // the caller chose a small one, learn the next datagram's size first (Wine's FIONREAD gives it).
+    const nextSize = req.controlSize < this.defaultControlSize ? this.pendingBytes() : -1;
+    const rc = this.recvMsg(this.handle, this.msgView, this.bytesView, null, null);
+    let truncated = false;
+    if (rc !== 0) {
+      const code = this.l.ws2.WSAGetLastError();
+      if (code === WSAEWOULDBLOCK) return null;
+      if (code === WSAEMSGSIZE) truncated = true;
+      else if (CLOSED_CODES.has(code) && this.closed) throw new SocketClosedError();
+      else throw winsockFailure(code, "WSARecvMsg");
+    }
+    const flags = dv.getUint32(AT.msg + MSG.dwFlags.offset, true);
+    let bytes = dv.getUint32(AT.bytes, true);
+    const capacity = Math.min(req.capacity, DATA_CAPACITY);
+    if (truncated && (flags & (MSG_TRUNC | MSG_CTRUNC)) === MSG_CTRUNC && bytes === 0 && nextSize >= 0) {
+      // Wine's control-only truncation: the data arrived whole or cut by the buffer.
+      bytes = Math.min(nextSize, capacity);
+      truncated = nextSize > capacity;
+    } else {
+      if (flags & MSG_TRUNC) truncated = true;
+      // A truncated datagram filled the whole buffer. Windows reports that count; Wine reports 0.
+      if (truncated) bytes = capacity;
+    }
+    const controlLen = Math.min(dv.getUint32(AT.msg + MSG.Control.offset + BUF.len.offset, true), req.controlSize);
+    this.local4 = this.local6 = null;
+    this.hop = undefined;
+    this.found = [];
+    // A malformed buffer from the system ends the walk; what was read before it is kept.
+    if (controlLen > 0) visitControlMessages(this.controlDv, controlLen, this.visit);
+    const remote = this.remoteAddr(dv.getInt32(AT.msg + MSG.namelen.offset, true));
+    const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
+    if (req.target) req.target.set(this.data.subarray(0, bytes));
+    // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
+    const localAddr = remote.hostname.includes(":") ? this.local6 ?? this.local4 : this.local4 ?? this.local6;
+    const message: DatagramMessage = {
+      data,
+      remoteAddr: remote,
+      localAddr,
+      truncated,
+      controlTruncated: (flags & MSG_CTRUNC) !== 0,
+      broadcast: (flags & MSG_BCAST) !== 0,
+      multicast: (flags & MSG_MCAST) !== 0,
+      control: this.found,
+      flags,
+    };
+    if (this.hop !== undefined) (message as { hopLimit?: number }).hopLimit = this.hop;
+    return message;
+  }
+
+  /** Bytes of the next queued datagram (FIONREAD), or -1 if the call fails. */
+  private pendingBytes(): number {
+    const at = AT.scratch;
+    this.dv.setUint32(at, 0, true);
+    return this.l.ws2.ioctlsocket(this.handle, FIONREAD, this.u8.subarray(at, at + 4)) === 0 ? this.dv.getUint32(at, true) : -1;
+  }
+
+  private remoteAddr(nameLen: number): NetAddr {
+    const len = Math.min(nameLen, this.lastName.length);
+    const name = this.u8.subarray(AT.name, AT.name + len);
+    if (len === this.lastNameLen && this.lastRemote) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (name[i] !== this.lastName[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastRemote;
+    }
+    const a = decodeSockaddr(this.nameDv, 0, nameLen);
+    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(name, WIN.SOCKADDR_IN6.fields.sin6_addr.offset)
+      ? formatIPv4(name, WIN.SOCKADDR_IN6.fields.sin6_addr.offset + 12)
+      : a.hostname;
+    this.lastRemote = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
+    this.lastName.set(name);
+    this.lastNameLen = len;
+    return this.lastRemote;
+  }
+
+  private localAddr(hostname: string, interfaceIndex: number): LocalAddr {
+    const key = `${hostname}%${interfaceIndex}`;
+    if (key !== this.lastLocalKey || !this.lastLocal) {
+      this.lastLocal = Object.freeze({ hostname, interfaceIndex });
+      this.lastLocalKey = key;
+    }
+    return this.lastLocal;
+  }
+
+  whenReadable(onReadable: () => void): void {
+    if (this.closed) {
+      queueMicrotask(onReadable);
+      return;
+    }
+    this.onReadable = onReadable;
+    if (this.waitRegistered) return;
+    const { ws2, k32 } = this.l;
+    ws2.WSAResetEvent(this.event);
+    this.overlappedView.fill(0);
+    this.dv.setBigUint64(AT.overlapped + WIN.WSAOVERLAPPED.fields.hEvent.offset, this.event, true);
+    this.dv.setUint32(AT.peekFlags, MSG_PEEK, true);
+    const rc = ws2.WSARecv(this.handle, this.peekBufView, 1, null, this.peekFlagsView, this.overlappedView, null);
+    const code = rc === 0 ? 0 : ws2.WSAGetLastError();
+    if (code !== WSA_IO_PENDING) {
+      // Completed at once (data arrived meanwhile, or an error such as WSAEMSGSIZE for the zero-byte peek):
+      // readable now. The next synchronous receive reports any real error.
+      queueMicrotask(() => this.fire());
+      return;
+    }
+    this.waitHandleView.fill(0);
+    if (!k32.RegisterWaitForSingleObject(this.waitHandleView, this.event, this.l.callback.pointer, this.id, INFINITE, WT_EXECUTEONLYONCE)) {
+      const err = k32.GetLastError();
+      // The peek stays posted; closing the socket completes it. Report through the next receive.
+      queueMicrotask(() => this.fire());
+      throw winsockFailure(err, "RegisterWaitForSingleObject");
+    }
+    this.waitRegistered = true;
+    this.l.waiting.set(this.id, this);
+  }
+
+  /** On the JS thread, after the thread pool saw the event: the overlapped peek has completed. */
+  waitFired(): void {
+    if (!this.waitRegistered) return;
+    this.waitRegistered = false;
+    this.l.waiting.delete(this.id);
+    // A null completion event: do not wait for the callback (it is this one).
+    this.l.k32.UnregisterWaitEx(this.dv.getBigUint64(AT.waitHandle, true), 0);
+    if (this.closed) this.release();
+    else this.fire();
+  }
+
+  private fire(): void {
+    const f = this.onReadable;
+    this.onReadable = null;
+    f?.();
+  }
+
+  keepAlive(on: boolean): void {
+    if (on === this.keepingAlive) return;
+    this.keepingAlive = on;
+    if (on) {
+      if (this.l.keepAlives++ === 0) this.l.callback.ref();
+    } else if (--this.l.keepAlives === 0) this.l.callback.unref();
+  }
+
+  sendTo(payload: Uint8Array, to: { hostname: string; port: number }): number {
+    if (this.closed) throw new SocketClosedError("sendto");
+    const at = AT.scratch;
+    const toView = new DataView(this.arena, at, 28);
+    let hostname = to.hostname;
+    // A dual-stack socket reaches IPv4 peers through their v4-mapped address.
+    if (this.ipv6 && parseIPv4(hostname)) hostname = `::ffff:${hostname}`;
+    const len = encodeSockaddr(toView, 0, { hostname, port: to.port });
+    const sent = this.l.ws2.sendto(this.handle, payload, payload.length, 0, this.u8.subarray(at, at + len), len);
+    if (sent < 0) fail(this.l, "sendto");
+    return sent;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.keepAlive(false);
+    this.l.ws2.closesocket(this.handle);
+    // With a peek pending, the kernel still owns the OVERLAPPED record: release when its wait fires.
+    if (!this.waitRegistered) this.release();
+    this.fire();
+  }
+
+  private release(): void {
+    this.l.ws2.WSACloseEvent(this.event);
+    cleanup(this.l);
+  }
+}
+
+function optionName(level: number, name: number): string {
+  const names: Record<string, string> = {
+    [`${IPPROTO_IP}/${IP_PKTINFO}`]: "IP_PKTINFO",
+    [`${IPPROTO_IP}/${IP_HOPLIMIT}`]: "IP_HOPLIMIT",
+    [`${IPPROTO_IPV6}/${IPV6_PKTINFO}`]: "IPV6_PKTINFO",
+    [`${IPPROTO_IPV6}/${IPV6_HOPLIMIT}`]: "IPV6_HOPLIMIT",
+    [`${IPPROTO_IPV6}/${IPV6_V6ONLY}`]: "IPV6_V6ONLY",
+    [`${SOL_SOCKET}/${SO_REUSEADDR}`]: "SO_REUSEADDR",
+    [`${SOL_SOCKET}/${SO_BROADCAST}`]: "SO_BROADCAST",
+    [`${SOL_SOCKET}/${SO_RCVBUF}`]: "SO_RCVBUF",
+  };
+  return names[`${level}/${name}`] ?? `${level}/${name}`;
+}
+
+/** The Windows backend. */
+export const winsock: Backend = {
+  name: "winsock",
+  open(options) {
+    return new WinsockSocket(load(), options);
+  },
+};
+
+/**
+ * For tests and diagnostics: this process's handle count (GetProcessHandleCount), and the number of
+ * sockets this module holds Winsock open for.
+ */
+export function winsockStats(): { handles: number; startups: number; waiting: number } {
+  const l = load();
+  const out = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
+  l.k32.GetProcessHandleCount(l.k32.GetCurrentProcess(), out);
+  return { handles: new DataView(out.buffer).getUint32(0, true), startups: l.startups, waiting: l.waiting.size };
+}

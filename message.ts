@@ -1,0 +1,83 @@
+/**
+ * What a receive returns, and the options a socket and a receive take. Shared by every backend.
+ *
+ * @module
+ */
+import type { ControlMessage } from "./structs/cmsg.ts";
+
+/**
+ * A remote or bound address, in the shape of `Deno.NetAddr`.
+ *
+ * IPv4 datagrams that reach a dual-stack IPv6 socket are reported in plain IPv4 form
+ * (`"127.0.0.1"`, not `"::ffff:127.0.0.1"`), in `remoteAddr` and `localAddr` alike, so that the
+ * same peer looks the same whichever socket it reached. Sending to a plain IPv4 address from a
+ * dual-stack socket works.
+ */
+export interface NetAddr {
+  readonly transport: "udp";
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** The local address a datagram was sent to, and the interface it arrived on (IP_PKTINFO / IPV6_PKTINFO). */
+export interface LocalAddr {
+  readonly hostname: string;
+  readonly interfaceIndex: number;
+}
+
+/** One received datagram with its ancillary data. */
+export interface DatagramMessage {
+  /** The bytes received: a fresh copy, or a view into the caller's `buffer` when one was given. */
+  readonly data: Uint8Array;
+  readonly remoteAddr: NetAddr;
+  /** Where the datagram was sent to; null when packet info is off or the platform gave none. */
+  readonly localAddr: LocalAddr | null;
+  /** The datagram was larger than the buffer: `data` holds its first bytes, the rest is lost (MSG_TRUNC / WSAEMSGSIZE). */
+  readonly truncated: boolean;
+  /** The control data did not fit: some ancillary data is missing (MSG_CTRUNC). */
+  readonly controlTruncated: boolean;
+  /** Received as a link-layer broadcast (MSG_BCAST). */
+  readonly broadcast: boolean;
+  /** Received as a link-layer multicast (MSG_MCAST). */
+  readonly multicast: boolean;
+  /** The IPv4 TTL or IPv6 hop limit the datagram arrived with, when `hopLimit` was asked for and given. */
+  readonly hopLimit?: number;
+  /** Every control message as received, decoded ones too; unknown ones kept raw. Data are copies. */
+  readonly control: readonly ControlMessage[];
+  /** The raw output flags of the call (`MSG_*`). */
+  readonly flags: number;
+}
+
+/** Options of {@link listenDatagram}. */
+export interface ListenOptions {
+  /** A numeric IPv4 or IPv6 address to bind; default `"0.0.0.0"`. Names are not resolved. */
+  hostname?: string;
+  /** Default 0: the system picks a free port. */
+  port?: number;
+  /** For IPv6 addresses: refuse IPv4 datagrams. Default false, which makes `::` a dual-stack socket. */
+  ipv6Only?: boolean;
+  /** Report the local address and interface of each datagram. Default true. */
+  packetInfo?: boolean;
+  /** Report the TTL / hop limit of each datagram. Default false. */
+  hopLimit?: boolean;
+  /** SO_REUSEADDR. Default false. */
+  reuseAddress?: boolean;
+  /** SO_BROADCAST: allow sending to broadcast addresses. Default false. */
+  broadcast?: boolean;
+  /** SO_RCVBUF in bytes; default the system's. */
+  receiveBufferSize?: number;
+}
+
+/** Options of one receive. */
+export interface ReceiveOptions {
+  /** Receive into this buffer; `data` is then a view into it. Its length is the most that is read. */
+  buffer?: Uint8Array;
+  /** Leave the datagram queued (MSG_PEEK). */
+  peek?: boolean;
+  /** Input flags as a number; only MSG_PEEK (2) is allowed. */
+  flags?: number;
+  /** Abort this receive; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Bytes for control data; default enough for what the socket asks for. */
+  controlSize?: number;
+}

@@ -1,0 +1,88 @@
+/**
+ * recvmsg: UDP for Deno and Bun with each datagram's ancillary data — the local address and
+ * interface it arrived on, truncation, broadcast and multicast flags, hop limit — which the
+ * runtimes' own UDP APIs do not give. On Windows it calls Winsock's WSARecvMsg through the
+ * runtime's FFI. Run with `--allow-ffi` (Deno) or as is (Bun).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ *
+ * // A server bound to every address that learns which address each request reached.
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353 });
+ * for await (const msg of conn.messages()) {
+ *   console.log(`${msg.remoteAddr.hostname}:${msg.remoteAddr.port} -> ${msg.localAddr?.hostname} (if ${msg.localAddr?.interfaceIndex})`);
+ * }
+ * ```
+ *
+ * @module
+ */
+import { DatagramConn } from "./conn.ts";
+import type { Backend } from "./ffi/backend.ts";
+import { native } from "./ffi/native.ts";
+import { winsock } from "./ffi/winsock.ts";
+import type { ListenOptions } from "./message.ts";
+import { parseIPv4, parseIPv6 } from "./structs/ip.ts";
+import { stripBrackets } from "./structs/sockaddr.ts";
+
+export { DatagramConn } from "./conn.ts";
+export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
+export type { DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions } from "./message.ts";
+export type { ControlMessage } from "./structs/cmsg.ts";
+export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
+
+function backend(): Backend {
+  if (native.os === "windows") return winsock;
+  throw new Error(
+    `recvmsg: no backend for ${native.os} yet; this version implements Windows (WSARecvMsg). The POSIX recvmsg backend is planned.`,
+  );
+}
+
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "reuseAddress", "broadcast"] as const;
+
+/**
+ * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
+ * Throws a `TypeError`/`RangeError` naming the option for bad input (before any system call), and a
+ * {@link SocketError} when the system refuses (for example `WSAEADDRINUSE`).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "::", port: 0, hopLimit: true }); // dual-stack
+ * console.log(conn.addr); // { transport: "udp", hostname: "::", port: 49152 }
+ * ```
+ */
+export function listenDatagram(options: ListenOptions = {}): DatagramConn {
+  if (typeof options !== "object" || options === null) throw new TypeError("listenDatagram: options must be an object");
+  const hostname = options.hostname ?? "0.0.0.0";
+  if (typeof hostname !== "string") throw new TypeError("listenDatagram: hostname must be a string");
+  if (!parseIPv4(hostname) && !parseIPv6(stripBrackets(hostname))) {
+    throw new TypeError(
+      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${JSON.stringify(hostname)}`,
+    );
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`listenDatagram: port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  for (const name of BOOLEAN_OPTIONS) {
+    if (options[name] !== undefined && typeof options[name] !== "boolean") {
+      throw new TypeError(`listenDatagram: ${name} must be a boolean`);
+    }
+  }
+  const rcvbuf = options.receiveBufferSize;
+  if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
+    throw new RangeError(`listenDatagram: receiveBufferSize must be a positive integer, got ${String(rcvbuf)}`);
+  }
+  const socket = backend().open({
+    hostname: stripBrackets(hostname),
+    port,
+    ipv6Only: options.ipv6Only ?? false,
+    packetInfo: options.packetInfo ?? true,
+    hopLimit: options.hopLimit ?? false,
+    reuseAddress: options.reuseAddress ?? false,
+    broadcast: options.broadcast ?? false,
+    receiveBufferSize: rcvbuf,
+  });
+  return new DatagramConn(socket);
+}
