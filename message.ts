@@ -42,6 +42,8 @@ export interface DatagramMessage {
   readonly multicast: boolean;
   /** The IPv4 TTL or IPv6 hop limit the datagram arrived with, when `hopLimit` was asked for and given. */
   readonly hopLimit?: number;
+  /** The datagram's two ECN bits (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE), when the platform reports them. */
+  readonly ecn?: number;
   /** Every control message as received, decoded ones too; unknown ones kept raw. Data are copies. */
   readonly control: readonly ControlMessage[];
   /** The raw output flags of the call (`MSG_*`). */

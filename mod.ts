@@ -18,7 +18,7 @@
  * @module
  */
 import { DatagramConn } from "./conn.ts";
-import type { Backend } from "./ffi/backend.ts";
+import type { Backend, OpenOptions } from "./ffi/backend.ts";
 import { native } from "./ffi/native.ts";
 import { winsock } from "./ffi/winsock.ts";
 import type { ListenOptions } from "./message.ts";
@@ -53,28 +53,61 @@ const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "reuseAddress", "
  * ```
  */
 export function listenDatagram(options: ListenOptions = {}): DatagramConn {
-  if (typeof options !== "object" || options === null) throw new TypeError("listenDatagram: options must be an object");
-  const hostname = options.hostname ?? "0.0.0.0";
-  if (typeof hostname !== "string") throw new TypeError("listenDatagram: hostname must be a string");
-  if (!parseIPv4(hostname) && !parseIPv6(stripBrackets(hostname))) {
+  const o = validateOptions(options, "listenDatagram");
+  const hostname = o.hostname;
+  if (!parseIPv4(hostname) && !parseIPv6(hostname)) {
     throw new TypeError(
-      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${JSON.stringify(hostname)}`,
+      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${JSON.stringify(options.hostname)}`,
     );
   }
+  return new DatagramConn(backend().open(o));
+}
+
+/** Options of {@link wrapSocket}. */
+export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
+  /** The socket's address family: `"IPv6"` for an AF_INET6 socket. Default `"IPv4"`. */
+  family?: "IPv4" | "IPv6";
+}
+
+/**
+ * Adopts a socket made elsewhere (a Winsock `SOCKET` handle as a bigint): sets the options asked for
+ * and makes it non-blocking. It is closed when the connection is. A socket that is not bound yet
+ * reports `WSAEINVAL` on receive, as Winsock does.
+ *
+ * @example
+ * ```ts
+ * import { wrapSocket } from "@recvmsg/recvmsg";
+ * declare const handle: bigint; // from another library's WSASocketW
+ * using conn = wrapSocket(handle, { family: "IPv4", packetInfo: true });
+ * const msg = await conn.receiveMsg();
+ * ```
+ */
+export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramConn {
+  if (typeof handle !== "bigint" || handle < 0n) throw new TypeError("wrapSocket: handle must be a non-negative bigint");
+  const family = options.family ?? "IPv4";
+  if (family !== "IPv4" && family !== "IPv6") throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${JSON.stringify(family)}`);
+  const o = validateOptions(options, "wrapSocket");
+  return new DatagramConn(backend().wrap(handle, family === "IPv6", o));
+}
+
+function validateOptions(options: ListenOptions, fn: string): OpenOptions {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${fn}: options must be an object`);
+  const hostname = options.hostname ?? "0.0.0.0";
+  if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`listenDatagram: port must be an integer from 0 to 65535, got ${String(port)}`);
+    throw new RangeError(`${fn}: port must be an integer from 0 to 65535, got ${String(port)}`);
   }
   for (const name of BOOLEAN_OPTIONS) {
     if (options[name] !== undefined && typeof options[name] !== "boolean") {
-      throw new TypeError(`listenDatagram: ${name} must be a boolean`);
+      throw new TypeError(`${fn}: ${name} must be a boolean`);
     }
   }
   const rcvbuf = options.receiveBufferSize;
   if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
-    throw new RangeError(`listenDatagram: receiveBufferSize must be a positive integer, got ${String(rcvbuf)}`);
+    throw new RangeError(`${fn}: receiveBufferSize must be a positive integer, got ${String(rcvbuf)}`);
   }
-  const socket = backend().open({
+  return {
     hostname: stripBrackets(hostname),
     port,
     ipv6Only: options.ipv6Only ?? false,
@@ -83,6 +116,5 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
     reuseAddress: options.reuseAddress ?? false,
     broadcast: options.broadcast ?? false,
     receiveBufferSize: rcvbuf,
-  });
-  return new DatagramConn(socket);
+  };
 }

@@ -41,8 +41,13 @@ export interface BackendSocket {
   close(): void;
 }
 
-/** A backend: opens sockets. */
+/** Socket options as the backend takes them: every default filled in. */
+export type OpenOptions = Required<Omit<ListenOptions, "receiveBufferSize">> & { receiveBufferSize?: number };
+
+/** A backend: opens sockets, or adopts one made elsewhere. */
 export interface Backend {
   readonly name: string;
-  open(options: Required<Omit<ListenOptions, "receiveBufferSize">> & { receiveBufferSize?: number }): BackendSocket;
+  open(options: OpenOptions): BackendSocket;
+  /** Adopts an existing socket handle (a Winsock SOCKET or a file descriptor); it is closed with the connection. */
+  wrap(handle: bigint, ipv6: boolean, options: OpenOptions): BackendSocket;
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import { SocketClosedError, winsockFailure } from "../errors.ts";
-import type { DatagramMessage, LocalAddr, NetAddr } from "../message.ts";
+import type { DatagramMessage, NetAddr } from "../message.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -21,7 +21,6 @@ import {
   FIONREAD,
   IP_HOPLIMIT,
   IP_PKTINFO,
-  IP_TTL,
   IPPROTO_IP,
   IPPROTO_IPV6,
   IPPROTO_UDP,
@@ -37,6 +36,7 @@ import {
   SO_BROADCAST,
   SO_RCVBUF,
   SO_REUSEADDR,
+  SO_TYPE,
   SOCK_DGRAM,
   SOL_SOCKET,
   WINSOCK_VERSION_2_2,
@@ -44,11 +44,12 @@ import {
   WSA_FLAG_OVERLAPPED,
   WSAID_WSARECVMSG,
 } from "../structs/constants.ts";
-import { type ControlMessage, visitControlMessages, WSA_CMSG_SPACE } from "../structs/cmsg.ts";
-import { formatIPv4, formatIPv6, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { AncillaryDecoder } from "../structs/ancillary.ts";
+import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { formatIPv4, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
 import { decodeSockaddr, encodeSockaddr } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
-import type { Backend, BackendSocket, ReceiveRequest } from "./backend.ts";
+import type { Backend, BackendSocket, OpenOptions, ReceiveRequest } from "./backend.ts";
 import { native } from "./native.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
 import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
@@ -84,7 +85,7 @@ interface Lib {
   ws2: Bound<typeof WS2_32>;
   k32: Bound<typeof KERNEL32>;
   callback: ThreadSafeCallback;
-  recvMsg: Map<number, NativeFn<typeof WSARECVMSG>>;
+  recvMsg: Map<string, NativeFn<typeof WSARECVMSG>>;
   /** Sockets with a registered wait, by the context number the callback receives. */
   waiting: Map<number, WinsockSocket>;
   startups: number;
@@ -134,9 +135,6 @@ function fail(l: Lib, syscall: string): never {
   throw winsockFailure(l.ws2.WSAGetLastError(), syscall);
 }
 
-/** The open options the backend receives. */
-type OpenOptions = Parameters<Backend["open"]>[0];
-
 class WinsockSocket implements BackendSocket {
   readonly addr: NetAddr;
   readonly defaultControlSize: number;
@@ -160,56 +158,40 @@ class WinsockSocket implements BackendSocket {
   private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(CONTROL_INITIAL));
-  private controlDv = new DataView(this.control.buffer);
   private readonly event: bigint;
   private closed = false;
   private waitRegistered = false;
   private keepingAlive = false;
   private onReadable: (() => void) | null = null;
-  // Last decoded addresses, reused while the bytes are the same: most traffic comes from few peers.
+  // The last decoded remote address, reused while its bytes are the same: most traffic comes from few peers.
   private readonly lastName = new Uint8Array(WIN.SOCKADDR_IN6.size);
   private lastNameLen = -1;
   private lastRemote: NetAddr | null = null;
-  private lastLocal: LocalAddr | null = null;
-  private lastLocalKey = "";
-  // Filled by the control walk of one receive.
-  private local4: LocalAddr | null = null;
-  private local6: LocalAddr | null = null;
-  private hop: number | undefined;
-  private found: ControlMessage[] = [];
-  private readonly visit = (level: number, type: number, at: number, len: number): void => {
-    const data = this.control.slice(at, at + len);
-    this.found.push({ level, type, data });
-    if (level === IPPROTO_IP && type === IP_PKTINFO && len >= WIN.IN_PKTINFO.size) {
-      this.local4 = this.localAddr(formatIPv4(this.control, at), this.controlDv.getUint32(at + 4, true));
-    } else if (level === IPPROTO_IPV6 && type === IPV6_PKTINFO && len >= WIN.IN6_PKTINFO.size) {
-      const host = isV4Mapped(this.control, at) ? formatIPv4(this.control, at + 12) : formatIPv6(this.control, at);
-      this.local6 = this.localAddr(host, this.controlDv.getUint32(at + 16, true));
-    } else if ((type === IP_HOPLIMIT && (level === IPPROTO_IP || level === IPPROTO_IPV6) && len >= 4)) {
-      this.hop = this.controlDv.getInt32(at, true);
-    } else if (level === IPPROTO_IP && type === IP_TTL && len >= 1 && this.hop === undefined) {
-      // Wine reports the TTL as IP_TTL with one byte of value where Windows uses IP_HOPLIMIT.
-      this.hop = this.control[at];
-    }
-  };
+  private readonly decoder = new AncillaryDecoder();
 
-  constructor(l: Lib, options: OpenOptions) {
+  /**
+   * Opens and binds a new socket, or with `existing` adopts a socket made elsewhere (then it is not
+   * bound here, and on failure it is left open for its owner).
+   */
+  constructor(l: Lib, options: OpenOptions, existing?: { handle: bigint; ipv6: boolean }) {
     this.l = l;
-    const v4 = parseIPv4(options.hostname);
-    this.ipv6 = v4 === null;
+    this.ipv6 = existing ? existing.ipv6 : parseIPv4(options.hostname) === null;
     // Validate the address before any system call; encodeSockaddr names `hostname` / `port`.
-    const nameLen = encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port });
+    const nameLen = existing ? 0 : encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port });
     startup(l);
     const { ws2 } = l;
-    const s = ws2.WSASocketW(this.ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, null, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
-    if (s === INVALID_SOCKET) {
-      const err = winsockFailure(ws2.WSAGetLastError(), "WSASocketW");
-      cleanup(l);
-      throw err;
+    let s = existing?.handle ?? INVALID_SOCKET;
+    if (!existing) {
+      s = ws2.WSASocketW(this.ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, null, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+      if (s === INVALID_SOCKET) {
+        const err = winsockFailure(ws2.WSAGetLastError(), "WSASocketW");
+        cleanup(l);
+        throw err;
+      }
     }
     this.handle = s;
     try {
-      if (this.ipv6) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
+      if (this.ipv6 && !existing) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
       if (options.reuseAddress) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
       if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
       if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
@@ -238,21 +220,29 @@ class WinsockSocket implements BackendSocket {
       }
       this.defaultControlSize = control === 0 ? 0 : control + 64;
       this.requiredControlSize = largest;
-      this.u8.subarray(AT.scratch, AT.scratch + 4).fill(0);
       this.dv.setUint32(AT.scratch, 1, true);
       if (ws2.ioctlsocket(s, FIONBIO, this.u8.subarray(AT.scratch, AT.scratch + 4)) !== 0) fail(l, "ioctlsocket(FIONBIO)");
-      if (ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
-      this.addr = this.boundAddr();
-      this.recvMsg = this.wsaRecvMsg();
+      if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
+      this.addr = this.boundAddr(existing !== undefined);
+      this.recvMsg = this.wsaRecvMsg(existing ? this.socketType() : SOCK_DGRAM);
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
     } catch (e) {
-      ws2.closesocket(s);
+      if (!existing) ws2.closesocket(s);
       cleanup(l);
       throw e;
     }
     this.id = l.nextId++;
     this.prepareStructs();
+  }
+
+  private socketType(): number {
+    const at = AT.scratch;
+    this.dv.setInt32(at + 4, 4, true);
+    if (this.l.ws2.getsockopt(this.handle, SOL_SOCKET, SO_TYPE, this.u8.subarray(at, at + 4), this.u8.subarray(at + 4, at + 8)) !== 0) {
+      fail(this.l, "getsockopt(SO_TYPE)");
+    }
+    return this.dv.getInt32(at, true);
   }
 
   private setOption(level: number, name: number, value: number): void {
@@ -263,19 +253,22 @@ class WinsockSocket implements BackendSocket {
     }
   }
 
-  private boundAddr(): NetAddr {
+  /** The bound address; for an adopted socket that is not bound yet, the unspecified address and port 0. */
+  private boundAddr(mayBeUnbound: boolean): NetAddr {
     const at = AT.scratch;
     this.dv.setInt32(at, WIN.SOCKADDR_STORAGE.size, true);
     if (this.l.ws2.getsockname(this.handle, this.u8.subarray(AT.name, AT.name + WIN.SOCKADDR_STORAGE.size), this.u8.subarray(at, at + 4)) !== 0) {
-      fail(this.l, "getsockname");
+      const code = this.l.ws2.WSAGetLastError();
+      if (mayBeUnbound && code === 10022) return Object.freeze({ transport: "udp", hostname: this.ipv6 ? "::" : "0.0.0.0", port: 0 });
+      throw winsockFailure(code, "getsockname");
     }
     const a = decodeSockaddr(this.nameDv, 0, this.dv.getInt32(at, true))!;
     return Object.freeze({ transport: "udp", hostname: a.hostname, port: a.port });
   }
 
-  /** WSARecvMsg's address, asked of this socket's provider once per address family. */
-  private wsaRecvMsg(): NativeFn<typeof WSARECVMSG> {
-    const key = this.ipv6 ? AF_INET6 : AF_INET;
+  /** WSARecvMsg's address, asked of the socket's provider once per address family and socket type. */
+  private wsaRecvMsg(type: number): NativeFn<typeof WSARECVMSG> {
+    const key = `${this.ipv6 ? AF_INET6 : AF_INET}/${type}`;
     const cached = this.l.recvMsg.get(key);
     if (cached) return cached;
     const at = AT.scratch;
@@ -314,7 +307,6 @@ class WinsockSocket implements BackendSocket {
     if (req.controlSize > this.control.length) {
       // Grown only between calls: no receive is in progress on this memory.
       this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
-      this.controlDv = new DataView(this.control.buffer);
       this.pointControl();
     }
     const { dv } = this;
@@ -348,16 +340,13 @@ class WinsockSocket implements BackendSocket {
       if (truncated) bytes = capacity;
     }
     const controlLen = Math.min(dv.getUint32(AT.msg + MSG.Control.offset + BUF.len.offset, true), req.controlSize);
-    this.local4 = this.local6 = null;
-    this.hop = undefined;
-    this.found = [];
     // A malformed buffer from the system ends the walk; what was read before it is kept.
-    if (controlLen > 0) visitControlMessages(this.controlDv, controlLen, this.visit);
+    const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remoteAddr(dv.getInt32(AT.msg + MSG.namelen.offset, true));
     const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
     if (req.target) req.target.set(this.data.subarray(0, bytes));
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
-    const localAddr = remote.hostname.includes(":") ? this.local6 ?? this.local4 : this.local4 ?? this.local6;
+    const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     const message: DatagramMessage = {
       data,
       remoteAddr: remote,
@@ -366,10 +355,11 @@ class WinsockSocket implements BackendSocket {
       controlTruncated: (flags & MSG_CTRUNC) !== 0,
       broadcast: (flags & MSG_BCAST) !== 0,
       multicast: (flags & MSG_MCAST) !== 0,
-      control: this.found,
+      control: anc.control,
       flags,
     };
-    if (this.hop !== undefined) (message as { hopLimit?: number }).hopLimit = this.hop;
+    if (anc.hopLimit !== undefined) (message as { hopLimit?: number }).hopLimit = anc.hopLimit;
+    if (anc.ecn !== undefined) (message as { ecn?: number }).ecn = anc.ecn;
     return message;
   }
 
@@ -401,15 +391,6 @@ class WinsockSocket implements BackendSocket {
     this.lastName.set(name);
     this.lastNameLen = len;
     return this.lastRemote;
-  }
-
-  private localAddr(hostname: string, interfaceIndex: number): LocalAddr {
-    const key = `${hostname}%${interfaceIndex}`;
-    if (key !== this.lastLocalKey || !this.lastLocal) {
-      this.lastLocal = Object.freeze({ hostname, interfaceIndex });
-      this.lastLocalKey = key;
-    }
-    return this.lastLocal;
   }
 
   whenReadable(onReadable: () => void): void {
@@ -516,6 +497,9 @@ export const winsock: Backend = {
   name: "winsock",
   open(options) {
     return new WinsockSocket(load(), options);
+  },
+  wrap(handle, ipv6, options) {
+    return new WinsockSocket(load(), options, { handle, ipv6 });
   },
 };
 

@@ -22,3 +22,4 @@ export * from "./winsock_errors.ts";
 export * from "./ip.ts";
 export * from "./sockaddr.ts";
 export * from "./cmsg.ts";
+export * from "./ancillary.ts";

@@ -1,0 +1,128 @@
+/**
+ * The thin adapter that lets one test file run under `deno test` and `bun test`. Assertions come from
+ * `node:assert/strict`, which both runtimes ship (JSR's @std/assert is unreachable from these machines).
+ */
+import dgram from "node:dgram";
+
+type TestFn = () => unknown | Promise<unknown>;
+interface BunTest {
+  (name: string, fn: TestFn, timeout?: number): void;
+  skip(name: string, fn: TestFn): void;
+}
+
+/** `"deno"` or `"bun"`. */
+export const runtime: "deno" | "bun" = "Deno" in globalThis ? "deno" : "bun";
+/** Whether this is a Windows build of the runtime (under Wine in CI). */
+export const onWindows: boolean = runtime === "deno"
+  ? (globalThis as unknown as { Deno: { build: { os: string } } }).Deno.build.os === "windows"
+  : (globalThis as unknown as { process: { platform: string } }).process.platform === "win32";
+/** Whether the process runs under Wine rather than Windows (Wine exports wine_get_version from ntdll). */
+export const underWine: boolean = onWindows && detectWine();
+
+function detectWine(): boolean {
+  try {
+    if (runtime === "deno") {
+      const D = (globalThis as unknown as { Deno: { dlopen: (p: string, s: object) => { close(): void } } }).Deno;
+      D.dlopen("ntdll.dll", { wine_get_version: { parameters: [], result: "pointer" } }).close();
+    } else {
+      const ffi = (import.meta as unknown as { require(id: string): { dlopen(p: string, s: object): { close(): void } } }).require("bun:ffi");
+      ffi.dlopen("ntdll.dll", { wine_get_version: { args: [], returns: "ptr" } }).close();
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const bunTest: BunTest | undefined = runtime === "bun"
+  ? (import.meta as unknown as { require(id: string): { test: BunTest } }).require("bun:test").test
+  : undefined;
+
+interface Options {
+  /**
+   * `true`: needs ws2_32, skipped (and counted as skipped) elsewhere until the POSIX backend exists.
+   * `false`: only where Windows is not.
+   */
+  windows?: boolean;
+  timeout?: number;
+}
+
+/**
+ * Registers a test on the current runtime.
+ *
+ * Deno's resource and op sanitizers are off: thread-safe FFI callbacks live for the whole process by
+ * design, and the suite checks leaks itself (handle counts, Winsock start-up counts).
+ */
+export function test(name: string, fn: TestFn, options: Options = {}): void {
+  const skip = options.windows !== undefined && options.windows !== onWindows;
+  const timeout = options.timeout ?? 20_000;
+  if (runtime === "deno") {
+    (globalThis as unknown as { Deno: { test(t: object): void } }).Deno.test({
+      name,
+      ignore: skip,
+      sanitizeOps: false,
+      sanitizeResources: false,
+      fn: () => withTimeout(name, fn, timeout),
+    });
+  } else if (skip) {
+    bunTest!.skip(name, fn);
+  } else {
+    bunTest!(name, fn, timeout);
+  }
+}
+
+async function withTimeout(name: string, fn: TestFn, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => timer = setTimeout(() => reject(new Error(`${name}: timed out after ${ms} ms`)), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `gc()` where the runtime exposes it (Deno with --v8-flags=--expose-gc, Bun always). */
+export function forceGC(): boolean {
+  const g = globalThis as unknown as { gc?: () => void; Bun?: { gc(sync: boolean): void } };
+  if (g.Bun) {
+    g.Bun.gc(true);
+    return true;
+  }
+  if (g.gc) {
+    g.gc();
+    return true;
+  }
+  return false;
+}
+
+/**
+ * A sender independent of the code under test: the runtime's own `node:dgram`.
+ */
+export class Sender {
+  readonly socket: dgram.Socket;
+  private constructor(socket: dgram.Socket) {
+    this.socket = socket;
+  }
+  static async open(type: "udp4" | "udp6" = "udp4", address?: string): Promise<Sender> {
+    const socket = dgram.createSocket(type);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("error", reject);
+      socket.bind(0, address ?? (type === "udp4" ? "127.0.0.1" : "::1"), () => resolve());
+    });
+    return new Sender(socket);
+  }
+  get port(): number {
+    return this.socket.address().port;
+  }
+  send(data: Uint8Array | string, host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.send(data, port, host, (e) => e ? reject(e) : resolve()));
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}

@@ -1,0 +1,436 @@
+// WSARecvMsg through the public API, on real sockets over loopback, checked field by field.
+// Datagrams come from the runtime's own node:dgram, independent of the code under test.
+import assert from "node:assert/strict";
+import { listenDatagram, MSG_PEEK, SocketClosedError, SocketError, wrapSocket } from "../../mod.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  IP_PKTINFO,
+  IP_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPV6_PKTINFO,
+  IPV6_UNICAST_HOPS,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+} from "../../structs/mod.ts";
+import { rawSocket, setIntOption } from "./raw_winsock.ts";
+import { Sender, sleep, test, underWine } from "./harness.ts";
+import { checkPayload, payload } from "./payload.ts";
+
+const W = { windows: true } as const;
+const text = (d: Uint8Array) => new TextDecoder().decode(d);
+const receive = (conn: ReturnType<typeof listenDatagram>, options = {}) =>
+  conn.receiveMsg({ signal: AbortSignal.timeout(5000), ...options });
+
+test("IPv4 packet info: a socket on 0.0.0.0 tells 127.0.0.1, .2 and .3 apart", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0", port: 0 });
+  const tx = await Sender.open("udp4");
+  try {
+    for (const to of ["127.0.0.1", "127.0.0.2", "127.0.0.3"]) {
+      await tx.send(`to ${to}`, to, conn.addr.port);
+      const m = await receive(conn);
+      assert.equal(text(m.data), `to ${to}`);
+      assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: "127.0.0.1", port: tx.port });
+      assert.equal(m.localAddr?.hostname, to);
+      assert.ok(m.localAddr!.interfaceIndex > 0, "loopback has an interface index");
+      assert.equal(m.truncated, false);
+      assert.equal(m.controlTruncated, false);
+      assert.equal(m.broadcast, false);
+      assert.equal(m.multicast, false);
+      const pk = m.control.find((c) => c.level === IPPROTO_IP && c.type === IP_PKTINFO);
+      assert.ok(pk, "an IP_PKTINFO control message is kept raw as well");
+      assert.deepEqual([...pk.data.subarray(0, 4)], to.split(".").map(Number));
+    }
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("IPv6 packet info on ::1", async () => {
+  using conn = listenDatagram({ hostname: "::1", ipv6Only: true });
+  const tx = await Sender.open("udp6");
+  try {
+    await tx.send("six", "::1", conn.addr.port);
+    const m = await receive(conn);
+    assert.equal(text(m.data), "six");
+    assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: "::1", port: tx.port });
+    assert.equal(m.localAddr?.hostname, "::1");
+    assert.ok(m.localAddr!.interfaceIndex > 0);
+    const pk = m.control.find((c) => c.level === IPPROTO_IPV6 && c.type === IPV6_PKTINFO);
+    assert.equal(pk?.data.length, 20);
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("dual-stack ::: IPv4 and IPv6 senders, IPv4 in plain form in remoteAddr and localAddr alike", async () => {
+  using conn = listenDatagram({ hostname: "::" });
+  const tx4 = await Sender.open("udp4");
+  const tx6 = await Sender.open("udp6");
+  try {
+    await tx4.send("v4", "127.0.0.5", conn.addr.port);
+    const m4 = await receive(conn);
+    assert.equal(text(m4.data), "v4");
+    assert.deepEqual(m4.remoteAddr, { transport: "udp", hostname: "127.0.0.1", port: tx4.port });
+    assert.equal(m4.localAddr?.hostname, "127.0.0.5");
+    // The contract: with IP_PKTINFO set too, IPv4 datagrams carry an IP_PKTINFO record.
+    assert.ok(m4.control.some((c) => c.level === IPPROTO_IP && c.type === IP_PKTINFO));
+
+    await tx6.send("v6", "::1", conn.addr.port);
+    const m6 = await receive(conn);
+    assert.equal(text(m6.data), "v6");
+    assert.deepEqual(m6.remoteAddr, { transport: "udp", hostname: "::1", port: tx6.port });
+    assert.equal(m6.localAddr?.hostname, "::1");
+  } finally {
+    await tx4.close();
+    await tx6.close();
+  }
+}, W);
+
+test("packetInfo: false gives no localAddr and no control data", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("x", "127.0.0.1", conn.addr.port);
+    const m = await receive(conn);
+    assert.equal(m.localAddr, null);
+    assert.equal(m.control.length, 0);
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("MSG_PEEK leaves the datagram queued; the next receive gets the same bytes and empties the queue", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("peek me", "127.0.0.1", conn.addr.port);
+    const peeked = await receive(conn, { peek: true });
+    assert.equal(text(peeked.data), "peek me");
+    assert.equal(peeked.localAddr?.hostname, "127.0.0.1");
+    const viaFlags = conn.tryReceiveMsg({ flags: MSG_PEEK });
+    assert.equal(text(viaFlags!.data), "peek me", "flags: MSG_PEEK peeks too");
+    const taken = conn.tryReceiveMsg();
+    assert.equal(text(taken!.data), "peek me");
+    assert.equal(conn.tryReceiveMsg(), null, "the queue is empty after the normal receive");
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("data truncation: the first bytes arrive with truncated: true, the rest is dropped, the next datagram is whole", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    const big = Uint8Array.from({ length: 100 }, (_, i) => i);
+    await tx.send(big, "127.0.0.1", conn.addr.port);
+    await tx.send("after", "127.0.0.1", conn.addr.port);
+    const buffer = new Uint8Array(10);
+    const m = await receive(conn, { buffer });
+    assert.equal(m.truncated, true);
+    assert.deepEqual([...m.data], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(m.data.buffer, buffer.buffer, "data is a view into the caller's buffer");
+    assert.equal(m.localAddr?.hostname, "127.0.0.1", "control data survives data truncation");
+    const next = await receive(conn);
+    assert.equal(text(next.data), "after");
+    assert.equal(next.truncated, false);
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("control truncation: a control buffer with room for one record of two reports controlTruncated, data intact", async () => {
+  using conn = listenDatagram({ hostname: "::" });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("ctl", "127.0.0.1", conn.addr.port);
+    // A dual-stack socket's IPv4 datagram carries IPV6_PKTINFO (40 bytes) and IP_PKTINFO (24).
+    const m = await receive(conn, { controlSize: 40 });
+    assert.equal(m.controlTruncated, true);
+    assert.equal(m.truncated, false);
+    assert.equal(text(m.data), "ctl");
+    assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: "127.0.0.1", port: tx.port });
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("a caller buffer receives in place; default receives own fresh copies", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("one", "127.0.0.1", conn.addr.port);
+    await tx.send("two", "127.0.0.1", conn.addr.port);
+    const a = await receive(conn);
+    const b = await receive(conn);
+    assert.equal(text(a.data), "one", "the first copy is not overwritten by the second receive");
+    assert.equal(text(b.data), "two");
+    assert.notEqual(a.data.buffer, b.data.buffer);
+    const buffer = new Uint8Array(2048);
+    await tx.send("three", "127.0.0.1", conn.addr.port);
+    const c = await receive(conn, { buffer });
+    assert.equal(c.data.buffer, buffer.buffer);
+    assert.equal(c.data.byteOffset, 0);
+    assert.equal(text(buffer.subarray(0, 5)), "three");
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("broadcast: a datagram to 127.255.255.255 arrives with that local address; MSG_BCAST on Windows only", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0", broadcast: true });
+  const tx = await Sender.open("udp4");
+  tx.socket.setBroadcast(true);
+  try {
+    await tx.send("all", "127.255.255.255", conn.addr.port);
+    const m = await receive(conn);
+    assert.equal(text(m.data), "all");
+    assert.equal(m.localAddr?.hostname, "127.255.255.255");
+    // Wine does not set MSG_BCAST; Windows does for a link-layer broadcast.
+    if (!underWine) assert.equal(m.broadcast, true);
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("hopLimit: each datagram reports the TTL it was sent with", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
+  // A sender with IP_TTL 42 set through ws2_32 directly (Bun's node:dgram ignores setTTL under Wine).
+  const raw = rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+  setIntOption(raw, IPPROTO_IP, IP_TTL, 42);
+  using tx = wrapSocket(raw, { packetInfo: false });
+  await tx.send(new TextEncoder().encode("ttl"), { hostname: "127.0.0.1", port: conn.addr.port });
+  const m = await receive(conn);
+  assert.equal(text(m.data), "ttl");
+  assert.equal(m.hopLimit, 42);
+  assert.equal(m.localAddr?.hostname, "127.0.0.1");
+}, W);
+
+test("IPv6 hop limit on ::1", async () => {
+  using conn = listenDatagram({ hostname: "::1", ipv6Only: true, hopLimit: true });
+  const raw = rawSocket(AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
+  setIntOption(raw, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9);
+  using tx = wrapSocket(raw, { family: "IPv6", packetInfo: false });
+  await tx.send(new TextEncoder().encode("hops"), { hostname: "::1", port: conn.addr.port });
+  const m = await receive(conn);
+  assert.equal(m.hopLimit, 9);
+  assert.equal(m.localAddr?.hostname, "::1");
+}, W);
+
+test("WSARecvMsg on an unbound socket: WSAEINVAL on Windows (Windows-only; Wine answers WSAEWOULDBLOCK)", async () => {
+  using conn = wrapSocket(rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
+  assert.deepEqual(conn.addr, { transport: "udp", hostname: "0.0.0.0", port: 0 });
+  if (underWine) {
+    // Wine passes the call to Linux, whose recvmsg on an unbound UDP socket finds nothing to read.
+    assert.equal(conn.tryReceiveMsg(), null);
+    return;
+  }
+  assert.throws(() => conn.tryReceiveMsg(), (e: unknown) => {
+    assert.ok(e instanceof SocketError);
+    assert.equal(e.code, "WSAEINVAL");
+    assert.equal(e.errno, 10022);
+    assert.equal(e.syscall, "WSARecvMsg");
+    assert.match(e.message, /not been bound/);
+    return true;
+  });
+  await assert.rejects(conn.receiveMsg(), (e: SocketError) => e.code === "WSAEINVAL");
+}, W);
+
+test("the error reported is the one the call set: WSARecvMsg on an unconnected TCP socket", () => {
+  using conn = wrapSocket(rawSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP), { packetInfo: false });
+  assert.throws(() => conn.tryReceiveMsg(), (e: unknown) => {
+    assert.ok(e instanceof SocketError);
+    // Wine reports WSAENOTCONN; Windows may say WSAEOPNOTSUPP (WSARecvMsg serves datagram sockets only).
+    assert.ok(["WSAENOTCONN", "WSAEOPNOTSUPP", "WSAEINVAL"].includes(e.code), e.code);
+    if (underWine) assert.equal(e.code, "WSAENOTCONN");
+    return true;
+  });
+}, W);
+
+test("receive() and the async iterator are drop-ins for Deno.DatagramConn", async () => {
+  const conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("r1", "127.0.0.1", conn.addr.port);
+    const [data, from] = await conn.receive();
+    assert.equal(text(data), "r1");
+    assert.deepEqual(from, { transport: "udp", hostname: "127.0.0.1", port: tx.port });
+    await tx.send("r2", "127.0.0.1", conn.addr.port);
+    const buffer = new Uint8Array(64);
+    const [d2] = await conn.receive(buffer);
+    assert.equal(d2.buffer, buffer.buffer);
+    await tx.send("r3", "127.0.0.1", conn.addr.port);
+    for await (const [d3, f3] of conn) {
+      assert.equal(text(d3), "r3");
+      assert.equal(f3.port, tx.port);
+      break;
+    }
+    // messages() ends, rather than throws, when the socket closes.
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const m of conn.messages()) seen.push(text(m.data));
+    })();
+    await tx.send("r4", "127.0.0.1", conn.addr.port);
+    await sleep(100);
+    conn.close();
+    await loop;
+    assert.deepEqual(seen, ["r4"]);
+  } finally {
+    conn.close();
+    await tx.close();
+  }
+}, W);
+
+test("several receives pending on one socket complete in call order", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    const pending = Array.from({ length: 8 }, () => receive(conn));
+    await sleep(20);
+    for (let i = 0; i < 8; i++) await tx.send(`m${i}`, "127.0.0.1", conn.addr.port);
+    const got = await Promise.all(pending);
+    assert.deepEqual(got.map((m) => text(m.data)), Array.from({ length: 8 }, (_, i) => `m${i}`));
+    assert.equal(conn.tryReceiveMsg(), null);
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("many sockets with receives pending at once each get their own datagrams", async () => {
+  const conns = Array.from({ length: 12 }, () => listenDatagram({ hostname: "0.0.0.0" }));
+  const tx = await Sender.open("udp4");
+  try {
+    const pending = conns.map((c) => [receive(c), receive(c)]);
+    await sleep(20);
+    for (const [i, c] of conns.entries()) {
+      await tx.send(`a${i}`, `127.0.0.${i + 1}`, c.addr.port);
+      await tx.send(`b${i}`, `127.0.0.${i + 1}`, c.addr.port);
+    }
+    for (const [i, [a, b]] of pending.entries()) {
+      const [ma, mb] = await Promise.all([a, b]);
+      assert.equal(text(ma.data), `a${i}`);
+      assert.equal(text(mb.data), `b${i}`);
+      assert.equal(ma.localAddr?.hostname, `127.0.0.${i + 1}`);
+    }
+  } finally {
+    for (const c of conns) c.close();
+    await tx.close();
+  }
+}, W);
+
+test("close() rejects every pending receive with SocketClosedError within 100 ms, and later calls too", async () => {
+  const conn = listenDatagram({ hostname: "127.0.0.1" });
+  const pending = [receive(conn), receive(conn), conn.receiveMsg()];
+  await sleep(20);
+  const t0 = performance.now();
+  conn.close();
+  const results = await Promise.allSettled(pending);
+  const elapsed = performance.now() - t0;
+  for (const r of results) {
+    assert.equal(r.status, "rejected");
+    assert.ok((r as PromiseRejectedResult).reason instanceof SocketClosedError);
+    assert.equal((r as PromiseRejectedResult).reason.code, "WSA_OPERATION_ABORTED");
+  }
+  assert.ok(elapsed < 100, `rejected after ${elapsed.toFixed(1)} ms`);
+  await assert.rejects(conn.receiveMsg(), SocketClosedError);
+  assert.throws(() => conn.tryReceiveMsg(), SocketClosedError);
+  await assert.rejects(conn.send(new Uint8Array(1), { hostname: "127.0.0.1", port: 9 }), SocketClosedError);
+  conn.close(); // twice is fine
+}, W);
+
+test("an AbortSignal aborts one receive with AbortError; the next datagram goes to the next receive", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    const ac = new AbortController();
+    const first = conn.receiveMsg({ signal: ac.signal });
+    const second = receive(conn);
+    await sleep(20);
+    ac.abort();
+    await assert.rejects(first, (e: Error) => e.name === "AbortError");
+    await tx.send("kept", "127.0.0.1", conn.addr.port);
+    assert.equal(text((await second).data), "kept");
+    // An already aborted signal rejects without receiving.
+    await tx.send("still queued", "127.0.0.1", conn.addr.port);
+    await sleep(20);
+    await assert.rejects(conn.receiveMsg({ signal: AbortSignal.abort() }), (e: Error) => e.name === "AbortError");
+    assert.equal(text((await receive(conn)).data), "still queued");
+    // A custom reason is passed through.
+    const reason = new Error("stop");
+    const third = conn.receiveMsg({ signal: AbortSignal.any([AbortSignal.timeout(10_000), AbortSignal.timeout(30)]) });
+    await assert.rejects(third, (e: Error) => e.name === "TimeoutError");
+    const ac2 = new AbortController();
+    const fourth = conn.receiveMsg({ signal: ac2.signal });
+    ac2.abort(reason);
+    await assert.rejects(fourth, (e) => e === reason);
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("bad arguments are refused with errors that name the parameter, before any system call", async () => {
+  using conn = listenDatagram({ hostname: "::" });
+  await assert.rejects(conn.receiveMsg({ flags: 1 }), (e: Error) => e instanceof RangeError && /flags.*MSG_PEEK/.test(e.message));
+  await assert.rejects(conn.receiveMsg({ flags: 0x8 }), RangeError);
+  assert.throws(() => conn.tryReceiveMsg({ flags: 0x1 | 0x2 }), /flags may contain only MSG_PEEK/);
+  await assert.rejects(conn.receiveMsg({ buffer: [1, 2] as unknown as Uint8Array }), (e: Error) => e instanceof TypeError && /buffer must be a Uint8Array, got Array/.test(e.message));
+  await assert.rejects(conn.receiveMsg({ buffer: new Uint16Array(4) as unknown as Uint8Array }), /buffer must be a Uint8Array, got Uint16Array/);
+  await assert.rejects(conn.receiveMsg({ controlSize: 16 }), (e: Error) => e instanceof RangeError && /controlSize 16 .* at least 40/.test(e.message));
+  await assert.rejects(conn.receiveMsg({ controlSize: -1 }), /controlSize must be an integer/);
+  await assert.rejects(conn.receiveMsg({ peek: "yes" as unknown as boolean }), /peek must be a boolean/);
+  await assert.rejects(conn.receiveMsg({ signal: {} as AbortSignal }), /signal must be an AbortSignal/);
+  assert.throws(() => listenDatagram({ port: 65536 }), (e: Error) => e instanceof RangeError && /port/.test(e.message));
+  assert.throws(() => listenDatagram({ port: -1 }), RangeError);
+  assert.throws(() => listenDatagram({ hostname: "localhost" }), (e: Error) => e instanceof TypeError && /does not resolve names/.test(e.message));
+  assert.throws(() => listenDatagram({ hostname: "::1%eth0" }), TypeError);
+  assert.throws(() => listenDatagram({ hopLimit: 1 as unknown as boolean }), /hopLimit must be a boolean/);
+  assert.throws(() => listenDatagram({ receiveBufferSize: 0 }), /receiveBufferSize/);
+  await assert.rejects(conn.send("x" as unknown as Uint8Array, { hostname: "::1", port: 1 }), /data must be a Uint8Array/);
+  await assert.rejects(conn.send(new Uint8Array(1), { hostname: "example.com", port: 1 }), /does not resolve names/);
+  // The socket is unharmed by all of this.
+  const tx = await Sender.open("udp6");
+  try {
+    await tx.send("fine", "::1", conn.addr.port);
+    assert.equal(text((await receive(conn)).data), "fine");
+  } finally {
+    await tx.close();
+  }
+}, W);
+
+test("system errors keep their Winsock name, number and sentence: WSAEADDRINUSE from bind", () => {
+  using a = listenDatagram({ hostname: "127.0.0.1" });
+  assert.throws(() => listenDatagram({ hostname: "127.0.0.1", port: a.addr.port }), (e: unknown) => {
+    assert.ok(e instanceof SocketError);
+    assert.equal(e.code, "WSAEADDRINUSE");
+    assert.equal(e.errno, 10048);
+    assert.equal(e.syscall, "bind");
+    assert.match(e.message, /already in use/);
+    return true;
+  });
+}, W);
+
+test("10,000 datagrams at a paced rate arrive in order, none lost, every byte checked", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
+  const tx = await Sender.open("udp4");
+  try {
+    const N = 10_000;
+    const BATCH = 50;
+    let next = 0;
+    const buffer = new Uint8Array(2048);
+    for (let sent = 0; sent < N; sent += BATCH) {
+      for (let i = sent; i < sent + BATCH; i++) await tx.send(payload(i), "127.0.0.2", conn.addr.port);
+      while (next < sent + BATCH) {
+        const m = await receive(conn, next % 2 === 0 ? { buffer } : {});
+        checkPayload(m, next);
+        next++;
+      }
+    }
+    assert.equal(next, N);
+    assert.equal(conn.tryReceiveMsg(), null);
+  } finally {
+    await tx.close();
+  }
+}, { ...W, timeout: 120_000 });
