@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// `npm start`: the struct layer decoding a WSAMSG (instant, any OS), then the live WSARecvMsg demo —
+// natively on Windows, or on Linux under the Windows build of Deno in Wine (scripts/wine.sh builds
+// its cached rootfs the first time, about two minutes, and needs root).
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const deno = join(root, "node_modules", ".bin", process.platform === "win32" ? "deno.cmd" : "deno");
+const opts = { cwd: root, stdio: "inherit", env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } };
+
+console.log("== 1. the struct layer: a WSAMSG and its control messages, built and decoded ==\n");
+let r = spawnSync(deno, ["run", "--quiet", "examples/wsamsg.ts"], opts);
+if (r.status !== 0) process.exit(r.status ?? 1);
+
+console.log("\n== 2. live: WSARecvMsg on a wildcard socket ==\n");
+if (process.platform === "win32") {
+  r = spawnSync(deno, ["run", "--quiet", "--allow-ffi", "--allow-net", "examples/demo.ts"], opts);
+} else {
+  console.log("(this is Linux: running the Windows build of Deno under Wine 10)\n");
+  r = spawnSync("bash", [join(root, "scripts", "wine.sh"), "deno", "run", "--quiet", "-A", "examples/demo.ts"], opts);
+}
+process.exit(r.status ?? 1);
