@@ -89,6 +89,8 @@ interface Lib {
   /** Sockets with a registered wait, by the context number the callback receives. */
   waiting: Map<number, WinsockSocket>;
   startups: number;
+  /** Events created and not yet closed: each socket owns one until its last wait has fired. */
+  events: number;
   keepAlives: number;
   nextId: number;
   wsadata: Uint8Array;
@@ -109,6 +111,7 @@ function load(): Lib {
     recvMsg: new Map(),
     waiting,
     startups: 0,
+    events: 0,
     keepAlives: 0,
     nextId: 1,
     wsadata: new Uint8Array(new ArrayBuffer(WIN.WSADATA.size)),
@@ -227,6 +230,7 @@ class WinsockSocket implements BackendSocket {
       this.recvMsg = this.wsaRecvMsg(existing ? this.socketType() : SOCK_DGRAM);
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
+      l.events++;
     } catch (e) {
       if (!existing) ws2.closesocket(s);
       cleanup(l);
@@ -473,7 +477,7 @@ class WinsockSocket implements BackendSocket {
   }
 
   private release(): void {
-    this.l.ws2.WSACloseEvent(this.event);
+    if (this.l.ws2.WSACloseEvent(this.event)) this.l.events--;
     cleanup(this.l);
   }
 }
@@ -503,13 +507,31 @@ export const winsock: Backend = {
   },
 };
 
+/** What {@link winsockStats} reports. */
+export interface WinsockStats {
+  /** The process's handle count (GetProcessHandleCount), or null where it is not kept (Wine answers 0). */
+  handles: number | null;
+  /** Sockets this module holds Winsock started for (WSAStartup minus WSACleanup). */
+  startups: number;
+  /** Events this module created and has not closed. */
+  events: number;
+  /** Sockets with a thread-pool wait registered. */
+  waiting: number;
+}
+
 /**
- * For tests and diagnostics: this process's handle count (GetProcessHandleCount), and the number of
- * sockets this module holds Winsock open for.
+ * For tests, soaks and diagnostics: counts that must come back to their baseline when every socket is closed.
+ *
+ * @example
+ * ```ts
+ * import { winsockStats } from "./winsock.ts";
+ * console.log(winsockStats()); // { handles: 212, startups: 0, events: 0, waiting: 0 }
+ * ```
  */
-export function winsockStats(): { handles: number; startups: number; waiting: number } {
+export function winsockStats(): WinsockStats {
   const l = load();
   const out = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
-  l.k32.GetProcessHandleCount(l.k32.GetCurrentProcess(), out);
-  return { handles: new DataView(out.buffer).getUint32(0, true), startups: l.startups, waiting: l.waiting.size };
+  const ok = l.k32.GetProcessHandleCount(l.k32.GetCurrentProcess(), out);
+  const count = new DataView(out.buffer).getUint32(0, true);
+  return { handles: ok && count > 0 ? count : null, startups: l.startups, events: l.events, waiting: l.waiting.size };
 }

@@ -1,0 +1,108 @@
+// The control-message decoder the receive path uses, on hand-built buffers: what Windows reports and
+// Wine cannot produce (IP_HOPLIMIT as Windows sends it, ECN, UDP coalescing), and what Wine sends
+// instead. Pure code: runs on all four runtimes.
+import assert from "node:assert/strict";
+import {
+  AncillaryDecoder,
+  buildControlMessages,
+  type ControlMessage,
+  ControlMessageError,
+  IP_ECN,
+  IP_HOPLIMIT,
+  IP_PKTINFO,
+  IP_TOS,
+  IP_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_UDP,
+  IPV6_ECN,
+  IPV6_HOPLIMIT,
+  IPV6_PKTINFO,
+  parseIPv6,
+  UDP_COALESCED_INFO,
+  WSA_CMSG_LEN,
+} from "../../structs/mod.ts";
+import { runtime, test } from "./harness.ts";
+
+const int32 = (v: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, v, true);
+  return b;
+};
+const in6 = (addr: string, ifindex: number) => {
+  const b = new Uint8Array(20);
+  b.set(parseIPv6(addr)!.bytes);
+  new DataView(b.buffer).setUint32(16, ifindex, true);
+  return b;
+};
+const decode = (msgs: ControlMessage[]) => {
+  const buf = buildControlMessages(msgs);
+  return new AncillaryDecoder().decode(buf, buf.length);
+};
+
+test(`hand-built buffer (${runtime}): Windows' IP_HOPLIMIT and IPV6_HOPLIMIT records give hopLimit`, () => {
+  assert.equal(decode([{ level: IPPROTO_IP, type: IP_HOPLIMIT, data: int32(128) }]).hopLimit, 128);
+  assert.equal(decode([{ level: IPPROTO_IPV6, type: IPV6_HOPLIMIT, data: int32(255) }]).hopLimit, 255);
+});
+
+test(`hand-built buffer (${runtime}): Wine's IP_TTL (one byte in four) and IP_TOS records give hopLimit and ECN`, () => {
+  const d = decode([
+    { level: IPPROTO_IP, type: IP_PKTINFO, data: new Uint8Array([127, 0, 0, 9, 1, 0, 0, 0]) },
+    { level: IPPROTO_IP, type: IP_TTL, data: new Uint8Array([64, 0, 0, 0]) },
+    { level: IPPROTO_IP, type: IP_TOS, data: new Uint8Array([0b10111010, 0, 0, 0]) },
+  ]);
+  assert.deepEqual(d.local4, { hostname: "127.0.0.9", interfaceIndex: 1 });
+  assert.equal(d.hopLimit, 64);
+  assert.equal(d.ecn, 0b10);
+  assert.equal(d.control.length, 3);
+});
+
+test(`hand-built buffer (${runtime}): IP_ECN and IPV6_ECN records give the ECN codepoint`, () => {
+  assert.equal(decode([{ level: IPPROTO_IP, type: IP_ECN, data: int32(3) }]).ecn, 3);
+  assert.equal(decode([{ level: IPPROTO_IPV6, type: IPV6_ECN, data: int32(1) }]).ecn, 1);
+});
+
+test(`hand-built buffer (${runtime}): UDP_COALESCED_INFO gives the segment size of a coalesced receive`, () => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, 1200, true);
+  assert.equal(decode([{ level: IPPROTO_UDP, type: UDP_COALESCED_INFO, data: b }]).coalescedSegmentSize, 1200);
+});
+
+test(`hand-built buffer (${runtime}): dual-stack records, v4-mapped IPV6_PKTINFO in plain IPv4 form, unknown records kept raw`, () => {
+  const d = decode([
+    { level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6("::ffff:127.0.0.5", 1) },
+    { level: IPPROTO_IP, type: IP_PKTINFO, data: new Uint8Array([127, 0, 0, 5, 1, 0, 0, 0]) },
+    { level: 999, type: 7, data: new Uint8Array([1, 2, 3]) },
+  ]);
+  assert.deepEqual(d.local6, { hostname: "127.0.0.5", interfaceIndex: 1 });
+  assert.deepEqual(d.local4, { hostname: "127.0.0.5", interfaceIndex: 1 });
+  assert.deepEqual(d.control[2], { level: 999, type: 7, data: new Uint8Array([1, 2, 3]) });
+  const six = decode([{ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6("fe80::1", 7) }]);
+  assert.deepEqual(six.local6, { hostname: "fe80::1", interfaceIndex: 7 });
+});
+
+test(`hand-built buffer (${runtime}): the last record may end at cmsg_len, without padding, as Control.len reports`, () => {
+  const buf = buildControlMessages([{ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6("::1", 1) }]);
+  const d = new AncillaryDecoder().decode(buf, WSA_CMSG_LEN(20));
+  assert.deepEqual(d.local6, { hostname: "::1", interfaceIndex: 1 });
+  assert.equal(d.error, null);
+});
+
+test(`hand-built buffer (${runtime}): a malformed header keeps what came before it and reports a typed error`, () => {
+  const good = buildControlMessages([{ level: IPPROTO_IP, type: IP_PKTINFO, data: new Uint8Array([10, 0, 0, 1, 2, 0, 0, 0]) }]);
+  const buf = new Uint8Array(good.length + 16);
+  buf.set(good);
+  new DataView(buf.buffer).setBigUint64(good.length, 4n, true); // cmsg_len below the header size
+  const d = new AncillaryDecoder().decode(buf, buf.length);
+  assert.deepEqual(d.local4, { hostname: "10.0.0.1", interfaceIndex: 2 });
+  assert.ok(d.error instanceof ControlMessageError);
+  assert.equal(d.error.reason, "short");
+});
+
+test(`hand-built buffer (${runtime}): decoding copies the data out, so reusing the buffer cannot change a message`, () => {
+  const buf = buildControlMessages([{ level: IPPROTO_IP, type: 77, data: new Uint8Array([5, 6]) }]);
+  const dec = new AncillaryDecoder();
+  const first = dec.decode(buf, buf.length).control[0];
+  buf.fill(0);
+  assert.deepEqual([...first.data], [5, 6]);
+});
