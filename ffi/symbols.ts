@@ -35,11 +35,6 @@ export const WS2_32 = {
     parameters: ["handle", "u32", "buffer", "u32", "buffer", "u32", "buffer", "buffer", "buffer"],
     result: "i32",
   },
-  WSARecv: {
-    c: "int WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
-    parameters: ["handle", "buffer", "u32", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
   sendto: {
     c: "int sendto(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen)",
     parameters: ["handle", "buffer", "i32", "i32", "buffer", "i32"],

@@ -1,9 +1,9 @@
 /**
  * The Windows backend: Winsock through ws2_32.dll, WSARecvMsg through its extension pointer.
  *
- * How a receive works. Every WSARecvMsg is a synchronous call on a non-blocking socket, into memory
+ * How a receive works. A receive is a synchronous WSARecvMsg on a non-blocking socket, into memory
  * the socket owns; it returns a datagram or WSAEWOULDBLOCK. To wait, the socket posts one overlapped
- * zero-byte `MSG_PEEK` WSARecv whose event a thread-pool wait (RegisterWaitForSingleObject) watches;
+ * WSARecvMsg with `MSG_PEEK` and a zero-length buffer, whose event a thread-pool wait (RegisterWaitForSingleObject) watches;
  * the wait's callback is a thread-safe FFI callback, so the completion wakes the JS thread, which
  * then receives synchronously again. This keeps three promises cheaply: the kernel never writes into
  * a receive buffer after a call has returned (only the OVERLAPPED record, which the socket keeps
@@ -68,16 +68,16 @@ const MAX_CONTROL = 65536;
 const MSG = WIN.WSAMSG.fields;
 const BUF = WIN.WSABUF.fields;
 const AT = {
-  msg: 0,
+  msg: 0, // WSAMSG of the synchronous receives
   dataBuf: 56,
-  peekBuf: 72,
+  peekBuf: 72, // zero-length WSABUF of the overlapped peek
   name: 88,
   bytes: 216,
-  peekFlags: 220,
   overlapped: 224,
   waitHandle: 256,
   scratch: 264, // 64 bytes for option values and lengths
-  end: 328,
+  peekMsg: 328, // WSAMSG of the overlapped peek: the kernel owns it until the completion
+  end: 384,
 } as const;
 const CONTROL_INITIAL = 512;
 
@@ -86,8 +86,13 @@ interface Lib {
   k32: Bound<typeof KERNEL32>;
   callback: ThreadSafeCallback;
   recvMsg: Map<string, NativeFn<typeof WSARECVMSG>>;
-  /** Sockets with a registered wait, by the context number the callback receives. */
+  /**
+   * Sockets with a registered wait, by the context number the callback receives. Being here also keeps
+   * a socket's memory reachable while the kernel owns its OVERLAPPED record, even if its owner dropped it.
+   */
   waiting: Map<number, WinsockSocket>;
+  /** Sockets whose posted peek can no longer be watched: kept until the process exits. */
+  pinned: Set<WinsockSocket>;
   startups: number;
   /** Events created and not yet closed: each socket owns one until its last wait has fired. */
   events: number;
@@ -110,6 +115,7 @@ function load(): Lib {
     callback,
     recvMsg: new Map(),
     waiting,
+    pinned: new Set(),
     startups: 0,
     events: 0,
     keepAlives: 0,
@@ -154,8 +160,7 @@ class WinsockSocket implements BackendSocket {
   private readonly dv = new DataView(this.arena);
   private readonly msgView = this.u8.subarray(AT.msg, AT.msg + WIN.WSAMSG.size);
   private readonly bytesView = this.u8.subarray(AT.bytes, AT.bytes + 4);
-  private readonly peekBufView = this.u8.subarray(AT.peekBuf, AT.peekBuf + WIN.WSABUF.size);
-  private readonly peekFlagsView = this.u8.subarray(AT.peekFlags, AT.peekFlags + 4);
+  private readonly peekMsgView = this.u8.subarray(AT.peekMsg, AT.peekMsg + WIN.WSAMSG.size);
   private readonly overlappedView = this.u8.subarray(AT.overlapped, AT.overlapped + WIN.WSAOVERLAPPED.size);
   private readonly waitHandleView = this.u8.subarray(AT.waitHandle, AT.waitHandle + 8);
   private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
@@ -299,6 +304,9 @@ class WinsockSocket implements BackendSocket {
     dv.setBigUint64(AT.dataBuf + BUF.buf.offset, addr(this.data), true);
     dv.setUint32(AT.peekBuf + BUF.len.offset, 0, true);
     dv.setBigUint64(AT.peekBuf + BUF.buf.offset, addr(this.data), true);
+    // The peek's WSAMSG: no name, one zero-length buffer, no control buffer.
+    dv.setBigUint64(AT.peekMsg + MSG.lpBuffers.offset, addr(this.u8.subarray(AT.peekBuf, AT.peekBuf + 1)), true);
+    dv.setUint32(AT.peekMsg + MSG.dwBufferCount.offset, 1, true);
     this.pointControl();
   }
 
@@ -408,8 +416,9 @@ class WinsockSocket implements BackendSocket {
     ws2.WSAResetEvent(this.event);
     this.overlappedView.fill(0);
     this.dv.setBigUint64(AT.overlapped + WIN.WSAOVERLAPPED.fields.hEvent.offset, this.event, true);
-    this.dv.setUint32(AT.peekFlags, MSG_PEEK, true);
-    const rc = ws2.WSARecv(this.handle, this.peekBufView, 1, null, this.peekFlagsView, this.overlappedView, null);
+    this.dv.setUint32(AT.peekMsg + MSG.dwFlags.offset, MSG_PEEK, true);
+    // Overlapped, so lpdwNumberOfBytesRecvd is NULL as the contract asks.
+    const rc = this.recvMsg(this.handle, this.peekMsgView, null, this.overlappedView, null);
     const code = rc === 0 ? 0 : ws2.WSAGetLastError();
     if (code !== WSA_IO_PENDING) {
       // Completed at once (data arrived meanwhile, or an error such as WSAEMSGSIZE for the zero-byte peek):
@@ -420,8 +429,10 @@ class WinsockSocket implements BackendSocket {
     this.waitHandleView.fill(0);
     if (!k32.RegisterWaitForSingleObject(this.waitHandleView, this.event, this.l.callback.pointer, this.id, INFINITE, WT_EXECUTEONLYONCE)) {
       const err = k32.GetLastError();
-      // The peek stays posted; closing the socket completes it. Report through the next receive.
-      queueMicrotask(() => this.fire());
+      // The peek stays posted with nobody to see it complete: keep this socket's memory (and event)
+      // for the life of the process rather than risk the kernel writing into freed memory.
+      this.l.pinned.add(this);
+      this.onReadable = null;
       throw winsockFailure(err, "RegisterWaitForSingleObject");
     }
     this.waitRegistered = true;
@@ -472,7 +483,7 @@ class WinsockSocket implements BackendSocket {
     this.keepAlive(false);
     this.l.ws2.closesocket(this.handle);
     // With a peek pending, the kernel still owns the OVERLAPPED record: release when its wait fires.
-    if (!this.waitRegistered) this.release();
+    if (!this.waitRegistered && !this.l.pinned.has(this)) this.release();
     this.fire();
   }
 

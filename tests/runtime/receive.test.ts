@@ -412,6 +412,31 @@ test("system errors keep their Winsock name, number and sentence: WSAEADDRINUSE 
   });
 }, W);
 
+test("WSAECONNRESET after a send drew ICMP port unreachable (Windows-only; Wine drops the ICMP error)", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const closed = listenDatagram({ hostname: "127.0.0.1" });
+  const port = closed.addr.port;
+  closed.close();
+  await conn.send(new Uint8Array([1]), { hostname: "127.0.0.1", port });
+  await sleep(100);
+  if (underWine) {
+    assert.equal(conn.tryReceiveMsg(), null);
+    return;
+  }
+  assert.throws(() => conn.tryReceiveMsg(), (e: unknown) => e instanceof SocketError && e.code === "WSAECONNRESET" && e.errno === 10054);
+}, W);
+
+test("MSG_PEEK on a stream socket fails with a named error (WSAEOPNOTSUPP on Windows; Wine answers WSAENOTCONN)", () => {
+  using conn = wrapSocket(rawSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP), { packetInfo: false });
+  assert.throws(() => conn.tryReceiveMsg({ peek: true }), (e: unknown) => {
+    assert.ok(e instanceof SocketError);
+    assert.equal(e.syscall, "WSARecvMsg");
+    if (underWine) assert.equal(e.code, "WSAENOTCONN");
+    else assert.ok(["WSAEOPNOTSUPP", "WSAENOTCONN"].includes(e.code), e.code);
+    return true;
+  });
+}, W);
+
 test("10,000 datagrams at a paced rate arrive in order, none lost, every byte checked", async () => {
   using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
   const tx = await Sender.open("udp4");
