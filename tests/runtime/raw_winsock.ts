@@ -1,8 +1,16 @@
 // Raw Winsock sockets made without the module's socket code, through the real ws2_32.dll, for tests
 // that need a socket in a state listenDatagram never makes (unbound, TCP) or an option it does not set.
 import { native } from "../../ffi/native.ts";
-import { WS2_32 } from "../../ffi/symbols.ts";
-import { WINSOCK_VERSION_2_2 } from "../../structs/mod.ts";
+import { WS2_32, WSARECVMSG } from "../../ffi/symbols.ts";
+import type { NativeFn } from "../../ffi/types.ts";
+import {
+  decodeSockaddr,
+  encodeSockaddr,
+  FIONBIO,
+  SIO_GET_EXTENSION_FUNCTION_POINTER,
+  WINSOCK_VERSION_2_2,
+  WSAID_WSARECVMSG,
+} from "../../structs/mod.ts";
 
 let ws2: ReturnType<typeof open> | undefined;
 function open() {
@@ -32,4 +40,37 @@ export function setIntOption(s: bigint, level: number, name: number, value: numb
 export function closeRaw(s: bigint): number {
   ws2 ??= open();
   return ws2.closesocket(s) === 0 ? 0 : ws2.WSAGetLastError();
+}
+
+/** bind to a numeric address; returns the port bound. */
+export function bindRaw(s: bigint, hostname: string, port = 0): number {
+  ws2 ??= open();
+  const name = new Uint8Array(new ArrayBuffer(128));
+  const view = new DataView(name.buffer);
+  const len = encodeSockaddr(view, 0, { hostname, port });
+  if (ws2.bind(s, name.subarray(0, len), len) !== 0) throw new Error(`bind failed: ${ws2.WSAGetLastError()}`);
+  const lenOut = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
+  new DataView(lenOut.buffer).setInt32(0, 128, true);
+  if (ws2.getsockname(s, name, lenOut) !== 0) throw new Error(`getsockname failed: ${ws2.WSAGetLastError()}`);
+  return decodeSockaddr(view, 0, 128)!.port;
+}
+
+/** Makes the socket non-blocking. */
+export function setNonBlocking(s: bigint): void {
+  ws2 ??= open();
+  const v = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
+  new DataView(v.buffer).setUint32(0, 1, true);
+  if (ws2.ioctlsocket(s, FIONBIO, v) !== 0) throw new Error(`ioctlsocket failed: ${ws2.WSAGetLastError()}`);
+}
+
+/** WSARecvMsg's address for this socket, through WSAIoctl, bound as a function; and WSAGetLastError. */
+export function rawWSARecvMsg(s: bigint): { call: NativeFn<typeof WSARECVMSG>; lastError: () => number } {
+  ws2 ??= open();
+  const mem = new Uint8Array(new ArrayBuffer(128));
+  mem.set(WSAID_WSARECVMSG);
+  if (ws2.WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, mem.subarray(0, 16), 16, mem.subarray(16, 24), 8, mem.subarray(24, 28), null, null) !== 0) {
+    throw new Error(`WSAIoctl failed: ${ws2.WSAGetLastError()}`);
+  }
+  const lib = ws2;
+  return { call: native.fromAddress(new DataView(mem.buffer).getBigUint64(16, true), WSARECVMSG), lastError: () => lib.WSAGetLastError() };
 }
