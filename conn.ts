@@ -35,10 +35,13 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   readonly #waiters: Waiter[] = [];
   #closed = false;
   readonly #drain = (): void => this.#serve();
+  /** The request of a receive without options, made once: it is never changed. */
+  readonly #defaultRequest: ReceiveRequest;
 
   /** @internal Use {@link listenDatagram}. */
   constructor(socket: BackendSocket) {
     this.#socket = socket;
+    this.#defaultRequest = Object.freeze({ target: null, capacity: DEFAULT_CAPACITY, peek: false, controlSize: socket.defaultControlSize });
   }
 
   /**
@@ -264,9 +267,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   #request(options: ReceiveOptions | undefined, method: string): ReceiveRequest {
-    if (options === undefined) {
-      return { target: null, capacity: DEFAULT_CAPACITY, peek: false, controlSize: this.#socket.defaultControlSize };
-    }
+    if (options === undefined) return this.#defaultRequest;
     if (typeof options !== "object" || options === null) throw new TypeError(`${method}: options must be an object`);
     const { buffer, peek, flags, signal, controlSize } = options;
     if (buffer !== undefined && !(buffer instanceof Uint8Array)) {

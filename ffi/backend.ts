@@ -9,11 +9,11 @@ import type { DatagramMessage, ListenOptions, NetAddr } from "../message.ts";
 /** One receive as the backend performs it, arguments already validated. */
 export interface ReceiveRequest {
   /** The caller's buffer, or null for a fresh copy. */
-  target: Uint8Array | null;
+  readonly target: Uint8Array | null;
   /** The most bytes to read. */
-  capacity: number;
-  peek: boolean;
-  controlSize: number;
+  readonly capacity: number;
+  readonly peek: boolean;
+  readonly controlSize: number;
 }
 
 /** An open datagram socket of some backend. */

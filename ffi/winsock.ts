@@ -164,6 +164,9 @@ class WinsockSocket implements BackendSocket {
   private readonly overlappedView = this.u8.subarray(AT.overlapped, AT.overlapped + WIN.WSAOVERLAPPED.size);
   private readonly waitHandleView = this.u8.subarray(AT.waitHandle, AT.waitHandle + 8);
   private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
+  private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
+  private readonly sendName = this.u8.subarray(AT.scratch, AT.scratch + WIN.SOCKADDR_IN6.size);
+  private readonly sendNameDv = new DataView(this.arena, AT.scratch, WIN.SOCKADDR_IN6.size);
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(CONTROL_INITIAL));
   private readonly event: bigint;
@@ -229,7 +232,7 @@ class WinsockSocket implements BackendSocket {
       this.defaultControlSize = control === 0 ? 0 : control + 64;
       this.requiredControlSize = largest;
       this.dv.setUint32(AT.scratch, 1, true);
-      if (ws2.ioctlsocket(s, FIONBIO, this.u8.subarray(AT.scratch, AT.scratch + 4)) !== 0) fail(l, "ioctlsocket(FIONBIO)");
+      if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
       this.recvMsg = this.wsaRecvMsg(existing ? this.socketType() : SOCK_DGRAM);
@@ -379,22 +382,23 @@ class WinsockSocket implements BackendSocket {
   private pendingBytes(): number {
     const at = AT.scratch;
     this.dv.setUint32(at, 0, true);
-    return this.l.ws2.ioctlsocket(this.handle, FIONREAD, this.u8.subarray(at, at + 4)) === 0 ? this.dv.getUint32(at, true) : -1;
+    return this.l.ws2.ioctlsocket(this.handle, FIONREAD, this.scratch4) === 0 ? this.dv.getUint32(at, true) : -1;
   }
 
   private remoteAddr(nameLen: number): NetAddr {
     const len = Math.min(nameLen, this.lastName.length);
-    const name = this.u8.subarray(AT.name, AT.name + len);
+    const u8 = this.u8;
     if (len === this.lastNameLen && this.lastRemote) {
       let same = true;
       for (let i = 0; i < len; i++) {
-        if (name[i] !== this.lastName[i]) {
+        if (u8[AT.name + i] !== this.lastName[i]) {
           same = false;
           break;
         }
       }
       if (same) return this.lastRemote;
     }
+    const name = u8.subarray(AT.name, AT.name + len);
     const a = decodeSockaddr(this.nameDv, 0, nameLen);
     const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(name, WIN.SOCKADDR_IN6.fields.sin6_addr.offset)
       ? formatIPv4(name, WIN.SOCKADDR_IN6.fields.sin6_addr.offset + 12)
@@ -466,13 +470,11 @@ class WinsockSocket implements BackendSocket {
 
   sendTo(payload: Uint8Array, to: { hostname: string; port: number }): number {
     if (this.closed) throw new SocketClosedError("sendto");
-    const at = AT.scratch;
-    const toView = new DataView(this.arena, at, 28);
     let hostname = to.hostname;
     // A dual-stack socket reaches IPv4 peers through their v4-mapped address.
     if (this.ipv6 && parseIPv4(hostname)) hostname = `::ffff:${hostname}`;
-    const len = encodeSockaddr(toView, 0, { hostname, port: to.port });
-    const sent = this.l.ws2.sendto(this.handle, payload, payload.length, 0, this.u8.subarray(at, at + len), len);
+    const len = encodeSockaddr(this.sendNameDv, 0, { hostname, port: to.port });
+    const sent = this.l.ws2.sendto(this.handle, payload, payload.length, 0, this.sendName, len);
     if (sent < 0) fail(this.l, "sendto");
     return sent;
   }
