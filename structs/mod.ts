@@ -23,3 +23,5 @@ export * from "./ip.ts";
 export * from "./sockaddr.ts";
 export * from "./cmsg.ts";
 export * from "./ancillary.ts";
+export * from "./linux.ts";
+export * from "./errno.ts";

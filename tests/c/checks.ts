@@ -91,3 +91,30 @@ int main(void) {
 }
 `;
 }
+
+/** The same proofs for the Linux tables, compiled by the host's gcc against glibc's headers. */
+export function linuxStaticAssertsSource(): string {
+  const lines: string[] = [
+    "#define _GNU_SOURCE",
+    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <stddef.h>\n",
+  ];
+  let n = 0;
+  const check = (expr: string, what: string) => lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);
+  for (const decl of S.LINUX_STRUCTS) {
+    const l = S.layout(decl, S.UNIX_LP64);
+    check(`sizeof(${l.c}) == ${l.size}`, `sizeof(${l.c}) is ${l.size}`);
+    check(`_Alignof(${l.c}) == ${l.align}`, `alignof(${l.c}) is ${l.align}`);
+    for (const f of S.flatFields(l)) {
+      check(`offsetof(${l.c}, ${f.path}) == ${f.offset}`, `offsetof(${l.c}, ${f.path}) is ${f.offset}`);
+      check(`sizeof(((${l.c} *)0)->${f.path}) == ${f.size}`, `sizeof ${l.c}.${f.path} is ${f.size}`);
+    }
+  }
+  for (const [name, value] of Object.entries(S.LINUX)) check(`(unsigned int)(${name}) == ${value >>> 0}u`, `${name} is ${value}`);
+  for (const e of S.LINUX_ERRNO.values()) check(`${e.name} == ${e.code}`, `${e.name} is ${e.code}`);
+  for (let len = 0; len <= 64; len++) {
+    check(`CMSG_SPACE(${len}) == ${S.WSA_CMSG_SPACE(len)}`, `CMSG_SPACE(${len}) equals Windows' on LP64`);
+    check(`CMSG_LEN(${len}) == ${S.WSA_CMSG_LEN(len)}`, `CMSG_LEN(${len}) equals Windows' on LP64`);
+  }
+  lines.push(`/* ${n} checks */`);
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,159 @@
+/**
+ * Linux structures and constants (glibc, x86_64 and aarch64: LP64), as `<sys/socket.h>`,
+ * `<netinet/in.h>` and `<poll.h>` declare them. Proven against gcc by tests/pure/layout_linux_c.test.ts.
+ *
+ * @module
+ */
+import { type Layout, layout, type StructDecl, UNIX_LP64 } from "./layout.ts";
+
+/** `struct in_addr`: one 32-bit address in network order. */
+export const IN_ADDR_LINUX: StructDecl = { c: "struct in_addr", fields: [["s_addr", "u32"]] };
+/** `struct in6_addr`: a union whose widest member is `uint32_t[4]`, so 4-aligned. */
+export const IN6_ADDR_LINUX: StructDecl = { c: "struct in6_addr", fields: [["__in6_u", { array: "u32", count: 4 }]] };
+
+/** `struct msghdr`. `msg_iovlen` and `msg_controllen` are `size_t` in glibc. */
+export const MSGHDR: StructDecl = {
+  c: "struct msghdr",
+  fields: [
+    ["msg_name", "ptr"],
+    ["msg_namelen", "u32"],
+    ["msg_iov", "ptr"],
+    ["msg_iovlen", "size"],
+    ["msg_control", "ptr"],
+    ["msg_controllen", "size"],
+    ["msg_flags", "i32"],
+  ],
+};
+
+/** `struct iovec`. */
+export const IOVEC: StructDecl = { c: "struct iovec", fields: [["iov_base", "ptr"], ["iov_len", "size"]] };
+
+/** `struct cmsghdr`: the same 16 bytes as WSACMSGHDR on 64-bit Linux. */
+export const CMSGHDR: StructDecl = { c: "struct cmsghdr", fields: [["cmsg_len", "size"], ["cmsg_level", "i32"], ["cmsg_type", "i32"]] };
+
+/** `struct sockaddr_in`. */
+export const SOCKADDR_IN_LINUX: StructDecl = {
+  c: "struct sockaddr_in",
+  fields: [["sin_family", "u16"], ["sin_port", "u16"], ["sin_addr", IN_ADDR_LINUX], ["sin_zero", { array: "u8", count: 8 }]],
+};
+
+/** `struct sockaddr_in6`. */
+export const SOCKADDR_IN6_LINUX: StructDecl = {
+  c: "struct sockaddr_in6",
+  fields: [["sin6_family", "u16"], ["sin6_port", "u16"], ["sin6_flowinfo", "u32"], ["sin6_addr", IN6_ADDR_LINUX], ["sin6_scope_id", "u32"]],
+};
+
+/** `struct sockaddr_storage`. */
+export const SOCKADDR_STORAGE_LINUX: StructDecl = {
+  c: "struct sockaddr_storage",
+  fields: [["ss_family", "u16"], ["__ss_padding", { array: "u8", count: 118 }], ["__ss_align", "ulong"]],
+};
+
+/** `struct in_pktinfo`: unlike Windows' IN_PKTINFO, the interface comes first and the destination last. */
+export const IN_PKTINFO_LINUX: StructDecl = {
+  c: "struct in_pktinfo",
+  fields: [["ipi_ifindex", "i32"], ["ipi_spec_dst", IN_ADDR_LINUX], ["ipi_addr", IN_ADDR_LINUX]],
+};
+
+/** `struct in6_pktinfo`. */
+export const IN6_PKTINFO_LINUX: StructDecl = {
+  c: "struct in6_pktinfo",
+  fields: [["ipi6_addr", IN6_ADDR_LINUX], ["ipi6_ifindex", "u32"]],
+};
+
+/** `struct pollfd`. */
+export const POLLFD: StructDecl = { c: "struct pollfd", fields: [["fd", "i32"], ["events", "i16"], ["revents", "i16"]] };
+
+/** Every Linux declaration, for the compiler checks. */
+export const LINUX_STRUCTS: readonly StructDecl[] = [
+  IN_ADDR_LINUX,
+  IN6_ADDR_LINUX,
+  MSGHDR,
+  IOVEC,
+  CMSGHDR,
+  SOCKADDR_IN_LINUX,
+  SOCKADDR_IN6_LINUX,
+  SOCKADDR_STORAGE_LINUX,
+  IN_PKTINFO_LINUX,
+  IN6_PKTINFO_LINUX,
+  POLLFD,
+];
+
+/**
+ * The Linux structs laid out for LP64, computed once.
+ *
+ * @example
+ * ```ts
+ * import { LNX } from "@recvmsg/recvmsg/structs";
+ * console.log(LNX.msghdr.size, LNX.in_pktinfo.fields.ipi_addr.offset); // 56 8
+ * ```
+ */
+export const LNX: {
+  readonly msghdr: Layout;
+  readonly iovec: Layout;
+  readonly cmsghdr: Layout;
+  readonly sockaddr_in: Layout;
+  readonly sockaddr_in6: Layout;
+  readonly sockaddr_storage: Layout;
+  readonly in_pktinfo: Layout;
+  readonly in6_pktinfo: Layout;
+  readonly pollfd: Layout;
+} = {
+  msghdr: layout(MSGHDR, UNIX_LP64),
+  iovec: layout(IOVEC, UNIX_LP64),
+  cmsghdr: layout(CMSGHDR, UNIX_LP64),
+  sockaddr_in: layout(SOCKADDR_IN_LINUX, UNIX_LP64),
+  sockaddr_in6: layout(SOCKADDR_IN6_LINUX, UNIX_LP64),
+  sockaddr_storage: layout(SOCKADDR_STORAGE_LINUX, UNIX_LP64),
+  in_pktinfo: layout(IN_PKTINFO_LINUX, UNIX_LP64),
+  in6_pktinfo: layout(IN6_PKTINFO_LINUX, UNIX_LP64),
+  pollfd: layout(POLLFD, UNIX_LP64),
+};
+
+/**
+ * Linux constant values, by their C names. Note where they differ from Windows: IPv6 is family 10,
+ * `IP_PKTINFO` is 8, and the receive-side IPv6 option is `IPV6_RECVPKTINFO` (49) while `IPV6_PKTINFO`
+ * (50) is the control message type and the send-side option.
+ *
+ * @example
+ * ```ts
+ * import { LINUX } from "@recvmsg/recvmsg/structs";
+ * console.log(LINUX.AF_INET6, LINUX.IP_PKTINFO, LINUX.IPV6_RECVPKTINFO); // 10 8 49
+ * ```
+ */
+export const LINUX = {
+  AF_INET: 2,
+  AF_INET6: 10,
+  SOCK_DGRAM: 2,
+  SOCK_STREAM: 1,
+  SOCK_NONBLOCK: 0x800,
+  SOCK_CLOEXEC: 0x80000,
+  IPPROTO_IP: 0,
+  IPPROTO_TCP: 6,
+  IPPROTO_UDP: 17,
+  IPPROTO_IPV6: 41,
+  SOL_SOCKET: 1,
+  SO_REUSEADDR: 2,
+  SO_BROADCAST: 6,
+  SO_RCVBUF: 8,
+  IP_TOS: 1,
+  IP_TTL: 2,
+  IP_PKTINFO: 8,
+  IP_RECVTTL: 12,
+  IP_RECVTOS: 13,
+  IPV6_UNICAST_HOPS: 16,
+  IPV6_V6ONLY: 26,
+  IPV6_RECVPKTINFO: 49,
+  IPV6_PKTINFO: 50,
+  IPV6_RECVHOPLIMIT: 51,
+  IPV6_HOPLIMIT: 52,
+  IPV6_RECVTCLASS: 66,
+  IPV6_TCLASS: 67,
+  MSG_PEEK: 0x2,
+  MSG_CTRUNC: 0x8,
+  MSG_TRUNC: 0x20,
+  MSG_DONTWAIT: 0x40,
+  POLLIN: 0x1,
+  EFD_CLOEXEC: 0x80000,
+  EFD_NONBLOCK: 0x800,
+} as const;
