@@ -83,7 +83,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     }
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#closed) return Promise.reject(new SocketClosedError());
+    if (this.#closed) return Promise.reject(this.#socket.closedError());
     if (this.#waiters.length === 0) {
       try {
         const m = this.#socket.tryReceive(request);
@@ -119,7 +119,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    */
   tryReceiveMsg(options?: Omit<ReceiveOptions, "signal">): DatagramMessage | null {
     const request = this.#request(options, "tryReceiveMsg");
-    if (this.#closed) throw new SocketClosedError();
+    if (this.#closed) throw this.#socket.closedError();
     if (this.#waiters.length > 0) return null;
     return this.#socket.tryReceive(request);
   }
@@ -189,7 +189,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     try {
       if (!(data instanceof Uint8Array)) throw new TypeError("data must be a Uint8Array");
       if (typeof addr !== "object" || addr === null) throw new TypeError("addr must be an object with hostname and port");
-      if (this.#closed) throw new SocketClosedError("sendto");
+      if (this.#closed) throw this.#socket.closedError("sendto");
       return Promise.resolve(this.#socket.sendTo(data, addr));
     } catch (e) {
       return Promise.reject(e);
@@ -212,7 +212,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     this.#closed = true;
     this.#socket.close();
     const waiters = this.#waiters.splice(0);
-    for (const w of waiters) this.#settle(w, undefined, new SocketClosedError());
+    for (const w of waiters) this.#settle(w, undefined, this.#socket.closedError());
   }
 
   /** `using conn = listenDatagram(...)` closes it at the end of the scope. */

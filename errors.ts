@@ -40,7 +40,8 @@ export class SocketError extends Error {
 /**
  * The socket was closed while a receive was pending, or used after close. Windows reports a pending
  * receive on a closed socket as WSA_OPERATION_ABORTED (995), Wine as WSAENOTSOCK (10038): both, and
- * every receive pending when `close()` is called, become this one error.
+ * every receive pending when `close()` is called, become this one error; its `code` is
+ * `WSA_OPERATION_ABORTED` on Windows and `EBADF` on Linux.
  *
  * @example
  * ```ts
@@ -52,8 +53,9 @@ export class SocketError extends Error {
  * ```
  */
 export class SocketClosedError extends SocketError {
-  constructor(syscall = "WSARecvMsg") {
-    super("WSA_OPERATION_ABORTED", 995, syscall, "the socket was closed while the operation was pending, or is closed already.");
+  /** Windows' name for it by default; the POSIX backend passes `"EBADF"`, 9. */
+  constructor(syscall = "WSARecvMsg", code = "WSA_OPERATION_ABORTED", errno = 995) {
+    super(code, errno, syscall, "the socket was closed while the operation was pending, or is closed already.");
     this.name = "SocketClosedError";
   }
 }

@@ -20,6 +20,7 @@
 import { DatagramConn } from "./conn.ts";
 import type { Backend, OpenOptions } from "./ffi/backend.ts";
 import { native } from "./ffi/native.ts";
+import { posix } from "./ffi/posix.ts";
 import { winsock } from "./ffi/winsock.ts";
 import type { ListenOptions } from "./message.ts";
 import { parseIPv4, parseIPv6 } from "./structs/ip.ts";
@@ -33,8 +34,9 @@ export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs
 
 function backend(): Backend {
   if (native.os === "windows") return winsock;
+  if (native.os === "linux") return posix;
   throw new Error(
-    `recvmsg: no backend for ${native.os} yet; this version implements Windows (WSARecvMsg). The POSIX recvmsg backend is planned.`,
+    `recvmsg: no backend for ${native.os} yet; this version implements Windows (WSARecvMsg) and Linux (recvmsg).`,
   );
 }
 

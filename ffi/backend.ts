@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SocketClosedError } from "../errors.ts";
 import type { DatagramMessage, ListenOptions, NetAddr } from "../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
@@ -37,6 +38,8 @@ export interface BackendSocket {
   keepAlive(on: boolean): void;
   /** Sends one datagram; returns the bytes sent. */
   sendTo(data: Uint8Array, to: { hostname: string; port: number }): number;
+  /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
+  closedError(syscall?: string): SocketClosedError;
   /** Closes the socket. Memory the system may still write is released only after it is done. */
   close(): void;
 }

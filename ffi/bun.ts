@@ -8,7 +8,7 @@
  */
 import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
 
-type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "ptr" | "function";
+type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "i64_fast" | "ptr" | "function";
 interface BunDef {
   args: BunType[];
   returns: BunType;
@@ -17,6 +17,7 @@ interface BunFfi {
   dlopen(path: string, defs: Record<string, BunDef>): { symbols: Record<string, (...args: unknown[]) => unknown> };
   CFunction(def: BunDef & { ptr: number | bigint }): (...args: unknown[]) => unknown;
   ptr(view: ArrayBufferView): number;
+  read: { i32(address: number, offset?: number): number };
   JSCallback: new (
     fn: (...args: unknown[]) => void,
     def: BunDef & { threadsafe: boolean },
@@ -35,6 +36,7 @@ const TYPES: Record<NativeType, BunType> = {
   u32: "u32",
   u16: "u16",
   u8: "u8",
+  isize: "i64_fast",
   handle: "u64",
   buffer: "ptr",
   function: "function",
@@ -46,7 +48,46 @@ function declare(def: SymbolDef): BunDef {
 
 /** `u64` results are bigint in Bun already; normalize anyway so a change of Bun's rules cannot leak a number. */
 function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
-  return def.result === "handle" ? (...args) => BigInt(fn(...args) as number | bigint) : fn;
+  if (def.result === "handle") return (...args) => BigInt(fn(...args) as number | bigint);
+  if (def.result === "isize") return (...args) => Number(fn(...args) as number | bigint);
+  return fn;
+}
+
+/** The poller worker (ffi/bun_poller.ts) and its shared watch list. */
+interface Poller {
+  worker: { postMessage(m: unknown): void; ref(): void; unref(): void; onmessage: ((e: { data: number[] }) => void) | null };
+  ctl: Int32Array;
+  wake: () => void;
+  waits: Map<number, () => void>;
+  nextId: number;
+}
+const SLOTS = 4096;
+let poller: Poller | undefined;
+
+function startPoller(): Poller {
+  const libc = ffi.dlopen("libc.so.6", {
+    eventfd: { args: ["u32", "i32"], returns: "i32" },
+    write: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
+  }).symbols;
+  const controlFd = libc.eventfd(0, 0x80000 | 0x800) as number; // EFD_CLOEXEC | EFD_NONBLOCK
+  if (controlFd < 0) throw new Error("recvmsg: eventfd failed; cannot wait for datagrams on Bun");
+  const one = new Uint8Array(new ArrayBuffer(72)).subarray(0, 8);
+  one[0] = 1;
+  const shared = new SharedArrayBuffer(4 * (2 + 3 * SLOTS));
+  const Worker = (globalThis as unknown as { Worker: new (url: string) => Poller["worker"] }).Worker;
+  const worker = new Worker(new URL("./bun_poller.ts", import.meta.url).href);
+  worker.unref();
+  const p: Poller = { worker, ctl: new Int32Array(shared), wake: () => void libc.write(controlFd, one, 8), waits: new Map(), nextId: 1 };
+  worker.onmessage = (e) => {
+    for (const id of e.data) {
+      const resolve = p.waits.get(id);
+      p.waits.delete(id);
+      resolve?.();
+    }
+    if (p.waits.size === 0) worker.unref();
+  };
+  worker.postMessage({ shared, controlFd, slots: SLOTS });
+  return p;
 }
 
 const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
@@ -103,5 +144,27 @@ export const native: Native = {
         cb.close();
       },
     };
+  },
+  int32At(address: bigint): () => number {
+    const at = Number(address);
+    return () => ffi.read.i32(at);
+  },
+  pollReadable(fd: number, wakeFd: number): Promise<void> {
+    const p = poller ??= startPoller();
+    return new Promise((resolve, reject) => {
+      const id = p.nextId++ & 0x7fffffff || (p.nextId = 2, 1);
+      for (let s = 0; s < SLOTS; s++) {
+        const at = 2 + 3 * s;
+        if (Atomics.load(p.ctl, at + 2) !== 0) continue;
+        Atomics.store(p.ctl, at, fd);
+        Atomics.store(p.ctl, at + 1, wakeFd);
+        Atomics.store(p.ctl, at + 2, id); // last: the worker reads the id first
+        if (p.waits.size === 0) p.worker.ref();
+        p.waits.set(id, resolve);
+        p.wake();
+        return;
+      }
+      reject(new Error(`recvmsg: more than ${SLOTS} sockets are waiting at once on Bun`));
+    });
   },
 };

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { POLL } from "./libc.ts";
 import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
@@ -11,22 +12,29 @@ const TYPES: Record<NativeType, Deno.NativeResultType> = {
   u32: "u32",
   u16: "u16",
   u8: "u8",
+  isize: "isize",
   handle: "usize",
   buffer: "buffer",
   function: "function",
 };
 
-function declare(def: SymbolDef): Deno.ForeignFunction {
+function declare(def: SymbolDef, nonblocking = false): Deno.ForeignFunction {
   return {
     parameters: def.parameters.map((p) => TYPES[p] as Deno.NativeType),
     result: TYPES[def.result],
+    nonblocking,
   };
 }
 
-/** Deno gives `usize` results as number or bigint depending on size; above the adapter handles are bigint. */
+/** Deno gives 64-bit results as number or bigint depending on size; above the adapter handles are bigint, sizes numbers. */
 function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
-  return def.result === "handle" ? (...args) => BigInt(fn(...args) as number | bigint) : fn;
+  if (def.result === "handle") return (...args) => BigInt(fn(...args) as number | bigint);
+  if (def.result === "isize") return (...args) => Number(fn(...args) as number | bigint);
+  return fn;
 }
+
+// poll(2) on Deno's blocking thread pool: the call returns a promise, and a pending one keeps the process alive.
+let poller: { poll(fds: Uint8Array, n: number, timeout: number): Promise<number> } | undefined;
 
 /** The Deno implementation of {@link Native}. */
 export const native: Native = {
@@ -62,5 +70,24 @@ export const native: Native = {
       unref: () => void cb.unref(),
       close: () => cb.close(),
     };
+  },
+  int32At(address: bigint): () => number {
+    const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);
+    return () => view.getInt32();
+  },
+  async pollReadable(fd: number, wakeFd: number): Promise<void> {
+    if (!poller) {
+      const lib = Deno.dlopen("libc.so.6", { poll: { ...declare(POLL.poll, true) } });
+      poller = lib.symbols as unknown as typeof poller;
+    }
+    // Two struct pollfd { int fd; short events; short revents; } in memory of our own (> 64 bytes: it never moves).
+    const fds = new Uint8Array(new ArrayBuffer(72)).subarray(0, 16);
+    const v = new DataView(fds.buffer);
+    v.setInt32(0, fd, true);
+    v.setInt16(4, 1, true); // POLLIN
+    v.setInt32(8, wakeFd, true);
+    v.setInt16(12, 1, true);
+    // The buffer stays referenced by this frame until the call has returned.
+    await poller!.poll(fds, 2, -1);
   },
 };

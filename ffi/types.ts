@@ -10,8 +10,9 @@
  * - `handle`: a pointer-sized integer (SOCKET, HANDLE, a function address); a `bigint` in JS.
  * - `buffer`: a pointer to memory we own, passed as a `Uint8Array` view (or null for NULL).
  * - `function`: a callback's native pointer, from {@link Native.threadSafeCallback}.
+ * - `isize`: `ssize_t`; a number in JS.
  */
-export type NativeType = "void" | "i32" | "u32" | "u16" | "u8" | "handle" | "buffer" | "function";
+export type NativeType = "void" | "i32" | "u32" | "u16" | "u8" | "isize" | "handle" | "buffer" | "function";
 
 /** One native function: its C prototype for the reader, its parameters and result as data. */
 export interface SymbolDef {
@@ -69,4 +70,11 @@ export interface Native {
   addressOf(view: Uint8Array): number;
   /** A callback with `(pointer context, u8 flag) => void` shape, callable from native threads. */
   threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback;
+  /** A reader of the 32-bit integer at a fixed native address (errno's, for instance), made once. */
+  int32At(address: bigint): () => number;
+  /**
+   * POSIX: resolves when `fd` or `wakeFd` is readable (or fails), waiting off the JS thread with
+   * poll(2). While it is pending the process stays alive. Writing to `wakeFd` ends the wait.
+   */
+  pollReadable(fd: number, wakeFd: number): Promise<void>;
 }

@@ -479,6 +479,10 @@ class WinsockSocket implements BackendSocket {
     return sent;
   }
 
+  closedError(syscall = "WSARecvMsg"): SocketClosedError {
+    return new SocketClosedError(syscall);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -19,6 +19,9 @@ export const onWindows: boolean = runtime === "deno"
 /** Whether the process runs under Wine rather than Windows (Wine exports wine_get_version from ntdll). */
 export const underWine: boolean = onWindows && detectWine();
 
+/** Real Windows, not Wine: for assertions only Windows can satisfy. */
+export const realWindows: boolean = onWindows && !underWine;
+
 function detectWine(): boolean {
   try {
     if (runtime === "deno") {

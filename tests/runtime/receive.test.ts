@@ -1,26 +1,22 @@
-// WSARecvMsg through the public API, on real sockets over loopback, checked field by field.
+// Receives through the public API (WSARecvMsg on Windows, recvmsg on Linux), on real sockets over
+// loopback, checked field by field.
 // Datagrams come from the runtime's own node:dgram, independent of the code under test.
 import assert from "node:assert/strict";
 import { listenDatagram, MSG_PEEK, SocketClosedError, SocketError, wrapSocket } from "../../mod.ts";
-import {
-  AF_INET,
-  AF_INET6,
-  IP_PKTINFO,
-  IP_TTL,
-  IPPROTO_IP,
-  IPPROTO_IPV6,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  IPV6_PKTINFO,
-  IPV6_UNICAST_HOPS,
-  SOCK_DGRAM,
-  SOCK_STREAM,
-} from "../../structs/mod.ts";
-import { rawSocket, setIntOption } from "./raw_winsock.ts";
-import { Sender, sleep, test, underWine } from "./harness.ts";
+import * as S from "../../structs/mod.ts";
+import * as rawPosix from "./raw_posix.ts";
+import * as rawWin from "./raw_winsock.ts";
+import { onWindows, realWindows, Sender, sleep, test, underWine } from "./harness.ts";
 import { checkPayload, payload } from "./payload.ts";
 
-const W = { windows: true } as const;
+const { IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_STREAM, AF_INET } = S;
+// What differs between the platforms this suite runs on: option and record numbers, in_pktinfo's layout.
+const P = onWindows
+  ? { AF_INET6: S.AF_INET6, IP_TTL: S.IP_TTL, IPV6_UNICAST_HOPS: S.IPV6_UNICAST_HOPS, IP_PKTINFO: S.IP_PKTINFO, IPV6_PKTINFO: S.IPV6_PKTINFO, pktinfoAddrAt: 0 }
+  : { AF_INET6: S.LINUX.AF_INET6, IP_TTL: S.LINUX.IP_TTL, IPV6_UNICAST_HOPS: S.LINUX.IPV6_UNICAST_HOPS, IP_PKTINFO: S.LINUX.IP_PKTINFO, IPV6_PKTINFO: S.LINUX.IPV6_PKTINFO, pktinfoAddrAt: 8 };
+const { rawSocket, setIntOption } = onWindows ? rawWin : rawPosix;
+/** The name of an error on this platform: Winsock's on Windows, errno's elsewhere. */
+const E = (win: string, posix: string) => onWindows ? win : posix;
 const text = (d: Uint8Array) => new TextDecoder().decode(d);
 const receive = (conn: ReturnType<typeof listenDatagram>, options = {}) =>
   conn.receiveMsg({ signal: AbortSignal.timeout(5000), ...options });
@@ -40,14 +36,14 @@ test("IPv4 packet info: a socket on 0.0.0.0 tells 127.0.0.1, .2 and .3 apart", a
       assert.equal(m.controlTruncated, false);
       assert.equal(m.broadcast, false);
       assert.equal(m.multicast, false);
-      const pk = m.control.find((c) => c.level === IPPROTO_IP && c.type === IP_PKTINFO);
+      const pk = m.control.find((c) => c.level === IPPROTO_IP && c.type === P.IP_PKTINFO);
       assert.ok(pk, "an IP_PKTINFO control message is kept raw as well");
-      assert.deepEqual([...pk.data.subarray(0, 4)], to.split(".").map(Number));
+      assert.deepEqual([...pk.data.subarray(P.pktinfoAddrAt, P.pktinfoAddrAt + 4)], to.split(".").map(Number));
     }
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("IPv6 packet info on ::1", async () => {
   using conn = listenDatagram({ hostname: "::1", ipv6Only: true });
@@ -59,12 +55,12 @@ test("IPv6 packet info on ::1", async () => {
     assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: "::1", port: tx.port });
     assert.equal(m.localAddr?.hostname, "::1");
     assert.ok(m.localAddr!.interfaceIndex > 0);
-    const pk = m.control.find((c) => c.level === IPPROTO_IPV6 && c.type === IPV6_PKTINFO);
+    const pk = m.control.find((c) => c.level === IPPROTO_IPV6 && c.type === P.IPV6_PKTINFO);
     assert.equal(pk?.data.length, 20);
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("dual-stack ::: IPv4 and IPv6 senders, IPv4 in plain form in remoteAddr and localAddr alike", async () => {
   using conn = listenDatagram({ hostname: "::" });
@@ -77,7 +73,7 @@ test("dual-stack ::: IPv4 and IPv6 senders, IPv4 in plain form in remoteAddr and
     assert.deepEqual(m4.remoteAddr, { transport: "udp", hostname: "127.0.0.1", port: tx4.port });
     assert.equal(m4.localAddr?.hostname, "127.0.0.5");
     // The contract: with IP_PKTINFO set too, IPv4 datagrams carry an IP_PKTINFO record.
-    assert.ok(m4.control.some((c) => c.level === IPPROTO_IP && c.type === IP_PKTINFO));
+    assert.ok(m4.control.some((c) => c.level === IPPROTO_IP && c.type === P.IP_PKTINFO));
 
     await tx6.send("v6", "::1", conn.addr.port);
     const m6 = await receive(conn);
@@ -88,7 +84,7 @@ test("dual-stack ::: IPv4 and IPv6 senders, IPv4 in plain form in remoteAddr and
     await tx4.close();
     await tx6.close();
   }
-}, W);
+});
 
 test("packetInfo: false gives no localAddr and no control data", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
@@ -101,7 +97,7 @@ test("packetInfo: false gives no localAddr and no control data", async () => {
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("MSG_PEEK leaves the datagram queued; the next receive gets the same bytes and empties the queue", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -119,7 +115,7 @@ test("MSG_PEEK leaves the datagram queued; the next receive gets the same bytes 
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("data truncation: the first bytes arrive with truncated: true, the rest is dropped, the next datagram is whole", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -140,7 +136,7 @@ test("data truncation: the first bytes arrive with truncated: true, the rest is 
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("control truncation: a control buffer with room for one record of two reports controlTruncated, data intact", async () => {
   using conn = listenDatagram({ hostname: "::" });
@@ -156,7 +152,7 @@ test("control truncation: a control buffer with room for one record of two repor
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("a caller buffer receives in place; default receives own fresh copies", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -178,9 +174,9 @@ test("a caller buffer receives in place; default receives own fresh copies", asy
   } finally {
     await tx.close();
   }
-}, W);
+});
 
-test("broadcast: a datagram to 127.255.255.255 arrives with that local address; MSG_BCAST on Windows only", async () => {
+test("broadcast: a datagram to 127.255.255.255 arrives with that local address; MSG_BCAST on real Windows only", async () => {
   using conn = listenDatagram({ hostname: "0.0.0.0", broadcast: true });
   const tx = await Sender.open("udp4");
   tx.socket.setBroadcast(true);
@@ -189,42 +185,43 @@ test("broadcast: a datagram to 127.255.255.255 arrives with that local address; 
     const m = await receive(conn);
     assert.equal(text(m.data), "all");
     assert.equal(m.localAddr?.hostname, "127.255.255.255");
-    // Wine does not set MSG_BCAST; Windows does for a link-layer broadcast.
-    if (!underWine) assert.equal(m.broadcast, true);
+    // Windows sets MSG_BCAST for a link-layer broadcast; Wine does not, and Linux has no such flag.
+    if (realWindows) assert.equal(m.broadcast, true);
+    else assert.equal(m.broadcast, false);
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("hopLimit: each datagram reports the TTL it was sent with", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
   // A sender with IP_TTL 42 set through ws2_32 directly (Bun's node:dgram ignores setTTL under Wine).
   const raw = rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-  setIntOption(raw, IPPROTO_IP, IP_TTL, 42);
+  setIntOption(raw, IPPROTO_IP, P.IP_TTL, 42);
   using tx = wrapSocket(raw, { packetInfo: false });
   await tx.send(new TextEncoder().encode("ttl"), { hostname: "127.0.0.1", port: conn.addr.port });
   const m = await receive(conn);
   assert.equal(text(m.data), "ttl");
   assert.equal(m.hopLimit, 42);
   assert.equal(m.localAddr?.hostname, "127.0.0.1");
-}, W);
+});
 
 test("IPv6 hop limit on ::1", async () => {
   using conn = listenDatagram({ hostname: "::1", ipv6Only: true, hopLimit: true });
-  const raw = rawSocket(AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
-  setIntOption(raw, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9);
+  const raw = rawSocket(P.AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
+  setIntOption(raw, IPPROTO_IPV6, P.IPV6_UNICAST_HOPS, 9);
   using tx = wrapSocket(raw, { family: "IPv6", packetInfo: false });
   await tx.send(new TextEncoder().encode("hops"), { hostname: "::1", port: conn.addr.port });
   const m = await receive(conn);
   assert.equal(m.hopLimit, 9);
   assert.equal(m.localAddr?.hostname, "::1");
-}, W);
+});
 
-test("WSARecvMsg on an unbound socket: WSAEINVAL on Windows (Windows-only; Wine answers WSAEWOULDBLOCK)", async () => {
+test("a receive on an unbound socket: WSAEINVAL on real Windows only (Wine and Linux find nothing queued)", async () => {
   using conn = wrapSocket(rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP));
   assert.deepEqual(conn.addr, { transport: "udp", hostname: "0.0.0.0", port: 0 });
-  if (underWine) {
-    // Wine passes the call to Linux, whose recvmsg on an unbound UDP socket finds nothing to read.
+  if (!realWindows) {
+    // Linux (and Wine, which passes the call to Linux): recvmsg on an unbound UDP socket finds nothing to read.
     assert.equal(conn.tryReceiveMsg(), null);
     return;
   }
@@ -237,18 +234,22 @@ test("WSARecvMsg on an unbound socket: WSAEINVAL on Windows (Windows-only; Wine 
     return true;
   });
   await assert.rejects(conn.receiveMsg(), (e: SocketError) => e.code === "WSAEINVAL");
-}, W);
+});
 
-test("the error reported is the one the call set: WSARecvMsg on an unconnected TCP socket", () => {
+test("the error reported is the one the call set: a receive on an unconnected TCP socket", () => {
   using conn = wrapSocket(rawSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP), { packetInfo: false });
   assert.throws(() => conn.tryReceiveMsg(), (e: unknown) => {
     assert.ok(e instanceof SocketError);
+    if (!onWindows) {
+      assert.deepEqual([e.code, e.errno, e.syscall], ["ENOTCONN", 107, "recvmsg"]);
+      return true;
+    }
     // Wine reports WSAENOTCONN; Windows may say WSAEOPNOTSUPP (WSARecvMsg serves datagram sockets only).
     assert.ok(["WSAENOTCONN", "WSAEOPNOTSUPP", "WSAEINVAL"].includes(e.code), e.code);
     if (underWine) assert.equal(e.code, "WSAENOTCONN");
     return true;
   });
-}, W);
+});
 
 test("receive() and the async iterator are drop-ins for Deno.DatagramConn", async () => {
   const conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -282,7 +283,7 @@ test("receive() and the async iterator are drop-ins for Deno.DatagramConn", asyn
     conn.close();
     await tx.close();
   }
-}, W);
+});
 
 test("several receives pending on one socket complete in call order", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -297,7 +298,7 @@ test("several receives pending on one socket complete in call order", async () =
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("many sockets with receives pending at once each get their own datagrams", async () => {
   const conns = Array.from({ length: 12 }, () => listenDatagram({ hostname: "0.0.0.0" }));
@@ -319,7 +320,7 @@ test("many sockets with receives pending at once each get their own datagrams", 
     for (const c of conns) c.close();
     await tx.close();
   }
-}, W);
+});
 
 test("close() rejects every pending receive with SocketClosedError within 100 ms, and later calls too", async () => {
   const conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -332,14 +333,14 @@ test("close() rejects every pending receive with SocketClosedError within 100 ms
   for (const r of results) {
     assert.equal(r.status, "rejected");
     assert.ok((r as PromiseRejectedResult).reason instanceof SocketClosedError);
-    assert.equal((r as PromiseRejectedResult).reason.code, "WSA_OPERATION_ABORTED");
+    assert.equal((r as PromiseRejectedResult).reason.code, E("WSA_OPERATION_ABORTED", "EBADF"));
   }
   assert.ok(elapsed < 100, `rejected after ${elapsed.toFixed(1)} ms`);
   await assert.rejects(conn.receiveMsg(), SocketClosedError);
   assert.throws(() => conn.tryReceiveMsg(), SocketClosedError);
   await assert.rejects(conn.send(new Uint8Array(1), { hostname: "127.0.0.1", port: 9 }), SocketClosedError);
   conn.close(); // twice is fine
-}, W);
+});
 
 test("an AbortSignal aborts one receive with AbortError; the next datagram goes to the next receive", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
@@ -369,7 +370,7 @@ test("an AbortSignal aborts one receive with AbortError; the next datagram goes 
   } finally {
     await tx.close();
   }
-}, W);
+});
 
 test("bad arguments are refused with errors that name the parameter, before any system call", async () => {
   using conn = listenDatagram({ hostname: "::" });
@@ -398,44 +399,45 @@ test("bad arguments are refused with errors that name the parameter, before any 
   } finally {
     await tx.close();
   }
-}, W);
+});
 
-test("system errors keep their Winsock name, number and sentence: WSAEADDRINUSE from bind", () => {
+test("system errors keep their platform's name, number and sentence: WSAEADDRINUSE / EADDRINUSE from bind", () => {
   using a = listenDatagram({ hostname: "127.0.0.1" });
   assert.throws(() => listenDatagram({ hostname: "127.0.0.1", port: a.addr.port }), (e: unknown) => {
     assert.ok(e instanceof SocketError);
-    assert.equal(e.code, "WSAEADDRINUSE");
-    assert.equal(e.errno, 10048);
+    assert.equal(e.code, E("WSAEADDRINUSE", "EADDRINUSE"));
+    assert.equal(e.errno, onWindows ? 10048 : 98);
     assert.equal(e.syscall, "bind");
     assert.match(e.message, /already in use/);
     return true;
   });
-}, W);
+});
 
-test("WSAECONNRESET after a send drew ICMP port unreachable (Windows-only; Wine drops the ICMP error)", async () => {
+test("WSAECONNRESET after a send drew ICMP port unreachable (real Windows only; Wine and Linux report nothing on an unconnected socket)", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
   const closed = listenDatagram({ hostname: "127.0.0.1" });
   const port = closed.addr.port;
   closed.close();
   await conn.send(new Uint8Array([1]), { hostname: "127.0.0.1", port });
   await sleep(100);
-  if (underWine) {
+  if (!realWindows) {
     assert.equal(conn.tryReceiveMsg(), null);
     return;
   }
   assert.throws(() => conn.tryReceiveMsg(), (e: unknown) => e instanceof SocketError && e.code === "WSAECONNRESET" && e.errno === 10054);
-}, W);
+});
 
-test("MSG_PEEK on a stream socket fails with a named error (WSAEOPNOTSUPP on Windows; Wine answers WSAENOTCONN)", () => {
+test("MSG_PEEK on a stream socket fails with a named error (WSAEOPNOTSUPP on Windows; Wine and Linux: not connected)", () => {
   using conn = wrapSocket(rawSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP), { packetInfo: false });
   assert.throws(() => conn.tryReceiveMsg({ peek: true }), (e: unknown) => {
     assert.ok(e instanceof SocketError);
-    assert.equal(e.syscall, "WSARecvMsg");
-    if (underWine) assert.equal(e.code, "WSAENOTCONN");
+    assert.equal(e.syscall, E("WSARecvMsg", "recvmsg"));
+    if (!onWindows) assert.equal(e.code, "ENOTCONN");
+    else if (underWine) assert.equal(e.code, "WSAENOTCONN");
     else assert.ok(["WSAEOPNOTSUPP", "WSAENOTCONN"].includes(e.code), e.code);
     return true;
   });
-}, W);
+});
 
 test("10,000 datagrams at a paced rate arrive in order, none lost, every byte checked", async () => {
   using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
@@ -458,4 +460,4 @@ test("10,000 datagrams at a paced rate arrive in order, none lost, every byte ch
   } finally {
     await tx.close();
   }
-}, { ...W, timeout: 120_000 });
+}, { timeout: 120_000 });

@@ -1,0 +1,34 @@
+/**
+ * The libc functions of the POSIX backend, declared once as data with the C prototype beside each.
+ *
+ * @module
+ */
+import type { SymbolTable } from "./types.ts";
+
+/** libc.so.6 (glibc). */
+export const LIBC = {
+  socket: { c: "int socket(int domain, int type, int protocol)", parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: {
+    c: "int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)",
+    parameters: ["i32", "i32", "i32", "buffer", "u32"],
+    result: "i32",
+  },
+  bind: { c: "int bind(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { c: "int getsockname(int fd, struct sockaddr *addr, socklen_t *len)", parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  recvmsg: { c: "ssize_t recvmsg(int fd, struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "isize" },
+  sendto: {
+    c: "ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)",
+    parameters: ["i32", "buffer", "handle", "i32", "buffer", "u32"],
+    result: "isize",
+  },
+  close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
+  eventfd: { c: "int eventfd(unsigned int initval, int flags)", parameters: ["u32", "i32"], result: "i32" },
+  write: { c: "ssize_t write(int fd, const void *buf, size_t count)", parameters: ["i32", "buffer", "handle"], result: "isize" },
+  read: { c: "ssize_t read(int fd, void *buf, size_t count)", parameters: ["i32", "buffer", "handle"], result: "isize" },
+  __errno_location: { c: "int *__errno_location(void)", parameters: [], result: "handle" },
+} as const satisfies SymbolTable;
+
+/** poll(2): blocks, so each runtime runs it off the JS thread (see Native.pollReadable). */
+export const POLL = {
+  poll: { c: "int poll(struct pollfd *fds, nfds_t nfds, int timeout)", parameters: ["buffer", "handle", "i32"], result: "i32" },
+} as const satisfies SymbolTable;

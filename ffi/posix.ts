@@ -1,0 +1,310 @@
+/**
+ * The POSIX backend (Linux, glibc): libc `recvmsg` on a non-blocking socket.
+ *
+ * A receive is one `recvmsg(MSG_DONTWAIT)` into memory the socket owns; it returns a datagram or
+ * EAGAIN. To wait, the socket asks the runtime adapter to poll(2) its fd and its own eventfd off the
+ * JS thread (Deno: a nonblocking FFI call; Bun: a poller worker). `close()` writes the eventfd, which
+ * ends that poll, and closes the fd only after the poll has returned, so that no poll can ever watch a
+ * reused fd number. The kernel writes only during `recvmsg`, into memory that never moves.
+ *
+ * @module
+ */
+import { SocketClosedError, SocketError } from "../errors.ts";
+import type { DatagramMessage, NetAddr } from "../message.ts";
+import { AncillaryDecoder, LINUX_DIALECT } from "../structs/ancillary.ts";
+import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { linuxErrno } from "../structs/errno.ts";
+import { formatIPv4, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { LINUX as C, LNX } from "../structs/linux.ts";
+import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
+import type { Backend, BackendSocket, OpenOptions, ReceiveRequest } from "./backend.ts";
+import { LIBC } from "./libc.ts";
+import { native } from "./native.ts";
+import type { Bound } from "./types.ts";
+
+const FAMILIES: Families = { inet: C.AF_INET, inet6: C.AF_INET6 };
+const EAGAIN = 11;
+const DATA_CAPACITY = 65536;
+const MAX_CONTROL = 65536;
+const MSG = LNX.msghdr.fields;
+const IOV = LNX.iovec.fields;
+const AT = { msg: 0, iov: 56, name: 72, scratch: 200, end: 264 } as const;
+
+interface Lib {
+  c: Bound<typeof LIBC>;
+  errno: () => number;
+  open: number;
+}
+let lib: Lib | undefined;
+function load(): Lib {
+  if (lib) return lib;
+  const c = native.open("libc.so.6", LIBC);
+  // errno lives at a fixed address per thread; every call here is made on the JS thread.
+  lib = { c, errno: native.int32At(c.__errno_location()), open: 0 };
+  return lib;
+}
+
+/** The error for an errno value set by `syscall`. */
+export function errnoFailure(errno: number, syscall: string): SocketError {
+  const e = linuxErrno(errno);
+  return new SocketError(e.name, e.code, syscall, e.message);
+}
+
+class PosixSocket implements BackendSocket {
+  readonly addr: NetAddr;
+  readonly defaultControlSize: number;
+  readonly requiredControlSize: number;
+  readonly maxControlSize = MAX_CONTROL;
+  private readonly l: Lib;
+  private readonly fd: number;
+  private readonly wakeFd: number;
+  private readonly ipv6: boolean;
+  private readonly arena = new ArrayBuffer(AT.end);
+  private readonly u8 = new Uint8Array(this.arena);
+  private readonly dv = new DataView(this.arena);
+  private readonly msgView = this.u8.subarray(AT.msg, AT.msg + LNX.msghdr.size);
+  private readonly nameDv = new DataView(this.arena, AT.name, LNX.sockaddr_storage.size);
+  private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
+  private readonly sendName = this.u8.subarray(AT.scratch, AT.scratch + LNX.sockaddr_in6.size);
+  private readonly sendNameDv = new DataView(this.arena, AT.scratch, LNX.sockaddr_in6.size);
+  private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
+  private control = new Uint8Array(new ArrayBuffer(512));
+  private readonly decoder = new AncillaryDecoder(LINUX_DIALECT);
+  private closed = false;
+  private polling = false;
+  private onReadable: (() => void) | null = null;
+  private lastNameLen = -1;
+  private readonly lastName = new Uint8Array(LNX.sockaddr_in6.size);
+  private lastRemote: NetAddr | null = null;
+
+  constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
+    this.l = l;
+    this.ipv6 = existing ? existing.ipv6 : parseIPv4(options.hostname) === null;
+    const nameLen = existing ? 0 : encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port }, FAMILIES);
+    const { c } = l;
+    let fd = existing?.fd ?? -1;
+    if (!existing) {
+      fd = c.socket(this.ipv6 ? C.AF_INET6 : C.AF_INET, C.SOCK_DGRAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0);
+      if (fd < 0) throw errnoFailure(l.errno(), "socket");
+    }
+    this.fd = fd;
+    let wakeFd = -1;
+    try {
+      if (this.ipv6 && !existing) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+      if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
+      if (options.broadcast) this.setOption(C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
+      if (options.receiveBufferSize !== undefined) this.setOption(C.SOL_SOCKET, C.SO_RCVBUF, options.receiveBufferSize, "SO_RCVBUF");
+      const dual = this.ipv6 && !options.ipv6Only;
+      let control = 0;
+      let largest = 0;
+      if (options.packetInfo) {
+        if (!this.ipv6 || dual) {
+          this.setOption(C.IPPROTO_IP, C.IP_PKTINFO, 1, "IP_PKTINFO");
+          control += WSA_CMSG_SPACE(LNX.in_pktinfo.size);
+          largest = Math.max(largest, WSA_CMSG_SPACE(LNX.in_pktinfo.size));
+        }
+        if (this.ipv6) {
+          // On Linux the receive-side option is IPV6_RECVPKTINFO; IPV6_PKTINFO is the send side.
+          this.setOption(C.IPPROTO_IPV6, C.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+          control += WSA_CMSG_SPACE(LNX.in6_pktinfo.size);
+          largest = Math.max(largest, WSA_CMSG_SPACE(LNX.in6_pktinfo.size));
+        }
+      }
+      if (options.hopLimit) {
+        if (!this.ipv6 || dual) this.setOption(C.IPPROTO_IP, C.IP_RECVTTL, 1, "IP_RECVTTL");
+        if (this.ipv6) this.setOption(C.IPPROTO_IPV6, C.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+        control += 2 * WSA_CMSG_SPACE(4);
+        largest = Math.max(largest, WSA_CMSG_SPACE(4));
+      }
+      this.defaultControlSize = control === 0 ? 0 : control + 64;
+      this.requiredControlSize = largest;
+      if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) throw errnoFailure(l.errno(), "bind");
+      this.addr = this.boundAddr();
+      wakeFd = c.eventfd(0, C.EFD_CLOEXEC | C.EFD_NONBLOCK);
+      if (wakeFd < 0) throw errnoFailure(l.errno(), "eventfd");
+    } catch (e) {
+      if (!existing) c.close(fd);
+      throw e;
+    }
+    this.wakeFd = wakeFd;
+    l.open++;
+    this.prepare();
+  }
+
+  private setOption(level: number, name: number, value: number, label: string): void {
+    this.dv.setInt32(AT.scratch, value, true);
+    if (this.l.c.setsockopt(this.fd, level, name, this.scratch4, 4) !== 0) throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
+  }
+
+  private boundAddr(): NetAddr {
+    this.dv.setUint32(AT.scratch, LNX.sockaddr_storage.size, true);
+    if (this.l.c.getsockname(this.fd, this.u8.subarray(AT.name, AT.name + LNX.sockaddr_storage.size), this.scratch4) !== 0) {
+      throw errnoFailure(this.l.errno(), "getsockname");
+    }
+    const a = decodeSockaddr(this.nameDv, 0, this.dv.getUint32(AT.scratch, true), FAMILIES);
+    return Object.freeze({ transport: "udp", hostname: a?.hostname ?? (this.ipv6 ? "::" : "0.0.0.0"), port: a?.port ?? 0 });
+  }
+
+  /** Pointers are written once: the memory they point to is the socket's own and never moves. */
+  private prepare(): void {
+    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
+    this.dv.setBigUint64(AT.msg + MSG.msg_name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
+    this.dv.setBigUint64(AT.msg + MSG.msg_iov.offset, addr(this.u8.subarray(AT.iov, AT.iov + 1)), true);
+    this.dv.setBigUint64(AT.msg + MSG.msg_iovlen.offset, 1n, true);
+    this.dv.setBigUint64(AT.iov + IOV.iov_base.offset, addr(this.data), true);
+    this.pointControl();
+  }
+
+  private pointControl(): void {
+    this.dv.setBigUint64(AT.msg + MSG.msg_control.offset, BigInt(native.addressOf(this.control)), true);
+  }
+
+  tryReceive(req: ReceiveRequest): DatagramMessage | null {
+    if (this.closed) throw new SocketClosedError("recvmsg", "EBADF", 9);
+    if (req.controlSize > this.control.length) {
+      this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
+      this.pointControl();
+    }
+    const { dv } = this;
+    const capacity = Math.min(req.capacity, DATA_CAPACITY);
+    dv.setUint32(AT.msg + MSG.msg_namelen.offset, LNX.sockaddr_storage.size, true);
+    dv.setUint32(AT.msg + MSG.msg_controllen.offset, req.controlSize, true);
+    dv.setUint32(AT.msg + MSG.msg_controllen.offset + 4, 0, true);
+    dv.setInt32(AT.msg + MSG.msg_flags.offset, 0, true);
+    dv.setUint32(AT.iov + IOV.iov_len.offset, capacity, true);
+    const n = this.l.c.recvmsg(this.fd, this.msgView, C.MSG_DONTWAIT | (req.peek ? C.MSG_PEEK : 0));
+    if (n < 0) {
+      const errno = this.l.errno();
+      if (errno === EAGAIN) return null;
+      throw errnoFailure(errno, "recvmsg");
+    }
+    const flags = dv.getInt32(AT.msg + MSG.msg_flags.offset, true);
+    const bytes = Math.min(n, capacity);
+    const controlLen = Math.min(dv.getUint32(AT.msg + MSG.msg_controllen.offset, true), req.controlSize);
+    const anc = this.decoder.decode(this.control, controlLen);
+    const remote = this.remoteAddr(dv.getUint32(AT.msg + MSG.msg_namelen.offset, true));
+    const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
+    if (req.target) req.target.set(this.data.subarray(0, bytes));
+    const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+    const message: DatagramMessage = {
+      data,
+      remoteAddr: remote,
+      localAddr,
+      truncated: (flags & C.MSG_TRUNC) !== 0,
+      controlTruncated: (flags & C.MSG_CTRUNC) !== 0,
+      // Linux has no MSG_BCAST / MSG_MCAST; the destination address in localAddr tells.
+      broadcast: false,
+      multicast: false,
+      control: anc.control,
+      flags,
+    };
+    if (anc.hopLimit !== undefined) (message as { hopLimit?: number }).hopLimit = anc.hopLimit;
+    if (anc.ecn !== undefined) (message as { ecn?: number }).ecn = anc.ecn;
+    return message;
+  }
+
+  private remoteAddr(nameLen: number): NetAddr {
+    const len = Math.min(nameLen, this.lastName.length);
+    const u8 = this.u8;
+    if (len === this.lastNameLen && this.lastRemote) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (u8[AT.name + i] !== this.lastName[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastRemote;
+    }
+    const name = u8.subarray(AT.name, AT.name + len);
+    const a = decodeSockaddr(this.nameDv, 0, nameLen, FAMILIES);
+    const v6addr = LNX.sockaddr_in6.fields.sin6_addr.offset;
+    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(name, v6addr) ? formatIPv4(name, v6addr + 12) : a.hostname;
+    this.lastRemote = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
+    this.lastName.set(name);
+    this.lastNameLen = len;
+    return this.lastRemote;
+  }
+
+  whenReadable(onReadable: () => void): void {
+    this.onReadable = onReadable;
+    if (this.closed) {
+      queueMicrotask(() => this.fire());
+      return;
+    }
+    if (this.polling) return;
+    this.polling = true;
+    native.pollReadable(this.fd, this.wakeFd).then(() => {
+      this.polling = false;
+      if (this.closed) this.release();
+      else this.fire();
+    });
+  }
+
+  private fire(): void {
+    const f = this.onReadable;
+    this.onReadable = null;
+    f?.();
+  }
+
+  keepAlive(_on: boolean): void {
+    // A pending poll keeps the process alive on both runtimes; an idle socket does not.
+  }
+
+  sendTo(payload: Uint8Array, to: { hostname: string; port: number }): number {
+    if (this.closed) throw new SocketClosedError("sendto", "EBADF", 9);
+    let hostname = to.hostname;
+    if (this.ipv6 && parseIPv4(hostname)) hostname = `::ffff:${hostname}`;
+    const len = encodeSockaddr(this.sendNameDv, 0, { hostname, port: to.port }, FAMILIES);
+    const sent = this.l.c.sendto(this.fd, payload, payload.length, 0, this.sendName, len);
+    if (sent < 0) throw errnoFailure(this.l.errno(), "sendto");
+    return sent;
+  }
+
+  closedError(syscall = "recvmsg"): SocketClosedError {
+    return new SocketClosedError(syscall, "EBADF", 9);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.polling) {
+      // End the poll first; the fd is closed when it has returned.
+      this.dv.setBigUint64(AT.scratch, 1n, true);
+      this.l.c.write(this.wakeFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
+    } else {
+      this.release();
+    }
+    this.fire();
+  }
+
+  private release(): void {
+    this.l.c.close(this.fd);
+    this.l.c.close(this.wakeFd);
+    this.l.open--;
+  }
+}
+
+/** The POSIX backend (Linux). */
+export const posix: Backend = {
+  name: "posix",
+  open(options) {
+    return new PosixSocket(load(), options);
+  },
+  wrap(handle, ipv6, options) {
+    return new PosixSocket(load(), options, { fd: Number(handle), ipv6 });
+  },
+};
+
+/**
+ * For tests and diagnostics: sockets this backend holds open (each with its fd and eventfd).
+ *
+ * @example
+ * ```ts
+ * import { posixStats } from "./posix.ts";
+ * console.log(posixStats().open); // 0
+ * ```
+ */
+export function posixStats(): { open: number } {
+  return { open: load().open };
+}

@@ -1,0 +1,11 @@
+import { listenDatagram } from "./mod.ts";
+import dgram from "node:dgram";
+const conn = listenDatagram({ hostname: "::", hopLimit: true });
+const tx = dgram.createSocket("udp4"); await new Promise<void>((r) => tx.bind(0, "127.0.0.1", () => r()));
+tx.send("hello", conn.addr.port, "127.0.0.2");
+const m = await conn.receiveMsg();
+console.log(new TextDecoder().decode(m.data), m.remoteAddr, m.localAddr, m.hopLimit, m.control.map((c) => [c.level, c.type, c.data.length]));
+const p = conn.receiveMsg(); setTimeout(() => tx.send("later", conn.addr.port, "127.0.0.3"), 50);
+const m2 = await p; console.log("async", new TextDecoder().decode(m2.data), m2.localAddr);
+const p3 = conn.receiveMsg(); const t = performance.now(); conn.close(); await p3.catch((e) => console.log(e.name, (performance.now() - t).toFixed(1), "ms"));
+tx.close();
