@@ -1,7 +1,7 @@
 // The live demo: one dual-stack socket on the wildcard address, datagrams sent to several loopback
-// addresses and to ::1, and a table of what each one reached. Windows (or Windows Deno/Bun under Wine).
+// addresses and to ::1, and a table of what each one reached. Windows and Linux.
 //
-//   deno run --allow-ffi --allow-net examples/demo.ts      bun examples/demo.ts
+//   deno run --allow-ffi --allow-net examples/demo.ts      bun examples/demo.ts   (the senders need the net permission)
 import dgram from "node:dgram";
 import { listenDatagram } from "../mod.ts";
 
