@@ -5,7 +5,7 @@
  */
 import { SocketClosedError } from "./errors.ts";
 import type { BackendSocket, ReceiveRequest } from "./ffi/backend.ts";
-import type { DatagramMessage, NetAddr, ReceiveOptions } from "./message.ts";
+import type { DatagramMessage, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
 
 interface Waiter {
@@ -17,6 +17,7 @@ interface Waiter {
 }
 
 const DEFAULT_CAPACITY = 65536;
+const MAX_DATAGRAM = 65535;
 
 /**
  * A UDP socket that reports, for each datagram, where it was sent to and how it arrived.
@@ -186,14 +187,66 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   send(data: Uint8Array, addr: { hostname: string; port: number }): Promise<number> {
+    return this.sendMsg(data, addr);
+  }
+
+  /**
+   * Sends one datagram, from a chosen local address and/or interface (IP_PKTINFO / IPV6_PKTINFO) and
+   * with a chosen hop limit. A received message's `localAddr` can be passed straight back, so that a
+   * server bound to the wildcard address answers from the address the request reached.
+   * Rejects with a `SocketError` (`WSAEWOULDBLOCK` / `EAGAIN` when the send buffer is full).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353 });
+   * for await (const msg of conn.messages()) {
+   *   await conn.sendMsg(msg.data, msg.remoteAddr, { localAddr: msg.localAddr ?? undefined });
+   * }
+   * ```
+   */
+  sendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: SendOptions): Promise<number> {
     try {
-      if (!(data instanceof Uint8Array)) throw new TypeError("data must be a Uint8Array");
-      if (typeof addr !== "object" || addr === null) throw new TypeError("addr must be an object with hostname and port");
-      if (this.#closed) throw this.#socket.closedError("sendto");
-      return Promise.resolve(this.#socket.sendTo(data, addr));
+      const sent = this.trySendMsg(data, remoteAddr, options);
+      return sent === null ? Promise.reject(this.#socket.wouldBlockError()) : Promise.resolve(sent);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * {@link sendMsg} without a promise: the bytes sent, or null when the send buffer is full.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.trySendMsg(new Uint8Array([1]), { hostname: "127.0.0.1", port: 9 }, { localAddr: { hostname: "127.0.0.2" } });
+   * ```
+   */
+  trySendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: SendOptions): number | null {
+    const method = "sendMsg";
+    if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
+    if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
+    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
+      throw new TypeError(`${method}: remoteAddr must be an object with a numeric hostname and a port`);
+    }
+    if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);
+    const local = options?.localAddr ?? undefined;
+    if (local !== undefined) {
+      if (typeof local !== "object" || local === null) throw new TypeError(`${method}: localAddr must be an object with hostname and/or interfaceIndex`);
+      if (local.hostname !== undefined && typeof local.hostname !== "string") throw new TypeError(`${method}: localAddr.hostname must be a string`);
+      const i = local.interfaceIndex;
+      if (i !== undefined && (!Number.isInteger(i) || i < 0 || i > 0xffffffff)) {
+        throw new RangeError(`${method}: localAddr.interfaceIndex must be an integer from 0 to 4294967295, got ${String(i)}`);
+      }
+    }
+    const hop = options?.hopLimit;
+    if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 255)) {
+      throw new RangeError(`${method}: hopLimit must be an integer from 1 to 255, got ${String(hop)}`);
+    }
+    if (this.#closed) throw this.#socket.closedError("sendMsg");
+    return this.#socket.sendMsg(data, remoteAddr, local, hop);
   }
 
   /**

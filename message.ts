@@ -83,3 +83,14 @@ export interface ReceiveOptions {
   /** Bytes for control data; default enough for what the socket asks for. */
   controlSize?: number;
 }
+
+/** Options of a send. */
+export interface SendOptions {
+  /**
+   * Send from this local address and/or out of this interface (IP_PKTINFO / IPV6_PKTINFO). A received
+   * message's `localAddr` fits as it is. The address must be of the destination's family.
+   */
+  localAddr?: { hostname?: string; interfaceIndex?: number };
+  /** The TTL / hop limit of this datagram, 1 to 255. */
+  hopLimit?: number;
+}

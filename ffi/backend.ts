@@ -4,7 +4,9 @@
  *
  * @module
  */
-import type { SocketClosedError } from "../errors.ts";
+import type { SocketClosedError, SocketError } from "../errors.ts";
+import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
+import type { SendSource } from "../structs/send_control.ts";
 import type { DatagramMessage, ListenOptions, NetAddr } from "../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
@@ -36,8 +38,13 @@ export interface BackendSocket {
   whenReadable(onReadable: () => void): void;
   /** While true, a pending wait keeps the process alive. */
   keepAlive(on: boolean): void;
-  /** Sends one datagram; returns the bytes sent. */
-  sendTo(data: Uint8Array, to: { hostname: string; port: number }): number;
+  /**
+   * Sends one datagram, from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
+   * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
+   */
+  sendMsg(data: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null;
+  /** The error for a send that would block (WSAEWOULDBLOCK / EAGAIN). */
+  wouldBlockError(): SocketError;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
   closedError(syscall?: string): SocketClosedError;
   /** Closes the socket. Memory the system may still write is released only after it is done. */
@@ -53,4 +60,15 @@ export interface Backend {
   open(options: OpenOptions): BackendSocket;
   /** Adopts an existing socket handle (a Winsock SOCKET or a file descriptor); it is closed with the connection. */
   wrap(handle: bigint, ipv6: boolean, options: OpenOptions): BackendSocket;
+}
+
+/**
+ * A destination as the socket must write it: plain IPv4 becomes v4-mapped on an IPv6 (dual-stack)
+ * socket; `ipv4` says whether the datagram travels over IPv4 (which picks IP_PKTINFO over IPV6_PKTINFO).
+ */
+export function destination(hostname: string, socketIsIPv6: boolean): { hostname: string; ipv4: boolean } {
+  const host = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  if (parseIPv4(host)) return { hostname: socketIsIPv6 ? `::ffff:${host}` : host, ipv4: true };
+  const v6 = parseIPv6(host);
+  return { hostname: host, ipv4: v6 !== null && isV4Mapped(v6.bytes) };
 }

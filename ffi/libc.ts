@@ -16,6 +16,7 @@ export const LIBC = {
   bind: { c: "int bind(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { c: "int getsockname(int fd, struct sockaddr *addr, socklen_t *len)", parameters: ["i32", "buffer", "buffer"], result: "i32" },
   recvmsg: { c: "ssize_t recvmsg(int fd, struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "isize" },
+  sendmsg: { c: "ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "isize" },
   sendto: {
     c: "ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)",
     parameters: ["i32", "buffer", "handle", "i32", "buffer", "u32"],

@@ -15,9 +15,10 @@ import { AncillaryDecoder, LINUX_DIALECT } from "../structs/ancillary.ts";
 import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
 import { linuxErrno } from "../structs/errno.ts";
 import { formatIPv4, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { LINUX as C, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
-import type { Backend, BackendSocket, OpenOptions, ReceiveRequest } from "./backend.ts";
+import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC } from "./libc.ts";
 import { native } from "./native.ts";
 import type { Bound } from "./types.ts";
@@ -29,6 +30,7 @@ const MAX_CONTROL = 65536;
 const MSG = LNX.msghdr.fields;
 const IOV = LNX.iovec.fields;
 const AT = { msg: 0, iov: 56, name: 72, scratch: 200, end: 264 } as const;
+const SEND = { iov: 56, name: 72, control: 104, end: 232 } as const;
 
 interface Lib {
   c: Bound<typeof LIBC>;
@@ -65,8 +67,6 @@ class PosixSocket implements BackendSocket {
   private readonly msgView = this.u8.subarray(AT.msg, AT.msg + LNX.msghdr.size);
   private readonly nameDv = new DataView(this.arena, AT.name, LNX.sockaddr_storage.size);
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
-  private readonly sendName = this.u8.subarray(AT.scratch, AT.scratch + LNX.sockaddr_in6.size);
-  private readonly sendNameDv = new DataView(this.arena, AT.scratch, LNX.sockaddr_in6.size);
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(512));
   private readonly decoder = new AncillaryDecoder(LINUX_DIALECT);
@@ -251,14 +251,46 @@ class PosixSocket implements BackendSocket {
     // A pending poll keeps the process alive on both runtimes; an idle socket does not.
   }
 
-  sendTo(payload: Uint8Array, to: { hostname: string; port: number }): number {
-    if (this.closed) throw new SocketClosedError("sendto", "EBADF", 9);
-    let hostname = to.hostname;
-    if (this.ipv6 && parseIPv4(hostname)) hostname = `::ffff:${hostname}`;
-    const len = encodeSockaddr(this.sendNameDv, 0, { hostname, port: to.port }, FAMILIES);
-    const sent = this.l.c.sendto(this.fd, payload, payload.length, 0, this.sendName, len);
-    if (sent < 0) throw errnoFailure(this.l.errno(), "sendto");
+  /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
+  private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; control: Uint8Array; data: Uint8Array };
+
+  private sendMemory(): NonNullable<PosixSocket["sendMem"]> {
+    if (this.sendMem) return this.sendMem;
+    const arena = new ArrayBuffer(SEND.end);
+    const u8 = new Uint8Array(arena);
+    const dv = new DataView(arena);
+    const data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
+    const control = u8.subarray(SEND.control, SEND.end);
+    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
+    dv.setBigUint64(MSG.msg_name.offset, addr(u8.subarray(SEND.name, SEND.name + 1)), true);
+    dv.setBigUint64(MSG.msg_iov.offset, addr(u8.subarray(SEND.iov, SEND.iov + 1)), true);
+    dv.setBigUint64(MSG.msg_iovlen.offset, 1n, true);
+    dv.setBigUint64(SEND.iov + IOV.iov_base.offset, addr(data), true);
+    dv.setBigUint64(MSG.msg_control.offset, addr(control), true);
+    return this.sendMem = { u8, dv, msg: u8.subarray(0, LNX.msghdr.size), nameDv: new DataView(arena, SEND.name, LNX.sockaddr_in6.size), control, data };
+  }
+
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null {
+    if (this.closed) throw this.closedError("sendmsg");
+    const m = this.sendMemory();
+    const dest = destination(to.hostname, this.ipv6);
+    const nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
+    const controlLen = writeSendControl(m.control, "linux", dest.ipv4, source, hopLimit);
+    m.data.set(payload);
+    m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
+    m.dv.setBigUint64(SEND.iov + IOV.iov_len.offset, BigInt(payload.length), true);
+    m.dv.setBigUint64(MSG.msg_controllen.offset, BigInt(controlLen), true);
+    const sent = this.l.c.sendmsg(this.fd, m.msg, 0);
+    if (sent < 0) {
+      const errno = this.l.errno();
+      if (errno === EAGAIN) return null;
+      throw errnoFailure(errno, "sendmsg");
+    }
     return sent;
+  }
+
+  wouldBlockError(): SocketError {
+    return errnoFailure(EAGAIN, "sendmsg");
   }
 
   closedError(syscall = "recvmsg"): SocketClosedError {

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { SocketClosedError, winsockFailure } from "../errors.ts";
+import { SocketClosedError, type SocketError, winsockFailure } from "../errors.ts";
 import type { DatagramMessage, NetAddr } from "../message.ts";
 import {
   AF_INET,
@@ -47,9 +47,10 @@ import {
 import { AncillaryDecoder } from "../structs/ancillary.ts";
 import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
 import { formatIPv4, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
-import type { Backend, BackendSocket, OpenOptions, ReceiveRequest } from "./backend.ts";
+import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { native } from "./native.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
 import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
@@ -80,6 +81,7 @@ const AT = {
   end: 384,
 } as const;
 const CONTROL_INITIAL = 512;
+const SEND = { buf: 56, name: 72, sent: 100, control: 104, end: 232 } as const;
 
 interface Lib {
   ws2: Bound<typeof WS2_32>;
@@ -165,8 +167,6 @@ class WinsockSocket implements BackendSocket {
   private readonly waitHandleView = this.u8.subarray(AT.waitHandle, AT.waitHandle + 8);
   private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
-  private readonly sendName = this.u8.subarray(AT.scratch, AT.scratch + WIN.SOCKADDR_IN6.size);
-  private readonly sendNameDv = new DataView(this.arena, AT.scratch, WIN.SOCKADDR_IN6.size);
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(CONTROL_INITIAL));
   private readonly event: bigint;
@@ -468,15 +468,53 @@ class WinsockSocket implements BackendSocket {
     } else if (--this.l.keepAlives === 0) this.l.callback.unref();
   }
 
-  sendTo(payload: Uint8Array, to: { hostname: string; port: number }): number {
-    if (this.closed) throw new SocketClosedError("sendto");
-    let hostname = to.hostname;
-    // A dual-stack socket reaches IPv4 peers through their v4-mapped address.
-    if (this.ipv6 && parseIPv4(hostname)) hostname = `::ffff:${hostname}`;
-    const len = encodeSockaddr(this.sendNameDv, 0, { hostname, port: to.port });
-    const sent = this.l.ws2.sendto(this.handle, payload, payload.length, 0, this.sendName, len);
-    if (sent < 0) fail(this.l, "sendto");
-    return sent;
+  /** Memory for sends, made on the first one: WSAMSG, WSABUF, name, control, sent count, and a data copy. */
+  private sendMem?: { dv: DataView; msg: Uint8Array; nameDv: DataView; control: Uint8Array; sent: Uint8Array; data: Uint8Array };
+
+  private sendMemory(): NonNullable<WinsockSocket["sendMem"]> {
+    if (this.sendMem) return this.sendMem;
+    const arena = new ArrayBuffer(SEND.end);
+    const u8 = new Uint8Array(arena);
+    const dv = new DataView(arena);
+    const data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
+    const control = u8.subarray(SEND.control, SEND.end);
+    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
+    dv.setBigUint64(MSG.name.offset, addr(u8.subarray(SEND.name, SEND.name + 1)), true);
+    dv.setBigUint64(MSG.lpBuffers.offset, addr(u8.subarray(SEND.buf, SEND.buf + 1)), true);
+    dv.setUint32(MSG.dwBufferCount.offset, 1, true);
+    dv.setBigUint64(SEND.buf + BUF.buf.offset, addr(data), true);
+    dv.setBigUint64(MSG.Control.offset + BUF.buf.offset, addr(control), true);
+    return this.sendMem = {
+      dv,
+      msg: u8.subarray(0, WIN.WSAMSG.size),
+      nameDv: new DataView(arena, SEND.name, WIN.SOCKADDR_IN6.size),
+      control,
+      sent: u8.subarray(SEND.sent, SEND.sent + 4),
+      data,
+    };
+  }
+
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null {
+    if (this.closed) throw this.closedError("WSASendMsg");
+    const m = this.sendMemory();
+    const dest = destination(to.hostname, this.ipv6);
+    const nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port });
+    const controlLen = writeSendControl(m.control, "windows", dest.ipv4, source, hopLimit);
+    m.data.set(payload);
+    m.dv.setInt32(MSG.namelen.offset, nameLen, true);
+    m.dv.setUint32(SEND.buf + BUF.len.offset, payload.length, true);
+    m.dv.setUint32(MSG.Control.offset + BUF.len.offset, controlLen, true);
+    m.dv.setUint32(MSG.dwFlags.offset, 0, true);
+    if (this.l.ws2.WSASendMsg(this.handle, m.msg, 0, m.sent, null, null) !== 0) {
+      const code = this.l.ws2.WSAGetLastError();
+      if (code === WSAEWOULDBLOCK) return null;
+      throw winsockFailure(code, "WSASendMsg");
+    }
+    return m.dv.getUint32(SEND.sent, true);
+  }
+
+  wouldBlockError(): SocketError {
+    return winsockFailure(WSAEWOULDBLOCK, "WSASendMsg");
   }
 
   closedError(syscall = "WSARecvMsg"): SocketClosedError {

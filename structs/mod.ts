@@ -25,3 +25,4 @@ export * from "./cmsg.ts";
 export * from "./ancillary.ts";
 export * from "./linux.ts";
 export * from "./errno.ts";
+export * from "./send_control.ts";

@@ -198,3 +198,29 @@ describe("Winsock errors", () => {
     expect(S.winsockError(4242)).toMatchObject({ code: 4242, name: "WSA_UNKNOWN_4242" });
   });
 });
+
+describe("send control data (hand-built: Wine's WSASendMsg ignores it, so the Windows bytes are checked here)", () => {
+  const words = (b: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => new DataView(b.buffer).getUint32(4 * i, true));
+  it("Windows IN_PKTINFO: source in ipi_addr, then the interface; IPV6_PKTINFO likewise", () => {
+    const t = new Uint8Array(128);
+    expect(S.writeSendControl(t, "windows", true, { hostname: "127.0.0.9", interfaceIndex: 3 }, undefined)).toBe(24);
+    const [m] = [...S.controlMessages(t, 24)];
+    expect([m.level, m.type, ...m.data]).toEqual([0, 19, 127, 0, 0, 9, 3, 0, 0, 0]);
+    const n = S.writeSendControl(t, "windows", false, { hostname: "::1" }, 9);
+    const msgs = [...S.controlMessages(t, n)];
+    expect(msgs.map((x) => [x.level, x.type, x.data.length])).toEqual([[41, 19, 20], [41, 21, 4]]);
+    expect(msgs[0].data[15]).toBe(1);
+    expect(words(msgs[1].data, 1)).toEqual([9]);
+  });
+  it("Linux in_pktinfo: interface first, source in ipi_spec_dst; TTL as IP_TTL", () => {
+    const t = new Uint8Array(128);
+    const n = S.writeSendControl(t, "linux", true, { hostname: "::ffff:127.0.0.9", interfaceIndex: 2 }, 64);
+    const msgs = [...S.controlMessages(t, n)];
+    expect(msgs.map((x) => [x.level, x.type])).toEqual([[0, 8], [0, 2]]);
+    expect([...msgs[0].data]).toEqual([2, 0, 0, 0, 127, 0, 0, 9, 0, 0, 0, 0]);
+  });
+  it("nothing asked, nothing written; a source of the wrong family is refused by name", () => {
+    expect(S.writeSendControl(new Uint8Array(8), "linux", true, undefined, undefined)).toBe(0);
+    expect(() => S.writeSendControl(new Uint8Array(128), "linux", false, { hostname: "10.0.0.1" }, undefined)).toThrow(/localAddr.hostname must be a numeric IPv6/);
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * The control messages of a send that picks its source address and hop limit: IP_PKTINFO /
+ * IPV6_PKTINFO (and IP_TTL / IPV6_HOPLIMIT) laid out for Windows' WSASendMsg or Linux's sendmsg.
+ *
+ * @module
+ */
+import { writeControlMessages } from "./cmsg.ts";
+import { IP_PKTINFO, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_PKTINFO } from "./constants.ts";
+import { parseIPv4, parseIPv6 } from "./ip.ts";
+import { LINUX, LNX } from "./linux.ts";
+import { stripBrackets } from "./sockaddr.ts";
+import { WIN } from "./windows.ts";
+
+/** Where a send should come from: an address of this host, an interface, or both. */
+export interface SendSource {
+  readonly hostname?: string;
+  readonly interfaceIndex?: number;
+}
+
+const PLATFORMS = {
+  windows: {
+    ip: { level: IPPROTO_IP, type: IP_PKTINFO, size: WIN.IN_PKTINFO.size, source: WIN.IN_PKTINFO.fields.ipi_addr.offset, ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset },
+    ip6: { level: IPPROTO_IPV6, type: IPV6_PKTINFO, size: WIN.IN6_PKTINFO.size, source: 0, ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset },
+    ttl: { level: IPPROTO_IP, type: IP_TTL },
+    hop6: { level: IPPROTO_IPV6, type: IPV6_HOPLIMIT },
+  },
+  linux: {
+    // The source goes in ipi_spec_dst; ipi_addr is ignored on send.
+    ip: { level: LINUX.IPPROTO_IP, type: LINUX.IP_PKTINFO, size: LNX.in_pktinfo.size, source: LNX.in_pktinfo.fields.ipi_spec_dst.offset, ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset },
+    ip6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_PKTINFO, size: LNX.in6_pktinfo.size, source: 0, ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset },
+    ttl: { level: LINUX.IPPROTO_IP, type: LINUX.IP_TTL },
+    hop6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_HOPLIMIT },
+  },
+} as const;
+
+/**
+ * Writes the control messages for a send to an IPv4 (`toIPv4`) or IPv6 destination into `target` and
+ * returns their length (0 when nothing is asked). Throws a TypeError naming `localAddr.hostname` when
+ * the source is not a numeric address of the destination's family.
+ *
+ * @example
+ * ```ts
+ * import { writeSendControl } from "@recvmsg/recvmsg/structs";
+ * const control = new Uint8Array(128);
+ * console.log(writeSendControl(control, "linux", true, { hostname: "127.0.0.2" }, undefined)); // 32
+ * ```
+ */
+export function writeSendControl(
+  target: Uint8Array,
+  platform: "windows" | "linux",
+  toIPv4: boolean,
+  source: SendSource | undefined,
+  hopLimit: number | undefined,
+): number {
+  const p = PLATFORMS[platform];
+  const messages: { level: number; type: number; data: Uint8Array }[] = [];
+  if (source && (source.hostname !== undefined || source.interfaceIndex !== undefined)) {
+    const rec = toIPv4 ? p.ip : p.ip6;
+    const data = new Uint8Array(rec.size);
+    if (source.hostname !== undefined) {
+      const host = stripBrackets(source.hostname);
+      // A v4-mapped source for an IPv4 destination is the same address.
+      const bytes = toIPv4 ? parseIPv4(host.startsWith("::ffff:") ? host.slice(7) : host) : parseIPv6(host)?.bytes;
+      if (!bytes) {
+        throw new TypeError(
+          `localAddr.hostname must be a numeric ${toIPv4 ? "IPv4" : "IPv6"} address for a ${toIPv4 ? "IPv4" : "IPv6"} destination, got ${JSON.stringify(source.hostname)}`,
+        );
+      }
+      data.set(bytes, rec.source);
+    }
+    new DataView(data.buffer).setUint32(rec.ifindex, source.interfaceIndex ?? 0, true);
+    messages.push({ level: rec.level, type: rec.type, data });
+  }
+  if (hopLimit !== undefined) {
+    const rec = toIPv4 ? p.ttl : p.hop6;
+    const data = new Uint8Array(4);
+    new DataView(data.buffer).setInt32(0, hopLimit, true);
+    messages.push({ level: rec.level, type: rec.type, data });
+  }
+  return messages.length === 0 ? 0 : writeControlMessages(target, 0, messages);
+}
