@@ -200,7 +200,7 @@ describe("Winsock errors", () => {
 });
 
 describe("send control data (hand-built: Wine's WSASendMsg ignores it, so the Windows bytes are checked here)", () => {
-  const words = (b: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => new DataView(b.buffer).getUint32(4 * i, true));
+  const words = (b: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => new DataView(b.buffer, b.byteOffset).getUint32(4 * i, true));
   it("Windows IN_PKTINFO: source in ipi_addr, then the interface; IPV6_PKTINFO likewise", () => {
     const t = new Uint8Array(128);
     expect(S.writeSendControl(t, "windows", true, { hostname: "127.0.0.9", interfaceIndex: 3 }, undefined)).toBe(24);
