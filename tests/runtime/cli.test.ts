@@ -1,0 +1,158 @@
+// `recvmsg listen`: its output formats, --echo, its errors, and Ctrl-C.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { main } from "../../cli.ts";
+import { listenDatagram } from "../../mod.ts";
+import { onWindows, runtime, Sender, sleep, test, underWine } from "./harness.ts";
+
+/** Runs main() in-process; `drive` gets the bound port and the lines so far, and stops by returning. */
+async function run(args: string[], drive?: (port: number, out: string[]) => Promise<void>): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const ac = new AbortController();
+  let port = -1;
+  let started: () => void = () => {};
+  const listening = new Promise<void>((r) => started = r);
+  const done = main(args, {
+    write: (l) => out.push(l),
+    error: (l) => {
+      err.push(l);
+      const m = l.match(/listening on .*:(\d+)/);
+      if (m) {
+        port = Number(m[1]);
+        started();
+      }
+    },
+    signal: ac.signal,
+  });
+  if (drive) {
+    await Promise.race([listening, done]);
+    if (port > 0) await drive(port, out);
+    ac.abort();
+  }
+  return { code: await done, out, err };
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await sleep(10);
+  assert.ok(cond(), "condition reached");
+};
+
+test("text output: one line per datagram with remote, local address and interface, hop limit, size, flags, preview", async () => {
+  const tx = await Sender.open("udp4");
+  try {
+    const r = await run(["listen", "--port", "0", "--hop-limit"], async (port, out) => {
+      await tx.send(new Uint8Array([104, 105, 0, 9]), "127.0.0.2", port);
+      await until(() => out.length === 1);
+    });
+    assert.equal(r.code, 0);
+    assert.match(r.out[0], new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z 127\\.0\\.0\\.1:${tx.port} -> 127\\.0\\.0\\.2 if \\d+ hop \\d+ 4 bytes "hi\\\\x00\\\\x09"$`));
+    assert.match(r.err.at(-1)!, /stopped after 1 datagram$/);
+  } finally {
+    await tx.close();
+  }
+});
+
+test("--json prints NDJSON with the same fields", async () => {
+  const tx = await Sender.open("udp6");
+  try {
+    const r = await run(["listen", "--port", "0", "--json"], async (port, out) => {
+      await tx.send("one", "::1", port);
+      await tx.send("two", "::1", port);
+      await until(() => out.length === 2);
+    });
+    const [a, b] = r.out.map((l) => JSON.parse(l));
+    assert.deepEqual({ ...a, time: undefined }, {
+      time: undefined,
+      remote: { hostname: "::1", port: tx.port },
+      local: { hostname: "::1", interfaceIndex: a.local.interfaceIndex },
+      hopLimit: null,
+      size: 3,
+      flags: [],
+      preview: "one",
+    });
+    assert.ok(a.local.interfaceIndex > 0);
+    assert.equal(b.preview, "two");
+    assert.ok(!Number.isNaN(Date.parse(a.time)));
+  } finally {
+    await tx.close();
+  }
+});
+
+test("--echo answers each datagram from the address it reached (not under Wine: its WSASendMsg ignores the source)", async () => {
+  using client = listenDatagram({ hostname: "127.0.0.1" });
+  const r = await run(["listen", "--port", "0", "--hostname", "0.0.0.0", "--echo"], async (port) => {
+    await client.send(new TextEncoder().encode("echo?"), { hostname: "127.0.0.3", port });
+    const reply = await client.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    assert.equal(new TextDecoder().decode(reply.data), "echo?");
+    assert.equal(reply.remoteAddr.hostname, underWine ? "127.0.0.1" : "127.0.0.3");
+    assert.equal(reply.remoteAddr.port, port);
+  });
+  assert.equal(r.code, 0);
+  assert.equal(r.out.length, 1);
+});
+
+test("errors a person can act on: port in use, a name instead of an address, bad usage (exit 2)", async () => {
+  using taken = listenDatagram({ hostname: "127.0.0.1" });
+  const inUse = await run(["listen", "--port", String(taken.addr.port), "--hostname", "127.0.0.1"]);
+  assert.equal(inUse.code, 2);
+  assert.match(inUse.err[0], new RegExp(`port ${taken.addr.port} on 127\\.0\\.0\\.1 is already in use \\((WSAEADDRINUSE|EADDRINUSE)\\)`));
+  const name = await run(["listen", "--hostname", "localhost"]);
+  assert.equal(name.code, 2);
+  assert.match(name.err[0], /--hostname must be a numeric IPv4 or IPv6 address .* names are not resolved/);
+  for (const args of [[], ["serve"], ["listen", "--port", "99999"], ["listen", "--port"], ["listen", "--verbose"]]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.err[0], /^recvmsg: /);
+    assert.match(r.err[1], /^usage: recvmsg listen/);
+  }
+});
+
+/** The CLI as a child process of this runtime. */
+function child(args: string[], prefix: string[] = [], env: Record<string, string> = {}) {
+  const runArgs = runtime === "deno" ? ["run", "-A", "cli.ts", ...args] : ["cli.ts", ...args];
+  const [cmd, ...rest] = [...prefix, process.execPath, ...runArgs];
+  return spawn(cmd, rest, { env: { ...process.env, ...env } });
+}
+
+test("no permission: a port below 1024 as an unprivileged user is explained (Linux)", async () => {
+  const asRoot = process.getuid?.() === 0;
+  // As root, drop to nobody for the child; Deno needs a cache directory nobody can write.
+  const c = child(["listen", "--port", "53", "--hostname", "127.0.0.1"], asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [], {
+    DENO_DIR: "/tmp/recvmsg-cli-test-deno",
+    HOME: "/tmp",
+  });
+  let stderr = "";
+  c.stderr.on("data", (d) => stderr += d);
+  const code = await new Promise<number | null>((r) => c.on("close", r));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /permission denied binding 127\.0\.0\.1:53 \(EACCES\): ports below 1024 need root/);
+}, { windows: false });
+
+test("Ctrl-C (SIGINT) closes the socket and exits 0 with a summary (Linux: signals to a Wine child are not Ctrl-C)", async () => {
+  const c = child(["listen", "--port", "0", "--hostname", "127.0.0.1"]);
+  const err = createInterface({ input: c.stderr })[Symbol.asyncIterator]();
+  const out = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
+  const first = (await err.next()).value as string;
+  const port = Number(first.match(/:(\d+)$/)?.[1]);
+  assert.ok(port > 0, first);
+  const tx = await Sender.open("udp4");
+  await tx.send("before ctrl-c", "127.0.0.1", port);
+  assert.match((await out.next()).value as string, /"before ctrl-c"$/);
+  await tx.close();
+  c.kill("SIGINT");
+  assert.match((await err.next()).value as string, /stopped after 1 datagram$/);
+  assert.equal(await new Promise((r) => c.on("close", r)), 0);
+}, { windows: false });
+
+test("the CLI module is wired for both runtimes: deno.json exports ./cli, package.json has the recvmsg bin", async () => {
+  const fs = await import("node:fs");
+  const denoJson = JSON.parse(fs.readFileSync("deno.json", "utf8"));
+  const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+  assert.equal(denoJson.exports["./cli"], "./cli.ts");
+  assert.equal(pkg.bin.recvmsg, "./cli.ts");
+  assert.match(fs.readFileSync("cli.ts", "utf8"), /^#!\/usr\/bin\/env bun\n/);
+  assert.ok(onWindows || fs.statSync("cli.ts").mode & 0o100, "cli.ts is executable for bunx");
+});
