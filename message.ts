@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ControlMessage } from "./structs/cmsg.ts";
+import { type ControlMessage, visitControlMessages } from "./structs/cmsg.ts";
 
 /**
  * A remote or bound address, in the shape of `Deno.NetAddr`.
@@ -93,4 +93,65 @@ export interface SendOptions {
   localAddr?: { hostname?: string; interfaceIndex?: number };
   /** The TTL / hop limit of this datagram, 1 to 255. */
   hopLimit?: number;
+}
+
+const NO_CONTROL: readonly ControlMessage[] = Object.freeze([]);
+
+/**
+ * A received datagram. `control` is built from a copy of the control bytes only when first read, so a
+ * receiver that wants just the decoded fields pays for no per-record objects.
+ */
+export class ReceivedMessage implements DatagramMessage {
+  readonly data: Uint8Array;
+  readonly remoteAddr: NetAddr;
+  readonly localAddr: LocalAddr | null;
+  readonly truncated: boolean;
+  readonly controlTruncated: boolean;
+  readonly broadcast: boolean;
+  readonly multicast: boolean;
+  readonly hopLimit?: number;
+  readonly ecn?: number;
+  readonly flags: number;
+  #raw: Uint8Array | null;
+  #control: readonly ControlMessage[] | null = null;
+
+  /** @internal Made by the backends. `rawControl` must be the message's own copy (or null for none). */
+  constructor(
+    data: Uint8Array,
+    remoteAddr: NetAddr,
+    localAddr: LocalAddr | null,
+    flags: number,
+    truncated: boolean,
+    controlTruncated: boolean,
+    broadcast: boolean,
+    multicast: boolean,
+    hopLimit: number | undefined,
+    ecn: number | undefined,
+    rawControl: Uint8Array | null,
+  ) {
+    this.data = data;
+    this.remoteAddr = remoteAddr;
+    this.localAddr = localAddr;
+    this.flags = flags;
+    this.truncated = truncated;
+    this.controlTruncated = controlTruncated;
+    this.broadcast = broadcast;
+    this.multicast = multicast;
+    this.hopLimit = hopLimit;
+    this.ecn = ecn;
+    this.#raw = rawControl;
+  }
+
+  /** Every control message as received (Windows and 64-bit Linux share the 16-byte header layout). */
+  get control(): readonly ControlMessage[] {
+    if (this.#control) return this.#control;
+    const raw = this.#raw;
+    if (!raw || raw.length === 0) return this.#control = NO_CONTROL;
+    const out: ControlMessage[] = [];
+    visitControlMessages(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw.length, (level, type, at, len) => {
+      out.push({ level, type, data: raw.subarray(at, at + len) });
+    });
+    this.#raw = null;
+    return this.#control = out;
+  }
 }

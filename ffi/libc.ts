@@ -15,8 +15,11 @@ export const LIBC = {
   },
   bind: { c: "int bind(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { c: "int getsockname(int fd, struct sockaddr *addr, socklen_t *len)", parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  recvmsg: { c: "ssize_t recvmsg(int fd, struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "isize" },
-  sendmsg: { c: "ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "isize" },
+  // ssize_t results of datagram calls are declared i32: the low half of the return register is exact for
+  // every value they can return (-1, or at most 65,535), and a 32-bit result needs no conversion
+  // wrapper, so the runtimes keep their fast call path on the hot loop.
+  recvmsg: { c: "ssize_t recvmsg(int fd, struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "i32" },
+  sendmsg: { c: "ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "i32" },
   sendto: {
     c: "ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)",
     parameters: ["i32", "buffer", "handle", "i32", "buffer", "u32"],

@@ -10,7 +10,7 @@
  * @module
  */
 import { SocketClosedError, SocketError } from "../errors.ts";
-import type { DatagramMessage, NetAddr } from "../message.ts";
+import { type DatagramMessage, type NetAddr, ReceivedMessage } from "../message.ts";
 import { AncillaryDecoder, LINUX_DIALECT } from "../structs/ancillary.ts";
 import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
 import { linuxErrno } from "../structs/errno.ts";
@@ -186,21 +186,20 @@ class PosixSocket implements BackendSocket {
     const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
     if (req.target) req.target.set(this.data.subarray(0, bytes));
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    const message: DatagramMessage = {
+    return new ReceivedMessage(
       data,
-      remoteAddr: remote,
+      remote,
       localAddr,
-      truncated: (flags & C.MSG_TRUNC) !== 0,
-      controlTruncated: (flags & C.MSG_CTRUNC) !== 0,
-      // Linux has no MSG_BCAST / MSG_MCAST; the destination address in localAddr tells.
-      broadcast: false,
-      multicast: false,
-      control: anc.control,
       flags,
-    };
-    if (anc.hopLimit !== undefined) (message as { hopLimit?: number }).hopLimit = anc.hopLimit;
-    if (anc.ecn !== undefined) (message as { ecn?: number }).ecn = anc.ecn;
-    return message;
+      (flags & C.MSG_TRUNC) !== 0,
+      (flags & C.MSG_CTRUNC) !== 0,
+      // Linux has no MSG_BCAST / MSG_MCAST; the destination address in localAddr tells.
+      false,
+      false,
+      anc.hopLimit,
+      anc.ecn,
+      controlLen > 0 ? this.control.slice(0, controlLen) : null,
+    );
   }
 
   private remoteAddr(nameLen: number): NetAddr {

@@ -13,7 +13,7 @@
  * @module
  */
 import { SocketClosedError, type SocketError, winsockFailure } from "../errors.ts";
-import type { DatagramMessage, NetAddr } from "../message.ts";
+import { type DatagramMessage, type NetAddr, ReceivedMessage } from "../message.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -362,20 +362,19 @@ class WinsockSocket implements BackendSocket {
     if (req.target) req.target.set(this.data.subarray(0, bytes));
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    const message: DatagramMessage = {
+    return new ReceivedMessage(
       data,
-      remoteAddr: remote,
+      remote,
       localAddr,
-      truncated,
-      controlTruncated: (flags & MSG_CTRUNC) !== 0,
-      broadcast: (flags & MSG_BCAST) !== 0,
-      multicast: (flags & MSG_MCAST) !== 0,
-      control: anc.control,
       flags,
-    };
-    if (anc.hopLimit !== undefined) (message as { hopLimit?: number }).hopLimit = anc.hopLimit;
-    if (anc.ecn !== undefined) (message as { ecn?: number }).ecn = anc.ecn;
-    return message;
+      truncated,
+      (flags & MSG_CTRUNC) !== 0,
+      (flags & MSG_BCAST) !== 0,
+      (flags & MSG_MCAST) !== 0,
+      anc.hopLimit,
+      anc.ecn,
+      controlLen > 0 ? this.control.slice(0, controlLen) : null,
+    );
   }
 
   /** Bytes of the next queued datagram (FIONREAD), or -1 if the call fails. */

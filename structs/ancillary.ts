@@ -32,7 +32,7 @@ export interface Ancillary {
   readonly ecn: number | undefined;
   /** From UDP_COALESCED_INFO: the size of each datagram in a coalesced receive. */
   readonly coalescedSegmentSize: number | undefined;
-  /** Every message, data copied out of the buffer. */
+  /** Every message, data copied out of the buffer (built when first read). */
   readonly control: ControlMessage[];
   /** Set when the buffer was malformed; the messages before the bad header are kept. */
   readonly error: ControlMessageError | null;
@@ -111,17 +111,25 @@ export const LINUX_DIALECT: AncillaryDialect = {
  * console.log(new AncillaryDecoder().decode(buf, buf.length).local4); // { hostname: "127.0.0.2", interfaceIndex: 1 }
  * ```
  */
-export class AncillaryDecoder {
+export class AncillaryDecoder implements Ancillary {
   readonly #d: AncillaryDialect;
   #buf: Uint8Array = new Uint8Array(0);
+  #len = 0;
   #view: DataView = new DataView(new ArrayBuffer(0));
-  #local4: DecodedLocal | null = null;
-  #local6: DecodedLocal | null = null;
-  #hop: number | undefined;
-  #ecn: number | undefined;
-  #segment: number | undefined;
-  #control: ControlMessage[] = [];
+  #control: ControlMessage[] | null = null;
+  // The last local address and the bytes it was decoded from (address, then interface index):
+  // a stream of datagrams to one address reuses one frozen object and formats no string.
   #cache: DecodedLocal | null = null;
+  readonly #cacheKey = new Uint8Array(new ArrayBuffer(20));
+  readonly #cacheKeyView = new DataView(this.#cacheKey.buffer);
+  #cacheLen = -1;
+
+  local4: DecodedLocal | null = null;
+  local6: DecodedLocal | null = null;
+  hopLimit: number | undefined = undefined;
+  ecn: number | undefined = undefined;
+  coalescedSegmentSize: number | undefined = undefined;
+  error: ControlMessageError | null = null;
 
   constructor(dialect: AncillaryDialect = WINDOWS_DIALECT) {
     this.#d = dialect;
@@ -130,42 +138,68 @@ export class AncillaryDecoder {
   readonly #visit = (level: number, type: number, at: number, len: number): void => {
     const buf = this.#buf;
     const d = this.#d;
-    this.#control.push({ level, type, data: buf.slice(at, at + len) });
     if (level === d.ipLevel) {
       if (type === d.ipPktinfo.type && len >= d.ipPktinfo.size) {
-        this.#local4 = this.#local(formatIPv4(buf, at + d.ipPktinfo.addr), this.#view.getUint32(at + d.ipPktinfo.ifindex, true));
+        this.local4 = this.#local(at + d.ipPktinfo.addr, 4, this.#view.getUint32(at + d.ipPktinfo.ifindex, true));
       } else if (type === d.ipHopInt && len >= 4) {
-        this.#hop = this.#view.getInt32(at, true);
+        this.hopLimit = this.#view.getInt32(at, true);
       } else if (type === d.ipTtlByte && len >= 1) {
-        this.#hop ??= buf[at];
+        this.hopLimit ??= buf[at];
       } else if (type === d.ipEcnInt && len >= 4) {
-        this.#ecn = this.#view.getInt32(at, true) & 3;
+        this.ecn = this.#view.getInt32(at, true) & 3;
       } else if (type === d.ipTosByte && len >= 1) {
-        this.#ecn ??= buf[at] & 3;
+        this.ecn ??= buf[at] & 3;
       }
     } else if (level === d.ipv6Level) {
       if (type === d.ipv6Pktinfo.type && len >= d.ipv6Pktinfo.size) {
-        const a = at + d.ipv6Pktinfo.addr;
-        const host = isV4Mapped(buf, a) ? formatIPv4(buf, a + 12) : formatIPv6(buf, a);
-        this.#local6 = this.#local(host, this.#view.getUint32(at + d.ipv6Pktinfo.ifindex, true));
+        this.local6 = this.#local(at + d.ipv6Pktinfo.addr, 16, this.#view.getUint32(at + d.ipv6Pktinfo.ifindex, true));
       } else if (type === d.ipv6HopInt && len >= 4) {
-        this.#hop = this.#view.getInt32(at, true);
+        this.hopLimit = this.#view.getInt32(at, true);
       } else if ((type === d.ipv6EcnInt || type === d.ipv6TclassInt) && len >= 4) {
-        this.#ecn = this.#view.getInt32(at, true) & 3;
+        this.ecn = this.#view.getInt32(at, true) & 3;
       }
     } else if (level === d.udpLevel && type === d.udpCoalesced && len >= 4) {
-      this.#segment = this.#view.getUint32(at, true);
+      this.coalescedSegmentSize = this.#view.getUint32(at, true);
     }
   };
 
-  #local(hostname: string, interfaceIndex: number): DecodedLocal {
-    const c = this.#cache;
-    if (c && c.hostname === hostname && c.interfaceIndex === interfaceIndex) return c;
+  /** The local address of `size` address bytes at `at` and an interface index; v4-mapped IPv6 in IPv4 form. */
+  #local(at: number, size: 4 | 16, interfaceIndex: number): DecodedLocal {
+    const buf = this.#buf;
+    const key = this.#cacheKey;
+    const keyView = this.#cacheKeyView;
+    if (this.#cache && this.#cacheLen === size && keyView.getUint32(16, true) === interfaceIndex) {
+      let same = true;
+      for (let i = 0; i < size; i++) {
+        if (buf[at + i] !== key[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#cache;
+    }
+    const hostname = size === 4 ? formatIPv4(buf, at) : isV4Mapped(buf, at) ? formatIPv4(buf, at + 12) : formatIPv6(buf, at);
+    key.set(buf.subarray(at, at + size));
+    keyView.setUint32(16, interfaceIndex, true);
+    this.#cacheLen = size;
     return (this.#cache = Object.freeze({ hostname, interfaceIndex }));
   }
 
   /**
-   * Decodes the first `length` bytes of `buffer` (`Control.len` as the call updated it).
+   * Every control message of the last decode, data copied; built when first read. It reads the buffer
+   * given to {@link decode}, so read it before that buffer is reused.
+   */
+  get control(): ControlMessage[] {
+    if (this.#control) return this.#control;
+    const out: ControlMessage[] = [];
+    const buf = this.#buf;
+    visitControlMessages(this.#view, this.#len, (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }));
+    return (this.#control = out);
+  }
+
+  /**
+   * Decodes the first `length` bytes of `buffer` (`Control.len` as the call updated it). Returns the
+   * decoder itself, its fields set for this buffer until the next call: no allocation per datagram.
    *
    * @example
    * ```ts
@@ -179,18 +213,11 @@ export class AncillaryDecoder {
       this.#buf = buffer;
       this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
-    this.#local4 = this.#local6 = null;
-    this.#hop = this.#ecn = this.#segment = undefined;
-    this.#control = [];
-    const error = length > 0 ? visitControlMessages(this.#view, length, this.#visit) : null;
-    return {
-      local4: this.#local4,
-      local6: this.#local6,
-      hopLimit: this.#hop,
-      ecn: this.#ecn,
-      coalescedSegmentSize: this.#segment,
-      control: this.#control,
-      error,
-    };
+    this.#len = length;
+    this.#control = null;
+    this.local4 = this.local6 = null;
+    this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
+    this.error = length > 0 ? visitControlMessages(this.#view, length, this.#visit) : null;
+    return this;
   }
 }

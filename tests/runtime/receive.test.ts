@@ -45,6 +45,25 @@ test("IPv4 packet info: a socket on 0.0.0.0 tells 127.0.0.1, .2 and .3 apart", a
   }
 });
 
+test("each message's control data stays its own when read after later receives", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0" });
+  const tx = await Sender.open("udp4");
+  try {
+    const targets = ["127.0.0.4", "127.0.0.5", "127.0.0.6"];
+    for (const to of targets) await tx.send(to, to, conn.addr.port);
+    const msgs = [];
+    for (let i = 0; i < targets.length; i++) msgs.push(await receive(conn));
+    // Read only now, after the receive buffers were reused twice.
+    for (const [i, m] of msgs.entries()) {
+      const pk = m.control.find((c) => c.level === IPPROTO_IP && c.type === P.IP_PKTINFO)!;
+      assert.deepEqual([...pk.data.subarray(P.pktinfoAddrAt, P.pktinfoAddrAt + 4)], targets[i].split(".").map(Number));
+      assert.equal(m.control, m.control, "built once");
+    }
+  } finally {
+    await tx.close();
+  }
+});
+
 test("IPv6 packet info on ::1", async () => {
   using conn = listenDatagram({ hostname: "::1", ipv6Only: true });
   const tx = await Sender.open("udp6");

@@ -1,0 +1,38 @@
+// Sends COUNT datagrams of SIZE bytes to 127.0.0.1:PORT as fast as sendmmsg allows.
+// usage: flood PORT COUNT SIZE
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int main(int argc, char **argv) {
+  if (argc != 4) return 2;
+  int port = atoi(argv[1]), count = atoi(argv[2]), size = atoi(argv[3]);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port) };
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  enum { BATCH = 64 };
+  static char payload[BATCH][65536];
+  struct iovec iov[BATCH];
+  struct mmsghdr msgs[BATCH];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < BATCH; i++) {
+    iov[i].iov_base = payload[i];
+    iov[i].iov_len = size;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &to;
+    msgs[i].msg_hdr.msg_namelen = sizeof to;
+  }
+  int sent = 0;
+  while (sent < count) {
+    int n = count - sent < BATCH ? count - sent : BATCH;
+    for (int i = 0; i < n; i++) memcpy(payload[i], &(int){ sent + i }, sizeof(int));
+    int r = sendmmsg(fd, msgs, n, 0);
+    if (r < 0) { perror("sendmmsg"); return 1; }
+    sent += r;
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+// The C baseline: binds 127.0.0.1:0 with IP_PKTINFO and a large receive buffer, prints the port,
+// waits WAIT_MS while the flooder fills the queue, then drains it and prints "received seconds".
+// usage: recv_linux {recvmsg|recvmmsg} WAIT_MS
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+
+int main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  int batch = strcmp(argv[1], "recvmmsg") == 0 ? 32 : 1;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  int one = 1, big = 64 << 20;
+  setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  struct sockaddr_in a = { .sin_family = AF_INET };
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  printf("%d\n", ntohs(a.sin_port));
+  fflush(stdout);
+  usleep(atoi(argv[2]) * 1000);
+  static char data[32][2048], control[32][256];
+  struct sockaddr_storage names[32];
+  struct iovec iov[32];
+  struct mmsghdr m[32];
+  long received = 0;
+  unsigned long checksum = 0;
+  double t0 = now();
+  for (;;) {
+    memset(m, 0, sizeof m);
+    for (int i = 0; i < batch; i++) {
+      iov[i] = (struct iovec){ data[i], sizeof data[i] };
+      m[i].msg_hdr = (struct msghdr){ &names[i], sizeof names[i], &iov[i], 1, control[i], sizeof control[i], 0 };
+    }
+    int n;
+    if (batch == 1) {
+      ssize_t r = recvmsg(fd, &m[0].msg_hdr, 0);
+      n = r < 0 ? -1 : 1;
+    } else {
+      n = recvmmsg(fd, m, batch, 0, NULL);
+    }
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) {
+      // Read the packet info, as the module does, so the work compared is the same.
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) checksum += ((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr.s_addr;
+      }
+      checksum += data[i][0];
+    }
+    received += n;
+  }
+  double t1 = now();
+  printf("%ld %.6f %lu\n", received, t1 - t0, checksum & 1);
+  return 0;
+}
