@@ -14,13 +14,14 @@ import { type DatagramMessage, type NetAddr, ReceivedMessage } from "../message.
 import { AncillaryDecoder, LINUX_DIALECT } from "../structs/ancillary.ts";
 import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
 import { linuxErrno } from "../structs/errno.ts";
-import { formatIPv4, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { LINUX as C, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC } from "./libc.ts";
 import { native } from "./native.ts";
+import { RemoteAddrCache } from "./remote_addr.ts";
 import type { Bound } from "./types.ts";
 
 const FAMILIES: Families = { inet: C.AF_INET, inet6: C.AF_INET6 };
@@ -69,13 +70,11 @@ class PosixSocket implements BackendSocket {
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(512));
+  private readonly remote = new RemoteAddrCache(this.arena, AT.name, FAMILIES);
   private readonly decoder = new AncillaryDecoder(LINUX_DIALECT);
   private closed = false;
   private polling = false;
   private onReadable: (() => void) | null = null;
-  private lastNameLen = -1;
-  private readonly lastName = new Uint8Array(LNX.sockaddr_in6.size);
-  private lastRemote: NetAddr | null = null;
 
   constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
     this.l = l;
@@ -182,7 +181,7 @@ class PosixSocket implements BackendSocket {
     const bytes = Math.min(n, capacity);
     const controlLen = Math.min(dv.getUint32(AT.msg + MSG.msg_controllen.offset, true), req.controlSize);
     const anc = this.decoder.decode(this.control, controlLen);
-    const remote = this.remoteAddr(dv.getUint32(AT.msg + MSG.msg_namelen.offset, true));
+    const remote = this.remote.get(dv.getUint32(AT.msg + MSG.msg_namelen.offset, true));
     const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
     if (req.target) req.target.set(this.data.subarray(0, bytes));
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
@@ -200,29 +199,6 @@ class PosixSocket implements BackendSocket {
       anc.ecn,
       controlLen > 0 ? this.control.slice(0, controlLen) : null,
     );
-  }
-
-  private remoteAddr(nameLen: number): NetAddr {
-    const len = Math.min(nameLen, this.lastName.length);
-    const u8 = this.u8;
-    if (len === this.lastNameLen && this.lastRemote) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (u8[AT.name + i] !== this.lastName[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.lastRemote;
-    }
-    const name = u8.subarray(AT.name, AT.name + len);
-    const a = decodeSockaddr(this.nameDv, 0, nameLen, FAMILIES);
-    const v6addr = LNX.sockaddr_in6.fields.sin6_addr.offset;
-    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(name, v6addr) ? formatIPv4(name, v6addr + 12) : a.hostname;
-    this.lastRemote = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
-    this.lastName.set(name);
-    this.lastNameLen = len;
-    return this.lastRemote;
   }
 
   whenReadable(onReadable: () => void): void {

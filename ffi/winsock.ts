@@ -46,12 +46,13 @@ import {
 } from "../structs/constants.ts";
 import { AncillaryDecoder } from "../structs/ancillary.ts";
 import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
-import { formatIPv4, isV4Mapped, parseIPv4 } from "../structs/ip.ts";
+import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
-import { decodeSockaddr, encodeSockaddr } from "../structs/sockaddr.ts";
+import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { native } from "./native.ts";
+import { RemoteAddrCache } from "./remote_addr.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
 import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
 
@@ -174,10 +175,7 @@ class WinsockSocket implements BackendSocket {
   private waitRegistered = false;
   private keepingAlive = false;
   private onReadable: (() => void) | null = null;
-  // The last decoded remote address, reused while its bytes are the same: most traffic comes from few peers.
-  private readonly lastName = new Uint8Array(WIN.SOCKADDR_IN6.size);
-  private lastNameLen = -1;
-  private lastRemote: NetAddr | null = null;
+  private readonly remote = new RemoteAddrCache(this.arena, AT.name, WINDOWS_FAMILIES);
   private readonly decoder = new AncillaryDecoder();
 
   /**
@@ -357,7 +355,7 @@ class WinsockSocket implements BackendSocket {
     const controlLen = Math.min(dv.getUint32(AT.msg + MSG.Control.offset + BUF.len.offset, true), req.controlSize);
     // A malformed buffer from the system ends the walk; what was read before it is kept.
     const anc = this.decoder.decode(this.control, controlLen);
-    const remote = this.remoteAddr(dv.getInt32(AT.msg + MSG.namelen.offset, true));
+    const remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
     const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
     if (req.target) req.target.set(this.data.subarray(0, bytes));
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
@@ -382,30 +380,6 @@ class WinsockSocket implements BackendSocket {
     const at = AT.scratch;
     this.dv.setUint32(at, 0, true);
     return this.l.ws2.ioctlsocket(this.handle, FIONREAD, this.scratch4) === 0 ? this.dv.getUint32(at, true) : -1;
-  }
-
-  private remoteAddr(nameLen: number): NetAddr {
-    const len = Math.min(nameLen, this.lastName.length);
-    const u8 = this.u8;
-    if (len === this.lastNameLen && this.lastRemote) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (u8[AT.name + i] !== this.lastName[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.lastRemote;
-    }
-    const name = u8.subarray(AT.name, AT.name + len);
-    const a = decodeSockaddr(this.nameDv, 0, nameLen);
-    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(name, WIN.SOCKADDR_IN6.fields.sin6_addr.offset)
-      ? formatIPv4(name, WIN.SOCKADDR_IN6.fields.sin6_addr.offset + 12)
-      : a.hostname;
-    this.lastRemote = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
-    this.lastName.set(name);
-    this.lastNameLen = len;
-    return this.lastRemote;
   }
 
   whenReadable(onReadable: () => void): void {

@@ -35,25 +35,34 @@ const saved = { "net.core.rmem_max": read("net.core.rmem_max"), "net.core.rmem_d
 const raised = sysctl("net.core.rmem_max", 64 << 20) && sysctl("net.core.rmem_default", 32 << 20);
 if (!raised) console.error("bench: could not raise net.core.rmem_max (not root?): bursts may overflow and be cut short");
 
-/** One sample: start the receiver, flood it when it prints its port, read "received seconds". */
-function sample(cmd, args, waitMs) {
+/**
+ * One sample: start the receiver; when it prints its port, flood a warm-up burst; when it prints
+ * "ready", flood the timed burst; then read "received seconds".
+ */
+function sample(cmd, args) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
-    let flooded = false;
+    let port = 0;
+    let bursts = 0;
     const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.stdout.on("data", (d) => {
       out += d;
-      const lines = out.split("\n");
-      if (!flooded && lines.length > 1) {
-        flooded = true;
-        execFileSync(join(dir, "flood"), [lines[0].trim(), String(COUNT), String(SIZE)]);
+      const lines = out.split("\n").slice(0, -1).map((l) => l.trim());
+      if (bursts === 0 && lines.length >= 1) port = Number(lines[0]);
+      if (bursts === 0 && port > 0) {
+        bursts = 1;
+        execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
+      }
+      if (bursts === 1 && lines.includes("ready")) {
+        bursts = 2;
+        execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
       }
     });
     child.stderr.on("data", () => {});
     child.on("close", () => {
       clearTimeout(timer);
-      const m = out.trim().split("\n")[1]?.match(/^(\d+) ([0-9.]+)/);
+      const m = out.trim().split("\n").at(-1)?.match(/^(\d+) ([0-9.]+)/);
       resolve(m ? { received: Number(m[1]), seconds: Number(m[2]) } : null);
     });
   });
@@ -98,7 +107,7 @@ try {
     const rates = [];
     let short = 0;
     for (let i = 0; i < RUNS; i++) {
-      const r = await sample(c.cmd, c.args.map(String), 0);
+      const r = await sample(c.cmd, c.args.map(String));
       if (!r || r.seconds <= 0) continue;
       if (r.received < COUNT) short++;
       rates.push(r.received / r.seconds);
@@ -121,7 +130,7 @@ const lines = [
   (mingw ? "; Windows Deno 2.9.5 and Bun 1.4.5 under Wine 10" : "") + ".",
   "",
   `Drain method: ${COUNT} datagrams of ${SIZE} bytes are queued by a C \`sendmmsg\` flooder while the receiver's thread is blocked,`,
-  "then drained and timed (the receiver's own cost). Median of " + RUNS + " runs per case, every case in this one run; the ratio is to",
+  "then drained and timed (the receiver's own cost), after an untimed warm-up burst of the same size drained the same way. Median of " + RUNS + " runs per case, every case in this one run; the ratio is to",
   "the C `recvmsg` loop of the same group measured in this run. The built-in receivers give no packet info; this module and the C loops do.",
   "",
   "| group | receiver | datagrams/s | × C recvmsg loop |",

@@ -1,0 +1,61 @@
+/**
+ * The sender address of each received datagram, decoded once per distinct sender: most traffic comes
+ * from few peers, so while the name bytes match the last ones the same frozen object is returned.
+ *
+ * @module
+ */
+import type { NetAddr } from "../message.ts";
+import { formatIPv4, isV4Mapped } from "../structs/ip.ts";
+import { decodeSockaddr, type Families } from "../structs/sockaddr.ts";
+
+/** sockaddr_in6.sin6_addr sits at 8 on Windows and Linux alike. */
+const SIN6_ADDR = 8;
+const SIN6_SIZE = 28;
+
+/**
+ * Decodes the `name` a receive filled in, with a one-entry cache. IPv4-mapped senders on a
+ * dual-stack socket are given in plain IPv4 form.
+ *
+ * @example
+ * ```ts
+ * import { RemoteAddrCache } from "./remote_addr.ts";
+ * const cache = new RemoteAddrCache(new ArrayBuffer(128), 0, { inet: 2, inet6: 23 });
+ * ```
+ */
+export class RemoteAddrCache {
+  readonly #bytes: Uint8Array;
+  readonly #view: DataView;
+  readonly #families: Families;
+  readonly #last = new Uint8Array(new ArrayBuffer(SIN6_SIZE));
+  #lastLen = -1;
+  #lastAddr: NetAddr | null = null;
+
+  /** `arena` and `offset`: where the system writes the sender's address. */
+  constructor(arena: ArrayBuffer, offset: number, families: Families) {
+    this.#bytes = new Uint8Array(arena, offset, 128);
+    this.#view = new DataView(arena, offset, 128);
+    this.#families = families;
+  }
+
+  /** The sender of the last receive, whose name is `nameLen` bytes long. */
+  get(nameLen: number): NetAddr {
+    const len = Math.min(nameLen, SIN6_SIZE);
+    const bytes = this.#bytes;
+    if (len === this.#lastLen && this.#lastAddr) {
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (bytes[i] !== this.#last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#lastAddr;
+    }
+    const a = decodeSockaddr(this.#view, 0, nameLen, this.#families);
+    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(bytes, SIN6_ADDR) ? formatIPv4(bytes, SIN6_ADDR + 12) : a.hostname;
+    this.#lastAddr = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
+    this.#last.set(bytes.subarray(0, len));
+    this.#lastLen = len;
+    return this.#lastAddr;
+  }
+}
