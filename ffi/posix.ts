@@ -74,6 +74,7 @@ class PosixSocket implements BackendSocket {
   private readonly decoder = new AncillaryDecoder(LINUX_DIALECT);
   private closed = false;
   private polling = false;
+  private woken = false;
   private onReadable: (() => void) | null = null;
 
   constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
@@ -211,9 +212,20 @@ class PosixSocket implements BackendSocket {
     this.polling = true;
     native.pollReadable(this.fd, this.wakeFd).then(() => {
       this.polling = false;
-      if (this.closed) this.release();
-      else this.fire();
+      if (this.closed) return this.release();
+      if (this.woken) {
+        // Reset the eventfd (non-blocking: a read of an unset one just fails with EAGAIN).
+        this.woken = false;
+        this.l.c.read(this.wakeFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
+      }
+      this.fire();
     });
+  }
+
+  /** Ends the pending poll through the socket's eventfd. */
+  private wake(): void {
+    this.dv.setBigUint64(AT.scratch, 1n, true);
+    this.l.c.write(this.wakeFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
   }
 
   private fire(): void {
@@ -222,8 +234,13 @@ class PosixSocket implements BackendSocket {
     f?.();
   }
 
-  keepAlive(_on: boolean): void {
-    // A pending poll keeps the process alive on both runtimes; an idle socket does not.
+  keepAlive(on: boolean): void {
+    // A pending poll keeps the process alive on both runtimes. When no receive waits any more (all
+    // aborted), end it, so that an idle socket does not keep a program from exiting, as on Windows.
+    if (!on && this.polling && !this.closed && !this.woken) {
+      this.woken = true;
+      this.wake();
+    }
   }
 
   /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
@@ -277,8 +294,7 @@ class PosixSocket implements BackendSocket {
     this.closed = true;
     if (this.polling) {
       // End the poll first; the fd is closed when it has returned.
-      this.dv.setBigUint64(AT.scratch, 1n, true);
-      this.l.c.write(this.wakeFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
+      this.wake();
     } else {
       this.release();
     }

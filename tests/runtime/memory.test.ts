@@ -4,6 +4,7 @@ import { posixStats } from "../../ffi/posix.ts";
 import { winsockStats } from "../../ffi/winsock.ts";
 import { listenDatagram, SocketClosedError } from "../../mod.ts";
 import { readdirSync } from "node:fs";
+import process from "node:process";
 import { forceGC, onWindows, runtime, Sender, sleep, test, underWine } from "./harness.ts";
 import { checkPayload, payload } from "./payload.ts";
 
@@ -110,3 +111,13 @@ test("500 open/receive/close cycles with receives pending at close leak no handl
     await tx.close();
   }
 }, { timeout: 120_000 });
+
+test("a socket whose receives were all aborted does not keep the process alive", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const args = runtime === "deno" ? ["run", "-A", "tests/runtime/fixtures/idle_exit.ts"] : ["tests/runtime/fixtures/idle_exit.ts"];
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 20_000 });
+  assert.equal(child.status, 0, `${child.error ?? ""} ${child.stderr}`);
+  assert.match(child.stdout, /aborted: TimeoutError\nend of script, socket still open/);
+  assert.ok(performance.now() - t0 < 15_000);
+}, { timeout: 30_000 });
