@@ -34,9 +34,9 @@ export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs
 
 function backend(): Backend {
   if (native.os === "windows") return winsock;
-  if (native.os === "linux") return posix;
+  if (native.os === "linux" || native.os === "darwin") return posix;
   throw new Error(
-    `recvmsg: no backend for ${native.os} yet; this version implements Windows (WSARecvMsg) and Linux (recvmsg).`,
+    `recvmsg: no backend for ${native.os}; this version implements Windows (WSARecvMsg), Linux and macOS (recvmsg).`,
   );
 }
 

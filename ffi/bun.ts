@@ -65,19 +65,31 @@ const SLOTS = 4096;
 let poller: Poller | undefined;
 
 function startPoller(): Poller {
-  const libc = ffi.dlopen("libc.so.6", {
-    eventfd: { args: ["u32", "i32"], returns: "i32" },
+  const os = native.os;
+  const path = os === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
+  const libc = ffi.dlopen(path, {
+    ...(os === "darwin" ? { pipe: { args: ["ptr"], returns: "i32" } } : { eventfd: { args: ["u32", "i32"], returns: "i32" } }),
     write: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
   }).symbols;
-  const controlFd = libc.eventfd(0, 0x80000 | 0x800) as number; // EFD_CLOEXEC | EFD_NONBLOCK
-  if (controlFd < 0) throw new Error("recvmsg: eventfd failed; cannot wait for datagrams on Bun");
+  // The worker polls controlFd; the main thread writes writeFd to wake it (the same eventfd on Linux,
+  // the two ends of a pipe on Darwin, which has no eventfd).
+  let controlFd: number;
+  let writeFd: number;
+  if (os === "darwin") {
+    const ends = new Int32Array(new ArrayBuffer(72)).subarray(0, 2);
+    if ((libc.pipe(ends) as number) !== 0) throw new Error("recvmsg: pipe failed; cannot wait for datagrams on Bun");
+    [controlFd, writeFd] = [ends[0], ends[1]];
+  } else {
+    controlFd = writeFd = libc.eventfd(0, 0x80000 | 0x800) as number; // EFD_CLOEXEC | EFD_NONBLOCK
+    if (controlFd < 0) throw new Error("recvmsg: eventfd failed; cannot wait for datagrams on Bun");
+  }
   const one = new Uint8Array(new ArrayBuffer(72)).subarray(0, 8);
   one[0] = 1;
   const shared = new SharedArrayBuffer(4 * (2 + 3 * SLOTS));
   const Worker = (globalThis as unknown as { Worker: new (url: string) => Poller["worker"] }).Worker;
   const worker = new Worker(new URL("./bun_poller.ts", import.meta.url).href);
   worker.unref();
-  const p: Poller = { worker, ctl: new Int32Array(shared), wake: () => void libc.write(controlFd, one, 8), waits: new Map(), nextId: 1 };
+  const p: Poller = { worker, ctl: new Int32Array(shared), wake: () => void libc.write(writeFd, one, 8), waits: new Map(), nextId: 1 };
   worker.onmessage = (e) => {
     for (const id of e.data) {
       const resolve = p.waits.get(id);
@@ -86,7 +98,7 @@ function startPoller(): Poller {
     }
     if (p.waits.size === 0) worker.unref();
   };
-  worker.postMessage({ shared, controlFd, slots: SLOTS });
+  worker.postMessage({ shared, controlFd, slots: SLOTS, libc: path });
   return p;
 }
 

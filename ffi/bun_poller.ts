@@ -10,15 +10,13 @@ interface BunFfi {
   dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: unknown[]) => number> };
 }
 const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
-const libc = ffi.dlopen("libc.so.6", {
-  poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
-  read: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
-}).symbols;
 
 interface Init {
   shared: SharedArrayBuffer;
   controlFd: number;
   slots: number;
+  /** The C library's path: libc.so.6 or libSystem.B.dylib. */
+  libc: string;
 }
 
 const scope = globalThis as unknown as { onmessage: ((e: { data: Init }) => void) | null; postMessage(ids: number[]): void };
@@ -26,6 +24,10 @@ const scope = globalThis as unknown as { onmessage: ((e: { data: Init }) => void
 scope.onmessage = (e) => {
   scope.onmessage = null;
   const { shared, controlFd, slots } = e.data;
+  const libc = ffi.dlopen(e.data.libc, {
+    poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
+    read: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
+  }).symbols;
   const ctl = new Int32Array(shared);
   // struct pollfd[1 + 2 * slots]; allocated once, larger than 64 bytes.
   const fds = new Uint8Array(new ArrayBuffer(8 * (1 + 2 * slots)));

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { POLL } from "./libc.ts";
+import { libcPath, POLL } from "./libc.ts";
 import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
@@ -77,7 +77,7 @@ export const native: Native = {
   },
   async pollReadable(fd: number, wakeFd: number): Promise<void> {
     if (!poller) {
-      const lib = Deno.dlopen("libc.so.6", { poll: { ...declare(POLL.poll, true) } });
+      const lib = Deno.dlopen(libcPath(Deno.build.os), { poll: { ...declare(POLL.poll, true) } });
       poller = lib.symbols as unknown as typeof poller;
     }
     // Two struct pollfd { int fd; short events; short revents; } in memory of our own (> 64 bytes: it never moves).

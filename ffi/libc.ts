@@ -26,11 +26,38 @@ export const LIBC = {
     result: "isize",
   },
   close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
-  eventfd: { c: "int eventfd(unsigned int initval, int flags)", parameters: ["u32", "i32"], result: "i32" },
   write: { c: "ssize_t write(int fd, const void *buf, size_t count)", parameters: ["i32", "buffer", "handle"], result: "isize" },
   read: { c: "ssize_t read(int fd, void *buf, size_t count)", parameters: ["i32", "buffer", "handle"], result: "isize" },
-  __errno_location: { c: "int *__errno_location(void)", parameters: [], result: "handle" },
 } as const satisfies SymbolTable;
+
+/** glibc only: errno's address, and the eventfd that wakes a poll. */
+export const LIBC_LINUX = {
+  __errno_location: { c: "int *__errno_location(void)", parameters: [], result: "handle" },
+  eventfd: { c: "int eventfd(unsigned int initval, int flags)", parameters: ["u32", "i32"], result: "i32" },
+} as const satisfies SymbolTable;
+
+/**
+ * Darwin only: errno's address, and a pipe to wake a poll (no eventfd there). fcntl and ioctl are not
+ * used on Darwin: they are variadic, and Apple arm64 passes variadic arguments on the stack, which a
+ * fixed FFI declaration does not; receives and sends pass MSG_DONTWAIT instead.
+ */
+export const LIBC_DARWIN = {
+  __error: { c: "int *__error(void)", parameters: [], result: "handle" },
+  pipe: { c: "int pipe(int fildes[2])", parameters: ["buffer"], result: "i32" },
+} as const satisfies SymbolTable;
+
+/**
+ * The C library to open on a POSIX system.
+ *
+ * @example
+ * ```ts
+ * import { libcPath } from "./libc.ts";
+ * console.log(libcPath("linux")); // "libc.so.6"
+ * ```
+ */
+export function libcPath(os: string): string {
+  return os === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
+}
 
 /** poll(2): blocks, so each runtime runs it off the JS thread (see Native.pollReadable). */
 export const POLL = {

@@ -1,55 +1,163 @@
 /**
- * The POSIX backend (Linux, glibc): libc `recvmsg` on a non-blocking socket.
+ * The POSIX backend (Linux with glibc; macOS from the same code through its own tables, untested here):
+ * libc `recvmsg`.
  *
  * A receive is one `recvmsg(MSG_DONTWAIT)` into memory the socket owns; it returns a datagram or
- * EAGAIN. To wait, the socket asks the runtime adapter to poll(2) its fd and its own eventfd off the
- * JS thread (Deno: a nonblocking FFI call; Bun: a poller worker). `close()` writes the eventfd, which
- * ends that poll, and closes the fd only after the poll has returned, so that no poll can ever watch a
- * reused fd number. The kernel writes only during `recvmsg`, into memory that never moves.
+ * EAGAIN. To wait, the socket asks the runtime adapter to poll(2) its fd and its own wake channel (an
+ * eventfd on Linux, a pipe on Darwin) off the JS thread (Deno: a nonblocking FFI call; Bun: a poller
+ * worker). `close()` writes the wake channel, which ends that poll, and closes the fd only after the
+ * poll has returned, so that no poll can ever watch a reused fd number. The kernel writes only during
+ * `recvmsg`, into memory that never moves.
  *
  * @module
  */
 import { SocketClosedError, SocketError } from "../errors.ts";
 import { type DatagramMessage, type NetAddr, ReceivedMessage } from "../message.ts";
-import { AncillaryDecoder, LINUX_DIALECT } from "../structs/ancillary.ts";
-import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../structs/ancillary.ts";
+import { cmsgSpace } from "../structs/cmsg.ts";
+import { DARWIN as D, DARWIN_ERRNO, DRW } from "../structs/darwin.ts";
 import { linuxErrno } from "../structs/errno.ts";
+import type { Layout } from "../structs/layout.ts";
+import type { WinsockErrorInfo } from "../structs/winsock_errors.ts";
 import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
-import { LINUX as C, LNX } from "../structs/linux.ts";
+import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
-import { LIBC } from "./libc.ts";
+import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import type { Bound } from "./types.ts";
 
-const FAMILIES: Families = { inet: C.AF_INET, inet6: C.AF_INET6 };
-const EAGAIN = 11;
+/** What differs between the POSIX systems this backend serves. */
+interface Platform {
+  readonly os: "linux" | "darwin";
+  readonly C: {
+    readonly AF_INET: number;
+    readonly AF_INET6: number;
+    readonly SOCK_DGRAM: number;
+    readonly IPPROTO_IP: number;
+    readonly IPPROTO_IPV6: number;
+    readonly SOL_SOCKET: number;
+    readonly SO_REUSEADDR: number;
+    readonly SO_BROADCAST: number;
+    readonly SO_RCVBUF: number;
+    readonly IP_PKTINFO: number;
+    readonly IP_RECVTTL: number;
+    readonly IPV6_V6ONLY: number;
+    readonly IPV6_RECVPKTINFO: number;
+    readonly IPV6_RECVHOPLIMIT: number;
+    readonly MSG_PEEK: number;
+    readonly MSG_TRUNC: number;
+    readonly MSG_CTRUNC: number;
+    readonly MSG_DONTWAIT: number;
+  };
+  /** Flags added to socket(2)'s type: non-blocking and close-on-exec where the system has them. */
+  readonly socketFlags: number;
+  /** The first two bytes of a sockaddr as one little-endian u16 (Darwin: sin_len, then the family). */
+  readonly families: Families;
+  readonly dialect: AncillaryDialect;
+  readonly msghdr: Layout;
+  readonly iovec: Layout;
+  readonly pktinfoSize: number;
+  readonly pktinfo6Size: number;
+  readonly sendPlatform: "linux" | "darwin";
+  readonly errno: (code: number) => WinsockErrorInfo;
+  readonly EAGAIN: number;
+  readonly EBADF: number;
+}
+
+const LINUX_PLATFORM: Platform = {
+  os: "linux",
+  C: L,
+  socketFlags: L.SOCK_NONBLOCK | L.SOCK_CLOEXEC,
+  families: { inet: L.AF_INET, inet6: L.AF_INET6 },
+  dialect: LINUX_DIALECT,
+  msghdr: LNX.msghdr,
+  iovec: LNX.iovec,
+  pktinfoSize: LNX.in_pktinfo.size,
+  pktinfo6Size: LNX.in6_pktinfo.size,
+  sendPlatform: "linux",
+  errno: linuxErrno,
+  EAGAIN: 11,
+  EBADF: 9,
+};
+
+const DARWIN_PLATFORM: Platform = {
+  os: "darwin",
+  C: { ...D, IP_RECVTTL: D.IP_RECVTTL },
+  // No SOCK_NONBLOCK on Darwin: every call passes MSG_DONTWAIT instead (see LIBC_DARWIN on fcntl).
+  socketFlags: 0,
+  families: { inet: (D.AF_INET << 8) | DRW.sockaddr_in.size, inet6: (D.AF_INET6 << 8) | DRW.sockaddr_in6.size },
+  dialect: DARWIN_DIALECT,
+  msghdr: DRW.msghdr,
+  iovec: DRW.iovec,
+  pktinfoSize: DRW.in_pktinfo.size,
+  pktinfo6Size: DRW.in6_pktinfo.size,
+  sendPlatform: "darwin",
+  errno: (code) => DARWIN_ERRNO.get(code) ?? linuxErrno(-code),
+  EAGAIN: 35,
+  EBADF: 9,
+};
+
+const P: Platform = native.os === "darwin" ? DARWIN_PLATFORM : LINUX_PLATFORM;
+const C = P.C;
+const FAMILIES = P.families;
 const DATA_CAPACITY = 65536;
 const MAX_CONTROL = 65536;
-const MSG = LNX.msghdr.fields;
-const IOV = LNX.iovec.fields;
+const MSG = P.msghdr.fields;
+const IOV = P.iovec.fields;
+const SOCKADDR_STORAGE = 128;
+const SOCKADDR_IN6 = 28;
+
+/** Writes an unsigned field of 4 or 8 bytes (size_t on Linux, int / socklen_t on Darwin). */
+function setSized(dv: DataView, at: number, size: number, value: number): void {
+  if (size === 8) dv.setBigUint64(at, BigInt(value), true);
+  else dv.setUint32(at, value, true);
+}
 const AT = { msg: 0, iov: 56, name: 72, scratch: 200, end: 264 } as const;
 const SEND = { iov: 56, name: 72, control: 104, end: 232 } as const;
 
 interface Lib {
   c: Bound<typeof LIBC>;
   errno: () => number;
+  /** A wake channel: [fd to poll, fd to write]; the same eventfd on Linux, a pipe's ends on Darwin. */
+  wakeChannel(): [number, number];
   open: number;
 }
 let lib: Lib | undefined;
 function load(): Lib {
   if (lib) return lib;
-  const c = native.open("libc.so.6", LIBC);
+  const path = libcPath(P.os);
+  const c = native.open(path, LIBC);
+  let errnoAddress: bigint;
+  let wakeChannel: () => [number, number];
+  if (P.os === "darwin") {
+    const d = native.open(path, LIBC_DARWIN);
+    errnoAddress = d.__error();
+    const ends = new Uint8Array(new ArrayBuffer(72)).subarray(0, 8);
+    wakeChannel = () => {
+      if (d.pipe(ends) !== 0) throw errnoFailure(lib!.errno(), "pipe");
+      const v = new DataView(ends.buffer);
+      return [v.getInt32(0, true), v.getInt32(4, true)];
+    };
+  } else {
+    const x = native.open(path, LIBC_LINUX);
+    errnoAddress = x.__errno_location();
+    wakeChannel = () => {
+      const fd = x.eventfd(0, L.EFD_CLOEXEC | L.EFD_NONBLOCK);
+      if (fd < 0) throw errnoFailure(lib!.errno(), "eventfd");
+      return [fd, fd];
+    };
+  }
   // errno lives at a fixed address per thread; every call here is made on the JS thread.
-  lib = { c, errno: native.int32At(c.__errno_location()), open: 0 };
+  lib = { c, errno: native.int32At(errnoAddress), wakeChannel, open: 0 };
   return lib;
 }
 
 /** The error for an errno value set by `syscall`. */
 export function errnoFailure(errno: number, syscall: string): SocketError {
-  const e = linuxErrno(errno);
+  const e = P.errno(errno);
   return new SocketError(e.name, e.code, syscall, e.message);
 }
 
@@ -61,17 +169,18 @@ class PosixSocket implements BackendSocket {
   private readonly l: Lib;
   private readonly fd: number;
   private readonly wakeFd: number;
+  private readonly wakeWriteFd: number;
   private readonly ipv6: boolean;
   private readonly arena = new ArrayBuffer(AT.end);
   private readonly u8 = new Uint8Array(this.arena);
   private readonly dv = new DataView(this.arena);
-  private readonly msgView = this.u8.subarray(AT.msg, AT.msg + LNX.msghdr.size);
-  private readonly nameDv = new DataView(this.arena, AT.name, LNX.sockaddr_storage.size);
+  private readonly msgView = this.u8.subarray(AT.msg, AT.msg + P.msghdr.size);
+  private readonly nameDv = new DataView(this.arena, AT.name, SOCKADDR_STORAGE);
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(512));
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, FAMILIES);
-  private readonly decoder = new AncillaryDecoder(LINUX_DIALECT);
+  private readonly decoder = new AncillaryDecoder(P.dialect);
   private closed = false;
   private polling = false;
   private woken = false;
@@ -84,11 +193,11 @@ class PosixSocket implements BackendSocket {
     const { c } = l;
     let fd = existing?.fd ?? -1;
     if (!existing) {
-      fd = c.socket(this.ipv6 ? C.AF_INET6 : C.AF_INET, C.SOCK_DGRAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0);
+      fd = c.socket(this.ipv6 ? C.AF_INET6 : C.AF_INET, C.SOCK_DGRAM | P.socketFlags, 0);
       if (fd < 0) throw errnoFailure(l.errno(), "socket");
     }
     this.fd = fd;
-    let wakeFd = -1;
+    let wake: [number, number] = [-1, -1];
     try {
       if (this.ipv6 && !existing) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
       if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
@@ -100,33 +209,32 @@ class PosixSocket implements BackendSocket {
       if (options.packetInfo) {
         if (!this.ipv6 || dual) {
           this.setOption(C.IPPROTO_IP, C.IP_PKTINFO, 1, "IP_PKTINFO");
-          control += WSA_CMSG_SPACE(LNX.in_pktinfo.size);
-          largest = Math.max(largest, WSA_CMSG_SPACE(LNX.in_pktinfo.size));
+          control += cmsgSpace(P.pktinfoSize, P.dialect.cmsg);
+          largest = Math.max(largest, cmsgSpace(P.pktinfoSize, P.dialect.cmsg));
         }
         if (this.ipv6) {
           // On Linux the receive-side option is IPV6_RECVPKTINFO; IPV6_PKTINFO is the send side.
           this.setOption(C.IPPROTO_IPV6, C.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-          control += WSA_CMSG_SPACE(LNX.in6_pktinfo.size);
-          largest = Math.max(largest, WSA_CMSG_SPACE(LNX.in6_pktinfo.size));
+          control += cmsgSpace(P.pktinfo6Size, P.dialect.cmsg);
+          largest = Math.max(largest, cmsgSpace(P.pktinfo6Size, P.dialect.cmsg));
         }
       }
       if (options.hopLimit) {
         if (!this.ipv6 || dual) this.setOption(C.IPPROTO_IP, C.IP_RECVTTL, 1, "IP_RECVTTL");
         if (this.ipv6) this.setOption(C.IPPROTO_IPV6, C.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
-        control += 2 * WSA_CMSG_SPACE(4);
-        largest = Math.max(largest, WSA_CMSG_SPACE(4));
+        control += 2 * cmsgSpace(4, P.dialect.cmsg);
+        largest = Math.max(largest, cmsgSpace(4, P.dialect.cmsg));
       }
       this.defaultControlSize = control === 0 ? 0 : control + 64;
       this.requiredControlSize = largest;
       if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) throw errnoFailure(l.errno(), "bind");
       this.addr = this.boundAddr();
-      wakeFd = c.eventfd(0, C.EFD_CLOEXEC | C.EFD_NONBLOCK);
-      if (wakeFd < 0) throw errnoFailure(l.errno(), "eventfd");
+      wake = l.wakeChannel();
     } catch (e) {
       if (!existing) c.close(fd);
       throw e;
     }
-    this.wakeFd = wakeFd;
+    [this.wakeFd, this.wakeWriteFd] = wake;
     l.open++;
     this.prepare();
   }
@@ -137,8 +245,8 @@ class PosixSocket implements BackendSocket {
   }
 
   private boundAddr(): NetAddr {
-    this.dv.setUint32(AT.scratch, LNX.sockaddr_storage.size, true);
-    if (this.l.c.getsockname(this.fd, this.u8.subarray(AT.name, AT.name + LNX.sockaddr_storage.size), this.scratch4) !== 0) {
+    this.dv.setUint32(AT.scratch, SOCKADDR_STORAGE, true);
+    if (this.l.c.getsockname(this.fd, this.u8.subarray(AT.name, AT.name + SOCKADDR_STORAGE), this.scratch4) !== 0) {
       throw errnoFailure(this.l.errno(), "getsockname");
     }
     const a = decodeSockaddr(this.nameDv, 0, this.dv.getUint32(AT.scratch, true), FAMILIES);
@@ -150,7 +258,7 @@ class PosixSocket implements BackendSocket {
     const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
     this.dv.setBigUint64(AT.msg + MSG.msg_name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
     this.dv.setBigUint64(AT.msg + MSG.msg_iov.offset, addr(this.u8.subarray(AT.iov, AT.iov + 1)), true);
-    this.dv.setBigUint64(AT.msg + MSG.msg_iovlen.offset, 1n, true);
+    setSized(this.dv, AT.msg + MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
     this.dv.setBigUint64(AT.iov + IOV.iov_base.offset, addr(this.data), true);
     this.pointControl();
   }
@@ -167,15 +275,14 @@ class PosixSocket implements BackendSocket {
     }
     const { dv } = this;
     const capacity = Math.min(req.capacity, DATA_CAPACITY);
-    dv.setUint32(AT.msg + MSG.msg_namelen.offset, LNX.sockaddr_storage.size, true);
-    dv.setUint32(AT.msg + MSG.msg_controllen.offset, req.controlSize, true);
-    dv.setUint32(AT.msg + MSG.msg_controllen.offset + 4, 0, true);
+    dv.setUint32(AT.msg + MSG.msg_namelen.offset, SOCKADDR_STORAGE, true);
+    setSized(dv, AT.msg + MSG.msg_controllen.offset, MSG.msg_controllen.size, req.controlSize);
     dv.setInt32(AT.msg + MSG.msg_flags.offset, 0, true);
     dv.setUint32(AT.iov + IOV.iov_len.offset, capacity, true);
     const n = this.l.c.recvmsg(this.fd, this.msgView, C.MSG_DONTWAIT | (req.peek ? C.MSG_PEEK : 0));
     if (n < 0) {
       const errno = this.l.errno();
-      if (errno === EAGAIN) return null;
+      if (errno === P.EAGAIN) return null;
       throw errnoFailure(errno, "recvmsg");
     }
     const flags = dv.getInt32(AT.msg + MSG.msg_flags.offset, true);
@@ -225,7 +332,7 @@ class PosixSocket implements BackendSocket {
   /** Ends the pending poll through the socket's eventfd. */
   private wake(): void {
     this.dv.setBigUint64(AT.scratch, 1n, true);
-    this.l.c.write(this.wakeFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
+    this.l.c.write(this.wakeWriteFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
   }
 
   private fire(): void {
@@ -256,10 +363,10 @@ class PosixSocket implements BackendSocket {
     const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
     dv.setBigUint64(MSG.msg_name.offset, addr(u8.subarray(SEND.name, SEND.name + 1)), true);
     dv.setBigUint64(MSG.msg_iov.offset, addr(u8.subarray(SEND.iov, SEND.iov + 1)), true);
-    dv.setBigUint64(MSG.msg_iovlen.offset, 1n, true);
+    setSized(dv, MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
     dv.setBigUint64(SEND.iov + IOV.iov_base.offset, addr(data), true);
     dv.setBigUint64(MSG.msg_control.offset, addr(control), true);
-    return this.sendMem = { u8, dv, msg: u8.subarray(0, LNX.msghdr.size), nameDv: new DataView(arena, SEND.name, LNX.sockaddr_in6.size), control, data };
+    return this.sendMem = { u8, dv, msg: u8.subarray(0, P.msghdr.size), nameDv: new DataView(arena, SEND.name, SOCKADDR_IN6), control, data };
   }
 
   sendMsg(payload: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null {
@@ -267,26 +374,26 @@ class PosixSocket implements BackendSocket {
     const m = this.sendMemory();
     const dest = destination(to.hostname, this.ipv6);
     const nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
-    const controlLen = writeSendControl(m.control, "linux", dest.ipv4, source, hopLimit);
+    const controlLen = writeSendControl(m.control, P.sendPlatform, dest.ipv4, source, hopLimit);
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     m.dv.setBigUint64(SEND.iov + IOV.iov_len.offset, BigInt(payload.length), true);
-    m.dv.setBigUint64(MSG.msg_controllen.offset, BigInt(controlLen), true);
-    const sent = this.l.c.sendmsg(this.fd, m.msg, 0);
+    setSized(m.dv, MSG.msg_controllen.offset, MSG.msg_controllen.size, controlLen);
+    const sent = this.l.c.sendmsg(this.fd, m.msg, C.MSG_DONTWAIT);
     if (sent < 0) {
       const errno = this.l.errno();
-      if (errno === EAGAIN) return null;
+      if (errno === P.EAGAIN) return null;
       throw errnoFailure(errno, "sendmsg");
     }
     return sent;
   }
 
   wouldBlockError(): SocketError {
-    return errnoFailure(EAGAIN, "sendmsg");
+    return errnoFailure(P.EAGAIN, "sendmsg");
   }
 
   closedError(syscall = "recvmsg"): SocketClosedError {
-    return new SocketClosedError(syscall, "EBADF", 9);
+    return new SocketClosedError(syscall, "EBADF", P.EBADF);
   }
 
   close(): void {
@@ -304,11 +411,12 @@ class PosixSocket implements BackendSocket {
   private release(): void {
     this.l.c.close(this.fd);
     this.l.c.close(this.wakeFd);
+    if (this.wakeWriteFd !== this.wakeFd) this.l.c.close(this.wakeWriteFd);
     this.l.open--;
   }
 }
 
-/** The POSIX backend (Linux). */
+/** The POSIX backend (Linux; macOS through its own tables, untested here). */
 export const posix: Backend = {
   name: "posix",
   open(options) {

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type ControlMessage, ControlMessageError, visitControlMessages } from "./cmsg.ts";
+import { CMSG_DARWIN, CMSG_LP64, type CmsgFormat, type ControlMessage, ControlMessageError, visitControlMessages } from "./cmsg.ts";
+import { DARWIN, DRW } from "./darwin.ts";
 import { IP_ECN, IP_HOPLIMIT, IP_PKTINFO, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPV6_ECN, IPV6_HOPLIMIT, IPV6_PKTINFO, UDP_COALESCED_INFO } from "./constants.ts";
 import { formatIPv4, formatIPv6, isV4Mapped } from "./ip.ts";
 import { LINUX, LNX } from "./linux.ts";
@@ -44,6 +45,8 @@ export interface Ancillary {
  */
 export interface AncillaryDialect {
   readonly name: string;
+  /** The control-message header layout. */
+  readonly cmsg: CmsgFormat;
   readonly ipLevel: number;
   readonly ipv6Level: number;
   readonly udpLevel: number;
@@ -67,6 +70,7 @@ export interface AncillaryDialect {
 /** Windows, and what Wine reports in Windows' place. */
 export const WINDOWS_DIALECT: AncillaryDialect = {
   name: "windows",
+  cmsg: CMSG_LP64,
   ipLevel: IPPROTO_IP,
   ipv6Level: IPPROTO_IPV6,
   udpLevel: IPPROTO_UDP,
@@ -85,6 +89,7 @@ export const WINDOWS_DIALECT: AncillaryDialect = {
 /** Linux. */
 export const LINUX_DIALECT: AncillaryDialect = {
   name: "linux",
+  cmsg: CMSG_LP64,
   ipLevel: LINUX.IPPROTO_IP,
   ipv6Level: LINUX.IPPROTO_IPV6,
   udpLevel: LINUX.IPPROTO_UDP,
@@ -97,6 +102,25 @@ export const LINUX_DIALECT: AncillaryDialect = {
   ipv6EcnInt: -1,
   ipTosByte: LINUX.IP_TOS,
   ipv6TclassInt: LINUX.IPV6_TCLASS,
+  udpCoalesced: -1,
+};
+
+/** macOS (RFC 3542 records; the TTL and TOS come as one byte each). */
+export const DARWIN_DIALECT: AncillaryDialect = {
+  name: "darwin",
+  cmsg: CMSG_DARWIN,
+  ipLevel: DARWIN.IPPROTO_IP,
+  ipv6Level: DARWIN.IPPROTO_IPV6,
+  udpLevel: DARWIN.IPPROTO_UDP,
+  ipPktinfo: { type: DARWIN.IP_PKTINFO, size: DRW.in_pktinfo.size, addr: DRW.in_pktinfo.fields.ipi_addr.offset, ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset },
+  ipv6Pktinfo: { type: DARWIN.IPV6_PKTINFO, size: DRW.in6_pktinfo.size, addr: DRW.in6_pktinfo.fields.ipi6_addr.offset, ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset },
+  ipHopInt: -1,
+  ipTtlByte: DARWIN.IP_RECVTTL,
+  ipv6HopInt: DARWIN.IPV6_HOPLIMIT,
+  ipEcnInt: -1,
+  ipv6EcnInt: -1,
+  ipTosByte: DARWIN.IP_RECVTOS,
+  ipv6TclassInt: DARWIN.IPV6_TCLASS,
   udpCoalesced: -1,
 };
 
@@ -193,7 +217,7 @@ export class AncillaryDecoder implements Ancillary {
     if (this.#control) return this.#control;
     const out: ControlMessage[] = [];
     const buf = this.#buf;
-    visitControlMessages(this.#view, this.#len, (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }));
+    visitControlMessages(this.#view, this.#len, (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }), this.#d.cmsg);
     return (this.#control = out);
   }
 
@@ -217,7 +241,7 @@ export class AncillaryDecoder implements Ancillary {
     this.#control = null;
     this.local4 = this.local6 = null;
     this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
-    this.error = length > 0 ? visitControlMessages(this.#view, length, this.#visit) : null;
+    this.error = length > 0 ? visitControlMessages(this.#view, length, this.#visit, this.#d.cmsg) : null;
     return this;
   }
 }

@@ -10,6 +10,64 @@ import { alignUp } from "./layout.ts";
 import { WIN } from "./windows.ts";
 
 const HDR = WIN.WSACMSGHDR;
+
+/**
+ * How a platform lays out control-message headers: the header size, the width of `cmsg_len`, and the
+ * alignment of headers and data.
+ */
+export interface CmsgFormat {
+  readonly headerSize: number;
+  readonly lenSize: 4 | 8;
+  readonly align: number;
+}
+
+/**
+ * Windows x64/arm64 and 64-bit Linux: a 16-byte header, a 64-bit `cmsg_len`, 8-byte alignment.
+ *
+ * @example
+ * ```ts
+ * import { CMSG_LP64 } from "@recvmsg/recvmsg/structs";
+ * console.log(CMSG_LP64.headerSize); // 16
+ * ```
+ */
+export const CMSG_LP64: CmsgFormat = { headerSize: 16, lenSize: 8, align: 8 };
+
+/**
+ * Darwin: a 12-byte header, a 32-bit `cmsg_len` (`socklen_t`), 4-byte alignment (`__DARWIN_ALIGN32`).
+ *
+ * @example
+ * ```ts
+ * import { CMSG_DARWIN } from "@recvmsg/recvmsg/structs";
+ * console.log(CMSG_DARWIN.headerSize); // 12
+ * ```
+ */
+export const CMSG_DARWIN: CmsgFormat = { headerSize: 12, lenSize: 4, align: 4 };
+
+/**
+ * CMSG_SPACE of a format: the bytes one message with `length` bytes of data takes.
+ *
+ * @example
+ * ```ts
+ * import { CMSG_DARWIN, cmsgSpace } from "@recvmsg/recvmsg/structs";
+ * console.log(cmsgSpace(12), cmsgSpace(12, CMSG_DARWIN)); // 32 24
+ * ```
+ */
+export function cmsgSpace(length: number, format: CmsgFormat = CMSG_LP64): number {
+  return alignUp(format.headerSize, format.align) + alignUp(length, format.align);
+}
+
+/**
+ * CMSG_LEN of a format: the `cmsg_len` of a message with `length` bytes of data.
+ *
+ * @example
+ * ```ts
+ * import { CMSG_DARWIN, cmsgLen } from "@recvmsg/recvmsg/structs";
+ * console.log(cmsgLen(20), cmsgLen(20, CMSG_DARWIN)); // 36 32
+ * ```
+ */
+export function cmsgLen(length: number, format: CmsgFormat = CMSG_LP64): number {
+  return alignUp(format.headerSize, format.align) + length;
+}
 /** `TYPE_ALIGNMENT(WSACMSGHDR)`: 8 on 64-bit Windows. */
 const HDR_ALIGNMENT = HDR.align;
 /** `MAX_NATURAL_ALIGNMENT`: `sizeof(ULONGLONG)` on 64-bit Windows. */
@@ -55,7 +113,8 @@ export function WSA_CMSG_FIRSTHDR(controlLen: number): number | null {
 }
 
 /** Reads `cmsg_len` (a SIZE_T); a value too large for a JS number becomes Infinity. */
-function readCmsgLen(view: DataView, offset: number): number {
+function readCmsgLen(view: DataView, offset: number, lenSize: 4 | 8 = 8): number {
+  if (lenSize === 4) return view.getUint32(offset, true);
   const low = view.getUint32(offset, true);
   const high = view.getUint32(offset + 4, true);
   return high === 0 ? low : high < 0x200000 ? high * 2 ** 32 + low : Infinity;
@@ -142,10 +201,10 @@ export class ControlMessageError extends Error {
   readonly offset: number;
   /** `"short"` (cmsg_len below the header size) or `"overrun"` (past the reported length). */
   readonly reason: "short" | "overrun";
-  constructor(offset: number, reason: "short" | "overrun", cmsgLen: number, length: number) {
+  constructor(offset: number, reason: "short" | "overrun", cmsgLen: number, length: number, headerSize = HDR.size) {
     super(
       reason === "short"
-        ? `malformed control data: cmsg_len ${cmsgLen} at offset ${offset} is smaller than the ${HDR.size}-byte header`
+        ? `malformed control data: cmsg_len ${cmsgLen} at offset ${offset} is smaller than the ${headerSize}-byte header`
         : `malformed control data: cmsg_len ${cmsgLen} at offset ${offset} runs past the ${length} bytes of control data`,
     );
     this.name = "ControlMessageError";
@@ -170,20 +229,19 @@ export function visitControlMessages(
   view: DataView,
   length: number,
   visit: (level: number, type: number, dataOffset: number, dataLength: number) => void,
+  format: CmsgFormat = CMSG_LP64,
 ): ControlMessageError | null {
   const end = Math.min(length, view.byteLength);
+  const { headerSize, lenSize, align } = format;
+  // Level and type follow cmsg_len in every layout; data starts at the aligned header size.
+  const dataAt = alignUp(headerSize, align);
   let offset = 0;
-  while (offset + HDR.size <= end) {
-    const cmsgLen = readCmsgLen(view, offset + HDR.fields.cmsg_len.offset);
-    if (cmsgLen < HDR.size) return new ControlMessageError(offset, "short", cmsgLen, end);
-    if (cmsgLen > end - offset) return new ControlMessageError(offset, "overrun", cmsgLen, end);
-    visit(
-      view.getInt32(offset + HDR.fields.cmsg_level.offset, true),
-      view.getInt32(offset + HDR.fields.cmsg_type.offset, true),
-      offset + HDR.size,
-      cmsgLen - HDR.size,
-    );
-    offset += WSA_CMSGHDR_ALIGN(cmsgLen);
+  while (offset + headerSize <= end) {
+    const cmsgLen = readCmsgLen(view, offset, lenSize);
+    if (cmsgLen < headerSize) return new ControlMessageError(offset, "short", cmsgLen, end, headerSize);
+    if (cmsgLen > end - offset) return new ControlMessageError(offset, "overrun", cmsgLen, end, headerSize);
+    visit(view.getInt32(offset + lenSize, true), view.getInt32(offset + lenSize + 4, true), offset + dataAt, cmsgLen - dataAt);
+    offset += alignUp(cmsgLen, align);
   }
   return null;
 }
@@ -223,9 +281,9 @@ export function* controlMessages(
  * console.log(controlSpace([8, 20])); // 64
  * ```
  */
-export function controlSpace(dataLengths: readonly number[]): number {
+export function controlSpace(dataLengths: readonly number[], format: CmsgFormat = CMSG_LP64): number {
   let total = 0;
-  for (const n of dataLengths) total += WSA_CMSG_SPACE(n);
+  for (const n of dataLengths) total += cmsgSpace(n, format);
   return total;
 }
 
@@ -241,20 +299,22 @@ export function controlSpace(dataLengths: readonly number[]): number {
  * console.log(writeControlMessages(target, 0, [{ level: 0, type: 19, data: new Uint8Array(8) }])); // 24
  * ```
  */
-export function writeControlMessages(target: Uint8Array, offset: number, messages: readonly ControlMessage[]): number {
-  const need = controlSpace(messages.map((m) => m.data.length));
+export function writeControlMessages(target: Uint8Array, offset: number, messages: readonly ControlMessage[], format: CmsgFormat = CMSG_LP64): number {
+  const need = controlSpace(messages.map((m) => m.data.length), format);
   if (offset < 0 || offset + need > target.length) {
     throw new RangeError(`target is too small for the control messages: ${need} bytes needed at offset ${offset}, ${target.length} available`);
   }
   const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
   let at = offset;
+  const { lenSize } = format;
   for (const m of messages) {
-    const space = WSA_CMSG_SPACE(m.data.length);
+    const space = cmsgSpace(m.data.length, format);
     target.fill(0, at, at + space);
-    view.setBigUint64(at + HDR.fields.cmsg_len.offset, BigInt(WSA_CMSG_LEN(m.data.length)), true);
-    view.setInt32(at + HDR.fields.cmsg_level.offset, m.level, true);
-    view.setInt32(at + HDR.fields.cmsg_type.offset, m.type, true);
-    target.set(m.data, WSA_CMSG_DATA(at));
+    if (lenSize === 8) view.setBigUint64(at, BigInt(cmsgLen(m.data.length, format)), true);
+    else view.setUint32(at, cmsgLen(m.data.length, format), true);
+    view.setInt32(at + lenSize, m.level, true);
+    view.setInt32(at + lenSize + 4, m.type, true);
+    target.set(m.data, at + alignUp(format.headerSize, format.align));
     at += space;
   }
   return at - offset;
@@ -269,8 +329,8 @@ export function writeControlMessages(target: Uint8Array, offset: number, message
  * console.log(buildControlMessages([{ level: 0, type: 19, data: new Uint8Array(8) }]).length); // 24
  * ```
  */
-export function buildControlMessages(messages: readonly ControlMessage[]): Uint8Array {
-  const out = new Uint8Array(controlSpace(messages.map((m) => m.data.length)));
-  writeControlMessages(out, 0, messages);
+export function buildControlMessages(messages: readonly ControlMessage[], format: CmsgFormat = CMSG_LP64): Uint8Array {
+  const out = new Uint8Array(controlSpace(messages.map((m) => m.data.length), format));
+  writeControlMessages(out, 0, messages, format);
   return out;
 }

@@ -25,4 +25,5 @@ export * from "./cmsg.ts";
 export * from "./ancillary.ts";
 export * from "./linux.ts";
 export * from "./errno.ts";
+export * from "./darwin.ts";
 export * from "./send_control.ts";

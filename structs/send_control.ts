@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { writeControlMessages } from "./cmsg.ts";
+import { CMSG_DARWIN, CMSG_LP64, writeControlMessages } from "./cmsg.ts";
+import { DARWIN, DRW } from "./darwin.ts";
 import { IP_PKTINFO, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_PKTINFO } from "./constants.ts";
 import { parseIPv4, parseIPv6 } from "./ip.ts";
 import { LINUX, LNX } from "./linux.ts";
@@ -18,13 +19,23 @@ export interface SendSource {
 }
 
 const PLATFORMS = {
+  darwin: {
+    // As on Linux, the source goes in ipi_spec_dst; RFC 3542 numbering for IPv6.
+    cmsg: CMSG_DARWIN,
+    ip: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_PKTINFO, size: DRW.in_pktinfo.size, source: DRW.in_pktinfo.fields.ipi_spec_dst.offset, ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset },
+    ip6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_PKTINFO, size: DRW.in6_pktinfo.size, source: 0, ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset },
+    ttl: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_TTL },
+    hop6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_HOPLIMIT },
+  },
   windows: {
+    cmsg: CMSG_LP64,
     ip: { level: IPPROTO_IP, type: IP_PKTINFO, size: WIN.IN_PKTINFO.size, source: WIN.IN_PKTINFO.fields.ipi_addr.offset, ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset },
     ip6: { level: IPPROTO_IPV6, type: IPV6_PKTINFO, size: WIN.IN6_PKTINFO.size, source: 0, ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset },
     ttl: { level: IPPROTO_IP, type: IP_TTL },
     hop6: { level: IPPROTO_IPV6, type: IPV6_HOPLIMIT },
   },
   linux: {
+    cmsg: CMSG_LP64,
     // The source goes in ipi_spec_dst; ipi_addr is ignored on send.
     ip: { level: LINUX.IPPROTO_IP, type: LINUX.IP_PKTINFO, size: LNX.in_pktinfo.size, source: LNX.in_pktinfo.fields.ipi_spec_dst.offset, ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset },
     ip6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_PKTINFO, size: LNX.in6_pktinfo.size, source: 0, ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset },
@@ -47,7 +58,7 @@ const PLATFORMS = {
  */
 export function writeSendControl(
   target: Uint8Array,
-  platform: "windows" | "linux",
+  platform: "windows" | "linux" | "darwin",
   toIPv4: boolean,
   source: SendSource | undefined,
   hopLimit: number | undefined,
@@ -77,5 +88,5 @@ export function writeSendControl(
     new DataView(data.buffer).setInt32(0, hopLimit, true);
     messages.push({ level: rec.level, type: rec.type, data });
   }
-  return messages.length === 0 ? 0 : writeControlMessages(target, 0, messages);
+  return messages.length === 0 ? 0 : writeControlMessages(target, 0, messages, p.cmsg);
 }
