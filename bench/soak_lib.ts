@@ -1,0 +1,176 @@
+// The soak: many datagrams through receiveMsg and messages(), each carrying its sequence number and a
+// checksum, paced by a window so that the socket buffer never overflows: any loss, corruption or
+// reordering is then a bug. Handles, RSS and heap are measured before and after; then open/receive/
+// close cycles with receives pending at close. Used by `npm run soak` and, shorter, by the test suite.
+import { readdirSync } from "node:fs";
+import process from "node:process";
+import { winsockStats } from "../ffi/winsock.ts";
+import { listenDatagram } from "../mod.ts";
+
+/** What a soak measured, and whether it passed. */
+export interface SoakResult {
+  datagrams: number;
+  lost: number;
+  corrupted: number;
+  reordered: number;
+  seconds: number;
+  handles: { before: number; after: number };
+  rssMB: { before: number; after: number };
+  heapMB: { before: number; after: number };
+  cycles: number;
+  cycleHandles: { before: number; after: number };
+  failures: string[];
+}
+
+const onWindows = (globalThis as { Deno?: { build: { os: string } } }).Deno?.build.os === "windows" || process.platform === "win32";
+
+/** Open handles as the system counts them (see tests/runtime/memory.test.ts for why Wine is counted by fd). */
+export function openHandles(): number {
+  if (!onWindows) return readdirSync("/proc/self/fd").length;
+  const h = winsockStats().handles;
+  return h ?? readdirSync("Z:\\proc\\self\\fd").length;
+}
+
+function collect(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(sync: boolean): void } };
+  if (g.Bun) g.Bun.gc(true);
+  else g.gc?.();
+}
+
+const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+
+/** FNV-1a over `bytes[0, end)`. */
+function fnv1a(bytes: Uint8Array, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+  return h;
+}
+
+/** Writes datagram `seq` into `buf` (16 to 271 bytes): seq, length, pattern, checksum of all before it. */
+function fill(buf: Uint8Array, seq: number): Uint8Array {
+  const len = 16 + (seq % 256);
+  const v = new DataView(buf.buffer, buf.byteOffset);
+  v.setUint32(0, seq, true);
+  v.setUint32(4, len, true);
+  for (let i = 8; i < len - 4; i++) buf[i] = (seq + i * 7) & 0xff;
+  v.setUint32(len - 4, fnv1a(buf, len - 4), true);
+  return buf.subarray(0, len);
+}
+
+/** Checks one received datagram: the checksum, and the sequence number against the one expected. */
+function check(data: Uint8Array, expected: number, r: SoakResult): number {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.length < 16 || v.getUint32(4, true) !== data.length || v.getUint32(data.length - 4, true) !== fnv1a(data, data.length - 4)) {
+    r.corrupted++;
+    return expected + 1;
+  }
+  const seq = v.getUint32(0, true);
+  if (seq > expected) r.lost += seq - expected;
+  else if (seq < expected) r.reordered++;
+  return seq + 1;
+}
+
+/** Runs the soak. `count` datagrams (half by receiveMsg, half by messages()), then `cycles` open/close cycles. */
+export async function runSoak(count: number, cycles: number, window = 256): Promise<SoakResult> {
+  const r: SoakResult = {
+    datagrams: count,
+    lost: 0,
+    corrupted: 0,
+    reordered: 0,
+    seconds: 0,
+    handles: { before: 0, after: 0 },
+    rssMB: { before: 0, after: 0 },
+    heapMB: { before: 0, after: 0 },
+    cycles,
+    cycleHandles: { before: 0, after: 0 },
+    failures: [],
+  };
+  // Warm up, so that the libraries and Winsock's own handles are counted in the baseline.
+  listenDatagram({ hostname: "127.0.0.1" }).close();
+  await new Promise((t) => setTimeout(t, 200));
+  collect();
+  r.handles.before = openHandles();
+  r.rssMB.before = mb(process.memoryUsage().rss);
+  r.heapMB.before = mb(process.memoryUsage().heapUsed);
+
+  const rx = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 4 << 20 });
+  const tx = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
+  const t0 = performance.now();
+  let received = 0;
+  let expected = 0;
+  const sendBuf = new Uint8Array(512);
+  const sender = (async () => {
+    for (let seq = 0; seq < count; seq++) {
+      // The window: never more than `window` datagrams in flight.
+      while (seq - received >= window) await new Promise((t) => setTimeout(t, 0));
+      let sent = tx.trySendMsg(fill(sendBuf, seq), rx.addr);
+      while (sent === null) {
+        await new Promise((t) => setTimeout(t, 1));
+        sent = tx.trySendMsg(fill(sendBuf, seq), rx.addr);
+      }
+    }
+  })();
+  const half = Math.floor(count / 2);
+  const buffer = new Uint8Array(2048);
+  // One watchdog for the whole run (a signal per receive would itself hold memory for its time-out):
+  // it aborts the pending receive when no datagram came for 10 s.
+  const watchdog = new AbortController();
+  let progress = 0;
+  const tick = setInterval(() => {
+    if (received === progress) watchdog.abort(new Error("no datagram for 10 s"));
+    progress = received;
+  }, 10_000);
+  const signal = watchdog.signal;
+  try {
+    while (received < half) {
+      expected = check((await rx.receiveMsg({ buffer, signal })).data, expected, r);
+      received++;
+    }
+    if (received < count) {
+      for await (const m of rx.messages({ buffer, signal })) {
+        expected = check(m.data, expected, r);
+        if (++received === count) break;
+      }
+    }
+  } catch (e) {
+    r.failures.push(`stopped after ${received} datagrams: ${(e as Error).message}`);
+    r.lost += count - received;
+  }
+  clearInterval(tick);
+  await sender.catch((e) => r.failures.push(`sender: ${(e as Error).message}`));
+  r.seconds = (performance.now() - t0) / 1000;
+  rx.close();
+  tx.close();
+
+  await new Promise((t) => setTimeout(t, 300));
+  collect();
+  r.handles.after = openHandles();
+  r.rssMB.after = mb(process.memoryUsage().rss);
+  r.heapMB.after = mb(process.memoryUsage().heapUsed);
+
+  r.cycleHandles.before = openHandles();
+  for (let i = 0; i < cycles; i++) {
+    const c = listenDatagram({ hostname: i % 2 ? "::1" : "127.0.0.1" });
+    const pending = c.receiveMsg();
+    c.close();
+    await pending.catch(() => {});
+    // A server's event loop turns between such events; so does this loop (see memory.test.ts).
+    if (i % 4 === 3) await new Promise((t) => setTimeout(t, 0));
+  }
+  await new Promise((t) => setTimeout(t, 300));
+  r.cycleHandles.after = openHandles();
+  // Wine's thread pool keeps idle threads (3 fds each) for 5 s; count again after it trims them.
+  if (r.cycleHandles.after > r.cycleHandles.before + 12) {
+    await new Promise((t) => setTimeout(t, 6000));
+    r.cycleHandles.after = openHandles();
+  }
+
+  if (r.lost) r.failures.push(`${r.lost} datagrams lost`);
+  if (r.corrupted) r.failures.push(`${r.corrupted} datagrams corrupted`);
+  if (r.reordered) r.failures.push(`${r.reordered} datagrams out of order`);
+  // Slack for thread-pool threads the system keeps (3 fds each under Wine).
+  if (r.handles.after > r.handles.before + 12) r.failures.push(`handles ${r.handles.before} -> ${r.handles.after} after close`);
+  if (r.cycleHandles.after > r.cycleHandles.before + 12) r.failures.push(`handles ${r.cycleHandles.before} -> ${r.cycleHandles.after} after ${cycles} cycles`);
+  if (r.rssMB.after - r.rssMB.before > 20) r.failures.push(`RSS grew ${(r.rssMB.after - r.rssMB.before).toFixed(1)} MB`);
+  return r;
+}
