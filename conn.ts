@@ -126,6 +126,68 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   /**
+   * Receives up to `count` queued datagrams at once, waiting (like {@link receiveMsg}) only for the
+   * first. With `buffer`, it is cut into `count` equal segments and each message's `data` is a view
+   * into its own segment (a datagram longer than its segment arrives `truncated`).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ port: 5353 });
+   * const buffer = new Uint8Array(32 * 1500);
+   * for (const m of await conn.receiveMsgs(32, { buffer })) console.log(m.localAddr?.hostname, m.data.length);
+   * ```
+   */
+  async receiveMsgs(count: number, options?: Omit<ReceiveOptions, "peek" | "flags">): Promise<DatagramMessage[]> {
+    const segments = this.#segments(count, options, "receiveMsgs");
+    const first = await this.receiveMsg({ ...options, buffer: segments?.[0] });
+    const rest = count > 1 ? this.#batch(count - 1, options, segments, 1) : [];
+    return [first, ...rest];
+  }
+
+  /**
+   * Receives up to `count` queued datagrams without waiting: an empty array when none is queued
+   * (or while `receiveMsg` calls are waiting: they come first).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * const batch = conn.tryReceiveMsgs(64);
+   * console.log(batch.length);
+   * ```
+   */
+  tryReceiveMsgs(count: number, options?: Omit<ReceiveOptions, "peek" | "flags" | "signal">): DatagramMessage[] {
+    const segments = this.#segments(count, options, "tryReceiveMsgs");
+    if (this.#closed) throw this.#socket.closedError();
+    if (this.#waiters.length > 0) return [];
+    return this.#batch(count, options, segments, 0);
+  }
+
+  /** The caller buffer cut into `count` segments, or undefined; validates `count` and `buffer`. */
+  #segments(count: number, options: ReceiveOptions | undefined, method: string): Uint8Array[] | undefined {
+    if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`${method}: count must be an integer from 1 to 1024, got ${String(count)}`);
+    const buffer = options?.buffer;
+    if (buffer === undefined) return undefined;
+    if (!(buffer instanceof Uint8Array)) throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
+    const size = Math.floor(buffer.length / count);
+    if (size < 1) throw new RangeError(`${method}: buffer of ${buffer.length} bytes cannot be cut into ${count} segments`);
+    return Array.from({ length: count }, (_, i) => buffer.subarray(i * size, (i + 1) * size));
+  }
+
+  /** Synchronous receives until `count` messages or an empty queue. */
+  #batch(count: number, options: ReceiveOptions | undefined, segments: Uint8Array[] | undefined, from: number): DatagramMessage[] {
+    const out: DatagramMessage[] = [];
+    for (let i = 0; i < count && !this.#closed; i++) {
+      const request = this.#request({ controlSize: options?.controlSize, buffer: segments?.[from + i] }, "receiveMsgs");
+      const m = this.#socket.tryReceive(request);
+      if (m === null) break;
+      out.push(m);
+    }
+    return out;
+  }
+
+  /**
    * Receives one datagram as `[data, remoteAddr]`: a drop-in for `Deno.DatagramConn.receive`.
    *
    * @example

@@ -480,3 +480,36 @@ test("10,000 datagrams at a paced rate arrive in order, none lost, every byte ch
     await tx.close();
   }
 }, { timeout: 120_000 });
+
+test("batch receive: up to count queued datagrams in order, each in its own segment of the caller buffer", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0" });
+  const tx = await Sender.open("udp4");
+  try {
+    assert.deepEqual(conn.tryReceiveMsgs(8), [], "nothing queued: an empty batch");
+    // receiveMsgs waits for the first datagram, then takes only what is queued.
+    const waiting = conn.receiveMsgs(3);
+    await sleep(20);
+    await tx.send("w0", "127.0.0.9", conn.addr.port);
+    const w = await waiting;
+    assert.deepEqual(w.map((m) => new TextDecoder().decode(m.data)), ["w0"]);
+    // Six queued: a batch of 4, then the remaining 2, then none.
+    for (let i = 0; i < 6; i++) await tx.send(i === 5 ? "b5".padEnd(40, "x") : `b${i}`, `127.0.0.${i + 1}`, conn.addr.port);
+    await sleep(50);
+    const a = await conn.receiveMsgs(4);
+    assert.deepEqual(a.map((m) => new TextDecoder().decode(m.data)), ["b0", "b1", "b2", "b3"]);
+    assert.deepEqual(a.map((m) => m.localAddr?.hostname), ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+    const buffer = new Uint8Array(4 * 16);
+    const b = conn.tryReceiveMsgs(4, { buffer });
+    assert.equal(b.length, 2);
+    assert.equal(new TextDecoder().decode(b[0].data), "b4");
+    assert.equal(b[0].localAddr?.hostname, "127.0.0.5");
+    assert.deepEqual(b.map((m) => [m.data.buffer === buffer.buffer, m.data.byteOffset]), [[true, 0], [true, 16]], "each message in its own segment");
+    assert.equal(b[1].truncated, true, "a 40-byte datagram in a 16-byte segment");
+    assert.equal(new TextDecoder().decode(b[1].data), "b5".padEnd(16, "x"));
+    assert.deepEqual(conn.tryReceiveMsgs(4), []);
+    assert.throws(() => conn.tryReceiveMsgs(0), /count must be an integer from 1 to 1024/);
+    assert.throws(() => conn.tryReceiveMsgs(4, { buffer: new Uint8Array(3) }), /cannot be cut into 4 segments/);
+  } finally {
+    await tx.close();
+  }
+});
