@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type ControlMessage, visitControlMessages } from "./structs/cmsg.ts";
+import { type CmsgFormat, type ControlMessage, visitControlMessages } from "./structs/cmsg.ts";
 
 /**
  * A remote or bound address, in the shape of `Deno.NetAddr`.
@@ -112,10 +112,16 @@ export class ReceivedMessage implements DatagramMessage {
   readonly hopLimit?: number;
   readonly ecn?: number;
   readonly flags: number;
-  #raw: Uint8Array | null;
+  #chunk: Uint8Array | null;
+  readonly #at: number;
+  readonly #length: number;
+  readonly #format: CmsgFormat;
   #control: readonly ControlMessage[] | null = null;
 
-  /** @internal Made by the backends. `rawControl` must be the message's own copy (or null for none). */
+  /**
+   * @internal Made by the backends. The control bytes are `length` bytes at `at` in `chunk`, which
+   * nothing overwrites (see ffi/control_archive.ts); `chunk` null for none.
+   */
   constructor(
     data: Uint8Array,
     remoteAddr: NetAddr,
@@ -127,7 +133,10 @@ export class ReceivedMessage implements DatagramMessage {
     multicast: boolean,
     hopLimit: number | undefined,
     ecn: number | undefined,
-    rawControl: Uint8Array | null,
+    chunk: Uint8Array | null,
+    at: number,
+    length: number,
+    format: CmsgFormat,
   ) {
     this.data = data;
     this.remoteAddr = remoteAddr;
@@ -139,19 +148,23 @@ export class ReceivedMessage implements DatagramMessage {
     this.multicast = multicast;
     this.hopLimit = hopLimit;
     this.ecn = ecn;
-    this.#raw = rawControl;
+    this.#chunk = chunk;
+    this.#at = at;
+    this.#length = length;
+    this.#format = format;
   }
 
-  /** Every control message as received (Windows and 64-bit Linux share the 16-byte header layout). */
+  /** Every control message as received, walked with the platform's header layout. */
   get control(): readonly ControlMessage[] {
     if (this.#control) return this.#control;
-    const raw = this.#raw;
-    if (!raw || raw.length === 0) return this.#control = NO_CONTROL;
+    const chunk = this.#chunk;
+    if (!chunk || this.#length === 0) return this.#control = NO_CONTROL;
+    const raw = chunk.subarray(this.#at, this.#at + this.#length);
     const out: ControlMessage[] = [];
     visitControlMessages(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw.length, (level, type, at, len) => {
-      out.push({ level, type, data: raw.subarray(at, at + len) });
-    });
-    this.#raw = null;
+      out.push({ level, type, data: raw.slice(at, at + len) });
+    }, this.#format);
+    this.#chunk = null;
     return this.#control = out;
   }
 }

@@ -25,6 +25,7 @@ import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
+import { ControlArchive, copyInto } from "./control_archive.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import type { Bound } from "./types.ts";
@@ -110,10 +111,13 @@ const IOV = P.iovec.fields;
 const SOCKADDR_STORAGE = 128;
 const SOCKADDR_IN6 = 28;
 
-/** Writes an unsigned field of 4 or 8 bytes (size_t on Linux, int / socklen_t on Darwin). */
+/**
+ * Writes an unsigned field of 4 or 8 bytes (size_t on Linux, int / socklen_t on Darwin). Values here
+ * are below 2^32, so an 8-byte field is two 32-bit halves: no BigInt made on every receive.
+ */
 function setSized(dv: DataView, at: number, size: number, value: number): void {
-  if (size === 8) dv.setBigUint64(at, BigInt(value), true);
-  else dv.setUint32(at, value, true);
+  dv.setUint32(at, value, true);
+  if (size === 8) dv.setUint32(at + 4, 0, true);
 }
 const AT = { msg: 0, iov: 56, name: 72, scratch: 200, end: 264 } as const;
 const SEND = { iov: 56, name: 72, control: 104, end: 232 } as const;
@@ -180,6 +184,7 @@ class PosixSocket implements BackendSocket {
   private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
   private control = new Uint8Array(new ArrayBuffer(512));
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, FAMILIES);
+  private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder(P.dialect);
   private closed = false;
   private polling = false;
@@ -291,7 +296,8 @@ class PosixSocket implements BackendSocket {
     const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remote.get(dv.getUint32(AT.msg + MSG.msg_namelen.offset, true));
     const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
-    if (req.target) req.target.set(this.data.subarray(0, bytes));
+    if (req.target) copyInto(req.target, this.data, bytes);
+    const controlAt = controlLen > 0 ? this.archive.keep(this.control, controlLen) : 0;
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return new ReceivedMessage(
       data,
@@ -305,7 +311,10 @@ class PosixSocket implements BackendSocket {
       false,
       anc.hopLimit,
       anc.ecn,
-      controlLen > 0 ? this.control.slice(0, controlLen) : null,
+      controlLen > 0 ? this.archive.chunk : null,
+      controlLen > 0 ? controlAt : 0,
+      controlLen,
+      P.dialect.cmsg,
     );
   }
 
@@ -377,7 +386,7 @@ class PosixSocket implements BackendSocket {
     const controlLen = writeSendControl(m.control, P.sendPlatform, dest.ipv4, source, hopLimit);
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
-    m.dv.setBigUint64(SEND.iov + IOV.iov_len.offset, BigInt(payload.length), true);
+    setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);
     setSized(m.dv, MSG.msg_controllen.offset, MSG.msg_controllen.size, controlLen);
     const sent = this.l.c.sendmsg(this.fd, m.msg, C.MSG_DONTWAIT);
     if (sent < 0) {

@@ -45,12 +45,13 @@ import {
   WSAID_WSARECVMSG,
 } from "../structs/constants.ts";
 import { AncillaryDecoder } from "../structs/ancillary.ts";
-import { WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { CMSG_LP64, WSA_CMSG_SPACE } from "../structs/cmsg.ts";
 import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
+import { ControlArchive, copyInto } from "./control_archive.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
@@ -176,6 +177,7 @@ class WinsockSocket implements BackendSocket {
   private keepingAlive = false;
   private onReadable: (() => void) | null = null;
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, WINDOWS_FAMILIES);
+  private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder();
 
   /**
@@ -357,7 +359,8 @@ class WinsockSocket implements BackendSocket {
     const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
     const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
-    if (req.target) req.target.set(this.data.subarray(0, bytes));
+    if (req.target) copyInto(req.target, this.data, bytes);
+    const controlAt = controlLen > 0 ? this.archive.keep(this.control, controlLen) : 0;
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return new ReceivedMessage(
@@ -371,7 +374,10 @@ class WinsockSocket implements BackendSocket {
       (flags & MSG_MCAST) !== 0,
       anc.hopLimit,
       anc.ecn,
-      controlLen > 0 ? this.control.slice(0, controlLen) : null,
+      controlLen > 0 ? this.archive.chunk : null,
+      controlLen > 0 ? controlAt : 0,
+      controlLen,
+      CMSG_LP64,
     );
   }
 

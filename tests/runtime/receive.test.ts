@@ -513,3 +513,24 @@ test("batch receive: up to count queued datagrams in order, each in its own segm
     await tx.close();
   }
 });
+
+test("control data stays right across the archive's 64 KiB chunks: 6,000 messages kept, read at the end", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
+  const tx = await Sender.open("udp4");
+  try {
+    const kept = [];
+    for (let sent = 0; sent < 6000; sent += 100) {
+      for (let i = sent; i < sent + 100; i++) await tx.send(String(i), `127.0.${(i >> 8) & 0xff}.${(i & 0xff) || 1}`, conn.addr.port);
+      for (let i = sent; i < sent + 100; i++) kept.push(await receive(conn));
+    }
+    for (const [i, m] of kept.entries()) {
+      const expected = [127, 0, (i >> 8) & 0xff, (i & 0xff) || 1];
+      const pk = m.control.find((c) => c.level === IPPROTO_IP && c.type === P.IP_PKTINFO);
+      if (!pk) assert.fail(`message ${i} has no IP_PKTINFO record`);
+      assert.deepEqual([...pk.data.subarray(P.pktinfoAddrAt, P.pktinfoAddrAt + 4)], expected, `message ${i}`);
+      assert.equal(new TextDecoder().decode(m.data), String(i));
+    }
+  } finally {
+    await tx.close();
+  }
+}, { timeout: 120_000 });
