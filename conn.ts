@@ -4,8 +4,8 @@
  * @module
  */
 import { SocketClosedError } from "./errors.ts";
-import type { BackendSocket, ReceiveRequest } from "./ffi/backend.ts";
-import type { DatagramMessage, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
+import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.ts";
+import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
 
 interface Waiter {
@@ -16,7 +16,6 @@ interface Waiter {
   readonly onAbort: (() => void) | undefined;
 }
 
-const DEFAULT_CAPACITY = 65536;
 const MAX_DATAGRAM = 65535;
 
 /**
@@ -38,11 +37,14 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   readonly #drain = (): void => this.#serve();
   /** The request of a receive without options, made once: it is never changed. */
   readonly #defaultRequest: ReceiveRequest;
+  /** The request of a receive with options, rewritten by each call: no object per receive. */
+  readonly #scratch: { -readonly [K in keyof ReceiveRequest]: ReceiveRequest[K] };
 
   /** @internal Use {@link listenDatagram}. */
   constructor(socket: BackendSocket) {
     this.#socket = socket;
-    this.#defaultRequest = Object.freeze({ target: null, capacity: DEFAULT_CAPACITY, peek: false, controlSize: socket.defaultControlSize });
+    this.#defaultRequest = Object.freeze({ target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null });
+    this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
   }
 
   /**
@@ -93,6 +95,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
         return Promise.reject(e);
       }
     }
+    // The scratch request is rewritten by the next call: a waiting receive keeps its own.
+    if (request === this.#scratch) request = { ...request };
     return new Promise<DatagramMessage>((resolve, reject) => {
       let waiter: Waiter;
       const onAbort = signal ? () => this.#abort(waiter) : undefined;
@@ -127,8 +131,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
 
   /**
    * Receives up to `count` queued datagrams at once, waiting (like {@link receiveMsg}) only for the
-   * first. With `buffer`, it is cut into `count` equal segments and each message's `data` is a view
-   * into its own segment (a datagram longer than its segment arrives `truncated`).
+   * first. On Linux the rest come from one `recvmmsg` call (per 64); elsewhere from immediate receives
+   * in a loop. With `buffer`, it is cut into `count` equal segments and message `i`'s `data` is a view
+   * into segment `i` (a datagram longer than its segment arrives `truncated`). With `reuse`, the array
+   * an earlier batch returned, its messages are overwritten and the same array comes back, its length
+   * set to the number received: a batch loop then allocates nothing per datagram.
    *
    * @example
    * ```ts
@@ -138,53 +145,79 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * for (const m of await conn.receiveMsgs(32, { buffer })) console.log(m.localAddr?.hostname, m.data.length);
    * ```
    */
-  async receiveMsgs(count: number, options?: Omit<ReceiveOptions, "peek" | "flags">): Promise<DatagramMessage[]> {
-    const segments = this.#segments(count, options, "receiveMsgs");
-    const first = await this.receiveMsg({ ...options, buffer: segments?.[0] });
-    const rest = count > 1 ? this.#batch(count - 1, options, segments, 1) : [];
-    return [first, ...rest];
+  async receiveMsgs(count: number, options?: BatchOptions): Promise<DatagramMessage[]> {
+    const batch = this.#batchRequest(count, options, "receiveMsgs");
+    const out = batch.out;
+    const first = await this.receiveMsg({
+      buffer: batch.buffer === null ? undefined : batch.buffer.subarray(0, batch.segment),
+      controlSize: batch.controlSize,
+      signal: options?.signal,
+      reuse: out[0] ?? null,
+    });
+    out[0] = first as ReceivedMessage;
+    out.length = 1 + (count > 1 && !this.#closed ? this.#receiveBatch(batch, 1) : 0);
+    return out;
   }
 
   /**
    * Receives up to `count` queued datagrams without waiting: an empty array when none is queued
-   * (or while `receiveMsg` calls are waiting: they come first).
+   * (or while `receiveMsg` calls are waiting: they come first). Options as for {@link receiveMsgs}.
    *
    * @example
    * ```ts
    * import { listenDatagram } from "@recvmsg/recvmsg";
    * using conn = listenDatagram({ hostname: "127.0.0.1" });
-   * const batch = conn.tryReceiveMsgs(64);
-   * console.log(batch.length);
+   * const buffer = new Uint8Array(64 * 2048);
+   * let batch = conn.tryReceiveMsgs(64, { buffer });
+   * while (batch.length > 0) batch = conn.tryReceiveMsgs(64, { buffer, reuse: batch });
    * ```
    */
-  tryReceiveMsgs(count: number, options?: Omit<ReceiveOptions, "peek" | "flags" | "signal">): DatagramMessage[] {
-    const segments = this.#segments(count, options, "tryReceiveMsgs");
+  tryReceiveMsgs(count: number, options?: Omit<BatchOptions, "signal">): DatagramMessage[] {
+    const batch = this.#batchRequest(count, options, "tryReceiveMsgs");
     if (this.#closed) throw this.#socket.closedError();
-    if (this.#waiters.length > 0) return [];
-    return this.#batch(count, options, segments, 0);
+    batch.out.length = this.#waiters.length > 0 ? 0 : this.#receiveBatch(batch, 0);
+    return batch.out;
   }
 
-  /** The caller buffer cut into `count` segments, or undefined; validates `count` and `buffer`. */
-  #segments(count: number, options: ReceiveOptions | undefined, method: string): Uint8Array[] | undefined {
+  /** Validates a batch's arguments: `count`, `buffer` (cut into segments), `controlSize`, `reuse`. */
+  #batchRequest(count: number, options: BatchOptions | undefined, method: string): BatchRequest & { out: ReceivedMessage[] } {
     if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`${method}: count must be an integer from 1 to 1024, got ${String(count)}`);
+    if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);
     const buffer = options?.buffer;
-    if (buffer === undefined) return undefined;
-    if (!(buffer instanceof Uint8Array)) throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
-    const size = Math.floor(buffer.length / count);
-    if (size < 1) throw new RangeError(`${method}: buffer of ${buffer.length} bytes cannot be cut into ${count} segments`);
-    return Array.from({ length: count }, (_, i) => buffer.subarray(i * size, (i + 1) * size));
+    let segment = MAX_DATAGRAM + 1;
+    if (buffer !== undefined) {
+      if (!(buffer instanceof Uint8Array)) throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
+      segment = Math.floor(buffer.length / count);
+      if (segment < 1) throw new RangeError(`${method}: buffer of ${buffer.length} bytes cannot be cut into ${count} segments`);
+    }
+    // The one-receive checks of controlSize (and of signal for receiveMsgs) apply as they are.
+    const controlSize = this.#request({ controlSize: options?.controlSize }, method).controlSize;
+    const reuse = options?.reuse;
+    if (reuse !== undefined && reuse !== null) {
+      if (!Array.isArray(reuse) || !reuse.every((m) => m instanceof ReceivedMessage)) {
+        throw new TypeError(`${method}: reuse must be an array an earlier batch returned, or null`);
+      }
+    }
+    return { count, buffer: buffer ?? null, segment, controlSize, out: (reuse as ReceivedMessage[] | null | undefined) ?? [] };
   }
 
-  /** Synchronous receives until `count` messages or an empty queue. */
-  #batch(count: number, options: ReceiveOptions | undefined, segments: Uint8Array[] | undefined, from: number): DatagramMessage[] {
-    const out: DatagramMessage[] = [];
-    for (let i = 0; i < count && !this.#closed; i++) {
-      const request = this.#request({ controlSize: options?.controlSize, buffer: segments?.[from + i] }, "receiveMsgs");
-      const m = this.#socket.tryReceive(request);
+  /** Immediate receives into `batch.out` from index `from`: one recvmmsg where there is one, else a loop. */
+  #receiveBatch(batch: BatchRequest & { out: ReceivedMessage[] }, from: number): number {
+    const socket = this.#socket;
+    if (socket.tryReceiveMany) return socket.tryReceiveMany(batch, batch.out, from);
+    const { buffer, segment, out } = batch;
+    let i = from;
+    for (; i < batch.count && !this.#closed; i++) {
+      const r = this.#scratch;
+      r.target = buffer === null ? null : buffer.subarray(i * segment, (i + 1) * segment);
+      r.peek = false;
+      r.controlSize = batch.controlSize;
+      r.reuse = out[i] ?? null;
+      const m = socket.tryReceive(r);
       if (m === null) break;
-      out.push(m);
+      out[i] = m as ReceivedMessage;
     }
-    return out;
+    return i - from;
   }
 
   /**
@@ -384,7 +417,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   #request(options: ReceiveOptions | undefined, method: string): ReceiveRequest {
     if (options === undefined) return this.#defaultRequest;
     if (typeof options !== "object" || options === null) throw new TypeError(`${method}: options must be an object`);
-    const { buffer, peek, flags, signal, controlSize } = options;
+    const { buffer, peek, flags, signal, controlSize, reuse } = options;
     if (buffer !== undefined && !(buffer instanceof Uint8Array)) {
       throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
     }
@@ -407,12 +440,15 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       }
       control = controlSize;
     }
-    return {
-      target: buffer ?? null,
-      capacity: buffer ? buffer.length : DEFAULT_CAPACITY,
-      peek: peek === true || ((flags ?? 0) & MSG_PEEK) !== 0,
-      controlSize: control,
-    };
+    if (reuse !== undefined && reuse !== null && !(reuse instanceof ReceivedMessage)) {
+      throw new TypeError(`${method}: reuse must be a message an earlier receive returned, or null; got ${describe(reuse)}`);
+    }
+    const r = this.#scratch;
+    r.target = buffer ?? null;
+    r.peek = peek === true || ((flags ?? 0) & MSG_PEEK) !== 0;
+    r.controlSize = control;
+    r.reuse = reuse ?? null;
+    return r;
   }
 }
 

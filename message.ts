@@ -82,6 +82,25 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
   /** Bytes for control data; default enough for what the socket asks for. */
   controlSize?: number;
+  /**
+   * A message an earlier receive on this connection returned, to be overwritten with this datagram and
+   * returned again instead of a new object: with `buffer`, a receive loop then allocates nothing per
+   * datagram. Everything the old message held (its `data` view included) then describes the new one.
+   * `null` makes a new message, so `m = conn.tryReceiveMsg({ buffer, reuse: m })` works from the start.
+   */
+  reuse?: DatagramMessage | null;
+}
+
+/** Options of a batch receive (`receiveMsgs`, `tryReceiveMsgs`). */
+export interface BatchOptions {
+  /** Cut into `count` equal segments; message `i` is received into segment `i`. */
+  buffer?: Uint8Array;
+  /** Bytes for control data per message; default enough for what the socket asks for. */
+  controlSize?: number;
+  /** Aborts the wait for the first datagram (`receiveMsgs`). */
+  signal?: AbortSignal;
+  /** The array an earlier batch returned: its messages are overwritten, and it is returned again. */
+  reuse?: DatagramMessage[] | null;
 }
 
 /** Options of a send. */
@@ -96,33 +115,37 @@ export interface SendOptions {
 }
 
 const NO_CONTROL: readonly ControlMessage[] = Object.freeze([]);
+const EMPTY = new Uint8Array(0);
+const NO_ADDR: NetAddr = Object.freeze({ transport: "udp", hostname: "", port: 0 });
 
 /**
  * A received datagram. `control` is built from a copy of the control bytes only when first read, so a
- * receiver that wants just the decoded fields pays for no per-record objects.
+ * receiver that wants just the decoded fields pays for no per-record objects. A receive with
+ * `reuse` overwrites an earlier one in place instead of making a new one.
  */
 export class ReceivedMessage implements DatagramMessage {
-  readonly data: Uint8Array;
-  readonly remoteAddr: NetAddr;
-  readonly localAddr: LocalAddr | null;
-  readonly truncated: boolean;
-  readonly controlTruncated: boolean;
-  readonly broadcast: boolean;
-  readonly multicast: boolean;
-  readonly hopLimit?: number;
-  readonly ecn?: number;
-  readonly flags: number;
-  #chunk: Uint8Array | null;
-  readonly #at: number;
-  readonly #length: number;
-  readonly #format: CmsgFormat;
+  data: Uint8Array = EMPTY;
+  remoteAddr: NetAddr = NO_ADDR;
+  localAddr: LocalAddr | null = null;
+  truncated = false;
+  controlTruncated = false;
+  broadcast = false;
+  multicast = false;
+  hopLimit?: number = undefined;
+  ecn?: number = undefined;
+  flags = 0;
+  #chunk: Uint8Array | null = null;
+  #at = 0;
+  #length = 0;
+  #format: CmsgFormat | null = null;
   #control: readonly ControlMessage[] | null = null;
 
   /**
-   * @internal Made by the backends. The control bytes are `length` bytes at `at` in `chunk`, which
-   * nothing overwrites (see ffi/control_archive.ts); `chunk` null for none.
+   * @internal Made and filled by the backends. The control bytes are `length` bytes at `at` in
+   * `chunk`, which nothing overwrites (see ffi/control_archive.ts); `chunk` null for none. Every
+   * field is set, so a reused message keeps nothing of its previous datagram.
    */
-  constructor(
+  _set(
     data: Uint8Array,
     remoteAddr: NetAddr,
     localAddr: LocalAddr | null,
@@ -137,7 +160,7 @@ export class ReceivedMessage implements DatagramMessage {
     at: number,
     length: number,
     format: CmsgFormat,
-  ) {
+  ): this {
     this.data = data;
     this.remoteAddr = remoteAddr;
     this.localAddr = localAddr;
@@ -152,13 +175,15 @@ export class ReceivedMessage implements DatagramMessage {
     this.#at = at;
     this.#length = length;
     this.#format = format;
+    this.#control = null;
+    return this;
   }
 
   /** Every control message as received, walked with the platform's header layout. */
   get control(): readonly ControlMessage[] {
     if (this.#control) return this.#control;
     const chunk = this.#chunk;
-    if (!chunk || this.#length === 0) return this.#control = NO_CONTROL;
+    if (!chunk || this.#length === 0 || !this.#format) return this.#control = NO_CONTROL;
     const raw = chunk.subarray(this.#at, this.#at + this.#length);
     const out: ControlMessage[] = [];
     visitControlMessages(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw.length, (level, type, at, len) => {

@@ -28,7 +28,7 @@ import { stripBrackets } from "./structs/sockaddr.ts";
 
 export { DatagramConn } from "./conn.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
-export type { DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
+export type { BatchOptions, DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
 export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
 

@@ -7,15 +7,25 @@
 import type { SocketClosedError, SocketError } from "../errors.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import type { SendSource } from "../structs/send_control.ts";
-import type { DatagramMessage, ListenOptions, NetAddr } from "../message.ts";
+import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
 export interface ReceiveRequest {
-  /** The caller's buffer, or null for a fresh copy. */
+  /** The caller's buffer (its length is the most read), or null for a fresh copy of up to 64 KiB. */
   readonly target: Uint8Array | null;
-  /** The most bytes to read. */
-  readonly capacity: number;
   readonly peek: boolean;
+  readonly controlSize: number;
+  /** A message to overwrite instead of making a new one. */
+  readonly reuse: ReceivedMessage | null;
+}
+
+/** A batch receive as the backend performs it, arguments already validated. */
+export interface BatchRequest {
+  /** The most messages in all, counting those already in `out` before `from`. */
+  readonly count: number;
+  /** The caller's buffer, cut into `count` segments of `segment` bytes; null for fresh copies. */
+  readonly buffer: Uint8Array | null;
+  readonly segment: number;
   readonly controlSize: number;
 }
 
@@ -31,6 +41,12 @@ export interface BackendSocket {
   readonly maxControlSize: number;
   /** One receive without waiting: a message, or null when nothing is queued. Throws SocketError. */
   tryReceive(request: ReceiveRequest): DatagramMessage | null;
+  /**
+   * Where the system receives many datagrams in one call (recvmmsg): fills `out[from]`, `out[from + 1]`...
+   * (overwriting the messages already there) with what is queued, up to `request.count - from`, and
+   * returns how many. Message `i` lands in segment `i` of the buffer. Absent where there is no such call.
+   */
+  tryReceiveMany?(request: BatchRequest, out: ReceivedMessage[], from: number): number;
   /**
    * Calls `onReadable` once, on the JS thread, when a datagram may be waiting (or the socket fails or
    * closes). No polling: the wait happens in the system. Calling it again before it fired does nothing.

@@ -19,15 +19,15 @@ export class ControlArchive {
     return this.#chunk;
   }
 
-  /** Copies `length` bytes of `source` in and returns their offset in {@link chunk}. */
-  keep(source: Uint8Array, length: number): number {
+  /** Copies `length` bytes at `from` in `source` and returns their offset in {@link chunk}. */
+  keep(source: Uint8Array, length: number, from = 0): number {
     if (this.#used + length > CHUNK) {
       this.#chunk = new Uint8Array(new ArrayBuffer(Math.max(CHUNK, length)));
       this.#used = 0;
     }
     const at = this.#used;
     const chunk = this.#chunk;
-    for (let i = 0; i < length; i++) chunk[at + i] = source[i];
+    for (let i = 0; i < length; i++) chunk[at + i] = source[from + i];
     // Keep records 8-aligned, as the walker's DataView reads do not need but the layout suggests.
     this.#used = at + ((length + 7) & ~7);
     return at;

@@ -23,12 +23,26 @@ import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
-import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
+import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
 import { ControlArchive, copyInto } from "./control_archive.ts";
+import { checkAttached, setPointer, TargetAddress, viewOf } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import type { Bound } from "./types.ts";
+
+/** The memory of recvmmsg calls: one per socket, made on its first batch. */
+interface BatchMemory {
+  readonly dv: DataView;
+  /** The whole fixed arena; the mmsghdr vector starts it. */
+  readonly vec: Uint8Array;
+  readonly remote: RemoteAddrCache;
+  readonly decoder: AncillaryDecoder;
+  control: Uint8Array;
+  slotControl: number;
+  copy: Uint8Array;
+  copyAddress: number;
+}
 
 /** What differs between the POSIX systems this backend serves. */
 interface Platform {
@@ -120,6 +134,18 @@ function setSized(dv: DataView, at: number, size: number, value: number): void {
   if (size === 8) dv.setUint32(at + 4, 0, true);
 }
 const AT = { msg: 0, iov: 56, name: 72, scratch: 200, end: 264 } as const;
+
+/**
+ * The fixed part of the batch arena: up to 64 recvmmsg slots, each an mmsghdr, an iovec and a name
+ * (32 bytes hold any sockaddr_in6). Control and data areas are separate, sized to the request.
+ */
+const MMSG = LNX.mmsghdr;
+const SLOTS = 64;
+const NAME_SLOT = 32;
+const BATCH = { vec: 0, iov: SLOTS * MMSG.size, name: SLOTS * (MMSG.size + LNX.iovec.size), end: SLOTS * (MMSG.size + LNX.iovec.size + NAME_SLOT) } as const;
+/** The most memory a batch's own data or control area takes; a larger request takes fewer slots per call. */
+const BATCH_AREA = 1 << 20;
+const MMSG_LEN = MMSG.fields.msg_len.offset;
 const SEND = { iov: 56, name: 72, control: 104, end: 232 } as const;
 
 interface Lib {
@@ -127,6 +153,8 @@ interface Lib {
   errno: () => number;
   /** A wake channel: [fd to poll, fd to write]; the same eventfd on Linux, a pipe's ends on Darwin. */
   wakeChannel(): [number, number];
+  /** recvmmsg(2), where the system has it (Linux). */
+  recvmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: number) => number) | null;
   open: number;
 }
 let lib: Lib | undefined;
@@ -136,6 +164,7 @@ function load(): Lib {
   const c = native.open(path, LIBC);
   let errnoAddress: bigint;
   let wakeChannel: () => [number, number];
+  let recvmmsg: Lib["recvmmsg"] = null;
   if (P.os === "darwin") {
     const d = native.open(path, LIBC_DARWIN);
     errnoAddress = d.__error();
@@ -148,6 +177,7 @@ function load(): Lib {
   } else {
     const x = native.open(path, LIBC_LINUX);
     errnoAddress = x.__errno_location();
+    recvmmsg = x.recvmmsg;
     wakeChannel = () => {
       const fd = x.eventfd(0, L.EFD_CLOEXEC | L.EFD_NONBLOCK);
       if (fd < 0) throw errnoFailure(lib!.errno(), "eventfd");
@@ -155,7 +185,7 @@ function load(): Lib {
     };
   }
   // errno lives at a fixed address per thread; every call here is made on the JS thread.
-  lib = { c, errno: native.int32At(errnoAddress), wakeChannel, open: 0 };
+  lib = { c, errno: native.int32At(errnoAddress), wakeChannel, recvmmsg, open: 0 };
   return lib;
 }
 
@@ -186,6 +216,17 @@ class PosixSocket implements BackendSocket {
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, FAMILIES);
   private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder(P.dialect);
+  private readonly targetAddress = new TargetAddress();
+  private readonly batchTarget = new TargetAddress();
+  /** The socket's own data buffer, and what iov_base points at now (set before each call as needed). */
+  private dataAddress = 0;
+  private iovBase = -1;
+  /** recvmmsg's memory, made on the first batch. */
+  private batch: BatchMemory | null = null;
+  /** An error a batch met after it had already received datagrams: thrown by the next receive. */
+  private deferred: SocketError | null = null;
+  /** Many datagrams in one recvmmsg call: set where the system has it (Linux). */
+  readonly tryReceiveMany?: (request: BatchRequest, out: ReceivedMessage[], from: number) => number;
   private closed = false;
   private polling = false;
   private woken = false;
@@ -242,6 +283,7 @@ class PosixSocket implements BackendSocket {
     [this.wakeFd, this.wakeWriteFd] = wake;
     l.open++;
     this.prepare();
+    if (l.recvmmsg) this.tryReceiveMany = this.receiveMany;
   }
 
   private setOption(level: number, name: number, value: number, label: string): void {
@@ -264,7 +306,7 @@ class PosixSocket implements BackendSocket {
     this.dv.setBigUint64(AT.msg + MSG.msg_name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
     this.dv.setBigUint64(AT.msg + MSG.msg_iov.offset, addr(this.u8.subarray(AT.iov, AT.iov + 1)), true);
     setSized(this.dv, AT.msg + MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
-    this.dv.setBigUint64(AT.iov + IOV.iov_base.offset, addr(this.data), true);
+    this.dataAddress = native.addressOf(this.data);
     this.pointControl();
   }
 
@@ -274,14 +316,23 @@ class PosixSocket implements BackendSocket {
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
     if (this.closed) throw new SocketClosedError("recvmsg", "EBADF", 9);
+    if (this.deferred) this.throwDeferred();
     if (req.controlSize > this.control.length) {
       this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
       this.pointControl();
     }
     const { dv } = this;
-    const capacity = Math.min(req.capacity, DATA_CAPACITY);
+    const target = req.target;
+    if (target) checkAttached(target);
+    const capacity = target ? Math.min(target.length, DATA_CAPACITY) : DATA_CAPACITY;
+    const direct = target ? this.targetAddress.of(target) : 0;
+    const base = direct !== 0 ? direct : this.dataAddress;
+    if (base !== this.iovBase) {
+      setPointer(dv, AT.iov + IOV.iov_base.offset, base);
+      this.iovBase = base;
+    }
     dv.setUint32(AT.msg + MSG.msg_namelen.offset, SOCKADDR_STORAGE, true);
-    setSized(dv, AT.msg + MSG.msg_controllen.offset, MSG.msg_controllen.size, req.controlSize);
+    dv.setUint32(AT.msg + MSG.msg_controllen.offset, req.controlSize, true);
     dv.setInt32(AT.msg + MSG.msg_flags.offset, 0, true);
     dv.setUint32(AT.iov + IOV.iov_len.offset, capacity, true);
     const n = this.l.c.recvmsg(this.fd, this.msgView, C.MSG_DONTWAIT | (req.peek ? C.MSG_PEEK : 0));
@@ -291,15 +342,21 @@ class PosixSocket implements BackendSocket {
       throw errnoFailure(errno, "recvmsg");
     }
     const flags = dv.getInt32(AT.msg + MSG.msg_flags.offset, true);
-    const bytes = Math.min(n, capacity);
+    const bytes = n < capacity ? n : capacity;
     const controlLen = Math.min(dv.getUint32(AT.msg + MSG.msg_controllen.offset, true), req.controlSize);
     const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remote.get(dv.getUint32(AT.msg + MSG.msg_namelen.offset, true));
-    const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
-    if (req.target) copyInto(req.target, this.data, bytes);
+    const reuse = req.reuse;
+    let data: Uint8Array;
+    if (target) {
+      if (direct === 0) copyInto(target, this.data, bytes);
+      data = viewOf(target, 0, bytes, reuse ? reuse.data : null);
+    } else {
+      data = this.data.slice(0, bytes);
+    }
     const controlAt = controlLen > 0 ? this.archive.keep(this.control, controlLen) : 0;
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    return new ReceivedMessage(
+    return (reuse ?? new ReceivedMessage())._set(
       data,
       remote,
       localAddr,
@@ -312,7 +369,145 @@ class PosixSocket implements BackendSocket {
       anc.hopLimit,
       anc.ecn,
       controlLen > 0 ? this.archive.chunk : null,
-      controlLen > 0 ? controlAt : 0,
+      controlAt,
+      controlLen,
+      P.dialect.cmsg,
+    );
+  }
+
+  private throwDeferred(): never {
+    const e = this.deferred!;
+    this.deferred = null;
+    throw e;
+  }
+
+  /** The batch arena, with a control area of `slotControl` bytes per slot and room for `slots` slots of data. */
+  private batchMemory(slotControl: number, copySlots: number, segCap: number): BatchMemory {
+    let b = this.batch;
+    if (!b) {
+      const arena = new ArrayBuffer(BATCH.end);
+      const u8 = new Uint8Array(arena);
+      const dv = new DataView(arena);
+      const at = (offset: number) => native.addressOf(u8.subarray(offset, offset + 1));
+      for (let i = 0; i < SLOTS; i++) {
+        const m = BATCH.vec + i * MMSG.size;
+        setPointer(dv, m + MSG.msg_name.offset, at(BATCH.name + i * NAME_SLOT));
+        setPointer(dv, m + MSG.msg_iov.offset, at(BATCH.iov + i * LNX.iovec.size));
+        setSized(dv, m + MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
+      }
+      b = this.batch = {
+        dv,
+        vec: u8,
+        remote: new RemoteAddrCache(arena, BATCH.name, FAMILIES, SLOTS * NAME_SLOT),
+        decoder: new AncillaryDecoder(P.dialect),
+        control: new Uint8Array(0),
+        slotControl: -1,
+        copy: new Uint8Array(0),
+        copyAddress: 0,
+      };
+    }
+    if (b.slotControl !== slotControl || b.control.length < SLOTS * slotControl) {
+      // Changed only between calls: no receive is in progress on this memory.
+      if (b.control.length < SLOTS * slotControl) b.control = new Uint8Array(new ArrayBuffer(Math.min(SLOTS * slotControl, 2 * BATCH_AREA)));
+      const base = b.control.length > 0 ? native.addressOf(b.control) : 0;
+      for (let i = 0; i < SLOTS; i++) setPointer(b.dv, BATCH.vec + i * MMSG.size + MSG.msg_control.offset, slotControl * i < b.control.length ? base + i * slotControl : 0);
+      b.slotControl = slotControl;
+    }
+    if (copySlots * segCap > b.copy.length) {
+      b.copy = new Uint8Array(new ArrayBuffer(copySlots * segCap));
+      b.copyAddress = native.addressOf(b.copy);
+    }
+    return b;
+  }
+
+  /**
+   * recvmmsg(MSG_DONTWAIT) into `SLOTS` slots at a time, until `request.count` messages or the queue is
+   * empty. Slots point straight into the caller's buffer when its memory cannot move.
+   */
+  private receiveMany(req: BatchRequest, out: ReceivedMessage[], from: number): number {
+    if (this.closed) throw this.closedError();
+    if (this.deferred) this.throwDeferred();
+    const target = req.buffer;
+    if (target) checkAttached(target);
+    const seg = req.segment;
+    const segCap = Math.min(seg, DATA_CAPACITY);
+    const direct = target !== null && target.length >= req.count * seg ? this.batchTarget.of(target) : 0;
+    const slotControl = (req.controlSize + 7) & ~7;
+    // Slots per call: at most 64, and no more than 1 MiB of control (or of our own data, when copying).
+    let slots = Math.min(SLOTS, slotControl > 0 ? Math.max(1, Math.floor(2 * BATCH_AREA / slotControl)) : SLOTS);
+    if (direct === 0) slots = Math.min(slots, Math.max(1, Math.floor(BATCH_AREA / segCap)));
+    const b = this.batchMemory(slotControl, direct === 0 ? slots : 0, segCap);
+    const { dv } = b;
+    const want = req.count - from;
+    let got = 0;
+    while (got < want) {
+      const k = Math.min(want - got, slots);
+      for (let i = 0; i < k; i++) {
+        const index = from + got + i;
+        const capacity = target ? Math.max(0, Math.min(segCap, target.length - index * seg)) : segCap;
+        const iov = BATCH.iov + i * LNX.iovec.size;
+        setPointer(dv, iov + IOV.iov_base.offset, direct !== 0 ? direct + index * seg : b.copyAddress + i * segCap);
+        dv.setUint32(iov + IOV.iov_len.offset, capacity, true);
+        const m = BATCH.vec + i * MMSG.size;
+        dv.setUint32(m + MSG.msg_namelen.offset, NAME_SLOT, true);
+        dv.setUint32(m + MSG.msg_controllen.offset, req.controlSize, true);
+      }
+      const n = this.l.recvmmsg!(this.fd, b.vec, k, C.MSG_DONTWAIT, 0);
+      if (n < 0) {
+        const errno = this.l.errno();
+        if (errno === P.EAGAIN) break;
+        const error = errnoFailure(errno, "recvmmsg");
+        if (got === 0) throw error;
+        // Datagrams are in hand: deliver them, and the error with the next receive.
+        this.deferred = error;
+        break;
+      }
+      for (let i = 0; i < n; i++) {
+        const index = from + got + i;
+        out[index] = this.batchMessage(b, req, i, index, direct, segCap, out[index] ?? null);
+      }
+      got += n;
+      if (n < k) break;
+    }
+    return got;
+  }
+
+  /** The message in slot `i` of the last recvmmsg: segment `index` of the caller's buffer. */
+  private batchMessage(b: BatchMemory, req: BatchRequest, i: number, index: number, direct: number, segCap: number, reuse: ReceivedMessage | null): ReceivedMessage {
+    const { dv } = b;
+    const m = BATCH.vec + i * MMSG.size;
+    const target = req.buffer;
+    const capacity = dv.getUint32(BATCH.iov + i * LNX.iovec.size + IOV.iov_len.offset, true);
+    const n = dv.getUint32(m + MMSG_LEN, true);
+    const bytes = n < capacity ? n : capacity;
+    const flags = dv.getInt32(m + MSG.msg_flags.offset, true);
+    const controlLen = Math.min(dv.getUint32(m + MSG.msg_controllen.offset, true), req.controlSize);
+    const controlAt = i * b.slotControl;
+    const anc = b.decoder.decode(b.control, controlLen, controlAt);
+    const remote = b.remote.get(dv.getUint32(m + MSG.msg_namelen.offset, true), i * NAME_SLOT);
+    let data: Uint8Array;
+    if (target) {
+      const start = index * req.segment;
+      if (direct === 0 && bytes > 0) target.set(b.copy.subarray(i * segCap, i * segCap + bytes), start);
+      data = viewOf(target, start, bytes, reuse ? reuse.data : null);
+    } else {
+      data = b.copy.slice(i * segCap, i * segCap + bytes);
+    }
+    const kept = controlLen > 0 ? this.archive.keep(b.control, controlLen, controlAt) : 0;
+    const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+    return (reuse ?? new ReceivedMessage())._set(
+      data,
+      remote,
+      localAddr,
+      flags,
+      (flags & C.MSG_TRUNC) !== 0,
+      (flags & C.MSG_CTRUNC) !== 0,
+      false,
+      false,
+      anc.hopLimit,
+      anc.ecn,
+      controlLen > 0 ? this.archive.chunk : null,
+      kept,
       controlLen,
       P.dialect.cmsg,
     );

@@ -30,31 +30,31 @@ export class RemoteAddrCache {
   #lastLen = -1;
   #lastAddr: NetAddr | null = null;
 
-  /** `arena` and `offset`: where the system writes the sender's address. */
-  constructor(arena: ArrayBuffer, offset: number, families: Families) {
-    this.#bytes = new Uint8Array(arena, offset, 128);
-    this.#view = new DataView(arena, offset, 128);
+  /** `arena`, `offset` and `size`: where the system writes senders' addresses (one, or one per slot of a batch). */
+  constructor(arena: ArrayBuffer, offset: number, families: Families, size = 128) {
+    this.#bytes = new Uint8Array(arena, offset, size);
+    this.#view = new DataView(arena, offset, size);
     this.#families = families;
   }
 
-  /** The sender of the last receive, whose name is `nameLen` bytes long. */
-  get(nameLen: number): NetAddr {
+  /** The sender written at `at` (0 for a single receive), whose name is `nameLen` bytes long. */
+  get(nameLen: number, at = 0): NetAddr {
     const len = Math.min(nameLen, SIN6_SIZE);
     const bytes = this.#bytes;
     if (len === this.#lastLen && this.#lastAddr) {
       let same = true;
       for (let i = 0; i < len; i++) {
-        if (bytes[i] !== this.#last[i]) {
+        if (bytes[at + i] !== this.#last[i]) {
           same = false;
           break;
         }
       }
       if (same) return this.#lastAddr;
     }
-    const a = decodeSockaddr(this.#view, 0, nameLen, this.#families);
-    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(bytes, SIN6_ADDR) ? formatIPv4(bytes, SIN6_ADDR + 12) : a.hostname;
+    const a = decodeSockaddr(this.#view, at, nameLen, this.#families);
+    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(bytes, at + SIN6_ADDR) ? formatIPv4(bytes, at + SIN6_ADDR + 12) : a.hostname;
     this.#lastAddr = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
-    this.#last.set(bytes.subarray(0, len));
+    this.#last.set(bytes.subarray(at, at + len));
     this.#lastLen = len;
     return this.#lastAddr;
   }

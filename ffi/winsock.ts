@@ -52,6 +52,7 @@ import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/soc
 import { WIN } from "../structs/windows.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { ControlArchive, copyInto } from "./control_archive.ts";
+import { checkAttached, setPointer, TargetAddress, viewOf } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
@@ -179,6 +180,10 @@ class WinsockSocket implements BackendSocket {
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, WINDOWS_FAMILIES);
   private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder();
+  private readonly targetAddress = new TargetAddress();
+  /** The socket's own data buffer, and what the WSABUF points at now (set before each call as needed). */
+  private dataAddress = 0;
+  private bufBase = -1;
 
   /**
    * Opens and binds a new socket, or with `existing` adopts a socket made elsewhere (then it is not
@@ -304,7 +309,7 @@ class WinsockSocket implements BackendSocket {
     dv.setBigUint64(AT.msg + MSG.name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
     dv.setBigUint64(AT.msg + MSG.lpBuffers.offset, addr(this.u8.subarray(AT.dataBuf, AT.dataBuf + 1)), true);
     dv.setUint32(AT.msg + MSG.dwBufferCount.offset, 1, true);
-    dv.setBigUint64(AT.dataBuf + BUF.buf.offset, addr(this.data), true);
+    this.dataAddress = native.addressOf(this.data);
     dv.setUint32(AT.peekBuf + BUF.len.offset, 0, true);
     dv.setBigUint64(AT.peekBuf + BUF.buf.offset, addr(this.data), true);
     // The peek's WSAMSG: no name, one zero-length buffer, no control buffer.
@@ -325,10 +330,19 @@ class WinsockSocket implements BackendSocket {
       this.pointControl();
     }
     const { dv } = this;
+    const target = req.target;
+    if (target) checkAttached(target);
+    const capacity = target ? Math.min(target.length, DATA_CAPACITY) : DATA_CAPACITY;
+    const direct = target ? this.targetAddress.of(target) : 0;
+    const base = direct !== 0 ? direct : this.dataAddress;
+    if (base !== this.bufBase) {
+      setPointer(dv, AT.dataBuf + BUF.buf.offset, base);
+      this.bufBase = base;
+    }
     dv.setInt32(AT.msg + MSG.namelen.offset, WIN.SOCKADDR_STORAGE.size, true);
     dv.setUint32(AT.msg + MSG.Control.offset + BUF.len.offset, req.controlSize, true);
     dv.setUint32(AT.msg + MSG.dwFlags.offset, req.peek ? MSG_PEEK : 0, true);
-    dv.setUint32(AT.dataBuf + BUF.len.offset, Math.min(req.capacity, DATA_CAPACITY), true);
+    dv.setUint32(AT.dataBuf + BUF.len.offset, capacity, true);
     dv.setUint32(AT.bytes, 0, true);
     // Wine answers a control buffer too small with WSAEMSGSIZE, MSG_CTRUNC and no byte count, so when
     // the caller chose a small one, learn the next datagram's size first (Wine's FIONREAD gives it).
@@ -344,7 +358,6 @@ class WinsockSocket implements BackendSocket {
     }
     const flags = dv.getUint32(AT.msg + MSG.dwFlags.offset, true);
     let bytes = dv.getUint32(AT.bytes, true);
-    const capacity = Math.min(req.capacity, DATA_CAPACITY);
     if (truncated && (flags & (MSG_TRUNC | MSG_CTRUNC)) === MSG_CTRUNC && bytes === 0 && nextSize >= 0) {
       // Wine's control-only truncation: the data arrived whole or cut by the buffer.
       bytes = Math.min(nextSize, capacity);
@@ -358,12 +371,18 @@ class WinsockSocket implements BackendSocket {
     // A malformed buffer from the system ends the walk; what was read before it is kept.
     const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
-    const data = req.target ? req.target.subarray(0, bytes) : this.data.slice(0, bytes);
-    if (req.target) copyInto(req.target, this.data, bytes);
+    const reuse = req.reuse;
+    let data: Uint8Array;
+    if (target) {
+      if (direct === 0) copyInto(target, this.data, bytes);
+      data = viewOf(target, 0, bytes, reuse ? reuse.data : null);
+    } else {
+      data = this.data.slice(0, bytes);
+    }
     const controlAt = controlLen > 0 ? this.archive.keep(this.control, controlLen) : 0;
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    return new ReceivedMessage(
+    return (reuse ?? new ReceivedMessage())._set(
       data,
       remote,
       localAddr,
@@ -375,7 +394,7 @@ class WinsockSocket implements BackendSocket {
       anc.hopLimit,
       anc.ecn,
       controlLen > 0 ? this.archive.chunk : null,
-      controlLen > 0 ? controlAt : 0,
+      controlAt,
       controlLen,
       CMSG_LP64,
     );

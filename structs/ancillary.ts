@@ -139,6 +139,7 @@ export class AncillaryDecoder implements Ancillary {
   readonly #d: AncillaryDialect;
   #buf: Uint8Array = new Uint8Array(0);
   #len = 0;
+  #offset = 0;
   #view: DataView = new DataView(new ArrayBuffer(0));
   #control: ControlMessage[] | null = null;
   // The last local address and the bytes it was decoded from (address, then interface index):
@@ -159,7 +160,8 @@ export class AncillaryDecoder implements Ancillary {
     this.#d = dialect;
   }
 
-  readonly #visit = (level: number, type: number, at: number, len: number): void => {
+  /** One record: `len` data bytes at `at`. */
+  #record(level: number, type: number, at: number, len: number): void {
     const buf = this.#buf;
     const d = this.#d;
     if (level === d.ipLevel) {
@@ -185,7 +187,28 @@ export class AncillaryDecoder implements Ancillary {
     } else if (level === d.udpLevel && type === d.udpCoalesced && len >= 4) {
       this.coalescedSegmentSize = this.#view.getUint32(at, true);
     }
-  };
+  }
+
+  /**
+   * The walk of every receive, without a callback per record. It stops at the first header that is
+   * not plainly well formed and returns false; {@link decode} then walks again with the checking walker,
+   * which reports the error with the same records kept.
+   */
+  #walk(start: number, length: number): boolean {
+    const view = this.#view;
+    const { headerSize, lenSize, align } = this.#d.cmsg;
+    const end = Math.min(start + length, view.byteLength);
+    const dataAt = (headerSize + align - 1) & -align;
+    let offset = start;
+    while (offset + headerSize <= end) {
+      const len = view.getUint32(offset, true);
+      if (lenSize === 8 && view.getUint32(offset + 4, true) !== 0) return false;
+      if (len < headerSize || len > end - offset) return false;
+      this.#record(view.getInt32(offset + lenSize, true), view.getInt32(offset + lenSize + 4, true), offset + dataAt, len - dataAt);
+      offset += (len + align - 1) & -align;
+    }
+    return true;
+  }
 
   /** The local address of `size` address bytes at `at` and an interface index; v4-mapped IPv6 in IPv4 form. */
   #local(at: number, size: 4 | 16, interfaceIndex: number): DecodedLocal {
@@ -216,14 +239,16 @@ export class AncillaryDecoder implements Ancillary {
   get control(): ControlMessage[] {
     if (this.#control) return this.#control;
     const out: ControlMessage[] = [];
-    const buf = this.#buf;
-    visitControlMessages(this.#view, this.#len, (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }), this.#d.cmsg);
+    const buf = this.#buf.subarray(this.#offset);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    visitControlMessages(view, this.#len, (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }), this.#d.cmsg);
     return (this.#control = out);
   }
 
   /**
-   * Decodes the first `length` bytes of `buffer` (`Control.len` as the call updated it). Returns the
-   * decoder itself, its fields set for this buffer until the next call: no allocation per datagram.
+   * Decodes the `length` bytes at `offset` in `buffer` (`Control.len` as the call updated it). Returns
+   * the decoder itself, its fields set for this buffer until the next call: no allocation per datagram.
+   * `offset` lets one buffer hold the control data of many receives (recvmmsg).
    *
    * @example
    * ```ts
@@ -232,16 +257,25 @@ export class AncillaryDecoder implements Ancillary {
    * console.log(d.decode(new Uint8Array(0), 0).control.length); // 0
    * ```
    */
-  decode(buffer: Uint8Array, length: number): Ancillary {
+  decode(buffer: Uint8Array, length: number, offset = 0): Ancillary {
     if (this.#buf !== buffer) {
       this.#buf = buffer;
       this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
     this.#len = length;
+    this.#offset = offset;
     this.#control = null;
     this.local4 = this.local6 = null;
     this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
-    this.error = length > 0 ? visitControlMessages(this.#view, length, this.#visit, this.#d.cmsg) : null;
+    this.error = null;
+    if (length > 0 && !this.#walk(offset, length)) {
+      this.local4 = this.local6 = null;
+      this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
+      // The checking walker reads from 0: give it a view that starts at `offset`, with records read
+      // through a decoder-relative shift.
+      const sub = new DataView(buffer.buffer, buffer.byteOffset + offset, Math.max(0, buffer.byteLength - offset));
+      this.error = visitControlMessages(sub, length, (level, type, at, len) => this.#record(level, type, at + offset, len), this.#d.cmsg);
+    }
     return this;
   }
 }

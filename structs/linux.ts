@@ -25,6 +25,9 @@ export const MSGHDR: StructDecl = {
   ],
 };
 
+/** `struct mmsghdr`: one entry of recvmmsg's vector, the msghdr and the byte count the call sets. */
+export const MMSGHDR: StructDecl = { c: "struct mmsghdr", fields: [["msg_hdr", MSGHDR], ["msg_len", "u32"]] };
+
 /** `struct iovec`. */
 export const IOVEC: StructDecl = { c: "struct iovec", fields: [["iov_base", "ptr"], ["iov_len", "size"]] };
 
@@ -69,6 +72,7 @@ export const LINUX_STRUCTS: readonly StructDecl[] = [
   IN_ADDR_LINUX,
   IN6_ADDR_LINUX,
   MSGHDR,
+  MMSGHDR,
   IOVEC,
   CMSGHDR,
   SOCKADDR_IN_LINUX,
@@ -90,6 +94,7 @@ export const LINUX_STRUCTS: readonly StructDecl[] = [
  */
 export const LNX: {
   readonly msghdr: Layout;
+  readonly mmsghdr: Layout;
   readonly iovec: Layout;
   readonly cmsghdr: Layout;
   readonly sockaddr_in: Layout;
@@ -100,6 +105,7 @@ export const LNX: {
   readonly pollfd: Layout;
 } = {
   msghdr: layout(MSGHDR, UNIX_LP64),
+  mmsghdr: layout(MMSGHDR, UNIX_LP64),
   iovec: layout(IOVEC, UNIX_LP64),
   cmsghdr: layout(CMSGHDR, UNIX_LP64),
   sockaddr_in: layout(SOCKADDR_IN_LINUX, UNIX_LP64),

@@ -534,3 +534,117 @@ test("control data stays right across the archive's 64 KiB chunks: 6,000 message
     await tx.close();
   }
 }, { timeout: 120_000 });
+
+test("reuse: a receive overwrites the message it is given, every field and the control data, and returns it", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0", hopLimit: true });
+  const tx = await Sender.open("udp4");
+  try {
+    const buffer = new Uint8Array(2048);
+    await tx.send("first", "127.0.0.2", conn.addr.port);
+    const a = await receive(conn, { buffer });
+    assert.equal(text(a.data), "first");
+    assert.equal(a.localAddr?.hostname, "127.0.0.2");
+    const firstView = a.data;
+    await tx.send("later", "127.0.0.3", conn.addr.port);
+    await tx.send("a longer one".padEnd(40, "."), "127.0.0.4", conn.addr.port);
+    await sleep(30);
+    const b = conn.tryReceiveMsg({ buffer, reuse: a });
+    assert.equal(b, a, "the same object");
+    assert.equal(text(b!.data), "later");
+    assert.equal(b!.data, firstView, "same length, same place: the view itself is kept");
+    assert.equal(b!.localAddr?.hostname, "127.0.0.3");
+    const pk = b!.control.find((c) => c.level === IPPROTO_IP && c.type === P.IP_PKTINFO);
+    assert.deepEqual([...pk!.data.subarray(P.pktinfoAddrAt, P.pktinfoAddrAt + 4)], [127, 0, 0, 3], "control is the new datagram's");
+    const c = conn.tryReceiveMsg({ buffer: new Uint8Array(16), reuse: b });
+    assert.equal(c, a);
+    assert.equal(c!.truncated, true, "fields of the old datagram do not linger");
+    assert.equal(c!.data.length, 16);
+    assert.equal(c!.localAddr?.hostname, "127.0.0.4");
+    assert.equal(conn.tryReceiveMsg({ reuse: c }), null, "nothing queued: null, the old message untouched");
+    assert.equal(c!.localAddr?.hostname, "127.0.0.4");
+    assert.throws(() => conn.tryReceiveMsg({ reuse: {} as never }), (e: Error) => e instanceof TypeError && /reuse must be a message/.test(e.message));
+    assert.throws(() => conn.tryReceiveMsgs(2, { reuse: [{}] as never }), (e: Error) => e instanceof TypeError && /reuse must be an array/.test(e.message));
+  } finally {
+    await tx.close();
+  }
+});
+
+test("the caller's buffer is written in place at its offset, and not one byte outside the view", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    const backing = new Uint8Array(4096).fill(0xee);
+    const view = backing.subarray(100, 120); // 20 bytes at offset 100 of a large buffer
+    const small = new Uint8Array(8).fill(0xee); // 64 bytes or less: V8 may keep it on the JS heap
+    await tx.send("x".repeat(30), "127.0.0.1", conn.addr.port);
+    await tx.send("tiny-datagram", "127.0.0.1", conn.addr.port);
+    const a = await receive(conn, { buffer: view });
+    assert.equal(a.truncated, true);
+    assert.equal(a.data.byteOffset, 100);
+    assert.equal(text(a.data), "x".repeat(20));
+    assert.ok(backing.subarray(0, 100).every((v) => v === 0xee), "nothing written before the view");
+    assert.ok(backing.subarray(120).every((v) => v === 0xee), "nothing written after the view");
+    const b = await receive(conn, { buffer: small });
+    assert.equal(text(b.data), "tiny-dat");
+    assert.equal(b.data.buffer, small.buffer);
+    assert.equal(b.truncated, true);
+  } finally {
+    await tx.close();
+  }
+});
+
+test("a buffer detached while its receive waits: that receive rejects with a TypeError, nothing is written, the datagram stays queued", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    const buffer = new Uint8Array(new ArrayBuffer(4096));
+    const pending = receive(conn, { buffer });
+    await sleep(20);
+    const moved = new Uint8Array((buffer.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer()).fill(7);
+    assert.equal(buffer.length, 0, "the old view is detached");
+    await tx.send("after the transfer", "127.0.0.1", conn.addr.port);
+    await assert.rejects(pending, (e: Error) => e instanceof TypeError && /buffer was detached/.test(e.message));
+    assert.ok(moved.every((v) => v === 7), "the memory the buffer moved to is not written");
+    assert.equal(text((await receive(conn)).data), "after the transfer", "not lost: the next receive gets it");
+    assert.throws(() => conn.tryReceiveMsgs(2, { buffer }), /buffer of 0 bytes cannot be cut/, "refused before any call");
+    assert.throws(() => conn.tryReceiveMsg({ buffer }), /buffer was detached/);
+  } finally {
+    await tx.close();
+  }
+});
+
+test("batch receive of 150 queued datagrams: more than one recvmmsg round, order, places and addresses right", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
+  const tx = await Sender.open("udp4");
+  try {
+    const to = (i: number) => `127.0.1.${(i % 250) + 1}`;
+    for (let i = 0; i < 150; i++) await tx.send(payload(i), to(i), conn.addr.port);
+    await sleep(50);
+    const segment = 256;
+    const buffer = new Uint8Array(200 * segment).fill(0xee);
+    const batch = conn.tryReceiveMsgs(200, { buffer });
+    assert.equal(batch.length, 150);
+    for (const [i, m] of batch.entries()) {
+      assert.deepEqual(m.data, payload(i), `message ${i}'s bytes`);
+      assert.equal(m.truncated, false);
+      assert.equal(m.localAddr?.hostname, to(i), `message ${i}`);
+      assert.equal(m.data.byteOffset, i * segment, `message ${i} in segment ${i}`);
+      assert.equal(m.data.buffer, buffer.buffer);
+    }
+    assert.ok(buffer.subarray(150 * segment).every((v) => v === 0xee), "unused segments untouched");
+    // Without a buffer (copies), and reusing the array: 70 more, taken 64 at most per call.
+    for (let i = 0; i < 70; i++) await tx.send(payload(1000 + i), "127.0.0.2", conn.addr.port);
+    await sleep(50);
+    const first = conn.tryReceiveMsgs(64);
+    assert.equal(first.length, 64);
+    const kept = first[0];
+    const again = conn.tryReceiveMsgs(64, { reuse: first });
+    assert.equal(again, first, "the same array");
+    assert.equal(again.length, 6);
+    assert.equal(again[0], kept, "the same message objects");
+    for (const [i, m] of again.entries()) checkPayload(m, 1064 + i);
+    assert.deepEqual(conn.tryReceiveMsgs(64, { reuse: again }), []);
+  } finally {
+    await tx.close();
+  }
+}, { timeout: 60_000 });

@@ -1,0 +1,75 @@
+/**
+ * Where a receive's data lands: straight in the caller's buffer when that memory cannot move, so no
+ * copy is made; otherwise in the socket's own memory, copied out afterwards.
+ *
+ * Safe because every receive that names a data buffer is a synchronous call: the system writes only
+ * while it runs, the caller's view is referenced by the request throughout, and the length is read
+ * at the moment of the call (a detached buffer has length 0, so nothing is written through an old
+ * address).
+ *
+ * @module
+ */
+import { native } from "./native.ts";
+
+/**
+ * V8 keeps typed arrays of up to 64 bytes inside the JS heap, where the collector moves them
+ * (`typed_array_max_size_in_heap`); memory of a larger ArrayBuffer is allocated outside it and stays put.
+ */
+const MOVABLE_MAX = 64;
+
+/**
+ * The address of a caller's buffer, remembered for the last buffer seen: a receive loop passes the
+ * same one every time, so the runtime is asked once.
+ *
+ * @example
+ * ```ts
+ * import { TargetAddress } from "./receive_target.ts";
+ * const t = new TargetAddress();
+ * console.log(t.of(new Uint8Array(2048)) !== 0, t.of(new Uint8Array(16))); // true 0
+ * ```
+ */
+export class TargetAddress {
+  #view: Uint8Array | null = null;
+  #address = 0;
+
+  /** The address of `target`'s first byte if the system may write there itself, else 0. */
+  of(target: Uint8Array): number {
+    if (target === this.#view) return this.#address;
+    this.#view = target;
+    this.#address = target.byteLength > 0 && target.buffer.byteLength > MOVABLE_MAX ? native.addressOf(target) : 0;
+    return this.#address;
+  }
+}
+
+/**
+ * Throws before a receive whose buffer was detached (its ArrayBuffer transferred) since the call was
+ * made: nothing could be written, so the datagram is left queued for the next receive. A detached
+ * view has length 0, so only an empty buffer needs the closer look.
+ */
+export function checkAttached(target: Uint8Array): void {
+  if (target.byteLength !== 0) return;
+  const backing = target.buffer as ArrayBuffer & { detached?: boolean };
+  if (backing.detached === true) {
+    throw new TypeError("receive: buffer was detached (its ArrayBuffer transferred) before the datagram could be received; it is still queued");
+  }
+}
+
+/** Writes a 64-bit pointer field from a number (addresses are below 2^53): no BigInt per call. */
+export function setPointer(view: DataView, at: number, address: number): void {
+  view.setUint32(at, address >>> 0, true);
+  view.setUint32(at + 4, Math.floor(address / 4294967296), true);
+}
+
+/**
+ * The view a message gets for `bytes` bytes at `start` in `target`: the reused message's own view when
+ * it already is exactly that, so a loop with `reuse` makes no object.
+ */
+export function viewOf(target: Uint8Array, start: number, bytes: number, previous: Uint8Array | null): Uint8Array {
+  if (
+    previous !== null && previous.length === bytes && previous.byteOffset === target.byteOffset + start &&
+    previous.buffer === target.buffer
+  ) {
+    return previous;
+  }
+  return target.subarray(start, start + bytes);
+}
