@@ -139,6 +139,16 @@ export class ReceivedMessage implements DatagramMessage {
   #length = 0;
   #format: CmsgFormat | null = null;
   #control: readonly ControlMessage[] | null = null;
+  #store: Uint8Array | null = null;
+
+  /**
+   * @internal Memory of this message's own for the control bytes of its next datagram, when it is
+   * reused: a reuse loop then copies into the same bytes each time instead of filling shared chunks.
+   */
+  _controlStore(length: number): Uint8Array {
+    if (this.#store === null || this.#store.length < length) this.#store = new Uint8Array(new ArrayBuffer(Math.max(length, 256)));
+    return this.#store;
+  }
 
   /**
    * @internal Made and filled by the backends. The control bytes are `length` bytes at `at` in

@@ -25,7 +25,7 @@ import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
-import { ControlArchive, copyInto } from "./control_archive.ts";
+import { ControlArchive, copyInto, keepControl } from "./control_archive.ts";
 import { checkAttached, setPointer, TargetAddress, viewOf } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
@@ -354,7 +354,7 @@ class PosixSocket implements BackendSocket {
     } else {
       data = this.data.slice(0, bytes);
     }
-    const controlAt = controlLen > 0 ? this.archive.keep(this.control, controlLen) : 0;
+    const kept = keepControl(this.archive, reuse, this.control, controlLen, 0);
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return (reuse ?? new ReceivedMessage())._set(
       data,
@@ -368,8 +368,8 @@ class PosixSocket implements BackendSocket {
       false,
       anc.hopLimit,
       anc.ecn,
-      controlLen > 0 ? this.archive.chunk : null,
-      controlAt,
+      kept.chunk,
+      kept.at,
       controlLen,
       P.dialect.cmsg,
     );
@@ -493,7 +493,7 @@ class PosixSocket implements BackendSocket {
     } else {
       data = b.copy.slice(i * segCap, i * segCap + bytes);
     }
-    const kept = controlLen > 0 ? this.archive.keep(b.control, controlLen, controlAt) : 0;
+    const kept = keepControl(this.archive, reuse, b.control, controlLen, controlAt);
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return (reuse ?? new ReceivedMessage())._set(
       data,
@@ -506,8 +506,8 @@ class PosixSocket implements BackendSocket {
       false,
       anc.hopLimit,
       anc.ecn,
-      controlLen > 0 ? this.archive.chunk : null,
-      kept,
+      kept.chunk,
+      kept.at,
       controlLen,
       P.dialect.cmsg,
     );

@@ -51,7 +51,7 @@ import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
-import { ControlArchive, copyInto } from "./control_archive.ts";
+import { ControlArchive, copyInto, keepControl } from "./control_archive.ts";
 import { checkAttached, setPointer, TargetAddress, viewOf } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
@@ -379,7 +379,7 @@ class WinsockSocket implements BackendSocket {
     } else {
       data = this.data.slice(0, bytes);
     }
-    const controlAt = controlLen > 0 ? this.archive.keep(this.control, controlLen) : 0;
+    const kept = keepControl(this.archive, reuse, this.control, controlLen, 0);
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
     const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return (reuse ?? new ReceivedMessage())._set(
@@ -393,8 +393,8 @@ class WinsockSocket implements BackendSocket {
       (flags & MSG_MCAST) !== 0,
       anc.hopLimit,
       anc.ecn,
-      controlLen > 0 ? this.archive.chunk : null,
-      controlAt,
+      kept.chunk,
+      kept.at,
       controlLen,
       CMSG_LP64,
     );
