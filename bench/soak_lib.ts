@@ -1,11 +1,13 @@
 // The soak: many datagrams through receiveMsg and messages(), each carrying its sequence number and a
 // checksum, paced by a window so that the socket buffer never overflows: any loss, corruption or
 // reordering is then a bug. Handles, RSS and heap are measured before and after; then open/receive/
-// close cycles with receives pending at close. Used by `npm run soak` and, shorter, by the test suite.
+// close cycles with receives pending at close; and the same count again through the allocation-free loop
+// (caller buffers, reused messages and batches), whose heap must stay within 1 MB. Used by `npm run soak`
+// and, shorter, by the test suite.
 import { readdirSync } from "node:fs";
 import process from "node:process";
 import { winsockStats } from "../ffi/winsock.ts";
-import { listenDatagram } from "../mod.ts";
+import { type DatagramMessage, listenDatagram } from "../mod.ts";
 
 /** What a soak measured, and whether it passed. */
 export interface SoakResult {
@@ -19,6 +21,16 @@ export interface SoakResult {
   heapMB: { before: number; after: number };
   cycles: number;
   cycleHandles: { before: number; after: number };
+  /** The allocation-free loop: tryReceiveMsg and tryReceiveMsgs(64) with a caller buffer and `reuse`. */
+  reuse: {
+    datagrams: number;
+    lost: number;
+    corrupted: number;
+    reordered: number;
+    seconds: number;
+    heapMB: { before: number; after: number };
+    rssMB: { before: number; after: number };
+  };
   failures: string[];
 }
 
@@ -83,6 +95,7 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
     heapMB: { before: 0, after: 0 },
     cycles,
     cycleHandles: { before: 0, after: 0 },
+    reuse: { datagrams: count, lost: 0, corrupted: 0, reordered: 0, seconds: 0, heapMB: { before: 0, after: 0 }, rssMB: { before: 0, after: 0 } },
     failures: [],
   };
   // Warm up, so that the libraries and Winsock's own handles are counted in the baseline.
@@ -148,6 +161,8 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
   r.rssMB.after = mb(process.memoryUsage().rss);
   r.heapMB.after = mb(process.memoryUsage().heapUsed);
 
+  await reusePhase(count, window, r);
+
   r.cycleHandles.before = openHandles();
   for (let i = 0; i < cycles; i++) {
     const c = listenDatagram({ hostname: i % 2 ? "::1" : "127.0.0.1" });
@@ -172,5 +187,94 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
   if (r.handles.after > r.handles.before + 12) r.failures.push(`handles ${r.handles.before} -> ${r.handles.after} after close`);
   if (r.cycleHandles.after > r.cycleHandles.before + 12) r.failures.push(`handles ${r.cycleHandles.before} -> ${r.cycleHandles.after} after ${cycles} cycles`);
   if (r.rssMB.after - r.rssMB.before > 20) r.failures.push(`RSS grew ${(r.rssMB.after - r.rssMB.before).toFixed(1)} MB`);
+  const u = r.reuse;
+  if (u.lost || u.corrupted || u.reordered) r.failures.push(`reuse loop: lost ${u.lost}, corrupted ${u.corrupted}, out of order ${u.reordered}`);
+  if (u.heapMB.after - u.heapMB.before > REUSE_HEAP_BOUND_MB) {
+    r.failures.push(`reuse loop: heap grew ${(u.heapMB.after - u.heapMB.before).toFixed(1)} MB over ${count} datagrams (bound ${REUSE_HEAP_BOUND_MB} MB)`);
+  }
   return r;
+}
+
+/** The most the heap may grow over the whole reuse loop, however many datagrams it receives. */
+const REUSE_HEAP_BOUND_MB = 1;
+
+/**
+ * `count` datagrams received the allocation-free way: alternately by tryReceiveMsg with one reused
+ * message and by tryReceiveMsgs(64) with one reused array, into caller buffers; waiting (receiveMsg)
+ * only when nothing is queued. Every datagram is checked; the heap is measured after a collection
+ * before and after.
+ */
+async function reusePhase(count: number, window: number, r: SoakResult): Promise<void> {
+  const u = r.reuse;
+  const rx = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 4 << 20 });
+  const tx = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
+  const sendBuf = new Uint8Array(512);
+  const one = { buffer: new Uint8Array(2048), reuse: null as DatagramMessage | null };
+  const many = { buffer: new Uint8Array(64 * 512), reuse: null as DatagramMessage[] | null };
+  let received = 0;
+  let expected = 0;
+  const take = (data: Uint8Array) => {
+    const before = { lost: r.lost, corrupted: r.corrupted, reordered: r.reordered };
+    expected = check(data, expected, r);
+    u.lost += r.lost - before.lost;
+    u.corrupted += r.corrupted - before.corrupted;
+    u.reordered += r.reordered - before.reordered;
+    r.lost = before.lost;
+    r.corrupted = before.corrupted;
+    r.reordered = before.reordered;
+    received++;
+  };
+  await new Promise((t) => setTimeout(t, 100));
+  collect();
+  u.heapMB.before = mb(process.memoryUsage().heapUsed);
+  u.rssMB.before = mb(process.memoryUsage().rss);
+  const t0 = performance.now();
+  const sender = (async () => {
+    for (let seq = 0; seq < count; seq++) {
+      while (seq - received >= window) await new Promise((t) => setTimeout(t, 0));
+      while (tx.trySendMsg(fill(sendBuf, seq), rx.addr) === null) await new Promise((t) => setTimeout(t, 1));
+    }
+  })();
+  // One watchdog, as in the main phase: a time-out signal per wait would hold memory for its 10 s.
+  const watchdog = new AbortController();
+  let progress = -1;
+  const tick = setInterval(() => {
+    if (received === progress) watchdog.abort(new Error("no datagram for 10 s"));
+    progress = received;
+  }, 10_000);
+  const waitOptions = { buffer: one.buffer, reuse: null as DatagramMessage | null, signal: watchdog.signal };
+  try {
+    let round = 0;
+    while (received < count) {
+      // Alternate the two ways by rounds of queued datagrams.
+      if (round++ & 1) {
+        for (let b = rx.tryReceiveMsgs(64, many); b.length > 0; b = rx.tryReceiveMsgs(64, many)) {
+          many.reuse = b;
+          for (const m of b) take(m.data);
+        }
+      } else {
+        for (let m = rx.tryReceiveMsg(one); m !== null; m = rx.tryReceiveMsg(one)) {
+          one.reuse = m;
+          take(m.data);
+        }
+      }
+      if (received >= count) break;
+      waitOptions.reuse = one.reuse;
+      const m = await rx.receiveMsg(waitOptions);
+      one.reuse = m;
+      take(m.data);
+    }
+  } catch (e) {
+    r.failures.push(`reuse loop stopped after ${received} datagrams: ${(e as Error).message}`);
+    u.lost += count - received;
+  }
+  clearInterval(tick);
+  await sender.catch((e) => r.failures.push(`reuse sender: ${(e as Error).message}`));
+  u.seconds = (performance.now() - t0) / 1000;
+  rx.close();
+  tx.close();
+  await new Promise((t) => setTimeout(t, 300));
+  collect();
+  u.heapMB.after = mb(process.memoryUsage().heapUsed);
+  u.rssMB.after = mb(process.memoryUsage().rss);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run soak`: bench/soak.ts on Linux Deno, Linux Bun, Windows Deno and Windows Bun (under Wine):
-// SOAK_COUNT datagrams (default 1,000,000) through receiveMsg and messages(), each checked, then
+// SOAK_COUNT datagrams (default 1,000,000) through receiveMsg and messages(), each checked, the same
+// count through the allocation-free loop (reused messages and batches; heap bound 1 MB), then
 // SOAK_CYCLES open/receive/close cycles (default 10,000). Prints each runtime's figures; exits 1 if any
 // runtime lost, corrupted or reordered a datagram, leaked, or did not run.
 import { spawnSync } from "node:child_process";
@@ -35,7 +36,8 @@ for (const [name, cmd, args] of runs) {
     `${name.padEnd(20)} ${r.datagrams} datagrams in ${r.seconds.toFixed(1)} s (${Math.round(r.datagrams / r.seconds)}/s): ` +
       `lost ${r.lost}, corrupted ${r.corrupted}, out of order ${r.reordered}; handles ${r.handles.before}->${r.handles.after}, ` +
       `RSS ${r.rssMB.before}->${r.rssMB.after} MB, heap ${r.heapMB.before}->${r.heapMB.after} MB; ` +
-      `${r.cycles} cycles: handles ${r.cycleHandles.before}->${r.cycleHandles.after}  ` +
+      `${r.cycles} cycles: handles ${r.cycleHandles.before}->${r.cycleHandles.after}; ` +
+      `reuse loop: ${r.reuse.datagrams} in ${r.reuse.seconds.toFixed(1)} s, lost ${r.reuse.lost}, corrupted ${r.reuse.corrupted}, out of order ${r.reuse.reordered}, heap ${r.reuse.heapMB.before}->${r.reuse.heapMB.after} MB  ` +
       `${r.failures.length ? "FAIL: " + r.failures.join("; ") : "ok"} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
   );
 }
