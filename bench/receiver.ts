@@ -1,9 +1,14 @@
-// One benchmark receiver (drain method): binds 127.0.0.1:0, prints the port, blocks its thread for
-// WAIT_MS while the flooder queues COUNT datagrams, drains them untimed (warm-up: the JIT compiles the
-// receive path), prints "ready", blocks again while a second burst is queued, then drains that one
-// timed and prints "received seconds".
-// usage: receiver.ts MODE COUNT WAIT_MS
-//   try            tryReceiveMsg with a caller buffer, in a loop
+// One benchmark receiver. It binds 127.0.0.1:0 and prints the port; then, by method:
+//   drain MODE COUNT WAIT_MS: blocks its thread for WAIT_MS while the flooder queues COUNT datagrams,
+//     drains them untimed (warm-up: the JIT compiles the receive path), prints "ready", blocks again
+//     while a second burst is queued, then drains that one timed.
+//   flood MODE WARM_MS WINDOW_MS: receives while a concurrent flooder sends; from WARM_MS after the
+//     first datagram, counts for WINDOW_MS.
+// Either way it ends by printing "received seconds".
+// Modes:
+//   try            tryReceiveMsg with a caller buffer (flood: waiting with receiveMsg when none is queued)
+//   try-reuse      the same, overwriting one message object (`reuse`): nothing allocated per datagram
+//   batch          tryReceiveMsgs(64) with a caller buffer and the array reused (recvmmsg on Linux)
 //   async-buffer   await receiveMsg({ buffer })
 //   async-copy     await receiveMsg() (a fresh copy per datagram)
 //   deno-builtin   Deno.listenDatagram (needs --unstable-net)
@@ -11,11 +16,16 @@
 //   node-dgram     node:dgram
 import dgram from "node:dgram";
 import process from "node:process";
+import type { DatagramMessage } from "../mod.ts";
 
-const [mode, countText, waitText] = process.argv.slice(2);
-const count = Number(countText);
-const waitMs = Number(waitText);
+const [method, mode, a, b] = process.argv.slice(2);
+const flood = method === "flood";
+const count = flood ? Infinity : Number(a);
+const waitMs = flood ? 0 : Number(b);
+const warmMs = flood ? Number(a) : 0;
+const windowMs = flood ? Number(b) : 0;
 const RCVBUF = 32 << 20;
+const BATCH = 64;
 const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const report = (received: number, seconds: number) => {
   process.stdout.write(`${received} ${seconds.toFixed(6)}\n`);
@@ -23,84 +33,168 @@ const report = (received: number, seconds: number) => {
 };
 const announce = (port: number) => process.stdout.write(`${port}\n`);
 
-if (mode === "try" || mode === "async-buffer" || mode === "async-copy") {
+/**
+ * Drives a pull receiver: `some()` receives at least one datagram (waiting if need be) and returns how
+ * many; `queued()` receives what is queued without waiting and returns how many (0 when empty).
+ */
+async function pull(port: number, some: () => number | Promise<number>, queued: () => number): Promise<void> {
+  announce(port);
+  if (!flood) {
+    const drain = () => {
+      let received = 0;
+      for (let n = queued(); n > 0 && received < count; n = queued()) received += n;
+      return received;
+    };
+    block(waitMs);
+    drain();
+    process.stdout.write("ready\n");
+    block(waitMs);
+    const t0 = performance.now();
+    const received = drain();
+    return report(received, (performance.now() - t0) / 1000);
+  }
+  await some();
+  const warmEnd = performance.now() + warmMs;
+  while (performance.now() < warmEnd) await some();
+  let received = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < windowMs) {
+    received += await some();
+    t = performance.now();
+  }
+  report(received, (t - t0) / 1000);
+}
+
+/** Drives a push receiver: call the returned function once per datagram. */
+function push(): () => void {
+  let received = 0;
+  let mark = 0;
+  let t0 = 0;
+  let firstAt = 0;
+  return () => {
+    received++;
+    if (!flood) {
+      if (received === count) {
+        process.stdout.write("ready\n");
+        block(waitMs);
+        t0 = performance.now();
+      }
+      if (received === 2 * count) report(count, (performance.now() - t0) / 1000);
+      return;
+    }
+    // Check the clock every 64 datagrams: a timer would wait behind the callbacks.
+    if ((received & 63) !== 1) return;
+    const t = performance.now();
+    if (firstAt === 0) firstAt = t;
+    else if (t0 === 0 && t - firstAt >= warmMs) {
+      t0 = t;
+      mark = received;
+    } else if (t0 !== 0 && t - t0 >= windowMs) report(received - mark, (t - t0) / 1000);
+  };
+}
+
+if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) {
   // Imported here so that the node:dgram mode also runs on Node, which this module does not support.
   const { listenDatagram } = await import("../mod.ts");
   const conn = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: RCVBUF });
-  announce(conn.addr.port);
-  block(waitMs);
   const buffer = new Uint8Array(2048);
-  const drain = async () => {
-    let received = 0;
-    if (mode === "try") {
-      while (conn.tryReceiveMsg({ buffer })) received++;
-    } else {
-      const options = mode === "async-buffer" ? { buffer } : undefined;
-      // Stop at COUNT, or when the queue is empty (a datagram lost to a full buffer would otherwise hang).
-      while (received < count) {
-        await conn.receiveMsg(options);
-        received++;
-        if (received % 1024 === 0 && conn.tryReceiveMsg({ buffer, peek: true }) === null) break;
+  const big = new Uint8Array(BATCH * 2048);
+  if (mode === "try") {
+    const options = { buffer };
+    const queued = () => {
+      let n = 0;
+      while (n < 256 && conn.tryReceiveMsg(options)) n++;
+      return n;
+    };
+    await pull(conn.addr.port, () => queued() || conn.receiveMsg(options).then(() => 1), queued);
+  } else if (mode === "try-reuse") {
+    const options: { buffer: Uint8Array; reuse: DatagramMessage | null } = { buffer, reuse: null };
+    const queued = () => {
+      let n = 0;
+      for (let m = conn.tryReceiveMsg(options); m; m = conn.tryReceiveMsg(options)) {
+        options.reuse = m;
+        if (++n === 256) break;
       }
+      return n;
+    };
+    const wait = async () => {
+      options.reuse = await conn.receiveMsg(options);
+      return 1;
+    };
+    await pull(conn.addr.port, () => queued() || wait(), queued);
+  } else if (mode === "batch") {
+    const options: { buffer: Uint8Array; reuse: DatagramMessage[] | null } = { buffer: big, reuse: null };
+    const queued = () => {
+      const got = conn.tryReceiveMsgs(BATCH, options);
+      if (got.length > 0) options.reuse = got;
+      return got.length;
+    };
+    const wait = async () => {
+      const got = await conn.receiveMsgs(BATCH, options);
+      options.reuse = got;
+      return got.length;
+    };
+    await pull(conn.addr.port, () => queued() || wait(), queued);
+  } else {
+    const options = mode === "async-buffer" ? { buffer } : undefined;
+    if (!flood) {
+      announce(conn.addr.port);
+      // Await each datagram, stopping at COUNT or when the queue is empty (checked by a peek every
+      // 1,024, so that a datagram lost to a full buffer cannot hang the run).
+      const drain = async () => {
+        let received = 0;
+        while (received < count) {
+          await conn.receiveMsg(options);
+          received++;
+          if (received % 1024 === 0 && conn.tryReceiveMsg({ buffer, peek: true }) === null) break;
+        }
+        return received;
+      };
+      block(waitMs);
+      await drain();
+      process.stdout.write("ready\n");
+      block(waitMs);
+      const t0 = performance.now();
+      const received = await drain();
+      report(received, (performance.now() - t0) / 1000);
+    } else {
+      await pull(conn.addr.port, () => conn.receiveMsg(options).then(() => 1), () => 0);
     }
-    return received;
-  };
-  await drain();
-  process.stdout.write("ready\n");
-  block(waitMs);
-  const t0 = performance.now();
-  const received = await drain();
-  report(received, (performance.now() - t0) / 1000);
+  }
 } else if (mode === "deno-builtin") {
   const D = (globalThis as unknown as { Deno: { listenDatagram(o: object): { addr: { port: number }; receive(b?: Uint8Array): Promise<unknown> } } }).Deno;
   const conn = D.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
-  announce(conn.addr.port);
-  block(waitMs);
   const buffer = new Uint8Array(2048);
-  for (let i = 0; i < count; i++) await conn.receive(buffer);
-  process.stdout.write("ready\n");
-  block(waitMs);
-  let received = 0;
-  const t0 = performance.now();
-  while (received < count) {
-    await conn.receive(buffer);
-    received++;
-  }
-  report(received, (performance.now() - t0) / 1000);
-} else if (mode === "bun-builtin") {
-  let received = 0;
-  let t0 = 0;
-  const B = (globalThis as unknown as { Bun: { udpSocket(o: object): Promise<{ port: number }> } }).Bun;
-  const sock = await B.udpSocket({
-    hostname: "127.0.0.1",
-    socket: {
-      data() {
-        if (++received === count) {
-          process.stdout.write("ready\n");
-          block(waitMs);
-          t0 = performance.now();
-        }
-        if (received === 2 * count) report(count, (performance.now() - t0) / 1000);
-      },
-    },
-  });
-  announce(sock.port);
-  block(waitMs);
-} else if (mode === "node-dgram") {
-  let received = 0;
-  let t0 = 0;
-  const sock = dgram.createSocket({ type: "udp4", recvBufferSize: RCVBUF });
-  sock.on("message", () => {
-    if (++received === count) {
-      process.stdout.write("ready\n");
-      block(waitMs);
-      t0 = performance.now();
+  if (flood) {
+    await pull(conn.addr.port, () => conn.receive(buffer).then(() => 1), () => 0);
+  } else {
+    announce(conn.addr.port);
+    block(waitMs);
+    for (let i = 0; i < count; i++) await conn.receive(buffer);
+    process.stdout.write("ready\n");
+    block(waitMs);
+    let received = 0;
+    const t0 = performance.now();
+    while (received < count) {
+      await conn.receive(buffer);
+      received++;
     }
-    if (received === 2 * count) report(count, (performance.now() - t0) / 1000);
-  });
+    report(received, (performance.now() - t0) / 1000);
+  }
+} else if (mode === "bun-builtin") {
+  const B = (globalThis as unknown as { Bun: { udpSocket(o: object): Promise<{ port: number }> } }).Bun;
+  const onDatagram = push();
+  const sock = await B.udpSocket({ hostname: "127.0.0.1", socket: { data: onDatagram } });
+  announce(sock.port);
+  if (!flood) block(waitMs);
+} else if (mode === "node-dgram") {
+  const onDatagram = push();
+  const sock = dgram.createSocket({ type: "udp4", recvBufferSize: RCVBUF });
+  sock.on("message", onDatagram);
   sock.bind(0, "127.0.0.1", () => {
     announce(sock.address().port);
-    block(waitMs);
+    if (!flood) block(waitMs);
   });
 } else {
   process.stderr.write(`unknown mode ${mode}\n`);

@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// `npm run bench`: the drain method. Each receiver binds, blocks while a C sendmmsg flooder queues
-// COUNT datagrams of SIZE bytes, then drains them; datagrams/s = received / drain time. Every case
-// runs RUNS times in this one run of the command; the table gives medians and ratios to the C recvmsg
-// loop measured here too, and goes to bench/RESULTS.md. Needs gcc (and root, to raise the socket
-// buffer limits for the duration, which it restores).
+// `npm run bench`: every receiver, in one run, by two methods, with 64-byte datagrams from a C
+// sendmmsg flooder on loopback:
+//   drain: the receiver blocks while COUNT datagrams are queued, then drains them; datagrams/s =
+//          received / drain time (its own cost per datagram). A first burst is drained untimed (warm-up).
+//   flood: the flooder sends for the whole run while the receiver receives; datagrams/s = received in
+//          a WINDOW after a warm-up (what it keeps up with while a sender competes for the 2 cores).
+// Each case runs RUNS times; the table gives medians and ratios to the C recvmsg loop of the same group
+// and method, and goes to bench/RESULTS.md. Needs gcc (and x86_64-w64-mingw32-gcc and root for the
+// Windows part; root also raises the socket buffer limits for the duration, then restores them).
+// BENCH_RUNS=n, BENCH_COUNT=n, BENCH_WINE=0 (Linux only), BENCH_METHOD=drain|flood,
+// BENCH_ONLY=text (only cases whose "group: name" contains it; baselines always run; RESULTS.md kept).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,17 +21,19 @@ const COUNT = Number(process.env.BENCH_COUNT ?? 40000);
 const SIZE = 64;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WITH_WINE = process.env.BENCH_WINE !== "0";
+const METHODS = process.env.BENCH_METHOD ? [process.env.BENCH_METHOD] : ["drain", "flood"];
+const ONLY = process.env.BENCH_ONLY;
+/** Flood timing per group: warm-up and counting window, in ms. Wine's calls are ~100× slower. */
+const FLOOD = { Linux: { warm: 300, window: 1000 }, Wine: { warm: 500, window: 2000 } };
 const dir = mkdtempSync(join(tmpdir(), "recvmsg-bench-"));
 const bin = (n) => join(root, "node_modules", ".bin", n);
 
 const cc = (compiler, src, out, extra = []) => execFileSync(compiler, ["-O2", "-o", out, join(root, "bench", "c", src), ...extra], { stdio: "inherit" });
 cc("gcc", "flood.c", join(dir, "flood"));
 cc("gcc", "recv_linux.c", join(dir, "recv_linux"));
-let mingw = false;
 if (WITH_WINE) {
   // The Windows C baseline goes inside the checkout, where the Wine harness can see it.
   cc("x86_64-w64-mingw32-gcc", "recv_win.c", join(root, "bench", "c", "recv_win.exe"), ["-lws2_32"]);
-  mingw = true;
 }
 
 // Socket receive buffers large enough to hold a whole burst, for every receiver alike.
@@ -35,33 +43,38 @@ const saved = { "net.core.rmem_max": read("net.core.rmem_max"), "net.core.rmem_d
 const raised = sysctl("net.core.rmem_max", 64 << 20) && sysctl("net.core.rmem_default", 32 << 20);
 if (!raised) console.error("bench: could not raise net.core.rmem_max (not root?): bursts may overflow and be cut short");
 
+const flood = (port, args) => spawn(join(dir, "flood"), [String(port), ...args.map(String)], { stdio: "ignore" });
+
 /**
- * One sample: start the receiver; when it prints its port, flood a warm-up burst; when it prints
- * "ready", flood the timed burst; then read "received seconds".
+ * One sample. Drain: when the receiver prints its port, queue a warm-up burst; when it prints "ready",
+ * queue the timed burst. Flood: when it prints its port, start a flooder that outlasts the window.
+ * Then read "received seconds".
  */
-function sample(cmd, args) {
+function sample(method, timing, cmd, args) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
-    let port = 0;
-    let bursts = 0;
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    let stage = 0;
+    let sender;
+    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
     child.stdout.on("data", (d) => {
       out += d;
       const lines = out.split("\n").slice(0, -1).map((l) => l.trim());
-      if (bursts === 0 && lines.length >= 1) port = Number(lines[0]);
-      if (bursts === 0 && port > 0) {
-        bursts = 1;
-        execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
+      const port = Number(lines[0]);
+      if (stage === 0 && port > 0) {
+        stage = 1;
+        if (method === "flood") sender = flood(port, [0, SIZE, (timing.warm + timing.window) / 1000 + 2]);
+        else execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
       }
-      if (bursts === 1 && lines.includes("ready")) {
-        bursts = 2;
+      if (method === "drain" && stage === 1 && lines.includes("ready")) {
+        stage = 2;
         execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
       }
     });
     child.stderr.on("data", () => {});
     child.on("close", () => {
       clearTimeout(timer);
+      sender?.kill("SIGKILL");
       const m = out.trim().split("\n").at(-1)?.match(/^(\d+) ([0-9.]+)/);
       resolve(m ? { received: Number(m[1]), seconds: Number(m[2]) } : null);
     });
@@ -70,76 +83,102 @@ function sample(cmd, args) {
 
 const deno = bin("deno");
 const bun = bin("bun");
-const wine = ["bash", join(root, "scripts", "wine.sh")];
+const wine = (...args) => ["bash", [join(root, "scripts", "wine.sh"), ...args]];
 const rx = "bench/receiver.ts";
+/** Arguments of bench/receiver.ts (and of the C programs) for a method. */
+const rxArgs = (method, mode, timing, wait) => method === "drain" ? [method, mode, COUNT, wait] : [method, mode, timing.warm, timing.window];
+/** Arguments of the C receivers for a method. */
+const cArgs = (method, timing, wait) => method === "drain" ? ["drain", wait] : ["flood", timing.warm, timing.window];
 const cases = [
-  { group: "Linux", name: "C recvmsg loop (IP_PKTINFO)", cmd: join(dir, "recv_linux"), args: ["recvmsg", "300"], baseline: "linux" },
-  { group: "Linux", name: "C recvmmsg, 32 per call", cmd: join(dir, "recv_linux"), args: ["recvmmsg", "300"] },
-  { group: "Linux", name: "Deno: tryReceiveMsg, caller buffer", cmd: deno, args: ["run", "-A", rx, "try", COUNT, "300"] },
-  { group: "Linux", name: "Deno: receiveMsg, caller buffer", cmd: deno, args: ["run", "-A", rx, "async-buffer", COUNT, "300"] },
-  { group: "Linux", name: "Deno: receiveMsg, fresh copies", cmd: deno, args: ["run", "-A", rx, "async-copy", COUNT, "300"] },
-  { group: "Linux", name: "Deno: Deno.listenDatagram (no packet info)", cmd: deno, args: ["run", "-A", "--unstable-net", rx, "deno-builtin", COUNT, "300"], denoBuiltin: true },
-  { group: "Linux", name: "Deno: node:dgram (no packet info)", cmd: deno, args: ["run", "-A", rx, "node-dgram", COUNT, "300"] },
-  { group: "Linux", name: "Bun: tryReceiveMsg, caller buffer", cmd: bun, args: [rx, "try", COUNT, "300"] },
-  { group: "Linux", name: "Bun: receiveMsg, caller buffer", cmd: bun, args: [rx, "async-buffer", COUNT, "300"] },
-  { group: "Linux", name: "Bun: receiveMsg, fresh copies", cmd: bun, args: [rx, "async-copy", COUNT, "300"] },
-  { group: "Linux", name: "Bun: Bun.udpSocket (no packet info)", cmd: bun, args: [rx, "bun-builtin", COUNT, "300"] },
-  { group: "Linux", name: "Bun: node:dgram (no packet info)", cmd: bun, args: [rx, "node-dgram", COUNT, "300"] },
-  { group: "Linux", name: "Node 20: node:dgram (no packet info)", cmd: bin("tsx"), args: [rx, "node-dgram", COUNT, "300"] },
+  { group: "Linux", name: "C recvmsg loop (IP_PKTINFO)", run: (m, t) => [join(dir, "recv_linux"), ["recvmsg", ...cArgs(m, t, 300)]], baseline: true },
+  { group: "Linux", name: "C recvmmsg, 32 per call", run: (m, t) => [join(dir, "recv_linux"), ["recvmmsg", ...cArgs(m, t, 300)]] },
+  ...["Deno", "Bun"].flatMap((rt) => {
+    const js = (mode, extra = []) => (m, t) => rt === "Deno" ? [deno, ["run", "-A", ...extra, rx, ...rxArgs(m, mode, t, 300)]] : [bun, [rx, ...rxArgs(m, mode, t, 300)]];
+    return [
+      { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer`, run: js("try") },
+      { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer, reused message`, run: js("try-reuse") },
+      { group: "Linux", name: `${rt}: tryReceiveMsgs(64) batch, caller buffer (recvmmsg)`, run: js("batch") },
+      { group: "Linux", name: `${rt}: receiveMsg, caller buffer`, run: js("async-buffer") },
+      { group: "Linux", name: `${rt}: receiveMsg, fresh copies`, run: js("async-copy") },
+      rt === "Deno"
+        ? { group: "Linux", name: "Deno: Deno.listenDatagram (no packet info)", run: js("deno-builtin", ["--unstable-net"]) }
+        : { group: "Linux", name: "Bun: Bun.udpSocket (no packet info)", run: js("bun-builtin") },
+      { group: "Linux", name: `${rt}: node:dgram (no packet info)`, run: js("node-dgram") },
+    ];
+  }),
+  { group: "Linux", name: "Node 20: node:dgram (no packet info)", run: (m, t) => [bin("tsx"), [rx, ...rxArgs(m, "node-dgram", t, 300)]] },
 ];
-if (mingw) {
-  cases.push(
-    { group: "Windows under Wine", name: "C WSARecvMsg loop (mingw, same Wine)", cmd: wine[0], args: [wine[1], "exe", "bench/c/recv_win.exe", "1500"], baseline: "wine" },
-    { group: "Windows under Wine", name: "Deno: tryReceiveMsg, caller buffer", cmd: wine[0], args: [wine[1], "deno", "run", "-A", rx, "try", COUNT, "1500"] },
-    { group: "Windows under Wine", name: "Deno: receiveMsg, caller buffer", cmd: wine[0], args: [wine[1], "deno", "run", "-A", rx, "async-buffer", COUNT, "1500"] },
-    { group: "Windows under Wine", name: "Bun: tryReceiveMsg, caller buffer", cmd: wine[0], args: [wine[1], "bun", "run", rx, "try", COUNT, "1500"] },
-    { group: "Windows under Wine", name: "Bun: receiveMsg, caller buffer", cmd: wine[0], args: [wine[1], "bun", "run", rx, "async-buffer", COUNT, "1500"] },
-  );
+if (WITH_WINE) {
+  cases.push({ group: "Windows under Wine", name: "C WSARecvMsg loop (mingw, same Wine)", run: (m, t) => wine("exe", "bench/c/recv_win.exe", ...cArgs(m, t, 1500)), baseline: true });
+  for (const rt of ["Deno", "Bun"]) {
+    const js = (mode) => (m, t) => rt === "Deno" ? wine("deno", "run", "-A", rx, ...rxArgs(m, mode, t, 1500)) : wine("bun", "run", rx, ...rxArgs(m, mode, t, 1500));
+    cases.push(
+      { group: "Windows under Wine", name: `${rt}: tryReceiveMsg, caller buffer`, run: js("try") },
+      { group: "Windows under Wine", name: `${rt}: tryReceiveMsgs(64) batch, caller buffer`, run: js("batch") },
+      { group: "Windows under Wine", name: `${rt}: receiveMsg, caller buffer`, run: js("async-buffer") },
+    );
+  }
 }
 
+const selected = cases.filter((c) => !ONLY || c.baseline || `${c.group}: ${c.name}`.includes(ONLY));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
-const results = [];
+const rate = new Map(); // `${method} ${group}: ${name}` -> median datagrams/s
 try {
-  for (const c of cases) {
-    const rates = [];
-    let short = 0;
-    for (let i = 0; i < RUNS; i++) {
-      const r = await sample(c.cmd, c.args.map(String));
-      if (!r || r.seconds <= 0) continue;
-      if (r.received < COUNT) short++;
-      rates.push(r.received / r.seconds);
+  for (const method of METHODS) {
+    for (const c of selected) {
+      const timing = c.group === "Linux" ? FLOOD.Linux : FLOOD.Wine;
+      const rates = [];
+      let short = 0;
+      for (let i = 0; i < RUNS; i++) {
+        const [cmd, args] = c.run(method, timing);
+        const r = await sample(method, timing, cmd, args.map(String));
+        if (!r || r.seconds <= 0) continue;
+        if (method === "drain" && r.received < COUNT) short++;
+        rates.push(r.received / r.seconds);
+      }
+      const m = median(rates);
+      rate.set(`${method} ${c.group}: ${c.name}`, m);
+      const shown = Number.isNaN(m) ? "failed" : `${Math.round(m / 1000)}k/s`;
+      console.log(`${method.padEnd(5)} ${c.group.padEnd(19)} ${c.name.padEnd(58)} ${shown.padStart(9)}  (${rates.length}/${RUNS} runs${short ? `, ${short} short` : ""})`);
     }
-    const m = median(rates);
-    results.push({ ...c, rate: m, runs: rates.length, short });
-    console.log(`${c.group.padEnd(19)} ${c.name.padEnd(46)} ${Number.isNaN(m) ? "failed" : `${Math.round(m / 1000)}k/s`.padStart(9)}  (${rates.length}/${RUNS} runs${short ? `, ${short} short` : ""})`);
   }
 } finally {
   for (const [k, v] of Object.entries(saved)) if (v) sysctl(k, v);
 }
 
-const base = { linux: results.find((r) => r.baseline === "linux")?.rate, wine: results.find((r) => r.baseline === "wine")?.rate };
 const ver = (cmd, args) => spawnSync(cmd, args, { encoding: "utf8" }).stdout.split("\n")[0].trim();
+const baselineOf = (method, group) => rate.get(`${method} ${group}: ${selected.find((c) => c.baseline && c.group === group)?.name}`);
+const cell = (method, c) => {
+  const r = rate.get(`${method} ${c.group}: ${c.name}`);
+  if (r === undefined) return ["-", "-"];
+  const b = baselineOf(method, c.group);
+  return [Number.isNaN(r) ? "failed" : Math.round(r).toLocaleString("en-US"), Number.isNaN(r) || !b ? "-" : (r / b).toFixed(2)];
+};
 const lines = [
   "# Benchmark results",
   "",
   `Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ` +
   `${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${ver(bun, ["--version"])}; Node ${process.version}` +
-  (mingw ? "; Windows Deno 2.9.5 and Bun 1.4.5 under Wine 10" : "") + ".",
+  (WITH_WINE ? "; Windows Deno 2.9.5 and Bun 1.4.5 under Wine 10" : "") + ".",
   "",
-  `Drain method: ${COUNT} datagrams of ${SIZE} bytes are queued by a C \`sendmmsg\` flooder while the receiver's thread is blocked,`,
-  "then drained and timed (the receiver's own cost), after an untimed warm-up burst of the same size drained the same way. Median of " + RUNS + " runs per case, every case in this one run; the ratio is to",
-  "the C `recvmsg` loop of the same group measured in this run. The built-in receivers give no packet info; this module and the C loops do.",
+  `Datagrams of ${SIZE} bytes over loopback from a C \`sendmmsg\` flooder. **Drain**: ${COUNT} datagrams are queued while the receiver's`,
+  "thread is blocked, then drained and timed: the receiver's own cost per datagram (after an untimed warm-up burst drained the same way).",
+  `**Flood**: the flooder sends throughout while the receiver receives; counted over ${FLOOD.Linux.window / 1000} s (Wine: ${FLOOD.Wine.window / 1000} s) after a`,
+  `${FLOOD.Linux.warm} ms (Wine: ${FLOOD.Wine.warm} ms) warm-up, with sender and receiver sharing the machine's ${cpus().length} cores. Median of ${RUNS} runs per case, all in`,
+  "this one run. Ratios are to the C `recvmsg` loop of the same group and method measured in this run (the Windows group's: a mingw",
+  "`WSARecvMsg` loop under the same Wine). The built-in receivers give no packet info; this module and the C loops read IP_PKTINFO.",
   "",
-  "| group | receiver | datagrams/s | × C recvmsg loop |",
-  "| --- | --- | ---: | ---: |",
-  ...results.map((r) => {
-    const b = r.group === "Linux" ? base.linux : base.wine;
-    return `| ${r.group} | ${r.name} | ${Number.isNaN(r.rate) ? "failed" : Math.round(r.rate).toLocaleString("en-US")} | ${Number.isNaN(r.rate) || !b ? "-" : (r.rate / b).toFixed(2)} |`;
-  }),
+  "| group | receiver | drain datagrams/s | drain × C | flood datagrams/s | flood × C |",
+  "| --- | --- | ---: | ---: | ---: | ---: |",
+  ...selected.map((c) => `| ${c.group} | ${c.name} | ${cell("drain", c).join(" | ")} | ${cell("flood", c).join(" | ")} |`),
   "",
 ];
-writeFileSync(join(root, "bench", "RESULTS.md"), lines.join("\n"));
-console.log(`\nwrote bench/RESULTS.md`);
+if (ONLY || METHODS.length < 2) {
+  console.log("\nBENCH_ONLY or BENCH_METHOD is set: bench/RESULTS.md is left as it was");
+} else {
+  writeFileSync(join(root, "bench", "RESULTS.md"), lines.join("\n"));
+  console.log(`\nwrote bench/RESULTS.md`);
+}
