@@ -48,6 +48,12 @@ export interface DatagramMessage {
   readonly control: readonly ControlMessage[];
   /** The raw output flags of the call (`MSG_*`). */
   readonly flags: number;
+  /**
+   * Set when the system coalesced several datagrams from one sender into this message (only with
+   * `coalesce: true`): each `segmentSize` bytes of `data` is one datagram, the last one may be shorter.
+   * {@link splitSegments} cuts them apart.
+   */
+  readonly segmentSize?: number;
 }
 
 /** Options of {@link listenDatagram}. */
@@ -68,6 +74,14 @@ export interface ListenOptions {
   broadcast?: boolean;
   /** SO_RCVBUF in bytes; default the system's. */
   receiveBufferSize?: number;
+  /**
+   * Receive coalescing, where the system offers it: several datagrams of one sender may arrive as one
+   * message with `segmentSize` set (Linux UDP_GRO, which loopback applies to UDP_SEGMENT sends; Windows
+   * UDP_RECV_MAX_COALESCED_SIZE with UDP_COALESCED_INFO, where the NIC does URO). Fewer, larger receives
+   * for a bulk sender such as a QUIC peer. Default false; where the system lacks it (macOS, Wine),
+   * datagrams simply arrive one by one.
+   */
+  coalesce?: boolean;
 }
 
 /** Options of one receive. */
@@ -134,6 +148,7 @@ export class ReceivedMessage implements DatagramMessage {
   hopLimit?: number = undefined;
   ecn?: number = undefined;
   flags = 0;
+  segmentSize?: number = undefined;
   #chunk: Uint8Array | null = null;
   #at = 0;
   #length = 0;
@@ -170,6 +185,7 @@ export class ReceivedMessage implements DatagramMessage {
     at: number,
     length: number,
     format: CmsgFormat,
+    segmentSize: number | undefined,
   ): this {
     this.data = data;
     this.remoteAddr = remoteAddr;
@@ -186,6 +202,7 @@ export class ReceivedMessage implements DatagramMessage {
     this.#length = length;
     this.#format = format;
     this.#control = null;
+    this.segmentSize = segmentSize;
     return this;
   }
 
@@ -202,4 +219,24 @@ export class ReceivedMessage implements DatagramMessage {
     this.#chunk = null;
     return this.#control = out;
   }
+}
+
+/**
+ * The datagrams of a message: the one datagram, or, for a coalesced receive (`segmentSize` set), each
+ * `segmentSize` bytes of `data` as a view (the last may be shorter).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, splitSegments } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1", coalesce: true });
+ * const msg = await conn.receiveMsg();
+ * for (const datagram of splitSegments(msg)) console.log(datagram.length);
+ * ```
+ */
+export function splitSegments(message: DatagramMessage): Uint8Array[] {
+  const { data, segmentSize } = message;
+  if (segmentSize === undefined || segmentSize <= 0 || segmentSize >= data.length) return [data];
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += segmentSize) out.push(data.subarray(at, Math.min(at + segmentSize, data.length)));
+  return out;
 }

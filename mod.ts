@@ -29,6 +29,7 @@ import { stripBrackets } from "./structs/sockaddr.ts";
 export { DatagramConn } from "./conn.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
 export type { BatchOptions, DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
+export { splitSegments } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
 export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
 
@@ -40,7 +41,7 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "reuseAddress", "broadcast"] as const;
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "reuseAddress", "broadcast", "coalesce"] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -117,6 +118,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     hopLimit: options.hopLimit ?? false,
     reuseAddress: options.reuseAddress ?? false,
     broadcast: options.broadcast ?? false,
+    coalesce: options.coalesce ?? false,
     receiveBufferSize: rcvbuf,
   };
 }

@@ -53,6 +53,7 @@ interface Platform {
     readonly SOCK_DGRAM: number;
     readonly IPPROTO_IP: number;
     readonly IPPROTO_IPV6: number;
+    readonly IPPROTO_UDP: number;
     readonly SOL_SOCKET: number;
     readonly SO_REUSEADDR: number;
     readonly SO_BROADCAST: number;
@@ -271,6 +272,12 @@ class PosixSocket implements BackendSocket {
         control += 2 * cmsgSpace(4, P.dialect.cmsg);
         largest = Math.max(largest, cmsgSpace(4, P.dialect.cmsg));
       }
+      if (options.coalesce && P.os === "linux") {
+        // Linux only: Darwin has no receive coalescing, and there datagrams just come one by one.
+        this.setOption(C.IPPROTO_UDP, L.UDP_GRO, 1, "UDP_GRO");
+        control += cmsgSpace(4, P.dialect.cmsg);
+        largest = Math.max(largest, cmsgSpace(4, P.dialect.cmsg));
+      }
       this.defaultControlSize = control === 0 ? 0 : control + 64;
       this.requiredControlSize = largest;
       if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) throw errnoFailure(l.errno(), "bind");
@@ -372,6 +379,7 @@ class PosixSocket implements BackendSocket {
       kept.at,
       controlLen,
       P.dialect.cmsg,
+      anc.coalescedSegmentSize,
     );
   }
 
@@ -510,6 +518,7 @@ class PosixSocket implements BackendSocket {
       kept.at,
       controlLen,
       P.dialect.cmsg,
+      anc.coalescedSegmentSize,
     );
   }
 

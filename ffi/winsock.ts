@@ -39,6 +39,7 @@ import {
   SO_TYPE,
   SOCK_DGRAM,
   SOL_SOCKET,
+  UDP_RECV_MAX_COALESCED_SIZE,
   WINSOCK_VERSION_2_2,
   WSA_FLAG_NO_HANDLE_INHERIT,
   WSA_FLAG_OVERLAPPED,
@@ -71,6 +72,8 @@ const MAX_CONTROL = 65536;
 // Offsets in a socket's arena; every record 8-aligned.
 const MSG = WIN.WSAMSG.fields;
 const BUF = WIN.WSABUF.fields;
+/** The largest coalesced receive accepted: a whole UDP payload over IPv4. */
+const MAX_COALESCED = 65527;
 const AT = {
   msg: 0, // WSAMSG of the synchronous receives
   dataBuf: 56,
@@ -234,6 +237,12 @@ class WinsockSocket implements BackendSocket {
         control += 3 * WSA_CMSG_SPACE(4);
         largest = Math.max(largest, WSA_CMSG_SPACE(4));
       }
+      // Receive coalescing where the stack offers it (Windows 10 2004 and later); Wine and older systems
+      // refuse the option, and then datagrams simply come one by one.
+      if (options.coalesce && this.trySetOption(IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, MAX_COALESCED)) {
+        control += WSA_CMSG_SPACE(4);
+        largest = Math.max(largest, WSA_CMSG_SPACE(4));
+      }
       this.defaultControlSize = control === 0 ? 0 : control + 64;
       this.requiredControlSize = largest;
       this.dv.setUint32(AT.scratch, 1, true);
@@ -260,6 +269,13 @@ class WinsockSocket implements BackendSocket {
       fail(this.l, "getsockopt(SO_TYPE)");
     }
     return this.dv.getInt32(at, true);
+  }
+
+  /** setsockopt with an int value; false when the system refuses it. */
+  private trySetOption(level: number, name: number, value: number): boolean {
+    const at = AT.scratch;
+    this.dv.setInt32(at, value, true);
+    return this.l.ws2.setsockopt(this.handle, level, name, this.u8.subarray(at, at + 4), 4) === 0;
   }
 
   private setOption(level: number, name: number, value: number): void {
@@ -397,6 +413,7 @@ class WinsockSocket implements BackendSocket {
       kept.at,
       controlLen,
       CMSG_LP64,
+      anc.coalescedSegmentSize,
     );
   }
 

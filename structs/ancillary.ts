@@ -31,7 +31,7 @@ export interface Ancillary {
   readonly hopLimit: number | undefined;
   /** The two ECN bits, from IP_ECN / IPV6_ECN, or from an IP_TOS byte. */
   readonly ecn: number | undefined;
-  /** From UDP_COALESCED_INFO: the size of each datagram in a coalesced receive. */
+  /** From UDP_COALESCED_INFO (Windows) or UDP_GRO (Linux): the size of each datagram in a coalesced receive. */
   readonly coalescedSegmentSize: number | undefined;
   /** Every message, data copied out of the buffer (built when first read). */
   readonly control: ControlMessage[];
@@ -102,7 +102,7 @@ export const LINUX_DIALECT: AncillaryDialect = {
   ipv6EcnInt: -1,
   ipTosByte: LINUX.IP_TOS,
   ipv6TclassInt: LINUX.IPV6_TCLASS,
-  udpCoalesced: -1,
+  udpCoalesced: LINUX.UDP_GRO,
 };
 
 /** macOS (RFC 3542 records; the TTL and TOS come as one byte each). */

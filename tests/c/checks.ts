@@ -96,7 +96,7 @@ int main(void) {
 export function linuxStaticAssertsSource(): string {
   const lines: string[] = [
     "#define _GNU_SOURCE",
-    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <stddef.h>\n",
+    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n",
   ];
   let n = 0;
   const check = (expr: string, what: string) => lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);

@@ -2,7 +2,7 @@
 // loopback, checked field by field.
 // Datagrams come from the runtime's own node:dgram, independent of the code under test.
 import assert from "node:assert/strict";
-import { listenDatagram, MSG_PEEK, SocketClosedError, SocketError, wrapSocket } from "../../mod.ts";
+import { listenDatagram, MSG_PEEK, SocketClosedError, SocketError, splitSegments, wrapSocket } from "../../mod.ts";
 import * as S from "../../structs/mod.ts";
 import * as rawPosix from "./raw_posix.ts";
 import * as rawWin from "./raw_winsock.ts";
@@ -648,3 +648,51 @@ test("batch receive of 150 queued datagrams: more than one recvmmsg round, order
     await tx.close();
   }
 }, { timeout: 60_000 });
+
+test("coalesce (Linux UDP_GRO): a UDP_SEGMENT send of 10 segments arrives as one message with segmentSize; without it, as 10", async () => {
+  const UDP_SEGMENT = S.LINUX.UDP_SEGMENT;
+  const raw = rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+  // The sender asks the kernel to cut each send into 100-byte datagrams (GSO).
+  setIntOption(raw, IPPROTO_UDP, UDP_SEGMENT, 100);
+  using tx = wrapSocket(raw, { packetInfo: false });
+  using plain = listenDatagram({ hostname: "127.0.0.1" });
+  using coalesced = listenDatagram({ hostname: "0.0.0.0", coalesce: true, hopLimit: true });
+  const bulk = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+  await tx.send(bulk, plain.addr);
+  await sleep(30);
+  const one = plain.tryReceiveMsgs(20);
+  assert.equal(one.length, 10, "without coalesce: ten datagrams");
+  assert.ok(one.every((m) => m.data.length === 100 && m.segmentSize === undefined));
+  await tx.send(bulk, { hostname: "127.0.0.2", port: coalesced.addr.port });
+  const m = await receive(coalesced);
+  assert.equal(m.data.length, 1000, "with coalesce: one message holding all ten");
+  assert.equal(m.segmentSize, 100);
+  assert.deepEqual(m.data, bulk);
+  assert.equal(m.localAddr?.hostname, "127.0.0.2", "packet info still there");
+  assert.equal(m.hopLimit, 64);
+  const parts = splitSegments(m);
+  assert.deepEqual(parts.map((p) => p.length), Array(10).fill(100));
+  assert.deepEqual(parts[3], bulk.subarray(300, 400));
+  // A single datagram on a coalescing socket is just itself.
+  await tx.send(new Uint8Array([1, 2, 3]), { hostname: "127.0.0.1", port: coalesced.addr.port });
+  const single = await receive(coalesced);
+  assert.equal(single.segmentSize, undefined);
+  assert.deepEqual(splitSegments(single), [single.data]);
+}, { windows: false });
+
+test("coalesce on Windows: asked for, and where the stack lacks it (Wine) datagrams still come one by one", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1", coalesce: true });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("one", "127.0.0.1", conn.addr.port);
+    await tx.send("two", "127.0.0.1", conn.addr.port);
+    const a = await receive(conn);
+    const b = await receive(conn);
+    assert.deepEqual([text(a.data), text(b.data)], ["one", "two"]);
+    if (underWine) assert.equal(a.segmentSize, undefined, "Wine has no UDP_RECV_MAX_COALESCED_SIZE: nothing coalesced");
+    assert.deepEqual(splitSegments(a), [a.data]);
+    assert.throws(() => listenDatagram({ coalesce: 1 as unknown as boolean }), /coalesce must be a boolean/);
+  } finally {
+    await tx.close();
+  }
+}, { windows: true });
