@@ -1,7 +1,7 @@
 // One benchmark receiver. It binds 127.0.0.1:0 and prints the port; then, by method:
 //   drain MODE COUNT WAIT_MS: blocks its thread for WAIT_MS while the flooder queues COUNT datagrams,
-//     drains them untimed (warm-up: the JIT compiles the receive path), prints "ready", blocks again
-//     while a second burst is queued, then drains that one timed.
+//     drains them untimed and prints "ready"; three such warm-up rounds (the JIT compiles the receive
+//     path and settles), then the fourth burst is drained timed.
 //   flood MODE WARM_MS WINDOW_MS: receives while a concurrent flooder sends; from WARM_MS after the
 //     first datagram, counts for WINDOW_MS.
 // Either way it ends by printing "received seconds".
@@ -26,6 +26,8 @@ const warmMs = flood ? Number(a) : 0;
 const windowMs = flood ? Number(b) : 0;
 const RCVBUF = 32 << 20;
 const BATCH = 64;
+/** Untimed drain rounds before the timed one; the C receivers do the same. */
+const WARM_ROUNDS = 3;
 const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const report = (received: number, seconds: number) => {
   process.stdout.write(`${received} ${seconds.toFixed(6)}\n`);
@@ -47,6 +49,11 @@ async function pull(port: number, some: () => number | Promise<number>, queued: 
     };
     block(waitMs);
     drain();
+    for (let round = 1; round < WARM_ROUNDS; round++) {
+      process.stdout.write("ready\n");
+      block(waitMs);
+      drain();
+    }
     process.stdout.write("ready\n");
     block(waitMs);
     const t0 = performance.now();
@@ -75,12 +82,12 @@ function push(): () => void {
   return () => {
     received++;
     if (!flood) {
-      if (received === count) {
+      if (received % count === 0 && received <= WARM_ROUNDS * count) {
         process.stdout.write("ready\n");
         block(waitMs);
         t0 = performance.now();
       }
-      if (received === 2 * count) report(count, (performance.now() - t0) / 1000);
+      if (received === (WARM_ROUNDS + 1) * count) report(count, (performance.now() - t0) / 1000);
       return;
     }
     // Check the clock every 64 datagrams: a timer would wait behind the callbacks.
@@ -153,8 +160,11 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) 
       };
       block(waitMs);
       await drain();
-      process.stdout.write("ready\n");
-      block(waitMs);
+      for (let round = 1; round <= WARM_ROUNDS; round++) {
+        process.stdout.write("ready\n");
+        block(waitMs);
+        if (round < WARM_ROUNDS) await drain();
+      }
       const t0 = performance.now();
       const received = await drain();
       report(received, (performance.now() - t0) / 1000);
@@ -171,9 +181,11 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) 
   } else {
     announce(conn.addr.port);
     block(waitMs);
-    for (let i = 0; i < count; i++) await conn.receive(buffer);
-    process.stdout.write("ready\n");
-    block(waitMs);
+    for (let round = 1; round <= WARM_ROUNDS; round++) {
+      for (let i = 0; i < count; i++) await conn.receive(buffer);
+      process.stdout.write("ready\n");
+      block(waitMs);
+    }
     let received = 0;
     const t0 = performance.now();
     while (received < count) {

@@ -2,7 +2,7 @@
 // `npm run bench`: every receiver, in one run, by two methods, with 64-byte datagrams from a C
 // sendmmsg flooder on loopback:
 //   drain: the receiver blocks while COUNT datagrams are queued, then drains them; datagrams/s =
-//          received / drain time (its own cost per datagram). A first burst is drained untimed (warm-up).
+//          received / drain time (its own cost per datagram). Three bursts are drained untimed first (warm-up).
 //   flood: the flooder sends for the whole run while the receiver receives; datagrams/s = received in
 //          a WINDOW after a warm-up (what it keeps up with while a sender competes for the 2 cores).
 // Each case runs RUNS times; the table gives medians and ratios to the C recvmsg loop of the same group
@@ -55,6 +55,7 @@ function sample(method, timing, cmd, args) {
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
     let stage = 0;
+    let readies = 0;
     let sender;
     const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
     child.stdout.on("data", (d) => {
@@ -66,8 +67,9 @@ function sample(method, timing, cmd, args) {
         if (method === "flood") sender = flood(port, [0, SIZE, (timing.warm + timing.window) / 1000 + 2]);
         else execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
       }
-      if (method === "drain" && stage === 1 && lines.includes("ready")) {
-        stage = 2;
+      // One burst after each "ready": the receiver's warm-up rounds, then the timed one.
+      while (method === "drain" && stage === 1 && lines.filter((l) => l === "ready").length > readies) {
+        readies++;
         execFileSync(join(dir, "flood"), [String(port), String(COUNT), String(SIZE)]);
       }
     });
@@ -165,7 +167,7 @@ const lines = [
   (WITH_WINE ? "; Windows Deno 2.9.5 and Bun 1.4.5 under Wine 10" : "") + ".",
   "",
   `Datagrams of ${SIZE} bytes over loopback from a C \`sendmmsg\` flooder. **Drain**: ${COUNT} datagrams are queued while the receiver's`,
-  "thread is blocked, then drained and timed: the receiver's own cost per datagram (after an untimed warm-up burst drained the same way).",
+  "thread is blocked, then drained and timed: the receiver's own cost per datagram (after three untimed warm-up bursts drained the same way).",
   `**Flood**: the flooder sends throughout while the receiver receives; counted over ${FLOOD.Linux.window / 1000} s (Wine: ${FLOOD.Wine.window / 1000} s) after a`,
   `${FLOOD.Linux.warm} ms (Wine: ${FLOOD.Wine.warm} ms) warm-up, with sender and receiver sharing the machine's ${cpus().length} cores. Median of ${RUNS} runs per case, all in`,
   "this one run. Ratios are to the C `recvmsg` loop of the same group and method measured in this run (the Windows group's: a mingw",

@@ -1,9 +1,9 @@
 // The C baseline, with IP_PKTINFO read from every datagram as the module reads it.
 //   drain: binds 127.0.0.1:0 with a large receive buffer, prints the port, waits WAIT_MS while the
-//          flooder fills the queue and drains it (warm-up, as the JS receivers get), prints "ready",
-//          waits for a second burst, drains it timed and prints "received seconds".
-//   flood: prints the port, receives (blocking) while a concurrent flooder sends; from WARM_MS after the
-//          first datagram counts for WINDOW_MS and prints "received seconds".
+//          flooder fills the queue and drains it; three such warm-up rounds, each followed by "ready",
+//          as the JS receivers get; the fourth burst is drained timed: prints "received seconds".
+//   flood: prints the port, receives (blocking; recvmmsg returns what is there, MSG_WAITFORONE) while a
+//          concurrent flooder sends; from WARM_MS after the first datagram counts for WINDOW_MS.
 // usage: recv_linux {recvmsg|recvmmsg} drain WAIT_MS | recv_linux {recvmsg|recvmmsg} flood WARM_MS WINDOW_MS
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+enum { WARM_ROUNDS = 3 };
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
@@ -34,7 +36,7 @@ static int receive(int fd, int batch, int flags) {
     ssize_t r = recvmsg(fd, &m[0].msg_hdr, flags);
     n = r < 0 ? -1 : 1;
   } else {
-    n = recvmmsg(fd, m, batch, flags, NULL);
+    n = recvmmsg(fd, m, batch, flags | MSG_WAITFORONE, NULL);
   }
   for (int i = 0; i < n; i++) {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c; c = CMSG_NXTHDR(&m[i].msg_hdr, c)) {
@@ -79,8 +81,8 @@ int main(int argc, char **argv) {
     seconds = t - t0;
   } else {
     int wait_ms = atoi(argv[3]);
-    for (int round = 0; round < 2; round++) {
-      if (round == 1) { printf("ready\n"); fflush(stdout); }
+    for (int round = 0; round <= WARM_ROUNDS; round++) {
+      if (round >= 1) { printf("ready\n"); fflush(stdout); }
       usleep(wait_ms * 1000);
       received = 0;
       double t0 = now();

@@ -1,7 +1,7 @@
 // The Windows C baseline: WSARecvMsg with IP_PKTINFO, built with mingw and run under the same Wine as
 // the runtimes. Methods as in recv_linux.c:
-//   drain: non-blocking; prints the port, waits WAIT_MS while the flooder queues datagrams, drains
-//          (warm-up), prints "ready", waits for a second burst, drains it timed, prints "received seconds".
+//   drain: non-blocking; prints the port, waits WAIT_MS while the flooder queues datagrams, drains;
+//          three such warm-up rounds, each followed by "ready"; the fourth burst is drained timed.
 //   flood: blocking; from WARM_MS after the first datagram counts for WINDOW_MS.
 // usage: recv_win.exe drain WAIT_MS | recv_win.exe flood WARM_MS WINDOW_MS
 #include <winsock2.h>
@@ -72,8 +72,8 @@ int main(int argc, char **argv) {
   } else {
     u_long nb = 1;
     ioctlsocket(s, FIONBIO, &nb);
-    for (int round = 0; round < 2; round++) {
-      if (round == 1) { printf("ready\n"); fflush(stdout); }
+    for (int round = 0; round <= 3; round++) {
+      if (round >= 1) { printf("ready\n"); fflush(stdout); }
       Sleep(atoi(argv[2]));
       received = 0;
       double t0 = seconds_now();
