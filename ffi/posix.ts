@@ -135,6 +135,12 @@ function setSized(dv: DataView, at: number, size: number, value: number): void {
   if (size === 8) dv.setUint32(at + 4, 0, true);
 }
 const AT = { msg: 0, iov: 56, name: 72, scratch: 200, end: 264 } as const;
+// The fields every receive writes or reads, as plain numbers: the optimizing compiler folds them.
+const O_NAMELEN = AT.msg + MSG.msg_namelen.offset;
+const O_CONTROLLEN = AT.msg + MSG.msg_controllen.offset;
+const O_FLAGS = AT.msg + MSG.msg_flags.offset;
+const O_IOV_BASE = AT.iov + IOV.iov_base.offset;
+const O_IOV_LEN = AT.iov + IOV.iov_len.offset;
 
 /**
  * The fixed part of the batch arena: up to 64 recvmmsg slots, each an mmsghdr, an iovec and a name
@@ -335,24 +341,24 @@ class PosixSocket implements BackendSocket {
     const direct = target ? this.targetAddress.of(target) : 0;
     const base = direct !== 0 ? direct : this.dataAddress;
     if (base !== this.iovBase) {
-      setPointer(dv, AT.iov + IOV.iov_base.offset, base);
+      setPointer(dv, O_IOV_BASE, base);
       this.iovBase = base;
     }
-    dv.setUint32(AT.msg + MSG.msg_namelen.offset, SOCKADDR_STORAGE, true);
-    dv.setUint32(AT.msg + MSG.msg_controllen.offset, req.controlSize, true);
-    dv.setInt32(AT.msg + MSG.msg_flags.offset, 0, true);
-    dv.setUint32(AT.iov + IOV.iov_len.offset, capacity, true);
+    dv.setUint32(O_NAMELEN, SOCKADDR_STORAGE, true);
+    dv.setUint32(O_CONTROLLEN, req.controlSize, true);
+    dv.setInt32(O_FLAGS, 0, true);
+    dv.setUint32(O_IOV_LEN, capacity, true);
     const n = this.l.c.recvmsg(this.fd, this.msgView, C.MSG_DONTWAIT | (req.peek ? C.MSG_PEEK : 0));
     if (n < 0) {
       const errno = this.l.errno();
       if (errno === P.EAGAIN) return null;
       throw errnoFailure(errno, "recvmsg");
     }
-    const flags = dv.getInt32(AT.msg + MSG.msg_flags.offset, true);
+    const flags = dv.getInt32(O_FLAGS, true);
     const bytes = n < capacity ? n : capacity;
-    const controlLen = Math.min(dv.getUint32(AT.msg + MSG.msg_controllen.offset, true), req.controlSize);
+    const controlLen = Math.min(dv.getUint32(O_CONTROLLEN, true), req.controlSize);
     const anc = this.decoder.decode(this.control, controlLen);
-    const remote = this.remote.get(dv.getUint32(AT.msg + MSG.msg_namelen.offset, true));
+    const remote = this.remote.get(dv.getUint32(O_NAMELEN, true));
     const reuse = req.reuse;
     let data: Uint8Array;
     if (target) {
@@ -362,7 +368,7 @@ class PosixSocket implements BackendSocket {
       data = this.data.slice(0, bytes);
     }
     const kept = keepControl(this.archive, reuse, this.control, controlLen, 0);
-    const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+    const localAddr = this.remote.lastIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return (reuse ?? new ReceivedMessage())._set(
       data,
       remote,
@@ -502,7 +508,7 @@ class PosixSocket implements BackendSocket {
       data = b.copy.slice(i * segCap, i * segCap + bytes);
     }
     const kept = keepControl(this.archive, reuse, b.control, controlLen, controlAt);
-    const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+    const localAddr = b.remote.lastIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return (reuse ?? new ReceivedMessage())._set(
       data,
       remote,

@@ -29,6 +29,8 @@ export class RemoteAddrCache {
   readonly #last = new Uint8Array(new ArrayBuffer(SIN6_SIZE));
   #lastLen = -1;
   #lastAddr: NetAddr | null = null;
+  /** Whether the last sender is an IPv6 peer (not an IPv4 one, even v4-mapped): which packet info applies. */
+  lastIsIPv6 = false;
 
   /** `arena`, `offset` and `size`: where the system writes senders' addresses (one, or one per slot of a batch). */
   constructor(arena: ArrayBuffer, offset: number, families: Families, size = 128) {
@@ -54,6 +56,7 @@ export class RemoteAddrCache {
     const a = decodeSockaddr(this.#view, at, nameLen, this.#families);
     const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(bytes, at + SIN6_ADDR) ? formatIPv4(bytes, at + SIN6_ADDR + 12) : a.hostname;
     this.#lastAddr = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
+    this.lastIsIPv6 = hostname.includes(":");
     this.#last.set(bytes.subarray(at, at + len));
     this.#lastLen = len;
     return this.#lastAddr;

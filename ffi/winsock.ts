@@ -397,7 +397,7 @@ class WinsockSocket implements BackendSocket {
     }
     const kept = keepControl(this.archive, reuse, this.control, controlLen, 0);
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
-    const localAddr = remote.hostname.includes(":") ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+    const localAddr = this.remote.lastIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
     return (reuse ?? new ReceivedMessage())._set(
       data,
       remote,
