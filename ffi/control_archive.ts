@@ -13,7 +13,17 @@
  */
 const CHUNK = 4 * 1024;
 
-/** Copies of control bytes, appended. */
+/**
+ * Copies of control bytes, appended.
+ *
+ * @example
+ * ```ts
+ * import { ControlArchive } from "./control_archive.ts";
+ * const archive = new ControlArchive();
+ * const at = archive.keep(new Uint8Array([7, 8]), 2);
+ * console.log(archive.chunk[at], archive.chunk[at + 1]); // 7 8
+ * ```
+ */
 export class ControlArchive {
   #chunk = new Uint8Array(new ArrayBuffer(CHUNK));
   #used = 0;
@@ -41,6 +51,14 @@ export class ControlArchive {
 /**
  * Copies `length` bytes into `target`: a plain loop for small datagrams (no view object made), the
  * engine's copy for larger ones.
+ *
+ * @example
+ * ```ts
+ * import { copyInto } from "./control_archive.ts";
+ * const target = new Uint8Array(4);
+ * copyInto(target, new Uint8Array([1, 2, 3, 4]), 3);
+ * console.log(target); // Uint8Array(4) [ 1, 2, 3, 0 ]
+ * ```
  */
 export function copyInto(target: Uint8Array, source: Uint8Array, length: number): void {
   if (length <= 256) {
@@ -52,7 +70,15 @@ export function copyInto(target: Uint8Array, source: Uint8Array, length: number)
 
 /**
  * Keeps `length` control bytes at `from` in `source` for a message: in `reuse`'s own store when a
- * message is being reused, else in the archive. Returns where they are.
+ * message is being reused, else in the archive. Returns where they are (one shared result object,
+ * to be read at once).
+ *
+ * @example
+ * ```ts
+ * import { ControlArchive, keepControl } from "./control_archive.ts";
+ * const kept = keepControl(new ControlArchive(), null, new Uint8Array([1, 2, 3]), 3, 0);
+ * console.log(kept.chunk?.subarray(kept.at, kept.at + 3)); // Uint8Array(3) [ 1, 2, 3 ]
+ * ```
  */
 export function keepControl(
   archive: ControlArchive,

@@ -45,6 +45,15 @@ export class TargetAddress {
  * Throws before a receive whose buffer was detached (its ArrayBuffer transferred) since the call was
  * made: nothing could be written, so the datagram is left queued for the next receive. A detached
  * view has length 0, so only an empty buffer needs the closer look.
+ *
+ * @example
+ * ```ts
+ * import { checkAttached } from "./receive_target.ts";
+ * const buffer = new Uint8Array(new ArrayBuffer(2048));
+ * checkAttached(buffer); // fine
+ * buffer.buffer.transfer();
+ * try { checkAttached(buffer); } catch (e) { console.log((e as Error).name); } // "TypeError"
+ * ```
  */
 export function checkAttached(target: Uint8Array): void {
   if (target.byteLength !== 0) return;
@@ -54,7 +63,17 @@ export function checkAttached(target: Uint8Array): void {
   }
 }
 
-/** Writes a 64-bit pointer field from a number (addresses are below 2^53): no BigInt per call. */
+/**
+ * Writes a 64-bit pointer field from a number (addresses are below 2^53): no BigInt per call.
+ *
+ * @example
+ * ```ts
+ * import { setPointer } from "./receive_target.ts";
+ * const dv = new DataView(new ArrayBuffer(8));
+ * setPointer(dv, 0, 2 ** 40 + 5);
+ * console.log(dv.getBigUint64(0, true)); // 1099511627781n
+ * ```
+ */
 export function setPointer(view: DataView, at: number, address: number): void {
   view.setUint32(at, address >>> 0, true);
   view.setUint32(at + 4, Math.floor(address / 4294967296), true);
@@ -63,6 +82,14 @@ export function setPointer(view: DataView, at: number, address: number): void {
 /**
  * The view a message gets for `bytes` bytes at `start` in `target`: the reused message's own view when
  * it already is exactly that, so a loop with `reuse` makes no object.
+ *
+ * @example
+ * ```ts
+ * import { viewOf } from "./receive_target.ts";
+ * const target = new Uint8Array(2048);
+ * const first = viewOf(target, 0, 64, null);
+ * console.log(viewOf(target, 0, 64, first) === first); // true
+ * ```
  */
 export function viewOf(target: Uint8Array, start: number, bytes: number, previous: Uint8Array | null): Uint8Array {
   if (
