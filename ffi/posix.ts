@@ -12,7 +12,7 @@
  * @module
  */
 import { SocketClosedError, SocketError } from "../errors.ts";
-import { type DatagramMessage, type NetAddr, ReceivedMessage } from "../message.ts";
+import type { DatagramMessage, NetAddr, ReceivedMessage } from "../message.ts";
 import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../structs/ancillary.ts";
 import { cmsgSpace } from "../structs/cmsg.ts";
 import { DARWIN as D, DARWIN_ERRNO, DRW } from "../structs/darwin.ts";
@@ -25,8 +25,9 @@ import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
-import { ControlArchive, copyInto, keepControl } from "./control_archive.ts";
-import { checkAttached, setPointer, TargetAddress, viewOf } from "./receive_target.ts";
+import { ControlArchive } from "./control_archive.ts";
+import { buildMessage, messageData, type Received } from "./message_builder.ts";
+import { checkAttached, setPointer, TargetAddress } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import type { Bound } from "./types.ts";
@@ -224,6 +225,8 @@ class PosixSocket implements BackendSocket {
   private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder(P.dialect);
   private readonly targetAddress = new TargetAddress();
+  /** The flags of the datagram being turned into a message, rewritten by each receive. */
+  private readonly received: Received = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };
   private readonly batchTarget = new TargetAddress();
   /** The socket's own data buffer, and what iov_base points at now (set before each call as needed). */
   private dataAddress = 0;
@@ -360,33 +363,13 @@ class PosixSocket implements BackendSocket {
     const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remote.get(dv.getUint32(O_NAMELEN, true));
     const reuse = req.reuse;
-    let data: Uint8Array;
-    if (target) {
-      if (direct === 0) copyInto(target, this.data, bytes);
-      data = viewOf(target, 0, bytes, reuse ? reuse.data : null);
-    } else {
-      data = this.data.slice(0, bytes);
-    }
-    const kept = keepControl(this.archive, reuse, this.control, controlLen, 0);
-    const localAddr = this.remote.lastIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    return (reuse ?? new ReceivedMessage())._set(
-      data,
-      remote,
-      localAddr,
-      flags,
-      (flags & C.MSG_TRUNC) !== 0,
-      (flags & C.MSG_CTRUNC) !== 0,
-      // Linux has no MSG_BCAST / MSG_MCAST; the destination address in localAddr tells.
-      false,
-      false,
-      anc.hopLimit,
-      anc.ecn,
-      kept.chunk,
-      kept.at,
-      controlLen,
-      P.dialect.cmsg,
-      anc.coalescedSegmentSize,
-    );
+    const data = messageData(target, 0, bytes, direct !== 0, this.data, 0, reuse);
+    const r = this.received;
+    r.flags = flags;
+    r.truncated = (flags & C.MSG_TRUNC) !== 0;
+    r.controlTruncated = (flags & C.MSG_CTRUNC) !== 0;
+    // Linux has no MSG_BCAST / MSG_MCAST (r.broadcast, r.multicast stay false); localAddr tells.
+    return buildMessage(reuse, data, remote, this.remote.lastIsIPv6, anc, r, this.archive, this.control, controlLen, 0, P.dialect.cmsg);
   }
 
   private throwDeferred(): never {
@@ -499,33 +482,12 @@ class PosixSocket implements BackendSocket {
     const controlAt = i * b.slotControl;
     const anc = b.decoder.decode(b.control, controlLen, controlAt);
     const remote = b.remote.get(dv.getUint32(m + MSG.msg_namelen.offset, true), i * NAME_SLOT);
-    let data: Uint8Array;
-    if (target) {
-      const start = index * req.segment;
-      if (direct === 0 && bytes > 0) target.set(b.copy.subarray(i * segCap, i * segCap + bytes), start);
-      data = viewOf(target, start, bytes, reuse ? reuse.data : null);
-    } else {
-      data = b.copy.slice(i * segCap, i * segCap + bytes);
-    }
-    const kept = keepControl(this.archive, reuse, b.control, controlLen, controlAt);
-    const localAddr = b.remote.lastIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    return (reuse ?? new ReceivedMessage())._set(
-      data,
-      remote,
-      localAddr,
-      flags,
-      (flags & C.MSG_TRUNC) !== 0,
-      (flags & C.MSG_CTRUNC) !== 0,
-      false,
-      false,
-      anc.hopLimit,
-      anc.ecn,
-      kept.chunk,
-      kept.at,
-      controlLen,
-      P.dialect.cmsg,
-      anc.coalescedSegmentSize,
-    );
+    const data = messageData(target, index * req.segment, bytes, direct !== 0, b.copy, i * segCap, reuse);
+    const r = this.received;
+    r.flags = flags;
+    r.truncated = (flags & C.MSG_TRUNC) !== 0;
+    r.controlTruncated = (flags & C.MSG_CTRUNC) !== 0;
+    return buildMessage(reuse, data, remote, b.remote.lastIsIPv6, anc, r, this.archive, b.control, controlLen, controlAt, P.dialect.cmsg);
   }
 
   whenReadable(onReadable: () => void): void {

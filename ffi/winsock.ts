@@ -13,7 +13,7 @@
  * @module
  */
 import { SocketClosedError, type SocketError, winsockFailure } from "../errors.ts";
-import { type DatagramMessage, type NetAddr, ReceivedMessage } from "../message.ts";
+import type { DatagramMessage, NetAddr } from "../message.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -52,8 +52,9 @@ import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
-import { ControlArchive, copyInto, keepControl } from "./control_archive.ts";
-import { checkAttached, setPointer, TargetAddress, viewOf } from "./receive_target.ts";
+import { ControlArchive } from "./control_archive.ts";
+import { buildMessage, messageData, type Received } from "./message_builder.ts";
+import { checkAttached, setPointer, TargetAddress } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
@@ -184,6 +185,8 @@ class WinsockSocket implements BackendSocket {
   private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder();
   private readonly targetAddress = new TargetAddress();
+  /** The flags of the datagram being turned into a message, rewritten by each receive. */
+  private readonly received: Received = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };
   /** The socket's own data buffer, and what the WSABUF points at now (set before each call as needed). */
   private dataAddress = 0;
   private bufBase = -1;
@@ -388,33 +391,15 @@ class WinsockSocket implements BackendSocket {
     const anc = this.decoder.decode(this.control, controlLen);
     const remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
     const reuse = req.reuse;
-    let data: Uint8Array;
-    if (target) {
-      if (direct === 0) copyInto(target, this.data, bytes);
-      data = viewOf(target, 0, bytes, reuse ? reuse.data : null);
-    } else {
-      data = this.data.slice(0, bytes);
-    }
-    const kept = keepControl(this.archive, reuse, this.control, controlLen, 0);
+    const data = messageData(target, 0, bytes, direct !== 0, this.data, 0, reuse);
+    const r = this.received;
+    r.flags = flags;
+    r.truncated = truncated;
+    r.controlTruncated = (flags & MSG_CTRUNC) !== 0;
+    r.broadcast = (flags & MSG_BCAST) !== 0;
+    r.multicast = (flags & MSG_MCAST) !== 0;
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
-    const localAddr = this.remote.lastIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
-    return (reuse ?? new ReceivedMessage())._set(
-      data,
-      remote,
-      localAddr,
-      flags,
-      truncated,
-      (flags & MSG_CTRUNC) !== 0,
-      (flags & MSG_BCAST) !== 0,
-      (flags & MSG_MCAST) !== 0,
-      anc.hopLimit,
-      anc.ecn,
-      kept.chunk,
-      kept.at,
-      controlLen,
-      CMSG_LP64,
-      anc.coalescedSegmentSize,
-    );
+    return buildMessage(reuse, data, remote, this.remote.lastIsIPv6, anc, r, this.archive, this.control, controlLen, 0, CMSG_LP64);
   }
 
   /** Bytes of the next queued datagram (FIONREAD), or -1 if the call fails. */
