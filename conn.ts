@@ -39,6 +39,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   readonly #defaultRequest: ReceiveRequest;
   /** The request of a receive with options, rewritten by each call: no object per receive. */
   readonly #scratch: { -readonly [K in keyof ReceiveRequest]: ReceiveRequest[K] };
+  /** The last buffer a batch loop cut into segments, and the views (see #segmentViews). */
+  readonly #cut: { buffer: Uint8Array | null; segment: number; views: Uint8Array[] } = { buffer: null, segment: 0, views: [] };
 
   /** @internal Use {@link listenDatagram}. */
   constructor(socket: BackendSocket) {
@@ -190,13 +192,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       segment = Math.floor(buffer.length / count);
       if (segment < 1) throw new RangeError(`${method}: buffer of ${buffer.length} bytes cannot be cut into ${count} segments`);
     }
-    // The one-receive checks of controlSize (and of signal for receiveMsgs) apply as they are.
-    const controlSize = this.#request({ controlSize: options?.controlSize }, method).controlSize;
+    const controlSize = this.#controlSize(options?.controlSize, method);
     const reuse = options?.reuse;
     if (reuse !== undefined && reuse !== null) {
-      if (!Array.isArray(reuse) || !reuse.every((m) => m instanceof ReceivedMessage)) {
-        throw new TypeError(`${method}: reuse must be an array an earlier batch returned, or null`);
-      }
+      let ours = Array.isArray(reuse);
+      for (let i = 0; ours && i < reuse.length; i++) ours = reuse[i] instanceof ReceivedMessage;
+      if (!ours) throw new TypeError(`${method}: reuse must be an array an earlier batch returned, or null`);
     }
     return { count, buffer: buffer ?? null, segment, controlSize, out: (reuse as ReceivedMessage[] | null | undefined) ?? [] };
   }
@@ -206,10 +207,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     const socket = this.#socket;
     if (socket.tryReceiveMany) return socket.tryReceiveMany(batch, batch.out, from);
     const { buffer, segment, out } = batch;
+    const segments = buffer === null ? null : this.#segmentViews(buffer, segment, batch.count);
     let i = from;
     for (; i < batch.count && !this.#closed; i++) {
       const r = this.#scratch;
-      r.target = buffer === null ? null : buffer.subarray(i * segment, (i + 1) * segment);
+      r.target = segments === null ? null : segments[i];
       r.peek = false;
       r.controlSize = batch.controlSize;
       r.reuse = out[i] ?? null;
@@ -414,6 +416,33 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     else w.reject(e);
   }
 
+  /**
+   * The views of `count` segments of `segment` bytes in `buffer`, kept for the last buffer cut: a
+   * batch loop over one buffer makes them once.
+   */
+  #segmentViews(buffer: Uint8Array, segment: number, count: number): Uint8Array[] {
+    const cut = this.#cut;
+    if (cut.buffer !== buffer || cut.segment !== segment || cut.views.length < count) {
+      cut.buffer = buffer;
+      cut.segment = segment;
+      cut.views = Array.from({ length: count }, (_, i) => buffer.subarray(i * segment, (i + 1) * segment));
+    }
+    return cut.views;
+  }
+
+  /** Validates a receive's `controlSize`: the socket's default when undefined. */
+  #controlSize(controlSize: number | undefined, method: string): number {
+    if (controlSize === undefined) return this.#socket.defaultControlSize;
+    const { requiredControlSize: min, maxControlSize: max } = this.#socket;
+    if (!Number.isInteger(controlSize) || controlSize < 0 || controlSize > max) {
+      throw new RangeError(`${method}: controlSize must be an integer from 0 to ${max}, got ${String(controlSize)}`);
+    }
+    if (controlSize < min) {
+      throw new RangeError(`${method}: controlSize ${controlSize} cannot hold any control message this socket asks for; it needs at least ${min} bytes`);
+    }
+    return controlSize;
+  }
+
   #request(options: ReceiveOptions | undefined, method: string): ReceiveRequest {
     if (options === undefined) return this.#defaultRequest;
     if (typeof options !== "object" || options === null) throw new TypeError(`${method}: options must be an object`);
@@ -429,17 +458,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       }
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${method}: signal must be an AbortSignal`);
-    let control = this.#socket.defaultControlSize;
-    if (controlSize !== undefined) {
-      const { requiredControlSize: min, maxControlSize: max } = this.#socket;
-      if (!Number.isInteger(controlSize) || controlSize < 0 || controlSize > max) {
-        throw new RangeError(`${method}: controlSize must be an integer from 0 to ${max}, got ${String(controlSize)}`);
-      }
-      if (controlSize < min) {
-        throw new RangeError(`${method}: controlSize ${controlSize} cannot hold any control message this socket asks for; it needs at least ${min} bytes`);
-      }
-      control = controlSize;
-    }
+    const control = this.#controlSize(controlSize, method);
     if (reuse !== undefined && reuse !== null && !(reuse instanceof ReceivedMessage)) {
       throw new TypeError(`${method}: reuse must be a message an earlier receive returned, or null; got ${describe(reuse)}`);
     }

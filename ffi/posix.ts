@@ -27,7 +27,7 @@ import { type Backend, type BackendSocket, type BatchRequest, destination, type 
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
-import { checkAttached, setPointer, TargetAddress } from "./receive_target.ts";
+import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import type { Bound } from "./types.ts";
@@ -154,6 +154,8 @@ const BATCH = { vec: 0, iov: SLOTS * MMSG.size, name: SLOTS * (MMSG.size + LNX.i
 /** The most memory a batch's own data or control area takes; a larger request takes fewer slots per call. */
 const BATCH_AREA = 1 << 20;
 const MMSG_LEN = MMSG.fields.msg_len.offset;
+/** The batch's control and data areas before their first use: no memory, so never given to the system. */
+const NO_AREA = new Uint8Array(new ArrayBuffer(0));
 const SEND = { iov: 56, name: 72, control: 104, end: 232 } as const;
 
 interface Lib {
@@ -227,7 +229,6 @@ class PosixSocket implements BackendSocket {
   private readonly targetAddress = new TargetAddress();
   /** The flags of the datagram being turned into a message, rewritten by each receive. */
   private readonly received: Received = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };
-  private readonly batchTarget = new TargetAddress();
   /** The socket's own data buffer, and what iov_base points at now (set before each call as needed). */
   private dataAddress = 0;
   private iovBase = -1;
@@ -318,16 +319,15 @@ class PosixSocket implements BackendSocket {
 
   /** Pointers are written once: the memory they point to is the socket's own and never moves. */
   private prepare(): void {
-    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
-    this.dv.setBigUint64(AT.msg + MSG.msg_name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
-    this.dv.setBigUint64(AT.msg + MSG.msg_iov.offset, addr(this.u8.subarray(AT.iov, AT.iov + 1)), true);
+    pointTo(this.dv, AT.msg + MSG.msg_name.offset, this.u8.subarray(AT.name));
+    pointTo(this.dv, AT.msg + MSG.msg_iov.offset, this.u8.subarray(AT.iov));
     setSized(this.dv, AT.msg + MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
     this.dataAddress = native.addressOf(this.data);
     this.pointControl();
   }
 
   private pointControl(): void {
-    this.dv.setBigUint64(AT.msg + MSG.msg_control.offset, BigInt(native.addressOf(this.control)), true);
+    pointTo(this.dv, AT.msg + MSG.msg_control.offset, this.control);
   }
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
@@ -385,11 +385,10 @@ class PosixSocket implements BackendSocket {
       const arena = new ArrayBuffer(BATCH.end);
       const u8 = new Uint8Array(arena);
       const dv = new DataView(arena);
-      const at = (offset: number) => native.addressOf(u8.subarray(offset, offset + 1));
       for (let i = 0; i < SLOTS; i++) {
         const m = BATCH.vec + i * MMSG.size;
-        setPointer(dv, m + MSG.msg_name.offset, at(BATCH.name + i * NAME_SLOT));
-        setPointer(dv, m + MSG.msg_iov.offset, at(BATCH.iov + i * LNX.iovec.size));
+        pointTo(dv, m + MSG.msg_name.offset, u8.subarray(BATCH.name + i * NAME_SLOT));
+        pointTo(dv, m + MSG.msg_iov.offset, u8.subarray(BATCH.iov + i * LNX.iovec.size));
         setSized(dv, m + MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
       }
       b = this.batch = {
@@ -397,9 +396,10 @@ class PosixSocket implements BackendSocket {
         vec: u8,
         remote: new RemoteAddrCache(arena, BATCH.name, FAMILIES, SLOTS * NAME_SLOT),
         decoder: new AncillaryDecoder(P.dialect),
-        control: new Uint8Array(0),
+        // Empty until a batch needs them; an empty area's address is never taken (see below).
+        control: NO_AREA,
         slotControl: -1,
-        copy: new Uint8Array(0),
+        copy: NO_AREA,
         copyAddress: 0,
       };
     }
@@ -428,7 +428,7 @@ class PosixSocket implements BackendSocket {
     if (target) checkAttached(target);
     const seg = req.segment;
     const segCap = Math.min(seg, DATA_CAPACITY);
-    const direct = target !== null && target.length >= req.count * seg ? this.batchTarget.of(target) : 0;
+    const direct = target !== null && target.length >= req.count * seg ? this.targetAddress.of(target) : 0;
     const slotControl = (req.controlSize + 7) & ~7;
     // Slots per call: at most 64, and no more than 1 MiB of control (or of our own data, when copying).
     let slots = Math.min(SLOTS, slotControl > 0 ? Math.max(1, Math.floor(2 * BATCH_AREA / slotControl)) : SLOTS);
@@ -541,12 +541,11 @@ class PosixSocket implements BackendSocket {
     const dv = new DataView(arena);
     const data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
     const control = u8.subarray(SEND.control, SEND.end);
-    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
-    dv.setBigUint64(MSG.msg_name.offset, addr(u8.subarray(SEND.name, SEND.name + 1)), true);
-    dv.setBigUint64(MSG.msg_iov.offset, addr(u8.subarray(SEND.iov, SEND.iov + 1)), true);
+    pointTo(dv, MSG.msg_name.offset, u8.subarray(SEND.name));
+    pointTo(dv, MSG.msg_iov.offset, u8.subarray(SEND.iov));
     setSized(dv, MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
-    dv.setBigUint64(SEND.iov + IOV.iov_base.offset, addr(data), true);
-    dv.setBigUint64(MSG.msg_control.offset, addr(control), true);
+    pointTo(dv, SEND.iov + IOV.iov_base.offset, data);
+    pointTo(dv, MSG.msg_control.offset, control);
     return this.sendMem = { u8, dv, msg: u8.subarray(0, P.msghdr.size), nameDv: new DataView(arena, SEND.name, SOCKADDR_IN6), control, data };
   }
 

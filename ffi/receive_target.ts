@@ -18,8 +18,10 @@ import { native } from "./native.ts";
 const MOVABLE_MAX = 64;
 
 /**
- * The address of a caller's buffer, remembered for the last buffer seen: a receive loop passes the
- * same one every time, so the runtime is asked once.
+ * The address of a caller's buffer, remembered by its ArrayBuffer: a receive loop passes the same
+ * buffer (or views of it, such as a batch's segments) every time, so the runtime is asked once and a
+ * view's address is the buffer's plus its offset. A transferred buffer is a new ArrayBuffer, so an
+ * old address is never used for it.
  *
  * @example
  * ```ts
@@ -29,16 +31,40 @@ const MOVABLE_MAX = 64;
  * ```
  */
 export class TargetAddress {
+  #buffer: ArrayBufferLike | null = null;
+  /** The address of the buffer's byte 0, or 0 when the system may not write there. */
+  #base = 0;
+  /** The last view asked about and its answer: a receive loop's one buffer costs a comparison. */
   #view: Uint8Array | null = null;
   #address = 0;
 
   /** The address of `target`'s first byte if the system may write there itself, else 0. */
   of(target: Uint8Array): number {
+    if (target.byteLength === 0) return 0;
     if (target === this.#view) return this.#address;
+    const buffer = target.buffer;
+    if (buffer !== this.#buffer) {
+      this.#buffer = buffer;
+      this.#base = buffer.byteLength > MOVABLE_MAX ? native.addressOf(target) - target.byteOffset : 0;
+    }
     this.#view = target;
-    this.#address = target.byteLength > 0 && target.buffer.byteLength > MOVABLE_MAX ? native.addressOf(target) : 0;
-    return this.#address;
+    return this.#address = this.#base === 0 ? 0 : this.#base + target.byteOffset;
   }
+}
+
+/**
+ * Points the 64-bit pointer field at `at` to `view`'s first byte. For memory a socket owns and keeps:
+ * arenas and buffers larger than 64 bytes, or views into them, which never move.
+ *
+ * @example
+ * ```ts
+ * import { pointTo } from "./receive_target.ts";
+ * const arena = new Uint8Array(new ArrayBuffer(256));
+ * pointTo(new DataView(arena.buffer), 0, arena.subarray(64));
+ * ```
+ */
+export function pointTo(view: DataView, at: number, target: Uint8Array): void {
+  setPointer(view, at, native.addressOf(target));
 }
 
 /**

@@ -54,7 +54,7 @@ import { WIN } from "../structs/windows.ts";
 import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
-import { checkAttached, setPointer, TargetAddress } from "./receive_target.ts";
+import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
@@ -324,21 +324,20 @@ class WinsockSocket implements BackendSocket {
   /** Pointers are written once: the memory they point to is the socket's own and never moves. */
   private prepareStructs(): void {
     const { dv } = this;
-    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
-    dv.setBigUint64(AT.msg + MSG.name.offset, addr(this.u8.subarray(AT.name, AT.name + 1)), true);
-    dv.setBigUint64(AT.msg + MSG.lpBuffers.offset, addr(this.u8.subarray(AT.dataBuf, AT.dataBuf + 1)), true);
+    pointTo(dv, AT.msg + MSG.name.offset, this.u8.subarray(AT.name));
+    pointTo(dv, AT.msg + MSG.lpBuffers.offset, this.u8.subarray(AT.dataBuf));
     dv.setUint32(AT.msg + MSG.dwBufferCount.offset, 1, true);
     this.dataAddress = native.addressOf(this.data);
     dv.setUint32(AT.peekBuf + BUF.len.offset, 0, true);
-    dv.setBigUint64(AT.peekBuf + BUF.buf.offset, addr(this.data), true);
+    pointTo(dv, AT.peekBuf + BUF.buf.offset, this.data);
     // The peek's WSAMSG: no name, one zero-length buffer, no control buffer.
-    dv.setBigUint64(AT.peekMsg + MSG.lpBuffers.offset, addr(this.u8.subarray(AT.peekBuf, AT.peekBuf + 1)), true);
+    pointTo(dv, AT.peekMsg + MSG.lpBuffers.offset, this.u8.subarray(AT.peekBuf));
     dv.setUint32(AT.peekMsg + MSG.dwBufferCount.offset, 1, true);
     this.pointControl();
   }
 
   private pointControl(): void {
-    this.dv.setBigUint64(AT.msg + MSG.Control.offset + BUF.buf.offset, BigInt(native.addressOf(this.control)), true);
+    pointTo(this.dv, AT.msg + MSG.Control.offset + BUF.buf.offset, this.control);
   }
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
@@ -478,12 +477,11 @@ class WinsockSocket implements BackendSocket {
     const dv = new DataView(arena);
     const data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
     const control = u8.subarray(SEND.control, SEND.end);
-    const addr = (view: Uint8Array) => BigInt(native.addressOf(view));
-    dv.setBigUint64(MSG.name.offset, addr(u8.subarray(SEND.name, SEND.name + 1)), true);
-    dv.setBigUint64(MSG.lpBuffers.offset, addr(u8.subarray(SEND.buf, SEND.buf + 1)), true);
+    pointTo(dv, MSG.name.offset, u8.subarray(SEND.name));
+    pointTo(dv, MSG.lpBuffers.offset, u8.subarray(SEND.buf));
     dv.setUint32(MSG.dwBufferCount.offset, 1, true);
-    dv.setBigUint64(SEND.buf + BUF.buf.offset, addr(data), true);
-    dv.setBigUint64(MSG.Control.offset + BUF.buf.offset, addr(control), true);
+    pointTo(dv, SEND.buf + BUF.buf.offset, data);
+    pointTo(dv, MSG.Control.offset + BUF.buf.offset, control);
     return this.sendMem = {
       dv,
       msg: u8.subarray(0, WIN.WSAMSG.size),
