@@ -53,52 +53,28 @@ function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...arg
   return fn;
 }
 
-/** The poller worker (ffi/bun_poller.ts) and its shared watch list. */
+/**
+ * The poller worker (ffi/bun_poller.ts): bun:ffi has no call that runs off the JS thread, so one
+ * worker makes the blocking poll(2) for the whole process. It is referenced only while a poll runs.
+ */
 interface Poller {
-  worker: { postMessage(m: unknown): void; ref(): void; unref(): void; onmessage: ((e: { data: number[] }) => void) | null };
-  ctl: Int32Array;
-  wake: () => void;
-  waits: Map<number, () => void>;
-  nextId: number;
+  worker: { postMessage(m: unknown): void; ref(): void; unref(): void; onmessage: ((e: { data: number }) => void) | null };
+  resolve: ((result: number) => void) | null;
 }
-const SLOTS = 4096;
 let poller: Poller | undefined;
 
 function startPoller(): Poller {
-  const os = native.os;
-  const path = os === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
-  const libc = ffi.dlopen(path, {
-    ...(os === "darwin" ? { pipe: { args: ["ptr"], returns: "i32" } } : { eventfd: { args: ["u32", "i32"], returns: "i32" } }),
-    write: { args: ["i32", "ptr", "u64"], returns: "i64_fast" },
-  }).symbols;
-  // The worker polls controlFd; the main thread writes writeFd to wake it (the same eventfd on Linux,
-  // the two ends of a pipe on Darwin, which has no eventfd).
-  let controlFd: number;
-  let writeFd: number;
-  if (os === "darwin") {
-    const ends = new Int32Array(new ArrayBuffer(72)).subarray(0, 2);
-    if ((libc.pipe(ends) as number) !== 0) throw new Error("recvmsg: pipe failed; cannot wait for datagrams on Bun");
-    [controlFd, writeFd] = [ends[0], ends[1]];
-  } else {
-    controlFd = writeFd = libc.eventfd(0, 0x80000 | 0x800) as number; // EFD_CLOEXEC | EFD_NONBLOCK
-    if (controlFd < 0) throw new Error("recvmsg: eventfd failed; cannot wait for datagrams on Bun");
-  }
-  const one = new Uint8Array(new ArrayBuffer(72)).subarray(0, 8);
-  one[0] = 1;
-  const shared = new SharedArrayBuffer(4 * (2 + 3 * SLOTS));
   const Worker = (globalThis as unknown as { Worker: new (url: string) => Poller["worker"] }).Worker;
   const worker = new Worker(new URL("./bun_poller.ts", import.meta.url).href);
   worker.unref();
-  const p: Poller = { worker, ctl: new Int32Array(shared), wake: () => void libc.write(writeFd, one, 8), waits: new Map(), nextId: 1 };
+  const p: Poller = { worker, resolve: null };
   worker.onmessage = (e) => {
-    for (const id of e.data) {
-      const resolve = p.waits.get(id);
-      p.waits.delete(id);
-      resolve?.();
-    }
-    if (p.waits.size === 0) worker.unref();
+    const resolve = p.resolve;
+    p.resolve = null;
+    worker.unref();
+    resolve?.(e.data);
   };
-  worker.postMessage({ shared, controlFd, slots: SLOTS, libc: path });
+  worker.postMessage({ libc: native.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6" });
   return p;
 }
 
@@ -161,22 +137,14 @@ export const native: Native = {
     const at = Number(address);
     return () => ffi.read.i32(at);
   },
-  pollReadable(fd: number, wakeFd: number): Promise<void> {
+  pollOffThread(fds: Uint8Array, n: number): Promise<number> {
     const p = poller ??= startPoller();
-    return new Promise((resolve, reject) => {
-      const id = p.nextId++ & 0x7fffffff || (p.nextId = 2, 1);
-      for (let s = 0; s < SLOTS; s++) {
-        const at = 2 + 3 * s;
-        if (Atomics.load(p.ctl, at + 2) !== 0) continue;
-        Atomics.store(p.ctl, at, fd);
-        Atomics.store(p.ctl, at + 1, wakeFd);
-        Atomics.store(p.ctl, at + 2, id); // last: the worker reads the id first
-        if (p.waits.size === 0) p.worker.ref();
-        p.waits.set(id, resolve);
-        p.wake();
-        return;
-      }
-      reject(new Error(`recvmsg: more than ${SLOTS} sockets are waiting at once on Bun`));
+    if (p.resolve) return Promise.reject(new Error("recvmsg: internal: a second poll while one runs"));
+    return new Promise((resolve) => {
+      p.resolve = resolve;
+      p.worker.ref();
+      // The worker polls this address; the array does not move and is not touched until it answers.
+      p.worker.postMessage([ffi.ptr(fds), n]);
     });
   },
 };

@@ -75,19 +75,12 @@ export const native: Native = {
     const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);
     return () => view.getInt32();
   },
-  async pollReadable(fd: number, wakeFd: number): Promise<void> {
+  pollOffThread(fds: Uint8Array, n: number): Promise<number> {
     if (!poller) {
       const lib = Deno.dlopen(libcPath(Deno.build.os), { poll: { ...declare(POLL.poll, true) } });
       poller = lib.symbols as unknown as typeof poller;
     }
-    // Two struct pollfd { int fd; short events; short revents; } in memory of our own (> 64 bytes: it never moves).
-    const fds = new Uint8Array(new ArrayBuffer(72)).subarray(0, 16);
-    const v = new DataView(fds.buffer);
-    v.setInt32(0, fd, true);
-    v.setInt16(4, 1, true); // POLLIN
-    v.setInt32(8, wakeFd, true);
-    v.setInt16(12, 1, true);
-    // The buffer stays referenced by this frame until the call has returned.
-    await poller!.poll(fds, 2, -1);
+    // One nonblocking call: one thread of Deno's blocking pool, whatever the number of sockets.
+    return poller!.poll(fds, n, -1);
   },
 };

@@ -3,11 +3,10 @@
  * libc `recvmsg`.
  *
  * A receive is one `recvmsg(MSG_DONTWAIT)` into memory the socket owns; it returns a datagram or
- * EAGAIN. To wait, the socket asks the runtime adapter to poll(2) its fd and its own wake channel (an
- * eventfd on Linux, a pipe on Darwin) off the JS thread (Deno: a nonblocking FFI call; Bun: a poller
- * worker). `close()` writes the wake channel, which ends that poll, and closes the fd only after the
- * poll has returned, so that no poll can ever watch a reused fd number. The kernel writes only during
- * `recvmsg`, into memory that never moves.
+ * EAGAIN. To wait, the socket joins the process's one poll set (ffi/poll_set.ts), which runs a single
+ * poll(2) for every waiting socket off the JS thread. `close()` leaves the set and closes the fd only
+ * after a running poll that watches it has returned, so that no poll can ever watch a reused fd
+ * number. The kernel writes only during `recvmsg`, into memory that never moves.
  *
  * @module
  */
@@ -24,7 +23,8 @@ import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
-import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath } from "./libc.ts";
+import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
+import { POLLIN, PollSet, type PollWatch } from "./poll_set.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
@@ -161,8 +161,9 @@ const SEND = { iov: 56, name: 72, control: 104, end: 232 } as const;
 interface Lib {
   c: Bound<typeof LIBC>;
   errno: () => number;
-  /** A wake channel: [fd to poll, fd to write]; the same eventfd on Linux, a pipe's ends on Darwin. */
-  wakeChannel(): [number, number];
+  /** The process's poll set, made with the first socket that waits. */
+  pollSet(): PollSet;
+  pollSetMade(): boolean;
   /** recvmmsg(2), where the system has it (Linux). */
   recvmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: number) => number) | null;
   open: number;
@@ -172,6 +173,7 @@ function load(): Lib {
   if (lib) return lib;
   const path = libcPath(P.os);
   const c = native.open(path, LIBC);
+  const now = native.open(path, POLL);
   let errnoAddress: bigint;
   let wakeChannel: () => [number, number];
   let recvmmsg: Lib["recvmmsg"] = null;
@@ -182,6 +184,7 @@ function load(): Lib {
     wakeChannel = () => {
       if (d.pipe(ends) !== 0) throw errnoFailure(lib!.errno(), "pipe");
       const v = new DataView(ends.buffer);
+      // Both ends non-blocking would need fcntl (variadic, see LIBC_DARWIN); reads stop at a short count.
       return [v.getInt32(0, true), v.getInt32(4, true)];
     };
   } else {
@@ -195,7 +198,31 @@ function load(): Lib {
     };
   }
   // errno lives at a fixed address per thread; every call here is made on the JS thread.
-  lib = { c, errno: native.int32At(errnoAddress), wakeChannel, recvmmsg, open: 0 };
+  const errno = native.int32At(errnoAddress);
+  let set: PollSet | undefined;
+  const pollSet = () => {
+    if (set) return set;
+    const control = wakeChannel();
+    const scratch = new Uint8Array(new ArrayBuffer(72));
+    new DataView(scratch.buffer).setUint32(64, 1, true);
+    const one = scratch.subarray(64, 72);
+    const sink = scratch.subarray(0, 64);
+    return set = new PollSet({
+      pollNow(fds, n) {
+        const result = now.poll(fds, n, 0);
+        return { result, errno: result < 0 ? errno() : 0 };
+      },
+      control,
+      signal: () => void c.write(control[1], one, 8),
+      // eventfd: one read resets it; a pipe: read until empty (both are non-blocking).
+      drain: () => {
+        while (c.read(control[0], sink, 64) === 64 && P.os === "darwin");
+      },
+      close: (fd) => void c.close(fd),
+      failure: errnoFailure,
+    });
+  };
+  lib = { c, errno, pollSet, pollSetMade: () => set !== undefined, recvmmsg, open: 0 };
   return lib;
 }
 
@@ -212,8 +239,6 @@ class PosixSocket implements BackendSocket {
   readonly maxControlSize = MAX_CONTROL;
   private readonly l: Lib;
   private readonly fd: number;
-  private readonly wakeFd: number;
-  private readonly wakeWriteFd: number;
   private readonly ipv6: boolean;
   private readonly arena = new ArrayBuffer(AT.end);
   private readonly u8 = new Uint8Array(this.arena);
@@ -239,9 +264,10 @@ class PosixSocket implements BackendSocket {
   /** Many datagrams in one recvmmsg call: set where the system has it (Linux). */
   readonly tryReceiveMany?: (request: BatchRequest, out: ReceivedMessage[], from: number) => number;
   private closed = false;
-  private polling = false;
-  private woken = false;
   private onReadable: (() => void) | null = null;
+  /** In the poll set while a receive waits. */
+  private readonly readWatch: PollWatch;
+  private watching = false;
 
   constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
     this.l = l;
@@ -254,7 +280,7 @@ class PosixSocket implements BackendSocket {
       if (fd < 0) throw errnoFailure(l.errno(), "socket");
     }
     this.fd = fd;
-    let wake: [number, number] = [-1, -1];
+    this.readWatch = { fd, events: POLLIN, notify: (e) => this.readable(e) };
     try {
       if (this.ipv6 && !existing) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
       if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
@@ -292,12 +318,10 @@ class PosixSocket implements BackendSocket {
       this.requiredControlSize = largest;
       if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) throw errnoFailure(l.errno(), "bind");
       this.addr = this.boundAddr();
-      wake = l.wakeChannel();
     } catch (e) {
       if (!existing) c.close(fd);
       throw e;
     }
-    [this.wakeFd, this.wakeWriteFd] = wake;
     l.open++;
     this.prepare();
     if (l.recvmmsg) this.tryReceiveMany = this.receiveMany;
@@ -496,24 +520,16 @@ class PosixSocket implements BackendSocket {
       queueMicrotask(() => this.fire());
       return;
     }
-    if (this.polling) return;
-    this.polling = true;
-    native.pollReadable(this.fd, this.wakeFd).then(() => {
-      this.polling = false;
-      if (this.closed) return this.release();
-      if (this.woken) {
-        // Reset the eventfd (non-blocking: a read of an unset one just fails with EAGAIN).
-        this.woken = false;
-        this.l.c.read(this.wakeFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
-      }
-      this.fire();
-    });
+    if (this.watching) return;
+    this.watching = true;
+    this.l.pollSet().add(this.readWatch);
   }
 
-  /** Ends the pending poll through the socket's eventfd. */
-  private wake(): void {
-    this.dv.setBigUint64(AT.scratch, 1n, true);
-    this.l.c.write(this.wakeWriteFd, this.u8.subarray(AT.scratch, AT.scratch + 8), 8);
+  /** The poll set saw the fd readable, or failed for every socket (then the next receive throws). */
+  private readable(error: SocketError | null): void {
+    this.watching = false;
+    if (error && !this.deferred) this.deferred = error;
+    this.fire();
   }
 
   private fire(): void {
@@ -523,11 +539,11 @@ class PosixSocket implements BackendSocket {
   }
 
   keepAlive(on: boolean): void {
-    // A pending poll keeps the process alive on both runtimes. When no receive waits any more (all
-    // aborted), end it, so that an idle socket does not keep a program from exiting, as on Windows.
-    if (!on && this.polling && !this.closed && !this.woken) {
-      this.woken = true;
-      this.wake();
+    // A running poll keeps the process alive. When no receive waits any more (all aborted), leave the
+    // set, so that an idle socket does not keep a program from exiting, as on Windows.
+    if (!on && this.watching) {
+      this.watching = false;
+      this.l.pollSet().remove(this.readWatch);
     }
   }
 
@@ -579,20 +595,15 @@ class PosixSocket implements BackendSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.polling) {
-      // End the poll first; the fd is closed when it has returned.
-      this.wake();
-    } else {
-      this.release();
+    if (this.watching) {
+      this.watching = false;
+      this.l.pollSet().remove(this.readWatch);
     }
-    this.fire();
-  }
-
-  private release(): void {
-    this.l.c.close(this.fd);
-    this.l.c.close(this.wakeFd);
-    if (this.wakeWriteFd !== this.wakeFd) this.l.c.close(this.wakeWriteFd);
+    // Closed now, or after a running poll that watches it has returned.
+    if (this.l.pollSetMade()) this.l.pollSet().closeFd(this.fd);
+    else this.l.c.close(this.fd);
     this.l.open--;
+    this.fire();
   }
 }
 

@@ -57,7 +57,7 @@ export interface ThreadSafeCallback {
 
 /** What each runtime adapter provides. */
 export interface Native {
-  readonly runtime: "deno" | "bun";
+  readonly runtime: "deno" | "bun" | "node";
   /** `"windows"`, `"linux"`, `"darwin"`, ... */
   readonly os: string;
   open<T extends SymbolTable>(library: string, table: T): Bound<T>;
@@ -73,8 +73,10 @@ export interface Native {
   /** A reader of the 32-bit integer at a fixed native address (errno's, for instance), made once. */
   int32At(address: bigint): () => number;
   /**
-   * POSIX: resolves when `fd` or `wakeFd` is readable (or fails), waiting off the JS thread with
-   * poll(2). While it is pending the process stays alive. Writing to `wakeFd` ends the wait.
+   * POSIX: runs `poll(fds, n, -1)` off the JS thread and resolves with its result (-1 on failure;
+   * errno stays with the thread that ran it). `fds` is memory that never moves (see {@link addressOf})
+   * and is not touched until the promise settles. While one runs, the process stays alive. One at a
+   * time: ffi/poll_set.ts runs a single poll for every socket of the process.
    */
-  pollReadable(fd: number, wakeFd: number): Promise<void>;
+  pollOffThread(fds: Uint8Array, n: number): Promise<number>;
 }
