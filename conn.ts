@@ -7,6 +7,7 @@ import { SocketClosedError } from "./errors.ts";
 import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.ts";
 import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
+import type { SendSource } from "./structs/send_control.ts";
 
 interface Waiter {
   readonly request: ReceiveRequest;
@@ -14,6 +15,18 @@ interface Waiter {
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly onAbort: (() => void) | undefined;
+}
+
+/** A send waiting for room in the send buffer: its arguments checked, its data copied. */
+interface PendingSend {
+  readonly data: Uint8Array;
+  readonly to: { hostname: string; port: number };
+  readonly local: SendSource | undefined;
+  readonly hopLimit: number | undefined;
+  readonly resolve: (sent: number) => void;
+  readonly reject: (e: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 const MAX_DATAGRAM = 65535;
@@ -33,6 +46,9 @@ const MAX_DATAGRAM = 65535;
 export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Disposable {
   readonly #socket: BackendSocket;
   readonly #waiters: Waiter[] = [];
+  /** Sends waiting for the socket to become writable, in call order. */
+  readonly #sends: PendingSend[] = [];
+  readonly #flushSends = (error: unknown): void => this.#flush(error);
   #closed = false;
   readonly #drain = (): void => this.#serve();
   /** The request of a receive without options, made once: it is never changed. */
@@ -291,7 +307,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * Sends one datagram, from a chosen local address and/or interface (IP_PKTINFO / IPV6_PKTINFO) and
    * with a chosen hop limit. A received message's `localAddr` can be passed straight back, so that a
    * server bound to the wildcard address answers from the address the request reached.
-   * Rejects with a `SocketError` (`WSAEWOULDBLOCK` / `EAGAIN` when the send buffer is full).
+   * When the send buffer is full it waits (without blocking the event loop) for room, and sends
+   * complete in call order; `signal` aborts a send that waits. Rejects with a `SocketError` for a system
+   * error and with {@link SocketClosedError} when the socket is closed while the send waits.
    *
    * @example
    * ```ts
@@ -303,16 +321,49 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   sendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: SendOptions): Promise<number> {
+    let local: SendSource | undefined;
+    let hop: number | undefined;
     try {
-      const sent = this.trySendMsg(data, remoteAddr, options);
-      return sent === null ? Promise.reject(this.#socket.wouldBlockError()) : Promise.resolve(sent);
+      [local, hop] = this.#checkSend(data, remoteAddr, options, "sendMsg");
     } catch (e) {
       return Promise.reject(e);
     }
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError("sendMsg: signal must be an AbortSignal"));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
+    if (this.#sends.length === 0) {
+      try {
+        const sent = this.#socket.sendMsg(data, remoteAddr, local, hop);
+        if (sent !== null) return Promise.resolve(sent);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    // The send buffer is full: wait for room. The bytes are copied now, as a send would have read them now.
+    return new Promise<number>((resolve, reject) => {
+      const p: PendingSend = {
+        data: data.slice(),
+        to: { hostname: remoteAddr.hostname, port: remoteAddr.port },
+        local: local === undefined ? undefined : { hostname: local.hostname, interfaceIndex: local.interfaceIndex },
+        hopLimit: hop,
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+      };
+      if (signal) {
+        p.onAbort = () => this.#abortSend(p);
+        signal.addEventListener("abort", p.onAbort, { once: true });
+      }
+      this.#sends.push(p);
+      if (this.#sends.length === 1) this.#socket.whenWritable(this.#flushSends);
+    });
   }
 
   /**
-   * {@link sendMsg} without a promise: the bytes sent, or null when the send buffer is full.
+   * {@link sendMsg} without waiting: the bytes sent, or null when the send buffer is full (or while
+   * earlier `sendMsg` calls wait for room: they go first).
    *
    * @example
    * ```ts
@@ -321,8 +372,15 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * conn.trySendMsg(new Uint8Array([1]), { hostname: "127.0.0.1", port: 9 }, { localAddr: { hostname: "127.0.0.2" } });
    * ```
    */
-  trySendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: SendOptions): number | null {
-    const method = "sendMsg";
+  trySendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: Omit<SendOptions, "signal">): number | null {
+    const [local, hop] = this.#checkSend(data, remoteAddr, options, "trySendMsg");
+    if (this.#closed) throw this.#socket.closedError("sendMsg");
+    if (this.#sends.length > 0) return null;
+    return this.#socket.sendMsg(data, remoteAddr, local, hop);
+  }
+
+  /** Validates a send's arguments, before any system call. */
+  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined] {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
     if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
     if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
@@ -342,12 +400,48 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 255)) {
       throw new RangeError(`${method}: hopLimit must be an integer from 1 to 255, got ${String(hop)}`);
     }
-    if (this.#closed) throw this.#socket.closedError("sendMsg");
-    return this.#socket.sendMsg(data, remoteAddr, local, hop);
+    return [local, hop];
+  }
+
+  /** Room in the send buffer (or a failure of waiting): send what waits, in order, until it is full again. */
+  #flush(error: unknown): void {
+    const sends = this.#sends;
+    while (sends.length > 0 && !this.#closed) {
+      const p = sends[0];
+      let sent: number | null;
+      try {
+        if (error) throw error;
+        sent = this.#socket.sendMsg(p.data, p.to, p.local, p.hopLimit);
+      } catch (e) {
+        sends.shift();
+        this.#settleSend(p, undefined, e);
+        continue;
+      }
+      if (sent === null) {
+        this.#socket.whenWritable(this.#flushSends);
+        return;
+      }
+      sends.shift();
+      this.#settleSend(p, sent, undefined);
+    }
+  }
+
+  #abortSend(p: PendingSend): void {
+    const i = this.#sends.indexOf(p);
+    if (i < 0) return;
+    this.#sends.splice(i, 1);
+    if (this.#sends.length === 0) this.#socket.stopWritable();
+    p.reject(p.signal!.reason);
+  }
+
+  #settleSend(p: PendingSend, sent: number | undefined, e: unknown): void {
+    if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
+    if (sent !== undefined) p.resolve(sent);
+    else p.reject(e);
   }
 
   /**
-   * Closes the socket. Every receive still waiting rejects with {@link SocketClosedError} at once.
+   * Closes the socket. Every receive and send still waiting rejects with {@link SocketClosedError} at once.
    * Closing twice does nothing.
    *
    * @example
@@ -363,6 +457,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     this.#socket.close();
     const waiters = this.#waiters.splice(0);
     for (const w of waiters) this.#settle(w, undefined, this.#socket.closedError());
+    for (const p of this.#sends.splice(0)) this.#settleSend(p, undefined, this.#socket.closedError("sendMsg"));
   }
 
   /** `using conn = listenDatagram(...)` closes it at the end of the scope. */

@@ -126,6 +126,11 @@ export interface SendOptions {
   localAddr?: { hostname?: string; interfaceIndex?: number };
   /** The TTL / hop limit of this datagram, 1 to 255. */
   hopLimit?: number;
+  /**
+   * `sendMsg` only: aborts the send while it waits for room in the send buffer (it rejects with
+   * `signal.reason`, and the datagram is not sent). A send already made cannot be taken back.
+   */
+  signal?: AbortSignal;
 }
 
 const NO_CONTROL: readonly ControlMessage[] = Object.freeze([]);

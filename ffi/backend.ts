@@ -55,12 +55,18 @@ export interface BackendSocket {
   /** While true, a pending wait keeps the process alive. */
   keepAlive(on: boolean): void;
   /**
+   * Calls `onWritable` once, on the JS thread, when a send may go through without blocking (null), or
+   * with the error that ended waiting. No polling. Calling it again before it fired does nothing.
+   * While it is pending the process stays alive.
+   */
+  whenWritable(onWritable: (error: unknown) => void): void;
+  /** No longer wants to know (the last waiting send was aborted). */
+  stopWritable(): void;
+  /**
    * Sends one datagram, from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
    * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
    */
   sendMsg(data: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null;
-  /** The error for a send that would block (WSAEWOULDBLOCK / EAGAIN). */
-  wouldBlockError(): SocketError;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
   closedError(syscall?: string): SocketClosedError;
   /** Closes the socket. Memory the system may still write is released only after it is done. */

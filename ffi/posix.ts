@@ -24,7 +24,7 @@ import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
-import { POLLIN, PollSet, type PollWatch } from "./poll_set.ts";
+import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
@@ -268,6 +268,9 @@ class PosixSocket implements BackendSocket {
   /** In the poll set while a receive waits. */
   private readonly readWatch: PollWatch;
   private watching = false;
+  /** In the poll set while a send waits for room. */
+  private readonly writeWatch: PollWatch;
+  private onWritable: ((error: unknown) => void) | null = null;
 
   constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
     this.l = l;
@@ -281,6 +284,7 @@ class PosixSocket implements BackendSocket {
     }
     this.fd = fd;
     this.readWatch = { fd, events: POLLIN, notify: (e) => this.readable(e) };
+    this.writeWatch = { fd, events: POLLOUT, notify: (e) => this.writable(e) };
     try {
       if (this.ipv6 && !existing) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
       if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
@@ -547,6 +551,28 @@ class PosixSocket implements BackendSocket {
     }
   }
 
+  whenWritable(onWritable: (error: unknown) => void): void {
+    if (this.closed) {
+      queueMicrotask(() => onWritable(this.closedError("sendmsg")));
+      return;
+    }
+    if (this.onWritable) return;
+    this.onWritable = onWritable;
+    this.l.pollSet().add(this.writeWatch);
+  }
+
+  private writable(error: SocketError | null): void {
+    const f = this.onWritable;
+    this.onWritable = null;
+    f?.(error);
+  }
+
+  stopWritable(): void {
+    if (!this.onWritable) return;
+    this.onWritable = null;
+    this.l.pollSet().remove(this.writeWatch);
+  }
+
   /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
   private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; control: Uint8Array; data: Uint8Array };
 
@@ -584,10 +610,6 @@ class PosixSocket implements BackendSocket {
     return sent;
   }
 
-  wouldBlockError(): SocketError {
-    return errnoFailure(P.EAGAIN, "sendmsg");
-  }
-
   closedError(syscall = "recvmsg"): SocketClosedError {
     return new SocketClosedError(syscall, "EBADF", P.EBADF);
   }
@@ -599,6 +621,7 @@ class PosixSocket implements BackendSocket {
       this.watching = false;
       this.l.pollSet().remove(this.readWatch);
     }
+    this.stopWritable();
     // Closed now, or after a running poll that watches it has returned.
     if (this.l.pollSetMade()) this.l.pollSet().closeFd(this.fd);
     else this.l.c.close(this.fd);

@@ -45,6 +45,11 @@ export const WS2_32 = {
     parameters: ["handle", "buffer", "u32", "buffer", "buffer", "buffer"],
     result: "i32",
   },
+  WSAEventSelect: {
+    c: "int WSAEventSelect(SOCKET s, WSAEVENT hEventObject, long lNetworkEvents)",
+    parameters: ["handle", "handle", "i32"],
+    result: "i32",
+  },
   WSACreateEvent: { c: "WSAEVENT WSACreateEvent(void)", parameters: [], result: "handle" },
   WSACloseEvent: { c: "BOOL WSACloseEvent(WSAEVENT hEvent)", parameters: ["handle"], result: "i32" },
   WSAResetEvent: { c: "BOOL WSAResetEvent(WSAEVENT hEvent)", parameters: ["handle"], result: "i32" },

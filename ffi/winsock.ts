@@ -17,6 +17,7 @@ import type { DatagramMessage, NetAddr } from "../message.ts";
 import {
   AF_INET,
   AF_INET6,
+  FD_WRITE,
   FIONBIO,
   FIONREAD,
   IP_HOPLIMIT,
@@ -62,6 +63,8 @@ import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
 
 const INVALID_SOCKET = 0xffffffffffffffffn;
 const WSAEWOULDBLOCK = 10035;
+/** Added to a socket's id to make the context of its send wait. */
+const WRITE_WAIT = 2 ** 30;
 const WSAEMSGSIZE = 10040;
 const WSA_IO_PENDING = 997;
 // A socket closed under a call: Windows says WSA_OPERATION_ABORTED, Wine WSAENOTSOCK, WSAEINTR in some races.
@@ -100,6 +103,8 @@ interface Lib {
    * a socket's memory reachable while the kernel owns its OVERLAPPED record, even if its owner dropped it.
    */
   waiting: Map<number, WinsockSocket>;
+  /** Sockets waiting for room to send (an FD_WRITE wait registered), by context number. */
+  writers: Map<number, WinsockSocket>;
   /** Sockets whose posted peek can no longer be watched: kept until the process exits. */
   pinned: Set<WinsockSocket>;
   startups: number;
@@ -117,13 +122,19 @@ function load(): Lib {
   const ws2 = native.open("ws2_32.dll", WS2_32);
   const k32 = native.open("kernel32.dll", KERNEL32);
   const waiting = new Map<number, WinsockSocket>();
-  const callback = native.threadSafeCallback((context) => waiting.get(context)?.waitFired());
+  const writers = new Map<number, WinsockSocket>();
+  // Context numbers from WRITE_WAIT up are send waits (FD_WRITE); below, the receive peek's.
+  const callback = native.threadSafeCallback((context) => {
+    if (context >= WRITE_WAIT) writers.get(context - WRITE_WAIT)?.writeFired();
+    else waiting.get(context)?.waitFired();
+  });
   lib = {
     ws2,
     k32,
     callback,
     recvMsg: new Map(),
     waiting,
+    writers,
     pinned: new Set(),
     startups: 0,
     events: 0,
@@ -181,6 +192,10 @@ class WinsockSocket implements BackendSocket {
   private waitRegistered = false;
   private keepingAlive = false;
   private onReadable: (() => void) | null = null;
+  /** A send waits for room: FD_WRITE selected on `writeEvent`, a thread-pool wait on it. */
+  private onWritable: ((error: unknown) => void) | null = null;
+  private writeEvent = 0n;
+  private readonly writeWaitView = new Uint8Array(new ArrayBuffer(72)).subarray(0, 8);
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, WINDOWS_FAMILIES);
   private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder();
@@ -467,6 +482,56 @@ class WinsockSocket implements BackendSocket {
     } else if (--this.l.keepAlives === 0) this.l.callback.unref();
   }
 
+  whenWritable(onWritable: (error: unknown) => void): void {
+    if (this.closed) {
+      queueMicrotask(() => onWritable(this.closedError("WSASendMsg")));
+      return;
+    }
+    if (this.onWritable) return;
+    const { ws2, k32 } = this.l;
+    try {
+      if (this.writeEvent === 0n) {
+        this.writeEvent = ws2.WSACreateEvent();
+        if (this.writeEvent === 0n) fail(this.l, "WSACreateEvent");
+        this.l.events++;
+      }
+      ws2.WSAResetEvent(this.writeEvent);
+      // FD_WRITE is recorded when a send failed with WSAEWOULDBLOCK and room comes back, or at once when
+      // there is room already: no wake-up is lost between the failed send and this call.
+      if (ws2.WSAEventSelect(this.handle, this.writeEvent, FD_WRITE) !== 0) fail(this.l, "WSAEventSelect");
+      this.writeWaitView.fill(0);
+      if (!k32.RegisterWaitForSingleObject(this.writeWaitView, this.writeEvent, this.l.callback.pointer, WRITE_WAIT + this.id, INFINITE, WT_EXECUTEONLYONCE)) {
+        const err = winsockFailure(k32.GetLastError(), "RegisterWaitForSingleObject");
+        ws2.WSAEventSelect(this.handle, 0n, 0);
+        throw err;
+      }
+    } catch (e) {
+      queueMicrotask(() => onWritable(e));
+      return;
+    }
+    this.onWritable = onWritable;
+    this.l.writers.set(this.id, this);
+    if (this.l.keepAlives++ === 0) this.l.callback.ref();
+  }
+
+  /** On the JS thread: FD_WRITE was signalled. */
+  writeFired(): void {
+    const f = this.onWritable;
+    if (!f) return;
+    this.stopWritable();
+    f(null);
+  }
+
+  stopWritable(): void {
+    if (!this.onWritable) return;
+    this.onWritable = null;
+    this.l.writers.delete(this.id);
+    // A null completion event: do not wait for a callback in flight (it finds no writer and does nothing).
+    this.l.k32.UnregisterWaitEx(new DataView(this.writeWaitView.buffer).getBigUint64(0, true), 0);
+    if (!this.closed) this.l.ws2.WSAEventSelect(this.handle, 0n, 0);
+    if (--this.l.keepAlives === 0) this.l.callback.unref();
+  }
+
   /** Memory for sends, made on the first one: WSAMSG, WSABUF, name, control, sent count, and a data copy. */
   private sendMem?: { dv: DataView; msg: Uint8Array; nameDv: DataView; control: Uint8Array; sent: Uint8Array; data: Uint8Array };
 
@@ -511,18 +576,15 @@ class WinsockSocket implements BackendSocket {
     return m.dv.getUint32(SEND.sent, true);
   }
 
-  wouldBlockError(): SocketError {
-    return winsockFailure(WSAEWOULDBLOCK, "WSASendMsg");
-  }
-
   closedError(syscall = "WSARecvMsg"): SocketClosedError {
     return new SocketClosedError(syscall);
   }
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     this.keepAlive(false);
+    this.stopWritable();
+    this.closed = true;
     this.l.ws2.closesocket(this.handle);
     // With a peek pending, the kernel still owns the OVERLAPPED record: release when its wait fires.
     if (!this.waitRegistered && !this.l.pinned.has(this)) this.release();
@@ -531,6 +593,7 @@ class WinsockSocket implements BackendSocket {
 
   private release(): void {
     if (this.l.ws2.WSACloseEvent(this.event)) this.l.events--;
+    if (this.writeEvent !== 0n && this.l.ws2.WSACloseEvent(this.writeEvent)) this.l.events--;
     cleanup(this.l);
   }
 }

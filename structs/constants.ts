@@ -95,6 +95,8 @@ export const FIONBIO = 0x8004667e;
 export const FIONREAD = 0x4004667f;
 /** `WSAIoctl` code: ignore ICMP port unreachable on UDP sockets instead of failing the next receive. */
 export const SIO_UDP_CONNRESET = 0x9800000c;
+/** WSAEventSelect network event: the socket can send again after a send failed with WSAEWOULDBLOCK. */
+export const FD_WRITE = 0x02;
 /** `WSASocketW` flag: the socket supports overlapped I/O. */
 export const WSA_FLAG_OVERLAPPED = 0x01;
 /** `WSASocketW` flag: the handle is not inherited by child processes. */

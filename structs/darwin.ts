@@ -126,7 +126,7 @@ const errnoTable: readonly (readonly [number, string, string])[] = [
   [14, "EFAULT", "A pointer given to the call is outside the process's memory."],
   [22, "EINVAL", "An argument is invalid."],
   [24, "EMFILE", "Too many files are open in this process."],
-  [35, "EAGAIN", "Nothing can be done now without blocking: no datagram is queued."],
+  [35, "EAGAIN", "The call would block: no datagram is queued (a receive), or the send buffer is full (a send)."],
   [38, "ENOTSOCK", "The file descriptor is not a socket."],
   [40, "EMSGSIZE", "The datagram is too large."],
   [42, "ENOPROTOOPT", "The option or level is unknown or not supported by this socket."],

@@ -10,7 +10,7 @@ const table: readonly (readonly [number, string, string])[] = [
   [1, "EPERM", "The operation is not permitted."],
   [4, "EINTR", "The call was interrupted by a signal."],
   [9, "EBADF", "The file descriptor is not open (the socket was closed)."],
-  [11, "EAGAIN", "Nothing can be done now without blocking: no datagram is queued."],
+  [11, "EAGAIN", "The call would block: no datagram is queued (a receive), or the send buffer is full (a send)."],
   [12, "ENOMEM", "There is not enough memory."],
   [13, "EACCES", "Permission denied: a port below 1024 without the capability, or broadcast without SO_BROADCAST."],
   [14, "EFAULT", "A pointer given to the call is outside the process's memory."],

@@ -26,7 +26,7 @@ const table: readonly (readonly [number, string, string])[] = [
   [10057, "WSAENOTCONN", "The socket is not connected (a connection-oriented socket was given to a datagram call)."],
   [10060, "WSAETIMEDOUT", "The receive timed out (SO_RCVTIMEO expired), or the connection was dropped by a network failure."],
   [10045, "WSAEOPNOTSUPP", "The operation is not supported on this socket: for example MSG_PEEK on a non-datagram socket, or WSARecvMsg on a stream socket."],
-  [10035, "WSAEWOULDBLOCK", "Nothing can be done now without blocking: a non-blocking socket has no datagram queued, or too many overlapped operations are outstanding."],
+  [10035, "WSAEWOULDBLOCK", "The call would block: no datagram is queued (a receive), the send buffer is full (a send), or too many overlapped operations are outstanding."],
   [10093, "WSANOTINITIALISED", "WSAStartup has not been called successfully in this process."],
   [997, "WSA_IO_PENDING", "An overlapped operation was started and will complete later."],
   [995, "WSA_OPERATION_ABORTED", "The overlapped operation was cancelled because the socket was closed or the issuing thread exited."],

@@ -48,6 +48,8 @@ interface Options {
    */
   windows?: boolean;
   timeout?: number;
+  /** A reason to skip the test here (shown in its name), or null/undefined to run it. */
+  skip?: string | null;
 }
 
 /**
@@ -57,7 +59,8 @@ interface Options {
  * design, and the suite checks leaks itself (handle counts, Winsock start-up counts).
  */
 export function test(name: string, fn: TestFn, options: Options = {}): void {
-  const skip = options.windows !== undefined && options.windows !== onWindows;
+  const skip = (options.windows !== undefined && options.windows !== onWindows) || !!options.skip;
+  if (options.skip && (options.windows === undefined || options.windows === onWindows)) name += ` [skipped: ${options.skip}]`;
   const timeout = options.timeout ?? 20_000;
   if (runtime === "deno") {
     (globalThis as unknown as { Deno: { test(t: object): void } }).Deno.test({
@@ -128,4 +131,57 @@ export class Sender {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+/** The argv that runs a script file under this runtime (for fixtures run as child processes). */
+export function runtimeArgv(script: string): string[] {
+  const exec = (globalThis as unknown as { process: { execPath: string } }).process.execPath;
+  return runtime === "deno" ? [exec, "run", "-A", script] : [exec, script];
+}
+
+/**
+ * Runs a child process; resolves with its stdout lines as they come (`lines`) and its end.
+ * It is killed after `timeoutMs`.
+ */
+export function child(argv: string[], timeoutMs: number): { lines: AsyncIterableIterator<string>; done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill(): void } {
+  // deno-lint-ignore no-explicit-any
+  const { spawn } = (globalThis as any).process.getBuiltinModule("node:child_process") as typeof import("node:child_process");
+  const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  const queue: string[] = [];
+  let wake: (() => void) | null = null;
+  let ended = false;
+  let partial = "";
+  c.stdout!.on("data", (d: Uint8Array) => {
+    const text = new TextDecoder().decode(d);
+    stdout += text;
+    partial += text;
+    const parts = partial.split("\n");
+    partial = parts.pop()!;
+    queue.push(...parts);
+    wake?.();
+  });
+  c.stderr!.on("data", (d: Uint8Array) => void (stderr += new TextDecoder().decode(d)));
+  const timer = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    c.on("close", (code: number | null) => {
+      clearTimeout(timer);
+      ended = true;
+      wake?.();
+      resolve({ code, stdout, stderr });
+    });
+  });
+  async function* lines(): AsyncIterableIterator<string> {
+    while (true) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (ended) return;
+      await new Promise<void>((r) => wake = r);
+      wake = null;
+    }
+  }
+  return { lines: lines(), done, kill: () => c.kill("SIGKILL") };
 }

@@ -1,0 +1,67 @@
+// Test networks in Linux network namespaces that the suite makes and removes itself. Addresses come
+// from ranges reserved for testing and documentation (198.18.0.0/15, RFC 2544; 2001:db8::/32, RFC 3849)
+// and exist only inside these namespaces. Needs root and iproute2; `netnsUnavailable()` says why not.
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+
+/** Why namespaces cannot be made here, or null when they can. */
+export function netnsUnavailable(): string | null {
+  const p = process as unknown as { getuid?: () => number; platform: string };
+  if (p.platform !== "linux") return "network namespaces are a Linux feature";
+  if (p.getuid?.() !== 0) return "making network namespaces needs root";
+  if (spawnSync("ip", ["-V"]).status !== 0) return "iproute2's ip command is missing";
+  return null;
+}
+
+/** Runs `ip ARGS` (or another command) and throws with its output when it fails. */
+export function sh(cmd: string, ...args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}${r.error ?? ""}`);
+  return r.stdout;
+}
+
+/** A set of namespaces removed together; `run` gives the argv prefix that runs a command inside one. */
+export class TestNet implements Disposable {
+  readonly prefix: string;
+  readonly #names: string[] = [];
+  constructor(tag: string) {
+    this.prefix = `rmsg${process.pid % 100000}${tag}`;
+    // A run that was killed may have left namespaces of the same name behind.
+    for (const name of sh("ip", "netns", "list").split("\n").map((l) => l.split(" ")[0])) {
+      if (name.startsWith(this.prefix)) spawnSync("ip", ["netns", "del", name]);
+    }
+  }
+  /** Makes a namespace with loopback up; returns its name. */
+  ns(suffix: string): string {
+    const name = `${this.prefix}${suffix}`;
+    sh("ip", "netns", "add", name);
+    this.#names.push(name);
+    this.exec(name, "ip", "link", "set", "lo", "up");
+    return name;
+  }
+  /** Runs a command inside namespace `ns`. */
+  exec(ns: string, cmd: string, ...args: string[]): string {
+    return sh("ip", "netns", "exec", ns, cmd, ...args);
+  }
+  /** Links two namespaces with a veth pair named `ifA` / `ifB` (at most 15 characters), both up. */
+  link(nsA: string, ifA: string, nsB: string, ifB: string): void {
+    sh("ip", "link", "add", ifA, "netns", nsA, "type", "veth", "peer", "name", ifB, "netns", nsB);
+    this.exec(nsA, "ip", "link", "set", ifA, "up");
+    this.exec(nsB, "ip", "link", "set", ifB, "up");
+  }
+  /** Adds an address (CIDR) to an interface, without duplicate address detection. */
+  addr(ns: string, ifName: string, cidr: string): void {
+    this.exec(ns, "ip", "addr", "add", cidr, "dev", ifName, ...(cidr.includes(":") ? ["nodad"] : []));
+  }
+  /** The kernel's index of an interface, read from the namespace, never assumed. */
+  ifindex(ns: string, ifName: string): number {
+    return Number(this.exec(ns, "cat", `/sys/class/net/${ifName}/ifindex`).trim());
+  }
+  /** The argv prefix that runs a program inside `ns`. */
+  run(ns: string): string[] {
+    return ["ip", "netns", "exec", ns];
+  }
+  [Symbol.dispose](): void {
+    for (const name of this.#names.splice(0)) spawnSync("ip", ["netns", "del", name]);
+  }
+}
