@@ -28,6 +28,7 @@ export class SocketError extends Error {
   readonly errno: number;
   /** The call that failed, e.g. `"WSARecvMsg"`. */
   readonly syscall: string;
+  /** Makes the error from its parts; `explanation` is the sentence after the code. */
   constructor(code: string, errno: number, syscall: string, explanation: string) {
     super(`${syscall} failed with ${code} (${errno}): ${explanation}`);
     this.name = "SocketError";

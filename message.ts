@@ -14,14 +14,19 @@ import { type CmsgFormat, type ControlMessage, visitControlMessages } from "./st
  * dual-stack socket works.
  */
 export interface NetAddr {
+  /** Always `"udp"`, as in `Deno.NetAddr`. */
   readonly transport: "udp";
+  /** The numeric address; IPv4 in plain form even on a dual-stack socket. */
   readonly hostname: string;
+  /** The UDP port. */
   readonly port: number;
 }
 
 /** The local address a datagram was sent to, and the interface it arrived on (IP_PKTINFO / IPV6_PKTINFO). */
 export interface LocalAddr {
+  /** The local address the datagram was sent to (IP_PKTINFO / IPV6_PKTINFO). */
   readonly hostname: string;
+  /** The index of the interface it arrived on. */
   readonly interfaceIndex: number;
 }
 
@@ -29,6 +34,7 @@ export interface LocalAddr {
 export interface DatagramMessage {
   /** The bytes received: a fresh copy, or a view into the caller's `buffer` when one was given. */
   readonly data: Uint8Array;
+  /** The sender's address and port. */
   readonly remoteAddr: NetAddr;
   /** Where the datagram was sent to; null when packet info is off or the platform gave none. */
   readonly localAddr: LocalAddr | null;

@@ -65,7 +65,8 @@ let poller: Poller | undefined;
 
 function startPoller(): Poller {
   const Worker = (globalThis as unknown as { Worker: new (url: string) => Poller["worker"] }).Worker;
-  const worker = new Worker(new URL("./bun_poller.ts", import.meta.url).href);
+  // The worker is a file beside this one: .ts in a checkout or from JSR, .js in the npm package.
+  const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./bun_poller.ts" : "./bun_poller.js", import.meta.url).href);
   worker.unref();
   const p: Poller = { worker, resolve: null };
   worker.onmessage = (e) => {

@@ -8,7 +8,10 @@ import type { Native } from "./types.ts";
 async function load(): Promise<Native> {
   if ("Deno" in globalThis) return (await import("./deno.ts")).native;
   if ("Bun" in globalThis) return (await import("./bun.ts")).native;
-  throw new Error("recvmsg runs on Deno and Bun: this runtime has neither Deno.dlopen nor bun:ffi");
+  throw new Error(
+    "recvmsg runs on Deno (--allow-ffi) and Bun; this runtime has neither Deno.dlopen nor bun:ffi. " +
+      "Run it with `bun` or `deno run --allow-ffi`, or `bunx recvmsg` for the command-line listener.",
+  );
 }
 
 /**

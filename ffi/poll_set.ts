@@ -135,7 +135,7 @@ export class PollSet {
       dv.setInt16(i * POLLFD + 6, 0, true);
     };
     entry(0, this.#lib.control[0], POLLIN);
-    const inPoll = this.#inPoll = [];
+    const inPoll: PollWatch[] = this.#inPoll = [];
     let i = 1;
     for (const w of this.#watches) {
       entry(i++, w.fd, w.events);

@@ -75,6 +75,10 @@ const parsers = {
     return { passed, failed: n(/^\s*(\d+) fail$/m) ?? 0, skipped: n(/^\s*(\d+) skip$/m) ?? 0 };
   },
   check: () => ({ passed: 1, failed: 0, skipped: 0 }),
+  plain(out) {
+    const m = strip(out).match(/^\w+: (\d+) passed, (\d+) failed/m);
+    return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: 0 } : null;
+  },
 };
 
 const deno = bin("deno");
@@ -91,6 +95,7 @@ const steps = [
     parse: "check",
   },
   { id: "publish", title: "deno publish --dry-run", cmd: deno, args: ["publish", "--dry-run", "--allow-dirty"], parse: "check" },
+  { id: "consumer", title: "the package as users get it (npm, JSR)", cmd: process.execPath, args: ["scripts/consumer.mjs"], parse: "plain" },
   { id: "node-vitest", title: "Node (vitest): struct layer and C proofs", cmd: bin("vitest"), args: ["run"], parse: "vitest" },
   {
     id: "linux-deno",

@@ -14,7 +14,9 @@ import { WIN } from "./windows.ts";
 
 /** A local address from IP_PKTINFO / IPV6_PKTINFO. */
 export interface DecodedLocal {
+  /** The local address a datagram was sent to. */
   readonly hostname: string;
+  /** The index of the interface it arrived on. */
   readonly interfaceIndex: number;
 }
 
@@ -44,26 +46,35 @@ export interface Ancillary {
  * `-1` marks a record the platform does not have.
  */
 export interface AncillaryDialect {
+  /** A name for messages and tests: `"windows"`, `"linux"`, `"darwin"`. */
   readonly name: string;
   /** The control-message header layout. */
   readonly cmsg: CmsgFormat;
+  /** The level of IPv4 records (IPPROTO_IP). */
   readonly ipLevel: number;
+  /** The level of IPv6 records (IPPROTO_IPV6). */
   readonly ipv6Level: number;
+  /** The level of UDP records (IPPROTO_UDP). */
   readonly udpLevel: number;
   /** IP_PKTINFO's type, its size, and where the destination address and the interface index sit. */
   readonly ipPktinfo: { readonly type: number; readonly size: number; readonly addr: number; readonly ifindex: number };
+  /** The IPv6 packet-info record: its type, size, and the offsets of address and interface index. */
   readonly ipv6Pktinfo: { readonly type: number; readonly size: number; readonly addr: number; readonly ifindex: number };
   /** A record holding the hop limit as an int (Windows' IP_HOPLIMIT). */
   readonly ipHopInt: number;
   /** A record whose first byte is the TTL (Linux's IP_TTL, an int; Wine's IP_TTL, one byte in four). */
   readonly ipTtlByte: number;
+  /** The type of the IPv6 hop-limit record (an int). */
   readonly ipv6HopInt: number;
   /** A record whose int value's low two bits are the ECN codepoint. */
   readonly ipEcnInt: number;
+  /** The type of the IPv6 ECN record (an int), or -1 where there is none. */
   readonly ipv6EcnInt: number;
   /** A record whose first byte is the TOS / traffic class, ECN in its low two bits. */
   readonly ipTosByte: number;
+  /** The type of the IPv6 traffic-class record (an int). */
   readonly ipv6TclassInt: number;
+  /** The type of the UDP coalesced-size record, or -1 where there is none. */
   readonly udpCoalesced: number;
 }
 
@@ -149,13 +160,20 @@ export class AncillaryDecoder implements Ancillary {
   readonly #cacheKeyView = new DataView(this.#cacheKey.buffer);
   #cacheLen = -1;
 
+  /** The IPv4 packet info of the last buffer decoded, or null. */
   local4: DecodedLocal | null = null;
+  /** The IPv6 packet info of the last buffer decoded, or null. */
   local6: DecodedLocal | null = null;
+  /** The hop limit (TTL) of the last buffer decoded, if it had one. */
   hopLimit: number | undefined = undefined;
+  /** The ECN codepoint (0 to 3) of the last buffer decoded, if it had one. */
   ecn: number | undefined = undefined;
+  /** The segment size of a coalesced datagram, if the buffer said so. */
   coalescedSegmentSize: number | undefined = undefined;
+  /** The first malformed record met, or null. */
   error: ControlMessageError | null = null;
 
+  /** A decoder for one system's control-message dialect. */
   constructor(dialect: AncillaryDialect = WINDOWS_DIALECT) {
     this.#d = dialect;
   }

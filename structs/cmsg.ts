@@ -16,8 +16,11 @@ const HDR = WIN.WSACMSGHDR;
  * alignment of headers and data.
  */
 export interface CmsgFormat {
+  /** Bytes of the header (cmsg_len, cmsg_level, cmsg_type). */
   readonly headerSize: number;
+  /** The size of cmsg_len: 8 on 64-bit Windows and Linux, 4 on Darwin. */
   readonly lenSize: 4 | 8;
+  /** The alignment of headers and data. */
   readonly align: number;
 }
 
@@ -181,8 +184,11 @@ export function WSA_CMSG_LEN(length: number): number {
 
 /** One control message: its level and type, and a view of its data (no copy). */
 export interface ControlMessage {
+  /** cmsg_level: the protocol (IPPROTO_IP, IPPROTO_IPV6, ...). */
   readonly level: number;
+  /** cmsg_type: the record's kind within its level. */
   readonly type: number;
+  /** The record's data bytes. */
   readonly data: Uint8Array;
 }
 
@@ -201,6 +207,7 @@ export class ControlMessageError extends Error {
   readonly offset: number;
   /** `"short"` (cmsg_len below the header size) or `"overrun"` (past the reported length). */
   readonly reason: "short" | "overrun";
+  /** Describes a record header that is short or overruns the buffer. */
   constructor(offset: number, reason: "short" | "overrun", cmsgLen: number, length: number, headerSize = HDR.size) {
     super(
       reason === "short"

@@ -102,7 +102,7 @@ export const WSA_FLAG_OVERLAPPED = 0x01;
 /** `WSASocketW` flag: the handle is not inherited by child processes. */
 export const WSA_FLAG_NO_HANDLE_INHERIT = 0x80;
 /** What socket functions return on failure. */
-export const SOCKET_ERROR = -1;
+export const SOCKET_ERROR: -1 = -1;
 /** Winsock 2.2, as `WSAStartup` wants it (`MAKEWORD(2, 2)`). */
 export const WINSOCK_VERSION_2_2 = 0x0202;
 

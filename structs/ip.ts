@@ -33,7 +33,9 @@ export function parseIPv4(text: string): Uint8Array | null {
 
 /** A parsed IPv6 address: its 16 bytes and the numeric zone (`%3`) if one was written. */
 export interface ParsedIPv6 {
+  /** The 16 address bytes. */
   readonly bytes: Uint8Array;
+  /** The zone (RFC 4007 `%zone`) as an interface index, or 0. */
   readonly scopeId: number;
 }
 

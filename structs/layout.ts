@@ -29,8 +29,11 @@ export type Primitive =
 export interface Abi {
   /** Name for messages and generated C. */
   readonly name: string;
+  /** Bytes of a pointer. */
   readonly pointer: 4 | 8;
+  /** Bytes of a C `long`: 4 on Windows (LLP64), 8 on Linux and Darwin (LP64). */
   readonly long: 4 | 8;
+  /** Bytes of `size_t`. */
   readonly size: 4 | 8;
   /** `true` when multi-byte integers are stored little-endian. */
   readonly littleEndian: boolean;
@@ -65,13 +68,17 @@ export type FieldType = Primitive | { readonly array: Primitive; readonly count:
 export interface StructDecl {
   /** The C type name (used by the generated compiler checks), e.g. `WSAMSG`. */
   readonly c: string;
+  /** The fields in declaration order: name and type. */
   readonly fields: readonly (readonly [name: string, type: FieldType])[];
 }
 
 /** Where one field sits in a laid-out struct. */
 export interface Field {
+  /** Byte offset from the struct's start. */
   readonly offset: number;
+  /** Bytes of the field. */
   readonly size: number;
+  /** Alignment of the field. */
   readonly align: number;
   /** The field's type as declared. */
   readonly type: FieldType;
@@ -79,10 +86,15 @@ export interface Field {
 
 /** A struct laid out for one ABI. */
 export interface Layout {
+  /** The C name of the struct. */
   readonly c: string;
+  /** The ABI it was laid out for. */
   readonly abi: Abi;
+  /** sizeof. */
   readonly size: number;
+  /** _Alignof. */
   readonly align: number;
+  /** Every field by name. */
   readonly fields: Readonly<Record<string, Field>>;
 }
 

@@ -14,7 +14,9 @@ import { WIN } from "./windows.ts";
 
 /** Where a send should come from: an address of this host, an interface, or both. */
 export interface SendSource {
+  /** The source address to send from. */
   readonly hostname?: string;
+  /** The interface to send out of. */
   readonly interfaceIndex?: number;
 }
 

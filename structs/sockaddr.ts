@@ -11,22 +11,31 @@ import { WIN } from "./windows.ts";
 
 /** A decoded socket address. `flowinfo` and `scopeId` are 0 for IPv4. */
 export interface SocketAddress {
+  /** `"IPv4"` or `"IPv6"`. */
   readonly family: "IPv4" | "IPv6";
+  /** The numeric address, with `%zone` for a scoped IPv6 address. */
   readonly hostname: string;
+  /** The port. */
   readonly port: number;
+  /** sin6_flowinfo (0 for IPv4). */
   readonly flowinfo: number;
+  /** sin6_scope_id (0 for IPv4). */
   readonly scopeId: number;
 }
 
 /** A decoded `IN_PKTINFO` / `IN6_PKTINFO`: the address a datagram was sent to and the interface it came in on. */
 export interface PacketInfo {
+  /** The numeric address. */
   readonly address: string;
+  /** The interface index. */
   readonly interfaceIndex: number;
 }
 
 /** The address family numbers of a platform (Windows: 2 and 23). */
 export interface Families {
+  /** The first two bytes of an IPv4 sockaddr, as a little-endian u16. */
   readonly inet: number;
+  /** The first two bytes of an IPv6 sockaddr, as a little-endian u16. */
   readonly inet6: number;
 }
 
@@ -78,9 +87,13 @@ export function decodeSockaddr(view: DataView, offset: number, length: number, f
 
 /** What {@link encodeSockaddr} takes: a numeric address, a port, and for IPv6 optional flow and scope. */
 export interface SockaddrInput {
+  /** The numeric address (an IPv6 one may carry `%zone`). */
   readonly hostname: string;
+  /** The port, 0 to 65535. */
   readonly port: number;
+  /** sin6_flowinfo. */
   readonly flowinfo?: number;
+  /** sin6_scope_id (overrides a `%zone` in hostname). */
   readonly scopeId?: number;
 }
 

@@ -8,8 +8,11 @@
 
 /** One Winsock error: its number, its SDK name and what it means. */
 export interface WinsockErrorInfo {
+  /** The number. */
   readonly code: number;
+  /** The SDK name, e.g. `"WSAEMSGSIZE"`. */
   readonly name: string;
+  /** A sentence saying what it means. */
   readonly message: string;
 }
 

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// The package as its users get it, run by `npm test`:
+//   npm: `npm pack`, install the tarball into a scratch project, import "recvmsg" and receive one
+//        datagram with packet info on Bun and on Deno (through that project's node_modules), under
+//        Linux and (when root) Windows under Wine; run its `recvmsg` bin on Bun.
+//   JSR: copy exactly what `deno publish` would upload into a scratch folder, and import and use it there.
+// Prints one `ok`/`FAIL` line per check and a closing `N passed, N failed`.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (n) => join(root, "node_modules", ".bin", n);
+// Inside the checkout (ignored by git), so that the Wine harness, which mounts the checkout, sees it.
+const scratch = join(root, ".cache", "consumer");
+rmSync(scratch, { recursive: true, force: true });
+mkdirSync(scratch, { recursive: true });
+let passed = 0;
+let failed = 0;
+const check = (name, ok, detail = "") => {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail && !ok ? `: ${detail}` : ""}`);
+};
+
+// A program a user would write: receive one datagram sent to 127.0.0.2 and report what it reached.
+const USE = `
+import { listenDatagram } from "recvmsg";
+import dgram from "node:dgram";
+const conn = listenDatagram({ hostname: "0.0.0.0" });
+const tx = dgram.createSocket("udp4");
+tx.send("hello from a user", conn.addr.port, "127.0.0.2");
+const m = await conn.receiveMsg({ signal: AbortSignal.timeout(10000) });
+console.log(JSON.stringify({ text: new TextDecoder().decode(m.data), local: m.localAddr?.hostname, ifindex: m.localAddr?.interfaceIndex }));
+tx.close();
+conn.close();
+`;
+const expect = (out) => {
+  const line = out.trim().split(/\r?\n/).filter((l) => l.startsWith("{")).pop();
+  if (!line) return false;
+  const r = JSON.parse(line);
+  return r.text === "hello from a user" && r.local === "127.0.0.2" && r.ifindex > 0;
+};
+
+// --- npm ---
+const pack = spawnSync("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, encoding: "utf8" });
+check("npm pack builds and packs the package", pack.status === 0, pack.status === 0 ? "" : pack.stderr.slice(-500));
+if (pack.status === 0) {
+  const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[")))[0];
+  const files = info.files.map((f) => f.path);
+  check("the tarball holds compiled JavaScript with types, and no TypeScript sources", files.includes("dist/mod.js") && files.includes("dist/mod.d.ts") && files.includes("dist/ffi/bun_poller.js") && !files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), `${files.length} files`);
+  const project = join(scratch, "project");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--offline", join(scratch, info.filename)], { cwd: project, encoding: "utf8" });
+  check("npm install of the tarball into a new project", install.status === 0, install.stderr.slice(-300));
+  writeFileSync(join(project, "use.mjs"), USE);
+  const bun = spawnSync(bin("bun"), ["use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
+  check("Linux Bun: import \"recvmsg\" and receive with packet info", bun.status === 0 && expect(bun.stdout), bun.stdout + bun.stderr);
+  const deno = spawnSync(bin("deno"), ["run", "-A", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
+  check("Linux Deno: import \"recvmsg\" from node_modules and receive with packet info", deno.status === 0 && expect(deno.stdout), deno.stdout + deno.stderr);
+  if (process.getuid?.() === 0) {
+    for (const rt of ["bun", "deno"]) {
+      const args = rt === "deno" ? ["deno", "run", "-A", ".cache/consumer/project/use.mjs"] : ["bun", ".cache/consumer/project/use.mjs"];
+      const w = spawnSync("bash", [join(root, "scripts", "wine.sh"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+      check(`Windows ${rt === "bun" ? "Bun" : "Deno"} (Wine): import "recvmsg" from node_modules and receive with packet info`, w.status === 0 && expect(w.stdout), (w.stdout + w.stderr).split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n").slice(-500));
+    }
+  }
+  // The bin, as `bunx recvmsg listen` runs it.
+  const ok = await new Promise((resolve) => {
+    const c = spawn(bin("bun"), [join(project, "node_modules", ".bin", "recvmsg"), "listen", "--hostname", "127.0.0.1", "--port", "0", "--json"], { cwd: project });
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => c.kill("SIGKILL"), 20_000);
+    c.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) c.kill("SIGINT");
+    });
+    c.stderr.on("data", (d) => {
+      err += d;
+      const m = err.match(/listening on 127\.0\.0\.1:(\d+)/);
+      if (m && !c.sent) {
+        c.sent = true;
+        execFileSync(process.execPath, ["-e", `const s = require("node:dgram").createSocket("udp4"); s.send("via bin", ${m[1]}, "127.0.0.1", () => s.close())`]);
+      }
+    });
+    c.on("close", () => {
+      clearTimeout(timer);
+      const line = out.split("\n")[0];
+      let r = {};
+      try {
+        r = JSON.parse(line);
+      } catch { /* checked below */ }
+      resolve([r.local?.hostname === "127.0.0.1" && /stopped after 1 datagram/.test(err), out + err]);
+    });
+  });
+  check("the package's bin on Bun: recvmsg listen --json prints the datagram, Ctrl-C stops it", ok[0], ok[1].slice(-300));
+  const node = spawnSync(process.execPath, [join(project, "node_modules", ".bin", "recvmsg"), "listen"], { cwd: project, encoding: "utf8", timeout: 20_000, env: { ...process.env, PATH: "/usr/bin:/bin" } });
+  check("the bin on Node without node:ffi or Bun says what to do (exit 2)", node.status === 2 && /bun|deno/i.test(node.stderr), node.stderr.slice(-300));
+}
+
+// --- JSR: what `deno publish` uploads, alone ---
+const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+const jsr = join(scratch, "jsr");
+for (const entry of deno.publish.include) cpSync(join(root, entry), join(jsr, entry), { recursive: true });
+writeFileSync(join(jsr, "deno.json"), JSON.stringify({ name: deno.name, version: deno.version, exports: deno.exports }));
+writeFileSync(join(jsr, "use.ts"), USE.replace('from "recvmsg"', 'from "./mod.ts"'));
+const alone = spawnSync(bin("deno"), ["run", "-A", "use.ts"], { cwd: jsr, encoding: "utf8", timeout: 30_000 });
+check("JSR: the published file set alone imports and receives on Deno", alone.status === 0 && expect(alone.stdout), alone.stdout + alone.stderr);
+const aloneBun = spawnSync(bin("bun"), ["use.ts"], { cwd: jsr, encoding: "utf8", timeout: 30_000 });
+check("JSR: the published file set alone imports and receives on Bun", aloneBun.status === 0 && expect(aloneBun.stdout), aloneBun.stdout + aloneBun.stderr);
+const entries = Object.values(deno.exports);
+const lint = spawnSync(bin("deno"), ["doc", "--lint", ...entries], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+check(`deno doc --lint over every exported entry point (${entries.join(", ")})`, lint.status === 0, lint.stderr.split("\n").filter((l) => /error/.test(l)).slice(0, 10).join("\n"));
+const check2 = spawnSync(bin("deno"), ["check", "use.ts"], { cwd: jsr, encoding: "utf8" });
+check("JSR: the published file set type-checks on its own", check2.status === 0, check2.stderr.slice(-400));
+
+rmSync(scratch, { recursive: true, force: true });
+console.log(`consumer: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
