@@ -8,7 +8,7 @@
 import { CMSG_DARWIN, CMSG_LP64, type CmsgFormat, type ControlMessage, ControlMessageError, visitControlMessages } from "./cmsg.ts";
 import { DARWIN, DRW } from "./darwin.ts";
 import { IP_ECN, IP_HOPLIMIT, IP_PKTINFO, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPV6_ECN, IPV6_HOPLIMIT, IPV6_PKTINFO, UDP_COALESCED_INFO } from "./constants.ts";
-import { formatIPv4, formatIPv6, isV4Mapped } from "./ip.ts";
+import { formatIPv4, formatIPv6Scoped, isV4Mapped, needsZone } from "./ip.ts";
 import { LINUX, LNX } from "./linux.ts";
 import { WIN } from "./windows.ts";
 
@@ -243,7 +243,8 @@ export class AncillaryDecoder implements Ancillary {
       }
       if (same) return this.#cache;
     }
-    const hostname = size === 4 ? formatIPv4(buf, at) : isV4Mapped(buf, at) ? formatIPv4(buf, at + 12) : formatIPv6(buf, at);
+    // A link-local destination is written with its zone (the arrival interface), so that it can be sent from as it is.
+    const hostname = size === 4 ? formatIPv4(buf, at) : isV4Mapped(buf, at) ? formatIPv4(buf, at + 12) : formatIPv6Scoped(buf, at, needsZone(buf, at) ? interfaceIndex : 0);
     key.set(buf.subarray(at, at + size));
     keyView.setUint32(16, interfaceIndex, true);
     this.#cacheLen = size;

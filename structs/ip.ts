@@ -98,6 +98,8 @@ export function parseIPv6(text: string): ParsedIPv6 | null {
     bytes[2 * i] = groups[i] >> 8;
     bytes[2 * i + 1] = groups[i] & 0xff;
   }
+  // A zone belongs to scoped IPv6 addresses; an IPv4 address (v4-mapped) has none.
+  if (pct >= 0 && isV4Mapped(bytes)) return null;
   return { bytes, scopeId };
 }
 
@@ -168,4 +170,37 @@ export function formatIPv6(bytes: Uint8Array, offset = 0): string {
 export function isV4Mapped(bytes: Uint8Array, offset = 0): boolean {
   for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) return false;
   return bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff;
+}
+
+/**
+ * Whether the IPv6 address at `offset` is meaningful only with a zone (RFC 4007): link-local unicast
+ * (fe80::/10), and interface- or link-local multicast (ffx1::, ffx2::).
+ *
+ * @example
+ * ```ts
+ * import { needsZone, parseIPv6 } from "@recvmsg/recvmsg/structs";
+ * console.log(needsZone(parseIPv6("fe80::1")!.bytes), needsZone(parseIPv6("2001:db8::1")!.bytes)); // true false
+ * ```
+ */
+export function needsZone(bytes: Uint8Array, offset = 0): boolean {
+  const b0 = bytes[offset];
+  const b1 = bytes[offset + 1];
+  if (b0 === 0xfe && (b1 & 0xc0) === 0x80) return true;
+  return b0 === 0xff && ((b1 & 0x0f) === 1 || (b1 & 0x0f) === 2);
+}
+
+/**
+ * IPv6 text with its zone as RFC 4007 writes it (`fe80::1%3`): the interface index, as Windows and
+ * Linux sockets carry it. No zone is written when `scopeId` is 0.
+ *
+ * @example
+ * ```ts
+ * import { formatIPv6Scoped } from "@recvmsg/recvmsg/structs";
+ * const b = new Uint8Array(16); b[0] = 0xfe; b[1] = 0x80; b[15] = 1;
+ * console.log(formatIPv6Scoped(b, 0, 3)); // "fe80::1%3"
+ * ```
+ */
+export function formatIPv6Scoped(bytes: Uint8Array, offset: number, scopeId: number): string {
+  const text = formatIPv6(bytes, offset);
+  return scopeId !== 0 ? `${text}%${scopeId}` : text;
 }

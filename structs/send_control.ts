@@ -70,10 +70,13 @@ export function writeSendControl(
   if (source && (source.hostname !== undefined || source.interfaceIndex !== undefined)) {
     const rec = toIPv4 ? p.ip : p.ip6;
     const data = new Uint8Array(rec.size);
+    let zone = 0;
     if (source.hostname !== undefined) {
       const host = stripBrackets(source.hostname);
       // A v4-mapped source for an IPv4 destination is the same address.
-      const bytes = toIPv4 ? parseIPv4(host.startsWith("::ffff:") ? host.slice(7) : host) : parseIPv6(host)?.bytes;
+      const v6 = toIPv4 ? null : parseIPv6(host);
+      const bytes = toIPv4 ? parseIPv4(host.startsWith("::ffff:") ? host.slice(7) : host) : v6?.bytes;
+      zone = v6?.scopeId ?? 0;
       if (!bytes) {
         throw new TypeError(
           `localAddr.hostname must be a numeric ${toIPv4 ? "IPv4" : "IPv6"} address for a ${toIPv4 ? "IPv4" : "IPv6"} destination, got ${JSON.stringify(source.hostname)}`,
@@ -81,7 +84,11 @@ export function writeSendControl(
       }
       data.set(bytes, rec.source);
     }
-    new DataView(data.buffer).setUint32(rec.ifindex, source.interfaceIndex ?? 0, true);
+    // A zone in the source address names the interface too; given both, they must agree.
+    if (zone !== 0 && source.interfaceIndex !== undefined && source.interfaceIndex !== 0 && source.interfaceIndex !== zone) {
+      throw new RangeError(`localAddr: the zone of ${JSON.stringify(source.hostname)} names interface ${zone}, but interfaceIndex is ${source.interfaceIndex}`);
+    }
+    new DataView(data.buffer).setUint32(rec.ifindex, source.interfaceIndex || zone, true);
     messages.push({ level: rec.level, type: rec.type, data });
   }
   if (hopLimit !== undefined) {

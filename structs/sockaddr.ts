@@ -6,7 +6,7 @@
  * @module
  */
 import { AF_INET, AF_INET6 } from "./constants.ts";
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip.ts";
+import { formatIPv4, formatIPv6, formatIPv6Scoped, isV4Mapped, parseIPv4, parseIPv6 } from "./ip.ts";
 import { WIN } from "./windows.ts";
 
 /** A decoded socket address. `flowinfo` and `scopeId` are 0 for IPv4. */
@@ -74,12 +74,16 @@ export function decodeSockaddr(view: DataView, offset: number, length: number, f
     };
   }
   if (family === families.inet6 && length >= WIN.SOCKADDR_IN6.size && offset + WIN.SOCKADDR_IN6.size <= view.byteLength) {
+    const bytes = bytesOf(view);
+    const at = offset + IN6.sin6_addr.offset;
+    const scopeId = view.getUint32(offset + IN6.sin6_scope_id.offset, true);
     return {
       family: "IPv6",
-      hostname: formatIPv6(bytesOf(view), offset + IN6.sin6_addr.offset),
+      // The zone, as the system gave it (a link-local sender's interface): without it a reply leaves by another interface.
+      hostname: formatIPv6Scoped(bytes, at, isV4Mapped(bytes, at) ? 0 : scopeId),
       port: view.getUint16(offset + IN6.sin6_port.offset, false),
       flowinfo: view.getUint32(offset + IN6.sin6_flowinfo.offset, false),
-      scopeId: view.getUint32(offset + IN6.sin6_scope_id.offset, true),
+      scopeId,
     };
   }
   return null;

@@ -82,11 +82,42 @@ describe("sockaddr and pktinfo codecs", () => {
       const view = new DataView(new ArrayBuffer(S.WIN.SOCKADDR_STORAGE.size));
       const n = S.encodeSockaddr(view, 0, { hostname, port, flowinfo, scopeId });
       const d = S.decodeSockaddr(view, 0, n)!;
-      expect(d.hostname).toBe(hostname);
+      // A zone is written for an IPv6 sender that has one (RFC 4007), never for IPv4 or v4-mapped ones.
+      const zoned = d.family === "IPv6" && scopeId !== 0 && !hostname.startsWith("::ffff:");
+      expect(d.hostname).toBe(zoned ? `${hostname}%${scopeId >>> 0}` : hostname);
       expect(d.port).toBe(port);
       if (d.family === "IPv6") expect([n, d.flowinfo, d.scopeId]).toEqual([28, flowinfo >>> 0, scopeId >>> 0]);
       else expect(n).toBe(16);
     }));
+  });
+
+  it("zones (RFC 4007): written for scoped senders and link-local destinations, honoured in every address given", () => {
+    const view = new DataView(new ArrayBuffer(28));
+    S.encodeSockaddr(view, 0, { hostname: "fe80::b%30", port: 5 });
+    expect(view.getUint32(24, true)).toBe(30);
+    expect(S.decodeSockaddr(view, 0, 28)!.hostname).toBe("fe80::b%30");
+    expect(S.parseIPv6("::ffff:1.2.3.4%3")).toBeNull();
+    expect(S.parseIPv6("fe80::1%eth0")).toBeNull();
+    expect(S.needsZone(S.parseIPv6("fe80::1")!.bytes)).toBe(true);
+    expect(S.needsZone(S.parseIPv6("ff02::fb")!.bytes)).toBe(true);
+    expect(S.needsZone(S.parseIPv6("ff05::2")!.bytes)).toBe(false);
+    expect(S.needsZone(S.parseIPv6("2001:db8::1")!.bytes)).toBe(false);
+    // IPV6_PKTINFO naming a link-local destination on interface 7: localAddr carries the zone.
+    const rec = S.WIN.IN6_PKTINFO;
+    const data = new Uint8Array(rec.size);
+    data.set(S.parseIPv6("fe80::a")!.bytes, rec.fields.ipi6_addr.offset);
+    new DataView(data.buffer).setUint32(rec.fields.ipi6_ifindex.offset, 7, true);
+    const buf = S.buildControlMessages([{ level: S.IPPROTO_IPV6, type: S.IPV6_PKTINFO, data }]);
+    expect(new S.AncillaryDecoder().decode(buf, buf.length).local6).toEqual({ hostname: "fe80::a%7", interfaceIndex: 7 });
+    data.set(S.parseIPv6("2001:db8::a")!.bytes, rec.fields.ipi6_addr.offset);
+    const buf2 = S.buildControlMessages([{ level: S.IPPROTO_IPV6, type: S.IPV6_PKTINFO, data }]);
+    expect(new S.AncillaryDecoder().decode(buf2, buf2.length).local6).toEqual({ hostname: "2001:db8::a", interfaceIndex: 7 });
+    // Sending from "fe80::a%7": the zone becomes the interface; a different interfaceIndex is refused.
+    const out = new Uint8Array(64);
+    const n = S.writeSendControl(out, "linux", false, { hostname: "fe80::a%7" }, undefined);
+    const sent = new S.AncillaryDecoder(S.LINUX_DIALECT).decode(out, n).local6;
+    expect(sent).toEqual({ hostname: "fe80::a%7", interfaceIndex: 7 });
+    expect(() => S.writeSendControl(out, "linux", false, { hostname: "fe80::a%7", interfaceIndex: 8 }, undefined)).toThrow(RangeError);
   });
 
   it("writes network byte order where C does", () => {

@@ -3,6 +3,7 @@
 // and exist only inside these namespaces. Needs root and iproute2; `netnsUnavailable()` says why not.
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { withNetns } from "./raw_posix.ts";
 
 /** Why namespaces cannot be made here, or null when they can. */
 export function netnsUnavailable(): string | null {
@@ -56,6 +57,10 @@ export class TestNet implements Disposable {
   /** The kernel's index of an interface, read from the namespace, never assumed. */
   ifindex(ns: string, ifName: string): number {
     return Number(this.exec(ns, "cat", `/sys/class/net/${ifName}/ifindex`).trim());
+  }
+  /** Runs `fn` on this thread inside namespace `ns`: sockets it opens through the module live there. */
+  within<T>(ns: string, fn: () => T): T {
+    return withNetns(`/run/netns/${ns}`, fn);
   }
   /** The argv prefix that runs a program inside `ns`. */
   run(ns: string): string[] {

@@ -50,3 +50,41 @@ export function setFileLimit(soft: bigint): void {
   dv.setBigUint64(8, fileLimit().hard, true);
   if (r.setrlimit(RLIMIT_NOFILE, v) !== 0) throw new Error("setrlimit failed");
 }
+
+let n: ReturnType<typeof openNs> | undefined;
+function openNs() {
+  return native.open("libc.so.6", {
+    open: { c: "int open(const char *path, int flags)", parameters: ["buffer", "i32"], result: "i32" },
+    setns: { c: "int setns(int fd, int nstype)", parameters: ["i32", "i32"], result: "i32" },
+    close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
+  } as const);
+}
+const CLONE_NEWNET = 0x40000000;
+const O_RDONLY_CLOEXEC = 0o2000000;
+
+/**
+ * Runs `fn` with this thread in the network namespace at `path` (e.g. /run/netns/NAME), then moves the
+ * thread back. Sockets made by `fn` through the module (on this thread) live in that namespace.
+ */
+export function withNetns<T>(path: string, fn: () => T): T {
+  n ??= openNs();
+  const cstr = (s: string) => {
+    const b = new Uint8Array(new ArrayBuffer(Math.max(128, s.length + 1)));
+    b.set(new TextEncoder().encode(s));
+    return b;
+  };
+  const home = n.open(cstr("/proc/thread-self/ns/net"), O_RDONLY_CLOEXEC);
+  const there = n.open(cstr(path), O_RDONLY_CLOEXEC);
+  if (home < 0 || there < 0) throw new Error(`cannot open the namespaces (${home}, ${there})`);
+  try {
+    if (n.setns(there, CLONE_NEWNET) !== 0) throw new Error(`setns into ${path} failed`);
+    try {
+      return fn();
+    } finally {
+      if (n.setns(home, CLONE_NEWNET) !== 0) throw new Error("setns back home failed: the test process is stranded");
+    }
+  } finally {
+    n.close(home);
+    n.close(there);
+  }
+}
