@@ -32,6 +32,20 @@ interface PendingSend {
 const MAX_DATAGRAM = 65535;
 
 /**
+ * Closes the socket of a connection that was dropped without `close()`, as Deno does for leaked
+ * resources, and says so once: the fd or SOCKET would otherwise stay open for the life of the process.
+ * It holds the backend socket, which never refers back to an idle connection.
+ */
+let leakWarned = false;
+const dropped = new FinalizationRegistry<BackendSocket>((socket) => {
+  socket.close();
+  if (!leakWarned) {
+    leakWarned = true;
+    console.error("recvmsg: a DatagramConn was garbage-collected without close(); its socket has been closed. Call close() (or declare it with `using`).");
+  }
+});
+
+/**
  * A UDP socket that reports, for each datagram, where it was sent to and how it arrived.
  * Made by {@link listenDatagram}; its shape follows `Deno.DatagramConn`.
  *
@@ -50,6 +64,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   readonly #sends: PendingSend[] = [];
   readonly #flushSends = (error: unknown): void => this.#flush(error);
   #closed = false;
+  /** An error met after a batch had datagrams in hand: the next receive reports it. */
+  #deferred: { error: unknown } | null = null;
   readonly #drain = (): void => this.#serve();
   /** The request of a receive without options, made once: it is never changed. */
   readonly #defaultRequest: ReceiveRequest;
@@ -63,6 +79,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     this.#socket = socket;
     this.#defaultRequest = Object.freeze({ target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null });
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
+    dropped.register(this, socket, this);
   }
 
   /**
@@ -105,6 +122,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#socket.closedError());
+    if (this.#deferred) return Promise.reject(this.#takeDeferred());
     if (this.#waiters.length === 0) {
       try {
         const m = this.#socket.tryReceive(request);
@@ -143,6 +161,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   tryReceiveMsg(options?: Omit<ReceiveOptions, "signal">): DatagramMessage | null {
     const request = this.#request(options, "tryReceiveMsg");
     if (this.#closed) throw this.#socket.closedError();
+    if (this.#deferred) throw this.#takeDeferred();
     if (this.#waiters.length > 0) return null;
     return this.#socket.tryReceive(request);
   }
@@ -173,7 +192,17 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       reuse: out[0] ?? null,
     });
     out[0] = first as ReceivedMessage;
-    out.length = 1 + (count > 1 && !this.#closed ? this.#receiveBatch(batch, 1) : 0);
+    let more = 0;
+    // Receives that started waiting meanwhile come first: the batch takes nothing ahead of them.
+    if (count > 1 && !this.#closed && this.#waiters.length === 0) {
+      try {
+        more = this.#receiveBatch(batch, 1);
+      } catch (e) {
+        // The first datagram is in hand: deliver it, and the error with the next receive.
+        this.#deferred ??= { error: e };
+      }
+    }
+    out.length = 1 + more;
     return out;
   }
 
@@ -193,6 +222,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   tryReceiveMsgs(count: number, options?: Omit<BatchOptions, "signal">): DatagramMessage[] {
     const batch = this.#batchRequest(count, options, "tryReceiveMsgs");
     if (this.#closed) throw this.#socket.closedError();
+    if (this.#deferred) throw this.#takeDeferred();
     batch.out.length = this.#waiters.length > 0 ? 0 : this.#receiveBatch(batch, 0);
     return batch.out;
   }
@@ -265,6 +295,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   async *messages(options?: Omit<ReceiveOptions, "peek" | "flags">): AsyncIterableIterator<DatagramMessage> {
+    const o = options as ReceiveOptions | undefined;
+    // A peeking iterator would yield the same datagram forever.
+    if (o?.peek === true || (typeof o?.flags === "number" && o.flags !== 0)) throw new TypeError("messages: peek and flags are not allowed: each datagram would be yielded again forever");
     while (true) {
       try {
         yield await this.receiveMsg(options);
@@ -454,6 +487,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    dropped.unregister(this);
     this.#socket.close();
     const waiters = this.#waiters.splice(0);
     for (const w of waiters) this.#settle(w, undefined, this.#socket.closedError());
@@ -494,6 +528,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       this.#settle(w, m, undefined);
     }
     if (this.#waiters.length === 0) this.#socket.keepAlive(false);
+  }
+
+  #takeDeferred(): unknown {
+    const e = this.#deferred!.error;
+    this.#deferred = null;
+    return e;
   }
 
   #abort(w: Waiter): void {
@@ -547,8 +587,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     }
     if (peek !== undefined && typeof peek !== "boolean") throw new TypeError(`${method}: peek must be a boolean`);
     if (flags !== undefined) {
-      if (!Number.isInteger(flags) || flags < 0) throw new RangeError(`${method}: flags must be a non-negative integer, got ${String(flags)}`);
-      if ((flags & ~MSG_PEEK) !== 0) {
+      // Compared as whole numbers: bit operations would cut 2**40 to 0 and 2**32 + 2 to MSG_PEEK.
+      if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0) throw new RangeError(`${method}: flags must be a non-negative integer, got ${String(flags)}`);
+      if (flags !== 0 && flags !== MSG_PEEK) {
         throw new RangeError(`${method}: flags may contain only MSG_PEEK (0x2), as WSARecvMsg allows; got 0x${flags.toString(16)}`);
       }
     }

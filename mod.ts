@@ -86,7 +86,12 @@ export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
  * ```
  */
 export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramConn {
-  if (typeof handle !== "bigint" || handle < 0n) throw new TypeError("wrapSocket: handle must be a non-negative bigint");
+  if (typeof handle !== "bigint") throw new TypeError(`wrapSocket: handle must be a bigint, got ${typeof handle}`);
+  // A file descriptor is a C int; a Winsock SOCKET is pointer-sized, and INVALID_SOCKET (~0) is none.
+  const max = native.os === "windows" ? 2n ** 64n - 2n : 2n ** 31n - 1n;
+  if (handle < 0n || handle > max) {
+    throw new RangeError(`wrapSocket: handle must be ${native.os === "windows" ? "a SOCKET from 0 to 2^64-2" : "a file descriptor from 0 to 2^31-1"}, got ${handle}`);
+  }
   const family = options.family ?? "IPv4";
   if (family !== "IPv4" && family !== "IPv6") throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${JSON.stringify(family)}`);
   const o = validateOptions(options, "wrapSocket");
@@ -97,8 +102,8 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   if (typeof options !== "object" || options === null) throw new TypeError(`${fn}: options must be an object`);
   const hostname = options.hostname ?? "0.0.0.0";
   if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const port = options.port === undefined ? 0 : options.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`${fn}: port must be an integer from 0 to 65535, got ${String(port)}`);
   }
   for (const name of BOOLEAN_OPTIONS) {
@@ -109,6 +114,9 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   const rcvbuf = options.receiveBufferSize;
   if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
     throw new RangeError(`${fn}: receiveBufferSize must be a positive integer, got ${String(rcvbuf)}`);
+  }
+  if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
+    throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
   }
   return {
     hostname: stripBrackets(hostname),

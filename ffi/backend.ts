@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SocketClosedError, SocketError } from "../errors.ts";
+import type { SocketClosedError } from "../errors.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import type { SendSource } from "../structs/send_control.ts";
 import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../message.ts";
@@ -86,11 +86,14 @@ export interface Backend {
 
 /**
  * A destination as the socket must write it: plain IPv4 becomes v4-mapped on an IPv6 (dual-stack)
- * socket; `ipv4` says whether the datagram travels over IPv4 (which picks IP_PKTINFO over IPV6_PKTINFO).
+ * socket, and v4-mapped becomes plain IPv4 on an IPv4 socket; `ipv4` says whether the datagram travels over IPv4 (which picks IP_PKTINFO over IPV6_PKTINFO).
  */
 export function destination(hostname: string, socketIsIPv6: boolean): { hostname: string; ipv4: boolean } {
   const host = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
   if (parseIPv4(host)) return { hostname: socketIsIPv6 ? `::ffff:${host}` : host, ipv4: true };
   const v6 = parseIPv6(host);
-  return { hostname: host, ipv4: v6 !== null && isV4Mapped(v6.bytes) };
+  const mapped = v6 !== null && isV4Mapped(v6.bytes);
+  // A v4-mapped destination on an IPv4 socket is the IPv4 address it maps, as a mapped source already is.
+  if (mapped && !socketIsIPv6) return { hostname: `${v6.bytes[12]}.${v6.bytes[13]}.${v6.bytes[14]}.${v6.bytes[15]}`, ipv4: true };
+  return { hostname: host, ipv4: mapped };
 }

@@ -407,7 +407,7 @@ class PosixSocket implements BackendSocket {
   }
 
   /** The batch arena, with a control area of `slotControl` bytes per slot and room for `slots` slots of data. */
-  private batchMemory(slotControl: number, copySlots: number, segCap: number): BatchMemory {
+  private batchMemory(slotControl: number, slots: number, copySlots: number, segCap: number): BatchMemory {
     let b = this.batch;
     if (!b) {
       const arena = new ArrayBuffer(BATCH.end);
@@ -431,15 +431,21 @@ class PosixSocket implements BackendSocket {
         copyAddress: 0,
       };
     }
-    if (b.slotControl !== slotControl || b.control.length < SLOTS * slotControl) {
+    // What one call uses: `slots` slots of `slotControl` bytes (fewer slots when they are large).
+    const need = slots * slotControl;
+    if (b.slotControl !== slotControl || b.control.length < need) {
       // Changed only between calls: no receive is in progress on this memory.
-      if (b.control.length < SLOTS * slotControl) b.control = new Uint8Array(new ArrayBuffer(Math.min(SLOTS * slotControl, 2 * BATCH_AREA)));
+      if (b.control.length < need) {
+        b.control = new Uint8Array(new ArrayBuffer(need));
+        batchAreas++;
+      }
       const base = b.control.length > 0 ? native.addressOf(b.control) : 0;
-      for (let i = 0; i < SLOTS; i++) setPointer(b.dv, BATCH.vec + i * MMSG.size + MSG.msg_control.offset, slotControl * i < b.control.length ? base + i * slotControl : 0);
+      for (let i = 0; i < SLOTS; i++) setPointer(b.dv, BATCH.vec + i * MMSG.size + MSG.msg_control.offset, slotControl * (i + 1) <= b.control.length ? base + i * slotControl : 0);
       b.slotControl = slotControl;
     }
     if (copySlots * segCap > b.copy.length) {
       b.copy = new Uint8Array(new ArrayBuffer(copySlots * segCap));
+      batchAreas++;
       b.copyAddress = native.addressOf(b.copy);
     }
     return b;
@@ -461,7 +467,7 @@ class PosixSocket implements BackendSocket {
     // Slots per call: at most 64, and no more than 1 MiB of control (or of our own data, when copying).
     let slots = Math.min(SLOTS, slotControl > 0 ? Math.max(1, Math.floor(2 * BATCH_AREA / slotControl)) : SLOTS);
     if (direct === 0) slots = Math.min(slots, Math.max(1, Math.floor(BATCH_AREA / segCap)));
-    const b = this.batchMemory(slotControl, direct === 0 ? slots : 0, segCap);
+    const b = this.batchMemory(slotControl, slots, direct === 0 ? slots : 0, segCap);
     const { dv } = b;
     const want = req.count - from;
     let got = 0;
@@ -545,9 +551,13 @@ class PosixSocket implements BackendSocket {
   keepAlive(on: boolean): void {
     // A running poll keeps the process alive. When no receive waits any more (all aborted), leave the
     // set, so that an idle socket does not keep a program from exiting, as on Windows.
-    if (!on && this.watching) {
-      this.watching = false;
-      this.l.pollSet().remove(this.readWatch);
+    if (!on) {
+      // Nothing to tell: and an idle socket holds no reference to its connection (see conn.ts's `dropped`).
+      this.onReadable = null;
+      if (this.watching) {
+        this.watching = false;
+        this.l.pollSet().remove(this.readWatch);
+      }
     }
   }
 
@@ -650,6 +660,10 @@ export const posix: Backend = {
  * console.log(posixStats().open); // 0
  * ```
  */
-export function posixStats(): { open: number } {
-  return { open: load().open };
+export function posixStats(): { open: number; batchAreas: number; waiting: number } {
+  const l = load();
+  return { open: l.open, batchAreas, waiting: l.pollSetMade() ? l.pollSet().size : 0 };
 }
+
+/** Batch control and copy areas allocated so far (a loop of batches must not make one per call). */
+let batchAreas = 0;

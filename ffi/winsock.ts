@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { SocketClosedError, type SocketError, winsockFailure } from "../errors.ts";
+import { SocketClosedError, winsockFailure } from "../errors.ts";
 import type { DatagramMessage, NetAddr } from "../message.ts";
 import {
   AF_INET,
@@ -475,6 +475,8 @@ class WinsockSocket implements BackendSocket {
   }
 
   keepAlive(on: boolean): void {
+    // No receive waits: hold no reference to the connection (a posted peek may still fire, to no one).
+    if (!on) this.onReadable = null;
     if (on === this.keepingAlive) return;
     this.keepingAlive = on;
     if (on) {

@@ -1,34 +1,57 @@
 /**
- * Linux errno values a datagram socket can meet, with their names and a sentence each. Checked
- * against `<errno.h>` by the Linux compiler test.
+ * Linux errno values a socket call can meet (socket(7), udp(7), ip(7), ipv6(7), setsockopt(2),
+ * recvmsg(2), sendmsg(2), poll(2)), with their names and a sentence each. Checked against `<errno.h>`
+ * by the Linux compiler test.
  *
  * @module
  */
 import type { WinsockErrorInfo } from "./winsock_errors.ts";
 
 const table: readonly (readonly [number, string, string])[] = [
-  [1, "EPERM", "The operation is not permitted."],
+  [1, "EPERM", "The operation is not permitted (a firewall rule, or a privilege the process lacks)."],
+  [2, "ENOENT", "No such file or entry."],
   [4, "EINTR", "The call was interrupted by a signal."],
+  [5, "EIO", "An input/output error (a driver refused the operation, e.g. a segmentation offload)."],
+  [6, "ENXIO", "No such device or address."],
   [9, "EBADF", "The file descriptor is not open (the socket was closed)."],
   [11, "EAGAIN", "The call would block: no datagram is queued (a receive), or the send buffer is full (a send)."],
   [12, "ENOMEM", "There is not enough memory."],
   [13, "EACCES", "Permission denied: a port below 1024 without the capability, or broadcast without SO_BROADCAST."],
   [14, "EFAULT", "A pointer given to the call is outside the process's memory."],
+  [16, "EBUSY", "The device or resource is busy."],
+  [19, "ENODEV", "No such device: the interface index or name does not exist."],
   [22, "EINVAL", "An argument is invalid."],
-  [24, "EMFILE", "Too many files are open in this process."],
+  [23, "ENFILE", "Too many files are open in the whole system."],
+  [24, "EMFILE", "Too many files are open in this process (RLIMIT_NOFILE)."],
+  [32, "EPIPE", "The connection is closed for sending."],
+  [38, "ENOSYS", "The system does not implement this call."],
+  [71, "EPROTO", "A protocol error."],
   [88, "ENOTSOCK", "The file descriptor is not a socket."],
-  [90, "EMSGSIZE", "The datagram is too large."],
+  [89, "EDESTADDRREQ", "A destination address is required: the socket is not connected."],
+  [90, "EMSGSIZE", "The datagram is too large (for the socket, or for the path MTU when fragmenting is off)."],
+  [91, "EPROTOTYPE", "The protocol is of the wrong type for this socket."],
   [92, "ENOPROTOOPT", "The option or level is unknown or not supported by this socket."],
+  [93, "EPROTONOSUPPORT", "The protocol is not supported."],
+  [94, "ESOCKTNOSUPPORT", "The socket type is not supported."],
   [95, "EOPNOTSUPP", "The operation is not supported on this socket."],
-  [97, "EAFNOSUPPORT", "The address family is not supported (for example IPv6 is disabled)."],
+  [96, "EPFNOSUPPORT", "The protocol family is not supported."],
+  [97, "EAFNOSUPPORT", "The address family is not supported (for example IPv6 is disabled, or an IPv6 address on an IPv4 socket)."],
   [98, "EADDRINUSE", "The address and port are already in use by another socket."],
-  [99, "EADDRNOTAVAIL", "The address is not an address of this machine."],
+  [99, "EADDRNOTAVAIL", "The address is not an address of this machine (or of the interface named)."],
+  [100, "ENETDOWN", "The network (interface) is down."],
   [101, "ENETUNREACH", "The network cannot be reached from this host."],
+  [102, "ENETRESET", "The network dropped the connection on reset."],
+  [103, "ECONNABORTED", "The connection was aborted."],
+  [104, "ECONNRESET", "The connection was reset by the peer."],
   [105, "ENOBUFS", "No buffer space is available."],
+  [106, "EISCONN", "The socket is already connected."],
   [107, "ENOTCONN", "The socket is not connected."],
   [110, "ETIMEDOUT", "The operation timed out."],
   [111, "ECONNREFUSED", "An earlier send drew an ICMP port-unreachable reply (the peer's port is closed)."],
+  [112, "EHOSTDOWN", "The host is down."],
   [113, "EHOSTUNREACH", "The host cannot be reached."],
+  [114, "EALREADY", "An operation is already in progress."],
+  [115, "EINPROGRESS", "The operation is now in progress."],
 ];
 
 /**

@@ -78,7 +78,7 @@ test(`hand-built buffer (${runtime}): dual-stack records, v4-mapped IPV6_PKTINFO
   assert.deepEqual(d.local4, { hostname: "127.0.0.5", interfaceIndex: 1 });
   assert.deepEqual(d.control[2], { level: 999, type: 7, data: new Uint8Array([1, 2, 3]) });
   const six = decode([{ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6("fe80::1", 7) }]);
-  assert.deepEqual(six.local6, { hostname: "fe80::1", interfaceIndex: 7 });
+  assert.deepEqual(six.local6, { hostname: "fe80::1%7", interfaceIndex: 7 }, "a link-local destination carries its zone");
 });
 
 test(`hand-built buffer (${runtime}): the last record may end at cmsg_len, without padding, as Control.len reports`, () => {
