@@ -81,6 +81,12 @@ export interface ListenOptions {
   /** SO_RCVBUF in bytes; default the system's. */
   receiveBufferSize?: number;
   /**
+   * Report each datagram's ECN codepoint (`msg.ecn`, 0 to 3: Not-ECT, ECT(1), ECT(0), CE): IP_RECVTOS /
+   * IPV6_RECVTCLASS on Linux and macOS, IP_RECVECN / IPV6_RECVECN on Windows where offered (Windows 10
+   * 2004 and later; Wine refuses it, and then `ecn` stays undefined). Default false.
+   */
+  ecn?: boolean;
+  /**
    * Receive coalescing, where the system offers it: several datagrams of one sender may arrive as one
    * message with `segmentSize` set (Linux UDP_GRO, which loopback applies to UDP_SEGMENT sends; Windows
    * UDP_RECV_MAX_COALESCED_SIZE with UDP_COALESCED_INFO, where the NIC does URO). Fewer, larger receives

@@ -41,7 +41,7 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "reuseAddress", "broadcast", "coalesce"] as const;
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "broadcast", "coalesce"] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -126,6 +126,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     hopLimit: options.hopLimit ?? false,
     reuseAddress: options.reuseAddress ?? false,
     broadcast: options.broadcast ?? false,
+    ecn: options.ecn ?? false,
     coalesce: options.coalesce ?? false,
     receiveBufferSize: rcvbuf,
   };

@@ -13,7 +13,6 @@
 import { SocketClosedError, SocketError } from "../errors.ts";
 import type { DatagramMessage, NetAddr, ReceivedMessage } from "../message.ts";
 import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../structs/ancillary.ts";
-import { cmsgSpace } from "../structs/cmsg.ts";
 import { DARWIN as D, DARWIN_ERRNO, DRW } from "../structs/darwin.ts";
 import { linuxErrno } from "../structs/errno.ts";
 import type { Layout } from "../structs/layout.ts";
@@ -25,6 +24,7 @@ import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockad
 import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
 import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
+import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "./socket_options.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
@@ -82,6 +82,8 @@ interface Platform {
   readonly errno: (code: number) => WinsockErrorInfo;
   readonly EAGAIN: number;
   readonly EBADF: number;
+  /** The receive-side options (ffi/socket_options.ts). */
+  readonly options: readonly OptionRow[];
 }
 
 const LINUX_PLATFORM: Platform = {
@@ -98,6 +100,7 @@ const LINUX_PLATFORM: Platform = {
   errno: linuxErrno,
   EAGAIN: 11,
   EBADF: 9,
+  options: LINUX_OPTIONS,
 };
 
 const DARWIN_PLATFORM: Platform = {
@@ -115,6 +118,7 @@ const DARWIN_PLATFORM: Platform = {
   errno: (code) => DARWIN_ERRNO.get(code) ?? linuxErrno(-code),
   EAGAIN: 35,
   EBADF: 9,
+  options: DARWIN_OPTIONS,
 };
 
 const P: Platform = native.os === "darwin" ? DARWIN_PLATFORM : LINUX_PLATFORM;
@@ -291,35 +295,12 @@ class PosixSocket implements BackendSocket {
       if (options.broadcast) this.setOption(C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
       if (options.receiveBufferSize !== undefined) this.setOption(C.SOL_SOCKET, C.SO_RCVBUF, options.receiveBufferSize, "SO_RCVBUF");
       const dual = this.ipv6 && !options.ipv6Only;
-      let control = 0;
-      let largest = 0;
-      if (options.packetInfo) {
-        if (!this.ipv6 || dual) {
-          this.setOption(C.IPPROTO_IP, C.IP_PKTINFO, 1, "IP_PKTINFO");
-          control += cmsgSpace(P.pktinfoSize, P.dialect.cmsg);
-          largest = Math.max(largest, cmsgSpace(P.pktinfoSize, P.dialect.cmsg));
-        }
-        if (this.ipv6) {
-          // On Linux the receive-side option is IPV6_RECVPKTINFO; IPV6_PKTINFO is the send side.
-          this.setOption(C.IPPROTO_IPV6, C.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-          control += cmsgSpace(P.pktinfo6Size, P.dialect.cmsg);
-          largest = Math.max(largest, cmsgSpace(P.pktinfo6Size, P.dialect.cmsg));
-        }
-      }
-      if (options.hopLimit) {
-        if (!this.ipv6 || dual) this.setOption(C.IPPROTO_IP, C.IP_RECVTTL, 1, "IP_RECVTTL");
-        if (this.ipv6) this.setOption(C.IPPROTO_IPV6, C.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
-        control += 2 * cmsgSpace(4, P.dialect.cmsg);
-        largest = Math.max(largest, cmsgSpace(4, P.dialect.cmsg));
-      }
-      if (options.coalesce && P.os === "linux") {
-        // Linux only: Darwin has no receive coalescing, and there datagrams just come one by one.
-        this.setOption(C.IPPROTO_UDP, L.UDP_GRO, 1, "UDP_GRO");
-        control += cmsgSpace(4, P.dialect.cmsg);
-        largest = Math.max(largest, cmsgSpace(4, P.dialect.cmsg));
-      }
-      this.defaultControlSize = control === 0 ? 0 : control + 64;
-      this.requiredControlSize = largest;
+      const wanted = applyOptions(P.options, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
+        this.setOption(r.level, r.name, r.value, r.label);
+        return true;
+      });
+      this.defaultControlSize = wanted.defaultControl;
+      this.requiredControlSize = wanted.required;
       if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) throw errnoFailure(l.errno(), "bind");
       this.addr = this.boundAddr();
     } catch (e) {

@@ -40,14 +40,13 @@ import {
   SO_TYPE,
   SOCK_DGRAM,
   SOL_SOCKET,
-  UDP_RECV_MAX_COALESCED_SIZE,
   WINSOCK_VERSION_2_2,
   WSA_FLAG_NO_HANDLE_INHERIT,
   WSA_FLAG_OVERLAPPED,
   WSAID_WSARECVMSG,
 } from "../structs/constants.ts";
 import { AncillaryDecoder } from "../structs/ancillary.ts";
-import { CMSG_LP64, WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { CMSG_LP64 } from "../structs/cmsg.ts";
 import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
@@ -58,6 +57,7 @@ import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
+import { applyOptions, WINDOWS_OPTIONS } from "./socket_options.ts";
 import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
 import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
 
@@ -76,8 +76,6 @@ const MAX_CONTROL = 65536;
 // Offsets in a socket's arena; every record 8-aligned.
 const MSG = WIN.WSAMSG.fields;
 const BUF = WIN.WSABUF.fields;
-/** The largest coalesced receive accepted: a whole UDP payload over IPv4. */
-const MAX_COALESCED = 65527;
 const AT = {
   msg: 0, // WSAMSG of the synchronous receives
   dataBuf: 56,
@@ -233,36 +231,14 @@ class WinsockSocket implements BackendSocket {
       if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
       if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
       const dual = this.ipv6 && !options.ipv6Only;
-      let control = 0;
-      let largest = 0;
       // The contract: a dual-stack socket needs IP_PKTINFO too, or IPv4 datagrams may carry none.
-      if (options.packetInfo) {
-        if (!this.ipv6 || dual) {
-          this.setOption(IPPROTO_IP, IP_PKTINFO, 1);
-          control += WSA_CMSG_SPACE(WIN.IN_PKTINFO.size);
-          largest = Math.max(largest, WSA_CMSG_SPACE(WIN.IN_PKTINFO.size));
-        }
-        if (this.ipv6) {
-          this.setOption(IPPROTO_IPV6, IPV6_PKTINFO, 1);
-          control += WSA_CMSG_SPACE(WIN.IN6_PKTINFO.size);
-          largest = Math.max(largest, WSA_CMSG_SPACE(WIN.IN6_PKTINFO.size));
-        }
-      }
-      if (options.hopLimit) {
-        if (!this.ipv6 || dual) this.setOption(IPPROTO_IP, IP_HOPLIMIT, 1);
-        if (this.ipv6) this.setOption(IPPROTO_IPV6, IPV6_HOPLIMIT, 1);
-        // Room for Windows' IP_HOPLIMIT and for Wine's IP_TTL plus IP_TOS.
-        control += 3 * WSA_CMSG_SPACE(4);
-        largest = Math.max(largest, WSA_CMSG_SPACE(4));
-      }
-      // Receive coalescing where the stack offers it (Windows 10 2004 and later); Wine and older systems
-      // refuse the option, and then datagrams simply come one by one.
-      if (options.coalesce && this.trySetOption(IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, MAX_COALESCED)) {
-        control += WSA_CMSG_SPACE(4);
-        largest = Math.max(largest, WSA_CMSG_SPACE(4));
-      }
-      this.defaultControlSize = control === 0 ? 0 : control + 64;
-      this.requiredControlSize = largest;
+      const c = applyOptions(WINDOWS_OPTIONS, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
+        if (r.optional) return this.trySetOption(r.level, r.name, r.value);
+        this.setOption(r.level, r.name, r.value);
+        return true;
+      });
+      this.defaultControlSize = c.defaultControl;
+      this.requiredControlSize = c.required;
       this.dv.setUint32(AT.scratch, 1, true);
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");

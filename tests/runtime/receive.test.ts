@@ -696,3 +696,27 @@ test("coalesce on Windows: asked for, and where the stack lacks it (Wine) datagr
     await tx.close();
   }
 }, { windows: true });
+
+test("ecn: each datagram reports the ECN codepoint it was sent with, IPv4 and IPv6 (Wine lacks IP_RECVECN: undefined there)", async () => {
+  const T = onWindows ? { IP_TOS: S.IP_TOS, IPV6_TCLASS: S.IPV6_TCLASS } : { IP_TOS: S.LINUX.IP_TOS, IPV6_TCLASS: S.LINUX.IPV6_TCLASS };
+  for (const v6 of [false, true]) {
+    using conn = listenDatagram({ hostname: v6 ? "::1" : "127.0.0.1", ipv6Only: v6 || undefined, ecn: true });
+    using plain = listenDatagram({ hostname: v6 ? "::1" : "127.0.0.1", ipv6Only: v6 || undefined });
+    for (const codepoint of [0, 1, 2, 3]) {
+      const raw = rawSocket(v6 ? P.AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+      // DSCP CS1 (8 << 2) with the codepoint in the low two bits: the ECN bits are read apart from DSCP.
+      // Windows sets ECN per datagram (IP_ECN in WSASendMsg's control), not through IP_TOS, which Wine
+      // refuses (WSAENOPROTOOPT): there the datagrams go out Not-ECT.
+      if (!onWindows) setIntOption(raw, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? T.IPV6_TCLASS : T.IP_TOS, (8 << 2) | codepoint);
+      using tx = wrapSocket(raw, { family: v6 ? "IPv6" : "IPv4", packetInfo: false });
+      const to = { hostname: v6 ? "::1" : "127.0.0.1", port: conn.addr.port };
+      await tx.send(new TextEncoder().encode(`ecn ${codepoint}`), to);
+      await tx.send(new TextEncoder().encode(`ecn ${codepoint}`), { ...to, port: plain.addr.port });
+      const m = await receive(conn);
+      assert.equal(text(m.data), `ecn ${codepoint}`);
+      if (underWine) assert.equal(m.ecn, undefined, "Wine refuses IP_RECVECN / IPV6_RECVECN: no record");
+      else assert.equal(m.ecn, onWindows ? 0 : codepoint, `${v6 ? "IPv6" : "IPv4"} codepoint ${codepoint}`);
+      assert.equal((await receive(plain)).ecn, undefined, "without ecn: true no codepoint is reported");
+    }
+  }
+});

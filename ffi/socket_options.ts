@@ -1,0 +1,147 @@
+/**
+ * The receive-side socket options as data: for each `listenDatagram` flag, per platform, the
+ * setsockopt calls it makes and the control records it makes datagrams carry. A backend walks its
+ * table; a new option is a row here, not code in each backend. The numbers come from the constant
+ * tables that the C compilers prove (structs/constants.ts against mingw, structs/linux.ts against
+ * glibc; structs/darwin.ts from XNU's headers).
+ *
+ * @module
+ */
+import { cmsgSpace, WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import {
+  IP_ECN,
+  IP_HOPLIMIT,
+  IP_PKTINFO,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_UDP,
+  IPV6_ECN,
+  IPV6_HOPLIMIT,
+  IPV6_PKTINFO,
+  UDP_RECV_MAX_COALESCED_SIZE,
+} from "../structs/constants.ts";
+import { DARWIN, DRW } from "../structs/darwin.ts";
+import { LINUX, LNX } from "../structs/linux.ts";
+import { WIN } from "../structs/windows.ts";
+import { CMSG_DARWIN, CMSG_LP64 } from "../structs/cmsg.ts";
+
+/** The `listenDatagram` flags that ask for control records. */
+export type ReceiveFlag = "packetInfo" | "hopLimit" | "ecn" | "coalesce";
+
+/** One setsockopt a flag makes, and what it adds to each datagram's control data. */
+export interface OptionRow {
+  /** The flag that asks for it. */
+  readonly flag: ReceiveFlag;
+  /** Which sockets it applies to: IPv4 ones (and dual-stack), IPv6 ones, or every one. */
+  readonly family: "v4" | "v6" | "any";
+  /** setsockopt's level. */
+  readonly level: number;
+  /** setsockopt's option name. */
+  readonly name: number;
+  /** The option's name in errors. */
+  readonly label: string;
+  /** The int value to set. */
+  readonly value: number;
+  /** Control bytes it can add to one datagram (the CMSG_SPACE of its records). */
+  readonly control: number;
+  /** The CMSG_SPACE of its largest single record: the least a control buffer must hold. */
+  readonly record: number;
+  /** Set where offered: a stack that refuses it (Wine, an older system) just sends no record. */
+  readonly optional: boolean;
+}
+
+function row(flag: ReceiveFlag, family: OptionRow["family"], level: number, name: number, label: string, space: number, more: Partial<OptionRow> = {}): OptionRow {
+  return Object.freeze({ flag, family, level, name, label, value: 1, control: space, record: space, optional: false, ...more });
+}
+
+const W4 = WSA_CMSG_SPACE(4);
+/** The largest coalesced message Windows may build (the most a UDP datagram's data can be). */
+const MAX_COALESCED = 65527;
+
+/**
+ * Windows. Hop limit: room for Windows' IP_HOPLIMIT record and for Wine's IP_TTL plus IP_TOS. ECN:
+ * IP_RECVECN / IPV6_RECVECN (the option numbers of IP_ECN / IPV6_ECN), offered since Windows 10 2004.
+ *
+ * @example
+ * ```ts
+ * import { WINDOWS_OPTIONS } from "./socket_options.ts";
+ * console.log(WINDOWS_OPTIONS.filter((r) => r.flag === "ecn").map((r) => r.label)); // ["IP_RECVECN", "IPV6_RECVECN"]
+ * ```
+ */
+export const WINDOWS_OPTIONS: readonly OptionRow[] = [
+  row("packetInfo", "v4", IPPROTO_IP, IP_PKTINFO, "IP_PKTINFO", WSA_CMSG_SPACE(WIN.IN_PKTINFO.size)),
+  row("packetInfo", "v6", IPPROTO_IPV6, IPV6_PKTINFO, "IPV6_PKTINFO", WSA_CMSG_SPACE(WIN.IN6_PKTINFO.size)),
+  row("hopLimit", "v4", IPPROTO_IP, IP_HOPLIMIT, "IP_HOPLIMIT", 2 * W4, { record: W4 }),
+  row("hopLimit", "v6", IPPROTO_IPV6, IPV6_HOPLIMIT, "IPV6_HOPLIMIT", W4),
+  row("ecn", "v4", IPPROTO_IP, IP_ECN, "IP_RECVECN", W4, { optional: true }),
+  row("ecn", "v6", IPPROTO_IPV6, IPV6_ECN, "IPV6_RECVECN", W4, { optional: true }),
+  row("coalesce", "any", IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, "UDP_RECV_MAX_COALESCED_SIZE", W4, { value: MAX_COALESCED, optional: true }),
+];
+
+const L4 = cmsgSpace(4, CMSG_LP64);
+/**
+ * Linux. ECN comes in the TOS byte (IP_RECVTOS) and the traffic class (IPV6_RECVTCLASS): the low two bits.
+ *
+ * @example
+ * ```ts
+ * import { LINUX_OPTIONS } from "./socket_options.ts";
+ * console.log(LINUX_OPTIONS.find((r) => r.flag === "coalesce")?.label); // "UDP_GRO"
+ * ```
+ */
+export const LINUX_OPTIONS: readonly OptionRow[] = [
+  row("packetInfo", "v4", LINUX.IPPROTO_IP, LINUX.IP_PKTINFO, "IP_PKTINFO", cmsgSpace(LNX.in_pktinfo.size, CMSG_LP64)),
+  // The receive-side IPv6 option is IPV6_RECVPKTINFO; IPV6_PKTINFO is the send side.
+  row("packetInfo", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", cmsgSpace(LNX.in6_pktinfo.size, CMSG_LP64)),
+  row("hopLimit", "v4", LINUX.IPPROTO_IP, LINUX.IP_RECVTTL, "IP_RECVTTL", L4),
+  row("hopLimit", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", L4),
+  row("ecn", "v4", LINUX.IPPROTO_IP, LINUX.IP_RECVTOS, "IP_RECVTOS", L4),
+  row("ecn", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", L4),
+  row("coalesce", "any", LINUX.IPPROTO_UDP, LINUX.UDP_GRO, "UDP_GRO", L4),
+];
+
+const D4 = cmsgSpace(4, CMSG_DARWIN);
+/**
+ * Darwin (macOS): no receive coalescing, so `coalesce` sets nothing and datagrams come one by one.
+ *
+ * @example
+ * ```ts
+ * import { DARWIN_OPTIONS } from "./socket_options.ts";
+ * console.log(DARWIN_OPTIONS.some((r) => r.flag === "coalesce")); // false
+ * ```
+ */
+export const DARWIN_OPTIONS: readonly OptionRow[] = [
+  row("packetInfo", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_PKTINFO, "IP_PKTINFO", cmsgSpace(DRW.in_pktinfo.size, CMSG_DARWIN)),
+  row("packetInfo", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", cmsgSpace(DRW.in6_pktinfo.size, CMSG_DARWIN)),
+  row("hopLimit", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_RECVTTL, "IP_RECVTTL", D4),
+  row("hopLimit", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", D4),
+  row("ecn", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_RECVTOS, "IP_RECVTOS", D4),
+  row("ecn", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", D4),
+];
+
+/**
+ * Sets every row a socket's options ask for, through the backend's own `set` (which throws a named
+ * SocketError, or returns false for an optional row the stack refused). Returns the control buffer
+ * that holds every record asked for (with room to spare) and the least one that holds any record.
+ *
+ * @example
+ * ```ts ignore
+ * const { defaultControl, required } = applyOptions(LINUX_OPTIONS, options, { ipv4: true, ipv6: false }, set);
+ * ```
+ */
+export function applyOptions(
+  table: readonly OptionRow[],
+  flags: Readonly<Record<ReceiveFlag, boolean>>,
+  families: { readonly ipv4: boolean; readonly ipv6: boolean },
+  set: (row: OptionRow) => boolean,
+): { defaultControl: number; required: number } {
+  let control = 0;
+  let required = 0;
+  for (const r of table) {
+    if (!flags[r.flag]) continue;
+    if ((r.family === "v4" && !families.ipv4) || (r.family === "v6" && !families.ipv6)) continue;
+    if (!set(r)) continue;
+    control += r.control;
+    required = Math.max(required, r.record);
+  }
+  return { defaultControl: control === 0 ? 0 : control + 64, required };
+}
