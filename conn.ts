@@ -97,6 +97,22 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   /**
+   * The system's handle of the socket: a Winsock `SOCKET` on Windows, a file descriptor elsewhere, for
+   * options this module does not set (through your own FFI call). It stays owned by the connection:
+   * do not close it, and do not use it after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * console.log(typeof conn.rawHandle); // "bigint"
+   * ```
+   */
+  get rawHandle(): bigint {
+    return this.#socket.handle;
+  }
+
+  /**
    * Receives one datagram with its ancillary data. Completes at once when one is queued; otherwise
    * waits without blocking the event loop. Receives complete in the order they were made.
    * Rejects with {@link SocketClosedError} when the socket is closed, with `signal.reason` on abort,

@@ -74,8 +74,20 @@ export interface ListenOptions {
   packetInfo?: boolean;
   /** Report the TTL / hop limit of each datagram. Default false. */
   hopLimit?: boolean;
-  /** SO_REUSEADDR. Default false. */
+  /**
+   * SO_REUSEADDR. Default false. Without it, on Windows the socket is bound with SO_EXCLUSIVEADDRUSE,
+   * so that no other process can bind the same port (with SO_REUSEADDR, Windows would let a later
+   * socket join or take over the port). On Linux and macOS it lets a new socket bind a port a closed
+   * one still holds; it does not share a port between two live UDP sockets unless both ask for it.
+   */
   reuseAddress?: boolean;
+  /**
+   * Windows: report an ICMP port-unreachable reply to an earlier send as WSAECONNRESET on the next
+   * receive. Default false: such sockets are opened with `SIO_UDP_CONNRESET` off, because one
+   * unreachable client would otherwise end a server's `messages()` loop. Linux and macOS never report it
+   * on an unconnected socket, so there this option changes nothing.
+   */
+  reportUnreachable?: boolean;
   /** SO_BROADCAST: allow sending to broadcast addresses. Default false. */
   broadcast?: boolean;
   /** SO_RCVBUF in bytes; default the system's. */

@@ -41,7 +41,7 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "broadcast", "coalesce"] as const;
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "broadcast", "coalesce"] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -125,6 +125,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     packetInfo: options.packetInfo ?? true,
     hopLimit: options.hopLimit ?? false,
     reuseAddress: options.reuseAddress ?? false,
+    reportUnreachable: options.reportUnreachable ?? false,
     broadcast: options.broadcast ?? false,
     ecn: options.ecn ?? false,
     coalesce: options.coalesce ?? false,

@@ -33,6 +33,8 @@ export interface BatchRequest {
 export interface BackendSocket {
   /** The address the socket is bound to. */
   readonly addr: NetAddr;
+  /** The system's handle: a Winsock SOCKET, or a file descriptor. */
+  readonly handle: bigint;
   /** The control-buffer size that holds everything the socket's options ask for, with room to spare. */
   readonly defaultControlSize: number;
   /** The smallest control buffer that can hold any one record the options ask for (0 when none). */

@@ -243,6 +243,7 @@ class PosixSocket implements BackendSocket {
   readonly maxControlSize = MAX_CONTROL;
   private readonly l: Lib;
   private readonly fd: number;
+  readonly handle: bigint;
   private readonly ipv6: boolean;
   private readonly arena = new ArrayBuffer(AT.end);
   private readonly u8 = new Uint8Array(this.arena);
@@ -287,6 +288,7 @@ class PosixSocket implements BackendSocket {
       if (fd < 0) throw errnoFailure(l.errno(), "socket");
     }
     this.fd = fd;
+    this.handle = BigInt(fd);
     this.readWatch = { fd, events: POLLIN, notify: (e) => this.readable(e) };
     this.writeWatch = { fd, events: POLLOUT, notify: (e) => this.writable(e) };
     try {

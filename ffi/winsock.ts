@@ -36,8 +36,10 @@ import {
   SIO_GET_EXTENSION_FUNCTION_POINTER,
   SO_BROADCAST,
   SO_RCVBUF,
+  SO_EXCLUSIVEADDRUSE,
   SO_REUSEADDR,
   SO_TYPE,
+  SIO_UDP_CONNRESET,
   SOCK_DGRAM,
   SOL_SOCKET,
   WINSOCK_VERSION_2_2,
@@ -110,6 +112,8 @@ interface Lib {
   events: number;
   keepAlives: number;
   nextId: number;
+  /** Sockets opened with SIO_UDP_CONNRESET turned off (for tests). */
+  connResetOff: number;
   wsadata: Uint8Array;
 }
 
@@ -138,6 +142,7 @@ function load(): Lib {
     events: 0,
     keepAlives: 0,
     nextId: 1,
+    connResetOff: 0,
     wsadata: new Uint8Array(new ArrayBuffer(WIN.WSADATA.size)),
   };
   return lib;
@@ -168,7 +173,7 @@ class WinsockSocket implements BackendSocket {
   readonly requiredControlSize: number;
   readonly maxControlSize = MAX_CONTROL;
   private readonly l: Lib;
-  private readonly handle: bigint;
+  readonly handle: bigint;
   private readonly ipv6: boolean;
   private readonly recvMsg: NativeFn<typeof WSARECVMSG>;
   private readonly id: number;
@@ -228,6 +233,8 @@ class WinsockSocket implements BackendSocket {
     try {
       if (this.ipv6 && !existing) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
       if (options.reuseAddress) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
+      // A server socket of ours is its port's alone: a later bind with SO_REUSEADDR cannot join or take it.
+      else if (!existing) this.setOption(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
       if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
       if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
       const dual = this.ipv6 && !options.ipv6Only;
@@ -243,7 +250,16 @@ class WinsockSocket implements BackendSocket {
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
-      this.recvMsg = this.wsaRecvMsg(existing ? this.socketType() : SOCK_DGRAM);
+      const type = existing ? this.socketType() : SOCK_DGRAM;
+      this.recvMsg = this.wsaRecvMsg(type);
+      // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
+      if (type === SOCK_DGRAM && !options.reportUnreachable) {
+        this.dv.setUint32(AT.scratch, 0, true);
+        if (ws2.WSAIoctl(s, SIO_UDP_CONNRESET, this.scratch4, 4, null, 0, this.u8.subarray(AT.scratch + 8, AT.scratch + 12), null, null) !== 0) {
+          fail(l, "WSAIoctl(SIO_UDP_CONNRESET)");
+        }
+        l.connResetOff++;
+      }
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
       l.events++;
@@ -584,6 +600,7 @@ function optionName(level: number, name: number): string {
     [`${IPPROTO_IPV6}/${IPV6_HOPLIMIT}`]: "IPV6_HOPLIMIT",
     [`${IPPROTO_IPV6}/${IPV6_V6ONLY}`]: "IPV6_V6ONLY",
     [`${SOL_SOCKET}/${SO_REUSEADDR}`]: "SO_REUSEADDR",
+    [`${SOL_SOCKET}/${SO_EXCLUSIVEADDRUSE}`]: "SO_EXCLUSIVEADDRUSE",
     [`${SOL_SOCKET}/${SO_BROADCAST}`]: "SO_BROADCAST",
     [`${SOL_SOCKET}/${SO_RCVBUF}`]: "SO_RCVBUF",
   };
@@ -611,6 +628,8 @@ export interface WinsockStats {
   events: number;
   /** Sockets with a thread-pool wait registered. */
   waiting: number;
+  /** Sockets opened so far with SIO_UDP_CONNRESET turned off. */
+  connResetOff: number;
 }
 
 /**
@@ -627,5 +646,5 @@ export function winsockStats(): WinsockStats {
   const out = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
   const ok = l.k32.GetProcessHandleCount(l.k32.GetCurrentProcess(), out);
   const count = new DataView(out.buffer).getUint32(0, true);
-  return { handles: ok && count > 0 ? count : null, startups: l.startups, events: l.events, waiting: l.waiting.size };
+  return { handles: ok && count > 0 ? count : null, startups: l.startups, events: l.events, waiting: l.waiting.size, connResetOff: l.connResetOff };
 }

@@ -33,6 +33,11 @@ export const SOL_SOCKET = 0xffff;
 export const SO_REUSEADDR = 0x0004;
 /** Allow sending to broadcast addresses. */
 export const SO_BROADCAST = 0x0020;
+/**
+ * Windows: no other socket may bind this address and port, even with SO_REUSEADDR (`~SO_REUSEADDR`).
+ * Microsoft's advice for server sockets; this module sets it unless `reuseAddress` is asked for.
+ */
+export const SO_EXCLUSIVEADDRUSE = -5;
 /** Send buffer size. */
 export const SO_SNDBUF = 0x1001;
 /** Receive buffer size. */

@@ -74,3 +74,21 @@ export function rawWSARecvMsg(s: bigint): { call: NativeFn<typeof WSARECVMSG>; l
   const lib = ws2;
   return { call: native.fromAddress(new DataView(mem.buffer).getBigUint64(16, true), WSARECVMSG), lastError: () => lib.WSAGetLastError() };
 }
+
+/** getsockopt with an int value. */
+export function getIntOption(s: bigint, level: number, name: number): number {
+  ws2 ??= open();
+  const v = new Uint8Array(new ArrayBuffer(128));
+  const dv = new DataView(v.buffer);
+  dv.setInt32(8, 4, true);
+  if (ws2.getsockopt(s, level, name, v.subarray(0, 4), v.subarray(8, 12)) !== 0) throw new Error(`getsockopt failed: ${ws2.WSAGetLastError()}`);
+  return dv.getInt32(0, true);
+}
+
+/** bind that returns the Winsock error instead of throwing (0 when it bound). */
+export function tryBindRaw(s: bigint, hostname: string, port: number): number {
+  ws2 ??= open();
+  const name = new Uint8Array(new ArrayBuffer(128));
+  const len = encodeSockaddr(new DataView(name.buffer), 0, { hostname, port });
+  return ws2.bind(s, name.subarray(0, len), len) === 0 ? 0 : ws2.WSAGetLastError();
+}
