@@ -7,6 +7,7 @@ import { SocketClosedError } from "./errors.ts";
 import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.ts";
 import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
+import { describeValue } from "./structs/describe.ts";
 import type { SendSource } from "./structs/send_control.ts";
 
 interface Waiter {
@@ -245,7 +246,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
 
   /** Validates a batch's arguments: `count`, `buffer` (cut into segments), `controlSize`, `reuse`. */
   #batchRequest(count: number, options: BatchOptions | undefined, method: string): BatchRequest & { out: ReceivedMessage[] } {
-    if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`${method}: count must be an integer from 1 to 1024, got ${String(count)}`);
+    if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`${method}: count must be an integer from 1 to 1024, got ${describeValue(count)}`);
     if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);
     const buffer = options?.buffer;
     let segment = MAX_DATAGRAM + 1;
@@ -432,6 +433,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined] {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
     if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
+    if (data.byteLength === 0 && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
+      throw new TypeError(`${method}: data's buffer is detached (transferred); there is nothing to send`);
+    }
     if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
       throw new TypeError(`${method}: remoteAddr must be an object with a numeric hostname and a port`);
     }
@@ -442,12 +446,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       if (local.hostname !== undefined && typeof local.hostname !== "string") throw new TypeError(`${method}: localAddr.hostname must be a string`);
       const i = local.interfaceIndex;
       if (i !== undefined && (!Number.isInteger(i) || i < 0 || i > 0xffffffff)) {
-        throw new RangeError(`${method}: localAddr.interfaceIndex must be an integer from 0 to 4294967295, got ${String(i)}`);
+        throw new RangeError(`${method}: localAddr.interfaceIndex must be an integer from 0 to 4294967295, got ${describeValue(i)}`);
       }
     }
     const hop = options?.hopLimit;
     if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 255)) {
-      throw new RangeError(`${method}: hopLimit must be an integer from 1 to 255, got ${String(hop)}`);
+      throw new RangeError(`${method}: hopLimit must be an integer from 1 to 255, got ${describeValue(hop)}`);
     }
     return [local, hop];
   }
@@ -586,7 +590,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (controlSize === undefined) return this.#socket.defaultControlSize;
     const { requiredControlSize: min, maxControlSize: max } = this.#socket;
     if (!Number.isInteger(controlSize) || controlSize < 0 || controlSize > max) {
-      throw new RangeError(`${method}: controlSize must be an integer from 0 to ${max}, got ${String(controlSize)}`);
+      throw new RangeError(`${method}: controlSize must be an integer from 0 to ${max}, got ${describeValue(controlSize)}`);
     }
     if (controlSize < min) {
       throw new RangeError(`${method}: controlSize ${controlSize} cannot hold any control message this socket asks for; it needs at least ${min} bytes`);
@@ -604,7 +608,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (peek !== undefined && typeof peek !== "boolean") throw new TypeError(`${method}: peek must be a boolean`);
     if (flags !== undefined) {
       // Compared as whole numbers: bit operations would cut 2**40 to 0 and 2**32 + 2 to MSG_PEEK.
-      if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0) throw new RangeError(`${method}: flags must be a non-negative integer, got ${String(flags)}`);
+      if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0) throw new RangeError(`${method}: flags must be a non-negative integer, got ${describeValue(flags)}`);
       if (flags !== 0 && flags !== MSG_PEEK) {
         throw new RangeError(`${method}: flags may contain only MSG_PEEK (0x2), as WSARecvMsg allows; got 0x${flags.toString(16)}`);
       }
@@ -623,8 +627,4 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 }
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
-  return typeof v;
-}
+const describe = describeValue;

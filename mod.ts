@@ -25,6 +25,7 @@ import { winsock } from "./ffi/winsock.ts";
 import type { ListenOptions } from "./message.ts";
 import { parseIPv4, parseIPv6 } from "./structs/ip.ts";
 import { stripBrackets } from "./structs/sockaddr.ts";
+import { describeValue } from "./structs/describe.ts";
 
 export { DatagramConn } from "./conn.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
@@ -93,7 +94,7 @@ export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramC
     throw new RangeError(`wrapSocket: handle must be ${native.os === "windows" ? "a SOCKET from 0 to 2^64-2" : "a file descriptor from 0 to 2^31-1"}, got ${handle}`);
   }
   const family = options.family ?? "IPv4";
-  if (family !== "IPv4" && family !== "IPv6") throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${JSON.stringify(family)}`);
+  if (family !== "IPv4" && family !== "IPv6") throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
   const o = validateOptions(options, "wrapSocket");
   return new DatagramConn(backend().wrap(handle, family === "IPv6", o));
 }
@@ -104,7 +105,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
   const port = options.port === undefined ? 0 : options.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`${fn}: port must be an integer from 0 to 65535, got ${String(port)}`);
+    throw new RangeError(`${fn}: port must be an integer from 0 to 65535, got ${describeValue(port)}`);
   }
   for (const name of BOOLEAN_OPTIONS) {
     if (options[name] !== undefined && typeof options[name] !== "boolean") {
@@ -113,7 +114,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   }
   const rcvbuf = options.receiveBufferSize;
   if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
-    throw new RangeError(`${fn}: receiveBufferSize must be a positive integer, got ${String(rcvbuf)}`);
+    throw new RangeError(`${fn}: receiveBufferSize must be a positive integer, got ${describeValue(rcvbuf)}`);
   }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
     throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);

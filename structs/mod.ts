@@ -27,3 +27,4 @@ export * from "./linux.ts";
 export * from "./errno.ts";
 export * from "./darwin.ts";
 export * from "./send_control.ts";
+export * from "./describe.ts";

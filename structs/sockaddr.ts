@@ -8,6 +8,7 @@
 import { AF_INET, AF_INET6 } from "./constants.ts";
 import { formatIPv4, formatIPv6, formatIPv6Scoped, isV4Mapped, parseIPv4, parseIPv6 } from "./ip.ts";
 import { WIN } from "./windows.ts";
+import { describeValue } from "./describe.ts";
 
 /** A decoded socket address. `flowinfo` and `scopeId` are 0 for IPv4. */
 export interface SocketAddress {
@@ -116,7 +117,7 @@ export interface SockaddrInput {
 export function encodeSockaddr(view: DataView, offset: number, addr: SockaddrInput, families: Families = WINDOWS_FAMILIES): number {
   const { hostname, port } = addr;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${describeValue(port)}`);
   }
   const v4 = parseIPv4(hostname);
   const bytes = bytesOf(view);
