@@ -37,7 +37,7 @@ export const SO_BROADCAST = 0x0020;
  * Windows: no other socket may bind this address and port, even with SO_REUSEADDR (`~SO_REUSEADDR`).
  * Microsoft's advice for server sockets; this module sets it unless `reuseAddress` is asked for.
  */
-export const SO_EXCLUSIVEADDRUSE = -5;
+export const SO_EXCLUSIVEADDRUSE: number = -5;
 /** Send buffer size. */
 export const SO_SNDBUF = 0x1001;
 /** Receive buffer size. */
