@@ -5,6 +5,8 @@
 #   scripts/wine.sh deno ARGS...          run deno.exe ARGS inside it, with the checkout as the cwd
 #   scripts/wine.sh bun ARGS...           run bun.exe ARGS likewise
 #   scripts/wine.sh exe PATH.exe ARGS...  run another Windows program from the checkout (e.g. a mingw probe)
+#   scripts/wine.sh stop                  stop the wineserver: the next Wine program starts a new one in the
+#                                         caller's network namespace (the wineserver makes the sockets)
 #
 # Why a chroot: Debian bookworm packages Wine 8, on which Windows Deno's V8 cannot reserve its
 # address space (VirtualAlloc2 placeholders). Trixie's Wine 10 runs both runtimes, so we keep a
@@ -105,5 +107,6 @@ case "$cmd" in
   deno) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/deno.exe "$@" ;;
   bun) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/bun.exe "$@" ;;
   exe) setup; exe=$1; shift; with_mounts run_inside /usr/lib/wine/wine64 "$exe" "$@" ;;
+  stop) [ -x "$ROOTFS/usr/lib/wine/wineserver" ] && with_mounts run_inside /usr/lib/wine/wineserver -k 2>/dev/null; exit 0 ;;
   *) die "unknown command '$cmd'" ;;
 esac

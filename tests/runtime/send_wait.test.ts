@@ -98,3 +98,39 @@ test("sendMsg on loopback resolves at once with the byte count; bad signal is a 
   await assert.rejects(conn.sendMsg(new Uint8Array(5), rx.addr), (e: Error) => e instanceof SocketClosedError);
   await sleep(0);
 });
+
+// The Windows path (FD_WRITE through WSAEventSelect and a thread-pool wait), under Wine: the wineserver
+// makes the sockets, so it is stopped and started again inside the namespace. Run from the Linux
+// suite (Linux Deno drives Windows Deno, Linux Bun drives Windows Bun), never from inside Wine, whose
+// own wineserver this would stop.
+const windowsWhy = why ?? ((globalThis as unknown as { process: { platform: string } }).process.platform !== "linux" ? "drives Wine from Linux" : null);
+test(`Windows ${runtime === "deno" ? "Deno" : "Bun"} under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`, async () => {
+  using net = new TestNet("sv");
+  const a = net.ns("a");
+  const b = net.ns("b");
+  net.link(a, "rmsva", b, "rmsvb");
+  net.addr(a, "rmsva", "198.18.6.1/24");
+  net.addr(b, "rmsvb", "198.18.6.2/24");
+  net.exec(a, "tc", "qdisc", "add", "dev", "rmsva", "root", "tbf", "rate", "2mbit", "burst", "4kb", "limit", "4mb");
+  const port = 40000 + (Date.now() % 20000);
+  const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), String(COUNT), "60000"], 90_000);
+  const wine = ["bash", "scripts/wine.sh"];
+  const stop = () => child([...wine, "stop"], 30_000).done;
+  try {
+    assert.equal((await rx.lines.next()).value, "ready");
+    await stop();
+    const args = runtime === "deno" ? ["deno", "run", "-A"] : ["bun"];
+    const tx = await child([...net.run(a), ...wine, ...args, "tests/runtime/fixtures/shaped_sender.ts", "198.18.6.2", String(port), String(COUNT), String(SIZE)], 120_000).done;
+    assert.equal(tx.code, 0, tx.stderr.split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n"));
+    const s = JSON.parse(tx.stdout.trim().split(/\r?\n/).pop()!);
+    const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
+    console.log(`  Wine: ${s.immediate} sent at once, ${s.waited} waited for FD_WRITE; all resolved in ${s.seconds.toFixed(2)} s; ${r.received} arrived`);
+    assert.ok(s.immediate > 0 && s.immediate < COUNT, `the send buffer filled (${s.immediate} went at once)`);
+    assert.equal(s.resolved, s.waited);
+    assert.equal(s.ordered, true);
+    assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
+  } finally {
+    rx.kill();
+    await stop();
+  }
+}, { timeout: 240_000, windows: false, skip: windowsWhy });
