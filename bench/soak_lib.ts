@@ -98,8 +98,16 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
     reuse: { datagrams: count, lost: 0, corrupted: 0, reordered: 0, seconds: 0, heapMB: { before: 0, after: 0 }, rssMB: { before: 0, after: 0 } },
     failures: [],
   };
-  // Warm up, so that the libraries and Winsock's own handles are counted in the baseline.
-  listenDatagram({ hostname: "127.0.0.1" }).close();
+  // Warm up, so that the libraries, Winsock's own handles and the waiting machinery (a poller
+  // thread on Bun and Node, started by the first receive that waits) are counted in the baseline.
+  {
+    const warm = listenDatagram({ hostname: "127.0.0.1" });
+    const waiting = warm.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    await new Promise((t) => setTimeout(t, 20));
+    warm.trySendMsg(new Uint8Array(1), warm.addr);
+    await waiting;
+    warm.close();
+  }
   await new Promise((t) => setTimeout(t, 200));
   collect();
   r.handles.before = openHandles();

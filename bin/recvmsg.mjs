@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 // The npm package's `recvmsg` command: runs the CLI (dist/cli.js) on the runtime that started it —
-// `bunx recvmsg` on Bun, `npx recvmsg` on Node, `deno run -A npm:recvmsg` on Deno. Where the runtime
-// cannot load the module (Node without node:ffi), it hands over to Bun when Bun is on PATH, and
-// otherwise says what to do.
+// `bunx recvmsg` on Bun, `npx recvmsg` on Node (26.1 or later, through node:ffi), `deno run -A
+// npm:recvmsg` on Deno. Where the runtime cannot load the module (an older Node, or node:ffi turned
+// off), it hands over to Bun when Bun is on PATH, and otherwise says what to do.
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+
+// Node announces node:ffi as experimental on stderr; the command's output is for people and scripts.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+  if (/FFI is an experimental feature/.test(String(warning?.message ?? warning))) return;
+  return emitWarning.call(process, warning, ...rest);
+};
 
 let cli;
 try {

@@ -8,10 +8,9 @@ import type { Native } from "./types.ts";
 async function load(): Promise<Native> {
   if ("Deno" in globalThis) return (await import("./deno.ts")).native;
   if ("Bun" in globalThis) return (await import("./bun.ts")).native;
-  throw new Error(
-    "recvmsg runs on Deno (--allow-ffi) and Bun; this runtime has neither Deno.dlopen nor bun:ffi. " +
-      "Run it with `bun` or `deno run --allow-ffi`, or `bunx recvmsg` for the command-line listener.",
-  );
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (p?.versions?.node) return (await import("./node.ts")).native;
+  throw new Error("recvmsg runs on Deno (--allow-ffi), Bun and Node 26.1 or later (node:ffi); this runtime is none of them.");
 }
 
 /**
@@ -20,7 +19,7 @@ async function load(): Promise<Native> {
  * @example
  * ```ts
  * import { native } from "./native.ts";
- * console.log(native.runtime, native.os); // "deno" "windows"
+ * console.log(native.runtime, native.os); // "node" "linux"
  * ```
  */
 export const native: Native = await load();

@@ -58,6 +58,17 @@ if (pack.status === 0) {
   writeFileSync(join(project, "use.mjs"), USE);
   const bun = spawnSync(bin("bun"), ["use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
   check("Linux Bun: import \"recvmsg\" and receive with packet info", bun.status === 0 && expect(bun.stdout), bun.stdout + bun.stderr);
+  const node = spawnSync(bin("node"), ["--disable-warning=ExperimentalWarning", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
+  check("Linux Node 26 (node:ffi): import \"recvmsg\" and receive with packet info", node.status === 0 && expect(node.stdout), node.stdout + node.stderr);
+  const noFfi = spawnSync(bin("node"), ["--no-experimental-ffi", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
+  check("Node with --no-experimental-ffi: importing says node:ffi is off and what to do", noFfi.status !== 0 && /node:ffi is not available.*--experimental-ffi/.test(noFfi.stderr), noFfi.stderr.slice(-300));
+  const perm = spawnSync(bin("node"), ["--permission", "--allow-fs-read=*", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
+  check("Node with --permission and no --allow-ffi: opening a socket says to add --allow-ffi", perm.status !== 0 && /permission model refuses FFI: run with --allow-ffi/.test(perm.stderr), perm.stderr.slice(-300));
+  const old = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
+  if (old.status === 0 && Number(old.stdout.slice(1).split(".")[0]) < 26) {
+    const r = spawnSync("/usr/bin/node", ["use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
+    check(`Node ${old.stdout.trim()} (no node:ffi): importing says Node 26.1 or later is needed`, r.status !== 0 && /needs Node 26\.1 or later/.test(r.stderr), r.stderr.slice(-300));
+  }
   const deno = spawnSync(bin("deno"), ["run", "-A", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
   check("Linux Deno: import \"recvmsg\" from node_modules and receive with packet info", deno.status === 0 && expect(deno.stdout), deno.stdout + deno.stderr);
   if (process.getuid?.() === 0) {
@@ -67,11 +78,12 @@ if (pack.status === 0) {
       check(`Windows ${rt === "bun" ? "Bun" : "Deno"} (Wine): import "recvmsg" from node_modules and receive with packet info`, w.status === 0 && expect(w.stdout), (w.stdout + w.stderr).split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n").slice(-500));
     }
   }
-  // The bin, as `bunx recvmsg listen` runs it.
-  const ok = await new Promise((resolve) => {
-    const c = spawn(bin("bun"), [join(project, "node_modules", ".bin", "recvmsg"), "listen", "--hostname", "127.0.0.1", "--port", "0", "--json"], { cwd: project });
+  // The bin, as `bunx recvmsg listen` and `npx recvmsg listen` run it.
+  const runBin = (cmd) => new Promise((resolve) => {
+    const c = spawn(cmd, [join(project, "node_modules", ".bin", "recvmsg"), "listen", "--hostname", "127.0.0.1", "--port", "0", "--json"], { cwd: project });
     let out = "";
     let err = "";
+    let sent = false;
     const timer = setTimeout(() => c.kill("SIGKILL"), 20_000);
     c.stdout.on("data", (d) => {
       out += d;
@@ -80,24 +92,27 @@ if (pack.status === 0) {
     c.stderr.on("data", (d) => {
       err += d;
       const m = err.match(/listening on 127\.0\.0\.1:(\d+)/);
-      if (m && !c.sent) {
-        c.sent = true;
+      if (m && !sent) {
+        sent = true;
         execFileSync(process.execPath, ["-e", `const s = require("node:dgram").createSocket("udp4"); s.send("via bin", ${m[1]}, "127.0.0.1", () => s.close())`]);
       }
     });
     c.on("close", () => {
       clearTimeout(timer);
-      const line = out.split("\n")[0];
       let r = {};
       try {
-        r = JSON.parse(line);
+        r = JSON.parse(out.split("\n")[0]);
       } catch { /* checked below */ }
-      resolve([r.local?.hostname === "127.0.0.1" && /stopped after 1 datagram/.test(err), out + err]);
+      // Nothing but the listener's own lines on stderr (no runtime warnings).
+      resolve([r.local?.hostname === "127.0.0.1" && /stopped after 1 datagram/.test(err) && err.trim().split("\n").every((l) => l.startsWith("recvmsg: ")), out + err]);
     });
   });
-  check("the package's bin on Bun: recvmsg listen --json prints the datagram, Ctrl-C stops it", ok[0], ok[1].slice(-300));
-  const node = spawnSync(process.execPath, [join(project, "node_modules", ".bin", "recvmsg"), "listen"], { cwd: project, encoding: "utf8", timeout: 20_000, env: { ...process.env, PATH: "/usr/bin:/bin" } });
-  check("the bin on Node without node:ffi or Bun says what to do (exit 2)", node.status === 2 && /bun|deno/i.test(node.stderr), node.stderr.slice(-300));
+  for (const [name, cmd] of [["Bun", bin("bun")], ["Node 26", bin("node")]]) {
+    const ok = await runBin(cmd);
+    check(`the package's bin on ${name}: recvmsg listen --json prints the datagram, Ctrl-C stops it`, ok[0], ok[1].slice(-300));
+  }
+  const oldBin = spawnSync("/usr/bin/node", [join(project, "node_modules", ".bin", "recvmsg"), "listen"], { cwd: project, encoding: "utf8", timeout: 20_000, env: { ...process.env, PATH: "/usr/bin:/bin" } });
+  check("the bin on a Node without node:ffi, and no Bun on PATH, says what to do (exit 2)", oldBin.status === 2 && /Node 26\.1/.test(oldBin.stderr), oldBin.stderr.slice(-300));
 }
 
 // --- JSR: what `deno publish` uploads, alone ---

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: every check and the whole suite on Linux Deno, Linux Bun, Windows Deno and Windows Bun
-// (the Windows builds under Wine, through scripts/wine.sh). Prints each step's counts and ends with
+// `npm test`: every check and the whole suite on Linux Deno, Linux Node, Linux Bun, Windows Deno and
+// Windows Bun (the Windows builds under Wine, through scripts/wine.sh). Prints each step's counts and ends with
 // one line `N passed, N failed, N skipped` summing them all. A step that could not run is a failure.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -67,6 +67,12 @@ const parsers = {
     const m = strip(out).match(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/);
     return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : null;
   },
+  node(out) {
+    const s = strip(out);
+    const n = (name) => s.match(new RegExp(`^ℹ ${name} (\\d+)$`, "m"));
+    if (!n("pass")) return null;
+    return { passed: Number(n("pass")[1]), failed: Number(n("fail")?.[1] ?? 0) + Number(n("cancelled")?.[1] ?? 0), skipped: Number(n("skipped")?.[1] ?? 0) + Number(n("todo")?.[1] ?? 0) };
+  },
   bun(out) {
     const s = strip(out);
     const n = (re) => s.match(re) ? Number(s.match(re)[1]) : null;
@@ -105,6 +111,14 @@ const steps = [
     env: { RECVMSG_EXPECT_OS: "linux" },
     parse: "deno",
   },
+  {
+    id: "linux-node",
+    title: "Linux Node (node:ffi)",
+    cmd: bin("node"),
+    args: ["--test", "--test-reporter=spec", "--expose-gc", "--disable-warning=ExperimentalWarning", `${runtimeTests}*.test.ts`],
+    env: { RECVMSG_EXPECT_OS: "linux" },
+    parse: "node",
+  },
   { id: "linux-bun", title: "Linux Bun", cmd: bunBin, args: ["test", `./${runtimeTests}`], env: { RECVMSG_EXPECT_OS: "linux" }, parse: "bun" },
   {
     id: "wine-deno",
@@ -125,7 +139,7 @@ const steps = [
 ];
 
 ensureTools();
-if (!existsSync(deno) || !existsSync(bunBin)) console.error("test: node_modules is missing the deno or bun package; run `npm ci` first");
+if (!existsSync(deno) || !existsSync(bunBin) || !existsSync(bin("node"))) console.error("test: node_modules is missing the deno, bun or node package; run `npm ci` first");
 
 const results = [];
 const t0 = Date.now();

@@ -112,7 +112,7 @@ test("errors a person can act on: port in use, a name instead of an address, bad
 
 /** The CLI as a child process of this runtime. */
 function child(args: string[], prefix: string[] = [], env: Record<string, string> = {}) {
-  const runArgs = runtime === "deno" ? ["run", "-A", "cli.ts", ...args] : ["cli.ts", ...args];
+  const runArgs = runtime === "deno" ? ["run", "-A", "cli.ts", ...args] : runtime === "node" ? ["--disable-warning=ExperimentalWarning", "cli.ts", ...args] : ["cli.ts", ...args];
   const [cmd, ...rest] = [...prefix, process.execPath, ...runArgs];
   return spawn(cmd, rest, { env: { ...process.env, ...env } });
 }

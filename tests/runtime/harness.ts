@@ -10,8 +10,8 @@ interface BunTest {
   skip(name: string, fn: TestFn): void;
 }
 
-/** `"deno"` or `"bun"`. */
-export const runtime: "deno" | "bun" = "Deno" in globalThis ? "deno" : "bun";
+/** `"deno"`, `"bun"` or `"node"`. */
+export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 /** Whether this is a Windows build of the runtime (under Wine in CI). */
 export const onWindows: boolean = runtime === "deno"
   ? (globalThis as unknown as { Deno: { build: { os: string } } }).Deno.build.os === "windows"
@@ -27,6 +27,10 @@ function detectWine(): boolean {
     if (runtime === "deno") {
       const D = (globalThis as unknown as { Deno: { dlopen: (p: string, s: object) => { close(): void } } }).Deno;
       D.dlopen("ntdll.dll", { wine_get_version: { parameters: [], result: "pointer" } }).close();
+    } else if (runtime === "node") {
+      const ffi = (globalThis as unknown as { process: { getBuiltinModule(id: string): { DynamicLibrary: new (p: string) => { getSymbol(n: string): bigint } } } }).process
+        .getBuiltinModule("node:ffi");
+      new ffi.DynamicLibrary("ntdll.dll").getSymbol("wine_get_version");
     } else {
       const ffi = (import.meta as unknown as { require(id: string): { dlopen(p: string, s: object): { close(): void } } }).require("bun:ffi");
       ffi.dlopen("ntdll.dll", { wine_get_version: { args: [], returns: "ptr" } }).close();
@@ -39,6 +43,10 @@ function detectWine(): boolean {
 
 const bunTest: BunTest | undefined = runtime === "bun"
   ? (import.meta as unknown as { require(id: string): { test: BunTest } }).require("bun:test").test
+  : undefined;
+type NodeTest = (name: string, options: { skip?: boolean | string; timeout?: number }, fn: () => unknown) => void;
+const nodeTest: NodeTest | undefined = runtime === "node"
+  ? ((globalThis as unknown as { process: { getBuiltinModule(id: string): { test: NodeTest } } }).process.getBuiltinModule("node:test")).test
   : undefined;
 
 interface Options {
@@ -70,6 +78,8 @@ export function test(name: string, fn: TestFn, options: Options = {}): void {
       sanitizeResources: false,
       fn: () => withTimeout(name, fn, timeout),
     });
+  } else if (runtime === "node") {
+    nodeTest!(name, { skip, timeout }, () => withTimeout(name, fn, timeout));
   } else if (skip) {
     bunTest!.skip(name, fn);
   } else {
@@ -92,7 +102,7 @@ async function withTimeout(name: string, fn: TestFn, ms: number): Promise<void> 
 /** Resolves after `ms`. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `gc()` where the runtime exposes it (Deno with --v8-flags=--expose-gc, Bun always). */
+/** Runs `gc()` where the runtime exposes it (Deno with --v8-flags=--expose-gc, Node with --expose-gc, Bun always). */
 export function forceGC(): boolean {
   const g = globalThis as unknown as { gc?: () => void; Bun?: { gc(sync: boolean): void } };
   if (g.Bun) {
@@ -136,7 +146,7 @@ export class Sender {
 /** The argv that runs a script file under this runtime (for fixtures run as child processes). */
 export function runtimeArgv(script: string): string[] {
   const exec = (globalThis as unknown as { process: { execPath: string } }).process.execPath;
-  return runtime === "deno" ? [exec, "run", "-A", script] : [exec, script];
+  return runtime === "deno" ? [exec, "run", "-A", script] : runtime === "node" ? [exec, "--no-warnings", script] : [exec, script];
 }
 
 /**

@@ -103,7 +103,11 @@ test("sendMsg on loopback resolves at once with the byte count; bad signal is a 
 // makes the sockets, so it is stopped and started again inside the namespace. Run from the Linux
 // suite (Linux Deno drives Windows Deno, Linux Bun drives Windows Bun), never from inside Wine, whose
 // own wineserver this would stop.
-const windowsWhy = why ?? ((globalThis as unknown as { process: { platform: string } }).process.platform !== "linux" ? "drives Wine from Linux" : null);
+const windowsWhy = why ?? ((globalThis as unknown as { process: { platform: string } }).process.platform !== "linux"
+  ? "drives Wine from Linux"
+  : runtime === "node"
+  ? "Windows Node cannot run recvmsg: node:ffi cannot call WSARecvMsg by its address"
+  : null);
 test(`Windows ${runtime === "deno" ? "Deno" : "Bun"} under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`, async () => {
   using net = new TestNet("sv");
   const a = net.ns("a");

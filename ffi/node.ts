@@ -1,0 +1,155 @@
+/**
+ * The Node adapter: the built-in `node:ffi` (Node 26.1 and later, experimental; on by default since
+ * 26.10). It has no call that runs off the JS thread and its callbacks must run on the thread that made
+ * them, so waiting is done like Bun's: one worker thread (ffi/node_poller.ts) makes the poll(2) of the
+ * process's poll set. It cannot call a function by its address, which Windows' WSARecvMsg needs (it is
+ * reached only through WSAIoctl), so on Windows this adapter says so instead of opening a socket.
+ *
+ * @module
+ */
+import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+
+interface NodeFfi {
+  DynamicLibrary: new (path: string) => {
+    getFunction(name: string, signature: { return: string; arguments: string[] }): (...args: unknown[]) => unknown;
+  };
+  getRawPointer(view: ArrayBufferView): bigint;
+  getInt32(address: bigint, offset?: number): number;
+}
+interface NodeProcess {
+  platform: string;
+  versions: { node: string };
+  getBuiltinModule(id: string): unknown;
+}
+
+const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
+
+/** node:ffi, or a sentence saying why it cannot be had and what to do. */
+function loadFfi(): NodeFfi {
+  const [major, minor] = nodeProcess.versions.node.split(".").map(Number);
+  if (major < 26 || (major === 26 && minor < 1)) {
+    throw new Error(`recvmsg needs Node 26.1 or later (node:ffi); this is Node ${nodeProcess.versions.node}. Install a newer Node, or run with Bun or Deno.`);
+  }
+  let ffi: NodeFfi | undefined;
+  try {
+    ffi = nodeProcess.getBuiltinModule("node:ffi") as NodeFfi | undefined;
+  } catch { /* reported below */ }
+  if (!ffi) {
+    throw new Error(
+      "recvmsg: node:ffi is not available in this Node: it is turned off (--no-experimental-ffi), or Node before 26.10 needs --experimental-ffi. Run node with --experimental-ffi.",
+    );
+  }
+  return ffi;
+}
+
+const ffi = loadFfi();
+
+const TYPES: Record<NativeType, string> = {
+  void: "void",
+  i32: "i32",
+  u32: "u32",
+  u16: "u16",
+  u8: "u8",
+  isize: "i64",
+  handle: "u64",
+  // `pointer` takes a typed array (its data's address), null, or a bigint address.
+  buffer: "pointer",
+  function: "pointer",
+};
+
+/** Opens a library, turning the permission model's refusal into a sentence. */
+function openLibrary(path: string): InstanceType<NodeFfi["DynamicLibrary"]> {
+  try {
+    return new ffi.DynamicLibrary(path);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_ACCESS_DENIED") {
+      throw new Error("recvmsg: Node's permission model refuses FFI: run with --allow-ffi (beside --permission).", { cause: e });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Handles go in as bigint whatever the caller passed (`u64` takes only bigint), sizes come out as
+ * numbers: above the adapter handles are bigint, sizes numbers, as on Deno and Bun.
+ */
+function wrap(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const handles = def.parameters.map((p, i) => (p === "handle" ? i : -1)).filter((i) => i >= 0);
+  let call = fn;
+  if (handles.length > 0) {
+    call = (...args) => {
+      for (const i of handles) if (typeof args[i] === "number") args[i] = BigInt(args[i] as number);
+      return fn(...args);
+    };
+  }
+  if (def.result === "isize") return (...args) => Number(call(...args) as bigint);
+  if (def.result === "handle") return (...args) => BigInt(call(...args) as bigint);
+  return call;
+}
+
+interface Poller {
+  worker: { postMessage(m: unknown): void; ref(): void; unref(): void; on(event: "message", fn: (result: number) => void): void };
+  resolve: ((result: number) => void) | null;
+}
+let poller: Poller | undefined;
+
+function startPoller(): Poller {
+  const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
+    Worker: new (url: URL) => Poller["worker"];
+  };
+  // A file beside this one: .ts in a checkout (Node strips the types), .js in the npm package.
+  const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./node_poller.ts" : "./node_poller.js", import.meta.url));
+  worker.unref();
+  const p: Poller = { worker, resolve: null };
+  worker.on("message", (result) => {
+    const resolve = p.resolve;
+    p.resolve = null;
+    worker.unref();
+    resolve?.(result);
+  });
+  return p;
+}
+
+const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
+
+/** The Node implementation of {@link Native}. */
+export const native: Native = {
+  runtime: "node",
+  os: OS[nodeProcess.platform] ?? nodeProcess.platform,
+  open<T extends SymbolTable>(library: string, table: T): Bound<T> {
+    const lib = openLibrary(library);
+    const out: Record<string, unknown> = {};
+    for (const [name, def] of Object.entries(table)) {
+      out[name] = wrap(def, lib.getFunction(name, { return: TYPES[def.result], arguments: def.parameters.map((p) => TYPES[p]) }));
+    }
+    return out as Bound<T>;
+  },
+  fromAddress<D extends SymbolDef>(_address: bigint, _def: D): NativeFn<D> {
+    throw new Error(
+      "recvmsg: node:ffi cannot call a function by its address, and WSARecvMsg is reachable only that way (WSAIoctl): " +
+        "on Windows, run recvmsg with Deno or Bun until Node's FFI can.",
+    );
+  },
+  addressOf(view: Uint8Array): number {
+    return Number(ffi.getRawPointer(view));
+  },
+  threadSafeCallback(_fn: (context: number, flag: number) => void): ThreadSafeCallback {
+    throw new Error("recvmsg: node:ffi callbacks cannot be called from other threads; the Windows backend needs that (use Deno or Bun on Windows)");
+  },
+  int32At(address: bigint): () => number {
+    return () => ffi.getInt32(address);
+  },
+  pollOffThread(fds: Uint8Array, n: number): Promise<number> {
+    const p = poller ??= startPoller();
+    if (p.resolve) return Promise.reject(new Error("recvmsg: internal: a second poll while one runs"));
+    return new Promise((resolve) => {
+      p.resolve = resolve;
+      p.worker.ref();
+      // The worker polls this address; the array does not move and is not touched until it answers.
+      p.worker.postMessage([ffi.getRawPointer(fds), n, nodeProcess.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6"]);
+    });
+  },
+};
+
+/** Keeps the type of the callback pointer in use (the Windows backend's; never made on Node). */
+export type { CallbackPointer };
