@@ -94,21 +94,27 @@ const cArgs = (method, timing, wait) => method === "drain" ? ["drain", wait] : [
 const cases = [
   { group: "Linux", name: "C recvmsg loop (IP_PKTINFO)", run: (m, t) => [join(dir, "recv_linux"), ["recvmsg", ...cArgs(m, t, 300)]], baseline: true },
   { group: "Linux", name: "C recvmmsg, 32 per call", run: (m, t) => [join(dir, "recv_linux"), ["recvmmsg", ...cArgs(m, t, 300)]] },
-  ...["Deno", "Bun"].flatMap((rt) => {
-    const js = (mode, extra = []) => (m, t) => rt === "Deno" ? [deno, ["run", "-A", ...extra, rx, ...rxArgs(m, mode, t, 300)]] : [bun, [rx, ...rxArgs(m, mode, t, 300)]];
+  ...["Deno", "Bun", "Node"].flatMap((rt) => {
+    const js = (mode, extra = []) => (m, t) =>
+      rt === "Deno"
+        ? [deno, ["run", "-A", ...extra, rx, ...rxArgs(m, mode, t, 300)]]
+        : rt === "Node"
+        ? [bin("node"), ["--disable-warning=ExperimentalWarning", rx, ...rxArgs(m, mode, t, 300)]]
+        : [bun, [rx, ...rxArgs(m, mode, t, 300)]];
     return [
       { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer`, run: js("try") },
       { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer, reused message`, run: js("try-reuse") },
       { group: "Linux", name: `${rt}: tryReceiveMsgs(64) batch, caller buffer (recvmmsg)`, run: js("batch") },
       { group: "Linux", name: `${rt}: receiveMsg, caller buffer`, run: js("async-buffer") },
       { group: "Linux", name: `${rt}: receiveMsg, fresh copies`, run: js("async-copy") },
-      rt === "Deno"
-        ? { group: "Linux", name: "Deno: Deno.listenDatagram (no packet info)", run: js("deno-builtin", ["--unstable-net"]) }
-        : { group: "Linux", name: "Bun: Bun.udpSocket (no packet info)", run: js("bun-builtin") },
+      ...(rt === "Deno"
+        ? [{ group: "Linux", name: "Deno: Deno.listenDatagram (no packet info)", run: js("deno-builtin", ["--unstable-net"]) }]
+        : rt === "Bun"
+        ? [{ group: "Linux", name: "Bun: Bun.udpSocket (no packet info)", run: js("bun-builtin") }]
+        : []),
       { group: "Linux", name: `${rt}: node:dgram (no packet info)`, run: js("node-dgram") },
     ];
   }),
-  { group: "Linux", name: "Node 20: node:dgram (no packet info)", run: (m, t) => [bin("tsx"), [rx, ...rxArgs(m, "node-dgram", t, 300)]] },
 ];
 if (WITH_WINE) {
   cases.push({ group: "Windows under Wine", name: "C WSARecvMsg loop (mingw, same Wine)", run: (m, t) => wine("exe", "bench/c/recv_win.exe", ...cArgs(m, t, 1500)), baseline: true });
@@ -163,7 +169,7 @@ const lines = [
   "# Benchmark results",
   "",
   `Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ` +
-  `${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${ver(bun, ["--version"])}; Node ${process.version}` +
+  `${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${ver(bun, ["--version"])}; Node ${ver(bin("node"), ["--version"])}` +
   (WITH_WINE ? "; Windows Deno 2.9.5 and Bun 1.4.5 under Wine 10" : "") + ".",
   "",
   `Datagrams of ${SIZE} bytes over loopback from a C \`sendmmsg\` flooder. **Drain**: ${COUNT} datagrams are queued while the receiver's`,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run soak`: bench/soak.ts on Linux Deno, Linux Bun, Windows Deno and Windows Bun (under Wine):
+// `npm run soak`: bench/soak.ts on Linux Deno, Linux Bun, Linux Node, Windows Deno and Windows Bun (under Wine):
 // SOAK_COUNT datagrams (default 1,000,000) through receiveMsg and messages(), each checked, the same
 // count through the allocation-free loop (reused messages and batches; heap bound 1 MB), then
 // SOAK_CYCLES open/receive/close cycles (default 10,000). Prints each runtime's figures; exits 1 if any
@@ -16,6 +16,7 @@ const wine = join(root, "scripts", "wine.sh");
 const runs = [
   ["Linux Deno", bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", "bench/soak.ts", count, cycles]],
   ["Linux Bun", bin("bun"), ["bench/soak.ts", count, cycles]],
+  ["Linux Node", bin("node"), ["--expose-gc", "--disable-warning=ExperimentalWarning", "bench/soak.ts", count, cycles]],
   ["Windows Deno (Wine)", "bash", [wine, "deno", "run", "-A", "--v8-flags=--expose-gc", "bench/soak.ts", count, cycles]],
   ["Windows Bun (Wine)", "bash", [wine, "bun", "run", "bench/soak.ts", count, cycles]],
 ];
