@@ -4,6 +4,7 @@
 // SocketError with a name — never another error, a hang, or a write outside the caller's view.
 // Datagrams go only to loopback: any address a generator makes that is not loopback is replaced.
 import assert from "node:assert/strict";
+// @ts-types="../../node_modules/fast-check/lib/types/fast-check.d.ts"
 import fc from "../../node_modules/fast-check/lib/fast-check.js";
 import { type DatagramConn, listenDatagram, SocketError, splitSegments, wrapSocket } from "../../mod.ts";
 import { parseIPv4, parseIPv6 } from "../../structs/ip.ts";
