@@ -2,7 +2,7 @@
 // addresses and to ::1, a table of what each one reached, and each answered from that address.
 // Windows and Linux.
 //
-//   deno run --allow-ffi --allow-net examples/demo.ts      bun examples/demo.ts   (the senders need the net permission)
+//   deno run --allow-ffi --allow-net examples/demo.ts   bun examples/demo.ts   node examples/demo.ts   (Deno: the senders need the net permission)
 import dgram from "node:dgram";
 import { listenDatagram } from "../mod.ts";
 

@@ -19,6 +19,10 @@ console.log(`\n== 2. live: ${native} on a wildcard socket, ${process.platform} D
 r = spawnSync(deno, ["run", "--quiet", "--allow-ffi", "--allow-net", "examples/demo.ts"], opts);
 if (r.status !== 0 || process.platform === "win32") process.exit(r.status ?? 1);
 
+console.log("\n== 2b. the same on Node 26, through node:ffi ==\n");
+r = spawnSync(join(root, "node_modules", ".bin", "node"), ["--disable-warning=ExperimentalWarning", "examples/demo.ts"], opts);
+if (r.status !== 0) process.exit(r.status ?? 1);
+
 console.log("\n== 3. live: WSARecvMsg, the Windows build of Deno under Wine 10 ==\n");
 r = spawnSync("bash", [join(root, "scripts", "wine.sh"), "deno", "run", "--quiet", "-A", "examples/demo.ts"], opts);
 process.exit(r.status ?? 1);
