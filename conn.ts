@@ -9,6 +9,46 @@ import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOpti
 import { MSG_PEEK } from "./structs/constants.ts";
 import { describeValue } from "./structs/describe.ts";
 import type { SendSource } from "./structs/send_control.ts";
+import { type JoinOptions, MembershipSet, type MulticastMembership } from "./multicast.ts";
+
+/**
+ * What `joinMulticastV4` resolves to: `Deno.MulticastV4Membership`'s shape.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353 });
+ * const m = await conn.joinMulticastV4("224.0.0.251", "0.0.0.0");
+ * await m.setTTL(1);
+ * await m.leave();
+ * ```
+ */
+export interface MulticastV4Membership {
+  /** Leaves the group. */
+  leave(): Promise<void>;
+  /** Whether this socket's multicast sends loop back to members on this host. */
+  setLoopback(loopback: boolean): Promise<void>;
+  /** The TTL of this socket's multicast sends. */
+  setTTL(ttl: number): Promise<void>;
+}
+
+/**
+ * What `joinMulticastV6` resolves to: `Deno.MulticastV6Membership`'s shape.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "::", port: 5353 });
+ * const m = await conn.joinMulticastV6("ff02::fb", 2);
+ * await m.leave();
+ * ```
+ */
+export interface MulticastV6Membership {
+  /** Leaves the group. */
+  leave(): Promise<void>;
+  /** Whether this socket's multicast sends loop back to members on this host. */
+  setLoopback(loopback: boolean): Promise<void>;
+}
 
 interface Waiter {
   readonly request: ReceiveRequest;
@@ -74,13 +114,167 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   readonly #scratch: { -readonly [K in keyof ReceiveRequest]: ReceiveRequest[K] };
   /** The last buffer a batch loop cut into segments, and the views (see #segmentViews). */
   readonly #cut: { buffer: Uint8Array | null; segment: number; views: Uint8Array[] } = { buffer: null, segment: 0, views: [] };
+  readonly #memberships: MembershipSet;
 
   /** @internal Use {@link listenDatagram}. */
   constructor(socket: BackendSocket) {
     this.#socket = socket;
     this.#defaultRequest = Object.freeze({ target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null });
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
+    this.#memberships = new MembershipSet(socket);
     dropped.register(this, socket, this);
+  }
+
+  /**
+   * Joins a multicast group, any-source or (with `source`) source-specific, on one interface. IPv4
+   * and IPv6 groups alike; a dual-stack socket can join both. Throws a TypeError/RangeError naming the
+   * argument (a group that is not multicast, a source that is not unicast, a family the socket lacks,
+   * a membership it already has), or the system's SocketError (ENODEV / WSAENXIO for an interface that
+   * does not exist, EADDRNOTAVAIL, ...).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353, reusePort: true });
+   * using v4 = conn.joinMulticast("224.0.0.251", { interfaceIndex: 2 });
+   * using v6 = conn.joinMulticast("ff02::fb", { interfaceIndex: 2 });
+   * for await (const m of conn.messages()) console.log(m.multicast, m.localAddr?.interfaceIndex);
+   * ```
+   */
+  joinMulticast(group: string, options?: JoinOptions): MulticastMembership {
+    if (this.#closed) throw this.#socket.closedError("setsockopt");
+    return this.#memberships.join(group, options, "joinMulticast");
+  }
+
+  /**
+   * `Deno.DatagramConn.joinMulticastV4`: joins an IPv4 group on the interface that has
+   * `interfaceAddress` ("0.0.0.0": the system's choice).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353 });
+   * const m = await conn.joinMulticastV4("224.0.0.251", "0.0.0.0");
+   * ```
+   */
+  joinMulticastV4(address: string, interfaceAddress: string): Promise<MulticastV4Membership> {
+    try {
+      if (this.#closed) throw this.#socket.closedError("setsockopt");
+      const m = this.#memberships.join(address, { interfaceAddress }, "joinMulticastV4");
+      return Promise.resolve({
+        leave: () => Promise.resolve(m.leave()),
+        setLoopback: (on: boolean) => Promise.resolve(this.setMulticastLoopback(on)),
+        setTTL: (ttl: number) => Promise.resolve(this.setMulticastHopLimit(ttl)),
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * `Deno.DatagramConn.joinMulticastV6`: joins an IPv6 group on interface `interfaceIndex`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353 });
+   * const m = await conn.joinMulticastV6("ff02::fb", 2);
+   * ```
+   */
+  joinMulticastV6(address: string, interfaceIndex: number): Promise<MulticastV6Membership> {
+    try {
+      if (this.#closed) throw this.#socket.closedError("setsockopt");
+      const m = this.#memberships.join(address, { interfaceIndex }, "joinMulticastV6");
+      return Promise.resolve({
+        leave: () => Promise.resolve(m.leave()),
+        setLoopback: (on: boolean) => Promise.resolve(this.setMulticastLoopback(on)),
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The interface this socket's multicast sends leave by (IP_MULTICAST_IF / IPV6_MULTICAST_IF), by
+   * index; 0 lets the system choose. One datagram can name its own with `sendMsg`'s
+   * `localAddr.interfaceIndex`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setMulticastInterface(2);
+   * ```
+   */
+  setMulticastInterface(interfaceIndex: number): void {
+    this.#setOption("multicastInterface", interfaceIndex, 0, 0xffffffff, "setMulticastInterface", "interfaceIndex");
+  }
+
+  /**
+   * Whether this socket's multicast sends are looped back to members on this host (default on).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setMulticastLoopback(false);
+   * ```
+   */
+  setMulticastLoopback(on: boolean): void {
+    if (typeof on !== "boolean") throw new TypeError(`setMulticastLoopback: on must be a boolean, got ${describe(on)}`);
+    this.#setOption("multicastLoopback", on ? 1 : 0, 0, 1, "setMulticastLoopback", "on");
+  }
+
+  /**
+   * The TTL / hop limit of this socket's multicast sends, 0 to 255 (default 1: the link only).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setMulticastHopLimit(255); // mDNS sends with 255
+   * ```
+   */
+  setMulticastHopLimit(hopLimit: number): void {
+    this.#setOption("multicastHopLimit", hopLimit, 0, 255, "setMulticastHopLimit", "hopLimit");
+  }
+
+  /**
+   * SO_BROADCAST: whether this socket may send to broadcast addresses.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setBroadcast(true);
+   * ```
+   */
+  setBroadcast(on: boolean): void {
+    if (typeof on !== "boolean") throw new TypeError(`setBroadcast: on must be a boolean, got ${describe(on)}`);
+    this.#setOption("broadcast", on ? 1 : 0, 0, 1, "setBroadcast", "on");
+  }
+
+  /**
+   * The TTL / hop limit of this socket's unicast sends, 1 to 255 (one datagram can set its own with
+   * `sendMsg`'s `hopLimit`).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setHopLimit(64);
+   * ```
+   */
+  setHopLimit(hopLimit: number): void {
+    this.#setOption("hopLimit", hopLimit, 1, 255, "setHopLimit", "hopLimit");
+  }
+
+  #setOption(option: "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit", value: number, min: number, max: number, method: string, param: string): void {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`${method}: ${param} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    }
+    if (this.#closed) throw this.#socket.closedError("setsockopt");
+    this.#memberships.set(option, value);
   }
 
   /**
@@ -508,6 +702,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (this.#closed) return;
     this.#closed = true;
     dropped.unregister(this);
+    this.#memberships.closed();
     this.#socket.close();
     const waiters = this.#waiters.splice(0);
     for (const w of waiters) this.#settle(w, undefined, this.#socket.closedError());

@@ -88,6 +88,20 @@ export interface ListenOptions {
    * on an unconnected socket, so there this option changes nothing.
    */
   reportUnreachable?: boolean;
+  /**
+   * Share the port with other sockets that ask for it too, in this process or another: SO_REUSEPORT on
+   * Linux and macOS, so that a responder on 5353 can start beside another one (Linux then hands each
+   * unicast datagram to one of them, and multicast to all). Windows has no SO_REUSEPORT: there it sets
+   * SO_REUSEADDR, which lets any later socket with SO_REUSEADDR bind the same port too, and which
+   * socket receives unicast is not defined. Default false.
+   */
+  reusePort?: boolean;
+  /** The interface multicast sends leave by, by index (see `setMulticastInterface`). */
+  multicastInterface?: number;
+  /** Whether multicast sends loop back to members on this host (see `setMulticastLoopback`). */
+  multicastLoopback?: boolean;
+  /** The TTL / hop limit of multicast sends, 0 to 255 (see `setMulticastHopLimit`). */
+  multicastHopLimit?: number;
   /** SO_BROADCAST: allow sending to broadcast addresses. Default false. */
   broadcast?: boolean;
   /** SO_RCVBUF in bytes; default the system's. */

@@ -21,6 +21,8 @@ import { DatagramConn } from "./conn.ts";
 import type { Backend, OpenOptions } from "./ffi/backend.ts";
 import { native } from "./ffi/native.ts";
 import { posix } from "./ffi/posix.ts";
+import { listInterfaces, type NetworkInterface } from "./ffi/interfaces.ts";
+import { setInterfaceLookup } from "./multicast.ts";
 import { winsock } from "./ffi/winsock.ts";
 import type { ListenOptions } from "./message.ts";
 import { parseIPv4, parseIPv6 } from "./structs/ip.ts";
@@ -28,11 +30,38 @@ import { stripBrackets } from "./structs/sockaddr.ts";
 import { describeValue } from "./structs/describe.ts";
 
 export { DatagramConn } from "./conn.ts";
+export type { MulticastV4Membership, MulticastV6Membership } from "./conn.ts";
+export { type JoinOptions, MulticastMembership } from "./multicast.ts";
+export type { InterfaceAddress, NetworkInterface } from "./ffi/interfaces.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
 export type { BatchOptions, DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
 export { splitSegments } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
 export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
+
+/**
+ * This machine's network interfaces: index (what packet info reports as `interfaceIndex`, and what
+ * joins and sends take), name, whether it is up, loopback, multicast-capable, and every unicast address
+ * with its prefix length. A multicast responder maps a query's `localAddr.interfaceIndex` to the
+ * addresses it must answer with. getifaddrs on Linux and macOS, GetAdaptersAddresses on Windows.
+ *
+ * @example
+ * ```ts
+ * import { interfaces, listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353, reusePort: true });
+ * const msg = await conn.receiveMsg();
+ * const arrivedOn = interfaces().find((i) => i.index === msg.localAddr?.interfaceIndex);
+ * console.log(arrivedOn?.name, arrivedOn?.addresses.map((a) => a.address));
+ * ```
+ */
+export function interfaces(): NetworkInterface[] {
+  return listInterfaces();
+}
+
+setInterfaceLookup((address) => {
+  const text = address.join(".");
+  return listInterfaces().find((i) => i.addresses.some((a) => a.family === "IPv4" && a.address === text))?.index ?? null;
+});
 
 function backend(): Backend {
   if (native.os === "windows") return winsock;
@@ -42,7 +71,7 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "broadcast", "coalesce"] as const;
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "reusePort", "broadcast", "coalesce", "multicastLoopback"] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -64,7 +93,20 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
       `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${JSON.stringify(options.hostname)}`,
     );
   }
-  return new DatagramConn(backend().open(o));
+  return configure(new DatagramConn(backend().open(o)), options);
+}
+
+/** The sender options of `listenDatagram`, set once the socket is open (closed again if one fails). */
+function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
+  try {
+    if (options.multicastInterface !== undefined) conn.setMulticastInterface(options.multicastInterface);
+    if (options.multicastLoopback !== undefined) conn.setMulticastLoopback(options.multicastLoopback);
+    if (options.multicastHopLimit !== undefined) conn.setMulticastHopLimit(options.multicastHopLimit);
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  return conn;
 }
 
 /** Options of {@link wrapSocket}. */
@@ -116,6 +158,14 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
     throw new RangeError(`${fn}: receiveBufferSize must be a positive integer, got ${describeValue(rcvbuf)}`);
   }
+  const mif = options.multicastInterface;
+  if (mif !== undefined && (typeof mif !== "number" || !Number.isInteger(mif) || mif < 0 || mif > 0xffffffff)) {
+    throw new RangeError(`${fn}: multicastInterface must be an interface index from 0 to 4294967295, got ${describeValue(mif)}`);
+  }
+  const mhl = options.multicastHopLimit;
+  if (mhl !== undefined && (typeof mhl !== "number" || !Number.isInteger(mhl) || mhl < 0 || mhl > 255)) {
+    throw new RangeError(`${fn}: multicastHopLimit must be an integer from 0 to 255, got ${describeValue(mhl)}`);
+  }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
     throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
   }
@@ -127,6 +177,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     hopLimit: options.hopLimit ?? false,
     reuseAddress: options.reuseAddress ?? false,
     reportUnreachable: options.reportUnreachable ?? false,
+    reusePort: options.reusePort ?? false,
     broadcast: options.broadcast ?? false,
     ecn: options.ecn ?? false,
     coalesce: options.coalesce ?? false,

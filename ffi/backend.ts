@@ -35,6 +35,8 @@ export interface BackendSocket {
   readonly addr: NetAddr;
   /** The system's handle: a Winsock SOCKET, or a file descriptor. */
   readonly handle: bigint;
+  /** Which families the socket carries: IPv4 (an IPv4 or dual-stack socket), IPv6. */
+  readonly families: { readonly ipv4: boolean; readonly ipv6: boolean };
   /** The control-buffer size that holds everything the socket's options ask for, with room to spare. */
   readonly defaultControlSize: number;
   /** The smallest control buffer that can hold any one record the options ask for (0 when none). */
@@ -54,6 +56,11 @@ export interface BackendSocket {
    * closes). No polling: the wait happens in the system. Calling it again before it fired does nothing.
    */
   whenReadable(onReadable: () => void): void;
+  /**
+   * setsockopt with the bytes given (copied to memory the call can read), for options built from the
+   * tables of ffi/multicast.ts. Throws a SocketError named `setsockopt(label)`.
+   */
+  setRawOption(level: number, name: number, value: Uint8Array, label: string): void;
   /** While true, a pending wait keeps the process alive. */
   keepAlive(on: boolean): void;
   /**
@@ -76,7 +83,9 @@ export interface BackendSocket {
 }
 
 /** Socket options as the backend takes them: every default filled in. */
-export type OpenOptions = Required<Omit<ListenOptions, "receiveBufferSize">> & { receiveBufferSize?: number };
+export type OpenOptions =
+  & Required<Omit<ListenOptions, "receiveBufferSize" | "multicastInterface" | "multicastLoopback" | "multicastHopLimit">>
+  & { receiveBufferSize?: number };
 
 /** A backend: opens sockets, or adopts one made elsewhere. */
 export interface Backend {

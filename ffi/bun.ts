@@ -18,6 +18,7 @@ interface BunFfi {
   CFunction(def: BunDef & { ptr: number | bigint }): (...args: unknown[]) => unknown;
   ptr(view: ArrayBufferView): number;
   read: { i32(address: number, offset?: number): number };
+  toArrayBuffer(address: number, offset: number, length: number): ArrayBuffer;
   JSCallback: new (
     fn: (...args: unknown[]) => void,
     def: BunDef & { threadsafe: boolean },
@@ -133,6 +134,9 @@ export const native: Native = {
         cb.close();
       },
     };
+  },
+  readBytes(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();
   },
   int32At(address: bigint): () => number {
     const at = Number(address);

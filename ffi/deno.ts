@@ -71,6 +71,9 @@ export const native: Native = {
       close: () => cb.close(),
     };
   },
+  readBytes(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length)).slice();
+  },
   int32At(address: bigint): () => number {
     const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);
     return () => view.getInt32();

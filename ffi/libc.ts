@@ -64,6 +64,13 @@ export function libcPath(os: string): string {
   return os === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
 }
 
+/** Interfaces and their addresses (Linux and Darwin alike). */
+export const LIBC_IFADDRS = {
+  getifaddrs: { c: "int getifaddrs(struct ifaddrs **ifap)", parameters: ["buffer"], result: "i32" },
+  freeifaddrs: { c: "void freeifaddrs(struct ifaddrs *ifa)", parameters: ["handle"], result: "void" },
+  if_nametoindex: { c: "unsigned int if_nametoindex(const char *ifname)", parameters: ["buffer"], result: "u32" },
+} as const satisfies SymbolTable;
+
 /** poll(2): blocks, so each runtime runs it off the JS thread (see Native.pollReadable). */
 export const POLL = {
   poll: { c: "int poll(struct pollfd *fds, nfds_t nfds, int timeout)", parameters: ["buffer", "handle", "i32"], result: "i32" },

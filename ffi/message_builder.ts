@@ -80,6 +80,8 @@ export function buildMessage(
 ): ReceivedMessage {
   const kept = keepControl(archive, reuse, control, controlLen, controlFrom);
   const localAddr = remoteIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+  // Linux, macOS and Wine never set MSG_MCAST: a datagram sent to a group is multicast all the same.
+  const multicast = r.multicast || (localAddr !== null && (localAddr === anc.local4 ? anc.local4Multicast : anc.local6Multicast));
   return (reuse ?? new ReceivedMessage())._set(
     data,
     remote,
@@ -88,7 +90,7 @@ export function buildMessage(
     r.truncated,
     r.controlTruncated,
     r.broadcast,
-    r.multicast,
+    multicast,
     anc.hopLimit,
     anc.ecn,
     kept.chunk,

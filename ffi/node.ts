@@ -15,6 +15,7 @@ interface NodeFfi {
   };
   getRawPointer(view: ArrayBufferView): bigint;
   getInt32(address: bigint, offset?: number): number;
+  toArrayBuffer(address: bigint, length: number, copy?: boolean): ArrayBuffer;
 }
 interface NodeProcess {
   platform: string;
@@ -135,6 +136,9 @@ export const native: Native = {
   },
   threadSafeCallback(_fn: (context: number, flag: number) => void): ThreadSafeCallback {
     throw new Error("recvmsg: node:ffi callbacks cannot be called from other threads; the Windows backend needs that (use Deno or Bun on Windows)");
+  },
+  readBytes(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(ffi.toArrayBuffer(address, length, true));
   },
   int32At(address: bigint): () => number {
     return () => ffi.getInt32(address);

@@ -57,6 +57,7 @@ interface Platform {
     readonly IPPROTO_UDP: number;
     readonly SOL_SOCKET: number;
     readonly SO_REUSEADDR: number;
+    readonly SO_REUSEPORT: number;
     readonly SO_BROADCAST: number;
     readonly SO_RCVBUF: number;
     readonly IP_PKTINFO: number;
@@ -238,6 +239,7 @@ export function errnoFailure(errno: number, syscall: string): SocketError {
 
 class PosixSocket implements BackendSocket {
   readonly addr: NetAddr;
+  readonly families: { readonly ipv4: boolean; readonly ipv6: boolean };
   readonly defaultControlSize: number;
   readonly requiredControlSize: number;
   readonly maxControlSize = MAX_CONTROL;
@@ -294,9 +296,11 @@ class PosixSocket implements BackendSocket {
     try {
       if (this.ipv6 && !existing) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
       if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
+      if (options.reusePort) this.setOption(C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
       if (options.broadcast) this.setOption(C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
       if (options.receiveBufferSize !== undefined) this.setOption(C.SOL_SOCKET, C.SO_RCVBUF, options.receiveBufferSize, "SO_RCVBUF");
       const dual = this.ipv6 && !options.ipv6Only;
+      this.families = Object.freeze({ ipv4: !this.ipv6 || dual, ipv6: this.ipv6 });
       const wanted = applyOptions(P.options, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
         this.setOption(r.level, r.name, r.value, r.label);
         return true;
@@ -312,6 +316,13 @@ class PosixSocket implements BackendSocket {
     l.open++;
     this.prepare();
     if (l.recvmmsg) this.tryReceiveMany = this.receiveMany;
+  }
+
+  setRawOption(level: number, name: number, value: Uint8Array, label: string): void {
+    if (this.closed) throw this.closedError("setsockopt");
+    const bytes = new Uint8Array(new ArrayBuffer(Math.max(128, value.length)));
+    bytes.set(value);
+    if (this.l.c.setsockopt(this.fd, level, name, bytes.subarray(0, value.length), value.length) !== 0) throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
   }
 
   private setOption(level: number, name: number, value: number, label: string): void {

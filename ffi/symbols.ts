@@ -60,6 +60,15 @@ export const WS2_32 = {
   },
 } as const satisfies SymbolTable;
 
+/** iphlpapi.dll: the interfaces and their addresses. */
+export const IPHLPAPI = {
+  GetAdaptersAddresses: {
+    c: "ULONG GetAdaptersAddresses(ULONG Family, ULONG Flags, PVOID Reserved, PIP_ADAPTER_ADDRESSES AdapterAddresses, PULONG SizePointer)",
+    parameters: ["u32", "u32", "handle", "buffer", "buffer"],
+    result: "u32",
+  },
+} as const satisfies SymbolTable;
+
 /** kernel32.dll: waiting on events from the thread pool, cancelling I/O, counting handles. */
 export const KERNEL32 = {
   RegisterWaitForSingleObject: {

@@ -73,6 +73,11 @@ export interface Native {
   /** A reader of the 32-bit integer at a fixed native address (errno's, for instance), made once. */
   int32At(address: bigint): () => number;
   /**
+   * A copy of `length` bytes of native memory at `address` (memory the C library allocated and owns,
+   * such as getifaddrs' list). The caller guarantees the range is readable.
+   */
+  readBytes(address: bigint, length: number): Uint8Array;
+  /**
    * POSIX: runs `poll(fds, n, -1)` off the JS thread and resolves with its result (-1 on failure;
    * errno stays with the thread that ran it). `fds` is memory that never moves (see {@link addressOf})
    * and is not touched until the promise settles. While one runs, the process stays alive. One at a

@@ -169,6 +169,7 @@ function fail(l: Lib, syscall: string): never {
 
 class WinsockSocket implements BackendSocket {
   readonly addr: NetAddr;
+  readonly families: { readonly ipv4: boolean; readonly ipv6: boolean };
   readonly defaultControlSize: number;
   readonly requiredControlSize: number;
   readonly maxControlSize = MAX_CONTROL;
@@ -232,12 +233,14 @@ class WinsockSocket implements BackendSocket {
     this.handle = s;
     try {
       if (this.ipv6 && !existing) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
-      if (options.reuseAddress) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
+      // Windows has no SO_REUSEPORT: sharing a port is SO_REUSEADDR there (see ListenOptions.reusePort).
+      if (options.reuseAddress || options.reusePort) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
       // A server socket of ours is its port's alone: a later bind with SO_REUSEADDR cannot join or take it.
       else if (!existing) this.setOption(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
       if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
       if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
       const dual = this.ipv6 && !options.ipv6Only;
+      this.families = Object.freeze({ ipv4: !this.ipv6 || dual, ipv6: this.ipv6 });
       // The contract: a dual-stack socket needs IP_PKTINFO too, or IPv4 datagrams may carry none.
       const c = applyOptions(WINDOWS_OPTIONS, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
         if (r.optional) return this.trySetOption(r.level, r.name, r.value);
@@ -286,6 +289,13 @@ class WinsockSocket implements BackendSocket {
     const at = AT.scratch;
     this.dv.setInt32(at, value, true);
     return this.l.ws2.setsockopt(this.handle, level, name, this.u8.subarray(at, at + 4), 4) === 0;
+  }
+
+  setRawOption(level: number, name: number, value: Uint8Array, label: string): void {
+    if (this.closed) throw this.closedError("setsockopt");
+    const bytes = new Uint8Array(new ArrayBuffer(Math.max(128, value.length)));
+    bytes.set(value);
+    if (this.l.ws2.setsockopt(this.handle, level, name, bytes.subarray(0, value.length), value.length) !== 0) fail(this.l, `setsockopt(${label})`);
   }
 
   private setOption(level: number, name: number, value: number): void {

@@ -29,6 +29,10 @@ export interface Ancillary {
   readonly local4: DecodedLocal | null;
   /** From IPV6_PKTINFO. */
   readonly local6: DecodedLocal | null;
+  /** Whether `local4` is a multicast group (224.0.0.0/4): the datagram was sent to a group. */
+  readonly local4Multicast: boolean;
+  /** Whether `local6` is a multicast group (ff00::/8, or a v4-mapped IPv4 group). */
+  readonly local6Multicast: boolean;
   /** From IP_HOPLIMIT / IPV6_HOPLIMIT (Windows), or IP_TTL (what Wine reports instead). */
   readonly hopLimit: number | undefined;
   /** The two ECN bits, from IP_ECN / IPV6_ECN, or from an IP_TOS byte. */
@@ -159,11 +163,17 @@ export class AncillaryDecoder implements Ancillary {
   readonly #cacheKey = new Uint8Array(new ArrayBuffer(20));
   readonly #cacheKeyView = new DataView(this.#cacheKey.buffer);
   #cacheLen = -1;
+  /** Whether the cached local address is a group. */
+  #cacheMulticast = false;
 
   /** The IPv4 packet info of the last buffer decoded, or null. */
   local4: DecodedLocal | null = null;
   /** The IPv6 packet info of the last buffer decoded, or null. */
   local6: DecodedLocal | null = null;
+  /** Whether the last buffer's IPv4 packet info names a group. */
+  local4Multicast = false;
+  /** Whether the last buffer's IPv6 packet info names a group. */
+  local6Multicast = false;
   /** The hop limit (TTL) of the last buffer decoded, if it had one. */
   hopLimit: number | undefined = undefined;
   /** The ECN codepoint (0 to 3) of the last buffer decoded, if it had one. */
@@ -185,6 +195,7 @@ export class AncillaryDecoder implements Ancillary {
     if (level === d.ipLevel) {
       if (type === d.ipPktinfo.type && len >= d.ipPktinfo.size) {
         this.local4 = this.#local(at + d.ipPktinfo.addr, 4, this.#view.getUint32(at + d.ipPktinfo.ifindex, true));
+        this.local4Multicast = this.#cacheMulticast;
       } else if (type === d.ipHopInt && len >= 4) {
         this.hopLimit = this.#view.getInt32(at, true);
       } else if (type === d.ipTtlByte && len >= 1) {
@@ -197,6 +208,7 @@ export class AncillaryDecoder implements Ancillary {
     } else if (level === d.ipv6Level) {
       if (type === d.ipv6Pktinfo.type && len >= d.ipv6Pktinfo.size) {
         this.local6 = this.#local(at + d.ipv6Pktinfo.addr, 16, this.#view.getUint32(at + d.ipv6Pktinfo.ifindex, true));
+        this.local6Multicast = this.#cacheMulticast;
       } else if (type === d.ipv6HopInt && len >= 4) {
         this.hopLimit = this.#view.getInt32(at, true);
       } else if ((type === d.ipv6EcnInt || type === d.ipv6TclassInt) && len >= 4) {
@@ -248,6 +260,8 @@ export class AncillaryDecoder implements Ancillary {
     key.set(buf.subarray(at, at + size));
     keyView.setUint32(16, interfaceIndex, true);
     this.#cacheLen = size;
+    const first = size === 4 ? buf[at] : isV4Mapped(buf, at) ? buf[at + 12] : -1;
+    this.#cacheMulticast = first === -1 ? buf[at] === 0xff : (first & 0xf0) === 0xe0;
     return (this.#cache = Object.freeze({ hostname, interfaceIndex }));
   }
 
@@ -285,10 +299,12 @@ export class AncillaryDecoder implements Ancillary {
     this.#offset = offset;
     this.#control = null;
     this.local4 = this.local6 = null;
+    this.local4Multicast = this.local6Multicast = false;
     this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
     this.error = null;
     if (length > 0 && !this.#walk(offset, length)) {
       this.local4 = this.local6 = null;
+    this.local4Multicast = this.local6Multicast = false;
       this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
       // The checking walker reads from 0: give it a view that starts at `offset`, with records read
       // through a decoder-relative shift.

@@ -52,6 +52,38 @@ export const IP_TOS = 3;
 export const IP_TTL = 4;
 /** Ask for an IN_PKTINFO control message with each IPv4 datagram (and the same type on send). */
 export const IP_PKTINFO = 19;
+/** The interface IPv4 multicast leaves by: an address, or an index in 0.0.0.0/8, in network order. */
+export const IP_MULTICAST_IF = 9;
+/** The TTL of IPv4 multicast sends. */
+export const IP_MULTICAST_TTL = 10;
+/** Whether IPv4 multicast sends loop back to this host's members. */
+export const IP_MULTICAST_LOOP = 11;
+/** Join an IPv4 group (IP_MREQ). */
+export const IP_ADD_MEMBERSHIP = 12;
+/** Leave an IPv4 group (IP_MREQ). */
+export const IP_DROP_MEMBERSHIP = 13;
+/** Join an IPv4 group for one source only (IP_MREQ_SOURCE). */
+export const IP_ADD_SOURCE_MEMBERSHIP = 15;
+/** Leave a source-specific IPv4 membership (IP_MREQ_SOURCE). */
+export const IP_DROP_SOURCE_MEMBERSHIP = 16;
+/** The interface (index) IPv6 multicast leaves by. */
+export const IPV6_MULTICAST_IF = 9;
+/** The hop limit of IPv6 multicast sends. */
+export const IPV6_MULTICAST_HOPS = 10;
+/** Whether IPv6 multicast sends loop back to this host's members. */
+export const IPV6_MULTICAST_LOOP = 11;
+/** Join an IPv6 group (IPV6_MREQ). */
+export const IPV6_ADD_MEMBERSHIP = 12;
+/** Leave an IPv6 group (IPV6_MREQ). */
+export const IPV6_DROP_MEMBERSHIP = 13;
+/** Join a group by interface index, either family (GROUP_REQ). */
+export const MCAST_JOIN_GROUP = 41;
+/** Leave a group joined with MCAST_JOIN_GROUP. */
+export const MCAST_LEAVE_GROUP = 42;
+/** Join a group for one source, either family (GROUP_SOURCE_REQ). */
+export const MCAST_JOIN_SOURCE_GROUP = 45;
+/** Leave a source-specific membership. */
+export const MCAST_LEAVE_SOURCE_GROUP = 46;
 /** Ask for the IPv4 TTL as a control message. */
 export const IP_HOPLIMIT = 21;
 /** Ask for the IPv4 TOS byte as a control message. */

@@ -41,6 +41,11 @@ export const DARWIN_STRUCTS: readonly StructDecl[] = [
   { c: "struct in_pktinfo", fields: [["ipi_ifindex", "u32"], ["ipi_spec_dst", IN_ADDR], ["ipi_addr", IN_ADDR]] },
   { c: "struct in6_pktinfo", fields: [["ipi6_addr", IN6_ADDR], ["ipi6_ifindex", "u32"]] },
   { c: "struct pollfd", fields: [["fd", "i32"], ["events", "i16"], ["revents", "i16"]] },
+  // netinet/in.h declares these under `#pragma pack(4)`: the sockaddr_storage follows at offset 4. As
+  // bytes (alignment 1) the layout engine places them exactly there.
+  { c: "struct group_req", fields: [["gr_interface", "u32"], ["gr_group", { array: "u8", count: 128 }]] },
+  { c: "struct group_source_req", fields: [["gsr_interface", "u32"], ["gsr_group", { array: "u8", count: 128 }], ["gsr_source", { array: "u8", count: 128 }]] },
+  { c: "struct ifaddrs", fields: [["ifa_next", "ptr"], ["ifa_name", "ptr"], ["ifa_flags", "u32"], ["ifa_addr", "ptr"], ["ifa_netmask", "ptr"], ["ifa_dstaddr", "ptr"], ["ifa_data", "ptr"]] },
 ];
 
 const byName = (c: string) => layout(DARWIN_STRUCTS.find((d) => d.c === c)!, UNIX_LP64);
@@ -62,6 +67,9 @@ export const DRW: {
   readonly sockaddr_in6: Layout;
   readonly in_pktinfo: Layout;
   readonly in6_pktinfo: Layout;
+  readonly group_req: Layout;
+  readonly group_source_req: Layout;
+  readonly ifaddrs: Layout;
 } = {
   msghdr: byName("struct msghdr"),
   iovec: byName("struct iovec"),
@@ -70,6 +78,9 @@ export const DRW: {
   sockaddr_in6: byName("struct sockaddr_in6"),
   in_pktinfo: byName("struct in_pktinfo"),
   in6_pktinfo: byName("struct in6_pktinfo"),
+  group_req: byName("struct group_req"),
+  group_source_req: byName("struct group_source_req"),
+  ifaddrs: byName("struct ifaddrs"),
 };
 
 /**
@@ -94,12 +105,32 @@ export const DARWIN = {
   SO_REUSEADDR: 0x4,
   SO_BROADCAST: 0x20,
   SO_RCVBUF: 0x1002,
+  SO_REUSEPORT: 0x200,
   IP_TOS: 3,
   IP_TTL: 4,
+  IP_MULTICAST_IF: 9,
+  IP_MULTICAST_TTL: 10,
+  IP_MULTICAST_LOOP: 11,
+  IP_ADD_MEMBERSHIP: 12,
+  IP_DROP_MEMBERSHIP: 13,
+  IP_MULTICAST_IFINDEX: 66,
+  MCAST_JOIN_GROUP: 80,
+  MCAST_LEAVE_GROUP: 81,
+  MCAST_JOIN_SOURCE_GROUP: 82,
+  MCAST_LEAVE_SOURCE_GROUP: 83,
+  IFF_UP: 0x1,
+  IFF_LOOPBACK: 0x8,
+  IFF_MULTICAST: 0x8000,
+  AF_LINK: 18,
   IP_RECVTTL: 24,
   IP_PKTINFO: 26,
   IP_RECVTOS: 27,
   IPV6_UNICAST_HOPS: 4,
+  IPV6_MULTICAST_IF: 9,
+  IPV6_MULTICAST_HOPS: 10,
+  IPV6_MULTICAST_LOOP: 11,
+  IPV6_JOIN_GROUP: 12,
+  IPV6_LEAVE_GROUP: 13,
   IPV6_V6ONLY: 27,
   IPV6_RECVTCLASS: 35,
   IPV6_TCLASS: 36,

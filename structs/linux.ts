@@ -67,6 +67,27 @@ export const IN6_PKTINFO_LINUX: StructDecl = {
 /** `struct pollfd`. */
 export const POLLFD: StructDecl = { c: "struct pollfd", fields: [["fd", "i32"], ["events", "i16"], ["revents", "i16"]] };
 
+/** `struct ip_mreqn`: an IPv4 group, and the interface by address and/or index (IP_ADD_MEMBERSHIP, IP_MULTICAST_IF). */
+export const IP_MREQN: StructDecl = {
+  c: "struct ip_mreqn",
+  fields: [["imr_multiaddr", IN_ADDR_LINUX], ["imr_address", IN_ADDR_LINUX], ["imr_ifindex", "i32"]],
+};
+
+/** `struct group_req`: a group of either family, by interface index (MCAST_JOIN_GROUP). */
+export const GROUP_REQ_LINUX: StructDecl = { c: "struct group_req", fields: [["gr_interface", "u32"], ["gr_group", SOCKADDR_STORAGE_LINUX]] };
+
+/** `struct group_source_req`: a source-specific membership (MCAST_JOIN_SOURCE_GROUP). */
+export const GROUP_SOURCE_REQ_LINUX: StructDecl = {
+  c: "struct group_source_req",
+  fields: [["gsr_interface", "u32"], ["gsr_group", SOCKADDR_STORAGE_LINUX], ["gsr_source", SOCKADDR_STORAGE_LINUX]],
+};
+
+/** `struct ifaddrs` (getifaddrs): a linked list the C library allocates. */
+export const IFADDRS: StructDecl = {
+  c: "struct ifaddrs",
+  fields: [["ifa_next", "ptr"], ["ifa_name", "ptr"], ["ifa_flags", "u32"], ["ifa_addr", "ptr"], ["ifa_netmask", "ptr"], ["ifa_ifu", "ptr"], ["ifa_data", "ptr"]],
+};
+
 /** Every Linux declaration, for the compiler checks. */
 export const LINUX_STRUCTS: readonly StructDecl[] = [
   IN_ADDR_LINUX,
@@ -81,6 +102,10 @@ export const LINUX_STRUCTS: readonly StructDecl[] = [
   IN_PKTINFO_LINUX,
   IN6_PKTINFO_LINUX,
   POLLFD,
+  IP_MREQN,
+  GROUP_REQ_LINUX,
+  GROUP_SOURCE_REQ_LINUX,
+  IFADDRS,
 ];
 
 /**
@@ -103,6 +128,10 @@ export const LNX: {
   readonly in_pktinfo: Layout;
   readonly in6_pktinfo: Layout;
   readonly pollfd: Layout;
+  readonly ip_mreqn: Layout;
+  readonly group_req: Layout;
+  readonly group_source_req: Layout;
+  readonly ifaddrs: Layout;
 } = {
   msghdr: layout(MSGHDR, UNIX_LP64),
   mmsghdr: layout(MMSGHDR, UNIX_LP64),
@@ -114,6 +143,10 @@ export const LNX: {
   in_pktinfo: layout(IN_PKTINFO_LINUX, UNIX_LP64),
   in6_pktinfo: layout(IN6_PKTINFO_LINUX, UNIX_LP64),
   pollfd: layout(POLLFD, UNIX_LP64),
+  ip_mreqn: layout(IP_MREQN, UNIX_LP64),
+  group_req: layout(GROUP_REQ_LINUX, UNIX_LP64),
+  group_source_req: layout(GROUP_SOURCE_REQ_LINUX, UNIX_LP64),
+  ifaddrs: layout(IFADDRS, UNIX_LP64),
 };
 
 /**
@@ -142,12 +175,27 @@ export const LINUX = {
   SO_REUSEADDR: 2,
   SO_BROADCAST: 6,
   SO_RCVBUF: 8,
+  SO_REUSEPORT: 15,
   IP_TOS: 1,
   IP_TTL: 2,
   IP_PKTINFO: 8,
   IP_RECVTTL: 12,
   IP_RECVTOS: 13,
+  IP_MULTICAST_IF: 32,
+  IP_MULTICAST_TTL: 33,
+  IP_MULTICAST_LOOP: 34,
+  IP_ADD_MEMBERSHIP: 35,
+  IP_DROP_MEMBERSHIP: 36,
+  MCAST_JOIN_GROUP: 42,
+  MCAST_LEAVE_GROUP: 45,
+  MCAST_JOIN_SOURCE_GROUP: 46,
+  MCAST_LEAVE_SOURCE_GROUP: 47,
   IPV6_UNICAST_HOPS: 16,
+  IPV6_MULTICAST_IF: 17,
+  IPV6_MULTICAST_HOPS: 18,
+  IPV6_MULTICAST_LOOP: 19,
+  IPV6_ADD_MEMBERSHIP: 20,
+  IPV6_DROP_MEMBERSHIP: 21,
   IPV6_V6ONLY: 26,
   IPV6_RECVPKTINFO: 49,
   IPV6_PKTINFO: 50,
@@ -164,4 +212,8 @@ export const LINUX = {
   POLLIN: 0x1,
   EFD_CLOEXEC: 0x80000,
   EFD_NONBLOCK: 0x800,
+  AF_PACKET: 17,
+  IFF_UP: 0x1,
+  IFF_LOOPBACK: 0x8,
+  IFF_MULTICAST: 0x1000,
 } as const;

@@ -119,6 +119,92 @@ export const GUID: StructDecl = {
   fields: [["Data1", "u32"], ["Data2", "u16"], ["Data3", "u16"], ["Data4", { array: "u8", count: 8 }]],
 };
 
+/** `IP_MREQ`: an IPv4 group and the interface (an address, or an index in 0.0.0.0/8). */
+export const IP_MREQ: StructDecl = { c: "IP_MREQ", fields: [["imr_multiaddr", IN_ADDR], ["imr_interface", IN_ADDR]] };
+
+/** `IP_MREQ_SOURCE`: note the order, source before interface (Linux puts the interface second). */
+export const IP_MREQ_SOURCE: StructDecl = {
+  c: "IP_MREQ_SOURCE",
+  fields: [["imr_multiaddr", IN_ADDR], ["imr_sourceaddr", IN_ADDR], ["imr_interface", IN_ADDR]],
+};
+
+/** `IPV6_MREQ`: an IPv6 group and the interface index. */
+export const IPV6_MREQ: StructDecl = { c: "IPV6_MREQ", fields: [["ipv6mr_multiaddr", IN6_ADDR], ["ipv6mr_interface", "ulong"]] };
+
+/** `GROUP_REQ`: a group of either family, by interface index. */
+export const GROUP_REQ: StructDecl = { c: "GROUP_REQ", fields: [["gr_interface", "ulong"], ["gr_group", SOCKADDR_STORAGE]] };
+
+/** `GROUP_SOURCE_REQ`: a source-specific membership of either family. */
+export const GROUP_SOURCE_REQ: StructDecl = {
+  c: "GROUP_SOURCE_REQ",
+  fields: [["gsr_interface", "ulong"], ["gsr_group", SOCKADDR_STORAGE], ["gsr_source", SOCKADDR_STORAGE]],
+};
+
+/** `SOCKET_ADDRESS`: a pointer to a sockaddr and its length. */
+export const SOCKET_ADDRESS: StructDecl = { c: "SOCKET_ADDRESS", fields: [["lpSockaddr", "ptr"], ["iSockaddrLength", "i32"]] };
+
+/** `IP_ADAPTER_UNICAST_ADDRESS_LH` (iptypes.h): one address of an adapter, in GetAdaptersAddresses' list. */
+export const IP_ADAPTER_UNICAST_ADDRESS_LH: StructDecl = {
+  c: "IP_ADAPTER_UNICAST_ADDRESS_LH",
+  fields: [
+    ["Length", "u32"],
+    ["Flags", "u32"],
+    ["Next", "ptr"],
+    ["Address", SOCKET_ADDRESS],
+    ["PrefixOrigin", "i32"],
+    ["SuffixOrigin", "i32"],
+    ["DadState", "i32"],
+    ["ValidLifetime", "ulong"],
+    ["PreferredLifetime", "ulong"],
+    ["LeaseLifetime", "ulong"],
+    ["OnLinkPrefixLength", "u8"],
+  ],
+};
+
+/** `IP_ADAPTER_ADDRESSES_LH` (iptypes.h): one adapter, in GetAdaptersAddresses' list. */
+export const IP_ADAPTER_ADDRESSES_LH: StructDecl = {
+  c: "IP_ADAPTER_ADDRESSES_LH",
+  fields: [
+    ["Length", "u32"],
+    ["IfIndex", "u32"],
+    ["Next", "ptr"],
+    ["AdapterName", "ptr"],
+    ["FirstUnicastAddress", "ptr"],
+    ["FirstAnycastAddress", "ptr"],
+    ["FirstMulticastAddress", "ptr"],
+    ["FirstDnsServerAddress", "ptr"],
+    ["DnsSuffix", "ptr"],
+    ["Description", "ptr"],
+    ["FriendlyName", "ptr"],
+    ["PhysicalAddress", { array: "u8", count: 8 }],
+    ["PhysicalAddressLength", "ulong"],
+    ["Flags", "ulong"],
+    ["Mtu", "ulong"],
+    ["IfType", "ulong"],
+    ["OperStatus", "i32"],
+    ["Ipv6IfIndex", "u32"],
+    ["ZoneIndices", { array: "u32", count: 16 }],
+    ["FirstPrefix", "ptr"],
+    ["TransmitLinkSpeed", "u64"],
+    ["ReceiveLinkSpeed", "u64"],
+    ["FirstWinsServerAddress", "ptr"],
+    ["FirstGatewayAddress", "ptr"],
+    ["Ipv4Metric", "ulong"],
+    ["Ipv6Metric", "ulong"],
+    ["Luid", "u64"],
+    ["Dhcpv4Server", SOCKET_ADDRESS],
+    ["CompartmentId", "u32"],
+    ["NetworkGuid", GUID],
+    ["ConnectionType", "i32"],
+    ["TunnelType", "i32"],
+    ["Dhcpv6Server", SOCKET_ADDRESS],
+    ["Dhcpv6ClientDuid", { array: "u8", count: 130 }],
+    ["Dhcpv6ClientDuidLength", "ulong"],
+    ["Dhcpv6Iaid", "ulong"],
+    ["FirstDnsSuffix", "ptr"],
+  ],
+};
+
 /** Every Windows declaration, for the compiler checks and for tools. */
 export const WINDOWS_STRUCTS: readonly StructDecl[] = [
   IN_ADDR,
@@ -134,6 +220,14 @@ export const WINDOWS_STRUCTS: readonly StructDecl[] = [
   WSAOVERLAPPED,
   WSADATA,
   GUID,
+  IP_MREQ,
+  IP_MREQ_SOURCE,
+  IPV6_MREQ,
+  GROUP_REQ,
+  GROUP_SOURCE_REQ,
+  SOCKET_ADDRESS,
+  IP_ADAPTER_UNICAST_ADDRESS_LH,
+  IP_ADAPTER_ADDRESSES_LH,
 ];
 
 /**
@@ -158,6 +252,13 @@ export const WIN: {
   readonly WSAOVERLAPPED: Layout;
   readonly WSADATA: Layout;
   readonly GUID: Layout;
+  readonly IP_MREQ: Layout;
+  readonly IP_MREQ_SOURCE: Layout;
+  readonly IPV6_MREQ: Layout;
+  readonly GROUP_REQ: Layout;
+  readonly GROUP_SOURCE_REQ: Layout;
+  readonly IP_ADAPTER_UNICAST_ADDRESS_LH: Layout;
+  readonly IP_ADAPTER_ADDRESSES_LH: Layout;
 } = {
   WSABUF: layout(WSABUF, WINDOWS_LLP64),
   WSAMSG: layout(WSAMSG, WINDOWS_LLP64),
@@ -170,4 +271,11 @@ export const WIN: {
   WSAOVERLAPPED: layout(WSAOVERLAPPED, WINDOWS_LLP64),
   WSADATA: layout(WSADATA, WINDOWS_LLP64),
   GUID: layout(GUID, WINDOWS_LLP64),
+  IP_MREQ: layout(IP_MREQ, WINDOWS_LLP64),
+  IP_MREQ_SOURCE: layout(IP_MREQ_SOURCE, WINDOWS_LLP64),
+  IPV6_MREQ: layout(IPV6_MREQ, WINDOWS_LLP64),
+  GROUP_REQ: layout(GROUP_REQ, WINDOWS_LLP64),
+  GROUP_SOURCE_REQ: layout(GROUP_SOURCE_REQ, WINDOWS_LLP64),
+  IP_ADAPTER_UNICAST_ADDRESS_LH: layout(IP_ADAPTER_UNICAST_ADDRESS_LH, WINDOWS_LLP64),
+  IP_ADAPTER_ADDRESSES_LH: layout(IP_ADAPTER_ADDRESSES_LH, WINDOWS_LLP64),
 };

@@ -4,7 +4,7 @@
  */
 import * as S from "../../structs/mod.ts";
 
-const HEADERS = "#include <winsock2.h>\n#include <ws2tcpip.h>\n#include <mswsock.h>\n#include <stddef.h>\n";
+const HEADERS = "#include <winsock2.h>\n#include <ws2tcpip.h>\n#include <mswsock.h>\n#include <iphlpapi.h>\n#include <stddef.h>\n";
 
 /** Constants to prove: every numeric export of constants.ts. */
 export function numericConstants(): [string, number][] {
@@ -96,7 +96,7 @@ int main(void) {
 export function linuxStaticAssertsSource(): string {
   const lines: string[] = [
     "#define _GNU_SOURCE",
-    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n",
+    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n#include <ifaddrs.h>\n#include <net/if.h>\n#include <linux/if_packet.h>\n",
   ];
   let n = 0;
   const check = (expr: string, what: string) => lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);

@@ -34,7 +34,20 @@ describe("Darwin tables against Apple's XNU headers", () => {
       IPV6_PKTINFO: 46, IPV6_HOPLIMIT: 47, IPV6_RECVPKTINFO: 61,
       MSG_PEEK: 0x2, MSG_TRUNC: 0x10, MSG_CTRUNC: 0x20, MSG_DONTWAIT: 0x80,
       POLLIN: 0x1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, FD_CLOEXEC: 1, O_NONBLOCK: 0x4,
+      // sys/socket.h SO_REUSEPORT; netinet/in.h IP_MULTICAST_* and IP_MULTICAST_IFINDEX, MCAST_* (80-83);
+      // netinet6/in6.h IPV6_MULTICAST_*, IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP; net/if.h IFF_*; sys/socket.h AF_LINK.
+      SO_REUSEPORT: 0x200,
+      IP_MULTICAST_IF: 9, IP_MULTICAST_TTL: 10, IP_MULTICAST_LOOP: 11, IP_ADD_MEMBERSHIP: 12, IP_DROP_MEMBERSHIP: 13, IP_MULTICAST_IFINDEX: 66,
+      MCAST_JOIN_GROUP: 80, MCAST_LEAVE_GROUP: 81, MCAST_JOIN_SOURCE_GROUP: 82, MCAST_LEAVE_SOURCE_GROUP: 83,
+      IPV6_MULTICAST_IF: 9, IPV6_MULTICAST_HOPS: 10, IPV6_MULTICAST_LOOP: 11, IPV6_JOIN_GROUP: 12, IPV6_LEAVE_GROUP: 13,
+      IFF_UP: 0x1, IFF_LOOPBACK: 0x8, IFF_MULTICAST: 0x8000, AF_LINK: 18,
     });
+  });
+
+  it("group_req and group_source_req are packed to 4 (netinet/in.h #pragma pack(4)); ifaddrs as LP64 lays it out", () => {
+    expect([S.DRW.group_req.size, S.DRW.group_req.fields.gr_group.offset]).toEqual([132, 4]);
+    expect([S.DRW.group_source_req.size, S.DRW.group_source_req.fields.gsr_source.offset]).toEqual([260, 132]);
+    expect([S.DRW.ifaddrs.size, S.DRW.ifaddrs.fields.ifa_addr.offset, S.DRW.ifaddrs.fields.ifa_netmask.offset]).toEqual([56, 24, 32]);
   });
 
   it("errno values", () => {
