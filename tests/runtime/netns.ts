@@ -70,3 +70,41 @@ export class TestNet implements Disposable {
     for (const name of this.#names.splice(0)) spawnSync("ip", ["netns", "del", name]);
   }
 }
+
+/**
+ * Two namespaces `a` and `b` joined by a veth pair whose `a` end is shaped to `rate` with tc's token
+ * bucket (a deep queue, so that a sending socket's buffer fills before the queue does), with
+ * `198.18.SUBNET.1` on `a` and `.2` on `b`.
+ */
+export function shapedLink(tag: string, subnet: number, rate: string): { net: TestNet; a: string; b: string; to: string } {
+  const net = new TestNet(tag);
+  const a = net.ns("a");
+  const b = net.ns("b");
+  const [ia, ib] = [`rm${tag}a`, `rm${tag}b`];
+  net.link(a, ia, b, ib);
+  net.addr(a, ia, `198.18.${subnet}.1/24`);
+  net.addr(b, ib, `198.18.${subnet}.2/24`);
+  net.exec(a, "tc", "qdisc", "add", "dev", ia, "root", "tbf", "rate", rate, "burst", "4kb", "limit", "4mb");
+  return { net, a, b, to: `198.18.${subnet}.2` };
+}
+
+/**
+ * For tests that run a Windows runtime under Wine inside a namespace (the wineserver makes the
+ * sockets, so it must be started there): the argv prefix of scripts/wine.sh for this runtime, and
+ * `stop`, which ends the wineserver (call it before and after). Only from the Linux suite.
+ */
+export const wineInNamespace = {
+  argv(runtime: string): string[] {
+    return ["bash", "scripts/wine.sh", ...(runtime === "deno" ? ["deno", "run", "-A"] : ["bun"])];
+  },
+  stop(): void {
+    spawnSync("bash", ["scripts/wine.sh", "stop"], { timeout: 30_000 });
+  },
+  /** Why such a test cannot run here, or null. */
+  unavailable(runtime: string): string | null {
+    const p = process as unknown as { platform: string };
+    if (p.platform !== "linux") return "drives Wine from Linux";
+    if (runtime === "node") return "Windows Node cannot run recvmsg: node:ffi cannot call WSARecvMsg by its address";
+    return netnsUnavailable();
+  },
+};

@@ -5,27 +5,21 @@
 import assert from "node:assert/strict";
 import { listenDatagram, SocketClosedError } from "../../mod.ts";
 import { child, runtime, runtimeArgv, sleep, test } from "./harness.ts";
-import { netnsUnavailable, TestNet } from "./netns.ts";
+import { netnsUnavailable, shapedLink, wineInNamespace } from "./netns.ts";
 
 const why = netnsUnavailable();
 const COUNT = 3000;
 const SIZE = 200;
 
 test(`sends wait for room on a shaped link (${runtime}): ${COUNT} sends all resolve in order and all arrive`, async () => {
-  using net = new TestNet("sw");
-  const a = net.ns("a");
-  const b = net.ns("b");
-  net.link(a, "rmswa", b, "rmswb");
-  net.addr(a, "rmswa", "198.18.7.1/24");
-  net.addr(b, "rmswb", "198.18.7.2/24");
-  // 2 Mbit/s with a queue that holds everything the socket can have in flight: the socket's buffer fills first.
-  net.exec(a, "tc", "qdisc", "add", "dev", "rmswa", "root", "tbf", "rate", "2mbit", "burst", "4kb", "limit", "4mb");
+  const { net, a, b, to } = shapedLink("sw", 7, "2mbit");
+  using _net = net;
   const port = 40000 + (Date.now() % 20000);
   const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), String(COUNT), "20000"], 30_000);
   try {
     const first = await rx.lines.next();
     assert.equal(first.value, "ready", "the receiver started");
-    const tx = child([...net.run(a), ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"), "198.18.7.2", String(port), String(COUNT), String(SIZE)], 30_000);
+    const tx = child([...net.run(a), ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"), to, String(port), String(COUNT), String(SIZE)], 30_000);
     const sent = await tx.done;
     assert.equal(sent.code, 0, sent.stderr);
     const s = JSON.parse(sent.stdout.trim().split("\n").pop()!);
@@ -45,13 +39,8 @@ test(`sends wait for room on a shaped link (${runtime}): ${COUNT} sends all reso
 }, { timeout: 60_000, windows: false, skip: why });
 
 test("a send waiting for room: close() rejects it with SocketClosedError, signal aborts it, trySendMsg yields to it", async () => {
-  using net = new TestNet("sc");
-  const a = net.ns("a");
-  const b = net.ns("b");
-  net.link(a, "rmsca", b, "rmscb");
-  net.addr(a, "rmsca", "198.18.8.1/24");
-  net.addr(b, "rmscb", "198.18.8.2/24");
-  net.exec(a, "tc", "qdisc", "add", "dev", "rmsca", "root", "tbf", "rate", "64kbit", "burst", "2kb", "limit", "4mb");
+  const { net, a } = shapedLink("sc", 8, "64kbit");
+  using _net = net;
   // The sockets are made inside namespace a by a child; this process checks the outcome it prints.
   const script = `
     import { listenDatagram, SocketClosedError } from "${new URL("../../mod.ts", import.meta.url).href}";
@@ -99,32 +88,17 @@ test("sendMsg on loopback resolves at once with the byte count; bad signal is a 
   await sleep(0);
 });
 
-// The Windows path (FD_WRITE through WSAEventSelect and a thread-pool wait), under Wine: the wineserver
-// makes the sockets, so it is stopped and started again inside the namespace. Run from the Linux
-// suite (Linux Deno drives Windows Deno, Linux Bun drives Windows Bun), never from inside Wine, whose
-// own wineserver this would stop.
-const windowsWhy = why ?? ((globalThis as unknown as { process: { platform: string } }).process.platform !== "linux"
-  ? "drives Wine from Linux"
-  : runtime === "node"
-  ? "Windows Node cannot run recvmsg: node:ffi cannot call WSARecvMsg by its address"
-  : null);
+// The Windows path (FD_WRITE through WSAEventSelect and a thread-pool wait), under Wine in a namespace
+// (see wineInNamespace): Linux Deno drives Windows Deno, Linux Bun drives Windows Bun.
 test(`Windows ${runtime === "deno" ? "Deno" : "Bun"} under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`, async () => {
-  using net = new TestNet("sv");
-  const a = net.ns("a");
-  const b = net.ns("b");
-  net.link(a, "rmsva", b, "rmsvb");
-  net.addr(a, "rmsva", "198.18.6.1/24");
-  net.addr(b, "rmsvb", "198.18.6.2/24");
-  net.exec(a, "tc", "qdisc", "add", "dev", "rmsva", "root", "tbf", "rate", "2mbit", "burst", "4kb", "limit", "4mb");
+  const { net, a, b, to } = shapedLink("sv", 6, "2mbit");
+  using _net = net;
   const port = 40000 + (Date.now() % 20000);
   const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), String(COUNT), "60000"], 90_000);
-  const wine = ["bash", "scripts/wine.sh"];
-  const stop = () => child([...wine, "stop"], 30_000).done;
   try {
     assert.equal((await rx.lines.next()).value, "ready");
-    await stop();
-    const args = runtime === "deno" ? ["deno", "run", "-A"] : ["bun"];
-    const tx = await child([...net.run(a), ...wine, ...args, "tests/runtime/fixtures/shaped_sender.ts", "198.18.6.2", String(port), String(COUNT), String(SIZE)], 120_000).done;
+    wineInNamespace.stop();
+    const tx = await child([...net.run(a), ...wineInNamespace.argv(runtime), "tests/runtime/fixtures/shaped_sender.ts", to, String(port), String(COUNT), String(SIZE)], 120_000).done;
     assert.equal(tx.code, 0, tx.stderr.split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n"));
     const s = JSON.parse(tx.stdout.trim().split(/\r?\n/).pop()!);
     const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
@@ -135,6 +109,6 @@ test(`Windows ${runtime === "deno" ? "Deno" : "Bun"} under Wine: sends wait for 
     assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
   } finally {
     rx.kill();
-    await stop();
+    wineInNamespace.stop();
   }
-}, { timeout: 240_000, windows: false, skip: windowsWhy });
+}, { timeout: 240_000, windows: false, skip: wineInNamespace.unavailable(runtime) });
