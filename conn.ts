@@ -8,6 +8,7 @@ import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.
 import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
 import { describeValue } from "./structs/describe.ts";
+import { stripBrackets } from "./structs/sockaddr.ts";
 import type { SendSource } from "./structs/send_control.ts";
 import { type JoinOptions, MembershipSet, type MulticastMembership } from "./multicast.ts";
 
@@ -61,7 +62,7 @@ interface Waiter {
 /** A send waiting for room in the send buffer: its arguments checked, its data copied. */
 interface PendingSend {
   readonly data: Uint8Array;
-  readonly to: { hostname: string; port: number };
+  readonly to: { hostname: string; port: number } | null;
   readonly local: SendSource | undefined;
   readonly hopLimit: number | undefined;
   readonly resolve: (sent: number) => void;
@@ -115,6 +116,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   /** The last buffer a batch loop cut into segments, and the views (see #segmentViews). */
   readonly #cut: { buffer: Uint8Array | null; segment: number; views: Uint8Array[] } = { buffer: null, segment: 0, views: [] };
   readonly #memberships: MembershipSet;
+  /** The connected peer, or null. */
+  #peer: NetAddr | null = null;
 
   /** @internal Use {@link listenDatagram}. */
   constructor(socket: BackendSocket) {
@@ -543,8 +546,69 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * await conn.send(new TextEncoder().encode("ping"), { hostname: "127.0.0.1", port: 5353 });
    * ```
    */
-  send(data: Uint8Array, addr: { hostname: string; port: number }): Promise<number> {
+  send(data: Uint8Array, addr?: { hostname: string; port: number } | null): Promise<number> {
     return this.sendMsg(data, addr);
+  }
+
+  /**
+   * Connects the socket to one peer: from then on it receives only that peer's datagrams, sends
+   * without an address go to it (`send(data)`), and on Linux and macOS an ICMP error from it (a
+   * closed port) fails the next receive or send with `ECONNREFUSED` (Windows: `WSAECONNRESET`, for a
+   * socket opened with `reportUnreachable` or by `connectDatagram`). Calling it again moves to another peer.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.connect({ hostname: "127.0.0.1", port: 53 });
+   * await conn.send(new Uint8Array(12));
+   * ```
+   */
+  connect(remoteAddr: { hostname: string; port: number }): void {
+    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
+      throw new TypeError(`connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`);
+    }
+    const port = remoteAddr.port;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(`connect: remoteAddr.port must be an integer from 1 to 65535, got ${describe(port)}`);
+    }
+    if (this.#closed) throw this.#socket.closedError("connect");
+    const hostname = stripBrackets(remoteAddr.hostname);
+    this.#socket.connect({ hostname, port });
+    this.#peer = Object.freeze({ transport: "udp" as const, hostname, port });
+  }
+
+  /**
+   * Dissolves the association made by {@link connect}: datagrams from any sender arrive again, and
+   * sends need an address. Does nothing on a socket that is not connected.
+   *
+   * @example
+   * ```ts
+   * import { connectDatagram } from "@recvmsg/recvmsg";
+   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+   * conn.disconnect();
+   * console.log(conn.remoteAddr); // null
+   * ```
+   */
+  disconnect(): void {
+    if (this.#closed) throw this.#socket.closedError("connect");
+    if (this.#peer === null) return;
+    this.#socket.connect(null);
+    this.#peer = null;
+  }
+
+  /**
+   * The peer this socket is connected to, or null.
+   *
+   * @example
+   * ```ts
+   * import { connectDatagram } from "@recvmsg/recvmsg";
+   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+   * console.log(conn.remoteAddr); // { transport: "udp", hostname: "127.0.0.1", port: 53 }
+   * ```
+   */
+  get remoteAddr(): NetAddr | null {
+    return this.#peer;
   }
 
   /**
@@ -564,7 +628,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * }
    * ```
    */
-  sendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: SendOptions): Promise<number> {
+  sendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: SendOptions): Promise<number> {
     let local: SendSource | undefined;
     let hop: number | undefined;
     try {
@@ -578,7 +642,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
     if (this.#sends.length === 0) {
       try {
-        const sent = this.#socket.sendMsg(data, remoteAddr, local, hop);
+        const sent = this.#socket.sendMsg(data, remoteAddr ?? null, local, hop);
         if (sent !== null) return Promise.resolve(sent);
       } catch (e) {
         return Promise.reject(e);
@@ -588,7 +652,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     return new Promise<number>((resolve, reject) => {
       const p: PendingSend = {
         data: data.slice(),
-        to: { hostname: remoteAddr.hostname, port: remoteAddr.port },
+        to: remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null,
         local: local === undefined ? undefined : { hostname: local.hostname, interfaceIndex: local.interfaceIndex },
         hopLimit: hop,
         resolve,
@@ -616,21 +680,23 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * conn.trySendMsg(new Uint8Array([1]), { hostname: "127.0.0.1", port: 9 }, { localAddr: { hostname: "127.0.0.2" } });
    * ```
    */
-  trySendMsg(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options?: Omit<SendOptions, "signal">): number | null {
+  trySendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: Omit<SendOptions, "signal">): number | null {
     const [local, hop] = this.#checkSend(data, remoteAddr, options, "trySendMsg");
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     if (this.#sends.length > 0) return null;
-    return this.#socket.sendMsg(data, remoteAddr, local, hop);
+    return this.#socket.sendMsg(data, remoteAddr ?? null, local, hop);
   }
 
   /** Validates a send's arguments, before any system call. */
-  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number }, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined] {
+  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined] {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
     if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
     if (data.byteLength === 0 && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
       throw new TypeError(`${method}: data's buffer is detached (transferred); there is nothing to send`);
     }
-    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
+    if (remoteAddr === undefined || remoteAddr === null) {
+      if (this.#peer === null) throw new TypeError(`${method}: remoteAddr is needed: this socket is not connected`);
+    } else if (typeof remoteAddr !== "object" || typeof remoteAddr.hostname !== "string") {
       throw new TypeError(`${method}: remoteAddr must be an object with a numeric hostname and a port`);
     }
     if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);

@@ -109,6 +109,50 @@ function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
   return conn;
 }
 
+/** Options of {@link connectDatagram}: the peer, where to bind, and any listen option. */
+export interface ConnectOptions extends Omit<ListenOptions, "hostname" | "port"> {
+  /** The peer's numeric address. */
+  hostname: string;
+  /** The peer's port. */
+  port: number;
+  /** Where to bind: default the wildcard of the peer's family and a port the system picks. */
+  localAddr?: { hostname?: string; port?: number };
+}
+
+/**
+ * Opens a UDP socket connected to one peer, for clients (DNS, QUIC, syslog): `send(data)` without an
+ * address, datagrams only from that peer, `remoteAddr`, and an ICMP error from the peer surfaced as
+ * the system names it (`ECONNREFUSED` on Linux and macOS, `WSAECONNRESET` on Windows, where
+ * `reportUnreachable` defaults to true here).
+ *
+ * @example
+ * ```ts
+ * import { connectDatagram } from "@recvmsg/recvmsg";
+ * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+ * await conn.send(new Uint8Array(12));
+ * const reply = await conn.receiveMsg({ signal: AbortSignal.timeout(2000) });
+ * console.log(reply.localAddr?.hostname);
+ * ```
+ */
+export function connectDatagram(options: ConnectOptions): DatagramConn {
+  if (typeof options !== "object" || options === null) throw new TypeError("connectDatagram: options must be an object with hostname and port");
+  if (typeof options.hostname !== "string") throw new TypeError(`connectDatagram: hostname must be a numeric address string, got ${describeValue(options.hostname)}`);
+  const local = options.localAddr ?? {};
+  if (typeof local !== "object" || local === null) throw new TypeError("connectDatagram: localAddr must be an object with hostname and/or port");
+  const peer = stripBrackets(options.hostname);
+  const v6 = parseIPv4(peer) === null && parseIPv6(peer) !== null;
+  const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
+  const conn = listenDatagram({ ...rest, hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"), port: local.port ?? 0, reportUnreachable: options.reportUnreachable ?? true });
+  try {
+    conn.connect({ hostname: peer, port: options.port });
+  } catch (e) {
+    conn.close();
+    if (e instanceof RangeError || e instanceof TypeError) throw new (e.constructor as RangeErrorConstructor)(e.message.replace(/^connect: remoteAddr\./, "connectDatagram: ").replace(/^connect: remoteAddr/, "connectDatagram: options"));
+    throw e;
+  }
+  return conn;
+}
+
 /** Options of {@link wrapSocket}. */
 export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
   /** The socket's address family: `"IPv6"` for an AF_INET6 socket. Default `"IPv4"`. */

@@ -72,10 +72,15 @@ export interface BackendSocket {
   /** No longer wants to know (the last waiting send was aborted). */
   stopWritable(): void;
   /**
-   * Sends one datagram, from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
+   * Sends one datagram (to the connected peer when `to` is null), from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
    * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
    */
-  sendMsg(data: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null;
+  sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null;
+  /**
+   * Connects the socket to one peer (receives then come only from it, and sends without an address go
+   * to it), or with null dissolves the association. Throws a SocketError named `connect`.
+   */
+  connect(to: { hostname: string; port: number } | null): void;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
   closedError(syscall?: string): SocketClosedError;
   /** Closes the socket. Memory the system may still write is released only after it is done. */

@@ -578,7 +578,7 @@ class PosixSocket implements BackendSocket {
   }
 
   /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
-  private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; control: Uint8Array; data: Uint8Array };
+  private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; nameAddress: number; control: Uint8Array; data: Uint8Array };
 
   private sendMemory(): NonNullable<PosixSocket["sendMem"]> {
     if (this.sendMem) return this.sendMem;
@@ -592,15 +592,56 @@ class PosixSocket implements BackendSocket {
     setSized(dv, MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
     pointTo(dv, SEND.iov + IOV.iov_base.offset, data);
     pointTo(dv, MSG.msg_control.offset, control);
-    return this.sendMem = { u8, dv, msg: u8.subarray(0, P.msghdr.size), nameDv: new DataView(arena, SEND.name, SOCKADDR_IN6), control, data };
+    const nameAddress = native.addressOf(u8.subarray(SEND.name));
+    return this.sendMem = { u8, dv, msg: u8.subarray(0, P.msghdr.size), nameDv: new DataView(arena, SEND.name, SOCKADDR_IN6), nameAddress, control, data };
   }
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null {
+  /** The connected peer's family (which packet-info record a send carries), or null when not connected. */
+  private peer: { ipv4: boolean } | null = null;
+
+  connect(to: { hostname: string; port: number } | null): void {
+    if (this.closed) throw this.closedError("connect");
+    const name = new Uint8Array(new ArrayBuffer(128));
+    const dv = new DataView(name.buffer);
+    let len = 16;
+    let peer: { ipv4: boolean } | null = null;
+    if (to) {
+      const dest = destination(to.hostname, this.ipv6);
+      len = encodeSockaddr(dv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
+      peer = { ipv4: dest.ipv4 };
+    } else if (P.os === "darwin") {
+      name[0] = 16; // sa_len; sa_family AF_UNSPEC (0) dissolves the association
+    }
+    if (this.l.c.connect(this.fd, name.subarray(0, len), len) !== 0) {
+      const errno = this.l.errno();
+      // Dissolving the association of an IPv6 socket may report EAFNOSUPPORT: it is dissolved all the same.
+      if (to || errno !== 97) throw errnoFailure(errno, "connect");
+    }
+    this.peer = peer;
+    // Linux unbinds a socket whose port the system chose when it is disconnected: bind it again to the
+    // address it had, so that `addr` stays true and datagrams to it keep arriving.
+    if (!to && this.boundAddr().port === 0) {
+      const n = encodeSockaddr(dv, 0, { hostname: this.addr.hostname, port: this.addr.port }, FAMILIES);
+      if (this.l.c.bind(this.fd, name.subarray(0, n), n) !== 0) throw errnoFailure(this.l.errno(), "bind");
+    }
+  }
+
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null {
     if (this.closed) throw this.closedError("sendmsg");
     const m = this.sendMemory();
-    const dest = destination(to.hostname, this.ipv6);
-    const nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
-    const controlLen = writeSendControl(m.control, P.sendPlatform, dest.ipv4, source, hopLimit);
+    let nameLen = 0;
+    let ipv4: boolean;
+    if (to) {
+      const dest = destination(to.hostname, this.ipv6);
+      nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
+      ipv4 = dest.ipv4;
+    } else {
+      if (!this.peer) throw errnoFailure(89, "sendmsg"); // EDESTADDRREQ
+      ipv4 = this.peer.ipv4;
+    }
+    // A connected send names no address: msg_name NULL (a name of length 0 would be EINVAL).
+    setPointer(m.dv, MSG.msg_name.offset, to ? m.nameAddress : 0);
+    const controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit);
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);

@@ -18,6 +18,7 @@ export const WS2_32 = {
   },
   closesocket: { c: "int closesocket(SOCKET s)", parameters: ["handle"], result: "i32" },
   bind: { c: "int bind(SOCKET s, const struct sockaddr *name, int namelen)", parameters: ["handle", "buffer", "i32"], result: "i32" },
+  connect: { c: "int connect(SOCKET s, const struct sockaddr *name, int namelen)", parameters: ["handle", "buffer", "i32"], result: "i32" },
   getsockname: { c: "int getsockname(SOCKET s, struct sockaddr *name, int *namelen)", parameters: ["handle", "buffer", "buffer"], result: "i32" },
   setsockopt: {
     c: "int setsockopt(SOCKET s, int level, int optname, const char *optval, int optlen)",

@@ -537,7 +537,7 @@ class WinsockSocket implements BackendSocket {
   }
 
   /** Memory for sends, made on the first one: WSAMSG, WSABUF, name, control, sent count, and a data copy. */
-  private sendMem?: { dv: DataView; msg: Uint8Array; nameDv: DataView; control: Uint8Array; sent: Uint8Array; data: Uint8Array };
+  private sendMem?: { dv: DataView; msg: Uint8Array; nameDv: DataView; nameAddress: number; control: Uint8Array; sent: Uint8Array; data: Uint8Array };
 
   private sendMemory(): NonNullable<WinsockSocket["sendMem"]> {
     if (this.sendMem) return this.sendMem;
@@ -555,18 +555,50 @@ class WinsockSocket implements BackendSocket {
       dv,
       msg: u8.subarray(0, WIN.WSAMSG.size),
       nameDv: new DataView(arena, SEND.name, WIN.SOCKADDR_IN6.size),
+      nameAddress: native.addressOf(u8.subarray(SEND.name)),
       control,
       sent: u8.subarray(SEND.sent, SEND.sent + 4),
       data,
     };
   }
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number }, source?: SendSource, hopLimit?: number): number | null {
+  /** The connected peer's family (which packet-info record a send carries), or null when not connected. */
+  private peer: { ipv4: boolean } | null = null;
+
+  connect(to: { hostname: string; port: number } | null): void {
+    if (this.closed) throw this.closedError("connect");
+    const name = new Uint8Array(new ArrayBuffer(128));
+    const dv = new DataView(name.buffer);
+    let len: number;
+    let peer: { ipv4: boolean } | null = null;
+    if (to) {
+      const dest = destination(to.hostname, this.ipv6);
+      len = encodeSockaddr(dv, 0, { hostname: dest.hostname, port: to.port });
+      peer = { ipv4: dest.ipv4 };
+    } else {
+      // An address of zeros of the socket's own family dissolves the association (Winsock's connect).
+      len = encodeSockaddr(dv, 0, { hostname: this.ipv6 ? "::" : "0.0.0.0", port: 0 });
+    }
+    if (this.l.ws2.connect(this.handle, name.subarray(0, len), len) !== 0) fail(this.l, "connect");
+    this.peer = peer;
+  }
+
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null {
     if (this.closed) throw this.closedError("WSASendMsg");
     const m = this.sendMemory();
-    const dest = destination(to.hostname, this.ipv6);
-    const nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port });
-    const controlLen = writeSendControl(m.control, "windows", dest.ipv4, source, hopLimit);
+    let nameLen = 0;
+    let ipv4: boolean;
+    if (to) {
+      const dest = destination(to.hostname, this.ipv6);
+      nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port });
+      ipv4 = dest.ipv4;
+    } else {
+      if (!this.peer) throw winsockFailure(10039, "WSASendMsg"); // WSAEDESTADDRREQ
+      ipv4 = this.peer.ipv4;
+    }
+    // A connected send names no address: name NULL and namelen 0.
+    setPointer(m.dv, MSG.name.offset, to ? m.nameAddress : 0);
+    const controlLen = writeSendControl(m.control, "windows", ipv4, source, hopLimit);
     m.data.set(payload);
     m.dv.setInt32(MSG.namelen.offset, nameLen, true);
     m.dv.setUint32(SEND.buf + BUF.len.offset, payload.length, true);
