@@ -10,6 +10,7 @@ import { MSG_PEEK } from "./structs/constants.ts";
 import { describeValue } from "./structs/describe.ts";
 import { stripBrackets } from "./structs/sockaddr.ts";
 import type { SendSource } from "./structs/send_control.ts";
+import type { OutgoingItem } from "./ffi/send_batch.ts";
 import { type JoinOptions, MembershipSet, type MulticastMembership } from "./multicast.ts";
 
 /**
@@ -69,6 +70,30 @@ interface PendingSend {
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** A `sendMsgs` batch: its datagrams, how many went, and how it reports. */
+  readonly batch?: { readonly items: OutgoingItem[]; done: number; readonly report: (r: SendMsgsResult) => void };
+}
+
+/**
+ * One datagram of a batch for {@link DatagramConn.sendMsgs}: the data, where to (omit on a connected
+ * socket), and the same per-datagram options as `sendMsg`.
+ */
+export interface OutgoingMessage extends Omit<SendOptions, "signal"> {
+  /** The datagram. */
+  data: Uint8Array;
+  /** The destination; absent or null sends to the connected peer. */
+  remoteAddr?: { hostname: string; port: number } | null;
+}
+
+/** What a batch send did: how many datagrams went (the first ones, in order), and what stopped it. */
+export interface SendMsgsResult {
+  /** The datagrams sent: `messages[0]` to `messages[sent - 1]`. */
+  sent: number;
+  /**
+   * The error of `messages[sent]`, the first that did not go, or null: all went, or (trySendMsgs only)
+   * the send buffer filled.
+   */
+  error: unknown;
 }
 
 const MAX_DATAGRAM = 65535;
@@ -717,10 +742,142 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   /** Room in the send buffer (or a failure of waiting): send what waits, in order, until it is full again. */
+  /**
+   * Sends many datagrams, each with its own destination, source and hop limit: on Linux one `sendmmsg`
+   * per 64, elsewhere one call each. Waits for room when the send buffer fills, in order with the other
+   * sends. Resolves with how many went and, when something stopped the batch, the error of the first
+   * that did not go (a system error, or `signal.reason`): a partial send is reported exactly, never lost.
+   * Bad arguments throw before anything is sent, naming the message (`messages[3].data`).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353 });
+   * const batch = await conn.receiveMsgs(64);
+   * const r = await conn.sendMsgs(batch.map((m) => ({ data: m.data, remoteAddr: m.remoteAddr, localAddr: m.localAddr ?? undefined })));
+   * if (r.error) console.error(`${r.sent} answers went; then`, r.error);
+   * ```
+   */
+  sendMsgs(messages: readonly OutgoingMessage[], options?: { signal?: AbortSignal }): Promise<SendMsgsResult> {
+    let items: OutgoingItem[];
+    try {
+      items = this.#checkBatchSend(messages, "sendMsgs");
+      if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError("sendMsgs: options must be an object");
+      if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError("sendMsgs: signal must be an AbortSignal");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.resolve({ sent: 0, error: signal.reason });
+    if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
+    let done = 0;
+    if (this.#sends.length === 0) {
+      const r = this.#sendItems(items, 0);
+      if (r.error || r.sent === items.length) return Promise.resolve({ sent: r.sent, error: r.error });
+      done = r.sent;
+    }
+    // The rest waits for room, copied now as a send would have read it now.
+    for (let i = done; i < items.length; i++) items[i] = { ...items[i], data: items[i].data.slice() };
+    return new Promise<SendMsgsResult>((resolve) => {
+      const p: PendingSend = {
+        data: new Uint8Array(0),
+        to: null,
+        local: undefined,
+        hopLimit: undefined,
+        resolve: () => {},
+        reject: () => {},
+        signal,
+        onAbort: undefined,
+        batch: { items, done, report: resolve },
+      };
+      if (signal) {
+        p.onAbort = () => this.#abortSend(p);
+        signal.addEventListener("abort", p.onAbort, { once: true });
+      }
+      this.#sends.push(p);
+      if (this.#sends.length === 1) this.#socket.whenWritable(this.#flushSends);
+    });
+  }
+
+  /**
+   * {@link sendMsgs} without waiting: sends what goes now and returns how many went; `error` is null
+   * when they all went or the send buffer filled (then send the rest later).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * const to = { hostname: "127.0.0.1", port: 9 };
+   * const r = conn.trySendMsgs([{ data: new Uint8Array([1]), remoteAddr: to }, { data: new Uint8Array([2]), remoteAddr: to }]);
+   * console.log(r.sent); // 2
+   * ```
+   */
+  trySendMsgs(messages: readonly OutgoingMessage[]): SendMsgsResult {
+    const items = this.#checkBatchSend(messages, "trySendMsgs");
+    if (this.#closed) throw this.#socket.closedError("sendMsg");
+    if (this.#sends.length > 0) return { sent: 0, error: null };
+    const r = this.#sendItems(items, 0);
+    return { sent: r.sent, error: r.error };
+  }
+
+  /** Checks every message of a batch before anything is sent; the errors name `messages[i]`. */
+  #checkBatchSend(messages: readonly OutgoingMessage[], method: string): OutgoingItem[] {
+    if (!Array.isArray(messages)) throw new TypeError(`${method}: messages must be an array of { data, remoteAddr, ... }, got ${describe(messages)}`);
+    return messages.map((m, i) => {
+      if (typeof m !== "object" || m === null) throw new TypeError(`${method}: messages[${i}] must be an object with data and remoteAddr`);
+      const [source, hopLimit] = this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
+      const to = m.remoteAddr ? { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
+      return { data: m.data, to, source, hopLimit };
+    });
+  }
+
+  /** Sends `items[from...]` until all went, the buffer filled, or an error stopped it. */
+  #sendItems(items: readonly OutgoingItem[], from: number): { sent: number; error: unknown; full: boolean } {
+    const socket = this.#socket;
+    let i = from;
+    while (i < items.length) {
+      if (socket.sendMany) {
+        let r;
+        try {
+          r = socket.sendMany(items, i);
+        } catch (e) {
+          return { sent: i - from, error: e, full: false };
+        }
+        i += r.sent;
+        if (r.error || r.full) return { sent: i - from, error: r.error, full: r.full };
+        if (r.sent === 0) break;
+        continue;
+      }
+      const item = items[i];
+      let sent: number | null;
+      try {
+        sent = socket.sendMsg(item.data, item.to, item.source, item.hopLimit);
+      } catch (e) {
+        return { sent: i - from, error: e, full: false };
+      }
+      if (sent === null) return { sent: i - from, error: null, full: true };
+      i++;
+    }
+    return { sent: i - from, error: null, full: false };
+  }
+
   #flush(error: unknown): void {
     const sends = this.#sends;
     while (sends.length > 0 && !this.#closed) {
       const p = sends[0];
+      if (p.batch) {
+        const b = p.batch;
+        const r = error ? { sent: 0, error, full: false } : this.#sendItems(b.items, b.done);
+        b.done += r.sent;
+        if (r.full) {
+          this.#socket.whenWritable(this.#flushSends);
+          return;
+        }
+        sends.shift();
+        if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
+        b.report({ sent: b.done, error: r.error });
+        continue;
+      }
       let sent: number | null;
       try {
         if (error) throw error;
@@ -744,11 +901,13 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (i < 0) return;
     this.#sends.splice(i, 1);
     if (this.#sends.length === 0) this.#socket.stopWritable();
+    if (p.batch) return p.batch.report({ sent: p.batch.done, error: p.signal!.reason });
     p.reject(p.signal!.reason);
   }
 
   #settleSend(p: PendingSend, sent: number | undefined, e: unknown): void {
     if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
+    if (p.batch) return p.batch.report({ sent: p.batch.done, error: e });
     if (sent !== undefined) p.resolve(sent);
     else p.reject(e);
   }

@@ -30,7 +30,7 @@ import { stripBrackets } from "./structs/sockaddr.ts";
 import { describeValue } from "./structs/describe.ts";
 
 export { DatagramConn } from "./conn.ts";
-export type { MulticastV4Membership, MulticastV6Membership } from "./conn.ts";
+export type { MulticastV4Membership, MulticastV6Membership, OutgoingMessage, SendMsgsResult } from "./conn.ts";
 export { type JoinOptions, MulticastMembership } from "./multicast.ts";
 export type { InterfaceAddress, NetworkInterface } from "./ffi/interfaces.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";

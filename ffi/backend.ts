@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { SocketClosedError } from "../errors.ts";
+import type { SocketClosedError, SocketError } from "../errors.ts";
+import type { OutgoingItem } from "./send_batch.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import type { SendSource } from "../structs/send_control.ts";
 import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../message.ts";
@@ -76,6 +77,12 @@ export interface BackendSocket {
    * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
    */
   sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null;
+  /**
+   * Where the system sends many datagrams in one call (Linux sendmmsg): sends `items[from...]` (up to
+   * 64) and returns how many went; `error` is the system error that stopped the call before any went
+   * (null when the send buffer was full: `full`). Absent elsewhere: the connection sends one by one.
+   */
+  sendMany?(items: readonly OutgoingItem[], from: number): { sent: number; error: SocketError | null; full: boolean };
   /**
    * Connects the socket to one peer (receives then come only from it, and sends without an address go
    * to it), or with null dissolves the association. Throws a SocketError named `connect`.

@@ -35,6 +35,11 @@ export const LIBC = {
 export const LIBC_LINUX = {
   __errno_location: { c: "int *__errno_location(void)", parameters: [], result: "handle" },
   eventfd: { c: "int eventfd(unsigned int initval, int flags)", parameters: ["u32", "i32"], result: "i32" },
+  sendmmsg: {
+    c: "int sendmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags)",
+    parameters: ["i32", "buffer", "u32", "i32"],
+    result: "i32",
+  },
   recvmmsg: {
     c: "int recvmmsg(int fd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout)",
     parameters: ["i32", "buffer", "u32", "i32", "handle"],

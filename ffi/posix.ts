@@ -25,6 +25,7 @@ import { type Backend, type BackendSocket, type BatchRequest, destination, type 
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
 import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
 import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "./socket_options.ts";
+import { type OutgoingItem, SendBatch } from "./send_batch.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
@@ -171,6 +172,8 @@ interface Lib {
   pollSetMade(): boolean;
   /** recvmmsg(2), where the system has it (Linux). */
   recvmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: number) => number) | null;
+  /** sendmmsg(2), where the system has it (Linux). */
+  sendmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number) => number) | null;
   open: number;
 }
 let lib: Lib | undefined;
@@ -182,6 +185,7 @@ function load(): Lib {
   let errnoAddress: bigint;
   let wakeChannel: () => [number, number];
   let recvmmsg: Lib["recvmmsg"] = null;
+  let sendmmsg: Lib["sendmmsg"] = null;
   if (P.os === "darwin") {
     const d = native.open(path, LIBC_DARWIN);
     errnoAddress = d.__error();
@@ -196,6 +200,7 @@ function load(): Lib {
     const x = native.open(path, LIBC_LINUX);
     errnoAddress = x.__errno_location();
     recvmmsg = x.recvmmsg;
+    sendmmsg = x.sendmmsg;
     wakeChannel = () => {
       const fd = x.eventfd(0, L.EFD_CLOEXEC | L.EFD_NONBLOCK);
       if (fd < 0) throw errnoFailure(lib!.errno(), "eventfd");
@@ -227,7 +232,7 @@ function load(): Lib {
       failure: errnoFailure,
     });
   };
-  lib = { c, errno, pollSet, pollSetMade: () => set !== undefined, recvmmsg, open: 0 };
+  lib = { c, errno, pollSet, pollSetMade: () => set !== undefined, recvmmsg, sendmmsg, open: 0 };
   return lib;
 }
 
@@ -316,6 +321,7 @@ class PosixSocket implements BackendSocket {
     l.open++;
     this.prepare();
     if (l.recvmmsg) this.tryReceiveMany = this.receiveMany;
+    if (l.sendmmsg) this.sendMany = this.sendBatch;
   }
 
   setRawOption(level: number, name: number, value: Uint8Array, label: string): void {
@@ -598,6 +604,19 @@ class PosixSocket implements BackendSocket {
 
   /** The connected peer's family (which packet-info record a send carries), or null when not connected. */
   private peer: { ipv4: boolean } | null = null;
+  /** Many datagrams in one sendmmsg call: set where the system has it (Linux). */
+  readonly sendMany?: (items: readonly OutgoingItem[], from: number) => { sent: number; error: SocketError | null; full: boolean };
+  private batchSender: SendBatch | null = null;
+
+  private sendBatch(items: readonly OutgoingItem[], from: number): { sent: number; error: SocketError | null; full: boolean } {
+    if (this.closed) throw this.closedError("sendmmsg");
+    const l = this.l;
+    const b = this.batchSender ??= new SendBatch(FAMILIES, this.ipv6, (vec, n) => l.sendmmsg!(this.fd, vec, n, C.MSG_DONTWAIT), l.errno);
+    const r = b.send(items, from, this.peer ? this.peer.ipv4 : null);
+    if (r.errno === 0) return { sent: r.sent, error: null, full: false };
+    if (r.errno === P.EAGAIN) return { sent: 0, error: null, full: true };
+    return { sent: 0, error: errnoFailure(r.errno, "sendmmsg"), full: false };
+  }
 
   connect(to: { hostname: string; port: number } | null): void {
     if (this.closed) throw this.closedError("connect");

@@ -1,0 +1,110 @@
+/**
+ * Many datagrams in one system call: Linux `sendmmsg`, up to 64 per call, each with its own
+ * destination, source (IP_PKTINFO / IPV6_PKTINFO) and hop limit. The vector, names, control records
+ * and a copy of the data live in memory this sender owns, larger than 64 bytes so that it never moves,
+ * and are only read by the kernel during the call.
+ *
+ * @module
+ */
+import { LNX } from "../structs/linux.ts";
+import { type SendSource, writeSendControl } from "../structs/send_control.ts";
+import { encodeSockaddr, type Families } from "../structs/sockaddr.ts";
+import { destination } from "./backend.ts";
+import { native } from "./native.ts";
+import { setPointer } from "./receive_target.ts";
+
+/** One datagram of a batch, its arguments already checked. */
+export interface OutgoingItem {
+  readonly data: Uint8Array;
+  /** The destination, or null for the connected peer. */
+  readonly to: { hostname: string; port: number } | null;
+  readonly source: SendSource | undefined;
+  readonly hopLimit: number | undefined;
+}
+
+const SLOTS = 64;
+const M = LNX.mmsghdr;
+const MSG = LNX.msghdr.fields;
+const IOV = LNX.iovec;
+const NAME = 32;
+const CONTROL = 128;
+const SLOT = M.size + IOV.size + NAME + CONTROL;
+
+/**
+ * The sendmmsg memory of one socket.
+ *
+ * @example
+ * ```ts ignore
+ * const batch = new SendBatch(families, socketIsIPv6, (vec, n) => sendmmsg(fd, vec, n, MSG_DONTWAIT));
+ * const { sent, errno } = batch.send(items, 0, peerIsIPv4);
+ * ```
+ */
+export class SendBatch {
+  readonly #arena = new Uint8Array(new ArrayBuffer(SLOTS * SLOT));
+  readonly #dv = new DataView(this.#arena.buffer);
+  #data = new Uint8Array(new ArrayBuffer(64 * 1024));
+  #dataAddress = native.addressOf(this.#data);
+  readonly #families: Families;
+  readonly #ipv6: boolean;
+  readonly #call: (vec: Uint8Array, n: number) => number;
+  readonly #errno: () => number;
+
+  /** `call(vec, n)` makes the sendmmsg; `errno` reads its error. */
+  constructor(families: Families, socketIsIPv6: boolean, call: (vec: Uint8Array, n: number) => number, errno: () => number) {
+    this.#families = families;
+    this.#ipv6 = socketIsIPv6;
+    this.#call = call;
+    this.#errno = errno;
+    const base = native.addressOf(this.#arena);
+    for (let i = 0; i < SLOTS; i++) {
+      const m = i * M.size;
+      setPointer(this.#dv, m + MSG.msg_iov.offset, base + SLOTS * M.size + i * IOV.size);
+      this.#dv.setUint32(m + MSG.msg_iovlen.offset, 1, true);
+    }
+  }
+
+  /**
+   * Sends `items[from...]`, up to 64 in one call; returns how many went, and the errno that stopped
+   * the call when none of them did (EAGAIN when the send buffer is full).
+   */
+  send(items: readonly OutgoingItem[], from: number, peerIsIPv4: boolean | null): { sent: number; errno: number } {
+    const n = Math.min(SLOTS, items.length - from);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += items[from + i].data.length;
+    if (total > this.#data.length) {
+      this.#data = new Uint8Array(new ArrayBuffer(Math.max(total, 2 * this.#data.length)));
+      this.#dataAddress = native.addressOf(this.#data);
+    }
+    const dv = this.#dv;
+    const base = native.addressOf(this.#arena);
+    const names = SLOTS * (M.size + IOV.size);
+    const controls = names + SLOTS * NAME;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const item = items[from + i];
+      const m = i * M.size;
+      let ipv4 = peerIsIPv4 ?? true;
+      let nameLen = 0;
+      if (item.to) {
+        const dest = destination(item.to.hostname, this.#ipv6);
+        nameLen = encodeSockaddr(dv, names + i * NAME, { hostname: dest.hostname, port: item.to.port }, this.#families);
+        ipv4 = dest.ipv4;
+      }
+      setPointer(dv, m + MSG.msg_name.offset, nameLen ? base + names + i * NAME : 0);
+      dv.setUint32(m + MSG.msg_namelen.offset, nameLen, true);
+      const controlAt = controls + i * CONTROL;
+      const controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit);
+      setPointer(dv, m + MSG.msg_control.offset, controlLen ? base + controlAt : 0);
+      dv.setUint32(m + MSG.msg_controllen.offset, controlLen, true);
+      dv.setUint32(m + MSG.msg_controllen.offset + 4, 0, true);
+      this.#data.set(item.data, at);
+      const iov = SLOTS * M.size + i * IOV.size;
+      setPointer(dv, iov + IOV.fields.iov_base.offset, this.#dataAddress + at);
+      dv.setUint32(iov + IOV.fields.iov_len.offset, item.data.length, true);
+      dv.setUint32(iov + IOV.fields.iov_len.offset + 4, 0, true);
+      at += item.data.length;
+    }
+    const sent = this.#call(this.#arena.subarray(0, n * M.size), n);
+    return sent < 0 ? { sent: 0, errno: this.#errno() } : { sent, errno: 0 };
+  }
+}

@@ -1,0 +1,74 @@
+// sendMsgs / trySendMsgs: many datagrams, each with its own destination, source and hop limit, in one
+// sendmmsg on Linux (one call each elsewhere); partial sends reported exactly.
+import assert from "node:assert/strict";
+import { connectDatagram, listenDatagram, SocketError } from "../../mod.ts";
+import { child, runtime, runtimeArgv, test, underWine } from "./harness.ts";
+import { netnsUnavailable, shapedLink } from "./netns.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (d: Uint8Array) => new TextDecoder().decode(d);
+
+test(`sendMsgs (${runtime}): 200 datagrams to two receivers from two source addresses, in order, each with its own options`, async () => {
+  using rx1 = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20, hopLimit: true });
+  using rx2 = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20, hopLimit: true });
+  using tx = listenDatagram({ hostname: "0.0.0.0" });
+  const messages = Array.from({ length: 200 }, (_, i) => ({
+    data: enc(`m${i}`),
+    remoteAddr: { hostname: "127.0.0.1", port: (i % 2 ? rx2 : rx1).addr.port },
+    localAddr: { hostname: i % 4 < 2 ? "127.0.0.2" : "127.0.0.3" },
+    hopLimit: 10 + (i % 50),
+  }));
+  const r = await tx.sendMsgs(messages);
+  assert.deepEqual(r, { sent: 200, error: null });
+  for (const [rx, parity] of [[rx1, 0], [rx2, 1]] as const) {
+    for (let i = parity; i < 200; i += 2) {
+      const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+      assert.equal(dec(m.data), `m${i}`, "in order");
+      assert.equal(m.hopLimit, 10 + (i % 50));
+      // Wine's WSASendMsg drops control data: the source and hop limit are the system's there.
+      if (!underWine) assert.equal(m.remoteAddr.hostname, i % 4 < 2 ? "127.0.0.2" : "127.0.0.3");
+    }
+  }
+});
+
+test(`sendMsgs (${runtime}): a partial send is reported exactly — how many went, and the first error`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  const to = rx.addr;
+  const messages = Array.from({ length: 10 }, (_, i) => ({ data: enc(`p${i}`), remoteAddr: i === 5 ? { hostname: "::1", port: to.port } : to }));
+  const r = tx.trySendMsgs(messages);
+  assert.equal(r.sent, 5, "the five before the bad one went");
+  assert.ok(r.error instanceof SocketError, String(r.error));
+  assert.match(r.error.code, /^(EAFNOSUPPORT|EINVAL|WSAEAFNOSUPPORT|WSAEFAULT|WSAEINVAL)$/);
+  for (let i = 0; i < 5; i++) assert.equal(dec((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data), `p${i}`);
+  // Bad input is refused before anything goes, naming the message.
+  assert.throws(() => tx.trySendMsgs([{ data: enc("ok"), remoteAddr: to }, { data: "no" as unknown as Uint8Array, remoteAddr: to }]), (e: Error) => e instanceof TypeError && /trySendMsgs: messages\[1\]: data must be a Uint8Array/.test(e.message));
+  await assert.rejects(tx.sendMsgs("x" as unknown as []), (e: Error) => e instanceof TypeError && /messages must be an array/.test(e.message));
+  assert.equal(tx.tryReceiveMsg(), null);
+  assert.equal(rx.tryReceiveMsg(), null, "nothing of the refused batch was sent");
+  // On a connected socket the messages need no address.
+  using client = connectDatagram({ hostname: "127.0.0.1", port: to.port });
+  assert.deepEqual(await client.sendMsgs([{ data: enc("c1") }, { data: enc("c2") }]), { sent: 2, error: null });
+  assert.equal(dec((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data), "c1");
+  assert.equal(dec((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data), "c2");
+});
+
+test(`sendMsgs (${runtime}) waits for room on a shaped link: 3000 datagrams in one call, all sent and all arrive`, async () => {
+  const { net, a, b, to } = shapedLink("sb", 9, "2mbit");
+  using _net = net;
+  const port = 40000 + (Date.now() % 20000);
+  const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), "3000", "20000"], 30_000);
+  try {
+    assert.equal((await rx.lines.next()).value, "ready");
+    const tx = await child([...net.run(a), ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"), to, String(port), "3000", "200", "batch"], 30_000).done;
+    assert.equal(tx.code, 0, tx.stderr);
+    const s = JSON.parse(tx.stdout.trim().split("\n").pop()!);
+    const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
+    assert.ok(s.immediate > 0 && s.immediate < 3000, `the buffer filled (${s.immediate} went at once)`);
+    assert.equal(s.resolved, s.waited);
+    assert.equal(r.received, 3000, `missing ${r.missing}`);
+    assert.equal(r.inOrder, true);
+  } finally {
+    rx.kill();
+  }
+}, { windows: false, skip: netnsUnavailable(), timeout: 60_000 });
