@@ -8,6 +8,7 @@ import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.
 import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
 import { describeValue } from "./structs/describe.ts";
+import { native } from "./ffi/native.ts";
 import { stripBrackets } from "./structs/sockaddr.ts";
 import type { SendSource } from "./structs/send_control.ts";
 import type { OutgoingItem } from "./ffi/send_batch.ts";
@@ -66,6 +67,7 @@ interface PendingSend {
   readonly to: { hostname: string; port: number } | null;
   readonly local: SendSource | undefined;
   readonly hopLimit: number | undefined;
+  readonly trafficClass: number | undefined;
   readonly resolve: (sent: number) => void;
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
@@ -656,8 +658,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   sendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: SendOptions): Promise<number> {
     let local: SendSource | undefined;
     let hop: number | undefined;
+    let tc: number | undefined;
     try {
-      [local, hop] = this.#checkSend(data, remoteAddr, options, "sendMsg");
+      [local, hop, tc] = this.#checkSend(data, remoteAddr, options, "sendMsg");
     } catch (e) {
       return Promise.reject(e);
     }
@@ -667,7 +670,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
     if (this.#sends.length === 0) {
       try {
-        const sent = this.#socket.sendMsg(data, remoteAddr ?? null, local, hop);
+        const sent = this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc);
         if (sent !== null) return Promise.resolve(sent);
       } catch (e) {
         return Promise.reject(e);
@@ -680,6 +683,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
         to: remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null,
         local: local === undefined ? undefined : { hostname: local.hostname, interfaceIndex: local.interfaceIndex },
         hopLimit: hop,
+        trafficClass: tc,
         resolve,
         reject,
         signal,
@@ -706,14 +710,14 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   trySendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: Omit<SendOptions, "signal">): number | null {
-    const [local, hop] = this.#checkSend(data, remoteAddr, options, "trySendMsg");
+    const [local, hop, tc] = this.#checkSend(data, remoteAddr, options, "trySendMsg");
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     if (this.#sends.length > 0) return null;
-    return this.#socket.sendMsg(data, remoteAddr ?? null, local, hop);
+    return this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc);
   }
 
   /** Validates a send's arguments, before any system call. */
-  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined] {
+  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined, number | undefined] {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
     if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
     if (data.byteLength === 0 && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
@@ -738,7 +742,17 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 255)) {
       throw new RangeError(`${method}: hopLimit must be an integer from 1 to 255, got ${describeValue(hop)}`);
     }
-    return [local, hop];
+    const ecn = options?.ecn;
+    if (ecn !== undefined && (typeof ecn !== "number" || !Number.isInteger(ecn) || ecn < 0 || ecn > 3)) {
+      throw new RangeError(`${method}: ecn must be an ECN codepoint from 0 to 3, got ${describeValue(ecn)}`);
+    }
+    const dscp = options?.dscp;
+    if (dscp !== undefined) {
+      if (typeof dscp !== "number" || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) throw new RangeError(`${method}: dscp must be an integer from 0 to 63, got ${describeValue(dscp)}`);
+      if (native.os === "windows") throw new TypeError(`${method}: dscp cannot be set per datagram on Windows (it takes DSCP only through its QoS API); ecn can`);
+    }
+    const trafficClass = ecn === undefined && dscp === undefined ? undefined : ((dscp ?? 0) << 2) | (ecn ?? 0);
+    return [local, hop, trafficClass];
   }
 
   /** Room in the send buffer (or a failure of waiting): send what waits, in order, until it is full again. */
@@ -784,6 +798,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
         to: null,
         local: undefined,
         hopLimit: undefined,
+        trafficClass: undefined,
         resolve: () => {},
         reject: () => {},
         signal,
@@ -825,9 +840,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (!Array.isArray(messages)) throw new TypeError(`${method}: messages must be an array of { data, remoteAddr, ... }, got ${describe(messages)}`);
     return messages.map((m, i) => {
       if (typeof m !== "object" || m === null) throw new TypeError(`${method}: messages[${i}] must be an object with data and remoteAddr`);
-      const [source, hopLimit] = this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
+      const [source, hopLimit, trafficClass] = this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
       const to = m.remoteAddr ? { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
-      return { data: m.data, to, source, hopLimit };
+      return { data: m.data, to, source, hopLimit, trafficClass };
     });
   }
 
@@ -851,7 +866,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       const item = items[i];
       let sent: number | null;
       try {
-        sent = socket.sendMsg(item.data, item.to, item.source, item.hopLimit);
+        sent = socket.sendMsg(item.data, item.to, item.source, item.hopLimit, item.trafficClass);
       } catch (e) {
         return { sent: i - from, error: e, full: false };
       }
@@ -881,7 +896,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       let sent: number | null;
       try {
         if (error) throw error;
-        sent = this.#socket.sendMsg(p.data, p.to, p.local, p.hopLimit);
+        sent = this.#socket.sendMsg(p.data, p.to, p.local, p.hopLimit, p.trafficClass);
       } catch (e) {
         sends.shift();
         this.#settleSend(p, undefined, e);

@@ -165,6 +165,13 @@ export interface SendOptions {
   /** The TTL / hop limit of this datagram, 1 to 255. */
   hopLimit?: number;
   /**
+   * The ECN codepoint of this datagram, 0 to 3 (Not-ECT, ECT(1), ECT(0), CE): IP_TOS / IPV6_TCLASS on
+   * Linux and macOS, IP_ECN / IPV6_ECN on Windows. (Wine drops every control record of a send.)
+   */
+  ecn?: number;
+  /** The DSCP of this datagram, 0 to 63 (Linux and macOS; Windows sets DSCP only through its QoS API). */
+  dscp?: number;
+  /**
    * `sendMsg` only: aborts the send while it waits for room in the send buffer (it rejects with
    * `signal.reason`, and the datagram is not sent). A send already made cannot be taken back.
    */

@@ -76,7 +76,7 @@ export interface BackendSocket {
    * Sends one datagram (to the connected peer when `to` is null), from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
    * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
    */
-  sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null;
+  sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null;
   /**
    * Where the system sends many datagrams in one call (Linux sendmmsg): sends `items[from...]` (up to
    * 64) and returns how many went; `error` is the system error that stopped the call before any went

@@ -645,7 +645,7 @@ class PosixSocket implements BackendSocket {
     }
   }
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null {
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null {
     if (this.closed) throw this.closedError("sendmsg");
     const m = this.sendMemory();
     let nameLen = 0;
@@ -660,7 +660,7 @@ class PosixSocket implements BackendSocket {
     }
     // A connected send names no address: msg_name NULL (a name of length 0 would be EINVAL).
     setPointer(m.dv, MSG.msg_name.offset, to ? m.nameAddress : 0);
-    const controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit);
+    const controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass);
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);

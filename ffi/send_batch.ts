@@ -20,6 +20,8 @@ export interface OutgoingItem {
   readonly to: { hostname: string; port: number } | null;
   readonly source: SendSource | undefined;
   readonly hopLimit: number | undefined;
+  /** The TOS byte / traffic class (DSCP << 2 | ECN), or undefined. */
+  readonly trafficClass: number | undefined;
 }
 
 const SLOTS = 64;
@@ -93,7 +95,7 @@ export class SendBatch {
       setPointer(dv, m + MSG.msg_name.offset, nameLen ? base + names + i * NAME : 0);
       dv.setUint32(m + MSG.msg_namelen.offset, nameLen, true);
       const controlAt = controls + i * CONTROL;
-      const controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit);
+      const controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass);
       setPointer(dv, m + MSG.msg_control.offset, controlLen ? base + controlAt : 0);
       dv.setUint32(m + MSG.msg_controllen.offset, controlLen, true);
       dv.setUint32(m + MSG.msg_controllen.offset + 4, 0, true);

@@ -583,7 +583,7 @@ class WinsockSocket implements BackendSocket {
     this.peer = peer;
   }
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number): number | null {
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null {
     if (this.closed) throw this.closedError("WSASendMsg");
     const m = this.sendMemory();
     let nameLen = 0;
@@ -598,7 +598,7 @@ class WinsockSocket implements BackendSocket {
     }
     // A connected send names no address: name NULL and namelen 0.
     setPointer(m.dv, MSG.name.offset, to ? m.nameAddress : 0);
-    const controlLen = writeSendControl(m.control, "windows", ipv4, source, hopLimit);
+    const controlLen = writeSendControl(m.control, "windows", ipv4, source, hopLimit, trafficClass);
     m.data.set(payload);
     m.dv.setInt32(MSG.namelen.offset, nameLen, true);
     m.dv.setUint32(SEND.buf + BUF.len.offset, payload.length, true);

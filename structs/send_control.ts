@@ -1,12 +1,13 @@
 /**
- * The control messages of a send that picks its source address and hop limit: IP_PKTINFO /
- * IPV6_PKTINFO (and IP_TTL / IPV6_HOPLIMIT) laid out for Windows' WSASendMsg or Linux's sendmsg.
+ * The control messages of a send that picks its source address, hop limit and traffic class:
+ * IP_PKTINFO / IPV6_PKTINFO, IP_TTL / IPV6_HOPLIMIT, and IP_TOS / IPV6_TCLASS (Windows: IP_ECN /
+ * IPV6_ECN), laid out for Windows' WSASendMsg or Linux's and macOS's sendmsg.
  *
  * @module
  */
 import { CMSG_DARWIN, CMSG_LP64, writeControlMessages } from "./cmsg.ts";
 import { DARWIN, DRW } from "./darwin.ts";
-import { IP_PKTINFO, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPV6_HOPLIMIT, IPV6_PKTINFO } from "./constants.ts";
+import { IP_ECN, IP_PKTINFO, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPV6_ECN, IPV6_HOPLIMIT, IPV6_PKTINFO } from "./constants.ts";
 import { parseIPv4, parseIPv6 } from "./ip.ts";
 import { LINUX, LNX } from "./linux.ts";
 import { stripBrackets } from "./sockaddr.ts";
@@ -28,6 +29,8 @@ const PLATFORMS = {
     ip6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_PKTINFO, size: DRW.in6_pktinfo.size, source: 0, ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset },
     ttl: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_TTL },
     hop6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_HOPLIMIT },
+    tos: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_TOS, ecnOnly: false },
+    tclass6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_TCLASS, ecnOnly: false },
   },
   windows: {
     cmsg: CMSG_LP64,
@@ -35,6 +38,9 @@ const PLATFORMS = {
     ip6: { level: IPPROTO_IPV6, type: IPV6_PKTINFO, size: WIN.IN6_PKTINFO.size, source: 0, ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset },
     ttl: { level: IPPROTO_IP, type: IP_TTL },
     hop6: { level: IPPROTO_IPV6, type: IPV6_HOPLIMIT },
+    // Windows takes only the ECN codepoint per datagram (DSCP goes through its QoS API).
+    tos: { level: IPPROTO_IP, type: IP_ECN, ecnOnly: true },
+    tclass6: { level: IPPROTO_IPV6, type: IPV6_ECN, ecnOnly: true },
   },
   linux: {
     cmsg: CMSG_LP64,
@@ -43,6 +49,8 @@ const PLATFORMS = {
     ip6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_PKTINFO, size: LNX.in6_pktinfo.size, source: 0, ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset },
     ttl: { level: LINUX.IPPROTO_IP, type: LINUX.IP_TTL },
     hop6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_HOPLIMIT },
+    tos: { level: LINUX.IPPROTO_IP, type: LINUX.IP_TOS, ecnOnly: false },
+    tclass6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_TCLASS, ecnOnly: false },
   },
 } as const;
 
@@ -64,6 +72,7 @@ export function writeSendControl(
   toIPv4: boolean,
   source: SendSource | undefined,
   hopLimit: number | undefined,
+  trafficClass?: number,
 ): number {
   const p = PLATFORMS[platform];
   const messages: { level: number; type: number; data: Uint8Array }[] = [];
@@ -95,6 +104,13 @@ export function writeSendControl(
     const rec = toIPv4 ? p.ttl : p.hop6;
     const data = new Uint8Array(4);
     new DataView(data.buffer).setInt32(0, hopLimit, true);
+    messages.push({ level: rec.level, type: rec.type, data });
+  }
+  if (trafficClass !== undefined) {
+    // The IPv4 TOS byte or IPv6 traffic class: DSCP in the high six bits, ECN in the low two.
+    const rec = toIPv4 ? p.tos : p.tclass6;
+    const data = new Uint8Array(4);
+    new DataView(data.buffer).setInt32(0, rec.ecnOnly ? trafficClass & 3 : trafficClass, true);
     messages.push({ level: rec.level, type: rec.type, data });
   }
   return messages.length === 0 ? 0 : writeControlMessages(target, 0, messages, p.cmsg);

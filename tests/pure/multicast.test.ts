@@ -76,3 +76,19 @@ describe("macOS", () => {
     expect([loop.label, loop.bytes.length]).toEqual(["IP_MULTICAST_LOOP", 1]);
   });
 });
+
+describe("traffic class of a send", () => {
+  it("Linux: IP_TOS / IPV6_TCLASS with DSCP and ECN; Windows: IP_ECN / IPV6_ECN with the codepoint alone", () => {
+    const t = new Uint8Array(128);
+    const read = (platform: "linux" | "windows", v4: boolean) => {
+      const n = S.writeSendControl(t, platform, v4, undefined, undefined, (46 << 2) | 1);
+      const out: number[][] = [];
+      S.visitControlMessages(new DataView(t.buffer), n, (level, type, at) => out.push([level, type, u32(t, at)]));
+      return out;
+    };
+    expect(read("linux", true)).toEqual([[S.LINUX.IPPROTO_IP, S.LINUX.IP_TOS, 185]]);
+    expect(read("linux", false)).toEqual([[S.LINUX.IPPROTO_IPV6, S.LINUX.IPV6_TCLASS, 185]]);
+    expect(read("windows", true)).toEqual([[S.IPPROTO_IP, S.IP_ECN, 1]]);
+    expect(read("windows", false)).toEqual([[S.IPPROTO_IPV6, S.IPV6_ECN, 1]]);
+  });
+});

@@ -22,7 +22,7 @@ import {
   UDP_COALESCED_INFO,
   WSA_CMSG_LEN,
 } from "../../structs/mod.ts";
-import { runtime, test } from "./harness.ts";
+import { onWindows, runtime, test, underWine } from "./harness.ts";
 
 const int32 = (v: number) => {
   const b = new Uint8Array(4);
@@ -105,4 +105,23 @@ test(`hand-built buffer (${runtime}): decoding copies the data out, so reusing t
   const first = dec.decode(buf, buf.length).control[0];
   buf.fill(0);
   assert.deepEqual([...first.data], [5, 6]);
+});
+
+test(`per-datagram ECN and DSCP on send (${runtime}): each datagram carries its own codepoint (Wine drops send control data)`, async () => {
+  const { listenDatagram } = await import("../../mod.ts");
+  using rx = listenDatagram({ hostname: "127.0.0.1", ecn: true });
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  for (const ecn of [0, 1, 2, 3]) {
+    await tx.sendMsg(new Uint8Array([ecn]), rx.addr, onWindows ? { ecn } : { ecn, dscp: 46 });
+    const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    if (underWine) {
+      assert.equal(m.ecn, undefined, "Wine neither sends nor reports ECN");
+      continue;
+    }
+    assert.equal(m.ecn, ecn);
+    // Linux reports the whole TOS byte (IP_TOS record): DSCP EF (46) above the codepoint.
+    if (!onWindows) assert.equal(m.control.find((c) => c.type === 1 && c.level === 0)?.data[0], (46 << 2) | ecn);
+  }
+  await assert.rejects(tx.sendMsg(new Uint8Array(1), rx.addr, { ecn: 4 }), (e: Error) => e instanceof RangeError && /ecn must be an ECN codepoint/.test(e.message));
+  await assert.rejects(tx.sendMsg(new Uint8Array(1), rx.addr, { dscp: 64 }), (e: Error) => e instanceof RangeError && /dscp must be an integer from 0 to 63/.test(e.message));
 });
