@@ -299,7 +299,38 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     this.#setOption("hopLimit", hopLimit, 1, 255, "setHopLimit", "hopLimit");
   }
 
-  #setOption(option: "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit", value: number, min: number, max: number, method: string, param: string): void {
+  /**
+   * Don't fragment: a datagram larger than the path MTU fails with EMSGSIZE / WSAEMSGSIZE instead of
+   * being fragmented (Linux IP_MTU_DISCOVER = IP_PMTUDISC_PROBE and IPV6_DONTFRAG; Windows
+   * IP_DONTFRAGMENT / IPV6_DONTFRAG; macOS IP_DONTFRAG / IPV6_DONTFRAG). For QUIC and path-MTU probing.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setDontFragment(true);
+   * ```
+   */
+  setDontFragment(on: boolean): void {
+    if (typeof on !== "boolean") throw new TypeError(`setDontFragment: on must be a boolean, got ${describe(on)}`);
+    this.#setOption("dontFragment", on ? 1 : 0, 0, 1, "setDontFragment", "on");
+  }
+
+  /**
+   * SO_SNDBUF: the send buffer's size in bytes (the system may round or double it).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setSendBufferSize(1 << 20);
+   * ```
+   */
+  setSendBufferSize(bytes: number): void {
+    this.#setOption("sendBufferSize", bytes, 1, 0x7fffffff, "setSendBufferSize", "bytes");
+  }
+
+  #setOption(option: "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit" | "dontFragment" | "sendBufferSize", value: number, min: number, max: number, method: string, param: string): void {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
       throw new RangeError(`${method}: ${param} must be an integer from ${min} to ${max}, got ${describe(value)}`);
     }

@@ -96,6 +96,10 @@ export interface ListenOptions {
    * socket receives unicast is not defined. Default false.
    */
   reusePort?: boolean;
+  /** Don't fragment: a send larger than the path MTU fails with EMSGSIZE (see `setDontFragment`). Default false. */
+  dontFragment?: boolean;
+  /** SO_SNDBUF in bytes; default the system's. */
+  sendBufferSize?: number;
   /** The interface multicast sends leave by, by index (see `setMulticastInterface`). */
   multicastInterface?: number;
   /** Whether multicast sends loop back to members on this host (see `setMulticastLoopback`). */

@@ -71,7 +71,7 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "reusePort", "broadcast", "coalesce", "multicastLoopback"] as const;
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "reusePort", "broadcast", "coalesce", "multicastLoopback", "dontFragment"] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -102,6 +102,8 @@ function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
     if (options.multicastInterface !== undefined) conn.setMulticastInterface(options.multicastInterface);
     if (options.multicastLoopback !== undefined) conn.setMulticastLoopback(options.multicastLoopback);
     if (options.multicastHopLimit !== undefined) conn.setMulticastHopLimit(options.multicastHopLimit);
+    if (options.dontFragment !== undefined) conn.setDontFragment(options.dontFragment);
+    if (options.sendBufferSize !== undefined) conn.setSendBufferSize(options.sendBufferSize);
   } catch (e) {
     conn.close();
     throw e;
@@ -205,6 +207,10 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   const mif = options.multicastInterface;
   if (mif !== undefined && (typeof mif !== "number" || !Number.isInteger(mif) || mif < 0 || mif > 0xffffffff)) {
     throw new RangeError(`${fn}: multicastInterface must be an interface index from 0 to 4294967295, got ${describeValue(mif)}`);
+  }
+  const sndbuf = options.sendBufferSize;
+  if (sndbuf !== undefined && (typeof sndbuf !== "number" || !Number.isInteger(sndbuf) || sndbuf < 1 || sndbuf > 0x7fffffff)) {
+    throw new RangeError(`${fn}: sendBufferSize must be a positive integer, got ${describeValue(sndbuf)}`);
   }
   const mhl = options.multicastHopLimit;
   if (mhl !== undefined && (typeof mhl !== "number" || !Number.isInteger(mhl) || mhl < 0 || mhl > 255)) {

@@ -96,7 +96,7 @@ export interface BackendSocket {
 
 /** Socket options as the backend takes them: every default filled in. */
 export type OpenOptions =
-  & Required<Omit<ListenOptions, "receiveBufferSize" | "multicastInterface" | "multicastLoopback" | "multicastHopLimit">>
+  & Required<Omit<ListenOptions, "receiveBufferSize" | "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "dontFragment" | "sendBufferSize">>
   & { receiveBufferSize?: number };
 
 /** A backend: opens sockets, or adopts one made elsewhere. */

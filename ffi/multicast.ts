@@ -20,14 +20,15 @@ import { encodeSockaddr, type Families, WINDOWS_FAMILIES } from "../structs/sock
 import { WIN } from "../structs/windows.ts";
 
 /** The options a sender (or any socket) may set after it is open. */
-export type SettableOption = "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit";
+export type SettableOption = "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit" | "dontFragment" | "sendBufferSize";
 
 /** How an option's value is written. */
 type Encoding =
   | "int" // a C int, host order
   | "byte" // an unsigned char
   | "mreqn" // Linux: struct ip_mreqn with only the index set
-  | "indexBE32"; // Windows IPv4: an index in 0.0.0.0/8, in network order
+  | "indexBE32" // Windows IPv4: an index in 0.0.0.0/8, in network order
+  | "pmtuProbe"; // Linux: IP(V6)_PMTUDISC_PROBE when on, IP(V6)_PMTUDISC_DONT when off
 
 /** One setsockopt of a settable option. */
 export interface SetRow {
@@ -111,6 +112,13 @@ const LINUX_PLATFORM: Platform = {
     multicastHopLimit: [row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_TTL, "IP_MULTICAST_TTL"), row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")],
     broadcast: [row("any", 1, LINUX.SO_BROADCAST, "SO_BROADCAST")],
     hopLimit: [row("v4", LINUX.IPPROTO_IP, LINUX.IP_TTL, "IP_TTL"), row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS")],
+    // PROBE: the DF bit set and the kernel's path-MTU guesses ignored, as QUIC wants (it probes itself).
+    dontFragment: [
+      row("v4", LINUX.IPPROTO_IP, LINUX.IP_MTU_DISCOVER, "IP_MTU_DISCOVER", "pmtuProbe"),
+      row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER", "pmtuProbe"),
+      row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_DONTFRAG, "IPV6_DONTFRAG"),
+    ],
+    sendBufferSize: [row("any", 1, LINUX.SO_SNDBUF, "SO_SNDBUF")],
   },
   request(join, m) {
     const v6 = m.group.length === 16;
@@ -137,6 +145,8 @@ const WINDOWS_PLATFORM: Platform = {
     multicastHopLimit: [row("v4", W.IPPROTO_IP, W.IP_MULTICAST_TTL, "IP_MULTICAST_TTL"), row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")],
     broadcast: [row("any", W.SOL_SOCKET, W.SO_BROADCAST, "SO_BROADCAST")],
     hopLimit: [row("v4", W.IPPROTO_IP, W.IP_TTL, "IP_TTL"), row("v6", W.IPPROTO_IPV6, W.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS")],
+    dontFragment: [row("v4", W.IPPROTO_IP, W.IP_DONTFRAGMENT, "IP_DONTFRAGMENT"), row("v6", W.IPPROTO_IPV6, W.IPV6_DONTFRAG, "IPV6_DONTFRAG")],
+    sendBufferSize: [row("any", W.SOL_SOCKET, W.SO_SNDBUF, "SO_SNDBUF")],
   },
   request(join, m) {
     const v6 = m.group.length === 16;
@@ -179,6 +189,8 @@ const DARWIN_PLATFORM: Platform = {
     multicastHopLimit: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_TTL, "IP_MULTICAST_TTL", "byte"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")],
     broadcast: [row("any", DARWIN.SOL_SOCKET, DARWIN.SO_BROADCAST, "SO_BROADCAST")],
     hopLimit: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_TTL, "IP_TTL"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS")],
+    dontFragment: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_DONTFRAG, "IP_DONTFRAG"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_DONTFRAG, "IPV6_DONTFRAG")],
+    sendBufferSize: [row("any", DARWIN.SOL_SOCKET, DARWIN.SO_SNDBUF, "SO_SNDBUF")],
   },
   request(join, m) {
     const ssm = m.source !== null;
@@ -205,6 +217,10 @@ export function settings(os: string, option: SettableOption, value: number, fami
     if ((r.family === "v4" && !families.ipv4) || (r.family === "v6" && !families.ipv6)) continue;
     let bytes: Uint8Array;
     if (r.encoding === "byte") bytes = new Uint8Array([value]);
+    else if (r.encoding === "pmtuProbe") {
+      bytes = new Uint8Array(4);
+      new DataView(bytes.buffer).setInt32(0, value ? LINUX.IP_PMTUDISC_PROBE : 0, true);
+    }
     else if (r.encoding === "mreqn") {
       bytes = new Uint8Array(LNX.ip_mreqn.size);
       new DataView(bytes.buffer).setInt32(LNX.ip_mreqn.fields.imr_ifindex.offset, value, true);

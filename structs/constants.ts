@@ -50,6 +50,10 @@ export const SO_TYPE = 0x1008;
 export const IP_TOS = 3;
 /** IPv4 time to live. */
 export const IP_TTL = 4;
+/** Set the IPv4 don't-fragment bit: a datagram larger than the path MTU fails instead of being fragmented. */
+export const IP_DONTFRAGMENT = 14;
+/** Don't fragment IPv6 datagrams at the source. */
+export const IPV6_DONTFRAG = 14;
 /** Ask for an IN_PKTINFO control message with each IPv4 datagram (and the same type on send). */
 export const IP_PKTINFO = 19;
 /** The interface IPv4 multicast leaves by: an address, or an index in 0.0.0.0/8, in network order. */
