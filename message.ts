@@ -60,6 +60,12 @@ export interface DatagramMessage {
    * {@link splitSegments} cuts them apart.
    */
   readonly segmentSize?: number;
+  /**
+   * With `timestamps: true`: when the kernel received the datagram, in nanoseconds since the epoch
+   * (Linux SO_TIMESTAMPNS; macOS SO_TIMESTAMP, microsecond precision). Not on Windows: its SO_TIMESTAMP
+   * counts performance-counter ticks.
+   */
+  readonly timestamp?: bigint;
 }
 
 /** Options of {@link listenDatagram}. */
@@ -110,6 +116,8 @@ export interface ListenOptions {
   broadcast?: boolean;
   /** SO_RCVBUF in bytes; default the system's. */
   receiveBufferSize?: number;
+  /** Report when the kernel received each datagram (`msg.timestamp`, ns since the epoch; Linux and macOS). Default false. */
+  timestamps?: boolean;
   /**
    * Report each datagram's ECN codepoint (`msg.ecn`, 0 to 3: Not-ECT, ECT(1), ECT(0), CE): IP_RECVTOS /
    * IPV6_RECVTCLASS on Linux and macOS, IP_RECVECN / IPV6_RECVECN on Windows where offered (Windows 10
@@ -203,6 +211,7 @@ export class ReceivedMessage implements DatagramMessage {
   ecn?: number = undefined;
   flags = 0;
   segmentSize?: number = undefined;
+  timestamp?: bigint = undefined;
   #chunk: Uint8Array | null = null;
   #at = 0;
   #length = 0;
@@ -240,6 +249,7 @@ export class ReceivedMessage implements DatagramMessage {
     length: number,
     format: CmsgFormat,
     segmentSize: number | undefined,
+    timestamp: bigint | undefined,
   ): this {
     this.data = data;
     this.remoteAddr = remoteAddr;
@@ -257,6 +267,7 @@ export class ReceivedMessage implements DatagramMessage {
     this.#format = format;
     this.#control = null;
     this.segmentSize = segmentSize;
+    this.timestamp = timestamp;
     return this;
   }
 

@@ -71,7 +71,7 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "reusePort", "broadcast", "coalesce", "multicastLoopback", "dontFragment"] as const;
+const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "reusePort", "broadcast", "coalesce", "multicastLoopback", "dontFragment", "timestamps"] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -230,6 +230,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     reusePort: options.reusePort ?? false,
     broadcast: options.broadcast ?? false,
     ecn: options.ecn ?? false,
+    timestamps: options.timestamps ?? false,
     coalesce: options.coalesce ?? false,
     receiveBufferSize: rcvbuf,
   };

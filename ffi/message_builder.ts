@@ -98,5 +98,6 @@ export function buildMessage(
     controlLen,
     format,
     anc.coalescedSegmentSize,
+    anc.timestamp,
   );
 }

@@ -26,7 +26,7 @@ import { WIN } from "../structs/windows.ts";
 import { CMSG_DARWIN, CMSG_LP64 } from "../structs/cmsg.ts";
 
 /** The `listenDatagram` flags that ask for control records. */
-export type ReceiveFlag = "packetInfo" | "hopLimit" | "ecn" | "coalesce";
+export type ReceiveFlag = "packetInfo" | "hopLimit" | "ecn" | "coalesce" | "timestamps";
 
 /** One setsockopt a flag makes, and what it adds to each datagram's control data. */
 export interface OptionRow {
@@ -97,6 +97,7 @@ export const LINUX_OPTIONS: readonly OptionRow[] = [
   row("ecn", "v4", LINUX.IPPROTO_IP, LINUX.IP_RECVTOS, "IP_RECVTOS", L4),
   row("ecn", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", L4),
   row("coalesce", "any", LINUX.IPPROTO_UDP, LINUX.UDP_GRO, "UDP_GRO", L4),
+  row("timestamps", "any", LINUX.SOL_SOCKET, LINUX.SO_TIMESTAMPNS, "SO_TIMESTAMPNS", cmsgSpace(16, CMSG_LP64)),
 ];
 
 const D4 = cmsgSpace(4, CMSG_DARWIN);
@@ -116,6 +117,7 @@ export const DARWIN_OPTIONS: readonly OptionRow[] = [
   row("hopLimit", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", D4),
   row("ecn", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_RECVTOS, "IP_RECVTOS", D4),
   row("ecn", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", D4),
+  row("timestamps", "any", DARWIN.SOL_SOCKET, DARWIN.SO_TIMESTAMP, "SO_TIMESTAMP", cmsgSpace(16, CMSG_DARWIN)),
 ];
 
 /**

@@ -39,6 +39,8 @@ export interface Ancillary {
   readonly ecn: number | undefined;
   /** From UDP_COALESCED_INFO (Windows) or UDP_GRO (Linux): the size of each datagram in a coalesced receive. */
   readonly coalescedSegmentSize: number | undefined;
+  /** From SO_TIMESTAMPNS (Linux) or SO_TIMESTAMP (macOS): when the kernel received it, in ns since the epoch. */
+  readonly timestamp: bigint | undefined;
   /** Every message, data copied out of the buffer (built when first read). */
   readonly control: ControlMessage[];
   /** Set when the buffer was malformed; the messages before the bad header are kept. */
@@ -80,6 +82,10 @@ export interface AncillaryDialect {
   readonly ipv6TclassInt: number;
   /** The type of the UDP coalesced-size record, or -1 where there is none. */
   readonly udpCoalesced: number;
+  /** The level of socket records (SOL_SOCKET). */
+  readonly socketLevel: number;
+  /** The receive timestamp record: its type and unit (a timespec's nanoseconds or a timeval's microseconds), or type -1. */
+  readonly timestamp: { readonly type: number; readonly fraction: "ns" | "us" };
 }
 
 /** Windows, and what Wine reports in Windows' place. */
@@ -98,6 +104,9 @@ export const WINDOWS_DIALECT: AncillaryDialect = {
   ipv6EcnInt: IPV6_ECN,
   ipTosByte: IP_TOS,
   ipv6TclassInt: -1,
+  // Windows' SO_TIMESTAMP counts QueryPerformanceCounter ticks, not time since the epoch: not decoded.
+  socketLevel: 0xffff,
+  timestamp: { type: -1, fraction: "ns" },
   udpCoalesced: UDP_COALESCED_INFO,
 };
 
@@ -118,6 +127,8 @@ export const LINUX_DIALECT: AncillaryDialect = {
   ipTosByte: LINUX.IP_TOS,
   ipv6TclassInt: LINUX.IPV6_TCLASS,
   udpCoalesced: LINUX.UDP_GRO,
+  socketLevel: LINUX.SOL_SOCKET,
+  timestamp: { type: LINUX.SO_TIMESTAMPNS, fraction: "ns" },
 };
 
 /** macOS (RFC 3542 records; the TTL and TOS come as one byte each). */
@@ -137,6 +148,8 @@ export const DARWIN_DIALECT: AncillaryDialect = {
   ipTosByte: DARWIN.IP_RECVTOS,
   ipv6TclassInt: DARWIN.IPV6_TCLASS,
   udpCoalesced: -1,
+  socketLevel: DARWIN.SOL_SOCKET,
+  timestamp: { type: DARWIN.SCM_TIMESTAMP, fraction: "us" },
 };
 
 /**
@@ -180,6 +193,8 @@ export class AncillaryDecoder implements Ancillary {
   ecn: number | undefined = undefined;
   /** The segment size of a coalesced datagram, if the buffer said so. */
   coalescedSegmentSize: number | undefined = undefined;
+  /** The kernel's receive time of the last buffer's datagram, in nanoseconds since the epoch. */
+  timestamp: bigint | undefined = undefined;
   /** The first malformed record met, or null. */
   error: ControlMessageError | null = null;
 
@@ -216,6 +231,12 @@ export class AncillaryDecoder implements Ancillary {
       }
     } else if (level === d.udpLevel && type === d.udpCoalesced && len >= 4) {
       this.coalescedSegmentSize = this.#view.getUint32(at, true);
+    } else if (level === d.socketLevel && type === d.timestamp.type && len >= 16) {
+      // struct timespec / timeval: 64-bit seconds, then nanoseconds (or microseconds).
+      const v = this.#view;
+      const seconds = v.getUint32(at, true) + v.getInt32(at + 4, true) * 2 ** 32;
+      const fraction = v.getUint32(at + 8, true);
+      this.timestamp = BigInt(seconds) * 1_000_000_000n + BigInt(d.timestamp.fraction === "ns" ? fraction : fraction * 1000);
     }
   }
 
@@ -300,12 +321,12 @@ export class AncillaryDecoder implements Ancillary {
     this.#control = null;
     this.local4 = this.local6 = null;
     this.local4Multicast = this.local6Multicast = false;
-    this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
+    this.hopLimit = this.ecn = this.coalescedSegmentSize = this.timestamp = undefined;
     this.error = null;
     if (length > 0 && !this.#walk(offset, length)) {
       this.local4 = this.local6 = null;
     this.local4Multicast = this.local6Multicast = false;
-      this.hopLimit = this.ecn = this.coalescedSegmentSize = undefined;
+      this.hopLimit = this.ecn = this.coalescedSegmentSize = this.timestamp = undefined;
       // The checking walker reads from 0: give it a view that starts at `offset`, with records read
       // through a decoder-relative shift.
       const sub = new DataView(buffer.buffer, buffer.byteOffset + offset, Math.max(0, buffer.byteLength - offset));

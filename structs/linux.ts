@@ -177,6 +177,7 @@ export const LINUX = {
   SO_SNDBUF: 7,
   SO_RCVBUF: 8,
   SO_REUSEPORT: 15,
+  SO_TIMESTAMPNS: 35,
   IP_TOS: 1,
   IP_TTL: 2,
   IP_PKTINFO: 8,

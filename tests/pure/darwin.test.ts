@@ -36,7 +36,7 @@ describe("Darwin tables against Apple's XNU headers", () => {
       POLLIN: 0x1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, FD_CLOEXEC: 1, O_NONBLOCK: 0x4,
       // sys/socket.h SO_REUSEPORT; netinet/in.h IP_MULTICAST_* and IP_MULTICAST_IFINDEX, MCAST_* (80-83);
       // netinet6/in6.h IPV6_MULTICAST_*, IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP; net/if.h IFF_*; sys/socket.h AF_LINK.
-      SO_REUSEPORT: 0x200, SO_SNDBUF: 0x1001, IP_DONTFRAG: 28, IPV6_DONTFRAG: 62,
+      SO_REUSEPORT: 0x200, SO_TIMESTAMP: 0x400, SCM_TIMESTAMP: 2, SO_SNDBUF: 0x1001, IP_DONTFRAG: 28, IPV6_DONTFRAG: 62,
       IP_MULTICAST_IF: 9, IP_MULTICAST_TTL: 10, IP_MULTICAST_LOOP: 11, IP_ADD_MEMBERSHIP: 12, IP_DROP_MEMBERSHIP: 13, IP_MULTICAST_IFINDEX: 66,
       MCAST_JOIN_GROUP: 80, MCAST_LEAVE_GROUP: 81, MCAST_JOIN_SOURCE_GROUP: 82, MCAST_LEAVE_SOURCE_GROUP: 83,
       IPV6_MULTICAST_IF: 9, IPV6_MULTICAST_HOPS: 10, IPV6_MULTICAST_LOOP: 11, IPV6_JOIN_GROUP: 12, IPV6_LEAVE_GROUP: 13,
@@ -122,5 +122,20 @@ describe("Darwin control buffers, hand-built", () => {
     expect(S.encodeSockaddr(v, 0, { hostname: "::1", port: 53 }, fam)).toBe(28);
     expect([...new Uint8Array(v.buffer, 0, 2)]).toEqual([28, 30]);
     expect(S.decodeSockaddr(v, 0, 28, fam)?.hostname).toBe("::1");
+  });
+});
+
+describe("receive timestamps, hand-built", () => {
+  it("macOS SCM_TIMESTAMP (a timeval) and Linux SO_TIMESTAMPNS (a timespec) become nanoseconds since the epoch", () => {
+    const tv = new Uint8Array(16);
+    const dv = new DataView(tv.buffer);
+    dv.setUint32(0, 1_700_000_000, true);
+    dv.setUint32(8, 123_456, true);
+    const d = S.buildControlMessages([{ level: S.DARWIN.SOL_SOCKET, type: S.DARWIN.SCM_TIMESTAMP, data: tv }], S.CMSG_DARWIN);
+    expect(new S.AncillaryDecoder(S.DARWIN_DIALECT).decode(d, d.length).timestamp).toBe(1_700_000_000_123_456_000n);
+    dv.setUint32(8, 987_654_321, true);
+    const l = S.buildControlMessages([{ level: S.LINUX.SOL_SOCKET, type: S.LINUX.SO_TIMESTAMPNS, data: tv }]);
+    expect(new S.AncillaryDecoder(S.LINUX_DIALECT).decode(l, l.length).timestamp).toBe(1_700_000_000_987_654_321n);
+    expect(new S.AncillaryDecoder().decode(l, l.length).timestamp).toBeUndefined();
   });
 });

@@ -125,3 +125,26 @@ test(`per-datagram ECN and DSCP on send (${runtime}): each datagram carries its 
   await assert.rejects(tx.sendMsg(new Uint8Array(1), rx.addr, { ecn: 4 }), (e: Error) => e instanceof RangeError && /ecn must be an ECN codepoint/.test(e.message));
   await assert.rejects(tx.sendMsg(new Uint8Array(1), rx.addr, { dscp: 64 }), (e: Error) => e instanceof RangeError && /dscp must be an integer from 0 to 63/.test(e.message));
 });
+
+test(`timestamps (${runtime}): the kernel's receive time in nanoseconds since the epoch (Linux, macOS); absent on Windows`, async () => {
+  const { listenDatagram } = await import("../../mod.ts");
+  using rx = listenDatagram({ hostname: "127.0.0.1", timestamps: true });
+  using plain = listenDatagram({ hostname: "127.0.0.1" });
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  const before = BigInt(Date.now()) * 1_000_000n;
+  await tx.send(new Uint8Array(1), rx.addr);
+  await tx.send(new Uint8Array(2), rx.addr);
+  await tx.send(new Uint8Array(1), plain.addr);
+  const a = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+  const b = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+  const after = BigInt(Date.now()) * 1_000_000n;
+  assert.equal((await plain.receiveMsg({ signal: AbortSignal.timeout(5000) })).timestamp, undefined);
+  if (onWindows) {
+    assert.equal(a.timestamp, undefined, "Windows' SO_TIMESTAMP counts performance-counter ticks: not reported");
+    return;
+  }
+  assert.equal(typeof a.timestamp, "bigint");
+  // The kernel stamps on arrival: between the clock readings around the sends (1 ms of slack each way).
+  assert.ok(a.timestamp! >= before - 1_000_000n && a.timestamp! <= after + 1_000_000n, `${before} <= ${a.timestamp} <= ${after}`);
+  assert.ok(b.timestamp! >= a.timestamp!, "in arrival order");
+});
