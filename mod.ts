@@ -58,9 +58,15 @@ export function interfaces(): NetworkInterface[] {
   return listInterfaces();
 }
 
-setInterfaceLookup((address) => {
-  const text = address.join(".");
-  return listInterfaces().find((i) => i.addresses.some((a) => a.family === "IPv4" && a.address === text))?.index ?? null;
+setInterfaceLookup({
+  index(address) {
+    const text = address.join(".");
+    return listInterfaces().find((i) => i.addresses.some((a) => a.family === "IPv4" && a.address === text))?.index ?? null;
+  },
+  address(index) {
+    const a = listInterfaces().find((i) => i.index === index)?.addresses.find((x) => x.family === "IPv4");
+    return a ? parseIPv4(a.address) : null;
+  },
 });
 
 function backend(): Backend {

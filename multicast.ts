@@ -140,6 +140,9 @@ export class MembershipSet {
     if (ifAddress && index === 0 && (source !== null ? native.os !== "windows" : native.os === "darwin")) {
       index = indexOfAddress(ifAddress, method);
     }
+    // Windows' IPv4 requests take the interface as an address; an index written in 0.0.0.0/8 works on
+    // Windows but not under Wine (WSAEINVAL), so the interface's own address is used where it has one.
+    if (native.os === "windows" && !isV6 && index !== 0 && !ifAddress) ifAddress = lookup?.address(index) ?? null;
     const key = `${Array.from(bytes).join(".")}|${index}|${ifAddress?.join(".") ?? ""}|${source?.join(".") ?? ""}`;
     if (this.#active.has(key)) {
       throw new RangeError(`${method}: this socket is already a member of ${JSON.stringify(group)}${index ? ` on interface ${index}` : ""}${src ? ` for source ${src}` : ""}`);
@@ -167,20 +170,28 @@ export class MembershipSet {
 
   /** Sets a sender option on every family the socket has. */
   set(option: SettableOption, value: number): void {
-    for (const r of settings(native.os, option, value, this.#socket.families)) this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
+    // As for joins: Windows' IPv4 multicast interface by its address where it has one (Wine takes no index).
+    const v4 = native.os === "windows" && option === "multicastInterface" && value !== 0 ? lookup?.address(value) ?? null : null;
+    for (const r of settings(native.os, option, value, this.#socket.families, v4)) this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
   }
 }
 
-/** Set by interfaces.ts: the index of the interface that has an IPv4 address (for requests by index). */
-let lookup: ((address: Uint8Array) => number | null) | null = null;
+/** Set by mod.ts: interfaces by IPv4 address and IPv4 addresses by interface (from `interfaces()`). */
+interface InterfaceLookup {
+  /** The index of the interface that has this IPv4 address, or null. */
+  index(address: Uint8Array): number | null;
+  /** The first IPv4 address of interface `index`, or null. */
+  address(index: number): Uint8Array | null;
+}
+let lookup: InterfaceLookup | null = null;
 
-/** @internal Lets interfaces.ts answer address-to-index questions without an import cycle. */
-export function setInterfaceLookup(fn: (address: Uint8Array) => number | null): void {
-  lookup = fn;
+/** @internal Lets mod.ts answer interface questions without an import cycle. */
+export function setInterfaceLookup(l: InterfaceLookup): void {
+  lookup = l;
 }
 
 function indexOfAddress(address: Uint8Array, method: string): number {
-  const i = lookup?.(address) ?? null;
+  const i = lookup?.index(address) ?? null;
   if (i === null) throw new RangeError(`${method}: interfaceAddress ${address.join(".")} is not an address of any interface of this machine`);
   return i;
 }

@@ -211,12 +211,13 @@ const PLATFORMS: Record<string, Platform> = { linux: LINUX_PLATFORM, windows: WI
  * console.log(settings("linux", "multicastHopLimit", 1, { ipv4: true, ipv6: false }).map((o) => o.label)); // ["IP_MULTICAST_TTL"]
  * ```
  */
-export function settings(os: string, option: SettableOption, value: number, families: { ipv4: boolean; ipv6: boolean }): RawOption[] {
+export function settings(os: string, option: SettableOption, value: number, families: { ipv4: boolean; ipv6: boolean }, v4Address: Uint8Array | null = null): RawOption[] {
   const out: RawOption[] = [];
   for (const r of PLATFORMS[os].set[option]) {
     if ((r.family === "v4" && !families.ipv4) || (r.family === "v6" && !families.ipv6)) continue;
     let bytes: Uint8Array;
-    if (r.encoding === "byte") bytes = new Uint8Array([value]);
+    if (r.encoding === "indexBE32" && v4Address) bytes = v4Address.slice();
+    else if (r.encoding === "byte") bytes = new Uint8Array([value]);
     else if (r.encoding === "pmtuProbe") {
       bytes = new Uint8Array(4);
       new DataView(bytes.buffer).setInt32(0, value ? LINUX.IP_PMTUDISC_PROBE : 0, true);
