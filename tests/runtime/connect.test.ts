@@ -9,7 +9,9 @@ const dec = (d: Uint8Array) => new TextDecoder().decode(d);
 const receive = (c: ReturnType<typeof listenDatagram>) => c.receiveMsg({ signal: AbortSignal.timeout(5000) });
 
 test(`connectDatagram (${runtime}): send without an address, only the peer's datagrams arrive, remoteAddr, disconnect`, async () => {
-  using server = listenDatagram({ hostname: "0.0.0.0" });
+  // Bound to the address the client connects to, so that replies come from it on every stack (Wine
+  // drops the source address a send names, see echo.test.ts).
+  using server = listenDatagram({ hostname: "127.0.0.2" });
   using stranger = listenDatagram({ hostname: "127.0.0.1" });
   using client = connectDatagram({ hostname: "127.0.0.2", port: server.addr.port });
   assert.deepEqual(client.remoteAddr, { transport: "udp", hostname: "127.0.0.2", port: server.addr.port });
@@ -33,8 +35,8 @@ test(`connectDatagram (${runtime}): send without an address, only the peer's dat
   await assert.rejects(client.send(enc("x")), (e: Error) => e instanceof TypeError && /remoteAddr is needed: this socket is not connected/.test(e.message));
   await stranger.send(enc("now it arrives"), { hostname: "127.0.0.1", port: client.addr.port });
   assert.equal(dec((await receive(client)).data), "now it arrives");
-  // Connected again, to another peer, with an IPv4 address on a dual-stack socket too.
-  using dual = connectDatagram({ hostname: "127.0.0.1", port: server.addr.port, localAddr: { hostname: "::" } });
+  // Connected again, with an IPv4 address on a dual-stack socket too.
+  using dual = connectDatagram({ hostname: "127.0.0.2", port: server.addr.port, localAddr: { hostname: "::" } });
   await dual.send(enc("from dual"));
   assert.equal(dec((await receive(server)).data), "from dual");
 });

@@ -86,5 +86,6 @@ test("sendMsg refuses bad input with errors that name the parameter", async () =
   await assert.rejects(conn.sendMsg(d, { hostname: "::1", port: 9 }, { hopLimit: 256 }), (e: Error) => e instanceof RangeError && /hopLimit/.test(e.message));
   await assert.rejects(conn.sendMsg(new Uint8Array(65536), { hostname: "::1", port: 9 }), /at most 65535/);
   await assert.rejects(conn.sendMsg(d, { hostname: "::1", port: 70000 }), (e: Error) => e instanceof RangeError && /port/.test(e.message));
-  await assert.rejects(conn.sendMsg(d, null as unknown as { hostname: string; port: number }), /remoteAddr must be an object/);
+  await assert.rejects(conn.sendMsg(d, null), /sendMsg: remoteAddr is needed: this socket is not connected/);
+  await assert.rejects(conn.sendMsg(d, 7 as unknown as { hostname: string; port: number }), /remoteAddr must be an object/);
 });
