@@ -219,14 +219,14 @@ export function settings(os: string, option: SettableOption, value: number, fami
     if (r.encoding === "indexBE32" && v4Address) bytes = v4Address.slice();
     else if (r.encoding === "byte") bytes = new Uint8Array([value]);
     else if (r.encoding === "pmtuProbe") {
-      bytes = new Uint8Array(4);
+      bytes = new Uint8Array(new ArrayBuffer(4));
       new DataView(bytes.buffer).setInt32(0, value ? LINUX.IP_PMTUDISC_PROBE : 0, true);
     }
     else if (r.encoding === "mreqn") {
       bytes = new Uint8Array(LNX.ip_mreqn.size);
       new DataView(bytes.buffer).setInt32(LNX.ip_mreqn.fields.imr_ifindex.offset, value, true);
     } else {
-      bytes = new Uint8Array(4);
+      bytes = new Uint8Array(new ArrayBuffer(4));
       new DataView(bytes.buffer).setUint32(0, value, r.encoding !== "indexBE32");
     }
     out.push({ level: r.level, name: r.name, label: r.label, bytes });

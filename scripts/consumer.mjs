@@ -58,6 +58,11 @@ if (pack.status === 0) {
   writeFileSync(join(project, "use.mjs"), USE);
   const bun = spawnSync(bin("bun"), ["use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
   check("Linux Bun: import \"recvmsg\" and receive with packet info", bun.status === 0 && expect(bun.stdout), bun.stdout + bun.stderr);
+  // A TypeScript user: the declarations resolve and type the API.
+  writeFileSync(join(project, "typed.ts"), `import { listenDatagram, type DatagramMessage } from "recvmsg";\nconst conn = listenDatagram({ hostname: "0.0.0.0", hopLimit: true });\nconst m: DatagramMessage = await conn.receiveMsg();\nconst n: number | undefined = m.localAddr?.interfaceIndex;\nconsole.log(n);\n`);
+  writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, lib: ["ES2022", "DOM", "ESNext.Disposable"], types: [] }, files: ["typed.ts"] }));
+  const tsc = spawnSync(bin("tsc"), ["-p", "."], { cwd: project, encoding: "utf8" });
+  check("TypeScript (NodeNext) type-checks a program against the package's declarations", tsc.status === 0, tsc.stdout.slice(-600));
   const node = spawnSync(bin("node"), ["--disable-warning=ExperimentalWarning", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
   check("Linux Node 26 (node:ffi): import \"recvmsg\" and receive with packet info", node.status === 0 && expect(node.stdout), node.stdout + node.stderr);
   const noFfi = spawnSync(bin("node"), ["--no-experimental-ffi", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
