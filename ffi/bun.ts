@@ -7,6 +7,7 @@
  * @module
  */
 import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+import { PollRunner, type PollWorker } from "./poll_worker.ts";
 
 type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "i64_fast" | "ptr" | "function";
 interface BunDef {
@@ -58,26 +59,17 @@ function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...arg
  * The poller worker (ffi/bun_poller.ts): bun:ffi has no call that runs off the JS thread, so one
  * worker makes the blocking poll(2) for the whole process. It is referenced only while a poll runs.
  */
-interface Poller {
-  worker: { postMessage(m: unknown): void; ref(): void; unref(): void; onmessage: ((e: { data: number }) => void) | null };
-  resolve: ((result: number) => void) | null;
-}
-let poller: Poller | undefined;
+let poller: PollRunner | undefined;
 
-function startPoller(): Poller {
-  const Worker = (globalThis as unknown as { Worker: new (url: string) => Poller["worker"] }).Worker;
+function startPoller(): PollRunner {
+  type BunWorker = PollWorker & { onmessage: ((e: { data: number }) => void) | null };
+  const Worker = (globalThis as unknown as { Worker: new (url: string) => BunWorker }).Worker;
   // The worker is a file beside this one: .ts in a checkout or from JSR, .js in the npm package.
   const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./bun_poller.ts" : "./bun_poller.js", import.meta.url).href);
-  worker.unref();
-  const p: Poller = { worker, resolve: null };
-  worker.onmessage = (e) => {
-    const resolve = p.resolve;
-    p.resolve = null;
-    worker.unref();
-    resolve?.(e.data);
-  };
+  const runner = new PollRunner(worker);
+  worker.onmessage = (e) => runner.answer(e.data);
   worker.postMessage({ libc: native.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6" });
-  return p;
+  return runner;
 }
 
 const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
@@ -143,13 +135,7 @@ export const native: Native = {
     return () => ffi.read.i32(at);
   },
   pollOffThread(fds: Uint8Array, n: number): Promise<number> {
-    const p = poller ??= startPoller();
-    if (p.resolve) return Promise.reject(new Error("recvmsg: internal: a second poll while one runs"));
-    return new Promise((resolve) => {
-      p.resolve = resolve;
-      p.worker.ref();
-      // The worker polls this address; the array does not move and is not touched until it answers.
-      p.worker.postMessage([ffi.ptr(fds), n]);
-    });
+    // The worker polls this address; the array does not move and is not touched until it answers.
+    return (poller ??= startPoller()).poll([ffi.ptr(fds), n]);
   },
 };

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+import { PollRunner, type PollWorker } from "./poll_worker.ts";
 
 interface NodeFfi {
   DynamicLibrary: new (path: string) => {
@@ -88,27 +89,16 @@ function wrap(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: un
   return call;
 }
 
-interface Poller {
-  worker: { postMessage(m: unknown): void; ref(): void; unref(): void; on(event: "message", fn: (result: number) => void): void };
-  resolve: ((result: number) => void) | null;
-}
-let poller: Poller | undefined;
+let poller: PollRunner | undefined;
 
-function startPoller(): Poller {
-  const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
-    Worker: new (url: URL) => Poller["worker"];
-  };
+function startPoller(): PollRunner {
+  type NodeWorker = PollWorker & { on(event: "message", fn: (result: number) => void): void };
+  const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as { Worker: new (url: URL) => NodeWorker };
   // A file beside this one: .ts in a checkout (Node strips the types), .js in the npm package.
   const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./node_poller.ts" : "./node_poller.js", import.meta.url));
-  worker.unref();
-  const p: Poller = { worker, resolve: null };
-  worker.on("message", (result) => {
-    const resolve = p.resolve;
-    p.resolve = null;
-    worker.unref();
-    resolve?.(result);
-  });
-  return p;
+  const runner = new PollRunner(worker);
+  worker.on("message", (result) => runner.answer(result));
+  return runner;
 }
 
 const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
@@ -144,14 +134,8 @@ export const native: Native = {
     return () => ffi.getInt32(address);
   },
   pollOffThread(fds: Uint8Array, n: number): Promise<number> {
-    const p = poller ??= startPoller();
-    if (p.resolve) return Promise.reject(new Error("recvmsg: internal: a second poll while one runs"));
-    return new Promise((resolve) => {
-      p.resolve = resolve;
-      p.worker.ref();
-      // The worker polls this address; the array does not move and is not touched until it answers.
-      p.worker.postMessage([ffi.getRawPointer(fds), n, nodeProcess.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6"]);
-    });
+    // The worker polls this address; the array does not move and is not touched until it answers.
+    return (poller ??= startPoller()).poll([ffi.getRawPointer(fds), n, nodeProcess.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6"]);
   },
 };
 

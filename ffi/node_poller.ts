@@ -26,6 +26,6 @@ const ffi = nodeProcess.getBuiltinModule("node:ffi") as {
 let poll: ((address: bigint, n: bigint, timeout: number) => number) | undefined;
 
 parentPort.on("message", ([address, n, libc]) => {
-  poll ??= new ffi.DynamicLibrary(libc).getFunction("poll", { return: "i32", arguments: ["pointer", "u64", "i32"] }) as typeof poll;
+  poll ??= new ffi.DynamicLibrary(libc).getFunction("poll", { return: "i32", arguments: ["pointer", "u64", "i32"] }) as unknown as NonNullable<typeof poll>;
   parentPort.postMessage(poll!(address, BigInt(n), -1));
 });
