@@ -691,7 +691,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     let hop: number | undefined;
     let tc: number | undefined;
     try {
-      [local, hop, tc] = this.#checkSend(data, remoteAddr, options, "sendMsg");
+      this.#checkSend(data, remoteAddr, options, "sendMsg");
+      ({ local, hop, tc } = this.#sendArgs);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -741,14 +742,18 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   trySendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: Omit<SendOptions, "signal">): number | null {
-    const [local, hop, tc] = this.#checkSend(data, remoteAddr, options, "trySendMsg");
+    this.#checkSend(data, remoteAddr, options, "trySendMsg");
+    const { local, hop, tc } = this.#sendArgs;
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     if (this.#sends.length > 0) return null;
     return this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc);
   }
 
-  /** Validates a send's arguments, before any system call. */
-  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): [SendSource | undefined, number | undefined, number | undefined] {
+  /** The checked per-send options, rewritten by each #checkSend: no array per send. */
+  readonly #sendArgs: { local: SendSource | undefined; hop: number | undefined; tc: number | undefined } = { local: undefined, hop: undefined, tc: undefined };
+
+  /** Validates a send's arguments, before any system call; leaves the options in #sendArgs. */
+  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): void {
     if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
     if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
     if (data.byteLength === 0 && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
@@ -782,8 +787,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       if (typeof dscp !== "number" || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) throw new RangeError(`${method}: dscp must be an integer from 0 to 63, got ${describeValue(dscp)}`);
       if (native.os === "windows") throw new TypeError(`${method}: dscp cannot be set per datagram on Windows (it takes DSCP only through its QoS API); ecn can`);
     }
-    const trafficClass = ecn === undefined && dscp === undefined ? undefined : ((dscp ?? 0) << 2) | (ecn ?? 0);
-    return [local, hop, trafficClass];
+    const a = this.#sendArgs;
+    a.local = local;
+    a.hop = hop;
+    a.tc = ecn === undefined && dscp === undefined ? undefined : ((dscp ?? 0) << 2) | (ecn ?? 0);
   }
 
   /** Room in the send buffer (or a failure of waiting): send what waits, in order, until it is full again. */
@@ -871,9 +878,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (!Array.isArray(messages)) throw new TypeError(`${method}: messages must be an array of { data, remoteAddr, ... }, got ${describe(messages)}`);
     return messages.map((m, i) => {
       if (typeof m !== "object" || m === null) throw new TypeError(`${method}: messages[${i}] must be an object with data and remoteAddr`);
-      const [source, hopLimit, trafficClass] = this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
+      this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
+      const { local, hop, tc } = this.#sendArgs;
       const to = m.remoteAddr ? { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
-      return { data: m.data, to, source, hopLimit, trafficClass };
+      return { data: m.data, to, source: local, hopLimit: hop, trafficClass: tc };
     });
   }
 

@@ -60,8 +60,8 @@ export interface PollWatch {
 export class PollSet {
   readonly #lib: PollLib;
   readonly #watches = new Set<PollWatch>();
-  /** The watches of the running poll, in the order of the array (index 0 is the control fd). */
-  #inPoll: PollWatch[] = [];
+  /** The watches of the running poll, in the order of the array (index 0 is the control fd); reused. */
+  readonly #inPoll: PollWatch[] = [];
   #running = false;
   #signalled = false;
   #scheduled = false;
@@ -128,17 +128,12 @@ export class PollSet {
       this.#fds = new Uint8Array(new ArrayBuffer(POLLFD * Math.max(n, 2 * this.#fds.length / POLLFD)));
       this.#dv = new DataView(this.#fds.buffer);
     }
-    const dv = this.#dv;
-    const entry = (i: number, fd: number, events: number) => {
-      dv.setInt32(i * POLLFD, fd, true);
-      dv.setInt16(i * POLLFD + 4, events, true);
-      dv.setInt16(i * POLLFD + 6, 0, true);
-    };
-    entry(0, this.#lib.control[0], POLLIN);
-    const inPoll: PollWatch[] = this.#inPoll = [];
+    this.#entry(0, this.#lib.control[0], POLLIN);
+    const inPoll = this.#inPoll;
+    inPoll.length = 0;
     let i = 1;
     for (const w of this.#watches) {
-      entry(i++, w.fd, w.events);
+      this.#entry(i++, w.fd, w.events);
       inPoll.push(w);
     }
     this.#running = true;
@@ -147,6 +142,14 @@ export class PollSet {
       (result) => this.#returned(fds, n, result),
       () => this.#returned(fds, n, -1),
     );
+  }
+
+  /** Writes pollfd `i` (a receive that waits makes one poll: no closure or array per wait). */
+  #entry(i: number, fd: number, events: number): void {
+    const dv = this.#dv;
+    dv.setInt32(i * POLLFD, fd, true);
+    dv.setInt16(i * POLLFD + 4, events, true);
+    dv.setInt16(i * POLLFD + 6, 0, true);
   }
 
   #returned(fds: Uint8Array, n: number, result: number): void {
@@ -163,12 +166,15 @@ export class PollSet {
       this.#signalled = false;
     }
     const inPoll = this.#inPoll;
-    this.#inPoll = [];
+    // Read every revents first: a notified socket may arm again, which rebuilds the array.
+    let ready = 0;
     for (let i = 0; i < inPoll.length; i++) {
-      const w = inPoll[i];
       // Any revents (ready, POLLERR, POLLHUP, POLLNVAL) lets the socket try its call and see.
-      if (dv.getInt16((i + 1) * POLLFD + 6, true) !== 0 && this.#watches.delete(w)) w.notify(null);
+      if (dv.getInt16((i + 1) * POLLFD + 6, true) !== 0 && this.#watches.delete(inPoll[i])) inPoll[ready++] = inPoll[i];
     }
+    inPoll.length = ready;
+    for (let i = 0; i < ready; i++) inPoll[i].notify(null);
+    inPoll.length = 0;
     if (this.#watches.size > 0 && !this.#running) this.#start();
   }
 
@@ -176,7 +182,7 @@ export class PollSet {
   #fail(error: SocketError): void {
     const all = [...this.#watches];
     this.#watches.clear();
-    this.#inPoll = [];
+    this.#inPoll.length = 0;
     if (this.#signalled) {
       this.#lib.drain();
       this.#signalled = false;

@@ -50,6 +50,8 @@ export class SendBatch {
   readonly #ipv6: boolean;
   readonly #call: (vec: Uint8Array, n: number) => number;
   readonly #errno: () => number;
+  /** The arena's address: it never moves, so it is asked for once. */
+  readonly #base: number;
 
   /** `call(vec, n)` makes the sendmmsg; `errno` reads its error. */
   constructor(families: Families, socketIsIPv6: boolean, call: (vec: Uint8Array, n: number) => number, errno: () => number) {
@@ -57,7 +59,7 @@ export class SendBatch {
     this.#ipv6 = socketIsIPv6;
     this.#call = call;
     this.#errno = errno;
-    const base = native.addressOf(this.#arena);
+    const base = this.#base = native.addressOf(this.#arena);
     for (let i = 0; i < SLOTS; i++) {
       const m = i * M.size;
       setPointer(this.#dv, m + MSG.msg_iov.offset, base + SLOTS * M.size + i * IOV.size);
@@ -78,7 +80,7 @@ export class SendBatch {
       this.#dataAddress = native.addressOf(this.#data);
     }
     const dv = this.#dv;
-    const base = native.addressOf(this.#arena);
+    const base = this.#base;
     const names = SLOTS * (M.size + IOV.size);
     const controls = names + SLOTS * NAME;
     let at = 0;
