@@ -132,6 +132,16 @@ export interface ListenOptions {
    * datagrams simply arrive one by one.
    */
   coalesce?: boolean;
+  /**
+   * Linux: how many datagrams one system call may take ahead of the receive calls (recvmmsg), 0 to 64.
+   * When a receive finds datagrams queued, up to this many are read at once and the following
+   * `receiveMsg`, `receive`, `messages()`, `tryReceiveMsg` and batch calls are served from them, in
+   * order, each as its own options ask (a smaller buffer still truncates, a smaller `controlSize` still
+   * cuts the control data, `peek` still leaves the datagram): fewer system calls under load. Datagrams
+   * read ahead and not yet delivered when the socket is closed are dropped with it, like those the
+   * kernel still held. 0 or 1 turns it off. Default 32. Elsewhere (no recvmmsg) it changes nothing.
+   */
+  readAhead?: number;
 }
 
 /** Options of one receive. */

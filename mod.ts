@@ -222,6 +222,10 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   if (mhl !== undefined && (typeof mhl !== "number" || !Number.isInteger(mhl) || mhl < 0 || mhl > 255)) {
     throw new RangeError(`${fn}: multicastHopLimit must be an integer from 0 to 255, got ${describeValue(mhl)}`);
   }
+  const readAhead = options.readAhead === undefined ? 32 : options.readAhead;
+  if (typeof readAhead !== "number" || !Number.isInteger(readAhead) || readAhead < 0 || readAhead > 64) {
+    throw new RangeError(`${fn}: readAhead must be an integer from 0 to 64, got ${describeValue(readAhead)}`);
+  }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
     throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
   }
@@ -238,6 +242,7 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     ecn: options.ecn ?? false,
     timestamps: options.timestamps ?? false,
     coalesce: options.coalesce ?? false,
+    readAhead,
     receiveBufferSize: rcvbuf,
   };
 }

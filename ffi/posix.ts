@@ -31,6 +31,7 @@ import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
+import { ReadAhead, type ReadAheadSystem } from "./read_ahead.ts";
 import type { Bound } from "./types.ts";
 
 /** The memory of recvmmsg calls: one per socket, made on its first batch. */
@@ -174,6 +175,8 @@ interface Lib {
   recvmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: number) => number) | null;
   /** sendmmsg(2), where the system has it (Linux). */
   sendmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number) => number) | null;
+  /** What read-ahead needs, where there is recvmmsg. */
+  readAhead: ReadAheadSystem | null;
   open: number;
 }
 let lib: Lib | undefined;
@@ -232,7 +235,18 @@ function load(): Lib {
       failure: errnoFailure,
     });
   };
-  lib = { c, errno, pollSet, pollSetMade: () => set !== undefined, recvmmsg, sendmmsg, open: 0 };
+  const readAhead: ReadAheadSystem | null = recvmmsg === null ? null : {
+    recvmmsg,
+    errno,
+    failure: errnoFailure,
+    EAGAIN: P.EAGAIN,
+    MSG_DONTWAIT: C.MSG_DONTWAIT,
+    MSG_TRUNC: C.MSG_TRUNC,
+    MSG_CTRUNC: C.MSG_CTRUNC,
+    families: FAMILIES,
+    dialect: P.dialect,
+  };
+  lib = { c, errno, pollSet, pollSetMade: () => set !== undefined, recvmmsg, sendmmsg, readAhead, open: 0 };
   return lib;
 }
 
@@ -273,6 +287,8 @@ class PosixSocket implements BackendSocket {
   private batch: BatchMemory | null = null;
   /** An error a batch met after it had already received datagrams: thrown by the next receive. */
   private deferred: SocketError | null = null;
+  /** Datagrams taken ahead of the receives (Linux, unless `readAhead` < 2). */
+  private readonly ahead: ReadAhead | null;
   /** Many datagrams in one recvmmsg call: set where the system has it (Linux). */
   readonly tryReceiveMany?: (request: BatchRequest, out: ReceivedMessage[], from: number) => number;
   private closed = false;
@@ -319,6 +335,8 @@ class PosixSocket implements BackendSocket {
       throw e;
     }
     l.open++;
+    this.ahead = l.readAhead !== null && options.readAhead > 1 ? new ReadAhead(l.readAhead, options.readAhead) : null;
+    this.ahead?.want(this.defaultControlSize);
     this.prepare();
     if (l.recvmmsg) this.tryReceiveMany = this.receiveMany;
     if (l.sendmmsg) this.sendMany = this.sendBatch;
@@ -360,14 +378,21 @@ class PosixSocket implements BackendSocket {
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
     if (this.closed) throw new SocketClosedError("recvmsg", "EBADF", 9);
-    if (this.deferred) this.throwDeferred();
     if (req.controlSize > this.control.length) {
       this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
       this.pointControl();
     }
-    const { dv } = this;
     const target = req.target;
     if (target) checkAttached(target);
+    const ahead = this.ahead;
+    if (ahead !== null) {
+      // What was read ahead comes first, then an error met meanwhile; a peek never reads ahead.
+      if (ahead.queued > 0) return ahead.take(req, this.control, this.archive, this.received);
+      ahead.want(req.controlSize);
+      if (!req.peek && this.deferred === null) return ahead.fill(this.fd) > 0 ? ahead.take(req, this.control, this.archive, this.received) : null;
+    }
+    if (this.deferred) this.throwDeferred();
+    const { dv } = this;
     const capacity = target ? Math.min(target.length, DATA_CAPACITY) : DATA_CAPACITY;
     const direct = target ? this.targetAddress.of(target) : 0;
     const base = direct !== 0 ? direct : this.dataAddress;
@@ -457,6 +482,32 @@ class PosixSocket implements BackendSocket {
    */
   private receiveMany(req: BatchRequest, out: ReceivedMessage[], from: number): number {
     if (this.closed) throw this.closedError();
+    const ahead = this.ahead;
+    if (ahead === null || ahead.queued === 0) return this.receiveManyNow(req, out, from);
+    // Datagrams read ahead go first, each into its segment; then the system's queue.
+    if (req.buffer) checkAttached(req.buffer);
+    if (req.controlSize > this.control.length) {
+      this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
+      this.pointControl();
+    }
+    const one = { target: null as Uint8Array | null, peek: false, controlSize: req.controlSize, reuse: null as ReceivedMessage | null };
+    let got = 0;
+    for (let index = from; index < req.count && ahead.queued > 0; index++, got++) {
+      one.target = req.buffer === null ? null : req.buffer.subarray(Math.min(index * req.segment, req.buffer.length), Math.min((index + 1) * req.segment, req.buffer.length));
+      one.reuse = out[index] ?? null;
+      out[index] = ahead.take(one, this.control, this.archive, this.received);
+    }
+    if (from + got === req.count) return got;
+    try {
+      return got + this.receiveManyNow(req, out, from + got);
+    } catch (e) {
+      // Datagrams are in hand: deliver them, and the error with the next receive.
+      this.deferred = e as SocketError;
+      return got;
+    }
+  }
+
+  private receiveManyNow(req: BatchRequest, out: ReceivedMessage[], from: number): number {
     if (this.deferred) this.throwDeferred();
     const target = req.buffer;
     if (target) checkAttached(target);
@@ -681,6 +732,7 @@ class PosixSocket implements BackendSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.ahead?.drop();
     if (this.watching) {
       this.watching = false;
       this.l.pollSet().remove(this.readWatch);

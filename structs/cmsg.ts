@@ -341,3 +341,53 @@ export function buildControlMessages(messages: readonly ControlMessage[], format
   writeControlMessages(out, 0, messages, format);
   return out;
 }
+
+/**
+ * What Linux's `put_cmsg` leaves in a control buffer of only `limit` bytes, given the control
+ * messages a larger buffer received (`length` bytes at `from` in `source`): they are copied one by
+ * one into `target`; the first that does not fit whole is cut to what is left (its `cmsg_len` saying
+ * so), and a message whose header does not fit is dropped. Returns the bytes written (the
+ * `msg_controllen` the kernel would report) and whether anything was cut or dropped (MSG_CTRUNC: a last
+ * message whose data fits but whose alignment padding does not is not cut, as in the kernel).
+ * A read-ahead receive uses it to give a later call with a smaller `controlSize` what its own system
+ * call would have given.
+ *
+ * @example
+ * ```ts
+ * import { buildControlMessages, truncateControl } from "@recvmsg/recvmsg/structs";
+ * const full = buildControlMessages([{ level: 0, type: 8, data: new Uint8Array(12) }, { level: 0, type: 2, data: new Uint8Array(4) }]);
+ * const cut = new Uint8Array(40);
+ * console.log(full.length, truncateControl(full, 0, full.length, cut, 40)); // 56 { length: 32, truncated: true }
+ * ```
+ */
+export function truncateControl(source: Uint8Array, from: number, length: number, target: Uint8Array, limit: number, format: CmsgFormat = CMSG_LP64): { length: number; truncated: boolean } {
+  const view = new DataView(source.buffer, source.byteOffset + from, Math.min(length, source.length - from));
+  const out = new DataView(target.buffer, target.byteOffset, target.byteLength);
+  const { headerSize, lenSize, align } = format;
+  const end = view.byteLength;
+  let offset = 0;
+  let written = 0;
+  let left = Math.min(limit, target.length);
+  let truncated = false;
+  while (offset + headerSize <= end) {
+    const cmsgLen = readCmsgLen(view, offset, lenSize);
+    if (cmsgLen < headerSize || cmsgLen > end - offset) break;
+    if (left < headerSize) {
+      truncated = true;
+      break;
+    }
+    if (cmsgLen > left) truncated = true;
+    const cut = Math.min(cmsgLen, left);
+    target.set(source.subarray(from + offset, from + offset + cut), written);
+    if (lenSize === 4) out.setUint32(written, cut, true);
+    else {
+      out.setUint32(written, cut, true);
+      out.setUint32(written + 4, 0, true);
+    }
+    const step = Math.min(alignUp(cmsgLen, align), left);
+    written += step;
+    left -= step;
+    offset += alignUp(cmsgLen, align);
+  }
+  return { length: written, truncated };
+}
