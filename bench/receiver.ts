@@ -11,6 +11,8 @@
 //   batch          tryReceiveMsgs(64) with a caller buffer and the array reused (recvmmsg on Linux)
 //   async-buffer   await receiveMsg({ buffer })
 //   async-copy     await receiveMsg() (a fresh copy per datagram)
+//   messages-copy  for await (const m of conn.messages()) (a fresh copy per datagram)
+//   messages-buffer  for await (const m of conn.messages({ buffer }))
 //   deno-builtin   Deno.listenDatagram (needs --unstable-net)
 //   bun-builtin    Bun.udpSocket
 //   node-dgram     node:dgram
@@ -101,7 +103,7 @@ function push(): () => void {
   };
 }
 
-if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) {
+if (["try", "try-reuse", "batch", "async-buffer", "async-copy", "messages-copy", "messages-buffer"].includes(mode)) {
   // Imported here so that the node:dgram mode also runs on Node, which this module does not support.
   const { listenDatagram } = await import("../mod.ts");
   const conn = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: RCVBUF });
@@ -144,7 +146,10 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) 
     };
     await pull(conn.addr.port, () => queued() || wait(), queued);
   } else {
-    const options = mode === "async-buffer" ? { buffer } : undefined;
+    const options = mode === "async-buffer" || mode === "messages-buffer" ? { buffer } : undefined;
+    // One datagram, awaited: from receiveMsg, or from one iterator of messages() kept for the whole run.
+    const iterator = mode.startsWith("messages") ? conn.messages(options)[Symbol.asyncIterator]() : null;
+    const one = iterator ? () => iterator.next() : () => conn.receiveMsg(options);
     if (!flood) {
       announce(conn.addr.port);
       // Await each datagram, stopping at COUNT or when the queue is empty (checked by a peek every
@@ -152,7 +157,7 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) 
       const drain = async () => {
         let received = 0;
         while (received < count) {
-          await conn.receiveMsg(options);
+          await one();
           received++;
           if (received % 1024 === 0 && conn.tryReceiveMsg({ buffer, peek: true }) === null) break;
         }
@@ -169,7 +174,7 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy"].includes(mode)) 
       const received = await drain();
       report(received, (performance.now() - t0) / 1000);
     } else {
-      await pull(conn.addr.port, () => conn.receiveMsg(options).then(() => 1), () => 0);
+      await pull(conn.addr.port, () => one().then(() => 1), () => 0);
     }
   }
 } else if (mode === "deno-builtin") {
