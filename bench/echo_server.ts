@@ -16,6 +16,8 @@ const mode = process.argv[2];
 const RCVBUF = 32 << 20;
 const BATCH = 64;
 const announce = (port: number) => process.stdout.write(`${port}\n`);
+// For profiling (--cpu-prof writes its profile on a normal exit): ECHO_EXIT_MS=3000 ends the server then.
+if (process.env.ECHO_EXIT_MS) setTimeout(() => process.exit(0), Number(process.env.ECHO_EXIT_MS));
 
 if (mode === "idiomatic" || mode === "batch" || mode === "sendmsgs") {
   const { listenDatagram } = await import("../mod.ts");
