@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { SocketClosedError } from "./errors.ts";
+import { SocketClosedError, SocketError } from "./errors.ts";
 import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.ts";
 import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
@@ -68,19 +68,21 @@ interface PendingSend {
   readonly local: SendSource | undefined;
   readonly hopLimit: number | undefined;
   readonly trafficClass: number | undefined;
+  /** UDP_SEGMENT's size, when the system cuts this buffer. */
+  readonly segmentSize?: number;
   readonly resolve: (sent: number) => void;
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** A `sendMsgs` batch: its datagrams, how many went, and how it reports. */
-  readonly batch?: { readonly items: OutgoingItem[]; done: number; readonly report: (r: SendMsgsResult) => void };
+  batch?: { readonly items: OutgoingItem[]; done: number; readonly report: (r: SendMsgsResult) => void };
 }
 
 /**
  * One datagram of a batch for {@link DatagramConn.sendMsgs}: the data, where to (omit on a connected
  * socket), and the same per-datagram options as `sendMsg`.
  */
-export interface OutgoingMessage extends Omit<SendOptions, "signal"> {
+export interface OutgoingMessage extends Omit<SendOptions, "signal" | "segmentSize"> {
   /** The datagram. */
   data: Uint8Array;
   /** The destination; absent or null sends to the connected peer. */
@@ -99,6 +101,15 @@ export interface SendMsgsResult {
 }
 
 const MAX_DATAGRAM = 65535;
+/** The most datagrams one UDP_SEGMENT send makes (the kernel's UDP_MAX_SEGMENTS since 4.18); more go as a batch. */
+const MAX_SEGMENTS = 64;
+
+/** The error of a segmented send that stopped part way, saying how many segments went before it. */
+function segmentsFailed(r: { sent: number; error: unknown }, total: number): unknown {
+  const e = r.error;
+  if (!(e instanceof SocketError) || e instanceof SocketClosedError) return e;
+  return new SocketError(e.code, e.errno, e.syscall, `${e.message.slice(e.message.indexOf("): ") + 3)} (${r.sent} of ${total} segments had been sent)`);
+}
 
 /**
  * Closes the socket of a connection that was dropped without `close()`, as Deno does for leaked
@@ -690,9 +701,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     let local: SendSource | undefined;
     let hop: number | undefined;
     let tc: number | undefined;
+    let segment: number | undefined;
     try {
       this.#checkSend(data, remoteAddr, options, "sendMsg");
-      ({ local, hop, tc } = this.#sendArgs);
+      ({ local, hop, tc, segment } = this.#sendArgs);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -700,11 +712,13 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError("sendMsg: signal must be an AbortSignal"));
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
+    if (segment !== undefined && !this.#offloads(data, segment)) return this.#sendSegments(data, remoteAddr, segment, signal);
     if (this.#sends.length === 0) {
       try {
-        const sent = this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc);
+        const sent = this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc, segment);
         if (sent !== null) return Promise.resolve(sent);
       } catch (e) {
+        if (segment !== undefined && this.#offloadRefused(e)) return this.#sendSegments(data, remoteAddr, segment, signal);
         return Promise.reject(e);
       }
     }
@@ -716,6 +730,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
         local: local === undefined ? undefined : { hostname: local.hostname, interfaceIndex: local.interfaceIndex },
         hopLimit: hop,
         trafficClass: tc,
+        segmentSize: segment,
         resolve,
         reject,
         signal,
@@ -743,14 +758,55 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    */
   trySendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: Omit<SendOptions, "signal">): number | null {
     this.#checkSend(data, remoteAddr, options, "trySendMsg");
-    const { local, hop, tc } = this.#sendArgs;
+    const { local, hop, tc, segment } = this.#sendArgs;
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     if (this.#sends.length > 0) return null;
-    return this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc);
+    if (segment !== undefined && !this.#offloads(data, segment)) return this.#trySegments(data, remoteAddr, segment);
+    try {
+      return this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc, segment);
+    } catch (e) {
+      if (segment !== undefined && this.#offloadRefused(e)) return this.#trySegments(data, remoteAddr, segment);
+      throw e;
+    }
+  }
+
+  /** Whether this send goes as one buffer the system cuts: the socket offers it, and at most 64 segments. */
+  #offloads(data: Uint8Array, segment: number): boolean {
+    return this.#socket.segmentOffload && data.length <= segment * MAX_SEGMENTS;
+  }
+
+  /** EIO or EINVAL to a segmented send: the system or the driver has no offload (quinn-udp learned the same). */
+  #offloadRefused(e: unknown): boolean {
+    if (!(e instanceof SocketError) || (e.code !== "EIO" && e.code !== "EINVAL")) return false;
+    this.#socket.segmentOffload = false;
+    return true;
+  }
+
+  /** The segments of a buffer as a batch, with the options #checkSend left. */
+  #segmentItems(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): OutgoingItem[] {
+    const { local, hop, tc } = this.#sendArgs;
+    const to = remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null;
+    const items: OutgoingItem[] = [];
+    for (let at = 0; at < data.length; at += segment) items.push({ data: data.slice(at, at + segment), to, source: local, hopLimit: hop, trafficClass: tc });
+    return items;
+  }
+
+  /** A segmented send as a batch; rejects, saying how many went, when not all did. */
+  #sendSegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number, signal: AbortSignal | undefined): Promise<number> {
+    const items = this.#segmentItems(data, remoteAddr, segment);
+    return this.#queueBatch(items, signal).then((r) => r.error === null ? data.length : Promise.reject(segmentsFailed(r, items.length)));
+  }
+
+  /** trySendMsg's segmented send as a batch: the bytes of the segments that went (fewer than all when the buffer filled). */
+  #trySegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): number | null {
+    const items = this.#segmentItems(data, remoteAddr, segment);
+    const r = this.#sendItems(items, 0);
+    if (r.error) throw segmentsFailed(r, items.length);
+    return r.sent === 0 ? null : Math.min(data.length, r.sent * segment);
   }
 
   /** The checked per-send options, rewritten by each #checkSend: no array per send. */
-  readonly #sendArgs: { local: SendSource | undefined; hop: number | undefined; tc: number | undefined } = { local: undefined, hop: undefined, tc: undefined };
+  readonly #sendArgs: { local: SendSource | undefined; hop: number | undefined; tc: number | undefined; segment: number | undefined } = { local: undefined, hop: undefined, tc: undefined, segment: undefined };
 
   /** Validates a send's arguments, before any system call; leaves the options in #sendArgs. */
   #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): void {
@@ -787,7 +843,13 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       if (typeof dscp !== "number" || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) throw new RangeError(`${method}: dscp must be an integer from 0 to 63, got ${describeValue(dscp)}`);
       if (native.os === "windows") throw new TypeError(`${method}: dscp cannot be set per datagram on Windows (it takes DSCP only through its QoS API); ecn can`);
     }
+    const segment = (options as SendOptions | undefined)?.segmentSize;
+    if (segment !== undefined && (typeof segment !== "number" || !Number.isInteger(segment) || segment < 1 || segment > MAX_DATAGRAM)) {
+      throw new RangeError(`${method}: segmentSize must be an integer from 1 to ${MAX_DATAGRAM}, got ${describeValue(segment)}`);
+    }
     const a = this.#sendArgs;
+    // Data that fits one segment is one ordinary datagram.
+    a.segment = segment !== undefined && data.length > segment ? segment : undefined;
     a.local = local;
     a.hop = hop;
     a.tc = ecn === undefined && dscp === undefined ? undefined : ((dscp ?? 0) << 2) | (ecn ?? 0);
@@ -819,7 +881,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     } catch (e) {
       return Promise.reject(e);
     }
-    const signal = options?.signal;
+    return this.#queueBatch(items, options?.signal);
+  }
+
+  /** Sends a checked batch now, and what does not fit when the buffer fills after the sends already waiting. */
+  #queueBatch(items: OutgoingItem[], signal: AbortSignal | undefined): Promise<SendMsgsResult> {
     if (signal?.aborted) return Promise.resolve({ sent: 0, error: signal.reason });
     if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
     let done = 0;
@@ -878,6 +944,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (!Array.isArray(messages)) throw new TypeError(`${method}: messages must be an array of { data, remoteAddr, ... }, got ${describe(messages)}`);
     return messages.map((m, i) => {
       if (typeof m !== "object" || m === null) throw new TypeError(`${method}: messages[${i}] must be an object with data and remoteAddr`);
+      if ((m as SendOptions).segmentSize !== undefined) throw new TypeError(`${method}: messages[${i}].segmentSize is not taken here; send a segmented buffer with sendMsg`);
       this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
       const { local, hop, tc } = this.#sendArgs;
       const to = m.remoteAddr ? { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
@@ -935,8 +1002,14 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       let sent: number | null;
       try {
         if (error) throw error;
-        sent = this.#socket.sendMsg(p.data, p.to, p.local, p.hopLimit, p.trafficClass);
+        sent = this.#socket.sendMsg(p.data, p.to, p.local, p.hopLimit, p.trafficClass, p.segmentSize);
       } catch (e) {
+        if (p.segmentSize !== undefined && !error && this.#offloadRefused(e)) {
+          // Sent as a batch of its segments from here, still first in line.
+          const items = this.#segmentItemsOf(p);
+          p.batch = { items, done: 0, report: (r) => r.error === null ? p.resolve(p.data.length) : p.reject(segmentsFailed(r, items.length)) };
+          continue;
+        }
         sends.shift();
         this.#settleSend(p, undefined, e);
         continue;
@@ -948,6 +1021,14 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       sends.shift();
       this.#settleSend(p, sent, undefined);
     }
+  }
+
+  /** The segments of a waiting segmented send. */
+  #segmentItemsOf(p: PendingSend): OutgoingItem[] {
+    const items: OutgoingItem[] = [];
+    const segment = p.segmentSize!;
+    for (let at = 0; at < p.data.length; at += segment) items.push({ data: p.data.subarray(at, at + segment), to: p.to, source: p.local, hopLimit: p.hopLimit, trafficClass: p.trafficClass });
+    return items;
   }
 
   #abortSend(p: PendingSend): void {

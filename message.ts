@@ -194,6 +194,15 @@ export interface SendOptions {
   /** The DSCP of this datagram, 0 to 63 (Linux and macOS; Windows sets DSCP only through its QoS API). */
   dscp?: number;
   /**
+   * `sendMsg` and `trySendMsg`: send `data` as many datagrams of this many bytes each (the last may be
+   * shorter), 1 to 65535, in order, with the same destination and options. On Linux the kernel cuts
+   * the buffer (UDP_SEGMENT, up to 64 datagrams per call): one system call for all of them. Where the
+   * system lacks it or refuses it (macOS, Windows here, or a Linux driver that answers EIO / EINVAL,
+   * after which the socket stops asking), they go as a batch. Resolves to the bytes of all of them.
+   * Data no longer than `segmentSize` is one ordinary datagram.
+   */
+  segmentSize?: number;
+  /**
    * `sendMsg` only: aborts the send while it waits for room in the send buffer (it rejects with
    * `signal.reason`, and the datagram is not sent). A send already made cannot be taken back.
    */

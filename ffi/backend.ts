@@ -76,7 +76,13 @@ export interface BackendSocket {
    * Sends one datagram (to the connected peer when `to` is null), from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
    * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
    */
-  sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null;
+  sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number, segmentSize?: number): number | null;
+  /**
+   * Whether a send with `segmentSize` may go as one buffer the system cuts (Linux UDP_SEGMENT). Set
+   * false by the connection when the system refuses it (EIO or EINVAL, as drivers without the offload
+   * answer); then segments go as a batch.
+   */
+  segmentOffload: boolean;
   /**
    * Where the system sends many datagrams in one call (Linux sendmmsg): sends `items[from...]` (up to
    * 64) and returns how many went; `error` is the system error that stopped the call before any went

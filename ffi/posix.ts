@@ -287,6 +287,7 @@ class PosixSocket implements BackendSocket {
   private batch: BatchMemory | null = null;
   /** An error a batch met after it had already received datagrams: thrown by the next receive. */
   private deferred: SocketError | null = null;
+  segmentOffload: boolean = P.os === "linux";
   /** Datagrams taken ahead of the receives (Linux, unless `readAhead` < 2). */
   private readonly ahead: ReadAhead | null;
   /** Many datagrams in one recvmmsg call: set where the system has it (Linux). */
@@ -696,7 +697,7 @@ class PosixSocket implements BackendSocket {
     }
   }
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null {
+  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number, segmentSize?: number): number | null {
     if (this.closed) throw this.closedError("sendmsg");
     const m = this.sendMemory();
     let nameLen = 0;
@@ -711,7 +712,7 @@ class PosixSocket implements BackendSocket {
     }
     // A connected send names no address: msg_name NULL (a name of length 0 would be EINVAL).
     setPointer(m.dv, MSG.msg_name.offset, to ? m.nameAddress : 0);
-    const controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass);
+    const controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);

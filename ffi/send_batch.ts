@@ -22,6 +22,8 @@ export interface OutgoingItem {
   readonly hopLimit: number | undefined;
   /** The TOS byte / traffic class (DSCP << 2 | ECN), or undefined. */
   readonly trafficClass: number | undefined;
+  /** Linux UDP_SEGMENT: the kernel cuts `data` into datagrams of this size. */
+  readonly segmentSize?: number;
 }
 
 const SLOTS = 64;
@@ -97,7 +99,7 @@ export class SendBatch {
       setPointer(dv, m + MSG.msg_name.offset, nameLen ? base + names + i * NAME : 0);
       dv.setUint32(m + MSG.msg_namelen.offset, nameLen, true);
       const controlAt = controls + i * CONTROL;
-      const controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass);
+      const controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass, item.segmentSize);
       setPointer(dv, m + MSG.msg_control.offset, controlLen ? base + controlAt : 0);
       dv.setUint32(m + MSG.msg_controllen.offset, controlLen, true);
       dv.setUint32(m + MSG.msg_controllen.offset + 4, 0, true);

@@ -583,6 +583,9 @@ class WinsockSocket implements BackendSocket {
     this.peer = peer;
   }
 
+  /** Segments go as separate sends: UDP_SEND_MSG_SIZE is not used (Wine drops a send's control data: untestable here). */
+  segmentOffload = false;
+
   sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null {
     if (this.closed) throw this.closedError("WSASendMsg");
     const m = this.sendMemory();

@@ -1,7 +1,8 @@
 /**
  * The control messages of a send that picks its source address, hop limit and traffic class:
  * IP_PKTINFO / IPV6_PKTINFO, IP_TTL / IPV6_HOPLIMIT, and IP_TOS / IPV6_TCLASS (Windows: IP_ECN /
- * IPV6_ECN), laid out for Windows' WSASendMsg or Linux's and macOS's sendmsg.
+ * IPV6_ECN), laid out for Windows' WSASendMsg or Linux's and macOS's sendmsg; on Linux also
+ * UDP_SEGMENT, which has the kernel cut one buffer into many datagrams (segmentation offload).
  *
  * @module
  */
@@ -31,6 +32,7 @@ const PLATFORMS = {
     hop6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_HOPLIMIT },
     tos: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_TOS, ecnOnly: false },
     tclass6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_TCLASS, ecnOnly: false },
+    segment: null,
   },
   windows: {
     cmsg: CMSG_LP64,
@@ -41,6 +43,8 @@ const PLATFORMS = {
     // Windows takes only the ECN codepoint per datagram (DSCP goes through its QoS API).
     tos: { level: IPPROTO_IP, type: IP_ECN, ecnOnly: true },
     tclass6: { level: IPPROTO_IPV6, type: IPV6_ECN, ecnOnly: true },
+    // UDP_SEND_MSG_SIZE is not written: Wine drops a send's control data, so it could never be tested here.
+    segment: null,
   },
   linux: {
     cmsg: CMSG_LP64,
@@ -51,6 +55,8 @@ const PLATFORMS = {
     hop6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_HOPLIMIT },
     tos: { level: LINUX.IPPROTO_IP, type: LINUX.IP_TOS, ecnOnly: false },
     tclass6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_TCLASS, ecnOnly: false },
+    // UDP_SEGMENT (SOL_UDP, which is IPPROTO_UDP): a u16, the size of each datagram the buffer is cut into.
+    segment: { level: LINUX.IPPROTO_UDP, type: LINUX.UDP_SEGMENT },
   },
 } as const;
 
@@ -73,6 +79,7 @@ export function writeSendControl(
   source: SendSource | undefined,
   hopLimit: number | undefined,
   trafficClass?: number,
+  segmentSize?: number,
 ): number {
   const p = PLATFORMS[platform];
   const messages: { level: number; type: number; data: Uint8Array }[] = [];
@@ -112,6 +119,12 @@ export function writeSendControl(
     const data = new Uint8Array(4);
     new DataView(data.buffer).setInt32(0, rec.ecnOnly ? trafficClass & 3 : trafficClass, true);
     messages.push({ level: rec.level, type: rec.type, data });
+  }
+  if (segmentSize !== undefined) {
+    if (p.segment === null) throw new TypeError(`segmentSize: ${platform} sends are not segmented by the system here; send the segments one by one`);
+    const data = new Uint8Array(2);
+    new DataView(data.buffer).setUint16(0, segmentSize, true);
+    messages.push({ level: p.segment.level, type: p.segment.type, data });
   }
   return messages.length === 0 ? 0 : writeControlMessages(target, 0, messages, p.cmsg);
 }

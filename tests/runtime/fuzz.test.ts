@@ -12,7 +12,7 @@ import { runtime, test, underWine } from "./harness.ts";
 
 const RUNS = underWine ? 60 : 300;
 const PARAMS =
-  /\b(hostname|port|data|remoteAddr|options|buffer|peek|flags|signal|controlSize|reuse|count|localAddr|interfaceIndex|hopLimit|handle|family|ipv6Only|packetInfo|ecn|reuseAddress|reportUnreachable|broadcast|coalesce|receiveBufferSize|message|segmentSize)\b/;
+  /\b(hostname|port|data|remoteAddr|options|buffer|peek|flags|signal|controlSize|reuse|count|localAddr|interfaceIndex|hopLimit|handle|family|ipv6Only|packetInfo|ecn|reuseAddress|reportUnreachable|broadcast|coalesce|receiveBufferSize|message|segmentSize|readAhead)\b/;
 
 /** Values made inside the property (a detached buffer cannot be printed by fast-check's report). */
 const LATE = Symbol("late");
@@ -113,7 +113,7 @@ function guarded(n: number): { view: Uint8Array; intact(): boolean } {
 }
 
 test(`fuzz (${runtime}): listenDatagram and wrapSocket with arbitrary options`, () => {
-  fc.assert(fc.property(options(["hostname", "port", "ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "broadcast", "coalesce", "receiveBufferSize"]), (o0) => {
+  fc.assert(fc.property(options(["hostname", "port", "ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "broadcast", "coalesce", "receiveBufferSize", "readAhead"]), (o0) => {
     const o = real(o0);
     const safe = typeof o === "object" && o !== null && "hostname" in o ? { ...o, hostname: loopbackOnly((o as { hostname: unknown }).hostname) } : o;
     const conn = allowed("listenDatagram", () => listenDatagram(safe as never)) as DatagramConn | undefined;
@@ -147,7 +147,7 @@ test(`fuzz (${runtime}): receives with arbitrary options never write outside the
 
 test(`fuzz (${runtime}): batches, sends, receive(), messages() and splitSegments with arbitrary arguments`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });
-  await fc.assert(fc.asyncProperty(anything, options(["buffer", "controlSize", "reuse", "signal"]), address, anything, options(["localAddr", "hopLimit", "signal"]), async (count0, o0, addr0, data0, so0) => {
+  await fc.assert(fc.asyncProperty(anything, options(["buffer", "controlSize", "reuse", "signal"]), address, anything, options(["localAddr", "hopLimit", "signal", "segmentSize"]), async (count0, o0, addr0, data0, so0) => {
     const [count, o, addr, data, so] = [count0, o0, addr0, data0, so0].map(real);
     const conn = listenDatagram({ hostname: "127.0.0.1" });
     try {
