@@ -28,13 +28,21 @@ export class SocketError extends Error {
   readonly errno: number;
   /** The call that failed, e.g. `"WSARecvMsg"`. */
   readonly syscall: string;
+  /**
+   * With EMSGSIZE from a send: the path MTU to the destination as the system knows it (Linux IP_MTU /
+   * IPV6_MTU, learned from ICMP "fragmentation needed" / "packet too big" or the route), in bytes of IP
+   * packet; the largest datagram that fits is this less the IP and UDP headers (28 bytes for IPv4, 48 for
+   * IPv6). Undefined where the system does not say.
+   */
+  readonly pathMtu?: number;
   /** Makes the error from its parts; `explanation` is the sentence after the code. */
-  constructor(code: string, errno: number, syscall: string, explanation: string) {
+  constructor(code: string, errno: number, syscall: string, explanation: string, details?: { pathMtu?: number }) {
     super(`${syscall} failed with ${code} (${errno}): ${explanation}`);
     this.name = "SocketError";
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
+    if (details?.pathMtu !== undefined) this.pathMtu = details.pathMtu;
   }
 }
 

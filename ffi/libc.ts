@@ -15,6 +15,11 @@ export const LIBC = {
   },
   bind: { c: "int bind(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
   connect: { c: "int connect(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockopt: {
+    c: "int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)",
+    parameters: ["i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
   getsockname: { c: "int getsockname(int fd, struct sockaddr *addr, socklen_t *len)", parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // ssize_t results of datagram calls are declared i32: the low half of the return register is exact for
   // every value they can return (-1, or at most 65,535), and a 32-bit result needs no conversion

@@ -32,6 +32,7 @@ import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_tar
 import { native } from "./native.ts";
 import { RemoteAddrCache } from "./remote_addr.ts";
 import { ReadAhead, type ReadAheadSystem } from "./read_ahead.ts";
+import { pathMtu } from "./path_mtu.ts";
 import type { Bound } from "./types.ts";
 
 /** The memory of recvmmsg calls: one per socket, made on its first batch. */
@@ -667,7 +668,7 @@ class PosixSocket implements BackendSocket {
     const r = b.send(items, from, this.peer ? this.peer.ipv4 : null);
     if (r.errno === 0) return { sent: r.sent, error: null, full: false };
     if (r.errno === P.EAGAIN) return { sent: 0, error: null, full: true };
-    return { sent: 0, error: errnoFailure(r.errno, "sendmmsg"), full: false };
+    return { sent: 0, error: this.sendFailure(r.errno, "sendmmsg", items[from].to), full: false };
   }
 
   connect(to: { hostname: string; port: number } | null): void {
@@ -721,9 +722,19 @@ class PosixSocket implements BackendSocket {
     if (sent < 0) {
       const errno = this.l.errno();
       if (errno === P.EAGAIN) return null;
-      throw errnoFailure(errno, "sendmsg");
+      throw this.sendFailure(errno, "sendmsg", to);
     }
     return sent;
+  }
+
+  /** A send's error; EMSGSIZE says the path MTU where the system knows it (Linux). */
+  private sendFailure(errno: number, syscall: string, to: { hostname: string; port: number } | null): SocketError {
+    const e = errnoFailure(errno, syscall);
+    if (P.os !== "linux" || e.code !== "EMSGSIZE") return e;
+    const mtu = pathMtu(this.l.c, this.fd, to, this.peer?.ipv4 ?? null, FAMILIES);
+    if (mtu === undefined) return e;
+    const sentence = e.message.slice(e.message.indexOf("): ") + 3).replace(/\.$/, "");
+    return new SocketError(e.code, e.errno, syscall, `${sentence}; the path MTU to ${to ? to.hostname : "the peer"} is ${mtu} bytes.`, { pathMtu: mtu });
   }
 
   closedError(syscall = "recvmsg"): SocketClosedError {
