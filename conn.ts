@@ -380,6 +380,21 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   /**
+   * Whether this is a raw socket (SOCK_RAW, from `protocol` with `raw` true or unset): an IPv4 raw
+   * socket receives each packet with its IP header first. False for UDP and for ICMP datagram sockets.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using ping = listenDatagram({ protocol: "icmp" });
+   * console.log(ping.raw ? "raw: data starts with the IP header" : "ICMP datagram socket");
+   * ```
+   */
+  get raw(): boolean {
+    return this.#socket.raw;
+  }
+
+  /**
    * Receives one datagram with its ancillary data. Completes at once when one is queued; otherwise
    * waits without blocking the event loop. Receives complete in the order they were made.
    * Rejects with {@link SocketClosedError} when the socket is closed, with `signal.reason` on abort,

@@ -142,6 +142,23 @@ export interface ListenOptions {
    * kernel still held. 0 or 1 turns it off. Default 32. Elsewhere (no recvmmsg) it changes nothing.
    */
   readAhead?: number;
+  /**
+   * What the socket carries: `"udp"` (the default), `"icmp"` (an IPv4 address), `"icmpv6"` (an IPv6
+   * address), or an IP protocol number for a raw socket. ICMP sockets are what a ping or traceroute
+   * tool needs, with the same packet info and hop limit per message. `port` is then the ICMP echo
+   * identifier of a Linux/macOS ICMP datagram socket, and ignored by a raw socket.
+   */
+  protocol?: "udp" | "icmp" | "icmpv6" | number;
+  /**
+   * For `protocol` other than UDP. `true`: a raw socket (SOCK_RAW; needs root or CAP_NET_RAW on Linux,
+   * an administrator on Windows); an IPv4 raw socket receives each packet with its IP header first,
+   * sends ICMP as given (the checksum is the sender's), and sees every ICMP packet the host receives.
+   * `false`: an ICMP datagram socket (Linux when net.ipv4.ping_group_range admits the user, macOS):
+   * no IP header, the kernel sets the echo identifier and checksum and delivers only this socket's
+   * replies. Unset: the datagram socket where the system allows it, else a raw one; `conn.raw` says
+   * which it got. Windows has only raw sockets.
+   */
+  raw?: boolean;
 }
 
 /** Options of one receive. */

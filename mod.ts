@@ -195,7 +195,7 @@ export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramC
 
 function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   if (typeof options !== "object" || options === null) throw new TypeError(`${fn}: options must be an object`);
-  const hostname = options.hostname ?? "0.0.0.0";
+  const hostname = options.hostname ?? (options.protocol === "icmpv6" || options.protocol === 58 ? "::" : "0.0.0.0");
   if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
   const port = options.port === undefined ? 0 : options.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
@@ -226,6 +226,23 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   if (typeof readAhead !== "number" || !Number.isInteger(readAhead) || readAhead < 0 || readAhead > 64) {
     throw new RangeError(`${fn}: readAhead must be an integer from 0 to 64, got ${describeValue(readAhead)}`);
   }
+  const protocol = options.protocol === undefined ? "udp" : options.protocol;
+  const number = protocol === "udp" ? 17 : protocol === "icmp" ? 1 : protocol === "icmpv6" ? 58 : protocol;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < 0 || number > 255) {
+    throw new TypeError(`${fn}: protocol must be "udp", "icmp", "icmpv6" or an IP protocol number from 0 to 255, got ${describeValue(protocol)}`);
+  }
+  if (options.raw !== undefined && typeof options.raw !== "boolean") throw new TypeError(`${fn}: raw must be a boolean`);
+  if (number === 17 && options.raw !== undefined && protocol === "udp") throw new TypeError(`${fn}: raw applies to ICMP and other protocols, not to UDP`);
+  if (number !== 17) {
+    if (options.raw === false && number !== 1 && number !== 58) throw new TypeError(`${fn}: only ICMP and ICMPv6 have datagram sockets; protocol ${number} needs raw: true (or no raw option)`);
+    for (const udpOnly of ["coalesce", "reusePort"] as const) {
+      if (options[udpOnly] === true) throw new TypeError(`${fn}: ${udpOnly} applies to UDP sockets only`);
+    }
+  }
+  const family = parseIPv4(stripBrackets(hostname)) ? "IPv4" : "IPv6";
+  if ((number === 1 && family !== "IPv4") || (number === 58 && family !== "IPv6")) {
+    throw new TypeError(`${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${number === 1 ? "0.0.0.0" : "::"} for any), got ${JSON.stringify(hostname)}`);
+  }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
     throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
   }
@@ -243,6 +260,8 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     timestamps: options.timestamps ?? false,
     coalesce: options.coalesce ?? false,
     readAhead,
+    protocol: number,
+    raw: options.raw,
     receiveBufferSize: rcvbuf,
   };
 }

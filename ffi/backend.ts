@@ -94,6 +94,8 @@ export interface BackendSocket {
    * to it), or with null dissolves the association. Throws a SocketError named `connect`.
    */
   connect(to: { hostname: string; port: number } | null): void;
+  /** A raw socket (SOCK_RAW): an IPv4 one receives each packet with its IP header. */
+  readonly raw: boolean;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
   closedError(syscall?: string): SocketClosedError;
   /** Closes the socket. Memory the system may still write is released only after it is done. */
@@ -102,8 +104,36 @@ export interface BackendSocket {
 
 /** Socket options as the backend takes them: every default filled in. */
 export type OpenOptions =
-  & Required<Omit<ListenOptions, "receiveBufferSize" | "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "dontFragment" | "sendBufferSize">>
-  & { receiveBufferSize?: number };
+  & Required<Omit<ListenOptions, "receiveBufferSize" | "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "dontFragment" | "sendBufferSize" | "protocol" | "raw">>
+  & {
+    receiveBufferSize?: number;
+    /** The IP protocol number: 17 for UDP (the default), 1 ICMP, 58 ICMPv6, or any other for a raw socket. */
+    protocol: number;
+    raw?: boolean;
+  };
+
+/** UDP's protocol number. */
+export const UDP = 17;
+
+/**
+ * The kinds of socket to try for a protocol, in order, until one is allowed: UDP is a datagram socket;
+ * ICMP and ICMPv6 without `raw` try the ICMP datagram ("ping") socket first where the system has one,
+ * then a raw socket; `raw: true` only a raw socket; `raw: false` only the datagram one (none where the
+ * system has no ping sockets). Any other protocol is raw.
+ *
+ * @example
+ * ```ts
+ * import { socketKinds } from "./backend.ts";
+ * console.log(socketKinds(1, undefined, true)); // [false, true]: datagram, then raw
+ * ```
+ */
+export function socketKinds(protocol: number, raw: boolean | undefined, pingSockets: boolean): boolean[] {
+  if (protocol === UDP) return [false];
+  const icmp = protocol === 1 || protocol === 58;
+  if (raw === true || !icmp) return [true];
+  if (raw === false) return pingSockets ? [false] : [];
+  return pingSockets ? [false, true] : [true];
+}
 
 /** A backend: opens sockets, or adopts one made elsewhere. */
 export interface Backend {

@@ -21,7 +21,7 @@ import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
-import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
+import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
 import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
 import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "./socket_options.ts";
@@ -55,6 +55,7 @@ interface Platform {
     readonly AF_INET: number;
     readonly AF_INET6: number;
     readonly SOCK_DGRAM: number;
+    readonly SOCK_RAW: number;
     readonly IPPROTO_IP: number;
     readonly IPPROTO_IPV6: number;
     readonly IPPROTO_UDP: number;
@@ -288,7 +289,8 @@ class PosixSocket implements BackendSocket {
   private batch: BatchMemory | null = null;
   /** An error a batch met after it had already received datagrams: thrown by the next receive. */
   private deferred: SocketError | null = null;
-  segmentOffload: boolean = P.os === "linux";
+  segmentOffload: boolean;
+  readonly raw: boolean;
   /** Datagrams taken ahead of the receives (Linux, unless `readAhead` < 2). */
   private readonly ahead: ReadAhead | null;
   /** Many datagrams in one recvmmsg call: set where the system has it (Linux). */
@@ -308,21 +310,36 @@ class PosixSocket implements BackendSocket {
     const nameLen = existing ? 0 : encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port }, FAMILIES);
     const { c } = l;
     let fd = existing?.fd ?? -1;
+    let raw = false;
     if (!existing) {
-      fd = c.socket(this.ipv6 ? C.AF_INET6 : C.AF_INET, C.SOCK_DGRAM | P.socketFlags, 0);
-      if (fd < 0) throw errnoFailure(l.errno(), "socket");
+      let failure: SocketError | null = null;
+      for (const kind of socketKinds(options.protocol, options.raw, true)) {
+        fd = c.socket(this.ipv6 ? C.AF_INET6 : C.AF_INET, (kind ? C.SOCK_RAW : C.SOCK_DGRAM) | P.socketFlags, options.protocol === UDP ? 0 : options.protocol);
+        if (fd >= 0) {
+          raw = kind;
+          break;
+        }
+        // Not allowed (no CAP_NET_RAW, or outside ping_group_range): the next kind, if any.
+        failure = errnoFailure(l.errno(), "socket");
+        if (failure.code !== "EACCES" && failure.code !== "EPERM") break;
+      }
+      if (fd < 0) throw failure!;
     }
+    this.raw = raw;
+    this.segmentOffload = P.os === "linux" && options.protocol === UDP;
     this.fd = fd;
     this.handle = BigInt(fd);
     this.readWatch = { fd, events: POLLIN, notify: (e) => this.readable(e) };
     this.writeWatch = { fd, events: POLLOUT, notify: (e) => this.writable(e) };
     try {
-      if (this.ipv6 && !existing) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+      // Only a UDP socket takes IPV6_V6ONLY once it has a protocol bound (Linux answers EINVAL on raw sockets).
+      if (this.ipv6 && !existing && options.protocol === UDP) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
       if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (options.reusePort) this.setOption(C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
       if (options.broadcast) this.setOption(C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
       if (options.receiveBufferSize !== undefined) this.setOption(C.SOL_SOCKET, C.SO_RCVBUF, options.receiveBufferSize, "SO_RCVBUF");
-      const dual = this.ipv6 && !options.ipv6Only;
+      // A raw ICMPv6 socket carries no IPv4: only a UDP socket on :: is dual-stack.
+      const dual = this.ipv6 && !options.ipv6Only && options.protocol === UDP;
       this.families = Object.freeze({ ipv4: !this.ipv6 || dual, ipv6: this.ipv6 });
       const wanted = applyOptions(P.options, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
         this.setOption(r.level, r.name, r.value, r.label);

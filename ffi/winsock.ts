@@ -41,6 +41,7 @@ import {
   SO_TYPE,
   SIO_UDP_CONNRESET,
   SOCK_DGRAM,
+  SOCK_RAW,
   SOL_SOCKET,
   WINSOCK_VERSION_2_2,
   WSA_FLAG_NO_HANDLE_INHERIT,
@@ -53,7 +54,7 @@ import { parseIPv4 } from "../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
 import { WIN } from "../structs/windows.ts";
-import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest } from "./backend.ts";
+import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "./backend.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
@@ -222,8 +223,15 @@ class WinsockSocket implements BackendSocket {
     startup(l);
     const { ws2 } = l;
     let s = existing?.handle ?? INVALID_SOCKET;
+    // Windows has no ICMP datagram sockets: ICMP is a raw socket (an administrator's).
+    const kinds = socketKinds(options.protocol, options.raw, false);
+    if (!existing && kinds.length === 0) {
+      cleanup(l);
+      throw new TypeError("listenDatagram: Windows has no ICMP datagram sockets; leave raw unset or set raw: true (a raw socket needs an administrator)");
+    }
+    this.raw = !existing && kinds[0];
     if (!existing) {
-      s = ws2.WSASocketW(this.ipv6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP, null, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+      s = ws2.WSASocketW(this.ipv6 ? AF_INET6 : AF_INET, this.raw ? SOCK_RAW : SOCK_DGRAM, options.protocol === UDP ? IPPROTO_UDP : options.protocol, null, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
       if (s === INVALID_SOCKET) {
         const err = winsockFailure(ws2.WSAGetLastError(), "WSASocketW");
         cleanup(l);
@@ -232,14 +240,15 @@ class WinsockSocket implements BackendSocket {
     }
     this.handle = s;
     try {
-      if (this.ipv6 && !existing) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
+      if (this.ipv6 && !existing && options.protocol === UDP) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
       // Windows has no SO_REUSEPORT: sharing a port is SO_REUSEADDR there (see ListenOptions.reusePort).
       if (options.reuseAddress || options.reusePort) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
       // A server socket of ours is its port's alone: a later bind with SO_REUSEADDR cannot join or take it.
-      else if (!existing) this.setOption(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
+      else if (!existing && options.protocol === UDP) this.setOption(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
       if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
       if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
-      const dual = this.ipv6 && !options.ipv6Only;
+      // A raw ICMPv6 socket carries no IPv4: only a UDP socket on :: is dual-stack.
+      const dual = this.ipv6 && !options.ipv6Only && options.protocol === UDP;
       this.families = Object.freeze({ ipv4: !this.ipv6 || dual, ipv6: this.ipv6 });
       // The contract: a dual-stack socket needs IP_PKTINFO too, or IPv4 datagrams may carry none.
       const c = applyOptions(WINDOWS_OPTIONS, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
@@ -253,10 +262,10 @@ class WinsockSocket implements BackendSocket {
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
-      const type = existing ? this.socketType() : SOCK_DGRAM;
+      const type = existing ? this.socketType() : this.raw ? SOCK_RAW : SOCK_DGRAM;
       this.recvMsg = this.wsaRecvMsg(type);
       // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
-      if (type === SOCK_DGRAM && !options.reportUnreachable) {
+      if (type === SOCK_DGRAM && options.protocol === UDP && !options.reportUnreachable) {
         this.dv.setUint32(AT.scratch, 0, true);
         if (ws2.WSAIoctl(s, SIO_UDP_CONNRESET, this.scratch4, 4, null, 0, this.u8.subarray(AT.scratch + 8, AT.scratch + 12), null, null) !== 0) {
           fail(l, "WSAIoctl(SIO_UDP_CONNRESET)");
@@ -585,6 +594,7 @@ class WinsockSocket implements BackendSocket {
 
   /** Segments go as separate sends: UDP_SEND_MSG_SIZE is not used (Wine drops a send's control data: untestable here). */
   segmentOffload = false;
+  readonly raw: boolean;
 
   sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null {
     if (this.closed) throw this.closedError("WSASendMsg");

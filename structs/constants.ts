@@ -19,8 +19,12 @@ export const SOCK_DGRAM = 2;
 export const SOCK_RAW = 3;
 /** Protocol level for IPv4 options and control messages. */
 export const IPPROTO_IP = 0;
+/** ICMP (raw sockets). */
+export const IPPROTO_ICMP = 1;
 /** TCP. */
 export const IPPROTO_TCP = 6;
+/** ICMPv6 (raw sockets). */
+export const IPPROTO_ICMPV6 = 58;
 /** UDP; also the level of `UDP_*` options. */
 export const IPPROTO_UDP = 17;
 /** Protocol level for IPv6 options and control messages. */

@@ -204,3 +204,27 @@ export function formatIPv6Scoped(bytes: Uint8Array, offset: number, scopeId: num
   const text = formatIPv6(bytes, offset);
   return scopeId !== 0 ? `${text}%${scopeId}` : text;
 }
+
+/**
+ * The Internet checksum of RFC 1071 (the ones' complement of the ones' complement sum of 16-bit
+ * words), as ICMP, UDP and IPv4 headers carry it: write it into a message whose checksum field is 0,
+ * or check a received message, whose sum with its checksum included comes out 0.
+ *
+ * @example
+ * ```ts
+ * import { internetChecksum } from "@recvmsg/recvmsg/structs";
+ * const echo = new Uint8Array([8, 0, 0, 0, 0x12, 0x34, 0, 1]); // ICMP echo request, checksum 0
+ * const sum = internetChecksum(echo);
+ * echo[2] = sum >> 8;
+ * echo[3] = sum & 0xff;
+ * console.log(internetChecksum(echo)); // 0
+ * ```
+ */
+export function internetChecksum(data: Uint8Array): number {
+  let sum = 0;
+  const even = data.length & ~1;
+  for (let i = 0; i < even; i += 2) sum += (data[i] << 8) | data[i + 1];
+  if (even < data.length) sum += data[even] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}

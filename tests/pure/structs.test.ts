@@ -255,3 +255,15 @@ describe("send control data (hand-built: Wine's WSASendMsg ignores it, so the Wi
     expect(() => S.writeSendControl(new Uint8Array(128), "linux", false, { hostname: "10.0.0.1" }, undefined)).toThrow(/localAddr.hostname must be a numeric IPv6/);
   });
 });
+
+describe("internetChecksum", () => {
+  it("matches RFC 1071's worked example (sum 0xddf2), odd lengths pad with a zero byte, and a checked message sums to 0", () => {
+    expect(S.internetChecksum(new Uint8Array([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]))).toBe(0xffff - 0xddf2);
+    expect(S.internetChecksum(new Uint8Array([0x01]))).toBe(0xffff - 0x0100);
+    const m = new Uint8Array([8, 0, 0, 0, 0xab, 0xcd, 0, 1, 0x61]);
+    const sum = S.internetChecksum(m);
+    m[2] = sum >> 8;
+    m[3] = sum & 0xff;
+    expect(S.internetChecksum(m)).toBe(0);
+  });
+});
