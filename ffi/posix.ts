@@ -654,6 +654,18 @@ class PosixSocket implements BackendSocket {
   }
 
   /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
+  /** What the last send wrote into the send memory, to skip rewriting what has not changed. */
+  private readonly lastSend: {
+    to: { hostname: string; port: number } | null;
+    nameLen: number;
+    ipv4: boolean;
+    controlLen: number;
+    source: SendSource | undefined;
+    controlIPv4: boolean;
+    hopLimit: number | undefined;
+    trafficClass: number | undefined;
+    segmentSize: number | undefined;
+  } = { to: null, nameLen: 0, ipv4: true, controlLen: -1, source: undefined, controlIPv4: true, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined };
   private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; nameAddress: number; control: Uint8Array; data: Uint8Array };
 
   private sendMemory(): NonNullable<PosixSocket["sendMem"]> {
@@ -718,19 +730,46 @@ class PosixSocket implements BackendSocket {
   sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number, segmentSize?: number): number | null {
     if (this.closed) throw this.closedError("sendmsg");
     const m = this.sendMemory();
+    const last = this.lastSend;
     let nameLen = 0;
     let ipv4: boolean;
     if (to) {
-      const dest = destination(to.hostname, this.ipv6);
-      nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
-      ipv4 = dest.ipv4;
+      // A reply goes to the remoteAddr a receive gave, a frozen object: the same one means the same
+      // bytes, already in place from the last send (nothing else writes them).
+      if (to === last.to) {
+        nameLen = last.nameLen;
+        ipv4 = last.ipv4;
+      } else {
+        last.to = null; // until the new bytes are whole
+        const dest = destination(to.hostname, this.ipv6);
+        nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port }, FAMILIES);
+        ipv4 = dest.ipv4;
+        const frozen = Object.isFrozen(to);
+        last.to = frozen ? to : null;
+        last.nameLen = nameLen;
+        last.ipv4 = ipv4;
+      }
     } else {
       if (!this.peer) throw errnoFailure(89, "sendmsg"); // EDESTADDRREQ
       ipv4 = this.peer.ipv4;
     }
     // A connected send names no address: msg_name NULL (a name of length 0 would be EINVAL).
     setPointer(m.dv, MSG.msg_name.offset, to ? m.nameAddress : 0);
-    const controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
+    // The control records likewise, when the source is the same frozen localAddr and the rest agrees.
+    let controlLen: number;
+    if (last.controlLen >= 0 && source === last.source && ipv4 === last.controlIPv4 && hopLimit === last.hopLimit && trafficClass === last.trafficClass && segmentSize === last.segmentSize) {
+      controlLen = last.controlLen;
+    } else {
+      last.controlLen = -1; // until the new records are whole
+      controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
+      const reusable = source === undefined || Object.isFrozen(source);
+      last.controlLen = reusable ? controlLen : -1;
+      last.source = source;
+      last.controlIPv4 = ipv4;
+      last.hopLimit = hopLimit;
+      last.trafficClass = trafficClass;
+      last.segmentSize = segmentSize;
+    }
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);

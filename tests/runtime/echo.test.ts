@@ -89,3 +89,38 @@ test("sendMsg refuses bad input with errors that name the parameter", async () =
   await assert.rejects(conn.sendMsg(d, null), /sendMsg: remoteAddr is needed: this socket is not connected/);
   await assert.rejects(conn.sendMsg(d, 7 as unknown as { hostname: string; port: number }), /remoteAddr must be an object/);
 });
+
+test("sendMsg to a mix of destinations and sources, frozen (as a receive gives them) and mutable objects changed between sends: each goes where and from where it says", async () => {
+  using tx = listenDatagram({ hostname: "0.0.0.0" });
+  using rx1 = listenDatagram({ hostname: "127.0.0.1" });
+  using rx2 = listenDatagram({ hostname: "127.0.0.1" });
+  const a1 = Object.freeze({ transport: "udp" as const, hostname: "127.0.0.1", port: rx1.addr.port });
+  const a2 = Object.freeze({ transport: "udp" as const, hostname: "127.0.0.1", port: rx2.addr.port });
+  const l2 = Object.freeze({ hostname: "127.0.0.2", interfaceIndex: 0 });
+  const l3 = Object.freeze({ hostname: "127.0.0.3", interfaceIndex: 0 });
+  const mutableTo = { hostname: "127.0.0.1", port: rx1.addr.port };
+  const mutableFrom = { hostname: "127.0.0.4" };
+  const plan: [string, { hostname: string; port: number }, { hostname: string } | undefined, number, string][] = [];
+  const send = async (text: string, to: { hostname: string; port: number }, from: { hostname: string } | undefined, hop?: number) => {
+    await tx.sendMsg(new TextEncoder().encode(text), to, { localAddr: from, hopLimit: hop });
+    plan.push([text, to, from, to.port, from?.hostname ?? "127.0.0.1"]);
+  };
+  await send("a", a1, l2);
+  await send("b", a1, l2);
+  await send("c", a1, l3);
+  await send("d", a2, l3);
+  await send("e", a1, undefined);
+  await send("f", a1, l2, 9);
+  await send("g", mutableTo, mutableFrom);
+  mutableTo.port = rx2.addr.port;
+  mutableFrom.hostname = "127.0.0.5";
+  await send("h", mutableTo, mutableFrom);
+  for (const [text, , , port, source] of plan) {
+    const rx = port === rx1.addr.port ? rx1 : rx2;
+    const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    assert.equal(new TextDecoder().decode(m.data), text);
+    if (sourceHonoured) assert.equal(m.remoteAddr.hostname, source, `${text} from ${source}`);
+  }
+  assert.equal(rx1.tryReceiveMsg(), null);
+  assert.equal(rx2.tryReceiveMsg(), null);
+});
