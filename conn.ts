@@ -962,7 +962,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       if ((m as SendOptions).segmentSize !== undefined) throw new TypeError(`${method}: messages[${i}].segmentSize is not taken here; send a segmented buffer with sendMsg`);
       this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
       const { local, hop, tc } = this.#sendArgs;
-      const to = m.remoteAddr ? { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
+      // A frozen address (as receives give them) cannot change: kept as it is, the sender can tell it is the same.
+      const to = m.remoteAddr ? Object.isFrozen(m.remoteAddr) ? m.remoteAddr : { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
       return { data: m.data, to, source: local, hopLimit: hop, trafficClass: tc };
     });
   }

@@ -27,6 +27,20 @@ export interface OutgoingItem {
 }
 
 const SLOTS = 64;
+
+/** What one slot of the arena was last written with. */
+interface SlotMemo {
+  to: { hostname: string; port: number } | null;
+  nameLen: number;
+  ipv4: boolean;
+  /** -1: rewrite the control records. */
+  controlLen: number;
+  source: SendSource | undefined;
+  controlIPv4: boolean;
+  hopLimit: number | undefined;
+  trafficClass: number | undefined;
+  segmentSize: number | undefined;
+}
 const M = LNX.mmsghdr;
 const MSG = LNX.msghdr.fields;
 const IOV = LNX.iovec;
@@ -52,6 +66,18 @@ export class SendBatch {
   readonly #ipv6: boolean;
   readonly #call: (vec: Uint8Array, n: number) => number;
   readonly #errno: () => number;
+  /** What each slot's name and control records hold now, so that a reply to the same peer from the same address rewrites nothing. */
+  readonly #slots: SlotMemo[] = Array.from({ length: SLOTS }, () => ({
+    to: null,
+    nameLen: 0,
+    ipv4: true,
+    controlLen: -1,
+    source: undefined,
+    controlIPv4: true,
+    hopLimit: undefined,
+    trafficClass: undefined,
+    segmentSize: undefined,
+  }));
   /** The arena's address: it never moves, so it is asked for once. */
   readonly #base: number;
 
@@ -91,15 +117,41 @@ export class SendBatch {
       const m = i * M.size;
       let ipv4 = peerIsIPv4 ?? true;
       let nameLen = 0;
+      const slot = this.#slots[i];
       if (item.to) {
-        const dest = destination(item.to.hostname, this.#ipv6);
-        nameLen = encodeSockaddr(dv, names + i * NAME, { hostname: dest.hostname, port: item.to.port }, this.#families);
-        ipv4 = dest.ipv4;
+        // A frozen address (as receives give them) that this slot held last time is already written.
+        if (item.to === slot.to) {
+          nameLen = slot.nameLen;
+          ipv4 = slot.ipv4;
+        } else {
+          slot.to = null; // until the new bytes are whole
+          const dest = destination(item.to.hostname, this.#ipv6);
+          nameLen = encodeSockaddr(dv, names + i * NAME, { hostname: dest.hostname, port: item.to.port }, this.#families);
+          ipv4 = dest.ipv4;
+          if (Object.isFrozen(item.to)) slot.to = item.to;
+          slot.nameLen = nameLen;
+          slot.ipv4 = ipv4;
+        }
       }
       setPointer(dv, m + MSG.msg_name.offset, nameLen ? base + names + i * NAME : 0);
       dv.setUint32(m + MSG.msg_namelen.offset, nameLen, true);
       const controlAt = controls + i * CONTROL;
-      const controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass, item.segmentSize);
+      let controlLen: number;
+      if (
+        slot.controlLen >= 0 && item.source === slot.source && ipv4 === slot.controlIPv4 && item.hopLimit === slot.hopLimit &&
+        item.trafficClass === slot.trafficClass && item.segmentSize === slot.segmentSize
+      ) {
+        controlLen = slot.controlLen;
+      } else {
+        slot.controlLen = -1;
+        controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass, item.segmentSize);
+        if (item.source === undefined || Object.isFrozen(item.source)) slot.controlLen = controlLen;
+        slot.source = item.source;
+        slot.controlIPv4 = ipv4;
+        slot.hopLimit = item.hopLimit;
+        slot.trafficClass = item.trafficClass;
+        slot.segmentSize = item.segmentSize;
+      }
       setPointer(dv, m + MSG.msg_control.offset, controlLen ? base + controlAt : 0);
       dv.setUint32(m + MSG.msg_controllen.offset, controlLen, true);
       dv.setUint32(m + MSG.msg_controllen.offset + 4, 0, true);

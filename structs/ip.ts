@@ -18,17 +18,29 @@
  * ```
  */
 export function parseIPv4(text: string): Uint8Array | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
+  // Character by character: every send to a new address parses one, so no split, no regular expression.
+  if (text.length < 7 || text.length > 15) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      // A part is 1 to 3 digits, without a leading zero, at most 255.
+      if (digits === 0 || value > 255 || part > 3) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return null;
+      if (++digits > 3) return null;
+      value = value * 10 + (c - 48);
+    } else {
+      return null;
+    }
   }
-  return out;
+  return part === 4 ? out : null;
 }
 
 /** A parsed IPv6 address: its 16 bytes and the numeric zone (`%3`) if one was written. */

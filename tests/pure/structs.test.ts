@@ -67,6 +67,18 @@ describe("IP text", () => {
     );
   });
 
+  it("IPv4 parsing agrees with the plain definition (four parts of 0-255 without leading zeros) on arbitrary text", () => {
+    const reference = (t: string) => {
+      const parts = t.split(".");
+      if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return null;
+      return Uint8Array.from(parts.map(Number));
+    };
+    const text = fc.array(fc.constantFrom("0", "1", "2", "5", "9", ".", ".", "a", " ", "-"), { maxLength: 17 }).map((a) => a.join(""));
+    fc.assert(fc.property(fc.oneof(text, fc.string()), (t) => {
+      expect(S.parseIPv4(t)).toEqual(reference(t));
+    }), { numRuns: 20000 });
+  });
+
   it("IPv4 text round-trips", () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
       expect(S.parseIPv4(S.formatIPv4(b))).toEqual(b);

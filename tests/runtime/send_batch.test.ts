@@ -74,3 +74,24 @@ test(`sendMsgs (${runtime}) waits for room on a shaped link: 3000 datagrams in o
     rx.kill();
   }
 }, { windows: false, skip: netnsUnavailable(), timeout: 60_000 });
+
+test(`sendMsgs (${runtime}): the same batch array sent again with its addresses and sources changed in place goes to the new ones`, async () => {
+  using rx1 = listenDatagram({ hostname: "127.0.0.1" });
+  using rx2 = listenDatagram({ hostname: "127.0.0.1" });
+  using tx = listenDatagram({ hostname: "0.0.0.0" });
+  const frozen1 = Object.freeze({ transport: "udp" as const, hostname: "127.0.0.1", port: rx1.addr.port });
+  const mutable = { hostname: "127.0.0.1", port: rx1.addr.port };
+  const source = { hostname: "127.0.0.2" };
+  const batch = [{ data: enc("x0"), remoteAddr: frozen1 as { hostname: string; port: number }, localAddr: source }, { data: enc("x1"), remoteAddr: mutable, localAddr: source }];
+  assert.deepEqual(await tx.sendMsgs(batch), { sent: 2, error: null });
+  mutable.port = rx2.addr.port;
+  source.hostname = "127.0.0.3";
+  batch[0].remoteAddr = Object.freeze({ transport: "udp" as const, hostname: "127.0.0.1", port: rx2.addr.port });
+  assert.deepEqual(await tx.sendMsgs(batch), { sent: 2, error: null });
+  const got = async (rx: typeof rx1) => {
+    const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    return `${dec(m.data)} from ${m.remoteAddr.hostname}`;
+  };
+  assert.deepEqual([await got(rx1), await got(rx1)], underWine ? ["x0 from 127.0.0.1", "x1 from 127.0.0.1"] : ["x0 from 127.0.0.2", "x1 from 127.0.0.2"]);
+  assert.deepEqual([await got(rx2), await got(rx2)], underWine ? ["x0 from 127.0.0.1", "x1 from 127.0.0.1"] : ["x0 from 127.0.0.3", "x1 from 127.0.0.3"]);
+});
