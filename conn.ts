@@ -13,6 +13,7 @@ import { stripBrackets } from "./structs/sockaddr.ts";
 import type { SendSource } from "./structs/send_control.ts";
 import type { OutgoingItem } from "./ffi/send_batch.ts";
 import { type JoinOptions, MembershipSet, type MulticastMembership } from "./multicast.ts";
+import { MessageIterator } from "./message_iterator.ts";
 
 /**
  * What `joinMulticastV4` resolves to: `Deno.MulticastV4Membership`'s shape.
@@ -592,18 +593,13 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * for await (const msg of conn.messages()) console.log(msg.remoteAddr.hostname, msg.localAddr?.hostname);
    * ```
    */
-  async *messages(options?: Omit<ReceiveOptions, "peek" | "flags">): AsyncIterableIterator<DatagramMessage> {
+  messages(options?: Omit<ReceiveOptions, "peek" | "flags">): AsyncIterableIterator<DatagramMessage> {
     const o = options as ReceiveOptions | undefined;
-    // A peeking iterator would yield the same datagram forever.
-    if (o?.peek === true || (typeof o?.flags === "number" && o.flags !== 0)) throw new TypeError("messages: peek and flags are not allowed: each datagram would be yielded again forever");
-    while (true) {
-      try {
-        yield await this.receiveMsg(options);
-      } catch (e) {
-        if (e instanceof SocketClosedError) return;
-        throw e;
-      }
-    }
+    // A peeking iterator would yield the same datagram forever (refused by the first next(), as before).
+    const refused = o?.peek === true || (typeof o?.flags === "number" && o.flags !== 0)
+      ? new TypeError("messages: peek and flags are not allowed: each datagram would be yielded again forever")
+      : undefined;
+    return new MessageIterator(this, o, refused);
   }
 
   /**
