@@ -18,14 +18,14 @@ import { linuxErrno } from "../structs/errno.ts";
 import type { Layout } from "../structs/layout.ts";
 import type { WinsockErrorInfo } from "../structs/winsock_errors.ts";
 import { parseIPv4 } from "../structs/ip.ts";
-import { type SendSource, writeSendControl } from "../structs/send_control.ts";
+import type { SendSource } from "../structs/send_control.ts";
 import { LINUX as L, LNX } from "../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
 import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "./backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
 import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
 import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "./socket_options.ts";
-import { type OutgoingItem, SendBatch } from "./send_batch.ts";
+import { currentControl, type OutgoingItem, SendBatch, type SendMemo, sendMemo, writeControlOnce } from "./send_batch.ts";
 import { ControlArchive } from "./control_archive.ts";
 import { buildMessage, messageData, type Received } from "./message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
@@ -655,17 +655,7 @@ class PosixSocket implements BackendSocket {
 
   /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
   /** What the last send wrote into the send memory, to skip rewriting what has not changed. */
-  private readonly lastSend: {
-    to: { hostname: string; port: number } | null;
-    nameLen: number;
-    ipv4: boolean;
-    controlLen: number;
-    source: SendSource | undefined;
-    controlIPv4: boolean;
-    hopLimit: number | undefined;
-    trafficClass: number | undefined;
-    segmentSize: number | undefined;
-  } = { to: null, nameLen: 0, ipv4: true, controlLen: -1, source: undefined, controlIPv4: true, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined };
+  private readonly lastSend: SendMemo = sendMemo();
   private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; nameAddress: number; control: Uint8Array; data: Uint8Array };
 
   private sendMemory(): NonNullable<PosixSocket["sendMem"]> {
@@ -756,20 +746,8 @@ class PosixSocket implements BackendSocket {
     // A connected send names no address: msg_name NULL (a name of length 0 would be EINVAL).
     setPointer(m.dv, MSG.msg_name.offset, to ? m.nameAddress : 0);
     // The control records likewise, when the source is the same frozen localAddr and the rest agrees.
-    let controlLen: number;
-    if (last.controlLen >= 0 && source === last.source && ipv4 === last.controlIPv4 && hopLimit === last.hopLimit && trafficClass === last.trafficClass && segmentSize === last.segmentSize) {
-      controlLen = last.controlLen;
-    } else {
-      last.controlLen = -1; // until the new records are whole
-      controlLen = writeSendControl(m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
-      const reusable = source === undefined || Object.isFrozen(source);
-      last.controlLen = reusable ? controlLen : -1;
-      last.source = source;
-      last.controlIPv4 = ipv4;
-      last.hopLimit = hopLimit;
-      last.trafficClass = trafficClass;
-      last.segmentSize = segmentSize;
-    }
+    let controlLen = currentControl(last, source, ipv4, hopLimit, trafficClass, segmentSize);
+    if (controlLen < 0) controlLen = writeControlOnce(last, m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);

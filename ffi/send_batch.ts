@@ -28,8 +28,12 @@ export interface OutgoingItem {
 
 const SLOTS = 64;
 
-/** What one slot of the arena was last written with. */
-interface SlotMemo {
+/**
+ * What a send's name and control memory was last written with: a reply to the same peer (a frozen
+ * remoteAddr, as receives give them) from the same frozen localAddr rewrites nothing. Mutable objects
+ * are never remembered: they may have changed since.
+ */
+export interface SendMemo {
   to: { hostname: string; port: number } | null;
   nameLen: number;
   ipv4: boolean;
@@ -41,6 +45,64 @@ interface SlotMemo {
   trafficClass: number | undefined;
   segmentSize: number | undefined;
 }
+
+/**
+ * A memo that remembers nothing yet.
+ *
+ * @example
+ * ```ts
+ * import { sendMemo } from "./send_batch.ts";
+ * console.log(sendMemo().controlLen); // -1
+ * ```
+ */
+export function sendMemo(): SendMemo {
+  return { to: null, nameLen: 0, ipv4: true, controlLen: -1, source: undefined, controlIPv4: true, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined };
+}
+
+/**
+ * The control records' length when the memory already holds the ones these options make, else -1
+ * (then write them with {@link writeControlOnce}).
+ *
+ * @example
+ * ```ts
+ * import { currentControl, sendMemo } from "./send_batch.ts";
+ * console.log(currentControl(sendMemo(), undefined, true, undefined, undefined, undefined)); // -1
+ * ```
+ */
+export function currentControl(m: SendMemo, source: SendSource | undefined, ipv4: boolean, hopLimit: number | undefined, trafficClass: number | undefined, segmentSize: number | undefined): number {
+  return m.controlLen >= 0 && source === m.source && ipv4 === m.controlIPv4 && hopLimit === m.hopLimit && trafficClass === m.trafficClass && segmentSize === m.segmentSize ? m.controlLen : -1;
+}
+
+/**
+ * Writes the control records into `target` and remembers them when their source cannot change.
+ *
+ * @example
+ * ```ts
+ * import { sendMemo, writeControlOnce } from "./send_batch.ts";
+ * console.log(writeControlOnce(sendMemo(), new Uint8Array(128), "linux", true, undefined, 9, undefined, undefined)); // 24
+ * ```
+ */
+export function writeControlOnce(
+  m: SendMemo,
+  target: Uint8Array,
+  platform: "linux" | "darwin" | "windows",
+  ipv4: boolean,
+  source: SendSource | undefined,
+  hopLimit: number | undefined,
+  trafficClass: number | undefined,
+  segmentSize: number | undefined,
+): number {
+  m.controlLen = -1; // until the new records are whole
+  const length = writeSendControl(target, platform, ipv4, source, hopLimit, trafficClass, segmentSize);
+  if (source === undefined || Object.isFrozen(source)) m.controlLen = length;
+  m.source = source;
+  m.controlIPv4 = ipv4;
+  m.hopLimit = hopLimit;
+  m.trafficClass = trafficClass;
+  m.segmentSize = segmentSize;
+  return length;
+}
+
 const M = LNX.mmsghdr;
 const MSG = LNX.msghdr.fields;
 const IOV = LNX.iovec;
@@ -67,17 +129,7 @@ export class SendBatch {
   readonly #call: (vec: Uint8Array, n: number) => number;
   readonly #errno: () => number;
   /** What each slot's name and control records hold now, so that a reply to the same peer from the same address rewrites nothing. */
-  readonly #slots: SlotMemo[] = Array.from({ length: SLOTS }, () => ({
-    to: null,
-    nameLen: 0,
-    ipv4: true,
-    controlLen: -1,
-    source: undefined,
-    controlIPv4: true,
-    hopLimit: undefined,
-    trafficClass: undefined,
-    segmentSize: undefined,
-  }));
+  readonly #slots: SendMemo[] = Array.from({ length: SLOTS }, sendMemo);
   /** The arena's address: it never moves, so it is asked for once. */
   readonly #base: number;
 
@@ -136,21 +188,9 @@ export class SendBatch {
       setPointer(dv, m + MSG.msg_name.offset, nameLen ? base + names + i * NAME : 0);
       dv.setUint32(m + MSG.msg_namelen.offset, nameLen, true);
       const controlAt = controls + i * CONTROL;
-      let controlLen: number;
-      if (
-        slot.controlLen >= 0 && item.source === slot.source && ipv4 === slot.controlIPv4 && item.hopLimit === slot.hopLimit &&
-        item.trafficClass === slot.trafficClass && item.segmentSize === slot.segmentSize
-      ) {
-        controlLen = slot.controlLen;
-      } else {
-        slot.controlLen = -1;
-        controlLen = writeSendControl(this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass, item.segmentSize);
-        if (item.source === undefined || Object.isFrozen(item.source)) slot.controlLen = controlLen;
-        slot.source = item.source;
-        slot.controlIPv4 = ipv4;
-        slot.hopLimit = item.hopLimit;
-        slot.trafficClass = item.trafficClass;
-        slot.segmentSize = item.segmentSize;
+      let controlLen = currentControl(slot, item.source, ipv4, item.hopLimit, item.trafficClass, item.segmentSize);
+      if (controlLen < 0) {
+        controlLen = writeControlOnce(slot, this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass, item.segmentSize);
       }
       setPointer(dv, m + MSG.msg_control.offset, controlLen ? base + controlAt : 0);
       dv.setUint32(m + MSG.msg_controllen.offset, controlLen, true);
