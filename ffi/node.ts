@@ -2,13 +2,15 @@
  * The Node adapter: the built-in `node:ffi` (Node 26.1 and later, experimental; on by default since
  * 26.10). It has no call that runs off the JS thread and its callbacks must run on the thread that made
  * them, so waiting is done like Bun's: one worker thread (ffi/node_poller.ts) makes the poll(2) of the
- * process's poll set. It cannot call a function by its address, which Windows' WSARecvMsg needs (it is
- * reached only through WSAIoctl), so on Windows this adapter says so instead of opening a socket.
+ * process's poll set. On Windows, where the backend needs a call by address (WSARecvMsg comes from
+ * WSAIoctl) and callbacks from thread-pool threads, neither of which node:ffi has, ffi/node_windows.ts
+ * builds both from two small thunks.
  *
  * @module
  */
 import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
 import { PollRunner, type PollWorker } from "./poll_worker.ts";
+import { NodeWindows } from "./node_windows.ts";
 
 interface NodeFfi {
   DynamicLibrary: new (path: string) => {
@@ -20,6 +22,7 @@ interface NodeFfi {
 }
 interface NodeProcess {
   platform: string;
+  once(event: "exit", fn: () => void): void;
   versions: { node: string };
   getBuiltinModule(id: string): unknown;
 }
@@ -103,6 +106,27 @@ function startPoller(): PollRunner {
 
 const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
 
+let nodeWindows: NodeWindows | undefined;
+
+/** The Windows thunks (a call by address, callbacks from other threads), made on first use. */
+function windows(): NodeWindows {
+  if (nodeProcess.platform !== "win32") throw new Error("recvmsg: internal: a call by address or a cross-thread callback is needed only on Windows");
+  return nodeWindows ??= new NodeWindows({
+    getRawPointer: (view) => ffi.getRawPointer(view),
+    toArrayBuffer: (address, length, copy) => ffi.toArrayBuffer(address, length, copy),
+    open: (library, table) => native.open(library, table),
+    onExit: (fn) => nodeProcess.once("exit", fn),
+    startWorker(first, onMessage) {
+      type NodeWorker = PollWorker & { on(event: "message", fn: (m: number[]) => void): void };
+      const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as { Worker: new (url: URL) => NodeWorker };
+      const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./node_iocp.ts" : "./node_iocp.js", import.meta.url));
+      worker.on("message", onMessage);
+      worker.postMessage(first);
+      return worker;
+    },
+  });
+}
+
 /** The Node implementation of {@link Native}. */
 export const native: Native = {
   runtime: "node",
@@ -115,17 +139,14 @@ export const native: Native = {
     }
     return out as Bound<T>;
   },
-  fromAddress<D extends SymbolDef>(_address: bigint, _def: D): NativeFn<D> {
-    throw new Error(
-      "recvmsg: node:ffi cannot call a function by its address, and WSARecvMsg is reachable only that way (WSAIoctl): " +
-        "on Windows, run recvmsg with Deno or Bun until Node's FFI can.",
-    );
+  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+    return windows().fromAddress(address, def);
   },
   addressOf(view: Uint8Array): number {
     return Number(ffi.getRawPointer(view));
   },
-  threadSafeCallback(_fn: (context: number, flag: number) => void): ThreadSafeCallback {
-    throw new Error("recvmsg: node:ffi callbacks cannot be called from other threads; the Windows backend needs that (use Deno or Bun on Windows)");
+  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+    return windows().threadSafeCallback(fn);
   },
   readBytes(address: bigint, length: number): Uint8Array {
     return new Uint8Array(ffi.toArrayBuffer(address, length, true));

@@ -88,6 +88,38 @@ export const KERNEL32 = {
  * WSARecvMsg, reached through `WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)`:
  * it is not exported by ws2_32.dll.
  */
+/**
+ * kernel32 calls only Node needs on Windows (ffi/node_windows.ts): executable memory for two thunks,
+ * a call made through a one-shot InitOnceExecuteOnce (node:ffi cannot call a function by its address),
+ * and an I/O completion port that thread-pool callbacks post to (node:ffi callbacks cannot run on
+ * other threads).
+ */
+export const KERNEL32_NODE = {
+  VirtualAlloc: {
+    c: "LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWORD flProtect)",
+    parameters: ["handle", "handle", "u32", "u32"],
+    result: "handle",
+  },
+  InitOnceExecuteOnce: {
+    c: "BOOL InitOnceExecuteOnce(PINIT_ONCE InitOnce, PINIT_ONCE_FN InitFn, PVOID Parameter, LPVOID *Context)",
+    parameters: ["handle", "handle", "handle", "handle"],
+    result: "i32",
+  },
+  SetLastError: { c: "void SetLastError(DWORD dwErrCode)", parameters: ["u32"], result: "void" },
+  CreateIoCompletionPort: {
+    c: "HANDLE CreateIoCompletionPort(HANDLE FileHandle, HANDLE ExistingCompletionPort, ULONG_PTR CompletionKey, DWORD NumberOfConcurrentThreads)",
+    parameters: ["handle", "handle", "handle", "u32"],
+    result: "handle",
+  },
+  PostQueuedCompletionStatus: {
+    c: "BOOL PostQueuedCompletionStatus(HANDLE CompletionPort, DWORD dwNumberOfBytesTransferred, ULONG_PTR dwCompletionKey, LPOVERLAPPED lpOverlapped)",
+    parameters: ["handle", "u32", "handle", "handle"],
+    result: "i32",
+  },
+  GetModuleHandleW: { c: "HMODULE GetModuleHandleW(LPCWSTR lpModuleName)", parameters: ["buffer"], result: "handle" },
+  GetProcAddress: { c: "FARPROC GetProcAddress(HMODULE hModule, LPCSTR lpProcName)", parameters: ["handle", "buffer"], result: "handle" },
+} as const satisfies SymbolTable;
+
 export const WSARECVMSG = {
   c: "INT WSARecvMsg(SOCKET s, LPWSAMSG lpMsg, LPDWORD lpdwNumberOfBytesRecvd, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
   parameters: ["handle", "buffer", "buffer", "buffer", "buffer"],

@@ -77,10 +77,12 @@ if (pack.status === 0) {
   const deno = spawnSync(bin("deno"), ["run", "-A", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
   check("Linux Deno: import \"recvmsg\" from node_modules and receive with packet info", deno.status === 0 && expect(deno.stdout), deno.stdout + deno.stderr);
   if (process.getuid?.() === 0) {
-    for (const rt of ["bun", "deno"]) {
-      const args = rt === "deno" ? ["deno", "run", "-A", ".cache/consumer/project/use.mjs"] : ["bun", ".cache/consumer/project/use.mjs"];
+    const names = { bun: "Bun", deno: "Deno", node: "Node 26" };
+    for (const rt of ["bun", "deno", "node"]) {
+      const script = ".cache/consumer/project/use.mjs";
+      const args = rt === "deno" ? ["deno", "run", "-A", script] : rt === "node" ? ["node", "--disable-warning=ExperimentalWarning", script] : ["bun", script];
       const w = spawnSync("bash", [join(root, "scripts", "wine.sh"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
-      check(`Windows ${rt === "bun" ? "Bun" : "Deno"} (Wine): import "recvmsg" from node_modules and receive with packet info`, w.status === 0 && expect(w.stdout), (w.stdout + w.stderr).split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n").slice(-500));
+      check(`Windows ${names[rt]} (Wine): import "recvmsg" from node_modules and receive with packet info`, w.status === 0 && expect(w.stdout), (w.stdout + w.stderr).split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n").slice(-500));
     }
   }
   // The bin, as `bunx recvmsg listen` and `npx recvmsg listen` run it.

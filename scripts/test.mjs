@@ -97,7 +97,7 @@ const steps = [
     id: "deno-check",
     title: "type-check: deno check",
     cmd: deno,
-    args: ["check", "--node-modules-dir=manual", "mod.ts", "structs/mod.ts", "ffi/bun_poller.ts", "ffi/node_poller.ts", "tests/runtime/", "examples/", "bench/"],
+    args: ["check", "--node-modules-dir=manual", "mod.ts", "structs/mod.ts", "ffi/bun_poller.ts", "ffi/node_poller.ts", "ffi/node_iocp.ts", "tests/runtime/", "examples/", "bench/"],
     parse: "check",
   },
   { id: "publish", title: "deno publish --dry-run", cmd: deno, args: ["publish", "--dry-run", "--allow-dirty"], parse: "check" },
@@ -127,6 +127,14 @@ const steps = [
     args: [wine, "deno", "test", "-A", "--no-check", "--node-modules-dir=manual", "--v8-flags=--expose-gc", runtimeTests],
     env: { RECVMSG_TEST_ENV: "RECVMSG_EXPECT_OS=windows" },
     parse: "deno",
+  },
+  {
+    id: "wine-node",
+    title: "Windows Node (under Wine)",
+    cmd: "bash",
+    args: [wine, "node", "--test", "--test-reporter=spec", "--expose-gc", "--disable-warning=ExperimentalWarning", `${runtimeTests}*.test.ts`],
+    env: { RECVMSG_TEST_ENV: "RECVMSG_EXPECT_OS=windows" },
+    parse: "node",
   },
   {
     id: "wine-bun",

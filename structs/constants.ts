@@ -208,3 +208,10 @@ export const NOT_IN_MINGW: Readonly<Record<string, string>> = {
   UDP_COALESCED_INFO: "ws2ipdef.h (Windows SDK 10.0.19041)",
   WINSOCK_VERSION_2_2: "MAKEWORD(2, 2) by definition",
 };
+
+/** VirtualAlloc: commit the pages. */
+export const MEM_COMMIT = 0x1000;
+/** VirtualAlloc: reserve the address range. */
+export const MEM_RESERVE = 0x2000;
+/** Pages that may be read, written and run (the thunks Node's FFI needs on Windows). */
+export const PAGE_EXECUTE_READWRITE = 0x40;

@@ -205,6 +205,17 @@ export const IP_ADAPTER_ADDRESSES_LH: StructDecl = {
   ],
 };
 
+/** `OVERLAPPED_ENTRY`: one completion GetQueuedCompletionStatusEx removed from a port. */
+export const OVERLAPPED_ENTRY: StructDecl = {
+  c: "OVERLAPPED_ENTRY",
+  fields: [
+    ["lpCompletionKey", "ptr"],
+    ["lpOverlapped", "ptr"],
+    ["Internal", "ptr"],
+    ["dwNumberOfBytesTransferred", "ulong"],
+  ],
+};
+
 /** Every Windows declaration, for the compiler checks and for tools. */
 export const WINDOWS_STRUCTS: readonly StructDecl[] = [
   IN_ADDR,
@@ -218,6 +229,7 @@ export const WINDOWS_STRUCTS: readonly StructDecl[] = [
   IN_PKTINFO,
   IN6_PKTINFO,
   WSAOVERLAPPED,
+  OVERLAPPED_ENTRY,
   WSADATA,
   GUID,
   IP_MREQ,
@@ -250,6 +262,7 @@ export const WIN: {
   readonly IN_PKTINFO: Layout;
   readonly IN6_PKTINFO: Layout;
   readonly WSAOVERLAPPED: Layout;
+  readonly OVERLAPPED_ENTRY: Layout;
   readonly WSADATA: Layout;
   readonly GUID: Layout;
   readonly IP_MREQ: Layout;
@@ -269,6 +282,7 @@ export const WIN: {
   IN_PKTINFO: layout(IN_PKTINFO, WINDOWS_LLP64),
   IN6_PKTINFO: layout(IN6_PKTINFO, WINDOWS_LLP64),
   WSAOVERLAPPED: layout(WSAOVERLAPPED, WINDOWS_LLP64),
+  OVERLAPPED_ENTRY: layout(OVERLAPPED_ENTRY, WINDOWS_LLP64),
   WSADATA: layout(WSADATA, WINDOWS_LLP64),
   GUID: layout(GUID, WINDOWS_LLP64),
   IP_MREQ: layout(IP_MREQ, WINDOWS_LLP64),

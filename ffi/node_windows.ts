@@ -1,0 +1,173 @@
+/**
+ * What the Windows backend needs from Node that node:ffi does not offer, built from two small thunks
+ * (ffi/thunks.ts) in one page of executable memory that is never freed:
+ *
+ * - calling a function by its address (WSARecvMsg, which WSAIoctl hands out): each call writes the
+ *   function, its arguments and a fresh INIT_ONCE into a block of its own and runs the thunk through
+ *   kernel32's InitOnceExecuteOnce, which calls it synchronously on this thread;
+ * - callbacks from other threads (the thread-pool waits of winsock.ts): the callback pointer given to
+ *   RegisterWaitForSingleObject is the posting thunk, which posts (context, flag) to an I/O completion
+ *   port; one worker (ffi/node_iocp.ts) blocks in GetQueuedCompletionStatusEx and passes what it
+ *   removes to this thread, which calls the JS function.
+ *
+ * @module
+ */
+import { MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READWRITE } from "../structs/constants.ts";
+import { WIN } from "../structs/windows.ts";
+import { KERNEL32_NODE } from "./symbols.ts";
+import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT } from "./thunks.ts";
+import type { Bound, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+
+/** The parts of node:ffi and Node this needs. */
+export interface NodeWindowsHost {
+  getRawPointer(view: ArrayBufferView): bigint;
+  toArrayBuffer(address: bigint, length: number, copy?: boolean): ArrayBuffer;
+  open<T extends SymbolTable>(library: string, table: T): Bound<T>;
+  /** Runs `fn` when the process exits. */
+  onExit(fn: () => void): void;
+  /** Starts the completion worker (ffi/node_iocp.ts) with its first message. */
+  startWorker(first: unknown, onMessage: (m: number[]) => void): { ref(): void; unref(): void };
+}
+
+/** The completion key that ends the worker; no context is this large. */
+const STOP = 2 ** 53 - 1;
+const PAGE = 4096;
+const AT = { call: 0, post: 128, postBlock: 256 } as const;
+/** Each bound function's block: the thunk's block, then its INIT_ONCE. */
+const INIT_ONCE_AT = 80;
+const BLOCK_SIZE = 128;
+const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * Node's `fromAddress` and `threadSafeCallback` on Windows, made on first use.
+ *
+ * @example
+ * ```ts ignore
+ * const win = new NodeWindows(host);
+ * const recvMsg = win.fromAddress(address, WSARECVMSG.WSARecvMsg);
+ * ```
+ */
+export class NodeWindows {
+  readonly #host: NodeWindowsHost;
+  readonly #k32: Bound<typeof KERNEL32_NODE>;
+  readonly #page: bigint;
+  readonly #code: DataView;
+
+  constructor(host: NodeWindowsHost) {
+    this.#host = host;
+    const k32 = this.#k32 = host.open("kernel32.dll", KERNEL32_NODE);
+    const page = k32.VirtualAlloc(0n, BigInt(PAGE), MEM_COMMIT | MEM_RESERVE, PAGE_EXECUTE_READWRITE);
+    if (page === 0n) throw new Error("recvmsg: VirtualAlloc could not make the page of thunks Node needs on Windows");
+    this.#page = page;
+    const bytes = new Uint8Array(host.toArrayBuffer(page, PAGE, false));
+    bytes.set(CALL_BY_ADDRESS, AT.call);
+    bytes.set(POST_COMPLETION, AT.post);
+    this.#code = new DataView(bytes.buffer);
+    this.#code.setBigUint64(AT.post + POST_COMPLETION_BLOCK_AT, page + BigInt(AT.postBlock), true);
+  }
+
+  /**
+   * A function known only by its address, called through the thunk. Its buffers must be views into
+   * ArrayBuffers of more than 64 bytes (memory that never moves while the arguments are written).
+   * When it returns -1 (SOCKET_ERROR), the thread's last error is set again to what the function left,
+   * for the caller's WSAGetLastError.
+   */
+  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+    if (def.parameters.length > CALL_BLOCK.maxArgs) throw new Error(`recvmsg: internal: ${def.c} has more than ${CALL_BLOCK.maxArgs} arguments`);
+    const block = new Uint8Array(new ArrayBuffer(BLOCK_SIZE));
+    const dv = new DataView(block.buffer);
+    const at = this.#host.getRawPointer(block);
+    const initOnce = at + BigInt(INIT_ONCE_AT);
+    const thunk = this.#page + BigInt(AT.call);
+    const k32 = this.#k32;
+    const host = this.#host;
+    dv.setBigUint64(CALL_BLOCK.fn, address, true);
+    const kinds: readonly NativeType[] = def.parameters;
+    const call = (...args: unknown[]) => {
+      for (let i = 0; i < kinds.length; i++) writeArgument(dv, CALL_BLOCK.args + 8 * i, kinds[i], args[i], host, def);
+      dv.setBigUint64(INIT_ONCE_AT, 0n, true);
+      if (!k32.InitOnceExecuteOnce(initOnce, thunk, at, 0n)) throw new Error(`recvmsg: InitOnceExecuteOnce did not run the call of ${def.c}`);
+      const low = dv.getInt32(CALL_BLOCK.result, true);
+      if (low === -1) k32.SetLastError(dv.getUint32(CALL_BLOCK.lastError, true));
+      switch (def.result) {
+        case "void":
+          return undefined;
+        case "handle":
+          return dv.getBigUint64(CALL_BLOCK.result, true);
+        case "isize":
+          return Number(dv.getBigInt64(CALL_BLOCK.result, true));
+        case "u32":
+          return low >>> 0;
+        default:
+          return low;
+      }
+    };
+    return call as unknown as NativeFn<D>;
+  }
+
+  /**
+   * A callback pointer any thread may call with `(context, flag)`: it posts them to a completion port,
+   * and `fn` runs on this thread when the worker passes them on.
+   */
+  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+    const k32 = this.#k32;
+    const port = k32.CreateIoCompletionPort(INVALID_HANDLE_VALUE, 0n, 0n, 1);
+    if (port === 0n) throw new Error("recvmsg: CreateIoCompletionPort failed");
+    const post = k32.GetProcAddress(k32.GetModuleHandleW(utf16z("kernel32.dll")), asciiz("PostQueuedCompletionStatus"));
+    if (post === 0n) throw new Error("recvmsg: kernel32.dll has no PostQueuedCompletionStatus");
+    this.#code.setBigUint64(AT.postBlock, port, true);
+    this.#code.setBigUint64(AT.postBlock + 8, post, true);
+    const entry = WIN.OVERLAPPED_ENTRY;
+    const worker = this.#host.startWorker(
+      [port, entry.size, entry.fields.lpCompletionKey.offset, entry.fields.dwNumberOfBytesTransferred.offset, STOP],
+      (pairs) => {
+        for (let i = 0; i < pairs.length; i += 2) fn(pairs[i], pairs[i + 1]);
+      },
+    );
+    worker.unref();
+    // At exit Node waits for its workers to stop, and this one is blocked in the port: end it then.
+    this.#host.onExit(() => k32.PostQueuedCompletionStatus(port, 0, BigInt(STOP), 0n));
+    return {
+      pointer: this.#page + BigInt(AT.post) as unknown as ThreadSafeCallback["pointer"],
+      ref: () => worker.ref(),
+      unref: () => worker.unref(),
+      close: () => {
+        k32.PostQueuedCompletionStatus(port, 0, BigInt(STOP), 0n);
+        worker.unref();
+      },
+    };
+  }
+}
+
+/** Writes one argument as the 64-bit slot the thunk loads. */
+function writeArgument(dv: DataView, at: number, kind: NativeType, value: unknown, host: NodeWindowsHost, def: SymbolDef): void {
+  if (kind === "buffer") {
+    if (value === null || value === undefined) return dv.setBigUint64(at, 0n, true);
+    const view = value as Uint8Array;
+    // A view of 64 bytes or less may sit on V8's moving heap; writing the next argument could move it.
+    if (view.buffer.byteLength <= 64) throw new Error(`recvmsg: internal: a buffer for ${def.c} must be a view into more than 64 bytes`);
+    return dv.setBigUint64(at, host.getRawPointer(view), true);
+  }
+  if (typeof value === "bigint") return dv.setBigUint64(at, BigInt.asUintN(64, value), true);
+  const n = Number(value ?? 0);
+  // Numbers as 64-bit two's complement, in two halves (no BigInt per call).
+  dv.setUint32(at, n >>> 0, true);
+  dv.setInt32(at + 4, n < 0 ? -1 : Math.floor(n / 2 ** 32), true);
+}
+
+/** A NUL-terminated UTF-16LE string in memory that does not move. */
+function utf16z(s: string): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(Math.max(128, 2 * s.length + 2)));
+  for (let i = 0; i < s.length; i++) {
+    out[2 * i] = s.charCodeAt(i) & 0xff;
+    out[2 * i + 1] = s.charCodeAt(i) >> 8;
+  }
+  return out;
+}
+
+/** A NUL-terminated ASCII string in memory that does not move. */
+function asciiz(s: string): Uint8Array {
+  const out = new Uint8Array(new ArrayBuffer(Math.max(128, s.length + 1)));
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
