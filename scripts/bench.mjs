@@ -298,7 +298,7 @@ function chart() {
   ];
   const colors = { C: "#555", Deno: "#2a7", Bun: "#c73", Node: "#37b", "Windows under Wine": "#a4a" };
   const W = 980, label = 430, barMax = 440, row = 18;
-  let y = 40;
+  let y = 58;
   const parts = [];
   for (const p of panels) {
     parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(p.title)}</text>`);
@@ -327,7 +327,8 @@ function chart() {
     y += 40;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif" font-size="12">\n` +
-    `<rect width="100%" height="100%" fill="#fff"/>\n<text x="10" y="20" font-size="14" font-weight="bold">recvmsg benchmark, ${new Date().toISOString().slice(0, 10)}: ${esc(machine)}</text>\n` +
+    `<rect width="100%" height="100%" fill="#fff"/>\n<text x="10" y="20" font-size="14" font-weight="bold">recvmsg benchmark, ${new Date().toISOString().slice(0, 10)}</text>\n` +
+    `<text x="10" y="36" font-size="10" fill="#444">${esc(machine)}</text>\n` +
     parts.join("\n") + "\n</svg>\n";
 }
 
