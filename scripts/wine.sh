@@ -4,8 +4,8 @@
 #   scripts/wine.sh setup                 build (or reuse) the cached rootfs; idempotent
 #   scripts/wine.sh deno ARGS...          run deno.exe ARGS inside it, with the checkout as the cwd
 #   scripts/wine.sh bun ARGS...           run bun.exe ARGS likewise
-#   scripts/wine.sh node ARGS...          run node.exe ARGS likewise (its output goes through a file: under
-#                                         Wine, Windows Node's console writes to a pipe can fail)
+#   scripts/wine.sh node ARGS...          run node.exe ARGS likewise (its output goes through files, streamed
+#                                         out: under Wine, Windows Node's console writes to a pipe fail)
 #   scripts/wine.sh exe PATH.exe ARGS...  run another Windows program from the checkout (e.g. a mingw probe)
 #   scripts/wine.sh stop                  stop the wineserver: the next Wine program starts a new one in the
 #                                         caller's network namespace (the wineserver makes the sockets)
@@ -121,12 +121,18 @@ case "$cmd" in
   bun) setup; with_mounts run_inside /usr/lib/wine/wine64 /opt/win/bun.exe "$@" ;;
   node)
     setup
-    # Windows Node's console writes to a pipe can fail under Wine; a file works. Output is relayed after.
+    # Windows Node's console writes to a pipe fail under Wine (EBADF); writes to a file work. So its
+    # output goes to two files, streamed out by tail as it comes, until node.exe ends.
     out=$(mktemp "$ROOTFS/tmp/node-out.XXXXXX")
+    err=$(mktemp "$ROOTFS/tmp/node-err.XXXXXX")
+    with_mounts run_inside sh -c 'o=$0 e=$1; shift; exec /usr/lib/wine/wine64 /opt/win/node.exe "$@" >"$o" 2>"$e"' "${out#"$ROOTFS"}" "${err#"$ROOTFS"}" "$@" &
+    pid=$!
+    tail -n +1 -f --pid=$pid "$err" >&2 &
+    tail -n +1 -f --pid=$pid "$out"
     rc=0
-    with_mounts run_inside sh -c 'exec /usr/lib/wine/wine64 /opt/win/node.exe "$@" >"$0" 2>&1' "${out#"$ROOTFS"}" "$@" || rc=$?
-    cat "$out"
-    rm -f "$out"
+    wait $pid || rc=$?
+    wait
+    rm -f "$out" "$err"
     exit $rc
     ;;
   exe) setup; exe=$1; shift; with_mounts run_inside /usr/lib/wine/wine64 "$exe" "$@" ;;

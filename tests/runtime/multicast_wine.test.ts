@@ -9,7 +9,7 @@ import { wineInNamespace } from "./netns.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-test(`Windows ${runtime === "deno" ? "Deno" : "Bun"} under Wine: IPv4 and IPv6 membership on one link, multicast derived (Wine sets no MSG_MCAST), leave, interfaces()`, async () => {
+test(`Windows ${runtime === "deno" ? "Deno" : runtime === "node" ? "Node" : "Bun"} under Wine: IPv4 and IPv6 membership on one link, multicast derived (Wine sets no MSG_MCAST), leave, interfaces()`, async () => {
   const h = multiHomed("w");
   using _net = h.net;
   const port = 40000 + (Date.now() % 20000);

@@ -95,7 +95,7 @@ export function shapedLink(tag: string, subnet: number, rate: string): { net: Te
  */
 export const wineInNamespace = {
   argv(runtime: string): string[] {
-    return ["bash", "scripts/wine.sh", ...(runtime === "deno" ? ["deno", "run", "-A"] : ["bun"])];
+    return ["bash", "scripts/wine.sh", ...(runtime === "deno" ? ["deno", "run", "-A"] : runtime === "node" ? ["node", "--disable-warning=ExperimentalWarning"] : ["bun"])];
   },
   stop(): void {
     spawnSync("bash", ["scripts/wine.sh", "stop"], { timeout: 30_000 });
@@ -104,7 +104,6 @@ export const wineInNamespace = {
   unavailable(runtime: string): string | null {
     const p = process as unknown as { platform: string };
     if (p.platform !== "linux") return "drives Wine from Linux";
-    if (runtime === "node") return "Windows Node cannot run recvmsg: node:ffi cannot call WSARecvMsg by its address";
     return netnsUnavailable();
   },
 };

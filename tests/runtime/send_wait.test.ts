@@ -89,8 +89,8 @@ test("sendMsg on loopback resolves at once with the byte count; bad signal is a 
 });
 
 // The Windows path (FD_WRITE through WSAEventSelect and a thread-pool wait), under Wine in a namespace
-// (see wineInNamespace): Linux Deno drives Windows Deno, Linux Bun drives Windows Bun.
-test(`Windows ${runtime === "deno" ? "Deno" : "Bun"} under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`, async () => {
+// (see wineInNamespace): Linux Deno drives Windows Deno, Linux Bun Windows Bun, Linux Node Windows Node.
+test(`Windows ${runtime === "deno" ? "Deno" : runtime === "node" ? "Node" : "Bun"} under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`, async () => {
   const { net, a, b, to } = shapedLink("sv", 6, "2mbit");
   using _net = net;
   const port = 40000 + (Date.now() % 20000);
