@@ -126,8 +126,13 @@ const cases = [
 ];
 if (WITH_WINE) {
   cases.push({ group: "Windows under Wine", name: "C WSARecvMsg loop (mingw, same Wine)", run: (m, t) => wine("exe", "bench/c/recv_win.exe", ...cArgs(m, t, 1500)), baseline: true });
-  for (const rt of ["Deno", "Bun"]) {
-    const js = (mode) => (m, t) => rt === "Deno" ? wine("deno", "run", "-A", rx, ...rxArgs(m, mode, t, 1500)) : wine("bun", "run", rx, ...rxArgs(m, mode, t, 1500));
+  for (const rt of ["Deno", "Bun", "Node"]) {
+    const js = (mode) => (m, t) =>
+      rt === "Deno"
+        ? wine("deno", "run", "-A", rx, ...rxArgs(m, mode, t, 1500))
+        : rt === "Node"
+        ? wine("node", "--disable-warning=ExperimentalWarning", rx, ...rxArgs(m, mode, t, 1500))
+        : wine("bun", "run", rx, ...rxArgs(m, mode, t, 1500));
     cases.push(
       { group: "Windows under Wine", name: `${rt}: tryReceiveMsg, caller buffer`, run: js("try") },
       { group: "Windows under Wine", name: `${rt}: tryReceiveMsgs(64) batch, caller buffer`, run: js("batch") },
@@ -234,7 +239,7 @@ const fmt = (r) => r === undefined ? "-" : Number.isNaN(r) ? "failed" : Math.rou
 const ratio = (r, b) => r === undefined || Number.isNaN(r) || !b ? "-" : (r / b).toFixed(2);
 const at = (method, c) => rate.get(`${method} ${c.group}: ${c.name}`);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${ver(bun, ["--version"])}; ` +
-  `Node ${ver(bin("node"), ["--version"])}` + (WITH_WINE ? "; Windows Deno 2.9.5 and Bun 1.4.5 under Wine 10" : "");
+  `Node ${ver(bin("node"), ["--version"])}` + (WITH_WINE ? "; Windows Deno 2.9.5, Bun 1.4.5 and Node 26.10.0 under Wine 10" : "");
 const lines = [
   "# Benchmark results",
   "",
