@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run soak`: bench/soak.ts on Linux Deno, Linux Bun, Linux Node, Windows Deno and Windows Bun (under Wine):
+// `npm run soak`: bench/soak.ts on Linux Deno, Linux Bun, Linux Node, Windows Deno, Windows Bun and Windows Node (under Wine):
 // SOAK_COUNT datagrams (default 1,000,000) through receiveMsg and messages(), each checked, the same
 // count through the allocation-free loop (reused messages and batches; heap bound 1 MB), then
 // SOAK_CYCLES open/receive/close cycles (default 10,000). Prints each runtime's figures; exits 1 if any
@@ -19,6 +19,7 @@ const runs = [
   ["Linux Node", bin("node"), ["--expose-gc", "--disable-warning=ExperimentalWarning", "bench/soak.ts", count, cycles]],
   ["Windows Deno (Wine)", "bash", [wine, "deno", "run", "-A", "--v8-flags=--expose-gc", "bench/soak.ts", count, cycles]],
   ["Windows Bun (Wine)", "bash", [wine, "bun", "run", "bench/soak.ts", count, cycles]],
+  ["Windows Node (Wine)", "bash", [wine, "node", "--expose-gc", "--disable-warning=ExperimentalWarning", "bench/soak.ts", count, cycles]],
 ];
 let failed = 0;
 console.log(`soak: ${count} datagrams and ${cycles} open/receive/close cycles per runtime\n`);
