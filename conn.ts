@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { SocketClosedError, SocketError } from "./errors.ts";
+import { amendSocketError, SocketClosedError, SocketError } from "./errors.ts";
 import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.ts";
 import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
 import { MSG_PEEK } from "./structs/constants.ts";
@@ -109,7 +109,7 @@ const MAX_SEGMENTS = 64;
 function segmentsFailed(r: { sent: number; error: unknown }, total: number): unknown {
   const e = r.error;
   if (!(e instanceof SocketError) || e instanceof SocketClosedError) return e;
-  return new SocketError(e.code, e.errno, e.syscall, `${e.message.slice(e.message.indexOf("): ") + 3)} (${r.sent} of ${total} segments had been sent)`);
+  return amendSocketError(e, ` (${r.sent} of ${total} segments had been sent)`);
 }
 
 /**
@@ -263,8 +263,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   setMulticastLoopback(on: boolean): void {
-    if (typeof on !== "boolean") throw new TypeError(`setMulticastLoopback: on must be a boolean, got ${describe(on)}`);
-    this.#setOption("multicastLoopback", on ? 1 : 0, 0, 1, "setMulticastLoopback", "on");
+    this.#setFlag("multicastLoopback", on, "setMulticastLoopback");
   }
 
   /**
@@ -292,8 +291,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   setBroadcast(on: boolean): void {
-    if (typeof on !== "boolean") throw new TypeError(`setBroadcast: on must be a boolean, got ${describe(on)}`);
-    this.#setOption("broadcast", on ? 1 : 0, 0, 1, "setBroadcast", "on");
+    this.#setFlag("broadcast", on, "setBroadcast");
   }
 
   /**
@@ -324,8 +322,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * ```
    */
   setDontFragment(on: boolean): void {
-    if (typeof on !== "boolean") throw new TypeError(`setDontFragment: on must be a boolean, got ${describe(on)}`);
-    this.#setOption("dontFragment", on ? 1 : 0, 0, 1, "setDontFragment", "on");
+    this.#setFlag("dontFragment", on, "setDontFragment");
   }
 
   /**
@@ -340,6 +337,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    */
   setSendBufferSize(bytes: number): void {
     this.#setOption("sendBufferSize", bytes, 1, 0x7fffffff, "setSendBufferSize", "bytes");
+  }
+
+  /** A boolean option, checked as one before it is set as 0 or 1. */
+  #setFlag(option: "multicastLoopback" | "broadcast" | "dontFragment", on: boolean, method: string): void {
+    if (typeof on !== "boolean") throw new TypeError(`${method}: on must be a boolean, got ${describe(on)}`);
+    this.#setOption(option, on ? 1 : 0, 0, 1, method, "on");
   }
 
   #setOption(option: "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit" | "dontFragment" | "sendBufferSize", value: number, min: number, max: number, method: string, param: string): void {
@@ -793,24 +796,31 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     return true;
   }
 
-  /** The segments of a buffer as a batch, with the options #checkSend left. */
-  #segmentItems(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): OutgoingItem[] {
-    const { local, hop, tc } = this.#sendArgs;
-    const to = remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null;
+  /**
+   * The segments of a buffer as a batch: views into `data`, which #queueBatch copies for whatever has
+   * to wait (a waiting send's data is already a copy).
+   */
+  #segmentItems(data: Uint8Array, to: { hostname: string; port: number } | null, source: SendSource | undefined, hopLimit: number | undefined, trafficClass: number | undefined, segment: number): OutgoingItem[] {
     const items: OutgoingItem[] = [];
-    for (let at = 0; at < data.length; at += segment) items.push({ data: data.slice(at, at + segment), to, source: local, hopLimit: hop, trafficClass: tc });
+    for (let at = 0; at < data.length; at += segment) items.push({ data: data.subarray(at, at + segment), to, source, hopLimit, trafficClass });
     return items;
+  }
+
+  /** The segments of a send whose arguments #checkSend left in #sendArgs. */
+  #checkedSegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): OutgoingItem[] {
+    const { local, hop, tc } = this.#sendArgs;
+    return this.#segmentItems(data, remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null, local, hop, tc, segment);
   }
 
   /** A segmented send as a batch; rejects, saying how many went, when not all did. */
   #sendSegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number, signal: AbortSignal | undefined): Promise<number> {
-    const items = this.#segmentItems(data, remoteAddr, segment);
+    const items = this.#checkedSegments(data, remoteAddr, segment);
     return this.#queueBatch(items, signal).then((r) => r.error === null ? data.length : Promise.reject(segmentsFailed(r, items.length)));
   }
 
   /** trySendMsg's segmented send as a batch: the bytes of the segments that went (fewer than all when the buffer filled). */
   #trySegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): number | null {
-    const items = this.#segmentItems(data, remoteAddr, segment);
+    const items = this.#checkedSegments(data, remoteAddr, segment);
     const r = this.#sendItems(items, 0);
     if (r.error) throw segmentsFailed(r, items.length);
     return r.sent === 0 ? null : Math.min(data.length, r.sent * segment);
@@ -1018,7 +1028,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       } catch (e) {
         if (p.segmentSize !== undefined && !error && this.#offloadRefused(e)) {
           // Sent as a batch of its segments from here, still first in line.
-          const items = this.#segmentItemsOf(p);
+          const items = this.#segmentItems(p.data, p.to, p.local, p.hopLimit, p.trafficClass, p.segmentSize);
           p.batch = { items, done: 0, report: (r) => r.error === null ? p.resolve(p.data.length) : p.reject(segmentsFailed(r, items.length)) };
           continue;
         }
@@ -1033,14 +1043,6 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       sends.shift();
       this.#settleSend(p, sent, undefined);
     }
-  }
-
-  /** The segments of a waiting segmented send. */
-  #segmentItemsOf(p: PendingSend): OutgoingItem[] {
-    const items: OutgoingItem[] = [];
-    const segment = p.segmentSize!;
-    for (let at = 0; at < p.data.length; at += segment) items.push({ data: p.data.subarray(at, at + segment), to: p.to, source: p.local, hopLimit: p.hopLimit, trafficClass: p.trafficClass });
-    return items;
   }
 
   #abortSend(p: PendingSend): void {

@@ -47,6 +47,24 @@ export class SocketError extends Error {
 }
 
 /**
+ * `e` with more said at the end of its sentence, and its details kept (or given): for an error this
+ * module learns more about after the call failed (the path MTU of an EMSGSIZE, how many segments of a
+ * segmented send went). The code, number and call stay the system's.
+ *
+ * @example
+ * ```ts
+ * import { amendSocketError, SocketError } from "./errors.ts";
+ * const e = new SocketError("EMSGSIZE", 90, "sendmsg", "The datagram is too large.");
+ * console.log(amendSocketError(e, "; the path MTU is 1280 bytes", { pathMtu: 1280 }).message);
+ * // "sendmsg failed with EMSGSIZE (90): The datagram is too large; the path MTU is 1280 bytes."
+ * ```
+ */
+export function amendSocketError(e: SocketError, more: string, details?: { pathMtu?: number }): SocketError {
+  const explanation = e.message.slice(`${e.syscall} failed with ${e.code} (${e.errno}): `.length).replace(/\.$/, "");
+  return new SocketError(e.code, e.errno, e.syscall, `${explanation}${more}.`, { pathMtu: details?.pathMtu ?? e.pathMtu });
+}
+
+/**
  * The socket was closed while a receive was pending, or used after close. Windows reports a pending
  * receive on a closed socket as WSA_OPERATION_ABORTED (995), Wine as WSAENOTSOCK (10038): both, and
  * every receive pending when `close()` is called, become this one error; its `code` is

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { SocketClosedError, SocketError } from "../errors.ts";
+import { amendSocketError, SocketClosedError, SocketError } from "../errors.ts";
 import type { DatagramMessage, NetAddr, ReceivedMessage } from "../message.ts";
 import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../structs/ancillary.ts";
 import { DARWIN as D, DARWIN_ERRNO, DRW } from "../structs/darwin.ts";
@@ -767,8 +767,7 @@ class PosixSocket implements BackendSocket {
     if (P.os !== "linux" || e.code !== "EMSGSIZE") return e;
     const mtu = pathMtu(this.l.c, this.fd, to, this.peer?.ipv4 ?? null, FAMILIES);
     if (mtu === undefined) return e;
-    const sentence = e.message.slice(e.message.indexOf("): ") + 3).replace(/\.$/, "");
-    return new SocketError(e.code, e.errno, syscall, `${sentence}; the path MTU to ${to ? to.hostname : "the peer"} is ${mtu} bytes.`, { pathMtu: mtu });
+    return amendSocketError(e, `; the path MTU to ${to ? to.hostname : "the peer"} is ${mtu} bytes`, { pathMtu: mtu });
   }
 
   closedError(syscall = "recvmsg"): SocketClosedError {

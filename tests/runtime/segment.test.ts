@@ -10,6 +10,7 @@ import { setIntOption } from "./raw_posix.ts";
 const bulk = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) % 251);
 const SOL_SOCKET = 1;
 const SO_NO_CHECK = 11;
+const LOOPBACK_MTU = onWindows ? 0 : Number((globalThis as unknown as { process: { getBuiltinModule(id: string): { readFileSync(p: string, e: string): string } } }).process.getBuiltinModule("node:fs").readFileSync("/sys/class/net/lo/mtu", "utf8"));
 
 /** Every datagram queued at `rx` now (after a moment for loopback). */
 async function drain(rx: ReturnType<typeof listenDatagram>) {
@@ -104,6 +105,9 @@ test(`segmentSize (${runtime}): a segment too large for UDP fails with the syste
     assert.ok(e instanceof SocketError, String(e));
     assert.equal(e.code, code);
     assert.match(e.message, /\(0 of 2 segments had been sent\)/);
+    // What the send learned stays on the error: the path MTU to the destination (loopback's, which
+    // IPv4's IP_MTU reports at most as 65,535).
+    if (!onWindows) assert.equal(e.pathMtu, Math.min(LOOPBACK_MTU, 65_535));
     return true;
   });
   assert.deepEqual(await drain(rx), [], "nothing went");
