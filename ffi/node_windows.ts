@@ -83,8 +83,16 @@ export class NodeWindows {
     const host = this.#host;
     dv.setBigUint64(CALL_BLOCK.fn, address, true);
     const kinds: readonly NativeType[] = def.parameters;
+    // The backend passes the same views on every receive: each argument's last view and its address,
+    // so that a receive asks node:ffi for no address (and makes no BigInt) when they are unchanged.
+    const lastViews: unknown[] = kinds.map(() => undefined);
     const call = (...args: unknown[]) => {
-      for (let i = 0; i < kinds.length; i++) writeArgument(dv, CALL_BLOCK.args + 8 * i, kinds[i], args[i], host, def);
+      for (let i = 0; i < kinds.length; i++) {
+        // (A detached view has no bytes: it is looked at again, and refused.)
+        if (kinds[i] === "buffer" && args[i] === lastViews[i] && args[i] != null && (args[i] as Uint8Array).byteLength > 0) continue;
+        writeArgument(dv, CALL_BLOCK.args + 8 * i, kinds[i], args[i], host, def);
+        if (kinds[i] === "buffer") lastViews[i] = args[i];
+      }
       dv.setBigUint64(INIT_ONCE_AT, 0n, true);
       if (!k32.InitOnceExecuteOnce(initOnce, thunk, at, 0n)) throw new Error(`recvmsg: InitOnceExecuteOnce did not run the call of ${def.c}`);
       const low = dv.getInt32(CALL_BLOCK.result, true);
