@@ -266,7 +266,7 @@ export class ReceivedMessage implements DatagramMessage {
 
   /**
    * @internal Made and filled by the backends. The control bytes are `length` bytes at `at` in
-   * `chunk`, which nothing overwrites (see ffi/control_archive.ts); `chunk` null for none. Every
+   * `chunk`, which nothing overwrites (see ffi/common/control_archive.ts); `chunk` null for none. Every
    * field is set, so a reused message keeps nothing of its previous datagram.
    */
   _set(

@@ -17,22 +17,22 @@
  *
  * @module
  */
-import { DatagramConn } from "./conn.ts";
-import type { Backend, OpenOptions } from "./ffi/backend.ts";
+import { DatagramConn } from "./connection/conn.ts";
+import type { Backend, OpenOptions } from "./ffi/common/backend.ts";
 import { native } from "./ffi/native.ts";
-import { posix } from "./ffi/posix.ts";
-import { listInterfaces, type NetworkInterface } from "./ffi/interfaces.ts";
-import { setInterfaceLookup } from "./multicast.ts";
-import { winsock } from "./ffi/winsock.ts";
+import { posix } from "./ffi/posix/posix.ts";
+import { listInterfaces, type NetworkInterface } from "./ffi/common/interfaces.ts";
+import { setInterfaceLookup } from "./connection/multicast.ts";
+import { winsock } from "./ffi/winsock/winsock.ts";
 import type { ListenOptions } from "./message.ts";
 import { parseIPv4, parseIPv6 } from "./structs/ip.ts";
 import { stripBrackets } from "./structs/sockaddr.ts";
 import { describeValue } from "./structs/describe.ts";
 
-export { DatagramConn } from "./conn.ts";
-export type { MulticastV4Membership, MulticastV6Membership, OutgoingMessage, SendMsgsResult } from "./conn.ts";
-export { type JoinOptions, MulticastMembership } from "./multicast.ts";
-export type { InterfaceAddress, NetworkInterface } from "./ffi/interfaces.ts";
+export { DatagramConn } from "./connection/conn.ts";
+export type { MulticastV4Membership, MulticastV6Membership, OutgoingMessage, SendMsgsResult } from "./connection/conn.ts";
+export { type JoinOptions, MulticastMembership } from "./connection/multicast.ts";
+export type { InterfaceAddress, NetworkInterface } from "./ffi/common/interfaces.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
 export type { BatchOptions, DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
 export { splitSegments } from "./message.ts";

@@ -6,7 +6,7 @@
 // and, shorter, by the test suite.
 import { readdirSync } from "node:fs";
 import process from "node:process";
-import { winsockStats } from "../ffi/winsock.ts";
+import { winsockStats } from "../ffi/winsock/winsock.ts";
 import { type DatagramMessage, listenDatagram } from "../mod.ts";
 
 /** What a soak measured, and whether it passed. */

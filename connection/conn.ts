@@ -3,15 +3,15 @@
  *
  * @module
  */
-import { amendSocketError, SocketClosedError, SocketError } from "./errors.ts";
-import type { BackendSocket, BatchRequest, ReceiveRequest } from "./ffi/backend.ts";
-import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "./message.ts";
-import { MSG_PEEK } from "./structs/constants.ts";
-import { describeValue } from "./structs/describe.ts";
-import { native } from "./ffi/native.ts";
-import { stripBrackets } from "./structs/sockaddr.ts";
-import type { SendSource } from "./structs/send_control.ts";
-import type { OutgoingItem } from "./ffi/send_batch.ts";
+import { amendSocketError, SocketClosedError, SocketError } from "../errors.ts";
+import type { BackendSocket, BatchRequest, ReceiveRequest } from "../ffi/common/backend.ts";
+import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "../message.ts";
+import { MSG_PEEK } from "../structs/constants.ts";
+import { describeValue } from "../structs/describe.ts";
+import { native } from "../ffi/native.ts";
+import { stripBrackets } from "../structs/sockaddr.ts";
+import type { SendSource } from "../structs/send_control.ts";
+import type { OutgoingItem } from "../ffi/posix/sendmmsg.ts";
 import { type JoinOptions, MembershipSet, type MulticastMembership } from "./multicast.ts";
 import { MessageIterator } from "./message_iterator.ts";
 

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { SocketClosedError } from "./errors.ts";
-import type { DatagramMessage, ReceiveOptions } from "./message.ts";
+import { SocketClosedError } from "../errors.ts";
+import type { DatagramMessage, ReceiveOptions } from "../message.ts";
 
 /** What the iterator needs of a connection. */
 export interface MessageSource {

@@ -1,15 +1,15 @@
 /**
  * Multicast group membership: the argument checks, the membership objects, and the requests the
- * platform tables of ffi/multicast.ts turn into setsockopt calls. Used by {@link DatagramConn}.
+ * platform tables of ffi/tables/settings.ts turn into setsockopt calls. Used by {@link DatagramConn}.
  *
  * @module
  */
-import type { BackendSocket } from "./ffi/backend.ts";
-import { membershipRequest, type MembershipSpec, type SettableOption, settings } from "./ffi/multicast.ts";
-import { native } from "./ffi/native.ts";
-import { describeValue } from "./structs/describe.ts";
-import { isV4Mapped, parseIPv4, parseIPv6 } from "./structs/ip.ts";
-import { stripBrackets } from "./structs/sockaddr.ts";
+import type { BackendSocket } from "../ffi/common/backend.ts";
+import { membershipRequest, type MembershipSpec, type SettableOption, settings } from "../ffi/tables/settings.ts";
+import { native } from "../ffi/native.ts";
+import { describeValue } from "../structs/describe.ts";
+import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
+import { stripBrackets } from "../structs/sockaddr.ts";
 
 /** Where and from whom to receive a group's datagrams. */
 export interface JoinOptions {

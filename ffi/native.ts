@@ -6,10 +6,10 @@
 import type { Native } from "./types.ts";
 
 async function load(): Promise<Native> {
-  if ("Deno" in globalThis) return (await import("./deno.ts")).native;
-  if ("Bun" in globalThis) return (await import("./bun.ts")).native;
+  if ("Deno" in globalThis) return (await import("./runtime/deno.ts")).native;
+  if ("Bun" in globalThis) return (await import("./runtime/bun.ts")).native;
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (p?.versions?.node) return (await import("./node.ts")).native;
+  if (p?.versions?.node) return (await import("./runtime/node.ts")).native;
   throw new Error("recvmsg runs on Deno (--allow-ffi), Bun and Node 26.1 or later (node:ffi); this runtime is none of them.");
 }
 

@@ -1,6 +1,6 @@
 /**
  * The runtime-neutral description of native functions, and the interface each runtime's adapter
- * implements. Nothing outside ffi/deno.ts and ffi/bun.ts knows which runtime it runs on.
+ * implements. Nothing outside ffi/native.ts knows which runtime it runs on.
  *
  * @module
  */
@@ -81,7 +81,7 @@ export interface Native {
    * POSIX: runs `poll(fds, n, -1)` off the JS thread and resolves with its result (-1 on failure;
    * errno stays with the thread that ran it). `fds` is memory that never moves (see {@link addressOf})
    * and is not touched until the promise settles. While one runs, the process stays alive. One at a
-   * time: ffi/poll_set.ts runs a single poll for every socket of the process.
+   * time: ffi/posix/poll_set.ts runs a single poll for every socket of the process.
    */
   pollOffThread(fds: Uint8Array, n: number): Promise<number>;
 }

@@ -49,7 +49,7 @@ check("npm pack builds and packs the package", pack.status === 0, pack.status ==
 if (pack.status === 0) {
   const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[")))[0];
   const files = info.files.map((f) => f.path);
-  check("the tarball holds compiled JavaScript with types, and no TypeScript sources", files.includes("dist/mod.js") && files.includes("dist/mod.d.ts") && files.includes("dist/ffi/bun_poller.js") && !files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), `${files.length} files`);
+  check("the tarball holds compiled JavaScript with types, and no TypeScript sources", files.includes("dist/mod.js") && files.includes("dist/mod.d.ts") && files.includes("dist/ffi/runtime/bun_poller.js") && !files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), `${files.length} files`);
   const project = join(scratch, "project");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));

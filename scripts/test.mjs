@@ -97,7 +97,7 @@ const steps = [
     id: "deno-check",
     title: "type-check: deno check",
     cmd: deno,
-    args: ["check", "--node-modules-dir=manual", "mod.ts", "structs/mod.ts", "ffi/bun_poller.ts", "ffi/node_poller.ts", "ffi/node_iocp.ts", "tests/runtime/", "examples/", "bench/"],
+    args: ["check", "--node-modules-dir=manual", "mod.ts", "structs/mod.ts", "ffi/runtime/bun_poller.ts", "ffi/runtime/node_poller.ts", "ffi/runtime/node_iocp.ts", "tests/runtime/", "examples/", "bench/"],
     parse: "check",
   },
   { id: "publish", title: "deno publish --dry-run", cmd: deno, args: ["publish", "--dry-run", "--allow-dirty"], parse: "check" },

@@ -4,11 +4,11 @@
  *
  * @module
  */
-import type { SocketClosedError, SocketError } from "../errors.ts";
-import type { OutgoingItem } from "./send_batch.ts";
-import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
-import type { SendSource } from "../structs/send_control.ts";
-import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../message.ts";
+import type { SocketClosedError, SocketError } from "../../errors.ts";
+import type { OutgoingItem } from "../posix/sendmmsg.ts";
+import { isV4Mapped, parseIPv4, parseIPv6 } from "../../structs/ip.ts";
+import type { SendSource } from "../../structs/send_control.ts";
+import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
 export interface ReceiveRequest {
@@ -59,7 +59,7 @@ export interface BackendSocket {
   whenReadable(onReadable: () => void): void;
   /**
    * setsockopt with the bytes given (copied to memory the call can read), for options built from the
-   * tables of ffi/multicast.ts. Throws a SocketError named `setsockopt(label)`.
+   * tables of ffi/tables/settings.ts. Throws a SocketError named `setsockopt(label)`.
    */
   setRawOption(level: number, name: number, value: Uint8Array, label: string): void;
   /** While true, a pending wait keeps the process alive. */

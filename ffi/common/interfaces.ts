@@ -5,16 +5,16 @@
  *
  * @module
  */
-import { SocketError } from "../errors.ts";
-import { DARWIN, DRW } from "../structs/darwin.ts";
-import { linuxErrno } from "../structs/errno.ts";
-import { formatIPv4, formatIPv6 } from "../structs/ip.ts";
-import { LINUX, LNX } from "../structs/linux.ts";
-import { WIN } from "../structs/windows.ts";
-import { winsockError } from "../structs/winsock_errors.ts";
-import { LIBC_IFADDRS, libcPath } from "./libc.ts";
-import { native } from "./native.ts";
-import { IPHLPAPI } from "./symbols.ts";
+import { SocketError } from "../../errors.ts";
+import { DARWIN, DRW } from "../../structs/darwin.ts";
+import { linuxErrno } from "../../structs/errno.ts";
+import { formatIPv4, formatIPv6 } from "../../structs/ip.ts";
+import { LINUX, LNX } from "../../structs/linux.ts";
+import { WIN } from "../../structs/windows.ts";
+import { winsockError } from "../../structs/winsock_errors.ts";
+import { LIBC_IFADDRS, libcPath } from "../tables/libc.ts";
+import { native } from "../native.ts";
+import { IPHLPAPI } from "../tables/windows.ts";
 
 /** One address of an interface. */
 export interface InterfaceAddress {

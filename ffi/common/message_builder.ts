@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type NetAddr, ReceivedMessage } from "../message.ts";
-import type { Ancillary } from "../structs/ancillary.ts";
-import type { CmsgFormat } from "../structs/cmsg.ts";
+import { type NetAddr, ReceivedMessage } from "../../message.ts";
+import type { Ancillary } from "../../structs/ancillary.ts";
+import type { CmsgFormat } from "../../structs/cmsg.ts";
 import { type ControlArchive, copyInto, keepControl } from "./control_archive.ts";
 import { viewOf } from "./receive_target.ts";
 
@@ -56,8 +56,8 @@ export interface Received {
  * ```ts
  * import { buildMessage } from "./message_builder.ts";
  * import { ControlArchive } from "./control_archive.ts";
- * import { AncillaryDecoder } from "../structs/ancillary.ts";
- * import { CMSG_LP64 } from "../structs/cmsg.ts";
+ * import { AncillaryDecoder } from "../../structs/ancillary.ts";
+ * import { CMSG_LP64 } from "../../structs/cmsg.ts";
  * const anc = new AncillaryDecoder().decode(new Uint8Array(0), 0);
  * const from = { transport: "udp" as const, hostname: "127.0.0.1", port: 9 };
  * const flags = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { native } from "./native.ts";
+import { native } from "../native.ts";
 
 /**
  * V8 keeps typed arrays of up to 64 bytes inside the JS heap, where the collector moves them

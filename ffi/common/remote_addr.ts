@@ -4,9 +4,9 @@
  *
  * @module
  */
-import type { NetAddr } from "../message.ts";
-import { formatIPv4, isV4Mapped } from "../structs/ip.ts";
-import { decodeSockaddr, type Families } from "../structs/sockaddr.ts";
+import type { NetAddr } from "../../message.ts";
+import { formatIPv4, isV4Mapped } from "../../structs/ip.ts";
+import { decodeSockaddr, type Families } from "../../structs/sockaddr.ts";
 
 /** sockaddr_in6.sin6_addr sits at 8 on Windows and Linux alike. */
 const SIN6_ADDR = 8;

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { LINUX as L } from "../structs/linux.ts";
-import { encodeSockaddr, type Families } from "../structs/sockaddr.ts";
-import { destination } from "./backend.ts";
+import { LINUX as L } from "../../structs/linux.ts";
+import { encodeSockaddr, type Families } from "../../structs/sockaddr.ts";
+import { destination } from "../common/backend.ts";
 
 /** The libc calls this needs. */
 export interface MtuCalls {

@@ -13,8 +13,8 @@
  *
  * @module
  */
-import type { SocketError } from "../errors.ts";
-import { native } from "./native.ts";
+import type { SocketError } from "../../errors.ts";
+import { native } from "../native.ts";
 
 /** poll(2) event bits (the same on Linux and Darwin). */
 export const POLLIN = 0x1;

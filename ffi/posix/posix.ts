@@ -3,37 +3,37 @@
  * libc `recvmsg`.
  *
  * A receive is one `recvmsg(MSG_DONTWAIT)` into memory the socket owns; it returns a datagram or
- * EAGAIN. To wait, the socket joins the process's one poll set (ffi/poll_set.ts), which runs a single
+ * EAGAIN. To wait, the socket joins the process's one poll set (ffi/posix/poll_set.ts), which runs a single
  * poll(2) for every waiting socket off the JS thread. `close()` leaves the set and closes the fd only
  * after a running poll that watches it has returned, so that no poll can ever watch a reused fd
  * number. The kernel writes only during `recvmsg`, into memory that never moves.
  *
  * @module
  */
-import { amendSocketError, SocketClosedError, SocketError } from "../errors.ts";
-import type { DatagramMessage, NetAddr, ReceivedMessage } from "../message.ts";
-import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../structs/ancillary.ts";
-import { DARWIN as D, DARWIN_ERRNO, DRW } from "../structs/darwin.ts";
-import { linuxErrno } from "../structs/errno.ts";
-import type { Layout } from "../structs/layout.ts";
-import type { WinsockErrorInfo } from "../structs/winsock_errors.ts";
-import { parseIPv4 } from "../structs/ip.ts";
-import type { SendSource } from "../structs/send_control.ts";
-import { LINUX as L, LNX } from "../structs/linux.ts";
-import { decodeSockaddr, encodeSockaddr, type Families } from "../structs/sockaddr.ts";
-import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "./backend.ts";
-import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "./libc.ts";
+import { amendSocketError, SocketClosedError, SocketError } from "../../errors.ts";
+import type { DatagramMessage, NetAddr, ReceivedMessage } from "../../message.ts";
+import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../../structs/ancillary.ts";
+import { DARWIN as D, DARWIN_ERRNO, DRW } from "../../structs/darwin.ts";
+import { linuxErrno } from "../../structs/errno.ts";
+import type { Layout } from "../../structs/layout.ts";
+import type { WinsockErrorInfo } from "../../structs/winsock_errors.ts";
+import { parseIPv4 } from "../../structs/ip.ts";
+import type { SendSource } from "../../structs/send_control.ts";
+import { LINUX as L, LNX } from "../../structs/linux.ts";
+import { decodeSockaddr, encodeSockaddr, type Families } from "../../structs/sockaddr.ts";
+import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "../common/backend.ts";
+import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "../tables/libc.ts";
 import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
-import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "./socket_options.ts";
-import { currentControl, type OutgoingItem, SendBatch, type SendMemo, sendMemo, writeControlOnce } from "./send_batch.ts";
-import { ControlArchive } from "./control_archive.ts";
-import { buildMessage, messageData, type Received } from "./message_builder.ts";
-import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
-import { native } from "./native.ts";
-import { RemoteAddrCache } from "./remote_addr.ts";
+import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "../tables/socket_options.ts";
+import { currentControl, type OutgoingItem, SendBatch, type SendMemo, sendMemo, writeControlOnce } from "./sendmmsg.ts";
+import { ControlArchive } from "../common/control_archive.ts";
+import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
+import { checkAttached, pointTo, setPointer, TargetAddress } from "../common/receive_target.ts";
+import { native } from "../native.ts";
+import { RemoteAddrCache } from "../common/remote_addr.ts";
 import { ReadAhead, type ReadAheadSystem } from "./read_ahead.ts";
 import { pathMtu } from "./path_mtu.ts";
-import type { Bound } from "./types.ts";
+import type { Bound } from "../types.ts";
 
 /** The memory of recvmmsg calls: one per socket, made on its first batch. */
 interface BatchMemory {
@@ -87,7 +87,7 @@ interface Platform {
   readonly errno: (code: number) => WinsockErrorInfo;
   readonly EAGAIN: number;
   readonly EBADF: number;
-  /** The receive-side options (ffi/socket_options.ts). */
+  /** The receive-side options (ffi/tables/socket_options.ts). */
   readonly options: readonly OptionRow[];
 }
 
@@ -622,7 +622,7 @@ class PosixSocket implements BackendSocket {
     // A running poll keeps the process alive. When no receive waits any more (all aborted), leave the
     // set, so that an idle socket does not keep a program from exiting, as on Windows.
     if (!on) {
-      // Nothing to tell: and an idle socket holds no reference to its connection (see conn.ts's `dropped`).
+      // Nothing to tell: and an idle socket holds no reference to its connection (see connection/conn.ts's `dropped`).
       this.onReadable = null;
       if (this.watching) {
         this.watching = false;

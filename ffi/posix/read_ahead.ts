@@ -13,17 +13,17 @@
  *
  * @module
  */
-import type { ReceivedMessage } from "../message.ts";
-import { AncillaryDecoder, type AncillaryDialect } from "../structs/ancillary.ts";
-import { truncateControl } from "../structs/cmsg.ts";
-import { LNX } from "../structs/linux.ts";
-import type { Families } from "../structs/sockaddr.ts";
-import type { ReceiveRequest } from "./backend.ts";
-import type { ControlArchive } from "./control_archive.ts";
-import { buildMessage, messageData, type Received } from "./message_builder.ts";
-import { native } from "./native.ts";
-import { checkAttached, pointTo, setPointer } from "./receive_target.ts";
-import { RemoteAddrCache } from "./remote_addr.ts";
+import type { ReceivedMessage } from "../../message.ts";
+import { AncillaryDecoder, type AncillaryDialect } from "../../structs/ancillary.ts";
+import { truncateControl } from "../../structs/cmsg.ts";
+import { LNX } from "../../structs/linux.ts";
+import type { Families } from "../../structs/sockaddr.ts";
+import type { ReceiveRequest } from "../common/backend.ts";
+import type { ControlArchive } from "../common/control_archive.ts";
+import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
+import { native } from "../native.ts";
+import { checkAttached, pointTo, setPointer } from "../common/receive_target.ts";
+import { RemoteAddrCache } from "../common/remote_addr.ts";
 
 /** The most datagrams one read-ahead takes; `readAhead` of a socket is at most this. */
 export const MAX_READ_AHEAD = 64;

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { LNX } from "../structs/linux.ts";
-import { type SendSource, writeSendControl } from "../structs/send_control.ts";
-import { encodeSockaddr, type Families } from "../structs/sockaddr.ts";
-import { destination } from "./backend.ts";
-import { native } from "./native.ts";
-import { setPointer } from "./receive_target.ts";
+import { LNX } from "../../structs/linux.ts";
+import { type SendSource, writeSendControl } from "../../structs/send_control.ts";
+import { encodeSockaddr, type Families } from "../../structs/sockaddr.ts";
+import { destination } from "../common/backend.ts";
+import { native } from "../native.ts";
+import { setPointer } from "../common/receive_target.ts";
 
 /** One datagram of a batch, its arguments already checked. */
 export interface OutgoingItem {
@@ -51,7 +51,7 @@ export interface SendMemo {
  *
  * @example
  * ```ts
- * import { sendMemo } from "./send_batch.ts";
+ * import { sendMemo } from "./sendmmsg.ts";
  * console.log(sendMemo().controlLen); // -1
  * ```
  */
@@ -65,7 +65,7 @@ export function sendMemo(): SendMemo {
  *
  * @example
  * ```ts
- * import { currentControl, sendMemo } from "./send_batch.ts";
+ * import { currentControl, sendMemo } from "./sendmmsg.ts";
  * console.log(currentControl(sendMemo(), undefined, true, undefined, undefined, undefined)); // -1
  * ```
  */
@@ -78,7 +78,7 @@ export function currentControl(m: SendMemo, source: SendSource | undefined, ipv4
  *
  * @example
  * ```ts
- * import { sendMemo, writeControlOnce } from "./send_batch.ts";
+ * import { sendMemo, writeControlOnce } from "./sendmmsg.ts";
  * console.log(writeControlOnce(sendMemo(), new Uint8Array(128), "linux", true, undefined, 9, undefined, undefined)); // 24
  * ```
  */

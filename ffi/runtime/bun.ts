@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
-import { PollRunner, type PollWorker } from "./poll_worker.ts";
+import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
+import { PollRunner, type PollWorker } from "./poll_runner.ts";
 
 type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "i64_fast" | "ptr" | "function";
 interface BunDef {
@@ -56,7 +56,7 @@ function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...arg
 }
 
 /**
- * The poller worker (ffi/bun_poller.ts): bun:ffi has no call that runs off the JS thread, so one
+ * The poller worker (ffi/runtime/bun_poller.ts): bun:ffi has no call that runs off the JS thread, so one
  * worker makes the blocking poll(2) for the whole process. It is referenced only while a poll runs.
  */
 let poller: PollRunner | undefined;

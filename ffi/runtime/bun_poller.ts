@@ -1,6 +1,6 @@
 /**
  * Bun's waiting thread for the POSIX backend. Bun's FFI has no call that runs off the JS thread, so
- * this worker makes the one blocking poll(2) of the process's poll set (ffi/poll_set.ts): it is given
+ * this worker makes the one blocking poll(2) of the process's poll set (ffi/posix/poll_set.ts): it is given
  * the address of the set's `struct pollfd` array and its length, polls without a timeout, and answers
  * with poll's result. The array belongs to the main thread, which does not touch it until the answer.
  *

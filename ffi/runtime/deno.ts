@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { libcPath, POLL } from "./libc.ts";
-import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+import { libcPath, POLL } from "../tables/libc.ts";
+import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
   void: "void",

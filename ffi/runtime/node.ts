@@ -1,15 +1,15 @@
 /**
  * The Node adapter: the built-in `node:ffi` (Node 26.1 and later, experimental; on by default since
  * 26.10). It has no call that runs off the JS thread and its callbacks must run on the thread that made
- * them, so waiting is done like Bun's: one worker thread (ffi/node_poller.ts) makes the poll(2) of the
+ * them, so waiting is done like Bun's: one worker thread (ffi/runtime/node_poller.ts) makes the poll(2) of the
  * process's poll set. On Windows, where the backend needs a call by address (WSARecvMsg comes from
- * WSAIoctl) and callbacks from thread-pool threads, neither of which node:ffi has, ffi/node_windows.ts
+ * WSAIoctl) and callbacks from thread-pool threads, neither of which node:ffi has, ffi/runtime/node_windows.ts
  * builds both from two small thunks.
  *
  * @module
  */
-import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
-import { PollRunner, type PollWorker } from "./poll_worker.ts";
+import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
+import { PollRunner, type PollWorker } from "./poll_runner.ts";
 import { NodeWindows } from "./node_windows.ts";
 
 interface NodeFfi {

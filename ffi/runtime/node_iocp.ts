@@ -1,5 +1,5 @@
 /**
- * Node's completion worker on Windows (see ffi/node_windows.ts): node:ffi callbacks must run on the
+ * Node's completion worker on Windows (see ffi/runtime/node_windows.ts): node:ffi callbacks must run on the
  * thread that made them, so thread-pool waits post to an I/O completion port instead, and this worker
  * blocks in GetQueuedCompletionStatusEx and passes each (context, flag) it removes to the main thread.
  * Its first message gives the port and OVERLAPPED_ENTRY's layout (from structs/windows.ts, proven

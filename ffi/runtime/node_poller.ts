@@ -1,7 +1,7 @@
 /**
- * Node's waiting thread for the POSIX backend (see ffi/bun_poller.ts for Bun's): node:ffi has no call
+ * Node's waiting thread for the POSIX backend (see ffi/runtime/bun_poller.ts for Bun's): node:ffi has no call
  * that runs off the JS thread, so this worker makes the one blocking poll(2) of the process's poll set
- * (ffi/poll_set.ts). It is given the address of the set's `struct pollfd` array and its length, polls
+ * (ffi/posix/poll_set.ts). It is given the address of the set's `struct pollfd` array and its length, polls
  * without a timeout, and answers with poll's result. The array belongs to the main thread, which does
  * not touch it until the answer.
  *

@@ -1,22 +1,22 @@
 /**
  * What the Windows backend needs from Node that node:ffi does not offer, built from two small thunks
- * (ffi/thunks.ts) in one page of executable memory that is never freed:
+ * (ffi/tables/thunks.ts) in one page of executable memory that is never freed:
  *
  * - calling a function by its address (WSARecvMsg, which WSAIoctl hands out): each call writes the
  *   function, its arguments and a fresh INIT_ONCE into a block of its own and runs the thunk through
  *   kernel32's InitOnceExecuteOnce, which calls it synchronously on this thread;
  * - callbacks from other threads (the thread-pool waits of winsock.ts): the callback pointer given to
  *   RegisterWaitForSingleObject is the posting thunk, which posts (context, flag) to an I/O completion
- *   port; one worker (ffi/node_iocp.ts) blocks in GetQueuedCompletionStatusEx and passes what it
+ *   port; one worker (ffi/runtime/node_iocp.ts) blocks in GetQueuedCompletionStatusEx and passes what it
  *   removes to this thread, which calls the JS function.
  *
  * @module
  */
-import { MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READWRITE } from "../structs/constants.ts";
-import { WIN } from "../structs/windows.ts";
-import { KERNEL32_NODE } from "./symbols.ts";
-import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT } from "./thunks.ts";
-import type { Bound, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "./types.ts";
+import { MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READWRITE } from "../../structs/constants.ts";
+import { WIN } from "../../structs/windows.ts";
+import { KERNEL32_NODE } from "../tables/windows.ts";
+import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT } from "../tables/thunks.ts";
+import type { Bound, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
 
 /** The parts of node:ffi and Node this needs. */
 export interface NodeWindowsHost {
@@ -25,7 +25,7 @@ export interface NodeWindowsHost {
   open<T extends SymbolTable>(library: string, table: T): Bound<T>;
   /** Runs `fn` when the process exits. */
   onExit(fn: () => void): void;
-  /** Starts the completion worker (ffi/node_iocp.ts) with its first message. */
+  /** Starts the completion worker (ffi/runtime/node_iocp.ts) with its first message. */
   startWorker(first: unknown, onMessage: (m: number[]) => void): { ref(): void; unref(): void };
 }
 

@@ -1,5 +1,5 @@
 /**
- * What Node's two worker threads share (ffi/node_poller.ts on Linux and macOS, ffi/node_iocp.ts on
+ * What Node's two worker threads share (ffi/runtime/node_poller.ts on Linux and macOS, ffi/runtime/node_iocp.ts on
  * Windows): the port to the main thread, node:ffi, and node:ffi's experimental warning kept quiet,
  * since the main thread has already shown it (or been told to hide it).
  *

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { SymbolTable } from "./types.ts";
+import type { SymbolTable } from "../types.ts";
 
 /** libc.so.6 (glibc). */
 export const LIBC = {

@@ -12,12 +12,12 @@
  *
  * @module
  */
-import * as W from "../structs/constants.ts";
-import { DARWIN, DRW } from "../structs/darwin.ts";
-import { LINUX, LNX } from "../structs/linux.ts";
-import type { Layout } from "../structs/layout.ts";
-import { encodeSockaddr, type Families, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
-import { WIN } from "../structs/windows.ts";
+import * as W from "../../structs/constants.ts";
+import { DARWIN, DRW } from "../../structs/darwin.ts";
+import { LINUX, LNX } from "../../structs/linux.ts";
+import type { Layout } from "../../structs/layout.ts";
+import { encodeSockaddr, type Families, WINDOWS_FAMILIES } from "../../structs/sockaddr.ts";
+import { WIN } from "../../structs/windows.ts";
 
 /** The options a sender (or any socket) may set after it is open. */
 export type SettableOption = "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit" | "dontFragment" | "sendBufferSize";
@@ -207,7 +207,7 @@ const PLATFORMS: Record<string, Platform> = { linux: LINUX_PLATFORM, windows: WI
  *
  * @example
  * ```ts
- * import { settings } from "./multicast.ts";
+ * import { settings } from "./settings.ts";
  * console.log(settings("linux", "multicastHopLimit", 1, { ipv4: true, ipv6: false }).map((o) => o.label)); // ["IP_MULTICAST_TTL"]
  * ```
  */
@@ -239,7 +239,7 @@ export function settings(os: string, option: SettableOption, value: number, fami
  *
  * @example
  * ```ts
- * import { membershipRequest } from "./multicast.ts";
+ * import { membershipRequest } from "./settings.ts";
  * const r = membershipRequest("linux", true, { group: new Uint8Array([224, 0, 0, 251]), interfaceIndex: 2, interfaceAddress: null, source: null });
  * console.log(r.label, r.bytes.length); // "IP_ADD_MEMBERSHIP" 12
  * ```

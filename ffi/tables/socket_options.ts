@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { cmsgSpace, WSA_CMSG_SPACE } from "../structs/cmsg.ts";
+import { cmsgSpace, WSA_CMSG_SPACE } from "../../structs/cmsg.ts";
 import {
   IP_ECN,
   IP_HOPLIMIT,
@@ -19,11 +19,11 @@ import {
   IPV6_HOPLIMIT,
   IPV6_PKTINFO,
   UDP_RECV_MAX_COALESCED_SIZE,
-} from "../structs/constants.ts";
-import { DARWIN, DRW } from "../structs/darwin.ts";
-import { LINUX, LNX } from "../structs/linux.ts";
-import { WIN } from "../structs/windows.ts";
-import { CMSG_DARWIN, CMSG_LP64 } from "../structs/cmsg.ts";
+} from "../../structs/constants.ts";
+import { DARWIN, DRW } from "../../structs/darwin.ts";
+import { LINUX, LNX } from "../../structs/linux.ts";
+import { WIN } from "../../structs/windows.ts";
+import { CMSG_DARWIN, CMSG_LP64 } from "../../structs/cmsg.ts";
 
 /** The `listenDatagram` flags that ask for control records. */
 export type ReceiveFlag = "packetInfo" | "hopLimit" | "ecn" | "coalesce" | "timestamps";

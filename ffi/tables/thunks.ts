@@ -1,6 +1,6 @@
 /**
  * Two x86-64 Windows thunks, as machine code with the assembly it was made from, for what node:ffi
- * cannot do by itself on Windows (ffi/node_windows.ts):
+ * cannot do by itself on Windows (ffi/runtime/node_windows.ts):
  *
  * - `callByAddress`, an `InitOnceExecuteOnce` callback: it calls the function whose address and up to
  *   six integer arguments are in the block its `Parameter` points at, stores the result and the

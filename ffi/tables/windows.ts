@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SymbolDef, SymbolTable } from "./types.ts";
+import type { SymbolDef, SymbolTable } from "../types.ts";
 
 /** ws2_32.dll */
 export const WS2_32 = {
@@ -89,7 +89,7 @@ export const KERNEL32 = {
  * it is not exported by ws2_32.dll.
  */
 /**
- * kernel32 calls only Node needs on Windows (ffi/node_windows.ts): executable memory for two thunks,
+ * kernel32 calls only Node needs on Windows (ffi/runtime/node_windows.ts): executable memory for two thunks,
  * a call made through a one-shot InitOnceExecuteOnce (node:ffi cannot call a function by its address),
  * and an I/O completion port that thread-pool callbacks post to (node:ffi callbacks cannot run on
  * other threads).

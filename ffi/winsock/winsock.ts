@@ -12,8 +12,8 @@
  *
  * @module
  */
-import { SocketClosedError, winsockFailure } from "../errors.ts";
-import type { DatagramMessage, NetAddr } from "../message.ts";
+import { SocketClosedError, winsockFailure } from "../../errors.ts";
+import type { DatagramMessage, NetAddr } from "../../message.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -47,22 +47,22 @@ import {
   WSA_FLAG_NO_HANDLE_INHERIT,
   WSA_FLAG_OVERLAPPED,
   WSAID_WSARECVMSG,
-} from "../structs/constants.ts";
-import { AncillaryDecoder } from "../structs/ancillary.ts";
-import { CMSG_LP64 } from "../structs/cmsg.ts";
-import { parseIPv4 } from "../structs/ip.ts";
-import { type SendSource, writeSendControl } from "../structs/send_control.ts";
-import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../structs/sockaddr.ts";
-import { WIN } from "../structs/windows.ts";
-import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "./backend.ts";
-import { ControlArchive } from "./control_archive.ts";
-import { buildMessage, messageData, type Received } from "./message_builder.ts";
-import { checkAttached, pointTo, setPointer, TargetAddress } from "./receive_target.ts";
-import { native } from "./native.ts";
-import { RemoteAddrCache } from "./remote_addr.ts";
-import { applyOptions, WINDOWS_OPTIONS } from "./socket_options.ts";
-import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "./symbols.ts";
-import type { Bound, NativeFn, ThreadSafeCallback } from "./types.ts";
+} from "../../structs/constants.ts";
+import { AncillaryDecoder } from "../../structs/ancillary.ts";
+import { CMSG_LP64 } from "../../structs/cmsg.ts";
+import { parseIPv4 } from "../../structs/ip.ts";
+import { type SendSource, writeSendControl } from "../../structs/send_control.ts";
+import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../../structs/sockaddr.ts";
+import { WIN } from "../../structs/windows.ts";
+import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "../common/backend.ts";
+import { ControlArchive } from "../common/control_archive.ts";
+import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
+import { checkAttached, pointTo, setPointer, TargetAddress } from "../common/receive_target.ts";
+import { native } from "../native.ts";
+import { RemoteAddrCache } from "../common/remote_addr.ts";
+import { applyOptions, WINDOWS_OPTIONS } from "../tables/socket_options.ts";
+import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
+import type { Bound, NativeFn, ThreadSafeCallback } from "../types.ts";
 
 const INVALID_SOCKET = 0xffffffffffffffffn;
 const WSAEWOULDBLOCK = 10035;

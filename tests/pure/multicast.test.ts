@@ -1,7 +1,7 @@
 // The membership requests and sender options each platform's table builds, byte by byte, against the
 // layouts the C compilers prove (WIN, LNX, DRW): the order of fields is where the platforms differ.
 import { describe, expect, it } from "vitest";
-import { membershipRequest, settings } from "../../ffi/multicast.ts";
+import { membershipRequest, settings } from "../../ffi/tables/settings.ts";
 import * as S from "../../structs/mod.ts";
 
 const group4 = new Uint8Array([224, 0, 0, 251]);

@@ -1,11 +1,11 @@
-// The machine code Node needs on Windows (ffi/thunks.ts) is what mingw-w64's assembler makes of the
+// The machine code Node needs on Windows (ffi/tables/thunks.ts) is what mingw-w64's assembler makes of the
 // assembly beside it: assembled here and compared byte for byte.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT, THUNK_SOURCE } from "../../ffi/thunks.ts";
+import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT, THUNK_SOURCE } from "../../ffi/tables/thunks.ts";
 
 it("the thunks' bytes are what x86_64-w64-mingw32-as assembles from their source", () => {
   const dir = mkdtempSync(join(tmpdir(), "recvmsg-thunks-"));

@@ -1,7 +1,7 @@
 // Memory the kernel writes through must never move or be freed under it, and nothing may leak.
 import assert from "node:assert/strict";
-import { posixStats } from "../../ffi/posix.ts";
-import { winsockStats } from "../../ffi/winsock.ts";
+import { posixStats } from "../../ffi/posix/posix.ts";
+import { winsockStats } from "../../ffi/winsock/winsock.ts";
 import { listenDatagram, SocketClosedError } from "../../mod.ts";
 import { readdirSync } from "node:fs";
 import process from "node:process";

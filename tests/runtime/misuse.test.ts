@@ -1,7 +1,7 @@
 // Bad input and misuse, each refused with a named error before any system call (or handled), on every runtime.
 import assert from "node:assert/strict";
-import { posixStats } from "../../ffi/posix.ts";
-import { winsockStats } from "../../ffi/winsock.ts";
+import { posixStats } from "../../ffi/posix/posix.ts";
+import { winsockStats } from "../../ffi/winsock/winsock.ts";
 import { listenDatagram, SocketError, wrapSocket } from "../../mod.ts";
 import { forceGC, onWindows, runtime, Sender, sleep, test } from "./harness.ts";
 

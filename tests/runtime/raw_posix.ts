@@ -1,5 +1,5 @@
 // Raw libc sockets made without the module's socket code, for the same purposes as raw_winsock.ts.
-import { LIBC } from "../../ffi/libc.ts";
+import { LIBC } from "../../ffi/tables/libc.ts";
 import { native } from "../../ffi/native.ts";
 
 let c: ReturnType<typeof open> | undefined;

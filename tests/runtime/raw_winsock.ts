@@ -1,7 +1,7 @@
 // Raw Winsock sockets made without the module's socket code, through the real ws2_32.dll, for tests
 // that need a socket in a state listenDatagram never makes (unbound, TCP) or an option it does not set.
 import { native } from "../../ffi/native.ts";
-import { WS2_32, WSARECVMSG } from "../../ffi/symbols.ts";
+import { WS2_32, WSARECVMSG } from "../../ffi/tables/windows.ts";
 import type { NativeFn } from "../../ffi/types.ts";
 import {
   decodeSockaddr,

@@ -2,7 +2,7 @@
 // fewer system calls, and every call still gets exactly what its own system call would have given.
 import assert from "node:assert/strict";
 import { type DatagramConn, type DatagramMessage, listenDatagram } from "../../mod.ts";
-import { readAheadStats } from "../../ffi/read_ahead.ts";
+import { readAheadStats } from "../../ffi/posix/read_ahead.ts";
 import { onWindows, runtime, test } from "./harness.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -1,7 +1,7 @@
 // What Windows sockets opened by this module are set to by default: a port of their own
 // (SO_EXCLUSIVEADDRUSE) and no WSAECONNRESET after an ICMP port-unreachable (SIO_UDP_CONNRESET off).
 import assert from "node:assert/strict";
-import { winsockStats } from "../../ffi/winsock.ts";
+import { winsockStats } from "../../ffi/winsock/winsock.ts";
 import { listenDatagram, winsockFailure } from "../../mod.ts";
 import * as S from "../../structs/mod.ts";
 import { test } from "./harness.ts";
