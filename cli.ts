@@ -52,7 +52,9 @@ class UsageError extends Error {}
 
 function parse(args: string[]): Options {
   const [command, ...rest] = args;
-  if (command !== "listen") throw new UsageError(command === undefined ? "a command is needed" : `unknown command ${JSON.stringify(command)}`);
+  if (command !== "listen") {
+    throw new UsageError(command === undefined ? "a command is needed" : `unknown command ${JSON.stringify(command)}`);
+  }
   const o: Options = { port: 0, hostname: "::", json: false, echo: false, hopLimit: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -63,7 +65,9 @@ function parse(args: string[]): Options {
     };
     if (a === "--port") {
       const v = value();
-      if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new UsageError(`--port must be a number from 0 to 65535, got ${JSON.stringify(v)}`);
+      if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) {
+        throw new UsageError(`--port must be a number from 0 to 65535, got ${JSON.stringify(v)}`);
+      }
       o.port = Number(v);
     } else if (a === "--hostname") o.hostname = value();
     else if (a === "--json") o.json = true;
@@ -116,7 +120,9 @@ export function formatText(m: DatagramMessage, time: Date): string {
   const local = m.localAddr ? `${m.localAddr.hostname} if ${m.localAddr.interfaceIndex}` : "(no packet info)";
   const hop = m.hopLimit !== undefined ? ` hop ${m.hopLimit}` : "";
   const flags = flagsOf(m);
-  return `${time.toISOString()} ${hostPort(m.remoteAddr.hostname, m.remoteAddr.port)} -> ${local}${hop} ${m.data.length} bytes` +
+  return `${time.toISOString()} ${
+    hostPort(m.remoteAddr.hostname, m.remoteAddr.port)
+  } -> ${local}${hop} ${m.data.length} bytes` +
     `${flags.length ? ` [${flags.join(",")}]` : ""} "${preview(m.data)}"`;
 }
 
@@ -145,14 +151,22 @@ export function formatJson(m: DatagramMessage, time: Date): string {
 function explain(e: unknown, o: Options): string {
   if (e instanceof SocketError) {
     const where = hostPort(o.hostname, o.port);
-    if (e.code === "WSAEADDRINUSE" || e.code === "EADDRINUSE") return `port ${o.port} on ${o.hostname} is already in use (${e.code}); pick another --port`;
+    if (e.code === "WSAEADDRINUSE" || e.code === "EADDRINUSE") {
+      return `port ${o.port} on ${o.hostname} is already in use (${e.code}); pick another --port`;
+    }
     if (e.code === "WSAEACCES" || e.code === "EACCES") {
       return `permission denied binding ${where} (${e.code}): ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux`;
     }
-    if (e.code === "WSAEADDRNOTAVAIL" || e.code === "EADDRNOTAVAIL") return `${o.hostname} is not an address of this machine (${e.code})`;
+    if (e.code === "WSAEADDRNOTAVAIL" || e.code === "EADDRNOTAVAIL") {
+      return `${o.hostname} is not an address of this machine (${e.code})`;
+    }
     return e.message;
   }
-  if (e instanceof TypeError && /hostname/.test(e.message)) return `--hostname must be a numeric IPv4 or IPv6 address such as 0.0.0.0 or ::; names are not resolved (got ${JSON.stringify(o.hostname)})`;
+  if (e instanceof TypeError && /hostname/.test(e.message)) {
+    return `--hostname must be a numeric IPv4 or IPv6 address such as 0.0.0.0 or ::; names are not resolved (got ${
+      JSON.stringify(o.hostname)
+    })`;
+  }
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -186,13 +200,21 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   const stop = () => conn.close();
   io.signal?.addEventListener("abort", stop, { once: true });
   if (io.signal?.aborted) stop();
-  error(`recvmsg: listening on ${hostPort(conn.addr.hostname, conn.addr.port)}${o.echo ? ", echoing from the arrival address" : ""}`);
+  error(
+    `recvmsg: listening on ${hostPort(conn.addr.hostname, conn.addr.port)}${
+      o.echo ? ", echoing from the arrival address" : ""
+    }`,
+  );
   let count = 0;
   const buffer = new Uint8Array(65536);
   for await (const m of conn.messages({ buffer })) {
     count++;
     io.write(o.json ? formatJson(m, new Date()) : formatText(m, new Date()));
-    if (o.echo) await conn.sendMsg(m.data, m.remoteAddr, { localAddr: m.localAddr ?? undefined }).catch((e) => error(`recvmsg: echo failed: ${explain(e, o)}`));
+    if (o.echo) {
+      await conn.sendMsg(m.data, m.remoteAddr, { localAddr: m.localAddr ?? undefined }).catch((e) =>
+        error(`recvmsg: echo failed: ${explain(e, o)}`)
+      );
+    }
   }
   io.signal?.removeEventListener("abort", stop);
   error(`recvmsg: stopped after ${count} datagram${count === 1 ? "" : "s"}`);

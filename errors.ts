@@ -61,7 +61,9 @@ export class SocketError extends Error {
  */
 export function amendSocketError(e: SocketError, more: string, details?: { pathMtu?: number }): SocketError {
   const explanation = e.message.slice(`${e.syscall} failed with ${e.code} (${e.errno}): `.length).replace(/\.$/, "");
-  return new SocketError(e.code, e.errno, e.syscall, `${explanation}${more}.`, { pathMtu: details?.pathMtu ?? e.pathMtu });
+  return new SocketError(e.code, e.errno, e.syscall, `${explanation}${more}.`, {
+    pathMtu: details?.pathMtu ?? e.pathMtu,
+  });
 }
 
 /**

@@ -260,7 +260,9 @@ export class ReceivedMessage implements DatagramMessage {
    * reused: a reuse loop then copies into the same bytes each time instead of filling shared chunks.
    */
   _controlStore(length: number): Uint8Array {
-    if (this.#store === null || this.#store.length < length) this.#store = new Uint8Array(new ArrayBuffer(Math.max(length, 256)));
+    if (this.#store === null || this.#store.length < length) {
+      this.#store = new Uint8Array(new ArrayBuffer(Math.max(length, 256)));
+    }
     return this.#store;
   }
 
@@ -314,9 +316,14 @@ export class ReceivedMessage implements DatagramMessage {
     if (!chunk || this.#length === 0 || !this.#format) return this.#control = NO_CONTROL;
     const raw = chunk.subarray(this.#at, this.#at + this.#length);
     const out: ControlMessage[] = [];
-    visitControlMessages(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), raw.length, (level, type, at, len) => {
-      out.push({ level, type, data: raw.slice(at, at + len) });
-    }, this.#format);
+    visitControlMessages(
+      new DataView(raw.buffer, raw.byteOffset, raw.byteLength),
+      raw.length,
+      (level, type, at, len) => {
+        out.push({ level, type, data: raw.slice(at, at + len) });
+      },
+      this.#format,
+    );
     this.#chunk = null;
     return this.#control = out;
   }
@@ -338,6 +345,8 @@ export function splitSegments(message: DatagramMessage): Uint8Array[] {
   const { data, segmentSize } = message;
   if (segmentSize === undefined || segmentSize <= 0 || segmentSize >= data.length) return [data];
   const out: Uint8Array[] = [];
-  for (let at = 0; at < data.length; at += segmentSize) out.push(data.subarray(at, Math.min(at + segmentSize, data.length)));
+  for (let at = 0; at < data.length; at += segmentSize) {
+    out.push(data.subarray(at, Math.min(at + segmentSize, data.length)));
+  }
   return out;
 }

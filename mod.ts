@@ -30,11 +30,24 @@ import { stripBrackets } from "./structs/sockaddr.ts";
 import { describeValue } from "./structs/describe.ts";
 
 export { DatagramConn } from "./connection/conn.ts";
-export type { MulticastV4Membership, MulticastV6Membership, OutgoingMessage, SendMsgsResult } from "./connection/conn.ts";
+export type {
+  MulticastV4Membership,
+  MulticastV6Membership,
+  OutgoingMessage,
+  SendMsgsResult,
+} from "./connection/conn.ts";
 export { type JoinOptions, MulticastMembership } from "./connection/multicast.ts";
 export type { InterfaceAddress, NetworkInterface } from "./ffi/common/interfaces.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
-export type { BatchOptions, DatagramMessage, ListenOptions, LocalAddr, NetAddr, ReceiveOptions, SendOptions } from "./message.ts";
+export type {
+  BatchOptions,
+  DatagramMessage,
+  ListenOptions,
+  LocalAddr,
+  NetAddr,
+  ReceiveOptions,
+  SendOptions,
+} from "./message.ts";
 export { splitSegments } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
 export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
@@ -61,7 +74,8 @@ export function interfaces(): NetworkInterface[] {
 setInterfaceLookup({
   index(address) {
     const text = address.join(".");
-    return listInterfaces().find((i) => i.addresses.some((a) => a.family === "IPv4" && a.address === text))?.index ?? null;
+    return listInterfaces().find((i) => i.addresses.some((a) => a.family === "IPv4" && a.address === text))?.index ??
+      null;
   },
   address(index) {
     const a = listInterfaces().find((i) => i.index === index)?.addresses.find((x) => x.family === "IPv4");
@@ -77,7 +91,20 @@ function backend(): Backend {
   );
 }
 
-const BOOLEAN_OPTIONS = ["ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "reusePort", "broadcast", "coalesce", "multicastLoopback", "dontFragment", "timestamps"] as const;
+const BOOLEAN_OPTIONS = [
+  "ipv6Only",
+  "packetInfo",
+  "hopLimit",
+  "ecn",
+  "reuseAddress",
+  "reportUnreachable",
+  "reusePort",
+  "broadcast",
+  "coalesce",
+  "multicastLoopback",
+  "dontFragment",
+  "timestamps",
+] as const;
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -96,7 +123,9 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
   const hostname = o.hostname;
   if (!parseIPv4(hostname) && !parseIPv6(hostname)) {
     throw new TypeError(
-      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${JSON.stringify(options.hostname)}`,
+      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${
+        JSON.stringify(options.hostname)
+      }`,
     );
   }
   return configure(new DatagramConn(backend().open(o)), options);
@@ -143,19 +172,39 @@ export interface ConnectOptions extends Omit<ListenOptions, "hostname" | "port">
  * ```
  */
 export function connectDatagram(options: ConnectOptions): DatagramConn {
-  if (typeof options !== "object" || options === null) throw new TypeError("connectDatagram: options must be an object with hostname and port");
-  if (typeof options.hostname !== "string") throw new TypeError(`connectDatagram: hostname must be a numeric address string, got ${describeValue(options.hostname)}`);
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("connectDatagram: options must be an object with hostname and port");
+  }
+  if (typeof options.hostname !== "string") {
+    throw new TypeError(
+      `connectDatagram: hostname must be a numeric address string, got ${describeValue(options.hostname)}`,
+    );
+  }
   const local = options.localAddr ?? {};
-  if (typeof local !== "object" || local === null) throw new TypeError("connectDatagram: localAddr must be an object with hostname and/or port");
+  if (typeof local !== "object" || local === null) {
+    throw new TypeError("connectDatagram: localAddr must be an object with hostname and/or port");
+  }
   const peer = stripBrackets(options.hostname);
   const v6 = parseIPv4(peer) === null && parseIPv6(peer) !== null;
   const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
-  const conn = listenDatagram({ ...rest, hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"), port: local.port ?? 0, reportUnreachable: options.reportUnreachable ?? true });
+  const conn = listenDatagram({
+    ...rest,
+    hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
+    port: local.port ?? 0,
+    reportUnreachable: options.reportUnreachable ?? true,
+  });
   try {
     conn.connect({ hostname: peer, port: options.port });
   } catch (e) {
     conn.close();
-    if (e instanceof RangeError || e instanceof TypeError) throw new (e.constructor as RangeErrorConstructor)(e.message.replace(/^connect: remoteAddr\./, "connectDatagram: ").replace(/^connect: remoteAddr/, "connectDatagram: options"));
+    if (e instanceof RangeError || e instanceof TypeError) {
+      throw new (e.constructor as RangeErrorConstructor)(
+        e.message.replace(/^connect: remoteAddr\./, "connectDatagram: ").replace(
+          /^connect: remoteAddr/,
+          "connectDatagram: options",
+        ),
+      );
+    }
     throw e;
   }
   return conn;
@@ -185,10 +234,16 @@ export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramC
   // A file descriptor is a C int; a Winsock SOCKET is pointer-sized, and INVALID_SOCKET (~0) is none.
   const max = native.os === "windows" ? 2n ** 64n - 2n : 2n ** 31n - 1n;
   if (handle < 0n || handle > max) {
-    throw new RangeError(`wrapSocket: handle must be ${native.os === "windows" ? "a SOCKET from 0 to 2^64-2" : "a file descriptor from 0 to 2^31-1"}, got ${handle}`);
+    throw new RangeError(
+      `wrapSocket: handle must be ${
+        native.os === "windows" ? "a SOCKET from 0 to 2^64-2" : "a file descriptor from 0 to 2^31-1"
+      }, got ${handle}`,
+    );
   }
   const family = options.family ?? "IPv4";
-  if (family !== "IPv4" && family !== "IPv6") throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
+  if (family !== "IPv4" && family !== "IPv6") {
+    throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
+  }
   const o = validateOptions(options, "wrapSocket");
   return new DatagramConn(backend().wrap(handle, family === "IPv6", o));
 }
@@ -212,10 +267,15 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   }
   const mif = options.multicastInterface;
   if (mif !== undefined && (typeof mif !== "number" || !Number.isInteger(mif) || mif < 0 || mif > 0xffffffff)) {
-    throw new RangeError(`${fn}: multicastInterface must be an interface index from 0 to 4294967295, got ${describeValue(mif)}`);
+    throw new RangeError(
+      `${fn}: multicastInterface must be an interface index from 0 to 4294967295, got ${describeValue(mif)}`,
+    );
   }
   const sndbuf = options.sendBufferSize;
-  if (sndbuf !== undefined && (typeof sndbuf !== "number" || !Number.isInteger(sndbuf) || sndbuf < 1 || sndbuf > 0x7fffffff)) {
+  if (
+    sndbuf !== undefined &&
+    (typeof sndbuf !== "number" || !Number.isInteger(sndbuf) || sndbuf < 1 || sndbuf > 0x7fffffff)
+  ) {
     throw new RangeError(`${fn}: sendBufferSize must be a positive integer, got ${describeValue(sndbuf)}`);
   }
   const mhl = options.multicastHopLimit;
@@ -229,19 +289,35 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
   const protocol = options.protocol === undefined ? "udp" : options.protocol;
   const number = protocol === "udp" ? 17 : protocol === "icmp" ? 1 : protocol === "icmpv6" ? 58 : protocol;
   if (typeof number !== "number" || !Number.isInteger(number) || number < 0 || number > 255) {
-    throw new TypeError(`${fn}: protocol must be "udp", "icmp", "icmpv6" or an IP protocol number from 0 to 255, got ${describeValue(protocol)}`);
+    throw new TypeError(
+      `${fn}: protocol must be "udp", "icmp", "icmpv6" or an IP protocol number from 0 to 255, got ${
+        describeValue(protocol)
+      }`,
+    );
   }
-  if (options.raw !== undefined && typeof options.raw !== "boolean") throw new TypeError(`${fn}: raw must be a boolean`);
-  if (number === 17 && options.raw !== undefined && protocol === "udp") throw new TypeError(`${fn}: raw applies to ICMP and other protocols, not to UDP`);
+  if (options.raw !== undefined && typeof options.raw !== "boolean") {
+    throw new TypeError(`${fn}: raw must be a boolean`);
+  }
+  if (number === 17 && options.raw !== undefined && protocol === "udp") {
+    throw new TypeError(`${fn}: raw applies to ICMP and other protocols, not to UDP`);
+  }
   if (number !== 17) {
-    if (options.raw === false && number !== 1 && number !== 58) throw new TypeError(`${fn}: only ICMP and ICMPv6 have datagram sockets; protocol ${number} needs raw: true (or no raw option)`);
+    if (options.raw === false && number !== 1 && number !== 58) {
+      throw new TypeError(
+        `${fn}: only ICMP and ICMPv6 have datagram sockets; protocol ${number} needs raw: true (or no raw option)`,
+      );
+    }
     for (const udpOnly of ["coalesce", "reusePort"] as const) {
       if (options[udpOnly] === true) throw new TypeError(`${fn}: ${udpOnly} applies to UDP sockets only`);
     }
   }
   const family = parseIPv4(stripBrackets(hostname)) ? "IPv4" : "IPv6";
   if ((number === 1 && family !== "IPv4") || (number === 58 && family !== "IPv6")) {
-    throw new TypeError(`${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${number === 1 ? "0.0.0.0" : "::"} for any), got ${JSON.stringify(hostname)}`);
+    throw new TypeError(
+      `${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${
+        number === 1 ? "0.0.0.0" : "::"
+      } for any), got ${JSON.stringify(hostname)}`,
+    );
   }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
     throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);

@@ -24,9 +24,14 @@ if (mode === "idiomatic" || mode === "batch" || mode === "sendmsgs") {
   const conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: RCVBUF });
   announce(conn.addr.port);
   if (mode === "idiomatic") {
-    for await (const m of conn.messages()) await conn.sendMsg(m.data, m.remoteAddr, { localAddr: m.localAddr ?? undefined });
+    for await (const m of conn.messages()) {
+      await conn.sendMsg(m.data, m.remoteAddr, { localAddr: m.localAddr ?? undefined });
+    }
   } else {
-    const options: { buffer: Uint8Array; reuse: DatagramMessage[] | null } = { buffer: new Uint8Array(BATCH * 2048), reuse: null };
+    const options: { buffer: Uint8Array; reuse: DatagramMessage[] | null } = {
+      buffer: new Uint8Array(BATCH * 2048),
+      reuse: null,
+    };
     const replies: OutgoingMessage[] = [];
     for (;;) {
       const got = await conn.receiveMsgs(BATCH, options);
@@ -34,7 +39,9 @@ if (mode === "idiomatic" || mode === "batch" || mode === "sendmsgs") {
       if (mode === "batch") {
         for (const m of got) {
           const localAddr = m.localAddr ?? undefined;
-          if (conn.trySendMsg(m.data, m.remoteAddr, { localAddr }) === null) await conn.sendMsg(m.data, m.remoteAddr, { localAddr });
+          if (conn.trySendMsg(m.data, m.remoteAddr, { localAddr }) === null) {
+            await conn.sendMsg(m.data, m.remoteAddr, { localAddr });
+          }
         }
       } else {
         replies.length = got.length;
@@ -47,7 +54,11 @@ if (mode === "idiomatic" || mode === "batch" || mode === "sendmsgs") {
     }
   }
 } else if (mode === "deno-builtin") {
-  type Conn = { addr: { port: number }; receive(b?: Uint8Array): Promise<[Uint8Array, object]>; send(d: Uint8Array, a: object): Promise<number> };
+  type Conn = {
+    addr: { port: number };
+    receive(b?: Uint8Array): Promise<[Uint8Array, object]>;
+    send(d: Uint8Array, a: object): Promise<number>;
+  };
   const D = (globalThis as unknown as { Deno: { listenDatagram(o: object): Conn } }).Deno;
   const conn = D.listenDatagram({ hostname: "0.0.0.0", port: 0, transport: "udp" });
   announce(conn.addr.port);

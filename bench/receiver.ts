@@ -178,7 +178,9 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy", "messages-copy",
     }
   }
 } else if (mode === "deno-builtin") {
-  const D = (globalThis as unknown as { Deno: { listenDatagram(o: object): { addr: { port: number }; receive(b?: Uint8Array): Promise<unknown> } } }).Deno;
+  const D = (globalThis as unknown as {
+    Deno: { listenDatagram(o: object): { addr: { port: number }; receive(b?: Uint8Array): Promise<unknown> } };
+  }).Deno;
   const conn = D.listenDatagram({ hostname: "127.0.0.1", port: 0, transport: "udp" });
   const buffer = new Uint8Array(2048);
   if (flood) {

@@ -34,7 +34,8 @@ export interface SoakResult {
   failures: string[];
 }
 
-const onWindows = (globalThis as { Deno?: { build: { os: string } } }).Deno?.build.os === "windows" || process.platform === "win32";
+const onWindows = (globalThis as { Deno?: { build: { os: string } } }).Deno?.build.os === "windows" ||
+  process.platform === "win32";
 
 /** Open handles as the system counts them (see tests/runtime/memory.test.ts for why Wine is counted by fd). */
 export function openHandles(): number {
@@ -72,7 +73,10 @@ function fill(buf: Uint8Array, seq: number): Uint8Array {
 /** Checks one received datagram: the checksum, and the sequence number against the one expected. */
 function check(data: Uint8Array, expected: number, r: SoakResult): number {
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (data.length < 16 || v.getUint32(4, true) !== data.length || v.getUint32(data.length - 4, true) !== fnv1a(data, data.length - 4)) {
+  if (
+    data.length < 16 || v.getUint32(4, true) !== data.length ||
+    v.getUint32(data.length - 4, true) !== fnv1a(data, data.length - 4)
+  ) {
     r.corrupted++;
     return expected + 1;
   }
@@ -95,7 +99,15 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
     heapMB: { before: 0, after: 0 },
     cycles,
     cycleHandles: { before: 0, after: 0 },
-    reuse: { datagrams: count, lost: 0, corrupted: 0, reordered: 0, seconds: 0, heapMB: { before: 0, after: 0 }, rssMB: { before: 0, after: 0 } },
+    reuse: {
+      datagrams: count,
+      lost: 0,
+      corrupted: 0,
+      reordered: 0,
+      seconds: 0,
+      heapMB: { before: 0, after: 0 },
+      rssMB: { before: 0, after: 0 },
+    },
     failures: [],
   };
   // Warm up, so that the libraries, Winsock's own handles and the waiting machinery (a poller
@@ -192,13 +204,25 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
   if (r.corrupted) r.failures.push(`${r.corrupted} datagrams corrupted`);
   if (r.reordered) r.failures.push(`${r.reordered} datagrams out of order`);
   // Slack for thread-pool threads the system keeps (3 fds each under Wine).
-  if (r.handles.after > r.handles.before + 12) r.failures.push(`handles ${r.handles.before} -> ${r.handles.after} after close`);
-  if (r.cycleHandles.after > r.cycleHandles.before + 12) r.failures.push(`handles ${r.cycleHandles.before} -> ${r.cycleHandles.after} after ${cycles} cycles`);
-  if (r.rssMB.after - r.rssMB.before > 20) r.failures.push(`RSS grew ${(r.rssMB.after - r.rssMB.before).toFixed(1)} MB`);
+  if (r.handles.after > r.handles.before + 12) {
+    r.failures.push(`handles ${r.handles.before} -> ${r.handles.after} after close`);
+  }
+  if (r.cycleHandles.after > r.cycleHandles.before + 12) {
+    r.failures.push(`handles ${r.cycleHandles.before} -> ${r.cycleHandles.after} after ${cycles} cycles`);
+  }
+  if (r.rssMB.after - r.rssMB.before > 20) {
+    r.failures.push(`RSS grew ${(r.rssMB.after - r.rssMB.before).toFixed(1)} MB`);
+  }
   const u = r.reuse;
-  if (u.lost || u.corrupted || u.reordered) r.failures.push(`reuse loop: lost ${u.lost}, corrupted ${u.corrupted}, out of order ${u.reordered}`);
+  if (u.lost || u.corrupted || u.reordered) {
+    r.failures.push(`reuse loop: lost ${u.lost}, corrupted ${u.corrupted}, out of order ${u.reordered}`);
+  }
   if (u.heapMB.after - u.heapMB.before > REUSE_HEAP_BOUND_MB) {
-    r.failures.push(`reuse loop: heap grew ${(u.heapMB.after - u.heapMB.before).toFixed(1)} MB over ${count} datagrams (bound ${REUSE_HEAP_BOUND_MB} MB)`);
+    r.failures.push(
+      `reuse loop: heap grew ${
+        (u.heapMB.after - u.heapMB.before).toFixed(1)
+      } MB over ${count} datagrams (bound ${REUSE_HEAP_BOUND_MB} MB)`,
+    );
   }
   return r;
 }

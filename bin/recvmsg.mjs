@@ -19,7 +19,9 @@ try {
 } catch (e) {
   const message = e instanceof Error ? e.message : String(e);
   if (!("Bun" in globalThis) && !("Deno" in globalThis)) {
-    const bun = spawnSync("bun", [new URL("../dist/cli.js", import.meta.url).pathname, ...process.argv.slice(2)], { stdio: "inherit" });
+    const bun = spawnSync("bun", [new URL("../dist/cli.js", import.meta.url).pathname, ...process.argv.slice(2)], {
+      stdio: "inherit",
+    });
     if (!bun.error) process.exit(bun.status ?? 1);
   }
   process.stderr.write(`recvmsg: ${message}\n`);

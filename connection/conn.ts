@@ -5,7 +5,14 @@
  */
 import { amendSocketError, SocketClosedError, SocketError } from "../errors.ts";
 import type { BackendSocket, BatchRequest, ReceiveRequest } from "../ffi/common/backend.ts";
-import { type BatchOptions, type DatagramMessage, type NetAddr, type ReceiveOptions, ReceivedMessage, type SendOptions } from "../message.ts";
+import {
+  type BatchOptions,
+  type DatagramMessage,
+  type NetAddr,
+  ReceivedMessage,
+  type ReceiveOptions,
+  type SendOptions,
+} from "../message.ts";
 import { MSG_PEEK } from "../structs/constants.ts";
 import { describeValue } from "../structs/describe.ts";
 import { native } from "../ffi/native.ts";
@@ -122,7 +129,9 @@ const dropped = new FinalizationRegistry<BackendSocket>((socket) => {
   socket.close();
   if (!leakWarned) {
     leakWarned = true;
-    console.error("recvmsg: a DatagramConn was garbage-collected without close(); its socket has been closed. Call close() (or declare it with `using`).");
+    console.error(
+      "recvmsg: a DatagramConn was garbage-collected without close(); its socket has been closed. Call close() (or declare it with `using`).",
+    );
   }
 });
 
@@ -153,7 +162,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   /** The request of a receive with options, rewritten by each call: no object per receive. */
   readonly #scratch: { -readonly [K in keyof ReceiveRequest]: ReceiveRequest[K] };
   /** The last buffer a batch loop cut into segments, and the views (see #segmentViews). */
-  readonly #cut: { buffer: Uint8Array | null; segment: number; views: Uint8Array[] } = { buffer: null, segment: 0, views: [] };
+  readonly #cut: { buffer: Uint8Array | null; segment: number; views: Uint8Array[] } = {
+    buffer: null,
+    segment: 0,
+    views: [],
+  };
   readonly #memberships: MembershipSet;
   /** The connected peer, or null. */
   #peer: NetAddr | null = null;
@@ -161,7 +174,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   /** @internal Use {@link listenDatagram}. */
   constructor(socket: BackendSocket) {
     this.#socket = socket;
-    this.#defaultRequest = Object.freeze({ target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null });
+    this.#defaultRequest = Object.freeze({
+      target: null,
+      peek: false,
+      controlSize: socket.defaultControlSize,
+      reuse: null,
+    });
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
     this.#memberships = new MembershipSet(socket);
     dropped.register(this, socket, this);
@@ -345,7 +363,21 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     this.#setOption(option, on ? 1 : 0, 0, 1, method, "on");
   }
 
-  #setOption(option: "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit" | "dontFragment" | "sendBufferSize", value: number, min: number, max: number, method: string, param: string): void {
+  #setOption(
+    option:
+      | "multicastInterface"
+      | "multicastLoopback"
+      | "multicastHopLimit"
+      | "broadcast"
+      | "hopLimit"
+      | "dontFragment"
+      | "sendBufferSize",
+    value: number,
+    min: number,
+    max: number,
+    method: string,
+    param: string,
+  ): void {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
       throw new RangeError(`${method}: ${param} must be an integer from ${min} to ${max}, got ${describe(value)}`);
     }
@@ -436,8 +468,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     // The scratch request is rewritten by the next call: a waiting receive keeps its own.
     if (request === this.#scratch) request = { ...request };
     return new Promise<DatagramMessage>((resolve, reject) => {
-      let waiter: Waiter;
-      const onAbort = signal ? () => this.#abort(waiter) : undefined;
+      let waiter: Waiter | undefined = undefined;
+      const onAbort = signal ? () => this.#abort(waiter!) : undefined;
       waiter = { request, resolve, reject, signal, onAbort };
       signal?.addEventListener("abort", onAbort!, { once: true });
       this.#waiters.push(waiter);
@@ -530,15 +562,27 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   /** Validates a batch's arguments: `count`, `buffer` (cut into segments), `controlSize`, `reuse`. */
-  #batchRequest(count: number, options: BatchOptions | undefined, method: string): BatchRequest & { out: ReceivedMessage[] } {
-    if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`${method}: count must be an integer from 1 to 1024, got ${describeValue(count)}`);
-    if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);
+  #batchRequest(
+    count: number,
+    options: BatchOptions | undefined,
+    method: string,
+  ): BatchRequest & { out: ReceivedMessage[] } {
+    if (!Number.isInteger(count) || count < 1 || count > 1024) {
+      throw new RangeError(`${method}: count must be an integer from 1 to 1024, got ${describeValue(count)}`);
+    }
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${method}: options must be an object`);
+    }
     const buffer = options?.buffer;
     let segment = MAX_DATAGRAM + 1;
     if (buffer !== undefined) {
-      if (!(buffer instanceof Uint8Array)) throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
+      if (!(buffer instanceof Uint8Array)) {
+        throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
+      }
       segment = Math.floor(buffer.length / count);
-      if (segment < 1) throw new RangeError(`${method}: buffer of ${buffer.length} bytes cannot be cut into ${count} segments`);
+      if (segment < 1) {
+        throw new RangeError(`${method}: buffer of ${buffer.length} bytes cannot be cut into ${count} segments`);
+      }
     }
     const controlSize = this.#controlSize(options?.controlSize, method);
     const reuse = options?.reuse;
@@ -547,7 +591,13 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       for (let i = 0; ours && i < reuse.length; i++) ours = reuse[i] instanceof ReceivedMessage;
       if (!ours) throw new TypeError(`${method}: reuse must be an array an earlier batch returned, or null`);
     }
-    return { count, buffer: buffer ?? null, segment, controlSize, out: (reuse as ReceivedMessage[] | null | undefined) ?? [] };
+    return {
+      count,
+      buffer: buffer ?? null,
+      segment,
+      controlSize,
+      out: (reuse as ReceivedMessage[] | null | undefined) ?? [],
+    };
   }
 
   /** Immediate receives into `batch.out` from index `from`: one recvmmsg where there is one, else a loop. */
@@ -649,7 +699,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    */
   connect(remoteAddr: { hostname: string; port: number }): void {
     if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
-      throw new TypeError(`connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`);
+      throw new TypeError(
+        `connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`,
+      );
     }
     const port = remoteAddr.port;
     if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -711,7 +763,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * }
    * ```
    */
-  sendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: SendOptions): Promise<number> {
+  sendMsg(
+    data: Uint8Array,
+    remoteAddr?: { hostname: string; port: number } | null,
+    options?: SendOptions,
+  ): Promise<number> {
     let local: SendSource | undefined;
     let hop: number | undefined;
     let tc: number | undefined;
@@ -723,16 +779,22 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
       return Promise.reject(e);
     }
     const signal = options?.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError("sendMsg: signal must be an AbortSignal"));
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new TypeError("sendMsg: signal must be an AbortSignal"));
+    }
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
-    if (segment !== undefined && !this.#offloads(data, segment)) return this.#sendSegments(data, remoteAddr, segment, signal);
+    if (segment !== undefined && !this.#offloads(data, segment)) {
+      return this.#sendSegments(data, remoteAddr, segment, signal);
+    }
     if (this.#sends.length === 0) {
       try {
         const sent = this.#socket.sendMsg(data, remoteAddr ?? null, local, hop, tc, segment);
         if (sent !== null) return Promise.resolve(sent);
       } catch (e) {
-        if (segment !== undefined && this.#offloadRefused(e)) return this.#sendSegments(data, remoteAddr, segment, signal);
+        if (segment !== undefined && this.#offloadRefused(e)) {
+          return this.#sendSegments(data, remoteAddr, segment, signal);
+        }
         return Promise.reject(e);
       }
     }
@@ -770,7 +832,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * conn.trySendMsg(new Uint8Array([1]), { hostname: "127.0.0.1", port: 9 }, { localAddr: { hostname: "127.0.0.2" } });
    * ```
    */
-  trySendMsg(data: Uint8Array, remoteAddr?: { hostname: string; port: number } | null, options?: Omit<SendOptions, "signal">): number | null {
+  trySendMsg(
+    data: Uint8Array,
+    remoteAddr?: { hostname: string; port: number } | null,
+    options?: Omit<SendOptions, "signal">,
+  ): number | null {
     this.#checkSend(data, remoteAddr, options, "trySendMsg");
     const { local, hop, tc, segment } = this.#sendArgs;
     if (this.#closed) throw this.#socket.closedError("sendMsg");
@@ -800,26 +866,57 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
    * The segments of a buffer as a batch: views into `data`, which #queueBatch copies for whatever has
    * to wait (a waiting send's data is already a copy).
    */
-  #segmentItems(data: Uint8Array, to: { hostname: string; port: number } | null, source: SendSource | undefined, hopLimit: number | undefined, trafficClass: number | undefined, segment: number): OutgoingItem[] {
+  #segmentItems(
+    data: Uint8Array,
+    to: { hostname: string; port: number } | null,
+    source: SendSource | undefined,
+    hopLimit: number | undefined,
+    trafficClass: number | undefined,
+    segment: number,
+  ): OutgoingItem[] {
     const items: OutgoingItem[] = [];
-    for (let at = 0; at < data.length; at += segment) items.push({ data: data.subarray(at, at + segment), to, source, hopLimit, trafficClass });
+    for (let at = 0; at < data.length; at += segment) {
+      items.push({ data: data.subarray(at, at + segment), to, source, hopLimit, trafficClass });
+    }
     return items;
   }
 
   /** The segments of a send whose arguments #checkSend left in #sendArgs. */
-  #checkedSegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): OutgoingItem[] {
+  #checkedSegments(
+    data: Uint8Array,
+    remoteAddr: { hostname: string; port: number } | null | undefined,
+    segment: number,
+  ): OutgoingItem[] {
     const { local, hop, tc } = this.#sendArgs;
-    return this.#segmentItems(data, remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null, local, hop, tc, segment);
+    return this.#segmentItems(
+      data,
+      remoteAddr ? { hostname: remoteAddr.hostname, port: remoteAddr.port } : null,
+      local,
+      hop,
+      tc,
+      segment,
+    );
   }
 
   /** A segmented send as a batch; rejects, saying how many went, when not all did. */
-  #sendSegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number, signal: AbortSignal | undefined): Promise<number> {
+  #sendSegments(
+    data: Uint8Array,
+    remoteAddr: { hostname: string; port: number } | null | undefined,
+    segment: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
     const items = this.#checkedSegments(data, remoteAddr, segment);
-    return this.#queueBatch(items, signal).then((r) => r.error === null ? data.length : Promise.reject(segmentsFailed(r, items.length)));
+    return this.#queueBatch(items, signal).then((r) =>
+      r.error === null ? data.length : Promise.reject(segmentsFailed(r, items.length))
+    );
   }
 
   /** trySendMsg's segmented send as a batch: the bytes of the segments that went (fewer than all when the buffer filled). */
-  #trySegments(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, segment: number): number | null {
+  #trySegments(
+    data: Uint8Array,
+    remoteAddr: { hostname: string; port: number } | null | undefined,
+    segment: number,
+  ): number | null {
     const items = this.#checkedSegments(data, remoteAddr, segment);
     const r = this.#sendItems(items, 0);
     if (r.error) throw segmentsFailed(r, items.length);
@@ -827,12 +924,26 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
   }
 
   /** The checked per-send options, rewritten by each #checkSend: no array per send. */
-  readonly #sendArgs: { local: SendSource | undefined; hop: number | undefined; tc: number | undefined; segment: number | undefined } = { local: undefined, hop: undefined, tc: undefined, segment: undefined };
+  readonly #sendArgs: {
+    local: SendSource | undefined;
+    hop: number | undefined;
+    tc: number | undefined;
+    segment: number | undefined;
+  } = { local: undefined, hop: undefined, tc: undefined, segment: undefined };
 
   /** Validates a send's arguments, before any system call; leaves the options in #sendArgs. */
-  #checkSend(data: Uint8Array, remoteAddr: { hostname: string; port: number } | null | undefined, options: SendOptions | undefined, method: string): void {
-    if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
-    if (data.length > MAX_DATAGRAM) throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
+  #checkSend(
+    data: Uint8Array,
+    remoteAddr: { hostname: string; port: number } | null | undefined,
+    options: SendOptions | undefined,
+    method: string,
+  ): void {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
+    }
+    if (data.length > MAX_DATAGRAM) {
+      throw new RangeError(`${method}: data is ${data.length} bytes; a UDP datagram holds at most ${MAX_DATAGRAM}`);
+    }
     if (data.byteLength === 0 && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
       throw new TypeError(`${method}: data's buffer is detached (transferred); there is nothing to send`);
     }
@@ -841,14 +952,22 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     } else if (typeof remoteAddr !== "object" || typeof remoteAddr.hostname !== "string") {
       throw new TypeError(`${method}: remoteAddr must be an object with a numeric hostname and a port`);
     }
-    if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${method}: options must be an object`);
+    }
     const local = options?.localAddr ?? undefined;
     if (local !== undefined) {
-      if (typeof local !== "object" || local === null) throw new TypeError(`${method}: localAddr must be an object with hostname and/or interfaceIndex`);
-      if (local.hostname !== undefined && typeof local.hostname !== "string") throw new TypeError(`${method}: localAddr.hostname must be a string`);
+      if (typeof local !== "object" || local === null) {
+        throw new TypeError(`${method}: localAddr must be an object with hostname and/or interfaceIndex`);
+      }
+      if (local.hostname !== undefined && typeof local.hostname !== "string") {
+        throw new TypeError(`${method}: localAddr.hostname must be a string`);
+      }
       const i = local.interfaceIndex;
       if (i !== undefined && (!Number.isInteger(i) || i < 0 || i > 0xffffffff)) {
-        throw new RangeError(`${method}: localAddr.interfaceIndex must be an integer from 0 to 4294967295, got ${describeValue(i)}`);
+        throw new RangeError(
+          `${method}: localAddr.interfaceIndex must be an integer from 0 to 4294967295, got ${describeValue(i)}`,
+        );
       }
     }
     const hop = options?.hopLimit;
@@ -861,12 +980,23 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     }
     const dscp = options?.dscp;
     if (dscp !== undefined) {
-      if (typeof dscp !== "number" || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) throw new RangeError(`${method}: dscp must be an integer from 0 to 63, got ${describeValue(dscp)}`);
-      if (native.os === "windows") throw new TypeError(`${method}: dscp cannot be set per datagram on Windows (it takes DSCP only through its QoS API); ecn can`);
+      if (typeof dscp !== "number" || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) {
+        throw new RangeError(`${method}: dscp must be an integer from 0 to 63, got ${describeValue(dscp)}`);
+      }
+      if (native.os === "windows") {
+        throw new TypeError(
+          `${method}: dscp cannot be set per datagram on Windows (it takes DSCP only through its QoS API); ecn can`,
+        );
+      }
     }
     const segment = (options as SendOptions | undefined)?.segmentSize;
-    if (segment !== undefined && (typeof segment !== "number" || !Number.isInteger(segment) || segment < 1 || segment > MAX_DATAGRAM)) {
-      throw new RangeError(`${method}: segmentSize must be an integer from 1 to ${MAX_DATAGRAM}, got ${describeValue(segment)}`);
+    if (
+      segment !== undefined &&
+      (typeof segment !== "number" || !Number.isInteger(segment) || segment < 1 || segment > MAX_DATAGRAM)
+    ) {
+      throw new RangeError(
+        `${method}: segmentSize must be an integer from 1 to ${MAX_DATAGRAM}, got ${describeValue(segment)}`,
+      );
     }
     const a = this.#sendArgs;
     // Data that fits one segment is one ordinary datagram.
@@ -897,8 +1027,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     let items: OutgoingItem[];
     try {
       items = this.#checkBatchSend(messages, "sendMsgs");
-      if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError("sendMsgs: options must be an object");
-      if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError("sendMsgs: signal must be an AbortSignal");
+      if (options !== undefined && (typeof options !== "object" || options === null)) {
+        throw new TypeError("sendMsgs: options must be an object");
+      }
+      if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+        throw new TypeError("sendMsgs: signal must be an AbortSignal");
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -962,14 +1096,26 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
 
   /** Checks every message of a batch before anything is sent; the errors name `messages[i]`. */
   #checkBatchSend(messages: readonly OutgoingMessage[], method: string): OutgoingItem[] {
-    if (!Array.isArray(messages)) throw new TypeError(`${method}: messages must be an array of { data, remoteAddr, ... }, got ${describe(messages)}`);
+    if (!Array.isArray(messages)) {
+      throw new TypeError(
+        `${method}: messages must be an array of { data, remoteAddr, ... }, got ${describe(messages)}`,
+      );
+    }
     return messages.map((m, i) => {
-      if (typeof m !== "object" || m === null) throw new TypeError(`${method}: messages[${i}] must be an object with data and remoteAddr`);
-      if ((m as SendOptions).segmentSize !== undefined) throw new TypeError(`${method}: messages[${i}].segmentSize is not taken here; send a segmented buffer with sendMsg`);
+      if (typeof m !== "object" || m === null) {
+        throw new TypeError(`${method}: messages[${i}] must be an object with data and remoteAddr`);
+      }
+      if ((m as SendOptions).segmentSize !== undefined) {
+        throw new TypeError(
+          `${method}: messages[${i}].segmentSize is not taken here; send a segmented buffer with sendMsg`,
+        );
+      }
       this.#checkSend(m.data, m.remoteAddr, m, `${method}: messages[${i}]`);
       const { local, hop, tc } = this.#sendArgs;
       // A frozen address (as receives give them) cannot change: kept as it is, the sender can tell it is the same.
-      const to = m.remoteAddr ? Object.isFrozen(m.remoteAddr) ? m.remoteAddr : { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port } : null;
+      const to = m.remoteAddr
+        ? Object.isFrozen(m.remoteAddr) ? m.remoteAddr : { hostname: m.remoteAddr.hostname, port: m.remoteAddr.port }
+        : null;
       return { data: m.data, to, source: local, hopLimit: hop, trafficClass: tc };
     });
   }
@@ -1029,7 +1175,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
         if (p.segmentSize !== undefined && !error && this.#offloadRefused(e)) {
           // Sent as a batch of its segments from here, still first in line.
           const items = this.#segmentItems(p.data, p.to, p.local, p.hopLimit, p.trafficClass, p.segmentSize);
-          p.batch = { items, done: 0, report: (r) => r.error === null ? p.resolve(p.data.length) : p.reject(segmentsFailed(r, items.length)) };
+          p.batch = {
+            items,
+            done: 0,
+            report: (r) => r.error === null ? p.resolve(p.data.length) : p.reject(segmentsFailed(r, items.length)),
+          };
           continue;
         }
         sends.shift();
@@ -1159,10 +1309,14 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (controlSize === undefined) return this.#socket.defaultControlSize;
     const { requiredControlSize: min, maxControlSize: max } = this.#socket;
     if (!Number.isInteger(controlSize) || controlSize < 0 || controlSize > max) {
-      throw new RangeError(`${method}: controlSize must be an integer from 0 to ${max}, got ${describeValue(controlSize)}`);
+      throw new RangeError(
+        `${method}: controlSize must be an integer from 0 to ${max}, got ${describeValue(controlSize)}`,
+      );
     }
     if (controlSize < min) {
-      throw new RangeError(`${method}: controlSize ${controlSize} cannot hold any control message this socket asks for; it needs at least ${min} bytes`);
+      throw new RangeError(
+        `${method}: controlSize ${controlSize} cannot hold any control message this socket asks for; it needs at least ${min} bytes`,
+      );
     }
     return controlSize;
   }
@@ -1177,15 +1331,23 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, NetAddr]>, Dispo
     if (peek !== undefined && typeof peek !== "boolean") throw new TypeError(`${method}: peek must be a boolean`);
     if (flags !== undefined) {
       // Compared as whole numbers: bit operations would cut 2**40 to 0 and 2**32 + 2 to MSG_PEEK.
-      if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0) throw new RangeError(`${method}: flags must be a non-negative integer, got ${describeValue(flags)}`);
+      if (typeof flags !== "number" || !Number.isInteger(flags) || flags < 0) {
+        throw new RangeError(`${method}: flags must be a non-negative integer, got ${describeValue(flags)}`);
+      }
       if (flags !== 0 && flags !== MSG_PEEK) {
-        throw new RangeError(`${method}: flags may contain only MSG_PEEK (0x2), as WSARecvMsg allows; got 0x${flags.toString(16)}`);
+        throw new RangeError(
+          `${method}: flags may contain only MSG_PEEK (0x2), as WSARecvMsg allows; got 0x${flags.toString(16)}`,
+        );
       }
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${method}: signal must be an AbortSignal`);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`${method}: signal must be an AbortSignal`);
+    }
     const control = this.#controlSize(controlSize, method);
     if (reuse !== undefined && reuse !== null && !(reuse instanceof ReceivedMessage)) {
-      throw new TypeError(`${method}: reuse must be a message an earlier receive returned, or null; got ${describe(reuse)}`);
+      throw new TypeError(
+        `${method}: reuse must be a message an earlier receive returned, or null; got ${describe(reuse)}`,
+      );
     }
     const r = this.#scratch;
     r.target = buffer ?? null;

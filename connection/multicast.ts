@@ -100,29 +100,53 @@ export class MembershipSet {
   /** Joins, after checking every argument; throws TypeError/RangeError naming it, or a SocketError. */
   join(group: unknown, options: JoinOptions | undefined, method: string): MulticastMembership {
     const families = this.#socket.families;
-    if (typeof group !== "string") throw new TypeError(`${method}: group must be a numeric multicast address string, got ${describeValue(group)}`);
-    if (options !== undefined && (typeof options !== "object" || options === null)) throw new TypeError(`${method}: options must be an object`);
+    if (typeof group !== "string") {
+      throw new TypeError(`${method}: group must be a numeric multicast address string, got ${describeValue(group)}`);
+    }
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`${method}: options must be an object`);
+    }
     const host = stripBrackets(group);
     const v4 = parseIPv4(host);
     const v6 = v4 ? null : parseIPv6(host);
-    if (!v4 && !v6) throw new TypeError(`${method}: group must be a numeric IPv4 or IPv6 address, got ${JSON.stringify(group)}`);
+    if (!v4 && !v6) {
+      throw new TypeError(`${method}: group must be a numeric IPv4 or IPv6 address, got ${JSON.stringify(group)}`);
+    }
     const bytes = v4 ?? (isV4Mapped(v6!.bytes) ? v6!.bytes.slice(12) : v6!.bytes);
     const isV6 = bytes.length === 16;
     if (isV6 ? bytes[0] !== 0xff : (bytes[0] & 0xf0) !== 0xe0) {
-      throw new RangeError(`${method}: group ${JSON.stringify(group)} is not a multicast address (${isV6 ? "ff00::/8" : "224.0.0.0/4"})`);
+      throw new RangeError(
+        `${method}: group ${JSON.stringify(group)} is not a multicast address (${isV6 ? "ff00::/8" : "224.0.0.0/4"})`,
+      );
     }
-    if (isV6 && !families.ipv6) throw new TypeError(`${method}: group ${JSON.stringify(group)} is IPv6, and this socket is IPv4: listen on "::" for both families`);
-    if (!isV6 && !families.ipv4) throw new TypeError(`${method}: group ${JSON.stringify(group)} is IPv4, and this socket is IPv6-only (ipv6Only)`);
+    if (isV6 && !families.ipv6) {
+      throw new TypeError(
+        `${method}: group ${JSON.stringify(group)} is IPv6, and this socket is IPv4: listen on "::" for both families`,
+      );
+    }
+    if (!isV6 && !families.ipv4) {
+      throw new TypeError(`${method}: group ${JSON.stringify(group)} is IPv4, and this socket is IPv6-only (ipv6Only)`);
+    }
     let index = options?.interfaceIndex ?? (v6?.scopeId || 0);
     if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) {
-      throw new RangeError(`${method}: interfaceIndex must be an integer from 0 to 4294967295, got ${describeValue(options?.interfaceIndex)}`);
+      throw new RangeError(
+        `${method}: interfaceIndex must be an integer from 0 to 4294967295, got ${
+          describeValue(options?.interfaceIndex)
+        }`,
+      );
     }
     let ifAddress: Uint8Array | null = null;
     const ia = options?.interfaceAddress;
     if (ia !== undefined) {
-      if (isV6) throw new TypeError(`${method}: interfaceAddress is for IPv4 groups; name an IPv6 group's interface by interfaceIndex`);
+      if (isV6) {
+        throw new TypeError(
+          `${method}: interfaceAddress is for IPv4 groups; name an IPv6 group's interface by interfaceIndex`,
+        );
+      }
       ifAddress = typeof ia === "string" ? parseIPv4(stripBrackets(ia)) : null;
-      if (!ifAddress) throw new TypeError(`${method}: interfaceAddress must be a numeric IPv4 address, got ${describeValue(ia)}`);
+      if (!ifAddress) {
+        throw new TypeError(`${method}: interfaceAddress must be a numeric IPv4 address, got ${describeValue(ia)}`);
+      }
     }
     let source: Uint8Array | null = null;
     const src = options?.source;
@@ -132,9 +156,15 @@ export class MembershipSet {
       const p6 = p4 ? null : parseIPv6(s);
       source = p4 ?? (p6 && isV4Mapped(p6.bytes) ? p6.bytes.slice(12) : p6?.bytes ?? null);
       if (!source) throw new TypeError(`${method}: source must be a numeric address, got ${describeValue(src)}`);
-      if (source.length !== bytes.length) throw new TypeError(`${method}: source ${JSON.stringify(src)} and group ${JSON.stringify(group)} are of different families`);
+      if (source.length !== bytes.length) {
+        throw new TypeError(
+          `${method}: source ${JSON.stringify(src)} and group ${JSON.stringify(group)} are of different families`,
+        );
+      }
       const multicast = source.length === 4 ? (source[0] & 0xf0) === 0xe0 : source[0] === 0xff;
-      if (multicast || source.every((b) => b === 0)) throw new RangeError(`${method}: source ${JSON.stringify(src)} must be a unicast address`);
+      if (multicast || source.every((b) => b === 0)) {
+        throw new RangeError(`${method}: source ${JSON.stringify(src)} must be a unicast address`);
+      }
     }
     // Where the system's request names the interface by index only, an address is turned into one.
     if (ifAddress && index === 0 && (source !== null ? native.os !== "windows" : native.os === "darwin")) {
@@ -145,12 +175,21 @@ export class MembershipSet {
     if (native.os === "windows" && !isV6 && index !== 0 && !ifAddress) ifAddress = lookup?.address(index) ?? null;
     const key = `${Array.from(bytes).join(".")}|${index}|${ifAddress?.join(".") ?? ""}|${source?.join(".") ?? ""}`;
     if (this.#active.has(key)) {
-      throw new RangeError(`${method}: this socket is already a member of ${JSON.stringify(group)}${index ? ` on interface ${index}` : ""}${src ? ` for source ${src}` : ""}`);
+      throw new RangeError(
+        `${method}: this socket is already a member of ${JSON.stringify(group)}${
+          index ? ` on interface ${index}` : ""
+        }${src ? ` for source ${src}` : ""}`,
+      );
     }
     const spec: MembershipSpec = { group: bytes, interfaceIndex: index, interfaceAddress: ifAddress, source };
     const r = membershipRequest(native.os, true, spec);
     this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
-    const m = new MulticastMembership(this, spec, isV6 ? host.split("%")[0] : Array.from(bytes).join("."), source ? stripBrackets(src as string) : null);
+    const m = new MulticastMembership(
+      this,
+      spec,
+      isV6 ? host.split("%")[0] : Array.from(bytes).join("."),
+      source ? stripBrackets(src as string) : null,
+    );
     this.#active.set(key, m);
     return m;
   }
@@ -171,8 +210,12 @@ export class MembershipSet {
   /** Sets a sender option on every family the socket has. */
   set(option: SettableOption, value: number): void {
     // As for joins: Windows' IPv4 multicast interface by its address where it has one (Wine takes no index).
-    const v4 = native.os === "windows" && option === "multicastInterface" && value !== 0 ? lookup?.address(value) ?? null : null;
-    for (const r of settings(native.os, option, value, this.#socket.families, v4)) this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
+    const v4 = native.os === "windows" && option === "multicastInterface" && value !== 0
+      ? lookup?.address(value) ?? null
+      : null;
+    for (const r of settings(native.os, option, value, this.#socket.families, v4)) {
+      this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
+    }
   }
 }
 
@@ -192,6 +235,10 @@ export function setInterfaceLookup(l: InterfaceLookup): void {
 
 function indexOfAddress(address: Uint8Array, method: string): number {
   const i = lookup?.index(address) ?? null;
-  if (i === null) throw new RangeError(`${method}: interfaceAddress ${address.join(".")} is not an address of any interface of this machine`);
+  if (i === null) {
+    throw new RangeError(
+      `${method}: interfaceAddress ${address.join(".")} is not an address of any interface of this machine`,
+    );
+  }
   return i;
 }

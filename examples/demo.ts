@@ -17,7 +17,15 @@ await Promise.all([
   new Promise<void>((r) => v6.bind(0, "::1", () => r())),
 ]);
 
-const rows: string[][] = [["sent to", "remote address", "local address (reached)", "interface", "hop limit", "bytes", "reply came from"]];
+const rows: string[][] = [[
+  "sent to",
+  "remote address",
+  "local address (reached)",
+  "interface",
+  "hop limit",
+  "bytes",
+  "reply came from",
+]];
 for (const to of targets) {
   const sock = to.includes(":") ? v6 : v4;
   const text = `hello ${to}`;
@@ -47,6 +55,12 @@ for (const [i, r] of rows.entries()) {
 }
 console.log("\nEach datagram reports the address it was sent to, though the socket is bound to the wildcard,");
 console.log("and each reply leaves from that address (sendMsg with the message's localAddr).");
-if ("Deno" in globalThis ? (globalThis as unknown as { Deno: { build: { os: string } } }).Deno.build.os === "windows" : (globalThis as unknown as { process: { platform: string } }).process.platform === "win32") {
-  console.log("(Under Wine, WSASendMsg ignores the source address, so replies there leave from 127.0.0.1; Windows honours it.)");
+if (
+  "Deno" in globalThis
+    ? (globalThis as unknown as { Deno: { build: { os: string } } }).Deno.build.os === "windows"
+    : (globalThis as unknown as { process: { platform: string } }).process.platform === "win32"
+) {
+  console.log(
+    "(Under Wine, WSASendMsg ignores the source address, so replies there leave from 127.0.0.1; Windows honours it.)",
+  );
 }

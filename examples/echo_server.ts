@@ -27,7 +27,9 @@ export async function serveEcho(conn: DatagramConn): Promise<number> {
 }
 
 if (import.meta.main) {
-  const args = "Deno" in globalThis ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
+  const args = "Deno" in globalThis
+    ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args
+    : (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
   using conn = listenDatagram({ hostname: "::", port: Number(args[0] ?? 7007) });
   console.log(`echo server on [::]:${conn.addr.port}, answering from the address each datagram reached`);
   await serveEcho(conn);

@@ -110,7 +110,9 @@ async function answer(m: DatagramMessage): Promise<void> {
   const q = questions(m.data);
   const index = m.localAddr?.interfaceIndex ?? 0;
   if (!q || index === 0) return;
-  const wants = q.questions.filter((x) => x.name === host && (x.type === TYPE_A || x.type === TYPE_AAAA || x.type === TYPE_ANY));
+  const wants = q.questions.filter((x) =>
+    x.name === host && (x.type === TYPE_A || x.type === TYPE_AAAA || x.type === TYPE_ANY)
+  );
   if (wants.length === 0) return;
   // The addresses of the interface the query came in on, and no other (RFC 6762 §15).
   const here = interfaces().find((i) => i.index === index);
@@ -125,7 +127,9 @@ async function answer(m: DatagramMessage): Promise<void> {
   const to = legacy ? m.remoteAddr : { hostname: v6 ? `ff02::fb%${index}` : "224.0.0.251", port: 5353 };
   // Out the interface the query arrived on; the system picks that interface's address as the source.
   await conn.sendMsg(reply, to, { localAddr: { interfaceIndex: index } });
-  console.log(`${m.remoteAddr.hostname} asked on ${here?.name} (${index}): answered ${addresses.length} address(es) to ${to.hostname}`);
+  console.log(
+    `${m.remoteAddr.hostname} asked on ${here?.name} (${index}): answered ${addresses.length} address(es) to ${to.hostname}`,
+  );
 }
 
 for await (const m of conn.messages()) await answer(m).catch((e) => console.error(`answer failed: ${e.message}`));

@@ -18,8 +18,10 @@ import {
 } from "../structs/mod.ts";
 
 const M = WIN.WSAMSG.fields;
-console.log(`WSAMSG is ${WIN.WSAMSG.size} bytes: name@${M.name.offset} namelen@${M.namelen.offset} lpBuffers@${M.lpBuffers.offset} ` +
-  `dwBufferCount@${M.dwBufferCount.offset} Control@${M.Control.offset} dwFlags@${M.dwFlags.offset}`);
+console.log(
+  `WSAMSG is ${WIN.WSAMSG.size} bytes: name@${M.name.offset} namelen@${M.namelen.offset} lpBuffers@${M.lpBuffers.offset} ` +
+    `dwBufferCount@${M.dwBufferCount.offset} Control@${M.Control.offset} dwFlags@${M.dwFlags.offset}`,
+);
 
 // What the kernel would write: the sender's address ...
 const name = new DataView(new ArrayBuffer(WIN.SOCKADDR_STORAGE.size));
@@ -37,8 +39,16 @@ const control = buildControlMessages([
 console.log(`\nsender (namelen ${namelen}):`, decodeSockaddr(name, 0, namelen));
 console.log(`control buffer, ${control.length} bytes:`);
 const view = new DataView(control.buffer);
-for (let at = WSA_CMSG_NXTHDR(view, control.length, null); at !== null; at = WSA_CMSG_NXTHDR(view, control.length, at)) {
-  console.log(`  header at ${at}: cmsg_len ${view.getBigUint64(at, true)}, level ${view.getInt32(at + 8, true)}, type ${view.getInt32(at + 12, true)}`);
+for (
+  let at = WSA_CMSG_NXTHDR(view, control.length, null);
+  at !== null;
+  at = WSA_CMSG_NXTHDR(view, control.length, at)
+) {
+  console.log(
+    `  header at ${at}: cmsg_len ${view.getBigUint64(at, true)}, level ${view.getInt32(at + 8, true)}, type ${
+      view.getInt32(at + 12, true)
+    }`,
+  );
 }
 for (const m of controlMessages(control)) console.log(`  level ${m.level} type ${m.type}: ${[...m.data].join(" ")}`);
 const decoded = new AncillaryDecoder().decode(control, control.length);

@@ -10,7 +10,9 @@ async function load(): Promise<Native> {
   if ("Bun" in globalThis) return (await import("./runtime/bun.ts")).native;
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (p?.versions?.node) return (await import("./runtime/node.ts")).native;
-  throw new Error("recvmsg runs on Deno (--allow-ffi), Bun and Node 26.1 or later (node:ffi); this runtime is none of them.");
+  throw new Error(
+    "recvmsg runs on Deno (--allow-ffi), Bun and Node 26.1 or later (node:ffi); this runtime is none of them.",
+  );
 }
 
 /**

@@ -32,7 +32,8 @@ const FLOOD = { Linux: { warm: 300, window: 1000 }, Wine: { warm: 500, window: 2
 const dir = mkdtempSync(join(tmpdir(), "recvmsg-bench-"));
 const bin = (n) => join(root, "node_modules", ".bin", n);
 
-const cc = (compiler, src, out, extra = []) => execFileSync(compiler, ["-O2", "-o", out, join(root, "bench", "c", src), ...extra], { stdio: "inherit" });
+const cc = (compiler, src, out, extra = []) =>
+  execFileSync(compiler, ["-O2", "-o", out, join(root, "bench", "c", src), ...extra], { stdio: "inherit" });
 cc("gcc", "flood.c", join(dir, "flood"));
 cc("gcc", "recv_linux.c", join(dir, "recv_linux"));
 cc("gcc", "echo_linux.c", join(dir, "echo_linux"));
@@ -45,9 +46,14 @@ if (WITH_WINE) {
 // Socket receive buffers large enough to hold a whole burst, for every receiver alike.
 const sysctl = (k, v) => spawnSync("sysctl", ["-q", "-w", `${k}=${v}`]).status === 0;
 const read = (k) => spawnSync("sysctl", ["-n", k], { encoding: "utf8" }).stdout.trim();
-const saved = { "net.core.rmem_max": read("net.core.rmem_max"), "net.core.rmem_default": read("net.core.rmem_default") };
+const saved = {
+  "net.core.rmem_max": read("net.core.rmem_max"),
+  "net.core.rmem_default": read("net.core.rmem_default"),
+};
 const raised = sysctl("net.core.rmem_max", 64 << 20) && sysctl("net.core.rmem_default", 32 << 20);
-if (!raised) console.error("bench: could not raise net.core.rmem_max (not root?): bursts may overflow and be cut short");
+if (!raised) {
+  console.error("bench: could not raise net.core.rmem_max (not root?): bursts may overflow and be cut short");
+}
 
 const flood = (port, args) => spawn(join(dir, "flood"), [String(port), ...args.map(String)], { stdio: "ignore" });
 
@@ -94,12 +100,23 @@ const bun = bin("bun");
 const wine = (...args) => ["bash", [join(root, "scripts", "wine.sh"), ...args]];
 const rx = "bench/receiver.ts";
 /** Arguments of bench/receiver.ts (and of the C programs) for a method. */
-const rxArgs = (method, mode, timing, wait) => method === "drain" ? [method, mode, COUNT, wait] : [method, mode, timing.warm, timing.window];
+const rxArgs = (method, mode, timing, wait) =>
+  method === "drain" ? [method, mode, COUNT, wait] : [method, mode, timing.warm, timing.window];
 /** Arguments of the C receivers for a method. */
 const cArgs = (method, timing, wait) => method === "drain" ? ["drain", wait] : ["flood", timing.warm, timing.window];
 const cases = [
-  { group: "Linux", name: "C recvmsg loop (IP_PKTINFO)", run: (m, t) => [join(dir, "recv_linux"), ["recvmsg", ...cArgs(m, t, 300)]], baseline: true },
-  { group: "Linux", name: "C recvmmsg, 32 per call", run: (m, t) => [join(dir, "recv_linux"), ["recvmmsg", ...cArgs(m, t, 300)]], limit: true },
+  {
+    group: "Linux",
+    name: "C recvmsg loop (IP_PKTINFO)",
+    run: (m, t) => [join(dir, "recv_linux"), ["recvmsg", ...cArgs(m, t, 300)]],
+    baseline: true,
+  },
+  {
+    group: "Linux",
+    name: "C recvmmsg, 32 per call",
+    run: (m, t) => [join(dir, "recv_linux"), ["recvmmsg", ...cArgs(m, t, 300)]],
+    limit: true,
+  },
   ...["Deno", "Bun", "Node"].flatMap((rt) => {
     const js = (mode, extra = []) => (m, t) =>
       rt === "Deno"
@@ -116,7 +133,11 @@ const cases = [
       { group: "Linux", name: `${rt}: messages(), fresh copies`, run: js("messages-copy") },
       { group: "Linux", name: `${rt}: messages({ buffer })`, run: js("messages-buffer") },
       ...(rt === "Deno"
-        ? [{ group: "Linux", name: "Deno: Deno.listenDatagram (no packet info)", run: js("deno-builtin", ["--unstable-net"]) }]
+        ? [{
+          group: "Linux",
+          name: "Deno: Deno.listenDatagram (no packet info)",
+          run: js("deno-builtin", ["--unstable-net"]),
+        }]
         : rt === "Bun"
         ? [{ group: "Linux", name: "Bun: Bun.udpSocket (no packet info)", run: js("bun-builtin") }]
         : []),
@@ -125,7 +146,12 @@ const cases = [
   }),
 ];
 if (WITH_WINE) {
-  cases.push({ group: "Windows under Wine", name: "C WSARecvMsg loop (mingw, same Wine)", run: (m, t) => wine("exe", "bench/c/recv_win.exe", ...cArgs(m, t, 1500)), baseline: true });
+  cases.push({
+    group: "Windows under Wine",
+    name: "C WSARecvMsg loop (mingw, same Wine)",
+    run: (m, t) => wine("exe", "bench/c/recv_win.exe", ...cArgs(m, t, 1500)),
+    baseline: true,
+  });
   for (const rt of ["Deno", "Bun", "Node"]) {
     const js = (mode) => (m, t) =>
       rt === "Deno"
@@ -145,8 +171,18 @@ if (WITH_WINE) {
 const ECHO = { warm: 300, window: 1000, outstanding: 256 };
 const echoServer = "bench/echo_server.ts";
 const echoCases = [
-  { group: "Linux", name: "C echo, recvmsg + sendmsg (IP_PKTINFO source)", run: () => [join(dir, "echo_linux"), ["recvmsg"]], baseline: true },
-  { group: "Linux", name: "C echo, recvmmsg + sendmmsg, 32 per call", run: () => [join(dir, "echo_linux"), ["recvmmsg"]], limit: true },
+  {
+    group: "Linux",
+    name: "C echo, recvmsg + sendmsg (IP_PKTINFO source)",
+    run: () => [join(dir, "echo_linux"), ["recvmsg"]],
+    baseline: true,
+  },
+  {
+    group: "Linux",
+    name: "C echo, recvmmsg + sendmmsg, 32 per call",
+    run: () => [join(dir, "echo_linux"), ["recvmmsg"]],
+    limit: true,
+  },
   ...["Deno", "Bun", "Node"].flatMap((rt) => {
     const js = (mode) => () =>
       rt === "Deno"
@@ -188,7 +224,10 @@ function echoSample(cmd, args) {
       const port = Number(out.split("\n")[0]);
       if (!(port > 0) || !out.includes("\n")) return;
       out = "\0"; // read the port once
-      const client = spawn(join(dir, "echo_client"), [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding].map(String));
+      const client = spawn(
+        join(dir, "echo_client"),
+        [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding].map(String),
+      );
       let text = "";
       client.stdout.on("data", (c) => text += c);
       client.on("close", () => {
@@ -200,13 +239,18 @@ function echoSample(cmd, args) {
 }
 
 const selected = cases.filter((c) => !ONLY || c.baseline || c.limit || `${c.group}: ${c.name}`.includes(ONLY));
-const selectedEcho = WITH_ECHO ? echoCases.filter((c) => !ONLY || c.baseline || c.limit || `echo ${c.group}: ${c.name}`.includes(ONLY)) : [];
+const selectedEcho = WITH_ECHO
+  ? echoCases.filter((c) => !ONLY || c.baseline || c.limit || `echo ${c.group}: ${c.name}`.includes(ONLY))
+  : [];
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
 const rate = new Map(); // `${method} ${group}: ${name}` -> median datagrams/s
-const plan = [...METHODS.flatMap((method) => selected.map((c) => ({ method, c }))), ...selectedEcho.map((c) => ({ method: "echo", c }))];
+const plan = [
+  ...METHODS.flatMap((method) => selected.map((c) => ({ method, c }))),
+  ...selectedEcho.map((c) => ({ method: "echo", c })),
+];
 const began = performance.now();
 try {
   for (const [k, { method, c }] of plan.entries()) {
@@ -218,7 +262,9 @@ try {
     let short = 0;
     for (let i = 0; i < RUNS; i++) {
       const [cmd, args] = c.run(method, timing);
-      const r = method === "echo" ? await echoSample(cmd, args.map(String)) : await sample(method, timing, cmd, args.map(String));
+      const r = method === "echo"
+        ? await echoSample(cmd, args.map(String))
+        : await sample(method, timing, cmd, args.map(String));
       if (!r || r.seconds <= 0) continue;
       if (method === "drain" && r.received < COUNT) short++;
       rates.push(r.received / r.seconds);
@@ -226,7 +272,11 @@ try {
     const m = median(rates);
     rate.set(`${method} ${c.group}: ${c.name}`, m);
     const shown = Number.isNaN(m) ? "failed" : `${Math.round(m / 1000)}k/s`;
-    console.log(`${method.padEnd(5)} ${c.group.padEnd(19)} ${c.name.padEnd(58)} ${shown.padStart(9)}  (${rates.length}/${RUNS} runs${short ? `, ${short} short` : ""})`);
+    console.log(
+      `${method.padEnd(5)} ${c.group.padEnd(19)} ${c.name.padEnd(58)} ${
+        shown.padStart(9)
+      }  (${rates.length}/${RUNS} runs${short ? `, ${short} short` : ""})`,
+    );
   }
 } finally {
   for (const [k, v] of Object.entries(saved)) if (v) sysctl(k, v);
@@ -234,23 +284,32 @@ try {
 
 const ver = (cmd, args) => spawnSync(cmd, args, { encoding: "utf8" }).stdout.split("\n")[0].trim();
 const list = (method) => method === "echo" ? selectedEcho : selected;
-const reference = (method, group, kind) => rate.get(`${method} ${group}: ${list(method).find((c) => c[kind] && c.group === group)?.name}`);
+const reference = (method, group, kind) =>
+  rate.get(`${method} ${group}: ${list(method).find((c) => c[kind] && c.group === group)?.name}`);
 const fmt = (r) => r === undefined ? "-" : Number.isNaN(r) ? "failed" : Math.round(r).toLocaleString("en-US");
 const ratio = (r, b) => r === undefined || Number.isNaN(r) || !b ? "-" : (r / b).toFixed(2);
 const at = (method, c) => rate.get(`${method} ${c.group}: ${c.name}`);
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${ver(bun, ["--version"])}; ` +
-  `Node ${ver(bin("node"), ["--version"])}` + (WITH_WINE ? "; Windows Deno 2.9.5, Bun 1.4.5 and Node 26.10.0 under Wine 10" : "");
+const machine =
+  `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${
+    ver(bun, ["--version"])
+  }; ` +
+  `Node ${ver(bin("node"), ["--version"])}` +
+  (WITH_WINE ? "; Windows Deno 2.9.5, Bun 1.4.5 and Node 26.10.0 under Wine 10" : "");
 const lines = [
   "# Benchmark results",
   "",
-  `Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine}. Chart: [RESULTS.svg](RESULTS.svg).`,
+  `Made by \`npm run bench\` on ${
+    new Date().toISOString().slice(0, 10)
+  }: ${machine}. Chart: [RESULTS.svg](RESULTS.svg).`,
   "Every ratio is to a C loop measured in this same run; re-run rather than compare figures across machines.",
   "",
   "## Receive",
   "",
   `Datagrams of ${SIZE} bytes over loopback from a C \`sendmmsg\` flooder. **Drain**: ${COUNT} datagrams are queued while the receiver's`,
   "thread is blocked, then drained and timed: the receiver's own cost per datagram (after three untimed warm-up bursts drained the same way).",
-  `**Flood**: the flooder sends throughout while the receiver receives; counted over ${FLOOD.Linux.window / 1000} s (Wine: ${FLOOD.Wine.window / 1000} s) after a`,
+  `**Flood**: the flooder sends throughout while the receiver receives; counted over ${
+    FLOOD.Linux.window / 1000
+  } s (Wine: ${FLOOD.Wine.window / 1000} s) after a`,
   `${FLOOD.Linux.warm} ms (Wine: ${FLOOD.Wine.warm} ms) warm-up, with sender and receiver sharing the machine's ${cpus().length} cores. Median of ${RUNS} runs per case.`,
   "Ratios are to the C `recvmsg` loop (one call per datagram) and to the C `recvmmsg` loop (32 per call: the kernel's limit) of the",
   "same group and method (the Windows group's: a mingw `WSARecvMsg` loop under the same Wine). The built-in receivers give no packet",
@@ -261,7 +320,9 @@ const lines = [
   ...selected.map((c) => {
     const d = at("drain", c);
     const f = at("flood", c);
-    return `| ${c.group} | ${c.name} | ${fmt(d)} | ${ratio(d, reference("drain", c.group, "baseline"))} | ${ratio(d, reference("drain", c.group, "limit"))} | ${fmt(f)} | ${ratio(f, reference("flood", c.group, "baseline"))} |`;
+    return `| ${c.group} | ${c.name} | ${fmt(d)} | ${ratio(d, reference("drain", c.group, "baseline"))} | ${
+      ratio(d, reference("drain", c.group, "limit"))
+    } | ${fmt(f)} | ${ratio(f, reference("flood", c.group, "baseline"))} |`;
   }),
   "",
 ];
@@ -270,14 +331,19 @@ if (selectedEcho.length > 0) {
     "## Echo",
     "",
     `A C client (bench/c/echo_client.c) keeps ${ECHO.outstanding} requests of ${SIZE} bytes in flight to the server over loopback and counts answers`,
-    `for ${ECHO.window / 1000} s after a ${ECHO.warm} ms warm-up; client and server share the ${cpus().length} cores. This module's servers and the C ones answer each`,
-    "request from the address it arrived at (IP_PKTINFO in, IP_PKTINFO out); the built-ins cannot choose. Median of " + RUNS + " runs.",
+    `for ${
+      ECHO.window / 1000
+    } s after a ${ECHO.warm} ms warm-up; client and server share the ${cpus().length} cores. This module's servers and the C ones answer each`,
+    "request from the address it arrived at (IP_PKTINFO in, IP_PKTINFO out); the built-ins cannot choose. Median of " +
+      RUNS + " runs.",
     "",
     "| server | answers/s | × C recvmsg + sendmsg | × C recvmmsg + sendmmsg |",
     "| --- | ---: | ---: | ---: |",
     ...selectedEcho.map((c) => {
       const e = at("echo", c);
-      return `| ${c.name} | ${fmt(e)} | ${ratio(e, reference("echo", c.group, "baseline"))} | ${ratio(e, reference("echo", c.group, "limit"))} |`;
+      return `| ${c.name} | ${fmt(e)} | ${ratio(e, reference("echo", c.group, "baseline"))} | ${
+        ratio(e, reference("echo", c.group, "limit"))
+      } |`;
     }),
     "",
   );
@@ -296,10 +362,23 @@ if (ONLY || METHODS.length < 2) {
  * same run (recvmmsg; recvmmsg + sendmmsg for echo; the mingw loop under Wine), grouped by runtime.
  */
 function chart() {
-  const runtimeOf = (c) => c.group !== "Linux" ? `Windows under Wine` : c.name.startsWith("C ") ? "C" : c.name.split(":")[0];
+  const runtimeOf = (c) =>
+    c.group !== "Linux" ? `Windows under Wine` : c.name.startsWith("C ") ? "C" : c.name.split(":")[0];
   const panels = [
-    { title: "Drain: datagrams/s as a share of the C recvmmsg loop (Linux) or the C WSARecvMsg loop (Wine)", method: "drain", cases: selected, kind: (c) => c.group === "Linux" ? "limit" : "baseline" },
-    ...(selectedEcho.length ? [{ title: "Echo: answers/s as a share of the C recvmmsg + sendmmsg echo", method: "echo", cases: selectedEcho, kind: () => "limit" }] : []),
+    {
+      title: "Drain: datagrams/s as a share of the C recvmmsg loop (Linux) or the C WSARecvMsg loop (Wine)",
+      method: "drain",
+      cases: selected,
+      kind: (c) => c.group === "Linux" ? "limit" : "baseline",
+    },
+    ...(selectedEcho.length
+      ? [{
+        title: "Echo: answers/s as a share of the C recvmmsg + sendmmsg echo",
+        method: "echo",
+        cases: selectedEcho,
+        kind: () => "limit",
+      }]
+      : []),
   ];
   const colors = { C: "#555", Deno: "#2a7", Bun: "#c73", Node: "#37b", "Windows under Wine": "#a4a" };
   const W = 980, label = 430, barMax = 440, row = 18;
@@ -321,18 +400,32 @@ function chart() {
       const b = reference(p.method, c.group, p.kind(c));
       const r = v === undefined || Number.isNaN(v) || !b ? null : v / b;
       const w = r === null ? 0 : Math.max(1, Math.min(r, 1.5) / 1.5 * barMax);
-      parts.push(`<text x="${label - 6}" y="${y + 12}" text-anchor="end">${esc(c.name.replace(/^[A-Za-z]+: /, ""))}</text>`);
-      parts.push(`<rect x="${label}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 5}" fill="${colors[g] ?? "#000"}"/>`);
-      parts.push(`<text x="${label + w + 4}" y="${y + 12}">${r === null ? "-" : `${r.toFixed(2)}×  (${Math.round(v / 1000)}k/s)`}</text>`);
+      parts.push(
+        `<text x="${label - 6}" y="${y + 12}" text-anchor="end">${esc(c.name.replace(/^[A-Za-z]+: /, ""))}</text>`,
+      );
+      parts.push(
+        `<rect x="${label}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 5}" fill="${colors[g] ?? "#000"}"/>`,
+      );
+      parts.push(
+        `<text x="${label + w + 4}" y="${y + 12}">${
+          r === null ? "-" : `${r.toFixed(2)}×  (${Math.round(v / 1000)}k/s)`
+        }</text>`,
+      );
       y += row;
     }
     const one = label + barMax / 1.5;
-    parts.push(`<line x1="${one}" y1="${y - (p.cases.length) * row - 60}" x2="${one}" y2="${y}" stroke="#000" stroke-dasharray="3,3"/>`);
+    parts.push(
+      `<line x1="${one}" y1="${
+        y - (p.cases.length) * row - 60
+      }" x2="${one}" y2="${y}" stroke="#000" stroke-dasharray="3,3"/>`,
+    );
     parts.push(`<text x="${one + 3}" y="${y + 12}" font-size="11">1.0 = the C limit</text>`);
     y += 40;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y}" font-family="sans-serif" font-size="12">\n` +
-    `<rect width="100%" height="100%" fill="#fff"/>\n<text x="10" y="20" font-size="14" font-weight="bold">recvmsg benchmark, ${new Date().toISOString().slice(0, 10)}</text>\n` +
+    `<rect width="100%" height="100%" fill="#fff"/>\n<text x="10" y="20" font-size="14" font-weight="bold">recvmsg benchmark, ${
+      new Date().toISOString().slice(0, 10)
+    }</text>\n` +
     `<text x="10" y="36" font-size="10" fill="#444">${esc(machine)}</text>\n` +
     parts.join("\n") + "\n</svg>\n";
 }

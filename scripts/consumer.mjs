@@ -49,92 +49,219 @@ check("npm pack builds and packs the package", pack.status === 0, pack.status ==
 if (pack.status === 0) {
   const info = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[")))[0];
   const files = info.files.map((f) => f.path);
-  check("the tarball holds compiled JavaScript with types, and no TypeScript sources", files.includes("dist/mod.js") && files.includes("dist/mod.d.ts") && files.includes("dist/ffi/runtime/bun_poller.js") && !files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), `${files.length} files`);
+  check(
+    "the tarball holds compiled JavaScript with types, and no TypeScript sources",
+    files.includes("dist/mod.js") && files.includes("dist/mod.d.ts") &&
+      files.includes("dist/ffi/runtime/bun_poller.js") && !files.some((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")),
+    `${files.length} files`,
+  );
   const project = join(scratch, "project");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-  const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--offline", join(scratch, info.filename)], { cwd: project, encoding: "utf8" });
+  const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--offline", join(scratch, info.filename)], {
+    cwd: project,
+    encoding: "utf8",
+  });
   check("npm install of the tarball into a new project", install.status === 0, install.stderr.slice(-300));
   writeFileSync(join(project, "use.mjs"), USE);
   const bun = spawnSync(bin("bun"), ["use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
-  check("Linux Bun: import \"recvmsg\" and receive with packet info", bun.status === 0 && expect(bun.stdout), bun.stdout + bun.stderr);
+  check(
+    'Linux Bun: import "recvmsg" and receive with packet info',
+    bun.status === 0 && expect(bun.stdout),
+    bun.stdout + bun.stderr,
+  );
   // A TypeScript user: the declarations resolve and type the API.
-  writeFileSync(join(project, "typed.ts"), `import { listenDatagram, type DatagramMessage } from "recvmsg";\nconst conn = listenDatagram({ hostname: "0.0.0.0", hopLimit: true });\nconst m: DatagramMessage = await conn.receiveMsg();\nconst n: number | undefined = m.localAddr?.interfaceIndex;\nconsole.log(n);\n`);
-  writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, lib: ["ES2022", "DOM", "ESNext.Disposable"], types: [] }, files: ["typed.ts"] }));
+  writeFileSync(
+    join(project, "typed.ts"),
+    `import { listenDatagram, type DatagramMessage } from "recvmsg";\nconst conn = listenDatagram({ hostname: "0.0.0.0", hopLimit: true });\nconst m: DatagramMessage = await conn.receiveMsg();\nconst n: number | undefined = m.localAddr?.interfaceIndex;\nconsole.log(n);\n`,
+  );
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        noEmit: true,
+        lib: ["ES2022", "DOM", "ESNext.Disposable"],
+        types: [],
+      },
+      files: ["typed.ts"],
+    }),
+  );
   const tsc = spawnSync(bin("tsc"), ["-p", "."], { cwd: project, encoding: "utf8" });
-  check("TypeScript (NodeNext) type-checks a program against the package's declarations", tsc.status === 0, tsc.stdout.slice(-600));
-  const node = spawnSync(bin("node"), ["--disable-warning=ExperimentalWarning", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
-  check("Linux Node 26 (node:ffi): import \"recvmsg\" and receive with packet info", node.status === 0 && expect(node.stdout), node.stdout + node.stderr);
-  const noFfi = spawnSync(bin("node"), ["--no-experimental-ffi", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
-  check("Node with --no-experimental-ffi: importing says node:ffi is off and what to do", noFfi.status !== 0 && /node:ffi is not available.*--experimental-ffi/.test(noFfi.stderr), noFfi.stderr.slice(-300));
-  const perm = spawnSync(bin("node"), ["--permission", "--allow-fs-read=*", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
-  check("Node with --permission and no --allow-ffi: opening a socket says to add --allow-ffi", perm.status !== 0 && /permission model refuses FFI: run with --allow-ffi/.test(perm.stderr), perm.stderr.slice(-300));
+  check(
+    "TypeScript (NodeNext) type-checks a program against the package's declarations",
+    tsc.status === 0,
+    tsc.stdout.slice(-600),
+  );
+  const node = spawnSync(bin("node"), ["--disable-warning=ExperimentalWarning", "use.mjs"], {
+    cwd: project,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  check(
+    'Linux Node 26 (node:ffi): import "recvmsg" and receive with packet info',
+    node.status === 0 && expect(node.stdout),
+    node.stdout + node.stderr,
+  );
+  const noFfi = spawnSync(bin("node"), ["--no-experimental-ffi", "use.mjs"], {
+    cwd: project,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  check(
+    "Node with --no-experimental-ffi: importing says node:ffi is off and what to do",
+    noFfi.status !== 0 && /node:ffi is not available.*--experimental-ffi/.test(noFfi.stderr),
+    noFfi.stderr.slice(-300),
+  );
+  const perm = spawnSync(bin("node"), ["--permission", "--allow-fs-read=*", "use.mjs"], {
+    cwd: project,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  check(
+    "Node with --permission and no --allow-ffi: opening a socket says to add --allow-ffi",
+    perm.status !== 0 && /permission model refuses FFI: run with --allow-ffi/.test(perm.stderr),
+    perm.stderr.slice(-300),
+  );
   const old = spawnSync("/usr/bin/node", ["--version"], { encoding: "utf8" });
   if (old.status === 0 && Number(old.stdout.slice(1).split(".")[0]) < 26) {
     const r = spawnSync("/usr/bin/node", ["use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
-    check(`Node ${old.stdout.trim()} (no node:ffi): importing says Node 26.1 or later is needed`, r.status !== 0 && /needs Node 26\.1 or later/.test(r.stderr), r.stderr.slice(-300));
+    check(
+      `Node ${old.stdout.trim()} (no node:ffi): importing says Node 26.1 or later is needed`,
+      r.status !== 0 && /needs Node 26\.1 or later/.test(r.stderr),
+      r.stderr.slice(-300),
+    );
   }
   const deno = spawnSync(bin("deno"), ["run", "-A", "use.mjs"], { cwd: project, encoding: "utf8", timeout: 30_000 });
-  check("Linux Deno: import \"recvmsg\" from node_modules and receive with packet info", deno.status === 0 && expect(deno.stdout), deno.stdout + deno.stderr);
+  check(
+    'Linux Deno: import "recvmsg" from node_modules and receive with packet info',
+    deno.status === 0 && expect(deno.stdout),
+    deno.stdout + deno.stderr,
+  );
   if (process.getuid?.() === 0) {
     const names = { bun: "Bun", deno: "Deno", node: "Node 26" };
     for (const rt of ["bun", "deno", "node"]) {
       const script = ".cache/consumer/project/use.mjs";
-      const args = rt === "deno" ? ["deno", "run", "-A", script] : rt === "node" ? ["node", "--disable-warning=ExperimentalWarning", script] : ["bun", script];
-      const w = spawnSync("bash", [join(root, "scripts", "wine.sh"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
-      check(`Windows ${names[rt]} (Wine): import "recvmsg" from node_modules and receive with packet info`, w.status === 0 && expect(w.stdout), (w.stdout + w.stderr).split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n").slice(-500));
+      const args = rt === "deno"
+        ? ["deno", "run", "-A", script]
+        : rt === "node"
+        ? ["node", "--disable-warning=ExperimentalWarning", script]
+        : ["bun", script];
+      const w = spawnSync("bash", [join(root, "scripts", "wine.sh"), ...args], {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      check(
+        `Windows ${names[rt]} (Wine): import "recvmsg" from node_modules and receive with packet info`,
+        w.status === 0 && expect(w.stdout),
+        (w.stdout + w.stderr).split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n").slice(-500),
+      );
     }
   }
   // The bin, as `bunx recvmsg listen` and `npx recvmsg listen` run it.
-  const runBin = (cmd) => new Promise((resolve) => {
-    const c = spawn(cmd, [join(project, "node_modules", ".bin", "recvmsg"), "listen", "--hostname", "127.0.0.1", "--port", "0", "--json"], { cwd: project });
-    let out = "";
-    let err = "";
-    let sent = false;
-    const timer = setTimeout(() => c.kill("SIGKILL"), 20_000);
-    c.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) c.kill("SIGINT");
+  const runBin = (cmd) =>
+    new Promise((resolve) => {
+      const c = spawn(cmd, [
+        join(project, "node_modules", ".bin", "recvmsg"),
+        "listen",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--json",
+      ], { cwd: project });
+      let out = "";
+      let err = "";
+      let sent = false;
+      const timer = setTimeout(() => c.kill("SIGKILL"), 20_000);
+      c.stdout.on("data", (d) => {
+        out += d;
+        if (out.includes("\n")) c.kill("SIGINT");
+      });
+      c.stderr.on("data", (d) => {
+        err += d;
+        const m = err.match(/listening on 127\.0\.0\.1:(\d+)/);
+        if (m && !sent) {
+          sent = true;
+          execFileSync(process.execPath, [
+            "-e",
+            `const s = require("node:dgram").createSocket("udp4"); s.send("via bin", ${
+              m[1]
+            }, "127.0.0.1", () => s.close())`,
+          ]);
+        }
+      });
+      c.on("close", () => {
+        clearTimeout(timer);
+        let r = {};
+        try {
+          r = JSON.parse(out.split("\n")[0]);
+        } catch { /* checked below */ }
+        // Nothing but the listener's own lines on stderr (no runtime warnings).
+        resolve([
+          r.local?.hostname === "127.0.0.1" && /stopped after 1 datagram/.test(err) &&
+          err.trim().split("\n").every((l) => l.startsWith("recvmsg: ")),
+          out + err,
+        ]);
+      });
     });
-    c.stderr.on("data", (d) => {
-      err += d;
-      const m = err.match(/listening on 127\.0\.0\.1:(\d+)/);
-      if (m && !sent) {
-        sent = true;
-        execFileSync(process.execPath, ["-e", `const s = require("node:dgram").createSocket("udp4"); s.send("via bin", ${m[1]}, "127.0.0.1", () => s.close())`]);
-      }
-    });
-    c.on("close", () => {
-      clearTimeout(timer);
-      let r = {};
-      try {
-        r = JSON.parse(out.split("\n")[0]);
-      } catch { /* checked below */ }
-      // Nothing but the listener's own lines on stderr (no runtime warnings).
-      resolve([r.local?.hostname === "127.0.0.1" && /stopped after 1 datagram/.test(err) && err.trim().split("\n").every((l) => l.startsWith("recvmsg: ")), out + err]);
-    });
-  });
   for (const [name, cmd] of [["Bun", bin("bun")], ["Node 26", bin("node")]]) {
     const ok = await runBin(cmd);
-    check(`the package's bin on ${name}: recvmsg listen --json prints the datagram, Ctrl-C stops it`, ok[0], ok[1].slice(-300));
+    check(
+      `the package's bin on ${name}: recvmsg listen --json prints the datagram, Ctrl-C stops it`,
+      ok[0],
+      ok[1].slice(-300),
+    );
   }
-  const oldBin = spawnSync("/usr/bin/node", [join(project, "node_modules", ".bin", "recvmsg"), "listen"], { cwd: project, encoding: "utf8", timeout: 20_000, env: { ...process.env, PATH: "/usr/bin:/bin" } });
-  check("the bin on a Node without node:ffi, and no Bun on PATH, says what to do (exit 2)", oldBin.status === 2 && /Node 26\.1/.test(oldBin.stderr), oldBin.stderr.slice(-300));
+  const oldBin = spawnSync("/usr/bin/node", [join(project, "node_modules", ".bin", "recvmsg"), "listen"], {
+    cwd: project,
+    encoding: "utf8",
+    timeout: 20_000,
+    env: { ...process.env, PATH: "/usr/bin:/bin" },
+  });
+  check(
+    "the bin on a Node without node:ffi, and no Bun on PATH, says what to do (exit 2)",
+    oldBin.status === 2 && /Node 26\.1/.test(oldBin.stderr),
+    oldBin.stderr.slice(-300),
+  );
 }
 
 // --- JSR: what `deno publish` uploads, alone ---
 const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
 const jsr = join(scratch, "jsr");
 for (const entry of deno.publish.include) cpSync(join(root, entry), join(jsr, entry), { recursive: true });
-writeFileSync(join(jsr, "deno.json"), JSON.stringify({ name: deno.name, version: deno.version, exports: deno.exports }));
+writeFileSync(
+  join(jsr, "deno.json"),
+  JSON.stringify({ name: deno.name, version: deno.version, exports: deno.exports }),
+);
 writeFileSync(join(jsr, "use.ts"), USE.replace('from "recvmsg"', 'from "./mod.ts"'));
 const alone = spawnSync(bin("deno"), ["run", "-A", "use.ts"], { cwd: jsr, encoding: "utf8", timeout: 30_000 });
-check("JSR: the published file set alone imports and receives on Deno", alone.status === 0 && expect(alone.stdout), alone.stdout + alone.stderr);
+check(
+  "JSR: the published file set alone imports and receives on Deno",
+  alone.status === 0 && expect(alone.stdout),
+  alone.stdout + alone.stderr,
+);
 const aloneBun = spawnSync(bin("bun"), ["use.ts"], { cwd: jsr, encoding: "utf8", timeout: 30_000 });
-check("JSR: the published file set alone imports and receives on Bun", aloneBun.status === 0 && expect(aloneBun.stdout), aloneBun.stdout + aloneBun.stderr);
+check(
+  "JSR: the published file set alone imports and receives on Bun",
+  aloneBun.status === 0 && expect(aloneBun.stdout),
+  aloneBun.stdout + aloneBun.stderr,
+);
 const entries = Object.values(deno.exports);
-const lint = spawnSync(bin("deno"), ["doc", "--lint", ...entries], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-check(`deno doc --lint over every exported entry point (${entries.join(", ")})`, lint.status === 0, lint.stderr.split("\n").filter((l) => /error/.test(l)).slice(0, 10).join("\n"));
+const lint = spawnSync(bin("deno"), ["doc", "--lint", ...entries], {
+  cwd: root,
+  encoding: "utf8",
+  env: { ...process.env, NO_COLOR: "1" },
+});
+check(
+  `deno doc --lint over every exported entry point (${entries.join(", ")})`,
+  lint.status === 0,
+  lint.stderr.split("\n").filter((l) => /error/.test(l)).slice(0, 10).join("\n"),
+);
 const check2 = spawnSync(bin("deno"), ["check", "use.ts"], { cwd: jsr, encoding: "utf8" });
 check("JSR: the published file set type-checks on its own", check2.status === 0, check2.stderr.slice(-400));
 

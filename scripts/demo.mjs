@@ -20,7 +20,11 @@ r = spawnSync(deno, ["run", "--quiet", "--allow-ffi", "--allow-net", "examples/d
 if (r.status !== 0 || process.platform === "win32") process.exit(r.status ?? 1);
 
 console.log("\n== 2b. the same on Node 26, through node:ffi ==\n");
-r = spawnSync(join(root, "node_modules", ".bin", "node"), ["--disable-warning=ExperimentalWarning", "examples/demo.ts"], opts);
+r = spawnSync(
+  join(root, "node_modules", ".bin", "node"),
+  ["--disable-warning=ExperimentalWarning", "examples/demo.ts"],
+  opts,
+);
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 console.log("\n== 3. live: WSARecvMsg, the Windows build of Deno under Wine 10 ==\n");

@@ -17,9 +17,26 @@ const runs = [
   ["Linux Deno", bin("deno"), ["run", "-A", "--v8-flags=--expose-gc", "bench/soak.ts", count, cycles]],
   ["Linux Bun", bin("bun"), ["bench/soak.ts", count, cycles]],
   ["Linux Node", bin("node"), ["--expose-gc", "--disable-warning=ExperimentalWarning", "bench/soak.ts", count, cycles]],
-  ["Windows Deno (Wine)", "bash", [wine, "deno", "run", "-A", "--v8-flags=--expose-gc", "bench/soak.ts", count, cycles]],
+  ["Windows Deno (Wine)", "bash", [
+    wine,
+    "deno",
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    "bench/soak.ts",
+    count,
+    cycles,
+  ]],
   ["Windows Bun (Wine)", "bash", [wine, "bun", "run", "bench/soak.ts", count, cycles]],
-  ["Windows Node (Wine)", "bash", [wine, "node", "--expose-gc", "--disable-warning=ExperimentalWarning", "bench/soak.ts", count, cycles]],
+  ["Windows Node (Wine)", "bash", [
+    wine,
+    "node",
+    "--expose-gc",
+    "--disable-warning=ExperimentalWarning",
+    "bench/soak.ts",
+    count,
+    cycles,
+  ]],
 ];
 let failed = 0;
 console.log(`soak: ${count} datagrams and ${cycles} open/receive/close cycles per runtime\n`);
@@ -29,18 +46,28 @@ for (const [name, cmd, args] of runs) {
   const line = p.stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (!line) {
     failed++;
-    console.log(`${name.padEnd(20)} did not run (exit ${p.status}): ${p.stderr.split("\n").filter((l) => !l.startsWith("Internal error")).slice(-3).join(" ")}`);
+    console.log(
+      `${name.padEnd(20)} did not run (exit ${p.status}): ${
+        p.stderr.split("\n").filter((l) => !l.startsWith("Internal error")).slice(-3).join(" ")
+      }`,
+    );
     continue;
   }
   const r = JSON.parse(line);
   if (r.failures.length) failed++;
   console.log(
-    `${name.padEnd(20)} ${r.datagrams} datagrams in ${r.seconds.toFixed(1)} s (${Math.round(r.datagrams / r.seconds)}/s): ` +
+    `${name.padEnd(20)} ${r.datagrams} datagrams in ${r.seconds.toFixed(1)} s (${
+      Math.round(r.datagrams / r.seconds)
+    }/s): ` +
       `lost ${r.lost}, corrupted ${r.corrupted}, out of order ${r.reordered}; handles ${r.handles.before}->${r.handles.after}, ` +
       `RSS ${r.rssMB.before}->${r.rssMB.after} MB, heap ${r.heapMB.before}->${r.heapMB.after} MB; ` +
       `${r.cycles} cycles: handles ${r.cycleHandles.before}->${r.cycleHandles.after}; ` +
-      `reuse loop: ${r.reuse.datagrams} in ${r.reuse.seconds.toFixed(1)} s, lost ${r.reuse.lost}, corrupted ${r.reuse.corrupted}, out of order ${r.reuse.reordered}, heap ${r.reuse.heapMB.before}->${r.reuse.heapMB.after} MB  ` +
-      `${r.failures.length ? "FAIL: " + r.failures.join("; ") : "ok"} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      `reuse loop: ${r.reuse.datagrams} in ${
+        r.reuse.seconds.toFixed(1)
+      } s, lost ${r.reuse.lost}, corrupted ${r.reuse.corrupted}, out of order ${r.reuse.reordered}, heap ${r.reuse.heapMB.before}->${r.reuse.heapMB.after} MB  ` +
+      `${r.failures.length ? "FAIL: " + r.failures.join("; ") : "ok"} (${
+        ((Date.now() - started) / 1000).toFixed(0)
+      } s)`,
   );
 }
 process.exit(failed ? 1 : 0);

@@ -21,7 +21,12 @@ function ensureTools() {
     return;
   }
   console.log(`test: installing ${missing.join(", ")} from Debian's packages`);
-  spawnSync("sh", ["-c", `apt-get install -y -qq ${missing.join(" ")} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${missing.join(" ")})`], { stdio: "inherit" });
+  spawnSync("sh", [
+    "-c",
+    `apt-get install -y -qq ${missing.join(" ")} >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq ${
+      missing.join(" ")
+    })`,
+  ], { stdio: "inherit" });
 }
 
 /** Runs a command, streaming its output, and returns { code, output }. */
@@ -55,6 +60,7 @@ function run(cmd, args, env = {}) {
   });
 }
 
+// deno-lint-ignore no-control-regex -- ANSI colour codes are what it removes
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const parsers = {
   vitest(out) {
@@ -64,14 +70,20 @@ const parsers = {
     return { passed: n(/(\d+) passed/), failed: n(/(\d+) failed/), skipped: n(/(\d+) skipped/) + n(/(\d+) todo/) };
   },
   deno(out) {
-    const m = strip(out).match(/(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/);
+    const m = strip(out).match(
+      /(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed(?: \(\d+ steps?\))?(?: \| (\d+) ignored)?/,
+    );
     return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : null;
   },
   node(out) {
     const s = strip(out);
     const n = (name) => s.match(new RegExp(`^ℹ ${name} (\\d+)$`, "m"));
     if (!n("pass")) return null;
-    return { passed: Number(n("pass")[1]), failed: Number(n("fail")?.[1] ?? 0) + Number(n("cancelled")?.[1] ?? 0), skipped: Number(n("skipped")?.[1] ?? 0) + Number(n("todo")?.[1] ?? 0) };
+    return {
+      passed: Number(n("pass")[1]),
+      failed: Number(n("fail")?.[1] ?? 0) + Number(n("cancelled")?.[1] ?? 0),
+      skipped: Number(n("skipped")?.[1] ?? 0) + Number(n("todo")?.[1] ?? 0),
+    };
   },
   bun(out) {
     const s = strip(out);
@@ -97,12 +109,43 @@ const steps = [
     id: "deno-check",
     title: "type-check: deno check",
     cmd: deno,
-    args: ["check", "--node-modules-dir=manual", "mod.ts", "structs/mod.ts", "ffi/runtime/bun_poller.ts", "ffi/runtime/node_poller.ts", "ffi/runtime/node_iocp.ts", "tests/runtime/", "examples/", "bench/"],
+    args: [
+      "check",
+      "--node-modules-dir=manual",
+      "mod.ts",
+      "structs/mod.ts",
+      "ffi/runtime/bun_poller.ts",
+      "ffi/runtime/node_poller.ts",
+      "ffi/runtime/node_iocp.ts",
+      "tests/runtime/",
+      "examples/",
+      "bench/",
+    ],
     parse: "check",
   },
-  { id: "publish", title: "deno publish --dry-run", cmd: deno, args: ["publish", "--dry-run", "--allow-dirty"], parse: "check" },
-  { id: "consumer", title: "the package as users get it (npm, JSR)", cmd: process.execPath, args: ["scripts/consumer.mjs"], parse: "plain" },
-  { id: "node-vitest", title: "Node (vitest): struct layer and C proofs", cmd: bin("vitest"), args: ["run"], parse: "vitest" },
+  { id: "lint", title: "deno lint", cmd: deno, args: ["lint"], parse: "check" },
+  { id: "fmt", title: "deno fmt --check", cmd: deno, args: ["fmt", "--check"], parse: "check" },
+  {
+    id: "publish",
+    title: "deno publish --dry-run",
+    cmd: deno,
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    parse: "check",
+  },
+  {
+    id: "consumer",
+    title: "the package as users get it (npm, JSR)",
+    cmd: process.execPath,
+    args: ["scripts/consumer.mjs"],
+    parse: "plain",
+  },
+  {
+    id: "node-vitest",
+    title: "Node (vitest): struct layer and C proofs",
+    cmd: bin("vitest"),
+    args: ["run"],
+    parse: "vitest",
+  },
   {
     id: "linux-deno",
     title: "Linux Deno",
@@ -115,16 +158,38 @@ const steps = [
     id: "linux-node",
     title: "Linux Node (node:ffi)",
     cmd: bin("node"),
-    args: ["--test", "--test-reporter=spec", "--expose-gc", "--disable-warning=ExperimentalWarning", `${runtimeTests}*.test.ts`],
+    args: [
+      "--test",
+      "--test-reporter=spec",
+      "--expose-gc",
+      "--disable-warning=ExperimentalWarning",
+      `${runtimeTests}*.test.ts`,
+    ],
     env: { RECVMSG_EXPECT_OS: "linux" },
     parse: "node",
   },
-  { id: "linux-bun", title: "Linux Bun", cmd: bunBin, args: ["test", `./${runtimeTests}`], env: { RECVMSG_EXPECT_OS: "linux" }, parse: "bun" },
+  {
+    id: "linux-bun",
+    title: "Linux Bun",
+    cmd: bunBin,
+    args: ["test", `./${runtimeTests}`],
+    env: { RECVMSG_EXPECT_OS: "linux" },
+    parse: "bun",
+  },
   {
     id: "wine-deno",
     title: "Windows Deno (under Wine)",
     cmd: "bash",
-    args: [wine, "deno", "test", "-A", "--no-check", "--node-modules-dir=manual", "--v8-flags=--expose-gc", runtimeTests],
+    args: [
+      wine,
+      "deno",
+      "test",
+      "-A",
+      "--no-check",
+      "--node-modules-dir=manual",
+      "--v8-flags=--expose-gc",
+      runtimeTests,
+    ],
     env: { RECVMSG_TEST_ENV: "RECVMSG_EXPECT_OS=windows" },
     parse: "deno",
   },
@@ -132,7 +197,15 @@ const steps = [
     id: "wine-node",
     title: "Windows Node (under Wine)",
     cmd: "bash",
-    args: [wine, "node", "--test", "--test-reporter=spec", "--expose-gc", "--disable-warning=ExperimentalWarning", `${runtimeTests}*.test.ts`],
+    args: [
+      wine,
+      "node",
+      "--test",
+      "--test-reporter=spec",
+      "--expose-gc",
+      "--disable-warning=ExperimentalWarning",
+      `${runtimeTests}*.test.ts`,
+    ],
     env: { RECVMSG_TEST_ENV: "RECVMSG_EXPECT_OS=windows" },
     parse: "node",
   },
@@ -147,7 +220,9 @@ const steps = [
 ];
 
 ensureTools();
-if (!existsSync(deno) || !existsSync(bunBin) || !existsSync(bin("node"))) console.error("test: node_modules is missing the deno, bun or node package; run `npm ci` first");
+if (!existsSync(deno) || !existsSync(bunBin) || !existsSync(bin("node"))) {
+  console.error("test: node_modules is missing the deno, bun or node package; run `npm ci` first");
+}
 
 const results = [];
 const t0 = Date.now();
@@ -171,9 +246,16 @@ for (const step of steps) {
 
 console.log("\n=== summary ===");
 for (const r of results) {
-  console.log(`${r.title.padEnd(44)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${String(r.skipped).padStart(3)} skipped  ${r.seconds.toFixed(1)}s${r.note}`);
+  console.log(
+    `${r.title.padEnd(44)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ${
+      String(r.skipped).padStart(3)
+    } skipped  ${r.seconds.toFixed(1)}s${r.note}`,
+  );
 }
-const total = results.reduce((a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+const total = results.reduce(
+  (a, r) => ({ passed: a.passed + r.passed, failed: a.failed + r.failed, skipped: a.skipped + r.skipped }),
+  { passed: 0, failed: 0, skipped: 0 },
+);
 console.log(`total time ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(total.failed === 0 && results.length > 0 ? 0 : 1);

@@ -5,9 +5,29 @@
  *
  * @module
  */
-import { CMSG_DARWIN, CMSG_LP64, type CmsgFormat, type ControlMessage, ControlMessageError, visitControlMessages } from "./cmsg.ts";
+import {
+  CMSG_DARWIN,
+  CMSG_LP64,
+  type CmsgFormat,
+  type ControlMessage,
+  ControlMessageError,
+  visitControlMessages,
+} from "./cmsg.ts";
 import { DARWIN, DRW } from "./darwin.ts";
-import { IP_ECN, IP_HOPLIMIT, IP_PKTINFO, IP_TOS, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_UDP, IPV6_ECN, IPV6_HOPLIMIT, IPV6_PKTINFO, UDP_COALESCED_INFO } from "./constants.ts";
+import {
+  IP_ECN,
+  IP_HOPLIMIT,
+  IP_PKTINFO,
+  IP_TOS,
+  IP_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_UDP,
+  IPV6_ECN,
+  IPV6_HOPLIMIT,
+  IPV6_PKTINFO,
+  UDP_COALESCED_INFO,
+} from "./constants.ts";
 import { formatIPv4, formatIPv6Scoped, isV4Mapped, needsZone } from "./ip.ts";
 import { LINUX, LNX } from "./linux.ts";
 import { WIN } from "./windows.ts";
@@ -65,7 +85,12 @@ export interface AncillaryDialect {
   /** IP_PKTINFO's type, its size, and where the destination address and the interface index sit. */
   readonly ipPktinfo: { readonly type: number; readonly size: number; readonly addr: number; readonly ifindex: number };
   /** The IPv6 packet-info record: its type, size, and the offsets of address and interface index. */
-  readonly ipv6Pktinfo: { readonly type: number; readonly size: number; readonly addr: number; readonly ifindex: number };
+  readonly ipv6Pktinfo: {
+    readonly type: number;
+    readonly size: number;
+    readonly addr: number;
+    readonly ifindex: number;
+  };
   /** A record holding the hop limit as an int (Windows' IP_HOPLIMIT). */
   readonly ipHopInt: number;
   /** A record whose first byte is the TTL (Linux's IP_TTL, an int; Wine's IP_TTL, one byte in four). */
@@ -95,8 +120,18 @@ export const WINDOWS_DIALECT: AncillaryDialect = {
   ipLevel: IPPROTO_IP,
   ipv6Level: IPPROTO_IPV6,
   udpLevel: IPPROTO_UDP,
-  ipPktinfo: { type: IP_PKTINFO, size: WIN.IN_PKTINFO.size, addr: WIN.IN_PKTINFO.fields.ipi_addr.offset, ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset },
-  ipv6Pktinfo: { type: IPV6_PKTINFO, size: WIN.IN6_PKTINFO.size, addr: WIN.IN6_PKTINFO.fields.ipi6_addr.offset, ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset },
+  ipPktinfo: {
+    type: IP_PKTINFO,
+    size: WIN.IN_PKTINFO.size,
+    addr: WIN.IN_PKTINFO.fields.ipi_addr.offset,
+    ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset,
+  },
+  ipv6Pktinfo: {
+    type: IPV6_PKTINFO,
+    size: WIN.IN6_PKTINFO.size,
+    addr: WIN.IN6_PKTINFO.fields.ipi6_addr.offset,
+    ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset,
+  },
   ipHopInt: IP_HOPLIMIT,
   ipTtlByte: IP_TTL,
   ipv6HopInt: IPV6_HOPLIMIT,
@@ -117,8 +152,18 @@ export const LINUX_DIALECT: AncillaryDialect = {
   ipLevel: LINUX.IPPROTO_IP,
   ipv6Level: LINUX.IPPROTO_IPV6,
   udpLevel: LINUX.IPPROTO_UDP,
-  ipPktinfo: { type: LINUX.IP_PKTINFO, size: LNX.in_pktinfo.size, addr: LNX.in_pktinfo.fields.ipi_addr.offset, ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset },
-  ipv6Pktinfo: { type: LINUX.IPV6_PKTINFO, size: LNX.in6_pktinfo.size, addr: LNX.in6_pktinfo.fields.ipi6_addr.offset, ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset },
+  ipPktinfo: {
+    type: LINUX.IP_PKTINFO,
+    size: LNX.in_pktinfo.size,
+    addr: LNX.in_pktinfo.fields.ipi_addr.offset,
+    ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset,
+  },
+  ipv6Pktinfo: {
+    type: LINUX.IPV6_PKTINFO,
+    size: LNX.in6_pktinfo.size,
+    addr: LNX.in6_pktinfo.fields.ipi6_addr.offset,
+    ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset,
+  },
   ipHopInt: -1,
   ipTtlByte: LINUX.IP_TTL,
   ipv6HopInt: LINUX.IPV6_HOPLIMIT,
@@ -138,8 +183,18 @@ export const DARWIN_DIALECT: AncillaryDialect = {
   ipLevel: DARWIN.IPPROTO_IP,
   ipv6Level: DARWIN.IPPROTO_IPV6,
   udpLevel: DARWIN.IPPROTO_UDP,
-  ipPktinfo: { type: DARWIN.IP_PKTINFO, size: DRW.in_pktinfo.size, addr: DRW.in_pktinfo.fields.ipi_addr.offset, ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset },
-  ipv6Pktinfo: { type: DARWIN.IPV6_PKTINFO, size: DRW.in6_pktinfo.size, addr: DRW.in6_pktinfo.fields.ipi6_addr.offset, ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset },
+  ipPktinfo: {
+    type: DARWIN.IP_PKTINFO,
+    size: DRW.in_pktinfo.size,
+    addr: DRW.in_pktinfo.fields.ipi_addr.offset,
+    ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset,
+  },
+  ipv6Pktinfo: {
+    type: DARWIN.IPV6_PKTINFO,
+    size: DRW.in6_pktinfo.size,
+    addr: DRW.in6_pktinfo.fields.ipi6_addr.offset,
+    ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset,
+  },
   ipHopInt: -1,
   ipTtlByte: DARWIN.IP_RECVTTL,
   ipv6HopInt: DARWIN.IPV6_HOPLIMIT,
@@ -236,7 +291,8 @@ export class AncillaryDecoder implements Ancillary {
       const v = this.#view;
       const seconds = v.getUint32(at, true) + v.getInt32(at + 4, true) * 2 ** 32;
       const fraction = v.getUint32(at + 8, true);
-      this.timestamp = BigInt(seconds) * 1_000_000_000n + BigInt(d.timestamp.fraction === "ns" ? fraction : fraction * 1000);
+      this.timestamp = BigInt(seconds) * 1_000_000_000n +
+        BigInt(d.timestamp.fraction === "ns" ? fraction : fraction * 1000);
     }
   }
 
@@ -255,7 +311,12 @@ export class AncillaryDecoder implements Ancillary {
       const len = view.getUint32(offset, true);
       if (lenSize === 8 && view.getUint32(offset + 4, true) !== 0) return false;
       if (len < headerSize || len > end - offset) return false;
-      this.#record(view.getInt32(offset + lenSize, true), view.getInt32(offset + lenSize + 4, true), offset + dataAt, len - dataAt);
+      this.#record(
+        view.getInt32(offset + lenSize, true),
+        view.getInt32(offset + lenSize + 4, true),
+        offset + dataAt,
+        len - dataAt,
+      );
       offset += (len + align - 1) & -align;
     }
     return true;
@@ -277,7 +338,11 @@ export class AncillaryDecoder implements Ancillary {
       if (same) return this.#cache;
     }
     // A link-local destination is written with its zone (the arrival interface), so that it can be sent from as it is.
-    const hostname = size === 4 ? formatIPv4(buf, at) : isV4Mapped(buf, at) ? formatIPv4(buf, at + 12) : formatIPv6Scoped(buf, at, needsZone(buf, at) ? interfaceIndex : 0);
+    const hostname = size === 4
+      ? formatIPv4(buf, at)
+      : isV4Mapped(buf, at)
+      ? formatIPv4(buf, at + 12)
+      : formatIPv6Scoped(buf, at, needsZone(buf, at) ? interfaceIndex : 0);
     key.set(buf.subarray(at, at + size));
     keyView.setUint32(16, interfaceIndex, true);
     this.#cacheLen = size;
@@ -295,7 +360,12 @@ export class AncillaryDecoder implements Ancillary {
     const out: ControlMessage[] = [];
     const buf = this.#buf.subarray(this.#offset);
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    visitControlMessages(view, this.#len, (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }), this.#d.cmsg);
+    visitControlMessages(
+      view,
+      this.#len,
+      (level, type, at, len) => out.push({ level, type, data: buf.slice(at, at + len) }),
+      this.#d.cmsg,
+    );
     return (this.#control = out);
   }
 
@@ -321,16 +391,29 @@ export class AncillaryDecoder implements Ancillary {
     this.#control = null;
     this.local4 = this.local6 = null;
     this.local4Multicast = this.local6Multicast = false;
-    this.hopLimit = this.ecn = this.coalescedSegmentSize = this.timestamp = undefined;
+    this.hopLimit =
+      this.ecn =
+      this.coalescedSegmentSize =
+      this.timestamp =
+        undefined;
     this.error = null;
     if (length > 0 && !this.#walk(offset, length)) {
       this.local4 = this.local6 = null;
-    this.local4Multicast = this.local6Multicast = false;
-      this.hopLimit = this.ecn = this.coalescedSegmentSize = this.timestamp = undefined;
+      this.local4Multicast = this.local6Multicast = false;
+      this.hopLimit =
+        this.ecn =
+        this.coalescedSegmentSize =
+        this.timestamp =
+          undefined;
       // The checking walker reads from 0: give it a view that starts at `offset`, with records read
       // through a decoder-relative shift.
       const sub = new DataView(buffer.buffer, buffer.byteOffset + offset, Math.max(0, buffer.byteLength - offset));
-      this.error = visitControlMessages(sub, length, (level, type, at, len) => this.#record(level, type, at + offset, len), this.#d.cmsg);
+      this.error = visitControlMessages(
+        sub,
+        length,
+        (level, type, at, len) => this.#record(level, type, at + offset, len),
+        this.#d.cmsg,
+      );
     }
     return this;
   }

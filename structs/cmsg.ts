@@ -247,7 +247,12 @@ export function visitControlMessages(
     const cmsgLen = readCmsgLen(view, offset, lenSize);
     if (cmsgLen < headerSize) return new ControlMessageError(offset, "short", cmsgLen, end, headerSize);
     if (cmsgLen > end - offset) return new ControlMessageError(offset, "overrun", cmsgLen, end, headerSize);
-    visit(view.getInt32(offset + lenSize, true), view.getInt32(offset + lenSize + 4, true), offset + dataAt, cmsgLen - dataAt);
+    visit(
+      view.getInt32(offset + lenSize, true),
+      view.getInt32(offset + lenSize + 4, true),
+      offset + dataAt,
+      cmsgLen - dataAt,
+    );
     offset += alignUp(cmsgLen, align);
   }
   return null;
@@ -306,10 +311,17 @@ export function controlSpace(dataLengths: readonly number[], format: CmsgFormat 
  * console.log(writeControlMessages(target, 0, [{ level: 0, type: 19, data: new Uint8Array(8) }])); // 24
  * ```
  */
-export function writeControlMessages(target: Uint8Array, offset: number, messages: readonly ControlMessage[], format: CmsgFormat = CMSG_LP64): number {
+export function writeControlMessages(
+  target: Uint8Array,
+  offset: number,
+  messages: readonly ControlMessage[],
+  format: CmsgFormat = CMSG_LP64,
+): number {
   const need = controlSpace(messages.map((m) => m.data.length), format);
   if (offset < 0 || offset + need > target.length) {
-    throw new RangeError(`target is too small for the control messages: ${need} bytes needed at offset ${offset}, ${target.length} available`);
+    throw new RangeError(
+      `target is too small for the control messages: ${need} bytes needed at offset ${offset}, ${target.length} available`,
+    );
   }
   const view = new DataView(target.buffer, target.byteOffset, target.byteLength);
   let at = offset;
@@ -360,7 +372,14 @@ export function buildControlMessages(messages: readonly ControlMessage[], format
  * console.log(full.length, truncateControl(full, 0, full.length, cut, 40)); // 56 { length: 32, truncated: true }
  * ```
  */
-export function truncateControl(source: Uint8Array, from: number, length: number, target: Uint8Array, limit: number, format: CmsgFormat = CMSG_LP64): { length: number; truncated: boolean } {
+export function truncateControl(
+  source: Uint8Array,
+  from: number,
+  length: number,
+  target: Uint8Array,
+  limit: number,
+  format: CmsgFormat = CMSG_LP64,
+): { length: number; truncated: boolean } {
   const view = new DataView(source.buffer, source.byteOffset + from, Math.min(length, source.length - from));
   const out = new DataView(target.buffer, target.byteOffset, target.byteLength);
   const { headerSize, lenSize, align } = format;

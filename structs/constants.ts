@@ -160,7 +160,16 @@ export const WINSOCK_VERSION_2_2 = 0x0202;
  * console.log(WSAID_WSARECVMSG.length); // 16
  * ```
  */
-export const WSAID_WSARECVMSG: Uint8Array = guidBytes(0xf689d7c8, 0x6f1f, 0x436b, [0x8a, 0x53, 0xe5, 0x4f, 0xe3, 0x51, 0xc3, 0x22]);
+export const WSAID_WSARECVMSG: Uint8Array = guidBytes(0xf689d7c8, 0x6f1f, 0x436b, [
+  0x8a,
+  0x53,
+  0xe5,
+  0x4f,
+  0xe3,
+  0x51,
+  0xc3,
+  0x22,
+]);
 
 /**
  * `WSAID_WSASENDMSG`, the GUID of WSASendMsg (which ws2_32 also exports directly since Vista).
@@ -171,7 +180,16 @@ export const WSAID_WSARECVMSG: Uint8Array = guidBytes(0xf689d7c8, 0x6f1f, 0x436b
  * console.log(WSAID_WSASENDMSG[0]); // 0x12
  * ```
  */
-export const WSAID_WSASENDMSG: Uint8Array = guidBytes(0xa441e712, 0x754f, 0x43ca, [0x84, 0xa7, 0x0d, 0xee, 0x44, 0xcf, 0x60, 0x6d]);
+export const WSAID_WSASENDMSG: Uint8Array = guidBytes(0xa441e712, 0x754f, 0x43ca, [
+  0x84,
+  0xa7,
+  0x0d,
+  0xee,
+  0x44,
+  0xcf,
+  0x60,
+  0x6d,
+]);
 
 /**
  * The memory image of a GUID (`Data1` to `Data3` little-endian, `Data4` as bytes).

@@ -33,10 +33,19 @@ export const DARWIN_STRUCTS: readonly StructDecl[] = [
   },
   { c: "struct iovec", fields: [["iov_base", "ptr"], ["iov_len", "size"]] },
   { c: "struct cmsghdr", fields: [["cmsg_len", "u32"], ["cmsg_level", "i32"], ["cmsg_type", "i32"]] },
-  { c: "struct sockaddr_in", fields: [["sin_len", "u8"], ["sin_family", "u8"], ["sin_port", "u16"], ["sin_addr", IN_ADDR], ["sin_zero", { array: "u8", count: 8 }]] },
+  {
+    c: "struct sockaddr_in",
+    fields: [["sin_len", "u8"], ["sin_family", "u8"], ["sin_port", "u16"], ["sin_addr", IN_ADDR], ["sin_zero", {
+      array: "u8",
+      count: 8,
+    }]],
+  },
   {
     c: "struct sockaddr_in6",
-    fields: [["sin6_len", "u8"], ["sin6_family", "u8"], ["sin6_port", "u16"], ["sin6_flowinfo", "u32"], ["sin6_addr", IN6_ADDR], ["sin6_scope_id", "u32"]],
+    fields: [["sin6_len", "u8"], ["sin6_family", "u8"], ["sin6_port", "u16"], ["sin6_flowinfo", "u32"], [
+      "sin6_addr",
+      IN6_ADDR,
+    ], ["sin6_scope_id", "u32"]],
   },
   { c: "struct in_pktinfo", fields: [["ipi_ifindex", "u32"], ["ipi_spec_dst", IN_ADDR], ["ipi_addr", IN_ADDR]] },
   { c: "struct in6_pktinfo", fields: [["ipi6_addr", IN6_ADDR], ["ipi6_ifindex", "u32"]] },
@@ -44,8 +53,25 @@ export const DARWIN_STRUCTS: readonly StructDecl[] = [
   // netinet/in.h declares these under `#pragma pack(4)`: the sockaddr_storage follows at offset 4. As
   // bytes (alignment 1) the layout engine places them exactly there.
   { c: "struct group_req", fields: [["gr_interface", "u32"], ["gr_group", { array: "u8", count: 128 }]] },
-  { c: "struct group_source_req", fields: [["gsr_interface", "u32"], ["gsr_group", { array: "u8", count: 128 }], ["gsr_source", { array: "u8", count: 128 }]] },
-  { c: "struct ifaddrs", fields: [["ifa_next", "ptr"], ["ifa_name", "ptr"], ["ifa_flags", "u32"], ["ifa_addr", "ptr"], ["ifa_netmask", "ptr"], ["ifa_dstaddr", "ptr"], ["ifa_data", "ptr"]] },
+  {
+    c: "struct group_source_req",
+    fields: [["gsr_interface", "u32"], ["gsr_group", { array: "u8", count: 128 }], ["gsr_source", {
+      array: "u8",
+      count: 128,
+    }]],
+  },
+  {
+    c: "struct ifaddrs",
+    fields: [
+      ["ifa_next", "ptr"],
+      ["ifa_name", "ptr"],
+      ["ifa_flags", "u32"],
+      ["ifa_addr", "ptr"],
+      ["ifa_netmask", "ptr"],
+      ["ifa_dstaddr", "ptr"],
+      ["ifa_data", "ptr"],
+    ],
+  },
 ];
 
 const byName = (c: string) => layout(DARWIN_STRUCTS.find((d) => d.c === c)!, UNIX_LP64);
@@ -215,4 +241,6 @@ const errnoTable: readonly (readonly [number, string, string])[] = [
  * console.log(DARWIN_ERRNO.get(35)?.name); // "EAGAIN"
  * ```
  */
-export const DARWIN_ERRNO: ReadonlyMap<number, WinsockErrorInfo> = new Map(errnoTable.map(([code, name, message]) => [code, { code, name, message }]));
+export const DARWIN_ERRNO: ReadonlyMap<number, WinsockErrorInfo> = new Map(
+  errnoTable.map(([code, name, message]) => [code, { code, name, message }]),
+);

@@ -35,7 +35,11 @@ const table: readonly (readonly [number, string, string])[] = [
   [94, "ESOCKTNOSUPPORT", "The socket type is not supported."],
   [95, "EOPNOTSUPP", "The operation is not supported on this socket."],
   [96, "EPFNOSUPPORT", "The protocol family is not supported."],
-  [97, "EAFNOSUPPORT", "The address family is not supported (for example IPv6 is disabled, or an IPv6 address on an IPv4 socket)."],
+  [
+    97,
+    "EAFNOSUPPORT",
+    "The address family is not supported (for example IPv6 is disabled, or an IPv6 address on an IPv4 socket).",
+  ],
   [98, "EADDRINUSE", "The address and port are already in use by another socket."],
   [99, "EADDRNOTAVAIL", "The address is not an address of this machine (or of the interface named)."],
   [100, "ENETDOWN", "The network (interface) is down."],
@@ -63,7 +67,9 @@ const table: readonly (readonly [number, string, string])[] = [
  * console.log(LINUX_ERRNO.get(98)?.name); // "EADDRINUSE"
  * ```
  */
-export const LINUX_ERRNO: ReadonlyMap<number, WinsockErrorInfo> = new Map(table.map(([code, name, message]) => [code, { code, name, message }]));
+export const LINUX_ERRNO: ReadonlyMap<number, WinsockErrorInfo> = new Map(
+  table.map(([code, name, message]) => [code, { code, name, message }]),
+);
 
 /**
  * Looks up a Linux errno; unknown ones get a generic name and sentence.
@@ -75,5 +81,6 @@ export const LINUX_ERRNO: ReadonlyMap<number, WinsockErrorInfo> = new Map(table.
  * ```
  */
 export function linuxErrno(code: number): WinsockErrorInfo {
-  return LINUX_ERRNO.get(code) ?? { code, name: `ERRNO_${code}`, message: `The system reported errno ${code}, which this module does not know.` };
+  return LINUX_ERRNO.get(code) ??
+    { code, name: `ERRNO_${code}`, message: `The system reported errno ${code}, which this module does not know.` };
 }

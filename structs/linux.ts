@@ -32,18 +32,27 @@ export const MMSGHDR: StructDecl = { c: "struct mmsghdr", fields: [["msg_hdr", M
 export const IOVEC: StructDecl = { c: "struct iovec", fields: [["iov_base", "ptr"], ["iov_len", "size"]] };
 
 /** `struct cmsghdr`: the same 16 bytes as WSACMSGHDR on 64-bit Linux. */
-export const CMSGHDR: StructDecl = { c: "struct cmsghdr", fields: [["cmsg_len", "size"], ["cmsg_level", "i32"], ["cmsg_type", "i32"]] };
+export const CMSGHDR: StructDecl = {
+  c: "struct cmsghdr",
+  fields: [["cmsg_len", "size"], ["cmsg_level", "i32"], ["cmsg_type", "i32"]],
+};
 
 /** `struct sockaddr_in`. */
 export const SOCKADDR_IN_LINUX: StructDecl = {
   c: "struct sockaddr_in",
-  fields: [["sin_family", "u16"], ["sin_port", "u16"], ["sin_addr", IN_ADDR_LINUX], ["sin_zero", { array: "u8", count: 8 }]],
+  fields: [["sin_family", "u16"], ["sin_port", "u16"], ["sin_addr", IN_ADDR_LINUX], ["sin_zero", {
+    array: "u8",
+    count: 8,
+  }]],
 };
 
 /** `struct sockaddr_in6`. */
 export const SOCKADDR_IN6_LINUX: StructDecl = {
   c: "struct sockaddr_in6",
-  fields: [["sin6_family", "u16"], ["sin6_port", "u16"], ["sin6_flowinfo", "u32"], ["sin6_addr", IN6_ADDR_LINUX], ["sin6_scope_id", "u32"]],
+  fields: [["sin6_family", "u16"], ["sin6_port", "u16"], ["sin6_flowinfo", "u32"], ["sin6_addr", IN6_ADDR_LINUX], [
+    "sin6_scope_id",
+    "u32",
+  ]],
 };
 
 /** `struct sockaddr_storage`. */
@@ -65,7 +74,10 @@ export const IN6_PKTINFO_LINUX: StructDecl = {
 };
 
 /** `struct pollfd`. */
-export const POLLFD: StructDecl = { c: "struct pollfd", fields: [["fd", "i32"], ["events", "i16"], ["revents", "i16"]] };
+export const POLLFD: StructDecl = {
+  c: "struct pollfd",
+  fields: [["fd", "i32"], ["events", "i16"], ["revents", "i16"]],
+};
 
 /** `struct ip_mreqn`: an IPv4 group, and the interface by address and/or index (IP_ADD_MEMBERSHIP, IP_MULTICAST_IF). */
 export const IP_MREQN: StructDecl = {
@@ -74,7 +86,10 @@ export const IP_MREQN: StructDecl = {
 };
 
 /** `struct group_req`: a group of either family, by interface index (MCAST_JOIN_GROUP). */
-export const GROUP_REQ_LINUX: StructDecl = { c: "struct group_req", fields: [["gr_interface", "u32"], ["gr_group", SOCKADDR_STORAGE_LINUX]] };
+export const GROUP_REQ_LINUX: StructDecl = {
+  c: "struct group_req",
+  fields: [["gr_interface", "u32"], ["gr_group", SOCKADDR_STORAGE_LINUX]],
+};
 
 /** `struct group_source_req`: a source-specific membership (MCAST_JOIN_SOURCE_GROUP). */
 export const GROUP_SOURCE_REQ_LINUX: StructDecl = {
@@ -85,7 +100,15 @@ export const GROUP_SOURCE_REQ_LINUX: StructDecl = {
 /** `struct ifaddrs` (getifaddrs): a linked list the C library allocates. */
 export const IFADDRS: StructDecl = {
   c: "struct ifaddrs",
-  fields: [["ifa_next", "ptr"], ["ifa_name", "ptr"], ["ifa_flags", "u32"], ["ifa_addr", "ptr"], ["ifa_netmask", "ptr"], ["ifa_ifu", "ptr"], ["ifa_data", "ptr"]],
+  fields: [
+    ["ifa_next", "ptr"],
+    ["ifa_name", "ptr"],
+    ["ifa_flags", "u32"],
+    ["ifa_addr", "ptr"],
+    ["ifa_netmask", "ptr"],
+    ["ifa_ifu", "ptr"],
+    ["ifa_data", "ptr"],
+  ],
 };
 
 /** Every Linux declaration, for the compiler checks. */

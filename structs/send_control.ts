@@ -8,7 +8,16 @@
  */
 import { CMSG_DARWIN, CMSG_LP64, writeControlMessages } from "./cmsg.ts";
 import { DARWIN, DRW } from "./darwin.ts";
-import { IP_ECN, IP_PKTINFO, IP_TTL, IPPROTO_IP, IPPROTO_IPV6, IPV6_ECN, IPV6_HOPLIMIT, IPV6_PKTINFO } from "./constants.ts";
+import {
+  IP_ECN,
+  IP_PKTINFO,
+  IP_TTL,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPV6_ECN,
+  IPV6_HOPLIMIT,
+  IPV6_PKTINFO,
+} from "./constants.ts";
 import { parseIPv4, parseIPv6 } from "./ip.ts";
 import { LINUX, LNX } from "./linux.ts";
 import { stripBrackets } from "./sockaddr.ts";
@@ -26,8 +35,20 @@ const PLATFORMS = {
   darwin: {
     // As on Linux, the source goes in ipi_spec_dst; RFC 3542 numbering for IPv6.
     cmsg: CMSG_DARWIN,
-    ip: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_PKTINFO, size: DRW.in_pktinfo.size, source: DRW.in_pktinfo.fields.ipi_spec_dst.offset, ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset },
-    ip6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_PKTINFO, size: DRW.in6_pktinfo.size, source: 0, ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset },
+    ip: {
+      level: DARWIN.IPPROTO_IP,
+      type: DARWIN.IP_PKTINFO,
+      size: DRW.in_pktinfo.size,
+      source: DRW.in_pktinfo.fields.ipi_spec_dst.offset,
+      ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset,
+    },
+    ip6: {
+      level: DARWIN.IPPROTO_IPV6,
+      type: DARWIN.IPV6_PKTINFO,
+      size: DRW.in6_pktinfo.size,
+      source: 0,
+      ifindex: DRW.in6_pktinfo.fields.ipi6_ifindex.offset,
+    },
     ttl: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_TTL },
     hop6: { level: DARWIN.IPPROTO_IPV6, type: DARWIN.IPV6_HOPLIMIT },
     tos: { level: DARWIN.IPPROTO_IP, type: DARWIN.IP_TOS, ecnOnly: false },
@@ -36,8 +57,20 @@ const PLATFORMS = {
   },
   windows: {
     cmsg: CMSG_LP64,
-    ip: { level: IPPROTO_IP, type: IP_PKTINFO, size: WIN.IN_PKTINFO.size, source: WIN.IN_PKTINFO.fields.ipi_addr.offset, ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset },
-    ip6: { level: IPPROTO_IPV6, type: IPV6_PKTINFO, size: WIN.IN6_PKTINFO.size, source: 0, ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset },
+    ip: {
+      level: IPPROTO_IP,
+      type: IP_PKTINFO,
+      size: WIN.IN_PKTINFO.size,
+      source: WIN.IN_PKTINFO.fields.ipi_addr.offset,
+      ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset,
+    },
+    ip6: {
+      level: IPPROTO_IPV6,
+      type: IPV6_PKTINFO,
+      size: WIN.IN6_PKTINFO.size,
+      source: 0,
+      ifindex: WIN.IN6_PKTINFO.fields.ipi6_ifindex.offset,
+    },
     ttl: { level: IPPROTO_IP, type: IP_TTL },
     hop6: { level: IPPROTO_IPV6, type: IPV6_HOPLIMIT },
     // Windows takes only the ECN codepoint per datagram (DSCP goes through its QoS API).
@@ -49,8 +82,20 @@ const PLATFORMS = {
   linux: {
     cmsg: CMSG_LP64,
     // The source goes in ipi_spec_dst; ipi_addr is ignored on send.
-    ip: { level: LINUX.IPPROTO_IP, type: LINUX.IP_PKTINFO, size: LNX.in_pktinfo.size, source: LNX.in_pktinfo.fields.ipi_spec_dst.offset, ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset },
-    ip6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_PKTINFO, size: LNX.in6_pktinfo.size, source: 0, ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset },
+    ip: {
+      level: LINUX.IPPROTO_IP,
+      type: LINUX.IP_PKTINFO,
+      size: LNX.in_pktinfo.size,
+      source: LNX.in_pktinfo.fields.ipi_spec_dst.offset,
+      ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset,
+    },
+    ip6: {
+      level: LINUX.IPPROTO_IPV6,
+      type: LINUX.IPV6_PKTINFO,
+      size: LNX.in6_pktinfo.size,
+      source: 0,
+      ifindex: LNX.in6_pktinfo.fields.ipi6_ifindex.offset,
+    },
     ttl: { level: LINUX.IPPROTO_IP, type: LINUX.IP_TTL },
     hop6: { level: LINUX.IPPROTO_IPV6, type: LINUX.IPV6_HOPLIMIT },
     tos: { level: LINUX.IPPROTO_IP, type: LINUX.IP_TOS, ecnOnly: false },
@@ -95,14 +140,22 @@ export function writeSendControl(
       zone = v6?.scopeId ?? 0;
       if (!bytes) {
         throw new TypeError(
-          `localAddr.hostname must be a numeric ${toIPv4 ? "IPv4" : "IPv6"} address for a ${toIPv4 ? "IPv4" : "IPv6"} destination, got ${JSON.stringify(source.hostname)}`,
+          `localAddr.hostname must be a numeric ${toIPv4 ? "IPv4" : "IPv6"} address for a ${
+            toIPv4 ? "IPv4" : "IPv6"
+          } destination, got ${JSON.stringify(source.hostname)}`,
         );
       }
       data.set(bytes, rec.source);
     }
     // A zone in the source address names the interface too; given both, they must agree.
-    if (zone !== 0 && source.interfaceIndex !== undefined && source.interfaceIndex !== 0 && source.interfaceIndex !== zone) {
-      throw new RangeError(`localAddr: the zone of ${JSON.stringify(source.hostname)} names interface ${zone}, but interfaceIndex is ${source.interfaceIndex}`);
+    if (
+      zone !== 0 && source.interfaceIndex !== undefined && source.interfaceIndex !== 0 && source.interfaceIndex !== zone
+    ) {
+      throw new RangeError(
+        `localAddr: the zone of ${
+          JSON.stringify(source.hostname)
+        } names interface ${zone}, but interfaceIndex is ${source.interfaceIndex}`,
+      );
     }
     new DataView(data.buffer).setUint32(rec.ifindex, source.interfaceIndex || zone, true);
     messages.push({ level: rec.level, type: rec.type, data });
@@ -121,7 +174,11 @@ export function writeSendControl(
     messages.push({ level: rec.level, type: rec.type, data });
   }
   if (segmentSize !== undefined) {
-    if (p.segment === null) throw new TypeError(`segmentSize: ${platform} sends are not segmented by the system here; send the segments one by one`);
+    if (p.segment === null) {
+      throw new TypeError(
+        `segmentSize: ${platform} sends are not segmented by the system here; send the segments one by one`,
+      );
+    }
     const data = new Uint8Array(2);
     new DataView(data.buffer).setUint16(0, segmentSize, true);
     messages.push({ level: p.segment.level, type: p.segment.type, data });

@@ -62,7 +62,12 @@ function bytesOf(view: DataView): Uint8Array {
  * console.log(decodeSockaddr(v, 0, n)); // { family: "IPv6", hostname: "::1", port: 53, flowinfo: 0, scopeId: 0 }
  * ```
  */
-export function decodeSockaddr(view: DataView, offset: number, length: number, families: Families = WINDOWS_FAMILIES): SocketAddress | null {
+export function decodeSockaddr(
+  view: DataView,
+  offset: number,
+  length: number,
+  families: Families = WINDOWS_FAMILIES,
+): SocketAddress | null {
   if (length < 2 || offset < 0 || offset + Math.min(length, 2) > view.byteLength) return null;
   const family = view.getUint16(offset, true);
   if (family === families.inet && length >= WIN.SOCKADDR_IN.size && offset + WIN.SOCKADDR_IN.size <= view.byteLength) {
@@ -74,7 +79,9 @@ export function decodeSockaddr(view: DataView, offset: number, length: number, f
       scopeId: 0,
     };
   }
-  if (family === families.inet6 && length >= WIN.SOCKADDR_IN6.size && offset + WIN.SOCKADDR_IN6.size <= view.byteLength) {
+  if (
+    family === families.inet6 && length >= WIN.SOCKADDR_IN6.size && offset + WIN.SOCKADDR_IN6.size <= view.byteLength
+  ) {
     const bytes = bytesOf(view);
     const at = offset + IN6.sin6_addr.offset;
     const scopeId = view.getUint32(offset + IN6.sin6_scope_id.offset, true);
@@ -114,7 +121,12 @@ export interface SockaddrInput {
  * console.log(encodeSockaddr(v, 0, { hostname: "127.0.0.1", port: 5353 })); // 16
  * ```
  */
-export function encodeSockaddr(view: DataView, offset: number, addr: SockaddrInput, families: Families = WINDOWS_FAMILIES): number {
+export function encodeSockaddr(
+  view: DataView,
+  offset: number,
+  addr: SockaddrInput,
+  families: Families = WINDOWS_FAMILIES,
+): number {
   const { hostname, port } = addr;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`port must be an integer from 0 to 65535, got ${describeValue(port)}`);
@@ -130,7 +142,11 @@ export function encodeSockaddr(view: DataView, offset: number, addr: SockaddrInp
   }
   const v6 = parseIPv6(stripBrackets(hostname));
   if (!v6) {
-    throw new TypeError(`hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${JSON.stringify(hostname)}`);
+    throw new TypeError(
+      `hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${
+        JSON.stringify(hostname)
+      }`,
+    );
   }
   bytes.fill(0, offset, offset + WIN.SOCKADDR_IN6.size);
   view.setUint16(offset, families.inet6, true);

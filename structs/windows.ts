@@ -129,10 +129,16 @@ export const IP_MREQ_SOURCE: StructDecl = {
 };
 
 /** `IPV6_MREQ`: an IPv6 group and the interface index. */
-export const IPV6_MREQ: StructDecl = { c: "IPV6_MREQ", fields: [["ipv6mr_multiaddr", IN6_ADDR], ["ipv6mr_interface", "ulong"]] };
+export const IPV6_MREQ: StructDecl = {
+  c: "IPV6_MREQ",
+  fields: [["ipv6mr_multiaddr", IN6_ADDR], ["ipv6mr_interface", "ulong"]],
+};
 
 /** `GROUP_REQ`: a group of either family, by interface index. */
-export const GROUP_REQ: StructDecl = { c: "GROUP_REQ", fields: [["gr_interface", "ulong"], ["gr_group", SOCKADDR_STORAGE]] };
+export const GROUP_REQ: StructDecl = {
+  c: "GROUP_REQ",
+  fields: [["gr_interface", "ulong"], ["gr_group", SOCKADDR_STORAGE]],
+};
 
 /** `GROUP_SOURCE_REQ`: a source-specific membership of either family. */
 export const GROUP_SOURCE_REQ: StructDecl = {
@@ -141,7 +147,10 @@ export const GROUP_SOURCE_REQ: StructDecl = {
 };
 
 /** `SOCKET_ADDRESS`: a pointer to a sockaddr and its length. */
-export const SOCKET_ADDRESS: StructDecl = { c: "SOCKET_ADDRESS", fields: [["lpSockaddr", "ptr"], ["iSockaddrLength", "i32"]] };
+export const SOCKET_ADDRESS: StructDecl = {
+  c: "SOCKET_ADDRESS",
+  fields: [["lpSockaddr", "ptr"], ["iSockaddrLength", "i32"]],
+};
 
 /** `IP_ADAPTER_UNICAST_ADDRESS_LH` (iptypes.h): one address of an adapter, in GetAdaptersAddresses' list. */
 export const IP_ADAPTER_UNICAST_ADDRESS_LH: StructDecl = {

@@ -76,7 +76,14 @@ export interface BackendSocket {
    * Sends one datagram (to the connected peer when `to` is null), from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
    * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
    */
-  sendMsg(data: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number, segmentSize?: number): number | null;
+  sendMsg(
+    data: Uint8Array,
+    to: { hostname: string; port: number } | null,
+    source?: SendSource,
+    hopLimit?: number,
+    trafficClass?: number,
+    segmentSize?: number,
+  ): number | null;
   /**
    * Whether a send with `segmentSize` may go as one buffer the system cuts (Linux UDP_SEGMENT). Set
    * false by the connection when the system refuses it (EIO or EINVAL, as drivers without the offload
@@ -104,7 +111,19 @@ export interface BackendSocket {
 
 /** Socket options as the backend takes them: every default filled in. */
 export type OpenOptions =
-  & Required<Omit<ListenOptions, "receiveBufferSize" | "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "dontFragment" | "sendBufferSize" | "protocol" | "raw">>
+  & Required<
+    Omit<
+      ListenOptions,
+      | "receiveBufferSize"
+      | "multicastInterface"
+      | "multicastLoopback"
+      | "multicastHopLimit"
+      | "dontFragment"
+      | "sendBufferSize"
+      | "protocol"
+      | "raw"
+    >
+  >
   & {
     receiveBufferSize?: number;
     /** The IP protocol number: 17 for UDP (the default), 1 ICMP, 58 ICMPv6, or any other for a raw socket. */
@@ -153,6 +172,8 @@ export function destination(hostname: string, socketIsIPv6: boolean): { hostname
   const v6 = parseIPv6(host);
   const mapped = v6 !== null && isV4Mapped(v6.bytes);
   // A v4-mapped destination on an IPv4 socket is the IPv4 address it maps, as a mapped source already is.
-  if (mapped && !socketIsIPv6) return { hostname: `${v6.bytes[12]}.${v6.bytes[13]}.${v6.bytes[14]}.${v6.bytes[15]}`, ipv4: true };
+  if (mapped && !socketIsIPv6) {
+    return { hostname: `${v6.bytes[12]}.${v6.bytes[13]}.${v6.bytes[14]}.${v6.bytes[15]}`, ipv4: true };
+  }
   return { hostname: host, ipv4: mapped };
 }

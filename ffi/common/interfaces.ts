@@ -62,7 +62,9 @@ function posixInterfaces(): NetworkInterface[] {
   const F = L.fields;
   const AF_INET = darwin ? DARWIN.AF_INET : LINUX.AF_INET;
   const AF_INET6 = darwin ? DARWIN.AF_INET6 : LINUX.AF_INET6;
-  const flagsOf = darwin ? { up: DARWIN.IFF_UP, loopback: DARWIN.IFF_LOOPBACK, multicast: DARWIN.IFF_MULTICAST } : { up: LINUX.IFF_UP, loopback: LINUX.IFF_LOOPBACK, multicast: LINUX.IFF_MULTICAST };
+  const flagsOf = darwin
+    ? { up: DARWIN.IFF_UP, loopback: DARWIN.IFF_LOOPBACK, multicast: DARWIN.IFF_MULTICAST }
+    : { up: LINUX.IFF_UP, loopback: LINUX.IFF_LOOPBACK, multicast: LINUX.IFF_MULTICAST };
   const byName = new Map<string, { flags: number; v4: InterfaceAddress[]; v6: InterfaceAddress[] }>();
   try {
     for (let p = first, guard = 0; p !== 0n && guard < 100_000; guard++) {
@@ -85,7 +87,12 @@ function posixInterfaces(): NetworkInterface[] {
             entry.v4.push({ family: "IPv4", address: formatIPv4(sa, 4), prefixLength: prefixOf(m.subarray(4, 8)) });
           } else {
             const scope = new DataView(sa.buffer).getUint32(24, true);
-            entry.v6.push({ family: "IPv6", address: formatIPv6(sa, 8), prefixLength: prefixOf(m.subarray(8, 24)), ...(scope ? { scopeId: scope } : {}) });
+            entry.v6.push({
+              family: "IPv6",
+              address: formatIPv6(sa, 8),
+              prefixLength: prefixOf(m.subarray(8, 24)),
+              ...(scope ? { scopeId: scope } : {}),
+            });
           }
         }
       }
@@ -136,7 +143,7 @@ function windowsInterfaces(): NetworkInterface[] {
   let buf = new Uint8Array(new ArrayBuffer(size));
   const sizeBox = new Uint8Array(new ArrayBuffer(72));
   const sizeView = new DataView(sizeBox.buffer);
-  for (let tries = 0; ; tries++) {
+  for (let tries = 0;; tries++) {
     sizeView.setUint32(0, size, true);
     const rc = api.GetAdaptersAddresses(0, GAA_FLAGS, 0n, buf, sizeBox.subarray(0, 4));
     if (rc === 0) break;
@@ -165,7 +172,12 @@ function windowsInterfaces(): NetworkInterface[] {
       if (family === 2) v4.push({ family: "IPv4", address: formatIPv4(buf, sa + 4), prefixLength });
       if (family === 23) {
         const scope = dv.getUint32(sa + 24, true);
-        v6.push({ family: "IPv6", address: formatIPv6(buf, sa + 8), prefixLength, ...(scope ? { scopeId: scope } : {}) });
+        v6.push({
+          family: "IPv6",
+          address: formatIPv6(buf, sa + 8),
+          prefixLength,
+          ...(scope ? { scopeId: scope } : {}),
+        });
       }
       u = at(dv.getBigUint64(u + U.Next.offset, true));
     }

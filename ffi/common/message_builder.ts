@@ -81,7 +81,8 @@ export function buildMessage(
   const kept = keepControl(archive, reuse, control, controlLen, controlFrom);
   const localAddr = remoteIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
   // Linux, macOS and Wine never set MSG_MCAST: a datagram sent to a group is multicast all the same.
-  const multicast = r.multicast || (localAddr !== null && (localAddr === anc.local4 ? anc.local4Multicast : anc.local6Multicast));
+  const multicast = r.multicast ||
+    (localAddr !== null && (localAddr === anc.local4 ? anc.local4Multicast : anc.local6Multicast));
   return (reuse ?? new ReceivedMessage())._set(
     data,
     remote,

@@ -85,7 +85,9 @@ export function checkAttached(target: Uint8Array): void {
   if (target.byteLength !== 0) return;
   const backing = target.buffer as ArrayBuffer & { detached?: boolean };
   if (backing.detached === true) {
-    throw new TypeError("receive: buffer was detached (its ArrayBuffer transferred) before the datagram could be received; it is still queued");
+    throw new TypeError(
+      "receive: buffer was detached (its ArrayBuffer transferred) before the datagram could be received; it is still queued",
+    );
   }
 }
 

@@ -54,7 +54,11 @@ export class RemoteAddrCache {
       if (same) return this.#lastAddr;
     }
     const a = decodeSockaddr(this.#view, at, nameLen, this.#families);
-    const hostname = a === null ? "" : a.family === "IPv6" && isV4Mapped(bytes, at + SIN6_ADDR) ? formatIPv4(bytes, at + SIN6_ADDR + 12) : a.hostname;
+    const hostname = a === null
+      ? ""
+      : a.family === "IPv6" && isV4Mapped(bytes, at + SIN6_ADDR)
+      ? formatIPv4(bytes, at + SIN6_ADDR + 12)
+      : a.hostname;
     this.#lastAddr = Object.freeze({ transport: "udp" as const, hostname, port: a?.port ?? 0 });
     this.lastIsIPv6 = hostname.includes(":");
     this.#last.set(bytes.subarray(at, at + len));

@@ -29,14 +29,22 @@ export interface MtuCalls {
  * const mtu = pathMtu(libc, fd, { hostname: "198.18.11.2", port: 9 }, null, families); // 1280
  * ```
  */
-export function pathMtu(c: MtuCalls, fd: number, to: { hostname: string; port: number } | null, peerIsIPv4: boolean | null, families: Families): number | undefined {
+export function pathMtu(
+  c: MtuCalls,
+  fd: number,
+  to: { hostname: string; port: number } | null,
+  peerIsIPv4: boolean | null,
+  families: Families,
+): number | undefined {
   const memory = new Uint8Array(new ArrayBuffer(160));
   const dv = new DataView(memory.buffer);
   const value = memory.subarray(128, 132);
   const len = memory.subarray(136, 140);
   dv.setUint32(136, 4, true);
   const ask = (s: number, ipv4: boolean) =>
-    c.getsockopt(s, ipv4 ? L.IPPROTO_IP : L.IPPROTO_IPV6, ipv4 ? L.IP_MTU : L.IPV6_MTU, value, len) === 0 ? dv.getInt32(128, true) : undefined;
+    c.getsockopt(s, ipv4 ? L.IPPROTO_IP : L.IPPROTO_IPV6, ipv4 ? L.IP_MTU : L.IPV6_MTU, value, len) === 0
+      ? dv.getInt32(128, true)
+      : undefined;
   try {
     if (to === null) return peerIsIPv4 === null ? undefined : ask(fd, peerIsIPv4);
     // The destination in its own family: a v4-mapped address is asked about as IPv4.

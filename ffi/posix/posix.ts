@@ -12,7 +12,7 @@
  */
 import { amendSocketError, SocketClosedError, SocketError } from "../../errors.ts";
 import type { DatagramMessage, NetAddr, ReceivedMessage } from "../../message.ts";
-import { type AncillaryDialect, AncillaryDecoder, DARWIN_DIALECT, LINUX_DIALECT } from "../../structs/ancillary.ts";
+import { AncillaryDecoder, type AncillaryDialect, DARWIN_DIALECT, LINUX_DIALECT } from "../../structs/ancillary.ts";
 import { DARWIN as D, DARWIN_ERRNO, DRW } from "../../structs/darwin.ts";
 import { linuxErrno } from "../../structs/errno.ts";
 import type { Layout } from "../../structs/layout.ts";
@@ -21,7 +21,16 @@ import { parseIPv4 } from "../../structs/ip.ts";
 import type { SendSource } from "../../structs/send_control.ts";
 import { LINUX as L, LNX } from "../../structs/linux.ts";
 import { decodeSockaddr, encodeSockaddr, type Families } from "../../structs/sockaddr.ts";
-import { type Backend, type BackendSocket, type BatchRequest, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "../common/backend.ts";
+import {
+  type Backend,
+  type BackendSocket,
+  type BatchRequest,
+  destination,
+  type OpenOptions,
+  type ReceiveRequest,
+  socketKinds,
+  UDP,
+} from "../common/backend.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "../tables/libc.ts";
 import { POLLIN, POLLOUT, PollSet, type PollWatch } from "./poll_set.ts";
 import { applyOptions, DARWIN_OPTIONS, LINUX_OPTIONS, type OptionRow } from "../tables/socket_options.ts";
@@ -159,7 +168,12 @@ const O_IOV_LEN = AT.iov + IOV.iov_len.offset;
 const MMSG = LNX.mmsghdr;
 const SLOTS = 64;
 const NAME_SLOT = 32;
-const BATCH = { vec: 0, iov: SLOTS * MMSG.size, name: SLOTS * (MMSG.size + LNX.iovec.size), end: SLOTS * (MMSG.size + LNX.iovec.size + NAME_SLOT) } as const;
+const BATCH = {
+  vec: 0,
+  iov: SLOTS * MMSG.size,
+  name: SLOTS * (MMSG.size + LNX.iovec.size),
+  end: SLOTS * (MMSG.size + LNX.iovec.size + NAME_SLOT),
+} as const;
 /** The most memory a batch's own data or control area takes; a larger request takes fewer slots per call. */
 const BATCH_AREA = 1 << 20;
 const MMSG_LEN = MMSG.fields.msg_len.offset;
@@ -281,7 +295,13 @@ class PosixSocket implements BackendSocket {
   private readonly decoder = new AncillaryDecoder(P.dialect);
   private readonly targetAddress = new TargetAddress();
   /** The flags of the datagram being turned into a message, rewritten by each receive. */
-  private readonly received: Received = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };
+  private readonly received: Received = {
+    flags: 0,
+    truncated: false,
+    controlTruncated: false,
+    broadcast: false,
+    multicast: false,
+  };
   /** The socket's own data buffer, and what iov_base points at now (set before each call as needed). */
   private dataAddress = 0;
   private iovBase = -1;
@@ -307,14 +327,20 @@ class PosixSocket implements BackendSocket {
   constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
     this.l = l;
     this.ipv6 = existing ? existing.ipv6 : parseIPv4(options.hostname) === null;
-    const nameLen = existing ? 0 : encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port }, FAMILIES);
+    const nameLen = existing
+      ? 0
+      : encodeSockaddr(this.nameDv, 0, { hostname: options.hostname, port: options.port }, FAMILIES);
     const { c } = l;
     let fd = existing?.fd ?? -1;
     let raw = false;
     if (!existing) {
       let failure: SocketError | null = null;
       for (const kind of socketKinds(options.protocol, options.raw, true)) {
-        fd = c.socket(this.ipv6 ? C.AF_INET6 : C.AF_INET, (kind ? C.SOCK_RAW : C.SOCK_DGRAM) | P.socketFlags, options.protocol === UDP ? 0 : options.protocol);
+        fd = c.socket(
+          this.ipv6 ? C.AF_INET6 : C.AF_INET,
+          (kind ? C.SOCK_RAW : C.SOCK_DGRAM) | P.socketFlags,
+          options.protocol === UDP ? 0 : options.protocol,
+        );
         if (fd >= 0) {
           raw = kind;
           break;
@@ -333,11 +359,15 @@ class PosixSocket implements BackendSocket {
     this.writeWatch = { fd, events: POLLOUT, notify: (e) => this.writable(e) };
     try {
       // Only a UDP socket takes IPV6_V6ONLY once it has a protocol bound (Linux answers EINVAL on raw sockets).
-      if (this.ipv6 && !existing && options.protocol === UDP) this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+      if (this.ipv6 && !existing && options.protocol === UDP) {
+        this.setOption(C.IPPROTO_IPV6, C.IPV6_V6ONLY, options.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+      }
       if (options.reuseAddress) this.setOption(C.SOL_SOCKET, C.SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (options.reusePort) this.setOption(C.SOL_SOCKET, C.SO_REUSEPORT, 1, "SO_REUSEPORT");
       if (options.broadcast) this.setOption(C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
-      if (options.receiveBufferSize !== undefined) this.setOption(C.SOL_SOCKET, C.SO_RCVBUF, options.receiveBufferSize, "SO_RCVBUF");
+      if (options.receiveBufferSize !== undefined) {
+        this.setOption(C.SOL_SOCKET, C.SO_RCVBUF, options.receiveBufferSize, "SO_RCVBUF");
+      }
       // A raw ICMPv6 socket carries no IPv4: only a UDP socket on :: is dual-stack.
       const dual = this.ipv6 && !options.ipv6Only && options.protocol === UDP;
       this.families = Object.freeze({ ipv4: !this.ipv6 || dual, ipv6: this.ipv6 });
@@ -347,7 +377,9 @@ class PosixSocket implements BackendSocket {
       });
       this.defaultControlSize = wanted.defaultControl;
       this.requiredControlSize = wanted.required;
-      if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) throw errnoFailure(l.errno(), "bind");
+      if (!existing && c.bind(fd, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) {
+        throw errnoFailure(l.errno(), "bind");
+      }
       this.addr = this.boundAddr();
     } catch (e) {
       if (!existing) c.close(fd);
@@ -365,12 +397,16 @@ class PosixSocket implements BackendSocket {
     if (this.closed) throw this.closedError("setsockopt");
     const bytes = new Uint8Array(new ArrayBuffer(Math.max(128, value.length)));
     bytes.set(value);
-    if (this.l.c.setsockopt(this.fd, level, name, bytes.subarray(0, value.length), value.length) !== 0) throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
+    if (this.l.c.setsockopt(this.fd, level, name, bytes.subarray(0, value.length), value.length) !== 0) {
+      throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
+    }
   }
 
   private setOption(level: number, name: number, value: number, label: string): void {
     this.dv.setInt32(AT.scratch, value, true);
-    if (this.l.c.setsockopt(this.fd, level, name, this.scratch4, 4) !== 0) throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
+    if (this.l.c.setsockopt(this.fd, level, name, this.scratch4, 4) !== 0) {
+      throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
+    }
   }
 
   private boundAddr(): NetAddr {
@@ -379,7 +415,11 @@ class PosixSocket implements BackendSocket {
       throw errnoFailure(this.l.errno(), "getsockname");
     }
     const a = decodeSockaddr(this.nameDv, 0, this.dv.getUint32(AT.scratch, true), FAMILIES);
-    return Object.freeze({ transport: "udp", hostname: a?.hostname ?? (this.ipv6 ? "::" : "0.0.0.0"), port: a?.port ?? 0 });
+    return Object.freeze({
+      transport: "udp",
+      hostname: a?.hostname ?? (this.ipv6 ? "::" : "0.0.0.0"),
+      port: a?.port ?? 0,
+    });
   }
 
   /** Pointers are written once: the memory they point to is the socket's own and never moves. */
@@ -408,7 +448,9 @@ class PosixSocket implements BackendSocket {
       // What was read ahead comes first, then an error met meanwhile; a peek never reads ahead.
       if (ahead.queued > 0) return ahead.take(req, this.control, this.archive, this.received);
       ahead.want(req.controlSize);
-      if (!req.peek && this.deferred === null) return ahead.fill(this.fd) > 0 ? ahead.take(req, this.control, this.archive, this.received) : null;
+      if (!req.peek && this.deferred === null) {
+        return ahead.fill(this.fd) > 0 ? ahead.take(req, this.control, this.archive, this.received) : null;
+      }
     }
     if (this.deferred) this.throwDeferred();
     const { dv } = this;
@@ -441,7 +483,19 @@ class PosixSocket implements BackendSocket {
     r.truncated = (flags & C.MSG_TRUNC) !== 0;
     r.controlTruncated = (flags & C.MSG_CTRUNC) !== 0;
     // Linux has no MSG_BCAST / MSG_MCAST (r.broadcast, r.multicast stay false); localAddr tells.
-    return buildMessage(reuse, data, remote, this.remote.lastIsIPv6, anc, r, this.archive, this.control, controlLen, 0, P.dialect.cmsg);
+    return buildMessage(
+      reuse,
+      data,
+      remote,
+      this.remote.lastIsIPv6,
+      anc,
+      r,
+      this.archive,
+      this.control,
+      controlLen,
+      0,
+      P.dialect.cmsg,
+    );
   }
 
   private throwDeferred(): never {
@@ -484,7 +538,13 @@ class PosixSocket implements BackendSocket {
         batchAreas++;
       }
       const base = b.control.length > 0 ? native.addressOf(b.control) : 0;
-      for (let i = 0; i < SLOTS; i++) setPointer(b.dv, BATCH.vec + i * MMSG.size + MSG.msg_control.offset, slotControl * (i + 1) <= b.control.length ? base + i * slotControl : 0);
+      for (let i = 0; i < SLOTS; i++) {
+        setPointer(
+          b.dv,
+          BATCH.vec + i * MMSG.size + MSG.msg_control.offset,
+          slotControl * (i + 1) <= b.control.length ? base + i * slotControl : 0,
+        );
+      }
       b.slotControl = slotControl;
     }
     if (copySlots * segCap > b.copy.length) {
@@ -509,10 +569,18 @@ class PosixSocket implements BackendSocket {
       this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
       this.pointControl();
     }
-    const one = { target: null as Uint8Array | null, peek: false, controlSize: req.controlSize, reuse: null as ReceivedMessage | null };
+    const one = {
+      target: null as Uint8Array | null,
+      peek: false,
+      controlSize: req.controlSize,
+      reuse: null as ReceivedMessage | null,
+    };
     let got = 0;
     for (let index = from; index < req.count && ahead.queued > 0; index++, got++) {
-      one.target = req.buffer === null ? null : req.buffer.subarray(Math.min(index * req.segment, req.buffer.length), Math.min((index + 1) * req.segment, req.buffer.length));
+      one.target = req.buffer === null ? null : req.buffer.subarray(
+        Math.min(index * req.segment, req.buffer.length),
+        Math.min((index + 1) * req.segment, req.buffer.length),
+      );
       one.reuse = out[index] ?? null;
       out[index] = ahead.take(one, this.control, this.archive, this.received);
     }
@@ -574,7 +642,15 @@ class PosixSocket implements BackendSocket {
   }
 
   /** The message in slot `i` of the last recvmmsg: segment `index` of the caller's buffer. */
-  private batchMessage(b: BatchMemory, req: BatchRequest, i: number, index: number, direct: number, segCap: number, reuse: ReceivedMessage | null): ReceivedMessage {
+  private batchMessage(
+    b: BatchMemory,
+    req: BatchRequest,
+    i: number,
+    index: number,
+    direct: number,
+    segCap: number,
+    reuse: ReceivedMessage | null,
+  ): ReceivedMessage {
     const { dv } = b;
     const m = BATCH.vec + i * MMSG.size;
     const target = req.buffer;
@@ -591,7 +667,19 @@ class PosixSocket implements BackendSocket {
     r.flags = flags;
     r.truncated = (flags & C.MSG_TRUNC) !== 0;
     r.controlTruncated = (flags & C.MSG_CTRUNC) !== 0;
-    return buildMessage(reuse, data, remote, b.remote.lastIsIPv6, anc, r, this.archive, b.control, controlLen, controlAt, P.dialect.cmsg);
+    return buildMessage(
+      reuse,
+      data,
+      remote,
+      b.remote.lastIsIPv6,
+      anc,
+      r,
+      this.archive,
+      b.control,
+      controlLen,
+      controlAt,
+      P.dialect.cmsg,
+    );
   }
 
   whenReadable(onReadable: () => void): void {
@@ -656,7 +744,15 @@ class PosixSocket implements BackendSocket {
   /** Memory for sends, made on the first one: msghdr, iovec, name and control, and a data copy. */
   /** What the last send wrote into the send memory, to skip rewriting what has not changed. */
   private readonly lastSend: SendMemo = sendMemo();
-  private sendMem?: { u8: Uint8Array; dv: DataView; msg: Uint8Array; nameDv: DataView; nameAddress: number; control: Uint8Array; data: Uint8Array };
+  private sendMem?: {
+    u8: Uint8Array;
+    dv: DataView;
+    msg: Uint8Array;
+    nameDv: DataView;
+    nameAddress: number;
+    control: Uint8Array;
+    data: Uint8Array;
+  };
 
   private sendMemory(): NonNullable<PosixSocket["sendMem"]> {
     if (this.sendMem) return this.sendMem;
@@ -671,19 +767,38 @@ class PosixSocket implements BackendSocket {
     pointTo(dv, SEND.iov + IOV.iov_base.offset, data);
     pointTo(dv, MSG.msg_control.offset, control);
     const nameAddress = native.addressOf(u8.subarray(SEND.name));
-    return this.sendMem = { u8, dv, msg: u8.subarray(0, P.msghdr.size), nameDv: new DataView(arena, SEND.name, SOCKADDR_IN6), nameAddress, control, data };
+    return this.sendMem = {
+      u8,
+      dv,
+      msg: u8.subarray(0, P.msghdr.size),
+      nameDv: new DataView(arena, SEND.name, SOCKADDR_IN6),
+      nameAddress,
+      control,
+      data,
+    };
   }
 
   /** The connected peer's family (which packet-info record a send carries), or null when not connected. */
   private peer: { ipv4: boolean } | null = null;
   /** Many datagrams in one sendmmsg call: set where the system has it (Linux). */
-  readonly sendMany?: (items: readonly OutgoingItem[], from: number) => { sent: number; error: SocketError | null; full: boolean };
+  readonly sendMany?: (
+    items: readonly OutgoingItem[],
+    from: number,
+  ) => { sent: number; error: SocketError | null; full: boolean };
   private batchSender: SendBatch | null = null;
 
-  private sendBatch(items: readonly OutgoingItem[], from: number): { sent: number; error: SocketError | null; full: boolean } {
+  private sendBatch(
+    items: readonly OutgoingItem[],
+    from: number,
+  ): { sent: number; error: SocketError | null; full: boolean } {
     if (this.closed) throw this.closedError("sendmmsg");
     const l = this.l;
-    const b = this.batchSender ??= new SendBatch(FAMILIES, this.ipv6, (vec, n) => l.sendmmsg!(this.fd, vec, n, C.MSG_DONTWAIT), l.errno);
+    const b = this.batchSender ??= new SendBatch(
+      FAMILIES,
+      this.ipv6,
+      (vec, n) => l.sendmmsg!(this.fd, vec, n, C.MSG_DONTWAIT),
+      l.errno,
+    );
     const r = b.send(items, from, this.peer ? this.peer.ipv4 : null);
     if (r.errno === 0) return { sent: r.sent, error: null, full: false };
     if (r.errno === P.EAGAIN) return { sent: 0, error: null, full: true };
@@ -717,7 +832,14 @@ class PosixSocket implements BackendSocket {
     }
   }
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number, segmentSize?: number): number | null {
+  sendMsg(
+    payload: Uint8Array,
+    to: { hostname: string; port: number } | null,
+    source?: SendSource,
+    hopLimit?: number,
+    trafficClass?: number,
+    segmentSize?: number,
+  ): number | null {
     if (this.closed) throw this.closedError("sendmsg");
     const m = this.sendMemory();
     const last = this.lastSend;
@@ -747,7 +869,9 @@ class PosixSocket implements BackendSocket {
     setPointer(m.dv, MSG.msg_name.offset, to ? m.nameAddress : 0);
     // The control records likewise, when the source is the same frozen localAddr and the rest agrees.
     let controlLen = currentControl(last, source, ipv4, hopLimit, trafficClass, segmentSize);
-    if (controlLen < 0) controlLen = writeControlOnce(last, m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
+    if (controlLen < 0) {
+      controlLen = writeControlOnce(last, m.control, P.sendPlatform, ipv4, source, hopLimit, trafficClass, segmentSize);
+    }
     m.data.set(payload);
     m.dv.setUint32(MSG.msg_namelen.offset, nameLen, true);
     setSized(m.dv, SEND.iov + IOV.iov_len.offset, IOV.iov_len.size, payload.length);

@@ -88,9 +88,17 @@ class Arena {
   /** Control areas of `slotControl` bytes per slot: changed only while no call uses the arena. */
   shape(slotControl: number): void {
     if (slotControl === this.slotControl) return;
-    if (this.control.length < slotControl * MAX_READ_AHEAD) this.control = new Uint8Array(new ArrayBuffer(slotControl * MAX_READ_AHEAD));
+    if (this.control.length < slotControl * MAX_READ_AHEAD) {
+      this.control = new Uint8Array(new ArrayBuffer(slotControl * MAX_READ_AHEAD));
+    }
     const base = this.control.length > 0 ? native.addressOf(this.control) : 0;
-    for (let i = 0; i < MAX_READ_AHEAD; i++) setPointer(this.dv, AT.vec + i * MMSG.size + MSG.msg_control.offset, slotControl > 0 ? base + i * slotControl : 0);
+    for (let i = 0; i < MAX_READ_AHEAD; i++) {
+      setPointer(
+        this.dv,
+        AT.vec + i * MMSG.size + MSG.msg_control.offset,
+        slotControl > 0 ? base + i * slotControl : 0,
+      );
+    }
     this.slotControl = slotControl;
   }
 }
@@ -210,7 +218,19 @@ export class ReadAhead {
     r.flags = flags;
     r.truncated = (flags & s.MSG_TRUNC) !== 0;
     r.controlTruncated = (flags & s.MSG_CTRUNC) !== 0;
-    const message = buildMessage(req.reuse, data, remote, a.remote.lastIsIPv6, anc, r, archive, control, controlLen, controlAt, s.dialect.cmsg);
+    const message = buildMessage(
+      req.reuse,
+      data,
+      remote,
+      a.remote.lastIsIPv6,
+      anc,
+      r,
+      archive,
+      control,
+      controlLen,
+      controlAt,
+      s.dialect.cmsg,
+    );
     if (!req.peek && ++this.#next === this.#count) this.drop();
     return message;
   }

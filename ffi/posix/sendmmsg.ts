@@ -56,7 +56,17 @@ export interface SendMemo {
  * ```
  */
 export function sendMemo(): SendMemo {
-  return { to: null, nameLen: 0, ipv4: true, controlLen: -1, source: undefined, controlIPv4: true, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined };
+  return {
+    to: null,
+    nameLen: 0,
+    ipv4: true,
+    controlLen: -1,
+    source: undefined,
+    controlIPv4: true,
+    hopLimit: undefined,
+    trafficClass: undefined,
+    segmentSize: undefined,
+  };
 }
 
 /**
@@ -69,8 +79,18 @@ export function sendMemo(): SendMemo {
  * console.log(currentControl(sendMemo(), undefined, true, undefined, undefined, undefined)); // -1
  * ```
  */
-export function currentControl(m: SendMemo, source: SendSource | undefined, ipv4: boolean, hopLimit: number | undefined, trafficClass: number | undefined, segmentSize: number | undefined): number {
-  return m.controlLen >= 0 && source === m.source && ipv4 === m.controlIPv4 && hopLimit === m.hopLimit && trafficClass === m.trafficClass && segmentSize === m.segmentSize ? m.controlLen : -1;
+export function currentControl(
+  m: SendMemo,
+  source: SendSource | undefined,
+  ipv4: boolean,
+  hopLimit: number | undefined,
+  trafficClass: number | undefined,
+  segmentSize: number | undefined,
+): number {
+  return m.controlLen >= 0 && source === m.source && ipv4 === m.controlIPv4 && hopLimit === m.hopLimit &&
+      trafficClass === m.trafficClass && segmentSize === m.segmentSize
+    ? m.controlLen
+    : -1;
 }
 
 /**
@@ -134,7 +154,12 @@ export class SendBatch {
   readonly #base: number;
 
   /** `call(vec, n)` makes the sendmmsg; `errno` reads its error. */
-  constructor(families: Families, socketIsIPv6: boolean, call: (vec: Uint8Array, n: number) => number, errno: () => number) {
+  constructor(
+    families: Families,
+    socketIsIPv6: boolean,
+    call: (vec: Uint8Array, n: number) => number,
+    errno: () => number,
+  ) {
     this.#families = families;
     this.#ipv6 = socketIsIPv6;
     this.#call = call;
@@ -178,7 +203,12 @@ export class SendBatch {
         } else {
           slot.to = null; // until the new bytes are whole
           const dest = destination(item.to.hostname, this.#ipv6);
-          nameLen = encodeSockaddr(dv, names + i * NAME, { hostname: dest.hostname, port: item.to.port }, this.#families);
+          nameLen = encodeSockaddr(
+            dv,
+            names + i * NAME,
+            { hostname: dest.hostname, port: item.to.port },
+            this.#families,
+          );
           ipv4 = dest.ipv4;
           if (Object.isFrozen(item.to)) slot.to = item.to;
           slot.nameLen = nameLen;
@@ -190,7 +220,16 @@ export class SendBatch {
       const controlAt = controls + i * CONTROL;
       let controlLen = currentControl(slot, item.source, ipv4, item.hopLimit, item.trafficClass, item.segmentSize);
       if (controlLen < 0) {
-        controlLen = writeControlOnce(slot, this.#arena.subarray(controlAt, controlAt + CONTROL), "linux", ipv4, item.source, item.hopLimit, item.trafficClass, item.segmentSize);
+        controlLen = writeControlOnce(
+          slot,
+          this.#arena.subarray(controlAt, controlAt + CONTROL),
+          "linux",
+          ipv4,
+          item.source,
+          item.hopLimit,
+          item.trafficClass,
+          item.segmentSize,
+        );
       }
       setPointer(dv, m + MSG.msg_control.offset, controlLen ? base + controlAt : 0);
       dv.setUint32(m + MSG.msg_controllen.offset, controlLen, true);

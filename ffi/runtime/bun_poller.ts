@@ -7,11 +7,17 @@
  * @module
  */
 interface BunFfi {
-  dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): { symbols: Record<string, (...args: unknown[]) => number> };
+  dlopen(
+    path: string,
+    defs: Record<string, { args: string[]; returns: string }>,
+  ): { symbols: Record<string, (...args: unknown[]) => number> };
 }
 const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
 
-const scope = globalThis as unknown as { onmessage: ((e: { data: unknown }) => void) | null; postMessage(result: number): void };
+const scope = globalThis as unknown as {
+  onmessage: ((e: { data: unknown }) => void) | null;
+  postMessage(result: number): void;
+};
 
 let poll: ((address: number, n: number, timeout: number) => number) | undefined;
 

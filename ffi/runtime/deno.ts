@@ -4,7 +4,16 @@
  * @module
  */
 import { libcPath, POLL } from "../tables/libc.ts";
-import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
+import type {
+  Bound,
+  CallbackPointer,
+  Native,
+  NativeFn,
+  NativeType,
+  SymbolDef,
+  SymbolTable,
+  ThreadSafeCallback,
+} from "../types.ts";
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
   void: "void",
@@ -72,7 +81,8 @@ export const native: Native = {
     };
   },
   readBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length)).slice();
+    return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))
+      .slice();
   },
   int32At(address: bigint): () => number {
     const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);

@@ -8,7 +8,16 @@
  *
  * @module
  */
-import type { Bound, CallbackPointer, Native, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
+import type {
+  Bound,
+  CallbackPointer,
+  Native,
+  NativeFn,
+  NativeType,
+  SymbolDef,
+  SymbolTable,
+  ThreadSafeCallback,
+} from "../types.ts";
 import { PollRunner, type PollWorker } from "./poll_runner.ts";
 import { NodeWindows } from "./node_windows.ts";
 
@@ -33,7 +42,9 @@ const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
 function loadFfi(): NodeFfi {
   const [major, minor] = nodeProcess.versions.node.split(".").map(Number);
   if (major < 26 || (major === 26 && minor < 1)) {
-    throw new Error(`recvmsg needs Node 26.1 or later (node:ffi); this is Node ${nodeProcess.versions.node}. Install a newer Node, or run with Bun or Deno.`);
+    throw new Error(
+      `recvmsg needs Node 26.1 or later (node:ffi); this is Node ${nodeProcess.versions.node}. Install a newer Node, or run with Bun or Deno.`,
+    );
   }
   let ffi: NodeFfi | undefined;
   try {
@@ -68,7 +79,9 @@ function openLibrary(path: string): InstanceType<NodeFfi["DynamicLibrary"]> {
     return new ffi.DynamicLibrary(path);
   } catch (e) {
     if ((e as { code?: string }).code === "ERR_ACCESS_DENIED") {
-      throw new Error("recvmsg: Node's permission model refuses FFI: run with --allow-ffi (beside --permission).", { cause: e });
+      throw new Error("recvmsg: Node's permission model refuses FFI: run with --allow-ffi (beside --permission).", {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -98,7 +111,9 @@ function startPoller(): PollRunner {
   type NodeWorker = PollWorker & { on(event: "message", fn: (result: number) => void): void };
   const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as { Worker: new (url: URL) => NodeWorker };
   // A file beside this one: .ts in a checkout (Node strips the types), .js in the npm package.
-  const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./node_poller.ts" : "./node_poller.js", import.meta.url));
+  const worker = new Worker(
+    new URL(import.meta.url.endsWith(".ts") ? "./node_poller.ts" : "./node_poller.js", import.meta.url),
+  );
   const runner = new PollRunner(worker);
   worker.on("message", (result) => runner.answer(result));
   return runner;
@@ -110,7 +125,9 @@ let nodeWindows: NodeWindows | undefined;
 
 /** The Windows thunks (a call by address, callbacks from other threads), made on first use. */
 function windows(): NodeWindows {
-  if (nodeProcess.platform !== "win32") throw new Error("recvmsg: internal: a call by address or a cross-thread callback is needed only on Windows");
+  if (nodeProcess.platform !== "win32") {
+    throw new Error("recvmsg: internal: a call by address or a cross-thread callback is needed only on Windows");
+  }
   return nodeWindows ??= new NodeWindows({
     getRawPointer: (view) => ffi.getRawPointer(view),
     toArrayBuffer: (address, length, copy) => ffi.toArrayBuffer(address, length, copy),
@@ -118,8 +135,12 @@ function windows(): NodeWindows {
     onExit: (fn) => nodeProcess.once("exit", fn),
     startWorker(first, onMessage) {
       type NodeWorker = PollWorker & { on(event: "message", fn: (m: number[]) => void): void };
-      const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as { Worker: new (url: URL) => NodeWorker };
-      const worker = new Worker(new URL(import.meta.url.endsWith(".ts") ? "./node_iocp.ts" : "./node_iocp.js", import.meta.url));
+      const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
+        Worker: new (url: URL) => NodeWorker;
+      };
+      const worker = new Worker(
+        new URL(import.meta.url.endsWith(".ts") ? "./node_iocp.ts" : "./node_iocp.js", import.meta.url),
+      );
       worker.on("message", onMessage);
       worker.postMessage(first);
       return worker;
@@ -135,7 +156,10 @@ export const native: Native = {
     const lib = openLibrary(library);
     const out: Record<string, unknown> = {};
     for (const [name, def] of Object.entries(table)) {
-      out[name] = wrap(def, lib.getFunction(name, { return: TYPES[def.result], arguments: def.parameters.map((p) => TYPES[p]) }));
+      out[name] = wrap(
+        def,
+        lib.getFunction(name, { return: TYPES[def.result], arguments: def.parameters.map((p) => TYPES[p]) }),
+      );
     }
     return out as Bound<T>;
   },
@@ -156,7 +180,11 @@ export const native: Native = {
   },
   pollOffThread(fds: Uint8Array, n: number): Promise<number> {
     // The worker polls this address; the array does not move and is not touched until it answers.
-    return (poller ??= startPoller()).poll([ffi.getRawPointer(fds), n, nodeProcess.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6"]);
+    return (poller ??= startPoller()).poll([
+      ffi.getRawPointer(fds),
+      n,
+      nodeProcess.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6",
+    ]);
   },
 };
 

@@ -12,6 +12,9 @@ import { ffi, parentPort } from "./node_worker.ts";
 let poll: ((address: bigint, n: bigint, timeout: number) => number) | undefined;
 
 parentPort.on("message", ([address, n, libc]: [bigint, number, string]) => {
-  poll ??= new ffi.DynamicLibrary(libc).getFunction("poll", { return: "i32", arguments: ["pointer", "u64", "i32"] }) as unknown as NonNullable<typeof poll>;
+  poll ??= new ffi.DynamicLibrary(libc).getFunction("poll", {
+    return: "i32",
+    arguments: ["pointer", "u64", "i32"],
+  }) as unknown as NonNullable<typeof poll>;
   parentPort.postMessage(poll!(address, BigInt(n), -1));
 });

@@ -73,7 +73,9 @@ export class NodeWindows {
    * for the caller's WSAGetLastError.
    */
   fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
-    if (def.parameters.length > CALL_BLOCK.maxArgs) throw new Error(`recvmsg: internal: ${def.c} has more than ${CALL_BLOCK.maxArgs} arguments`);
+    if (def.parameters.length > CALL_BLOCK.maxArgs) {
+      throw new Error(`recvmsg: internal: ${def.c} has more than ${CALL_BLOCK.maxArgs} arguments`);
+    }
     const block = new Uint8Array(new ArrayBuffer(BLOCK_SIZE));
     const dv = new DataView(block.buffer);
     const at = this.#host.getRawPointer(block);
@@ -89,12 +91,16 @@ export class NodeWindows {
     const call = (...args: unknown[]) => {
       for (let i = 0; i < kinds.length; i++) {
         // (A detached view has no bytes: it is looked at again, and refused.)
-        if (kinds[i] === "buffer" && args[i] === lastViews[i] && args[i] != null && (args[i] as Uint8Array).byteLength > 0) continue;
+        if (
+          kinds[i] === "buffer" && args[i] === lastViews[i] && args[i] != null && (args[i] as Uint8Array).byteLength > 0
+        ) continue;
         writeArgument(dv, CALL_BLOCK.args + 8 * i, kinds[i], args[i], host, def);
         if (kinds[i] === "buffer") lastViews[i] = args[i];
       }
       dv.setBigUint64(INIT_ONCE_AT, 0n, true);
-      if (!k32.InitOnceExecuteOnce(initOnce, thunk, at, 0n)) throw new Error(`recvmsg: InitOnceExecuteOnce did not run the call of ${def.c}`);
+      if (!k32.InitOnceExecuteOnce(initOnce, thunk, at, 0n)) {
+        throw new Error(`recvmsg: InitOnceExecuteOnce did not run the call of ${def.c}`);
+      }
       const low = dv.getInt32(CALL_BLOCK.result, true);
       if (low === -1) k32.SetLastError(dv.getUint32(CALL_BLOCK.lastError, true));
       switch (def.result) {
@@ -148,12 +154,21 @@ export class NodeWindows {
 }
 
 /** Writes one argument as the 64-bit slot the thunk loads. */
-function writeArgument(dv: DataView, at: number, kind: NativeType, value: unknown, host: NodeWindowsHost, def: SymbolDef): void {
+function writeArgument(
+  dv: DataView,
+  at: number,
+  kind: NativeType,
+  value: unknown,
+  host: NodeWindowsHost,
+  def: SymbolDef,
+): void {
   if (kind === "buffer") {
     if (value === null || value === undefined) return dv.setBigUint64(at, 0n, true);
     const view = value as Uint8Array;
     // A view of 64 bytes or less may sit on V8's moving heap; writing the next argument could move it.
-    if (view.buffer.byteLength <= 64) throw new Error(`recvmsg: internal: a buffer for ${def.c} must be a view into more than 64 bytes`);
+    if (view.buffer.byteLength <= 64) {
+      throw new Error(`recvmsg: internal: a buffer for ${def.c} must be a view into more than 64 bytes`);
+    }
     return dv.setBigUint64(at, host.getRawPointer(view), true);
   }
   if (typeof value === "bigint") return dv.setBigUint64(at, BigInt.asUintN(64, value), true);

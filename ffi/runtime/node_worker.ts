@@ -5,7 +5,9 @@
  *
  * @module
  */
-const nodeProcess = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown; emitWarning(w: unknown, ...r: unknown[]): void } }).process;
+const nodeProcess = (globalThis as unknown as {
+  process: { getBuiltinModule(id: string): unknown; emitWarning(w: unknown, ...r: unknown[]): void };
+}).process;
 const emitWarning = nodeProcess.emitWarning;
 nodeProcess.emitWarning = (w: unknown, ...rest: unknown[]) => {
   if (/FFI is an experimental feature/.test(String((w as { message?: string })?.message ?? w))) return;
@@ -14,10 +16,16 @@ nodeProcess.emitWarning = (w: unknown, ...rest: unknown[]) => {
 
 /** The worker's port to the main thread. */
 export const parentPort = (nodeProcess.getBuiltinModule("node:worker_threads") as {
-  parentPort: { on(event: "message", fn: (m: never) => void): void; once(event: "message", fn: (m: never) => void): void; postMessage(m: unknown): void };
+  parentPort: {
+    on(event: "message", fn: (m: never) => void): void;
+    once(event: "message", fn: (m: never) => void): void;
+    postMessage(m: unknown): void;
+  };
 }).parentPort;
 
 /** node:ffi, as the workers use it. */
 export const ffi = nodeProcess.getBuiltinModule("node:ffi") as {
-  DynamicLibrary: new (path: string) => { getFunction(name: string, s: { return: string; arguments: string[] }): (...a: unknown[]) => number };
+  DynamicLibrary: new (
+    path: string,
+  ) => { getFunction(name: string, s: { return: string; arguments: string[] }): (...a: unknown[]) => number };
 };

@@ -13,27 +13,55 @@ export const LIBC = {
     parameters: ["i32", "i32", "i32", "buffer", "u32"],
     result: "i32",
   },
-  bind: { c: "int bind(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
-  connect: { c: "int connect(int fd, const struct sockaddr *addr, socklen_t len)", parameters: ["i32", "buffer", "u32"], result: "i32" },
+  bind: {
+    c: "int bind(int fd, const struct sockaddr *addr, socklen_t len)",
+    parameters: ["i32", "buffer", "u32"],
+    result: "i32",
+  },
+  connect: {
+    c: "int connect(int fd, const struct sockaddr *addr, socklen_t len)",
+    parameters: ["i32", "buffer", "u32"],
+    result: "i32",
+  },
   getsockopt: {
     c: "int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)",
     parameters: ["i32", "i32", "i32", "buffer", "buffer"],
     result: "i32",
   },
-  getsockname: { c: "int getsockname(int fd, struct sockaddr *addr, socklen_t *len)", parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getsockname: {
+    c: "int getsockname(int fd, struct sockaddr *addr, socklen_t *len)",
+    parameters: ["i32", "buffer", "buffer"],
+    result: "i32",
+  },
   // ssize_t results of datagram calls are declared i32: the low half of the return register is exact for
   // every value they can return (-1, or at most 65,535), and a 32-bit result needs no conversion
   // wrapper, so the runtimes keep their fast call path on the hot loop.
-  recvmsg: { c: "ssize_t recvmsg(int fd, struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "i32" },
-  sendmsg: { c: "ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)", parameters: ["i32", "buffer", "i32"], result: "i32" },
+  recvmsg: {
+    c: "ssize_t recvmsg(int fd, struct msghdr *msg, int flags)",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+  },
+  sendmsg: {
+    c: "ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+  },
   sendto: {
     c: "ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)",
     parameters: ["i32", "buffer", "handle", "i32", "buffer", "u32"],
     result: "isize",
   },
   close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
-  write: { c: "ssize_t write(int fd, const void *buf, size_t count)", parameters: ["i32", "buffer", "handle"], result: "isize" },
-  read: { c: "ssize_t read(int fd, void *buf, size_t count)", parameters: ["i32", "buffer", "handle"], result: "isize" },
+  write: {
+    c: "ssize_t write(int fd, const void *buf, size_t count)",
+    parameters: ["i32", "buffer", "handle"],
+    result: "isize",
+  },
+  read: {
+    c: "ssize_t read(int fd, void *buf, size_t count)",
+    parameters: ["i32", "buffer", "handle"],
+    result: "isize",
+  },
 } as const satisfies SymbolTable;
 
 /** glibc only: errno's address, and the eventfd that wakes a poll. */
@@ -84,5 +112,9 @@ export const LIBC_IFADDRS = {
 
 /** poll(2): blocks, so each runtime runs it off the JS thread (see Native.pollReadable). */
 export const POLL = {
-  poll: { c: "int poll(struct pollfd *fds, nfds_t nfds, int timeout)", parameters: ["buffer", "handle", "i32"], result: "i32" },
+  poll: {
+    c: "int poll(struct pollfd *fds, nfds_t nfds, int timeout)",
+    parameters: ["buffer", "handle", "i32"],
+    result: "i32",
+  },
 } as const satisfies SymbolTable;

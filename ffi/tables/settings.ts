@@ -20,7 +20,14 @@ import { encodeSockaddr, type Families, WINDOWS_FAMILIES } from "../../structs/s
 import { WIN } from "../../structs/windows.ts";
 
 /** The options a sender (or any socket) may set after it is open. */
-export type SettableOption = "multicastInterface" | "multicastLoopback" | "multicastHopLimit" | "broadcast" | "hopLimit" | "dontFragment" | "sendBufferSize";
+export type SettableOption =
+  | "multicastInterface"
+  | "multicastLoopback"
+  | "multicastHopLimit"
+  | "broadcast"
+  | "hopLimit"
+  | "dontFragment"
+  | "sendBufferSize";
 
 /** How an option's value is written. */
 type Encoding =
@@ -75,7 +82,13 @@ interface Platform {
   request(join: boolean, m: MembershipSpec): RawOption;
 }
 
-const row = (family: SetRow["family"], level: number, name: number, label: string, encoding: Encoding = "int"): SetRow => ({ family, level, name, label, encoding });
+const row = (
+  family: SetRow["family"],
+  level: number,
+  name: number,
+  label: string,
+  encoding: Encoding = "int",
+): SetRow => ({ family, level, name, label, encoding });
 
 /** A group_req / group_source_req of `layout` (field names `gr_*` or `gsr_*`), sockaddrs of `families`. */
 function groupRequest(l: Layout, families: Families, m: MembershipSpec): Uint8Array {
@@ -107,11 +120,23 @@ function ipv4Interface(m: MembershipSpec): Uint8Array {
 const LINUX_PLATFORM: Platform = {
   families: { inet: LINUX.AF_INET, inet6: LINUX.AF_INET6 },
   set: {
-    multicastInterface: [row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_IF, "IP_MULTICAST_IF", "mreqn"), row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF")],
-    multicastLoopback: [row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP"), row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP")],
-    multicastHopLimit: [row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_TTL, "IP_MULTICAST_TTL"), row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")],
+    multicastInterface: [
+      row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_IF, "IP_MULTICAST_IF", "mreqn"),
+      row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF"),
+    ],
+    multicastLoopback: [
+      row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP"),
+      row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP"),
+    ],
+    multicastHopLimit: [
+      row("v4", LINUX.IPPROTO_IP, LINUX.IP_MULTICAST_TTL, "IP_MULTICAST_TTL"),
+      row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS"),
+    ],
     broadcast: [row("any", 1, LINUX.SO_BROADCAST, "SO_BROADCAST")],
-    hopLimit: [row("v4", LINUX.IPPROTO_IP, LINUX.IP_TTL, "IP_TTL"), row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS")],
+    hopLimit: [
+      row("v4", LINUX.IPPROTO_IP, LINUX.IP_TTL, "IP_TTL"),
+      row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS"),
+    ],
     // PROBE: the DF bit set and the kernel's path-MTU guesses ignored, as QUIC wants (it probes itself).
     dontFragment: [
       row("v4", LINUX.IPPROTO_IP, LINUX.IP_MTU_DISCOVER, "IP_MTU_DISCOVER", "pmtuProbe"),
@@ -128,24 +153,53 @@ const LINUX_PLATFORM: Platform = {
       bytes.set(m.group, l.fields.imr_multiaddr.offset);
       if (m.interfaceAddress) bytes.set(m.interfaceAddress, l.fields.imr_address.offset);
       new DataView(bytes.buffer).setInt32(l.fields.imr_ifindex.offset, m.interfaceIndex, true);
-      return { level: LINUX.IPPROTO_IP, name: join ? LINUX.IP_ADD_MEMBERSHIP : LINUX.IP_DROP_MEMBERSHIP, label: join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP", bytes };
+      return {
+        level: LINUX.IPPROTO_IP,
+        name: join ? LINUX.IP_ADD_MEMBERSHIP : LINUX.IP_DROP_MEMBERSHIP,
+        label: join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP",
+        bytes,
+      };
     }
     const ssm = m.source !== null;
-    const name = ssm ? (join ? LINUX.MCAST_JOIN_SOURCE_GROUP : LINUX.MCAST_LEAVE_SOURCE_GROUP) : (join ? LINUX.MCAST_JOIN_GROUP : LINUX.MCAST_LEAVE_GROUP);
-    const label = ssm ? (join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP") : (join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
-    return { level: v6 ? LINUX.IPPROTO_IPV6 : LINUX.IPPROTO_IP, name, label, bytes: groupRequest(ssm ? LNX.group_source_req : LNX.group_req, this.families, m) };
+    const name = ssm
+      ? (join ? LINUX.MCAST_JOIN_SOURCE_GROUP : LINUX.MCAST_LEAVE_SOURCE_GROUP)
+      : (join ? LINUX.MCAST_JOIN_GROUP : LINUX.MCAST_LEAVE_GROUP);
+    const label = ssm
+      ? (join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP")
+      : (join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
+    return {
+      level: v6 ? LINUX.IPPROTO_IPV6 : LINUX.IPPROTO_IP,
+      name,
+      label,
+      bytes: groupRequest(ssm ? LNX.group_source_req : LNX.group_req, this.families, m),
+    };
   },
 };
 
 const WINDOWS_PLATFORM: Platform = {
   families: WINDOWS_FAMILIES,
   set: {
-    multicastInterface: [row("v4", W.IPPROTO_IP, W.IP_MULTICAST_IF, "IP_MULTICAST_IF", "indexBE32"), row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF")],
-    multicastLoopback: [row("v4", W.IPPROTO_IP, W.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP"), row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP")],
-    multicastHopLimit: [row("v4", W.IPPROTO_IP, W.IP_MULTICAST_TTL, "IP_MULTICAST_TTL"), row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")],
+    multicastInterface: [
+      row("v4", W.IPPROTO_IP, W.IP_MULTICAST_IF, "IP_MULTICAST_IF", "indexBE32"),
+      row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF"),
+    ],
+    multicastLoopback: [
+      row("v4", W.IPPROTO_IP, W.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP"),
+      row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP"),
+    ],
+    multicastHopLimit: [
+      row("v4", W.IPPROTO_IP, W.IP_MULTICAST_TTL, "IP_MULTICAST_TTL"),
+      row("v6", W.IPPROTO_IPV6, W.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS"),
+    ],
     broadcast: [row("any", W.SOL_SOCKET, W.SO_BROADCAST, "SO_BROADCAST")],
-    hopLimit: [row("v4", W.IPPROTO_IP, W.IP_TTL, "IP_TTL"), row("v6", W.IPPROTO_IPV6, W.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS")],
-    dontFragment: [row("v4", W.IPPROTO_IP, W.IP_DONTFRAGMENT, "IP_DONTFRAGMENT"), row("v6", W.IPPROTO_IPV6, W.IPV6_DONTFRAG, "IPV6_DONTFRAG")],
+    hopLimit: [
+      row("v4", W.IPPROTO_IP, W.IP_TTL, "IP_TTL"),
+      row("v6", W.IPPROTO_IPV6, W.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS"),
+    ],
+    dontFragment: [
+      row("v4", W.IPPROTO_IP, W.IP_DONTFRAGMENT, "IP_DONTFRAGMENT"),
+      row("v6", W.IPPROTO_IPV6, W.IPV6_DONTFRAG, "IPV6_DONTFRAG"),
+    ],
     sendBufferSize: [row("any", W.SOL_SOCKET, W.SO_SNDBUF, "SO_SNDBUF")],
   },
   request(join, m) {
@@ -163,7 +217,12 @@ const WINDOWS_PLATFORM: Platform = {
       const bytes = new Uint8Array(l.size);
       bytes.set(m.group, l.fields.ipv6mr_multiaddr.offset);
       new DataView(bytes.buffer).setUint32(l.fields.ipv6mr_interface.offset, m.interfaceIndex, true);
-      return { level: W.IPPROTO_IPV6, name: join ? W.IPV6_ADD_MEMBERSHIP : W.IPV6_DROP_MEMBERSHIP, label: join ? "IPV6_ADD_MEMBERSHIP" : "IPV6_DROP_MEMBERSHIP", bytes };
+      return {
+        level: W.IPPROTO_IPV6,
+        name: join ? W.IPV6_ADD_MEMBERSHIP : W.IPV6_DROP_MEMBERSHIP,
+        label: join ? "IPV6_ADD_MEMBERSHIP" : "IPV6_DROP_MEMBERSHIP",
+        bytes,
+      };
     }
     if (m.source) {
       const l = WIN.IP_MREQ_SOURCE;
@@ -171,36 +230,77 @@ const WINDOWS_PLATFORM: Platform = {
       bytes.set(m.group, l.fields.imr_multiaddr.offset);
       bytes.set(m.source, l.fields.imr_sourceaddr.offset);
       bytes.set(ipv4Interface(m), l.fields.imr_interface.offset);
-      return { level: W.IPPROTO_IP, name: join ? W.IP_ADD_SOURCE_MEMBERSHIP : W.IP_DROP_SOURCE_MEMBERSHIP, label: join ? "IP_ADD_SOURCE_MEMBERSHIP" : "IP_DROP_SOURCE_MEMBERSHIP", bytes };
+      return {
+        level: W.IPPROTO_IP,
+        name: join ? W.IP_ADD_SOURCE_MEMBERSHIP : W.IP_DROP_SOURCE_MEMBERSHIP,
+        label: join ? "IP_ADD_SOURCE_MEMBERSHIP" : "IP_DROP_SOURCE_MEMBERSHIP",
+        bytes,
+      };
     }
     const l = WIN.IP_MREQ;
     const bytes = new Uint8Array(l.size);
     bytes.set(m.group, l.fields.imr_multiaddr.offset);
     bytes.set(ipv4Interface(m), l.fields.imr_interface.offset);
-    return { level: W.IPPROTO_IP, name: join ? W.IP_ADD_MEMBERSHIP : W.IP_DROP_MEMBERSHIP, label: join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP", bytes };
+    return {
+      level: W.IPPROTO_IP,
+      name: join ? W.IP_ADD_MEMBERSHIP : W.IP_DROP_MEMBERSHIP,
+      label: join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP",
+      bytes,
+    };
   },
 };
 
 const DARWIN_PLATFORM: Platform = {
-  families: { inet: (DARWIN.AF_INET << 8) | DRW.sockaddr_in.size, inet6: (DARWIN.AF_INET6 << 8) | DRW.sockaddr_in6.size },
+  families: {
+    inet: (DARWIN.AF_INET << 8) | DRW.sockaddr_in.size,
+    inet6: (DARWIN.AF_INET6 << 8) | DRW.sockaddr_in6.size,
+  },
   set: {
-    multicastInterface: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_IFINDEX, "IP_MULTICAST_IFINDEX"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF")],
-    multicastLoopback: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP", "byte"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP")],
-    multicastHopLimit: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_TTL, "IP_MULTICAST_TTL", "byte"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS")],
+    multicastInterface: [
+      row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_IFINDEX, "IP_MULTICAST_IFINDEX"),
+      row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF"),
+    ],
+    multicastLoopback: [
+      row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP", "byte"),
+      row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP"),
+    ],
+    multicastHopLimit: [
+      row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_MULTICAST_TTL, "IP_MULTICAST_TTL", "byte"),
+      row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS"),
+    ],
     broadcast: [row("any", DARWIN.SOL_SOCKET, DARWIN.SO_BROADCAST, "SO_BROADCAST")],
-    hopLimit: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_TTL, "IP_TTL"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS")],
-    dontFragment: [row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_DONTFRAG, "IP_DONTFRAG"), row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_DONTFRAG, "IPV6_DONTFRAG")],
+    hopLimit: [
+      row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_TTL, "IP_TTL"),
+      row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS"),
+    ],
+    dontFragment: [
+      row("v4", DARWIN.IPPROTO_IP, DARWIN.IP_DONTFRAG, "IP_DONTFRAG"),
+      row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_DONTFRAG, "IPV6_DONTFRAG"),
+    ],
     sendBufferSize: [row("any", DARWIN.SOL_SOCKET, DARWIN.SO_SNDBUF, "SO_SNDBUF")],
   },
   request(join, m) {
     const ssm = m.source !== null;
-    const name = ssm ? (join ? DARWIN.MCAST_JOIN_SOURCE_GROUP : DARWIN.MCAST_LEAVE_SOURCE_GROUP) : (join ? DARWIN.MCAST_JOIN_GROUP : DARWIN.MCAST_LEAVE_GROUP);
-    const label = ssm ? (join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP") : (join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
-    return { level: m.group.length === 16 ? DARWIN.IPPROTO_IPV6 : DARWIN.IPPROTO_IP, name, label, bytes: groupRequest(ssm ? DRW.group_source_req : DRW.group_req, this.families, m) };
+    const name = ssm
+      ? (join ? DARWIN.MCAST_JOIN_SOURCE_GROUP : DARWIN.MCAST_LEAVE_SOURCE_GROUP)
+      : (join ? DARWIN.MCAST_JOIN_GROUP : DARWIN.MCAST_LEAVE_GROUP);
+    const label = ssm
+      ? (join ? "MCAST_JOIN_SOURCE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP")
+      : (join ? "MCAST_JOIN_GROUP" : "MCAST_LEAVE_GROUP");
+    return {
+      level: m.group.length === 16 ? DARWIN.IPPROTO_IPV6 : DARWIN.IPPROTO_IP,
+      name,
+      label,
+      bytes: groupRequest(ssm ? DRW.group_source_req : DRW.group_req, this.families, m),
+    };
   },
 };
 
-const PLATFORMS: Record<string, Platform> = { linux: LINUX_PLATFORM, windows: WINDOWS_PLATFORM, darwin: DARWIN_PLATFORM };
+const PLATFORMS: Record<string, Platform> = {
+  linux: LINUX_PLATFORM,
+  windows: WINDOWS_PLATFORM,
+  darwin: DARWIN_PLATFORM,
+};
 
 /**
  * The setsockopt calls that set `option` to `value` on a socket of the given families.
@@ -211,7 +311,13 @@ const PLATFORMS: Record<string, Platform> = { linux: LINUX_PLATFORM, windows: WI
  * console.log(settings("linux", "multicastHopLimit", 1, { ipv4: true, ipv6: false }).map((o) => o.label)); // ["IP_MULTICAST_TTL"]
  * ```
  */
-export function settings(os: string, option: SettableOption, value: number, families: { ipv4: boolean; ipv6: boolean }, v4Address: Uint8Array | null = null): RawOption[] {
+export function settings(
+  os: string,
+  option: SettableOption,
+  value: number,
+  families: { ipv4: boolean; ipv6: boolean },
+  v4Address: Uint8Array | null = null,
+): RawOption[] {
   const out: RawOption[] = [];
   for (const r of PLATFORMS[os].set[option]) {
     if ((r.family === "v4" && !families.ipv4) || (r.family === "v6" && !families.ipv6)) continue;
@@ -221,8 +327,7 @@ export function settings(os: string, option: SettableOption, value: number, fami
     else if (r.encoding === "pmtuProbe") {
       bytes = new Uint8Array(new ArrayBuffer(4));
       new DataView(bytes.buffer).setInt32(0, value ? LINUX.IP_PMTUDISC_PROBE : 0, true);
-    }
-    else if (r.encoding === "mreqn") {
+    } else if (r.encoding === "mreqn") {
       bytes = new Uint8Array(LNX.ip_mreqn.size);
       new DataView(bytes.buffer).setInt32(LNX.ip_mreqn.fields.imr_ifindex.offset, value, true);
     } else {

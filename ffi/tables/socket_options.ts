@@ -50,8 +50,27 @@ export interface OptionRow {
   readonly optional: boolean;
 }
 
-function row(flag: ReceiveFlag, family: OptionRow["family"], level: number, name: number, label: string, space: number, more: Partial<OptionRow> = {}): OptionRow {
-  return Object.freeze({ flag, family, level, name, label, value: 1, control: space, record: space, optional: false, ...more });
+function row(
+  flag: ReceiveFlag,
+  family: OptionRow["family"],
+  level: number,
+  name: number,
+  label: string,
+  space: number,
+  more: Partial<OptionRow> = {},
+): OptionRow {
+  return Object.freeze({
+    flag,
+    family,
+    level,
+    name,
+    label,
+    value: 1,
+    control: space,
+    record: space,
+    optional: false,
+    ...more,
+  });
 }
 
 const W4 = WSA_CMSG_SPACE(4);
@@ -75,7 +94,10 @@ export const WINDOWS_OPTIONS: readonly OptionRow[] = [
   row("hopLimit", "v6", IPPROTO_IPV6, IPV6_HOPLIMIT, "IPV6_HOPLIMIT", W4),
   row("ecn", "v4", IPPROTO_IP, IP_ECN, "IP_RECVECN", W4, { optional: true }),
   row("ecn", "v6", IPPROTO_IPV6, IPV6_ECN, "IPV6_RECVECN", W4, { optional: true }),
-  row("coalesce", "any", IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, "UDP_RECV_MAX_COALESCED_SIZE", W4, { value: MAX_COALESCED, optional: true }),
+  row("coalesce", "any", IPPROTO_UDP, UDP_RECV_MAX_COALESCED_SIZE, "UDP_RECV_MAX_COALESCED_SIZE", W4, {
+    value: MAX_COALESCED,
+    optional: true,
+  }),
 ];
 
 const L4 = cmsgSpace(4, CMSG_LP64);
@@ -91,7 +113,14 @@ const L4 = cmsgSpace(4, CMSG_LP64);
 export const LINUX_OPTIONS: readonly OptionRow[] = [
   row("packetInfo", "v4", LINUX.IPPROTO_IP, LINUX.IP_PKTINFO, "IP_PKTINFO", cmsgSpace(LNX.in_pktinfo.size, CMSG_LP64)),
   // The receive-side IPv6 option is IPV6_RECVPKTINFO; IPV6_PKTINFO is the send side.
-  row("packetInfo", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", cmsgSpace(LNX.in6_pktinfo.size, CMSG_LP64)),
+  row(
+    "packetInfo",
+    "v6",
+    LINUX.IPPROTO_IPV6,
+    LINUX.IPV6_RECVPKTINFO,
+    "IPV6_RECVPKTINFO",
+    cmsgSpace(LNX.in6_pktinfo.size, CMSG_LP64),
+  ),
   row("hopLimit", "v4", LINUX.IPPROTO_IP, LINUX.IP_RECVTTL, "IP_RECVTTL", L4),
   row("hopLimit", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", L4),
   row("ecn", "v4", LINUX.IPPROTO_IP, LINUX.IP_RECVTOS, "IP_RECVTOS", L4),
@@ -111,8 +140,22 @@ const D4 = cmsgSpace(4, CMSG_DARWIN);
  * ```
  */
 export const DARWIN_OPTIONS: readonly OptionRow[] = [
-  row("packetInfo", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_PKTINFO, "IP_PKTINFO", cmsgSpace(DRW.in_pktinfo.size, CMSG_DARWIN)),
-  row("packetInfo", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", cmsgSpace(DRW.in6_pktinfo.size, CMSG_DARWIN)),
+  row(
+    "packetInfo",
+    "v4",
+    DARWIN.IPPROTO_IP,
+    DARWIN.IP_PKTINFO,
+    "IP_PKTINFO",
+    cmsgSpace(DRW.in_pktinfo.size, CMSG_DARWIN),
+  ),
+  row(
+    "packetInfo",
+    "v6",
+    DARWIN.IPPROTO_IPV6,
+    DARWIN.IPV6_RECVPKTINFO,
+    "IPV6_RECVPKTINFO",
+    cmsgSpace(DRW.in6_pktinfo.size, CMSG_DARWIN),
+  ),
   row("hopLimit", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_RECVTTL, "IP_RECVTTL", D4),
   row("hopLimit", "v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", D4),
   row("ecn", "v4", DARWIN.IPPROTO_IP, DARWIN.IP_RECVTOS, "IP_RECVTOS", D4),

@@ -8,7 +8,11 @@ import type { SymbolDef, SymbolTable } from "../types.ts";
 
 /** ws2_32.dll */
 export const WS2_32 = {
-  WSAStartup: { c: "int WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData)", parameters: ["u16", "buffer"], result: "i32" },
+  WSAStartup: {
+    c: "int WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData)",
+    parameters: ["u16", "buffer"],
+    result: "i32",
+  },
   WSACleanup: { c: "int WSACleanup(void)", parameters: [], result: "i32" },
   WSAGetLastError: { c: "int WSAGetLastError(void)", parameters: [], result: "i32" },
   WSASocketW: {
@@ -17,9 +21,21 @@ export const WS2_32 = {
     result: "handle",
   },
   closesocket: { c: "int closesocket(SOCKET s)", parameters: ["handle"], result: "i32" },
-  bind: { c: "int bind(SOCKET s, const struct sockaddr *name, int namelen)", parameters: ["handle", "buffer", "i32"], result: "i32" },
-  connect: { c: "int connect(SOCKET s, const struct sockaddr *name, int namelen)", parameters: ["handle", "buffer", "i32"], result: "i32" },
-  getsockname: { c: "int getsockname(SOCKET s, struct sockaddr *name, int *namelen)", parameters: ["handle", "buffer", "buffer"], result: "i32" },
+  bind: {
+    c: "int bind(SOCKET s, const struct sockaddr *name, int namelen)",
+    parameters: ["handle", "buffer", "i32"],
+    result: "i32",
+  },
+  connect: {
+    c: "int connect(SOCKET s, const struct sockaddr *name, int namelen)",
+    parameters: ["handle", "buffer", "i32"],
+    result: "i32",
+  },
+  getsockname: {
+    c: "int getsockname(SOCKET s, struct sockaddr *name, int *namelen)",
+    parameters: ["handle", "buffer", "buffer"],
+    result: "i32",
+  },
   setsockopt: {
     c: "int setsockopt(SOCKET s, int level, int optname, const char *optval, int optlen)",
     parameters: ["handle", "i32", "i32", "buffer", "i32"],
@@ -30,7 +46,11 @@ export const WS2_32 = {
     parameters: ["handle", "i32", "i32", "buffer", "buffer"],
     result: "i32",
   },
-  ioctlsocket: { c: "int ioctlsocket(SOCKET s, long cmd, u_long *argp)", parameters: ["handle", "u32", "buffer"], result: "i32" },
+  ioctlsocket: {
+    c: "int ioctlsocket(SOCKET s, long cmd, u_long *argp)",
+    parameters: ["handle", "u32", "buffer"],
+    result: "i32",
+  },
   WSAIoctl: {
     c: "int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer, LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned, LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)",
     parameters: ["handle", "u32", "buffer", "u32", "buffer", "u32", "buffer", "buffer", "buffer"],
@@ -77,11 +97,23 @@ export const KERNEL32 = {
     parameters: ["buffer", "handle", "function", "handle", "u32", "u32"],
     result: "i32",
   },
-  UnregisterWaitEx: { c: "BOOL UnregisterWaitEx(HANDLE WaitHandle, HANDLE CompletionEvent)", parameters: ["handle", "handle"], result: "i32" },
-  CancelIoEx: { c: "BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)", parameters: ["handle", "buffer"], result: "i32" },
+  UnregisterWaitEx: {
+    c: "BOOL UnregisterWaitEx(HANDLE WaitHandle, HANDLE CompletionEvent)",
+    parameters: ["handle", "handle"],
+    result: "i32",
+  },
+  CancelIoEx: {
+    c: "BOOL CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped)",
+    parameters: ["handle", "buffer"],
+    result: "i32",
+  },
   GetLastError: { c: "DWORD GetLastError(void)", parameters: [], result: "u32" },
   GetCurrentProcess: { c: "HANDLE GetCurrentProcess(void)", parameters: [], result: "handle" },
-  GetProcessHandleCount: { c: "BOOL GetProcessHandleCount(HANDLE hProcess, PDWORD pdwHandleCount)", parameters: ["handle", "buffer"], result: "i32" },
+  GetProcessHandleCount: {
+    c: "BOOL GetProcessHandleCount(HANDLE hProcess, PDWORD pdwHandleCount)",
+    parameters: ["handle", "buffer"],
+    result: "i32",
+  },
 } as const satisfies SymbolTable;
 
 /**
@@ -117,7 +149,11 @@ export const KERNEL32_NODE = {
     result: "i32",
   },
   GetModuleHandleW: { c: "HMODULE GetModuleHandleW(LPCWSTR lpModuleName)", parameters: ["buffer"], result: "handle" },
-  GetProcAddress: { c: "FARPROC GetProcAddress(HMODULE hModule, LPCSTR lpProcName)", parameters: ["handle", "buffer"], result: "handle" },
+  GetProcAddress: {
+    c: "FARPROC GetProcAddress(HMODULE hModule, LPCSTR lpProcName)",
+    parameters: ["handle", "buffer"],
+    result: "handle",
+  },
 } as const satisfies SymbolTable;
 
 export const WSARECVMSG = {

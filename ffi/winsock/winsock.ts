@@ -34,12 +34,12 @@ import {
   MSG_PEEK,
   MSG_TRUNC,
   SIO_GET_EXTENSION_FUNCTION_POINTER,
+  SIO_UDP_CONNRESET,
   SO_BROADCAST,
-  SO_RCVBUF,
   SO_EXCLUSIVEADDRUSE,
+  SO_RCVBUF,
   SO_REUSEADDR,
   SO_TYPE,
-  SIO_UDP_CONNRESET,
   SOCK_DGRAM,
   SOCK_RAW,
   SOL_SOCKET,
@@ -54,7 +54,15 @@ import { parseIPv4 } from "../../structs/ip.ts";
 import { type SendSource, writeSendControl } from "../../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../../structs/sockaddr.ts";
 import { WIN } from "../../structs/windows.ts";
-import { type Backend, type BackendSocket, destination, type OpenOptions, type ReceiveRequest, socketKinds, UDP } from "../common/backend.ts";
+import {
+  type Backend,
+  type BackendSocket,
+  destination,
+  type OpenOptions,
+  type ReceiveRequest,
+  socketKinds,
+  UDP,
+} from "../common/backend.ts";
 import { ControlArchive } from "../common/control_archive.ts";
 import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
 import { checkAttached, pointTo, setPointer, TargetAddress } from "../common/receive_target.ts";
@@ -206,7 +214,13 @@ class WinsockSocket implements BackendSocket {
   private readonly decoder = new AncillaryDecoder();
   private readonly targetAddress = new TargetAddress();
   /** The flags of the datagram being turned into a message, rewritten by each receive. */
-  private readonly received: Received = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };
+  private readonly received: Received = {
+    flags: 0,
+    truncated: false,
+    controlTruncated: false,
+    broadcast: false,
+    multicast: false,
+  };
   /** The socket's own data buffer, and what the WSABUF points at now (set before each call as needed). */
   private dataAddress = 0;
   private bufBase = -1;
@@ -227,11 +241,20 @@ class WinsockSocket implements BackendSocket {
     const kinds = socketKinds(options.protocol, options.raw, false);
     if (!existing && kinds.length === 0) {
       cleanup(l);
-      throw new TypeError("listenDatagram: Windows has no ICMP datagram sockets; leave raw unset or set raw: true (a raw socket needs an administrator)");
+      throw new TypeError(
+        "listenDatagram: Windows has no ICMP datagram sockets; leave raw unset or set raw: true (a raw socket needs an administrator)",
+      );
     }
     this.raw = !existing && kinds[0];
     if (!existing) {
-      s = ws2.WSASocketW(this.ipv6 ? AF_INET6 : AF_INET, this.raw ? SOCK_RAW : SOCK_DGRAM, options.protocol === UDP ? IPPROTO_UDP : options.protocol, null, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+      s = ws2.WSASocketW(
+        this.ipv6 ? AF_INET6 : AF_INET,
+        this.raw ? SOCK_RAW : SOCK_DGRAM,
+        options.protocol === UDP ? IPPROTO_UDP : options.protocol,
+        null,
+        0,
+        WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
+      );
       if (s === INVALID_SOCKET) {
         const err = winsockFailure(ws2.WSAGetLastError(), "WSASocketW");
         cleanup(l);
@@ -240,7 +263,9 @@ class WinsockSocket implements BackendSocket {
     }
     this.handle = s;
     try {
-      if (this.ipv6 && !existing && options.protocol === UDP) this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
+      if (this.ipv6 && !existing && options.protocol === UDP) {
+        this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
+      }
       // Windows has no SO_REUSEPORT: sharing a port is SO_REUSEADDR there (see ListenOptions.reusePort).
       if (options.reuseAddress || options.reusePort) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
       // A server socket of ours is its port's alone: a later bind with SO_REUSEADDR cannot join or take it.
@@ -267,7 +292,19 @@ class WinsockSocket implements BackendSocket {
       // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
       if (type === SOCK_DGRAM && options.protocol === UDP && !options.reportUnreachable) {
         this.dv.setUint32(AT.scratch, 0, true);
-        if (ws2.WSAIoctl(s, SIO_UDP_CONNRESET, this.scratch4, 4, null, 0, this.u8.subarray(AT.scratch + 8, AT.scratch + 12), null, null) !== 0) {
+        if (
+          ws2.WSAIoctl(
+            s,
+            SIO_UDP_CONNRESET,
+            this.scratch4,
+            4,
+            null,
+            0,
+            this.u8.subarray(AT.scratch + 8, AT.scratch + 12),
+            null,
+            null,
+          ) !== 0
+        ) {
           fail(l, "WSAIoctl(SIO_UDP_CONNRESET)");
         }
         l.connResetOff++;
@@ -287,7 +324,15 @@ class WinsockSocket implements BackendSocket {
   private socketType(): number {
     const at = AT.scratch;
     this.dv.setInt32(at + 4, 4, true);
-    if (this.l.ws2.getsockopt(this.handle, SOL_SOCKET, SO_TYPE, this.u8.subarray(at, at + 4), this.u8.subarray(at + 4, at + 8)) !== 0) {
+    if (
+      this.l.ws2.getsockopt(
+        this.handle,
+        SOL_SOCKET,
+        SO_TYPE,
+        this.u8.subarray(at, at + 4),
+        this.u8.subarray(at + 4, at + 8),
+      ) !== 0
+    ) {
       fail(this.l, "getsockopt(SO_TYPE)");
     }
     return this.dv.getInt32(at, true);
@@ -304,7 +349,9 @@ class WinsockSocket implements BackendSocket {
     if (this.closed) throw this.closedError("setsockopt");
     const bytes = new Uint8Array(new ArrayBuffer(Math.max(128, value.length)));
     bytes.set(value);
-    if (this.l.ws2.setsockopt(this.handle, level, name, bytes.subarray(0, value.length), value.length) !== 0) fail(this.l, `setsockopt(${label})`);
+    if (this.l.ws2.setsockopt(this.handle, level, name, bytes.subarray(0, value.length), value.length) !== 0) {
+      fail(this.l, `setsockopt(${label})`);
+    }
   }
 
   private setOption(level: number, name: number, value: number): void {
@@ -319,9 +366,17 @@ class WinsockSocket implements BackendSocket {
   private boundAddr(mayBeUnbound: boolean): NetAddr {
     const at = AT.scratch;
     this.dv.setInt32(at, WIN.SOCKADDR_STORAGE.size, true);
-    if (this.l.ws2.getsockname(this.handle, this.u8.subarray(AT.name, AT.name + WIN.SOCKADDR_STORAGE.size), this.u8.subarray(at, at + 4)) !== 0) {
+    if (
+      this.l.ws2.getsockname(
+        this.handle,
+        this.u8.subarray(AT.name, AT.name + WIN.SOCKADDR_STORAGE.size),
+        this.u8.subarray(at, at + 4),
+      ) !== 0
+    ) {
       const code = this.l.ws2.WSAGetLastError();
-      if (mayBeUnbound && code === 10022) return Object.freeze({ transport: "udp", hostname: this.ipv6 ? "::" : "0.0.0.0", port: 0 });
+      if (mayBeUnbound && code === 10022) {
+        return Object.freeze({ transport: "udp", hostname: this.ipv6 ? "::" : "0.0.0.0", port: 0 });
+      }
       throw winsockFailure(code, "getsockname");
     }
     const a = decodeSockaddr(this.nameDv, 0, this.dv.getInt32(at, true))!;
@@ -338,7 +393,17 @@ class WinsockSocket implements BackendSocket {
     guid.set(WSAID_WSARECVMSG);
     const out = this.u8.subarray(at + 16, at + 24);
     const returned = this.u8.subarray(at + 24, at + 28);
-    const rc = this.l.ws2.WSAIoctl(this.handle, SIO_GET_EXTENSION_FUNCTION_POINTER, guid, 16, out, 8, returned, null, null);
+    const rc = this.l.ws2.WSAIoctl(
+      this.handle,
+      SIO_GET_EXTENSION_FUNCTION_POINTER,
+      guid,
+      16,
+      out,
+      8,
+      returned,
+      null,
+      null,
+    );
     if (rc !== 0) fail(this.l, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
     const address = this.dv.getBigUint64(at + 16, true);
     if (address === 0n) throw winsockFailure(10045, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
@@ -424,7 +489,19 @@ class WinsockSocket implements BackendSocket {
     r.broadcast = (flags & MSG_BCAST) !== 0;
     r.multicast = (flags & MSG_MCAST) !== 0;
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
-    return buildMessage(reuse, data, remote, this.remote.lastIsIPv6, anc, r, this.archive, this.control, controlLen, 0, CMSG_LP64);
+    return buildMessage(
+      reuse,
+      data,
+      remote,
+      this.remote.lastIsIPv6,
+      anc,
+      r,
+      this.archive,
+      this.control,
+      controlLen,
+      0,
+      CMSG_LP64,
+    );
   }
 
   /** Bytes of the next queued datagram (FIONREAD), or -1 if the call fails. */
@@ -456,7 +533,16 @@ class WinsockSocket implements BackendSocket {
       return;
     }
     this.waitHandleView.fill(0);
-    if (!k32.RegisterWaitForSingleObject(this.waitHandleView, this.event, this.l.callback.pointer, this.id, INFINITE, WT_EXECUTEONLYONCE)) {
+    if (
+      !k32.RegisterWaitForSingleObject(
+        this.waitHandleView,
+        this.event,
+        this.l.callback.pointer,
+        this.id,
+        INFINITE,
+        WT_EXECUTEONLYONCE,
+      )
+    ) {
       const err = k32.GetLastError();
       // The peek stays posted with nobody to see it complete: keep this socket's memory (and event)
       // for the life of the process rather than risk the kernel writing into freed memory.
@@ -513,7 +599,16 @@ class WinsockSocket implements BackendSocket {
       // there is room already: no wake-up is lost between the failed send and this call.
       if (ws2.WSAEventSelect(this.handle, this.writeEvent, FD_WRITE) !== 0) fail(this.l, "WSAEventSelect");
       this.writeWaitView.fill(0);
-      if (!k32.RegisterWaitForSingleObject(this.writeWaitView, this.writeEvent, this.l.callback.pointer, WRITE_WAIT + this.id, INFINITE, WT_EXECUTEONLYONCE)) {
+      if (
+        !k32.RegisterWaitForSingleObject(
+          this.writeWaitView,
+          this.writeEvent,
+          this.l.callback.pointer,
+          WRITE_WAIT + this.id,
+          INFINITE,
+          WT_EXECUTEONLYONCE,
+        )
+      ) {
         const err = winsockFailure(k32.GetLastError(), "RegisterWaitForSingleObject");
         ws2.WSAEventSelect(this.handle, 0n, 0);
         throw err;
@@ -546,7 +641,15 @@ class WinsockSocket implements BackendSocket {
   }
 
   /** Memory for sends, made on the first one: WSAMSG, WSABUF, name, control, sent count, and a data copy. */
-  private sendMem?: { dv: DataView; msg: Uint8Array; nameDv: DataView; nameAddress: number; control: Uint8Array; sent: Uint8Array; data: Uint8Array };
+  private sendMem?: {
+    dv: DataView;
+    msg: Uint8Array;
+    nameDv: DataView;
+    nameAddress: number;
+    control: Uint8Array;
+    sent: Uint8Array;
+    data: Uint8Array;
+  };
 
   private sendMemory(): NonNullable<WinsockSocket["sendMem"]> {
     if (this.sendMem) return this.sendMem;
@@ -596,7 +699,13 @@ class WinsockSocket implements BackendSocket {
   segmentOffload = false;
   readonly raw: boolean;
 
-  sendMsg(payload: Uint8Array, to: { hostname: string; port: number } | null, source?: SendSource, hopLimit?: number, trafficClass?: number): number | null {
+  sendMsg(
+    payload: Uint8Array,
+    to: { hostname: string; port: number } | null,
+    source?: SendSource,
+    hopLimit?: number,
+    trafficClass?: number,
+  ): number | null {
     if (this.closed) throw this.closedError("WSASendMsg");
     const m = this.sendMemory();
     let nameLen = 0;
@@ -701,5 +810,11 @@ export function winsockStats(): WinsockStats {
   const out = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
   const ok = l.k32.GetProcessHandleCount(l.k32.GetCurrentProcess(), out);
   const count = new DataView(out.buffer).getUint32(0, true);
-  return { handles: ok && count > 0 ? count : null, startups: l.startups, events: l.events, waiting: l.waiting.size, connResetOff: l.connResetOff };
+  return {
+    handles: ok && count > 0 ? count : null,
+    startups: l.startups,
+    events: l.events,
+    waiting: l.waiting.size,
+    connResetOff: l.connResetOff,
+  };
 }

@@ -4,18 +4,22 @@
  */
 import * as S from "../../structs/mod.ts";
 
-const HEADERS = "#include <winsock2.h>\n#include <ws2tcpip.h>\n#include <mswsock.h>\n#include <iphlpapi.h>\n#include <stddef.h>\n";
+const HEADERS =
+  "#include <winsock2.h>\n#include <ws2tcpip.h>\n#include <mswsock.h>\n#include <iphlpapi.h>\n#include <stddef.h>\n";
 
 /** Constants to prove: every numeric export of constants.ts. */
 export function numericConstants(): [string, number][] {
-  return Object.entries(S).filter((e): e is [string, number] => typeof e[1] === "number" && /^[A-Z][A-Z0-9_]+$/.test(e[0]));
+  return Object.entries(S).filter((e): e is [string, number] =>
+    typeof e[1] === "number" && /^[A-Z][A-Z0-9_]+$/.test(e[0])
+  );
 }
 
 /** A C file of static assertions over every layout, constant, macro value and error code. */
 export function staticAssertsSource(): string {
   const lines: string[] = [HEADERS];
   let n = 0;
-  const check = (expr: string, what: string) => lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);
+  const check = (expr: string, what: string) =>
+    lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);
 
   for (const decl of S.WINDOWS_STRUCTS) {
     const l = S.layout(decl, S.WINDOWS_LLP64);
@@ -41,9 +45,18 @@ export function staticAssertsSource(): string {
   for (const at of [0, 24, 40, 64]) {
     check(`(size_t)WSA_CMSG_DATA((u_char *)0 + ${at}) == ${S.WSA_CMSG_DATA(at)}`, `WSA_CMSG_DATA at ${at}`);
   }
-  check(`WSA_CMSG_SPACE(sizeof(IN_PKTINFO)) == ${S.WSA_CMSG_SPACE(S.WIN.IN_PKTINFO.size)}`, "WSA_CMSG_SPACE(sizeof(IN_PKTINFO))");
-  check(`WSA_CMSG_SPACE(sizeof(IN6_PKTINFO)) == ${S.WSA_CMSG_SPACE(S.WIN.IN6_PKTINFO.size)}`, "WSA_CMSG_SPACE(sizeof(IN6_PKTINFO))");
-  check(`WSA_CMSG_LEN(sizeof(IN6_PKTINFO)) == ${S.WSA_CMSG_LEN(S.WIN.IN6_PKTINFO.size)}`, "WSA_CMSG_LEN(sizeof(IN6_PKTINFO))");
+  check(
+    `WSA_CMSG_SPACE(sizeof(IN_PKTINFO)) == ${S.WSA_CMSG_SPACE(S.WIN.IN_PKTINFO.size)}`,
+    "WSA_CMSG_SPACE(sizeof(IN_PKTINFO))",
+  );
+  check(
+    `WSA_CMSG_SPACE(sizeof(IN6_PKTINFO)) == ${S.WSA_CMSG_SPACE(S.WIN.IN6_PKTINFO.size)}`,
+    "WSA_CMSG_SPACE(sizeof(IN6_PKTINFO))",
+  );
+  check(
+    `WSA_CMSG_LEN(sizeof(IN6_PKTINFO)) == ${S.WSA_CMSG_LEN(S.WIN.IN6_PKTINFO.size)}`,
+    "WSA_CMSG_LEN(sizeof(IN6_PKTINFO))",
+  );
   lines.push(`/* ${n} checks */`);
   return lines.join("\n") + "\n";
 }
@@ -99,7 +112,8 @@ export function linuxStaticAssertsSource(): string {
     "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n#include <ifaddrs.h>\n#include <net/if.h>\n#include <linux/if_packet.h>\n",
   ];
   let n = 0;
-  const check = (expr: string, what: string) => lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);
+  const check = (expr: string, what: string) =>
+    lines.push(`_Static_assert(${expr}, ${JSON.stringify(`${++n}: ${what}`)});`);
   for (const decl of S.LINUX_STRUCTS) {
     const l = S.layout(decl, S.UNIX_LP64);
     check(`sizeof(${l.c}) == ${l.size}`, `sizeof(${l.c}) is ${l.size}`);
@@ -109,7 +123,9 @@ export function linuxStaticAssertsSource(): string {
       check(`sizeof(((${l.c} *)0)->${f.path}) == ${f.size}`, `sizeof ${l.c}.${f.path} is ${f.size}`);
     }
   }
-  for (const [name, value] of Object.entries(S.LINUX)) check(`(unsigned int)(${name}) == ${value >>> 0}u`, `${name} is ${value}`);
+  for (const [name, value] of Object.entries(S.LINUX)) {
+    check(`(unsigned int)(${name}) == ${value >>> 0}u`, `${name} is ${value}`);
+  }
   for (const e of S.LINUX_ERRNO.values()) check(`${e.name} == ${e.code}`, `${e.name} is ${e.code}`);
   for (let len = 0; len <= 64; len++) {
     check(`CMSG_SPACE(${len}) == ${S.WSA_CMSG_SPACE(len)}`, `CMSG_SPACE(${len}) equals Windows' on LP64`);

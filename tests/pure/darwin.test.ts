@@ -11,13 +11,34 @@ describe("Darwin tables against Apple's XNU headers", () => {
   it("layouts: sizes and offsets of msghdr, cmsghdr, sockaddr_in/in6, in_pktinfo, in6_pktinfo", () => {
     const off = (l: S.Layout) => Object.fromEntries(S.flatFields(l).map((f) => [f.path, f.offset]));
     expect(S.DRW.msghdr.size).toBe(48);
-    expect(off(S.DRW.msghdr)).toEqual({ msg_name: 0, msg_namelen: 8, msg_iov: 16, msg_iovlen: 24, msg_control: 32, msg_controllen: 40, msg_flags: 44 });
+    expect(off(S.DRW.msghdr)).toEqual({
+      msg_name: 0,
+      msg_namelen: 8,
+      msg_iov: 16,
+      msg_iovlen: 24,
+      msg_control: 32,
+      msg_controllen: 40,
+      msg_flags: 44,
+    });
     expect(S.DRW.cmsghdr.size).toBe(12);
     expect(off(S.DRW.cmsghdr)).toEqual({ cmsg_len: 0, cmsg_level: 4, cmsg_type: 8 });
     expect(S.DRW.sockaddr_in.size).toBe(16);
-    expect(off(S.DRW.sockaddr_in)).toEqual({ sin_len: 0, sin_family: 1, sin_port: 2, "sin_addr.s_addr": 4, sin_zero: 8 });
+    expect(off(S.DRW.sockaddr_in)).toEqual({
+      sin_len: 0,
+      sin_family: 1,
+      sin_port: 2,
+      "sin_addr.s_addr": 4,
+      sin_zero: 8,
+    });
     expect(S.DRW.sockaddr_in6.size).toBe(28);
-    expect(off(S.DRW.sockaddr_in6)).toMatchObject({ sin6_len: 0, sin6_family: 1, sin6_port: 2, sin6_flowinfo: 4, "sin6_addr.__u6_addr": 8, sin6_scope_id: 24 });
+    expect(off(S.DRW.sockaddr_in6)).toMatchObject({
+      sin6_len: 0,
+      sin6_family: 1,
+      sin6_port: 2,
+      sin6_flowinfo: 4,
+      "sin6_addr.__u6_addr": 8,
+      sin6_scope_id: 24,
+    });
     expect(S.DRW.in_pktinfo.size).toBe(12);
     expect(off(S.DRW.in_pktinfo)).toEqual({ ipi_ifindex: 0, "ipi_spec_dst.s_addr": 4, "ipi_addr.s_addr": 8 });
     expect(S.DRW.in6_pktinfo.size).toBe(20);
@@ -26,33 +47,100 @@ describe("Darwin tables against Apple's XNU headers", () => {
 
   it("constants", () => {
     expect(S.DARWIN).toEqual({
-      AF_INET: 2, AF_INET6: 30, SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3,
-      IPPROTO_IP: 0, IPPROTO_ICMP: 1, IPPROTO_TCP: 6, IPPROTO_UDP: 17, IPPROTO_IPV6: 41, IPPROTO_ICMPV6: 58,
-      SOL_SOCKET: 0xffff, SO_REUSEADDR: 0x4, SO_BROADCAST: 0x20, SO_RCVBUF: 0x1002,
-      IP_TOS: 3, IP_TTL: 4, IP_RECVTTL: 24, IP_PKTINFO: 26, IP_RECVTOS: 27,
-      IPV6_UNICAST_HOPS: 4, IPV6_V6ONLY: 27, IPV6_RECVTCLASS: 35, IPV6_TCLASS: 36, IPV6_RECVHOPLIMIT: 37,
-      IPV6_PKTINFO: 46, IPV6_HOPLIMIT: 47, IPV6_RECVPKTINFO: 61,
-      MSG_PEEK: 0x2, MSG_TRUNC: 0x10, MSG_CTRUNC: 0x20, MSG_DONTWAIT: 0x80,
-      POLLIN: 0x1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4, FD_CLOEXEC: 1, O_NONBLOCK: 0x4,
+      AF_INET: 2,
+      AF_INET6: 30,
+      SOCK_STREAM: 1,
+      SOCK_DGRAM: 2,
+      SOCK_RAW: 3,
+      IPPROTO_IP: 0,
+      IPPROTO_ICMP: 1,
+      IPPROTO_TCP: 6,
+      IPPROTO_UDP: 17,
+      IPPROTO_IPV6: 41,
+      IPPROTO_ICMPV6: 58,
+      SOL_SOCKET: 0xffff,
+      SO_REUSEADDR: 0x4,
+      SO_BROADCAST: 0x20,
+      SO_RCVBUF: 0x1002,
+      IP_TOS: 3,
+      IP_TTL: 4,
+      IP_RECVTTL: 24,
+      IP_PKTINFO: 26,
+      IP_RECVTOS: 27,
+      IPV6_UNICAST_HOPS: 4,
+      IPV6_V6ONLY: 27,
+      IPV6_RECVTCLASS: 35,
+      IPV6_TCLASS: 36,
+      IPV6_RECVHOPLIMIT: 37,
+      IPV6_PKTINFO: 46,
+      IPV6_HOPLIMIT: 47,
+      IPV6_RECVPKTINFO: 61,
+      MSG_PEEK: 0x2,
+      MSG_TRUNC: 0x10,
+      MSG_CTRUNC: 0x20,
+      MSG_DONTWAIT: 0x80,
+      POLLIN: 0x1,
+      F_SETFD: 2,
+      F_GETFL: 3,
+      F_SETFL: 4,
+      FD_CLOEXEC: 1,
+      O_NONBLOCK: 0x4,
       // sys/socket.h SO_REUSEPORT; netinet/in.h IP_MULTICAST_* and IP_MULTICAST_IFINDEX, MCAST_* (80-83);
       // netinet6/in6.h IPV6_MULTICAST_*, IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP; net/if.h IFF_*; sys/socket.h AF_LINK.
-      SO_REUSEPORT: 0x200, SO_TIMESTAMP: 0x400, SCM_TIMESTAMP: 2, SO_SNDBUF: 0x1001, IP_DONTFRAG: 28, IPV6_DONTFRAG: 62,
-      IP_MULTICAST_IF: 9, IP_MULTICAST_TTL: 10, IP_MULTICAST_LOOP: 11, IP_ADD_MEMBERSHIP: 12, IP_DROP_MEMBERSHIP: 13, IP_MULTICAST_IFINDEX: 66,
-      MCAST_JOIN_GROUP: 80, MCAST_LEAVE_GROUP: 81, MCAST_JOIN_SOURCE_GROUP: 82, MCAST_LEAVE_SOURCE_GROUP: 83,
-      IPV6_MULTICAST_IF: 9, IPV6_MULTICAST_HOPS: 10, IPV6_MULTICAST_LOOP: 11, IPV6_JOIN_GROUP: 12, IPV6_LEAVE_GROUP: 13,
-      IFF_UP: 0x1, IFF_LOOPBACK: 0x8, IFF_MULTICAST: 0x8000, AF_LINK: 18,
+      SO_REUSEPORT: 0x200,
+      SO_TIMESTAMP: 0x400,
+      SCM_TIMESTAMP: 2,
+      SO_SNDBUF: 0x1001,
+      IP_DONTFRAG: 28,
+      IPV6_DONTFRAG: 62,
+      IP_MULTICAST_IF: 9,
+      IP_MULTICAST_TTL: 10,
+      IP_MULTICAST_LOOP: 11,
+      IP_ADD_MEMBERSHIP: 12,
+      IP_DROP_MEMBERSHIP: 13,
+      IP_MULTICAST_IFINDEX: 66,
+      MCAST_JOIN_GROUP: 80,
+      MCAST_LEAVE_GROUP: 81,
+      MCAST_JOIN_SOURCE_GROUP: 82,
+      MCAST_LEAVE_SOURCE_GROUP: 83,
+      IPV6_MULTICAST_IF: 9,
+      IPV6_MULTICAST_HOPS: 10,
+      IPV6_MULTICAST_LOOP: 11,
+      IPV6_JOIN_GROUP: 12,
+      IPV6_LEAVE_GROUP: 13,
+      IFF_UP: 0x1,
+      IFF_LOOPBACK: 0x8,
+      IFF_MULTICAST: 0x8000,
+      AF_LINK: 18,
     });
   });
 
   it("group_req and group_source_req are packed to 4 (netinet/in.h #pragma pack(4)); ifaddrs as LP64 lays it out", () => {
     expect([S.DRW.group_req.size, S.DRW.group_req.fields.gr_group.offset]).toEqual([132, 4]);
     expect([S.DRW.group_source_req.size, S.DRW.group_source_req.fields.gsr_source.offset]).toEqual([260, 132]);
-    expect([S.DRW.ifaddrs.size, S.DRW.ifaddrs.fields.ifa_addr.offset, S.DRW.ifaddrs.fields.ifa_netmask.offset]).toEqual([56, 24, 32]);
+    expect([S.DRW.ifaddrs.size, S.DRW.ifaddrs.fields.ifa_addr.offset, S.DRW.ifaddrs.fields.ifa_netmask.offset]).toEqual(
+      [56, 24, 32],
+    );
   });
 
   it("errno values", () => {
     const names = Object.fromEntries([...S.DARWIN_ERRNO.values()].map((e) => [e.name, e.code]));
-    expect(names).toMatchObject({ EAGAIN: 35, EADDRINUSE: 48, EADDRNOTAVAIL: 49, ENOTCONN: 57, ECONNREFUSED: 61, EOPNOTSUPP: 102, EMSGSIZE: 40, EBADF: 9, EACCES: 13, ENODEV: 19, ECONNRESET: 54, ENETDOWN: 50, ENOTSUP: 45, EPROTO: 100 });
+    expect(names).toMatchObject({
+      EAGAIN: 35,
+      EADDRINUSE: 48,
+      EADDRNOTAVAIL: 49,
+      ENOTCONN: 57,
+      ECONNREFUSED: 61,
+      EOPNOTSUPP: 102,
+      EMSGSIZE: 40,
+      EBADF: 9,
+      EACCES: 13,
+      ENODEV: 19,
+      ECONNRESET: 54,
+      ENETDOWN: 50,
+      ENOTSUP: 45,
+      EPROTO: 100,
+    });
   });
 
   it("CMSG_SPACE / CMSG_LEN with 12-byte headers aligned to 4, as __DARWIN_ALIGN32 computes them", () => {
@@ -110,7 +198,12 @@ describe("Darwin control buffers, hand-built", () => {
     const n = S.writeSendControl(t, "darwin", true, { hostname: "10.0.0.2", interfaceIndex: 5 }, 9);
     expect(n).toBe(24 + 16); // CMSG_SPACE(12) + CMSG_SPACE(4) with Darwin's rules
     const seen: number[][] = [];
-    S.visitControlMessages(new DataView(t.buffer), n, (level, type, at, len) => seen.push([level, type, len, ...t.subarray(at, at + len)]), S.CMSG_DARWIN);
+    S.visitControlMessages(
+      new DataView(t.buffer),
+      n,
+      (level, type, at, len) => seen.push([level, type, len, ...t.subarray(at, at + len)]),
+      S.CMSG_DARWIN,
+    );
     expect(seen).toEqual([[0, 26, 12, 5, 0, 0, 0, 10, 0, 0, 2, 0, 0, 0, 0], [0, 4, 4, 9, 0, 0, 0]]);
   });
 
@@ -131,7 +224,10 @@ describe("receive timestamps, hand-built", () => {
     const dv = new DataView(tv.buffer);
     dv.setUint32(0, 1_700_000_000, true);
     dv.setUint32(8, 123_456, true);
-    const d = S.buildControlMessages([{ level: S.DARWIN.SOL_SOCKET, type: S.DARWIN.SCM_TIMESTAMP, data: tv }], S.CMSG_DARWIN);
+    const d = S.buildControlMessages(
+      [{ level: S.DARWIN.SOL_SOCKET, type: S.DARWIN.SCM_TIMESTAMP, data: tv }],
+      S.CMSG_DARWIN,
+    );
     expect(new S.AncillaryDecoder(S.DARWIN_DIALECT).decode(d, d.length).timestamp).toBe(1_700_000_000_123_456_000n);
     dv.setUint32(8, 987_654_321, true);
     const l = S.buildControlMessages([{ level: S.LINUX.SOL_SOCKET, type: S.LINUX.SO_TIMESTAMPNS, data: tv }]);

@@ -25,19 +25,28 @@ describe("layouts and constants against mingw-w64 headers", () => {
     expect(countChecks(src)).toBeGreaterThan(400);
     writeFileSync(join(dir, "checks.c"), src);
     // A failing _Static_assert makes gcc exit non-zero and name the check; execFileSync then throws with it.
-    execFileSync(MINGW, ["-std=c11", "-Wall", "-Werror", "-c", join(dir, "checks.c"), "-o", join(dir, "checks.o")], { stdio: "pipe" });
+    execFileSync(MINGW, ["-std=c11", "-Wall", "-Werror", "-c", join(dir, "checks.c"), "-o", join(dir, "checks.o")], {
+      stdio: "pipe",
+    });
   });
 
   it("a drifted layout fails to compile (the check can fail)", () => {
     const src = staticAssertsSource().replace("offsetof(WSAMSG, dwFlags) == 48", "offsetof(WSAMSG, dwFlags) == 44");
     writeFileSync(join(dir, "drift.c"), src);
-    expect(() => execFileSync(MINGW, ["-std=c11", "-c", join(dir, "drift.c"), "-o", join(dir, "drift.o")], { stdio: "pipe" }))
+    expect(() =>
+      execFileSync(MINGW, ["-std=c11", "-c", join(dir, "drift.c"), "-o", join(dir, "drift.o")], { stdio: "pipe" })
+    )
       .toThrow(/offsetof\(WSAMSG, dwFlags\) is 48/);
   });
 
   it("WSAID_WSARECVMSG and WSAID_WSASENDMSG match the header's initialisers", () => {
     const defs = mingwDefines();
-    for (const [name, ours] of [["WSAID_WSARECVMSG", S.WSAID_WSARECVMSG], ["WSAID_WSASENDMSG", S.WSAID_WSASENDMSG]] as const) {
+    for (
+      const [name, ours] of [["WSAID_WSARECVMSG", S.WSAID_WSARECVMSG], [
+        "WSAID_WSASENDMSG",
+        S.WSAID_WSASENDMSG,
+      ]] as const
+    ) {
       const m = defs.match(new RegExp(`#define ${name} (\\{.*\\})`));
       expect(m, name).not.toBeNull();
       const nums = m![1].match(/0x[0-9a-fA-F]+/g)!.map((x) => parseInt(x, 16));
@@ -49,7 +58,9 @@ describe("layouts and constants against mingw-w64 headers", () => {
     const defs = mingwDefines();
     for (const name of Object.keys(S.NOT_IN_MINGW)) {
       if (name === "WINSOCK_VERSION_2_2") continue;
-      expect(defs.includes(`#define ${name} `), `${name} is in mingw now: move it into the compiled checks`).toBe(false);
+      expect(defs.includes(`#define ${name} `), `${name} is in mingw now: move it into the compiled checks`).toBe(
+        false,
+      );
     }
   });
 });
@@ -57,7 +68,9 @@ describe("layouts and constants against mingw-w64 headers", () => {
 describe("WSA_CMSG_NXTHDR: the header's macro text, run natively, against the TypeScript port", () => {
   const exe = join(dir, "walk");
   const macros = mingwDefines().split("\n")
-    .filter((l) => /^#define (WSA_CMSG\w*|WSA_CMSGHDR_ALIGN|WSA_CMSGDATA_ALIGN|TYPE_ALIGNMENT|MAX_NATURAL_ALIGNMENT)\b/.test(l))
+    .filter((l) =>
+      /^#define (WSA_CMSG\w*|WSA_CMSGHDR_ALIGN|WSA_CMSGDATA_ALIGN|TYPE_ALIGNMENT|MAX_NATURAL_ALIGNMENT)\b/.test(l)
+    )
     .join("\n");
   writeFileSync(join(dir, "walk.c"), nxthdrWalkerSource(macros));
   execFileSync("gcc", ["-std=c11", "-O1", "-o", exe, join(dir, "walk.c")], { stdio: "pipe" });
@@ -80,7 +93,12 @@ describe("WSA_CMSG_NXTHDR: the header's macro text, run natively, against the Ty
     // undefined behaviour rather than a difference. Huge lengths are covered by the pure walker tests.
     const small = fc.integer({ min: 0, max: 0xfffff });
     const caseArb = fc.array(
-      fc.record({ len: fc.oneof(fc.integer({ min: 0, max: 80 }), small), level: small, type: small, pad: fc.integer({ min: 0, max: 24 }) }),
+      fc.record({
+        len: fc.oneof(fc.integer({ min: 0, max: 80 }), small),
+        level: small,
+        type: small,
+        pad: fc.integer({ min: 0, max: 24 }),
+      }),
       { maxLength: 5 },
     ).chain((hdrs) => {
       const bytes = new Uint8Array(hdrs.reduce((n, h) => n + 16 + h.pad, 0));

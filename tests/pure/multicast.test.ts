@@ -12,23 +12,57 @@ const u32 = (b: Uint8Array, at: number, le = true) => new DataView(b.buffer, b.b
 
 describe("Linux", () => {
   it("IPv4 any-source: ip_mreqn with the interface by address and index", () => {
-    const r = membershipRequest("linux", true, { group: group4, interfaceIndex: 3, interfaceAddress: ifAddr, source: null });
-    expect([r.level, r.name, r.label, r.bytes.length]).toEqual([S.LINUX.IPPROTO_IP, S.LINUX.IP_ADD_MEMBERSHIP, "IP_ADD_MEMBERSHIP", S.LNX.ip_mreqn.size]);
+    const r = membershipRequest("linux", true, {
+      group: group4,
+      interfaceIndex: 3,
+      interfaceAddress: ifAddr,
+      source: null,
+    });
+    expect([r.level, r.name, r.label, r.bytes.length]).toEqual([
+      S.LINUX.IPPROTO_IP,
+      S.LINUX.IP_ADD_MEMBERSHIP,
+      "IP_ADD_MEMBERSHIP",
+      S.LNX.ip_mreqn.size,
+    ]);
     expect([...r.bytes.subarray(0, 8)]).toEqual([224, 0, 0, 251, 198, 18, 10, 1]);
     expect(u32(r.bytes, S.LNX.ip_mreqn.fields.imr_ifindex.offset)).toBe(3);
-    expect(membershipRequest("linux", false, { group: group4, interfaceIndex: 3, interfaceAddress: null, source: null }).name).toBe(S.LINUX.IP_DROP_MEMBERSHIP);
+    expect(
+      membershipRequest("linux", false, { group: group4, interfaceIndex: 3, interfaceAddress: null, source: null })
+        .name,
+    ).toBe(S.LINUX.IP_DROP_MEMBERSHIP);
   });
   it("source-specific and IPv6: group_source_req / group_req with sockaddrs of Linux's families", () => {
-    const r = membershipRequest("linux", true, { group: group4, interfaceIndex: 7, interfaceAddress: null, source: src4 });
+    const r = membershipRequest("linux", true, {
+      group: group4,
+      interfaceIndex: 7,
+      interfaceAddress: null,
+      source: src4,
+    });
     const L = S.LNX.group_source_req;
     expect([r.level, r.name, r.bytes.length]).toEqual([S.LINUX.IPPROTO_IP, S.LINUX.MCAST_JOIN_SOURCE_GROUP, L.size]);
     expect(u32(r.bytes, L.fields.gsr_interface.offset)).toBe(7);
     const g = L.fields.gsr_group.offset;
-    expect([r.bytes[g], r.bytes[g + 1], ...r.bytes.subarray(g + 4, g + 8)]).toEqual([S.LINUX.AF_INET, 0, 224, 0, 0, 251]);
+    expect([r.bytes[g], r.bytes[g + 1], ...r.bytes.subarray(g + 4, g + 8)]).toEqual([
+      S.LINUX.AF_INET,
+      0,
+      224,
+      0,
+      0,
+      251,
+    ]);
     const s = L.fields.gsr_source.offset;
     expect([...r.bytes.subarray(s + 4, s + 8)]).toEqual([198, 18, 10, 2]);
-    const v6 = membershipRequest("linux", true, { group: group6, interfaceIndex: 2, interfaceAddress: null, source: null });
-    expect([v6.level, v6.name, v6.bytes.length]).toEqual([S.LINUX.IPPROTO_IPV6, S.LINUX.MCAST_JOIN_GROUP, S.LNX.group_req.size]);
+    const v6 = membershipRequest("linux", true, {
+      group: group6,
+      interfaceIndex: 2,
+      interfaceAddress: null,
+      source: null,
+    });
+    expect([v6.level, v6.name, v6.bytes.length]).toEqual([
+      S.LINUX.IPPROTO_IPV6,
+      S.LINUX.MCAST_JOIN_GROUP,
+      S.LNX.group_req.size,
+    ]);
     expect(r.bytes.length).toBe(264);
   });
   it("sender options: IP_MULTICAST_IF takes an ip_mreqn with the index; the rest ints", () => {
@@ -36,29 +70,59 @@ describe("Linux", () => {
     expect(o.map((x) => x.label)).toEqual(["IP_MULTICAST_IF", "IPV6_MULTICAST_IF"]);
     expect(u32(o[0].bytes, 8)).toBe(5);
     expect(o[0].bytes.length).toBe(12);
-    expect(settings("linux", "hopLimit", 9, { ipv4: false, ipv6: true }).map((x) => [x.label, u32(x.bytes, 0)])).toEqual([["IPV6_UNICAST_HOPS", 9]]);
+    expect(settings("linux", "hopLimit", 9, { ipv4: false, ipv6: true }).map((x) => [x.label, u32(x.bytes, 0)]))
+      .toEqual([["IPV6_UNICAST_HOPS", 9]]);
   });
 });
 
 describe("Windows", () => {
   it("IPv4 any-source: IP_MREQ, an index written in 0.0.0.0/8 in network order", () => {
-    const r = membershipRequest("windows", true, { group: group4, interfaceIndex: 0x010203, interfaceAddress: null, source: null });
+    const r = membershipRequest("windows", true, {
+      group: group4,
+      interfaceIndex: 0x010203,
+      interfaceAddress: null,
+      source: null,
+    });
     expect([r.level, r.name, r.label]).toEqual([S.IPPROTO_IP, S.IP_ADD_MEMBERSHIP, "IP_ADD_MEMBERSHIP"]);
     expect([...r.bytes]).toEqual([224, 0, 0, 251, 0, 1, 2, 3]);
-    const byAddr = membershipRequest("windows", true, { group: group4, interfaceIndex: 0, interfaceAddress: ifAddr, source: null });
+    const byAddr = membershipRequest("windows", true, {
+      group: group4,
+      interfaceIndex: 0,
+      interfaceAddress: ifAddr,
+      source: null,
+    });
     expect([...byAddr.bytes]).toEqual([224, 0, 0, 251, 198, 18, 10, 1]);
   });
   it("IPv4 source-specific: IP_MREQ_SOURCE puts the source before the interface", () => {
-    const r = membershipRequest("windows", true, { group: group4, interfaceIndex: 0, interfaceAddress: ifAddr, source: src4 });
+    const r = membershipRequest("windows", true, {
+      group: group4,
+      interfaceIndex: 0,
+      interfaceAddress: ifAddr,
+      source: src4,
+    });
     expect([r.name, r.bytes.length]).toEqual([S.IP_ADD_SOURCE_MEMBERSHIP, S.WIN.IP_MREQ_SOURCE.size]);
     expect([...r.bytes]).toEqual([224, 0, 0, 251, 198, 18, 10, 2, 198, 18, 10, 1]);
   });
   it("IPv6: IPV6_MREQ with the index; source-specific by GROUP_SOURCE_REQ", () => {
-    const r = membershipRequest("windows", false, { group: group6, interfaceIndex: 9, interfaceAddress: null, source: null });
+    const r = membershipRequest("windows", false, {
+      group: group6,
+      interfaceIndex: 9,
+      interfaceAddress: null,
+      source: null,
+    });
     expect([r.level, r.name, r.bytes.length]).toEqual([S.IPPROTO_IPV6, S.IPV6_DROP_MEMBERSHIP, S.WIN.IPV6_MREQ.size]);
     expect(u32(r.bytes, 16)).toBe(9);
-    const ssm = membershipRequest("windows", true, { group: group6, interfaceIndex: 9, interfaceAddress: null, source: S.parseIPv6("2001:db8::2")!.bytes });
-    expect([ssm.name, ssm.bytes.length, u32(ssm.bytes, 0)]).toEqual([S.MCAST_JOIN_SOURCE_GROUP, S.WIN.GROUP_SOURCE_REQ.size, 9]);
+    const ssm = membershipRequest("windows", true, {
+      group: group6,
+      interfaceIndex: 9,
+      interfaceAddress: null,
+      source: S.parseIPv6("2001:db8::2")!.bytes,
+    });
+    expect([ssm.name, ssm.bytes.length, u32(ssm.bytes, 0)]).toEqual([
+      S.MCAST_JOIN_SOURCE_GROUP,
+      S.WIN.GROUP_SOURCE_REQ.size,
+      9,
+    ]);
     expect(ssm.bytes[S.WIN.GROUP_SOURCE_REQ.fields.gsr_group.offset]).toBe(S.AF_INET6);
   });
   it("sender options: IP_MULTICAST_IF is the index in network order", () => {
@@ -69,7 +133,12 @@ describe("Windows", () => {
 
 describe("macOS", () => {
   it("group_req packed to 4: the sockaddr (with sin_len) right after the index", () => {
-    const r = membershipRequest("darwin", true, { group: group4, interfaceIndex: 4, interfaceAddress: null, source: null });
+    const r = membershipRequest("darwin", true, {
+      group: group4,
+      interfaceIndex: 4,
+      interfaceAddress: null,
+      source: null,
+    });
     expect([r.name, r.bytes.length, u32(r.bytes, 0)]).toEqual([S.DARWIN.MCAST_JOIN_GROUP, 132, 4]);
     expect([...r.bytes.subarray(4, 12)]).toEqual([16, S.DARWIN.AF_INET, 0, 0, 224, 0, 0, 251]);
     const [loop] = settings("darwin", "multicastLoopback", 1, { ipv4: true, ipv6: false });

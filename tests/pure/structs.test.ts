@@ -3,17 +3,28 @@ import { describe, expect, it } from "vitest";
 import * as S from "../../structs/mod.ts";
 
 describe("layouts named by the foundation issue", () => {
-  it.each([
-    ["WSABUF", 16, { len: 0, buf: 8 }],
-    ["WSAMSG", 56, { name: 0, namelen: 8, lpBuffers: 16, dwBufferCount: 24, Control: 32, "Control.len": 32, "Control.buf": 40, dwFlags: 48 }],
-    ["WSACMSGHDR", 16, { cmsg_len: 0, cmsg_level: 8, cmsg_type: 12 }],
-    ["SOCKADDR_IN", 16, { sin_family: 0, sin_port: 2, sin_addr: 4 }],
-    ["SOCKADDR_IN6", 28, { sin6_family: 0, sin6_port: 2, sin6_flowinfo: 4, sin6_addr: 8, sin6_scope_id: 24 }],
-    ["SOCKADDR_STORAGE", 128, { ss_family: 0 }],
-    ["IN_PKTINFO", 8, { ipi_addr: 0, ipi_ifindex: 4 }],
-    ["IN6_PKTINFO", 20, { ipi6_addr: 0, ipi6_ifindex: 16 }],
-    ["WSAOVERLAPPED", 32, { Internal: 0, InternalHigh: 8, hEvent: 24 }],
-  ] as const)("%s is %i bytes with the documented offsets", (name, size, offsets) => {
+  it.each(
+    [
+      ["WSABUF", 16, { len: 0, buf: 8 }],
+      ["WSAMSG", 56, {
+        name: 0,
+        namelen: 8,
+        lpBuffers: 16,
+        dwBufferCount: 24,
+        Control: 32,
+        "Control.len": 32,
+        "Control.buf": 40,
+        dwFlags: 48,
+      }],
+      ["WSACMSGHDR", 16, { cmsg_len: 0, cmsg_level: 8, cmsg_type: 12 }],
+      ["SOCKADDR_IN", 16, { sin_family: 0, sin_port: 2, sin_addr: 4 }],
+      ["SOCKADDR_IN6", 28, { sin6_family: 0, sin6_port: 2, sin6_flowinfo: 4, sin6_addr: 8, sin6_scope_id: 24 }],
+      ["SOCKADDR_STORAGE", 128, { ss_family: 0 }],
+      ["IN_PKTINFO", 8, { ipi_addr: 0, ipi_ifindex: 4 }],
+      ["IN6_PKTINFO", 20, { ipi6_addr: 0, ipi6_ifindex: 16 }],
+      ["WSAOVERLAPPED", 32, { Internal: 0, InternalHigh: 8, hEvent: 24 }],
+    ] as const,
+  )("%s is %i bytes with the documented offsets", (name, size, offsets) => {
     const l = S.WIN[name];
     expect(l.size).toBe(size);
     for (const [path, off] of Object.entries(offsets)) expect(S.offsetOf(l, path), path).toBe(off);
@@ -46,14 +57,29 @@ describe("IP text", () => {
     expect(S.formatIPv6(S.parseIPv6(input)!.bytes)).toBe(canonical);
   });
 
-  it.each(["", ":", ":::", "1:2:3:4:5:6:7:8:9", "1::2::3", "12345::", "::g", "1.2.3.4::", "fe80::1%eth0", "::1%", "1:2:3:4:5:6:7::8:9"])(
+  it.each([
+    "",
+    ":",
+    ":::",
+    "1:2:3:4:5:6:7:8:9",
+    "1::2::3",
+    "12345::",
+    "::g",
+    "1.2.3.4::",
+    "fe80::1%eth0",
+    "::1%",
+    "1:2:3:4:5:6:7::8:9",
+  ])(
     "refuses IPv6 %j",
     (t) => expect(S.parseIPv6(t)).toBeNull(),
   );
 
-  it.each(["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.-4", "a.b.c.d", " 1.2.3.4"])("refuses IPv4 %j", (t) => {
-    expect(S.parseIPv4(t)).toBeNull();
-  });
+  it.each(["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "01.2.3.4", "1.2.3.-4", "a.b.c.d", " 1.2.3.4"])(
+    "refuses IPv4 %j",
+    (t) => {
+      expect(S.parseIPv4(t)).toBeNull();
+    },
+  );
 
   it("IPv6 text agrees with the WHATWG URL serializer (an independent RFC 5952 writer) and round-trips", () => {
     fc.assert(
@@ -73,10 +99,15 @@ describe("IP text", () => {
       if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return null;
       return Uint8Array.from(parts.map(Number));
     };
-    const text = fc.array(fc.constantFrom("0", "1", "2", "5", "9", ".", ".", "a", " ", "-"), { maxLength: 17 }).map((a) => a.join(""));
-    fc.assert(fc.property(fc.oneof(text, fc.string()), (t) => {
-      expect(S.parseIPv4(t)).toEqual(reference(t));
-    }), { numRuns: 20000 });
+    const text = fc.array(fc.constantFrom("0", "1", "2", "5", "9", ".", ".", "a", " ", "-"), { maxLength: 17 }).map((
+      a,
+    ) => a.join(""));
+    fc.assert(
+      fc.property(fc.oneof(text, fc.string()), (t) => {
+        expect(S.parseIPv4(t)).toEqual(reference(t));
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it("IPv4 text round-trips", () => {
@@ -90,17 +121,25 @@ describe("sockaddr and pktinfo codecs", () => {
   it("round-trip IPv4 and IPv6 addresses with ports, flow and scope", () => {
     const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => S.formatIPv6(b));
     const v4 = fc.uint8Array({ minLength: 4, maxLength: 4 }).map((b) => S.formatIPv4(b));
-    fc.assert(fc.property(fc.oneof(v4, v6), fc.integer({ min: 0, max: 65535 }), fc.nat(), fc.nat(), (hostname, port, flowinfo, scopeId) => {
-      const view = new DataView(new ArrayBuffer(S.WIN.SOCKADDR_STORAGE.size));
-      const n = S.encodeSockaddr(view, 0, { hostname, port, flowinfo, scopeId });
-      const d = S.decodeSockaddr(view, 0, n)!;
-      // A zone is written for an IPv6 sender that has one (RFC 4007), never for IPv4 or v4-mapped ones.
-      const zoned = d.family === "IPv6" && scopeId !== 0 && !hostname.startsWith("::ffff:");
-      expect(d.hostname).toBe(zoned ? `${hostname}%${scopeId >>> 0}` : hostname);
-      expect(d.port).toBe(port);
-      if (d.family === "IPv6") expect([n, d.flowinfo, d.scopeId]).toEqual([28, flowinfo >>> 0, scopeId >>> 0]);
-      else expect(n).toBe(16);
-    }));
+    fc.assert(
+      fc.property(
+        fc.oneof(v4, v6),
+        fc.integer({ min: 0, max: 65535 }),
+        fc.nat(),
+        fc.nat(),
+        (hostname, port, flowinfo, scopeId) => {
+          const view = new DataView(new ArrayBuffer(S.WIN.SOCKADDR_STORAGE.size));
+          const n = S.encodeSockaddr(view, 0, { hostname, port, flowinfo, scopeId });
+          const d = S.decodeSockaddr(view, 0, n)!;
+          // A zone is written for an IPv6 sender that has one (RFC 4007), never for IPv4 or v4-mapped ones.
+          const zoned = d.family === "IPv6" && scopeId !== 0 && !hostname.startsWith("::ffff:");
+          expect(d.hostname).toBe(zoned ? `${hostname}%${scopeId >>> 0}` : hostname);
+          expect(d.port).toBe(port);
+          if (d.family === "IPv6") expect([n, d.flowinfo, d.scopeId]).toEqual([28, flowinfo >>> 0, scopeId >>> 0]);
+          else expect(n).toBe(16);
+        },
+      ),
+    );
   });
 
   it("zones (RFC 4007): written for scoped senders and link-local destinations, honoured in every address given", () => {
@@ -120,16 +159,23 @@ describe("sockaddr and pktinfo codecs", () => {
     data.set(S.parseIPv6("fe80::a")!.bytes, rec.fields.ipi6_addr.offset);
     new DataView(data.buffer).setUint32(rec.fields.ipi6_ifindex.offset, 7, true);
     const buf = S.buildControlMessages([{ level: S.IPPROTO_IPV6, type: S.IPV6_PKTINFO, data }]);
-    expect(new S.AncillaryDecoder().decode(buf, buf.length).local6).toEqual({ hostname: "fe80::a%7", interfaceIndex: 7 });
+    expect(new S.AncillaryDecoder().decode(buf, buf.length).local6).toEqual({
+      hostname: "fe80::a%7",
+      interfaceIndex: 7,
+    });
     data.set(S.parseIPv6("2001:db8::a")!.bytes, rec.fields.ipi6_addr.offset);
     const buf2 = S.buildControlMessages([{ level: S.IPPROTO_IPV6, type: S.IPV6_PKTINFO, data }]);
-    expect(new S.AncillaryDecoder().decode(buf2, buf2.length).local6).toEqual({ hostname: "2001:db8::a", interfaceIndex: 7 });
+    expect(new S.AncillaryDecoder().decode(buf2, buf2.length).local6).toEqual({
+      hostname: "2001:db8::a",
+      interfaceIndex: 7,
+    });
     // Sending from "fe80::a%7": the zone becomes the interface; a different interfaceIndex is refused.
     const out = new Uint8Array(64);
     const n = S.writeSendControl(out, "linux", false, { hostname: "fe80::a%7" }, undefined);
     const sent = new S.AncillaryDecoder(S.LINUX_DIALECT).decode(out, n).local6;
     expect(sent).toEqual({ hostname: "fe80::a%7", interfaceIndex: 7 });
-    expect(() => S.writeSendControl(out, "linux", false, { hostname: "fe80::a%7", interfaceIndex: 8 }, undefined)).toThrow(RangeError);
+    expect(() => S.writeSendControl(out, "linux", false, { hostname: "fe80::a%7", interfaceIndex: 8 }, undefined))
+      .toThrow(RangeError);
   });
 
   it("writes network byte order where C does", () => {
@@ -141,7 +187,9 @@ describe("sockaddr and pktinfo codecs", () => {
   it("refuses names, bad ports and short lengths with errors that name the parameter", () => {
     const view = new DataView(new ArrayBuffer(28));
     expect(() => S.encodeSockaddr(view, 0, { hostname: "localhost", port: 1 })).toThrow(TypeError);
-    expect(() => S.encodeSockaddr(view, 0, { hostname: "localhost", port: 1 })).toThrow(/hostname.*does not resolve names/);
+    expect(() => S.encodeSockaddr(view, 0, { hostname: "localhost", port: 1 })).toThrow(
+      /hostname.*does not resolve names/,
+    );
     expect(() => S.encodeSockaddr(view, 0, { hostname: "::1", port: 65536 })).toThrow(RangeError);
     expect(() => S.encodeSockaddr(view, 0, { hostname: "::1", port: 1.5 })).toThrow(/port/);
     S.encodeSockaddr(view, 0, { hostname: "[::1]", port: 1 });
@@ -188,35 +236,47 @@ describe("control messages", () => {
   });
 
   it("random buffers: the walk ends, stays inside the reported length, and fails only with ControlMessageError", () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: -10, max: 260 }), fc.boolean(), (bytes, length, smallLens) => {
-      if (smallLens) {
-        // Make plausible headers common: small cmsg_len values at 8-byte steps.
-        const v = new DataView(bytes.buffer);
-        for (let at = 0; at + 8 <= bytes.length; at += 24) v.setBigUint64(at, BigInt(bytes[at] % 48), true);
-      }
-      const end = Math.max(0, Math.min(length, bytes.length));
-      let visits = 0;
-      const err = S.visitControlMessages(new DataView(bytes.buffer), length, (_l, _t, at, len) => {
-        visits++;
-        expect(at).toBeGreaterThanOrEqual(16);
-        expect(at + len).toBeLessThanOrEqual(end);
-      });
-      expect(visits).toBeLessThanOrEqual(Math.floor(end / 16));
-      if (err) expect(err).toBeInstanceOf(S.ControlMessageError);
-      try {
-        for (const m of S.controlMessages(bytes, length)) expect(m.data.byteOffset + m.data.length).toBeLessThanOrEqual(end);
-      } catch (e) {
-        expect(e).toBeInstanceOf(S.ControlMessageError);
-      }
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.integer({ min: -10, max: 260 }),
+        fc.boolean(),
+        (bytes, length, smallLens) => {
+          if (smallLens) {
+            // Make plausible headers common: small cmsg_len values at 8-byte steps.
+            const v = new DataView(bytes.buffer);
+            for (let at = 0; at + 8 <= bytes.length; at += 24) v.setBigUint64(at, BigInt(bytes[at] % 48), true);
+          }
+          const end = Math.max(0, Math.min(length, bytes.length));
+          let visits = 0;
+          const err = S.visitControlMessages(new DataView(bytes.buffer), length, (_l, _t, at, len) => {
+            visits++;
+            expect(at).toBeGreaterThanOrEqual(16);
+            expect(at + len).toBeLessThanOrEqual(end);
+          });
+          expect(visits).toBeLessThanOrEqual(Math.floor(end / 16));
+          if (err) expect(err).toBeInstanceOf(S.ControlMessageError);
+          try {
+            for (const m of S.controlMessages(bytes, length)) {
+              expect(m.data.byteOffset + m.data.length).toBeLessThanOrEqual(end);
+            }
+          } catch (e) {
+            expect(e).toBeInstanceOf(S.ControlMessageError);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 
-  it.each([
-    ["zero cmsg_len", 0n, "short"],
-    ["cmsg_len below the header", 15n, "short"],
-    ["cmsg_len past the data", 100n, "overrun"],
-    ["cmsg_len of 2^64-1", 0xffffffffffffffffn, "overrun"],
-  ] as const)("%s ends the walk with a typed error", (_name, len, reason) => {
+  it.each(
+    [
+      ["zero cmsg_len", 0n, "short"],
+      ["cmsg_len below the header", 15n, "short"],
+      ["cmsg_len past the data", 100n, "overrun"],
+      ["cmsg_len of 2^64-1", 0xffffffffffffffffn, "overrun"],
+    ] as const,
+  )("%s ends the walk with a typed error", (_name, len, reason) => {
     const buf = new Uint8Array(48);
     new DataView(buf.buffer).setBigUint64(0, len, true);
     expect(() => [...S.controlMessages(buf, 48)]).toThrow(S.ControlMessageError);
@@ -225,13 +285,30 @@ describe("control messages", () => {
   });
 
   it("writeControlMessages names the target when it is too small", () => {
-    expect(() => S.writeControlMessages(new Uint8Array(20), 0, [{ level: 0, type: 19, data: new Uint8Array(8) }])).toThrow(/target is too small/);
+    expect(() => S.writeControlMessages(new Uint8Array(20), 0, [{ level: 0, type: 19, data: new Uint8Array(8) }]))
+      .toThrow(/target is too small/);
   });
 });
 
 describe("Winsock errors", () => {
   it("every code the contract names has a name, a number and a sentence", () => {
-    const names = ["WSAECONNRESET", "WSAEFAULT", "WSAEINPROGRESS", "WSAEINTR", "WSAEINVAL", "WSAEMSGSIZE", "WSAENETDOWN", "WSAENETRESET", "WSAENOTCONN", "WSAETIMEDOUT", "WSAEOPNOTSUPP", "WSAEWOULDBLOCK", "WSANOTINITIALISED", "WSA_IO_PENDING", "WSA_OPERATION_ABORTED"];
+    const names = [
+      "WSAECONNRESET",
+      "WSAEFAULT",
+      "WSAEINPROGRESS",
+      "WSAEINTR",
+      "WSAEINVAL",
+      "WSAEMSGSIZE",
+      "WSAENETDOWN",
+      "WSAENETRESET",
+      "WSAENOTCONN",
+      "WSAETIMEDOUT",
+      "WSAEOPNOTSUPP",
+      "WSAEWOULDBLOCK",
+      "WSANOTINITIALISED",
+      "WSA_IO_PENDING",
+      "WSA_OPERATION_ABORTED",
+    ];
     expect([...S.CONTRACT_ERROR_NAMES].sort()).toEqual([...names].sort());
     for (const e of S.WINSOCK_ERRORS.values()) {
       expect(e.message.length).toBeGreaterThan(20);
@@ -243,7 +320,8 @@ describe("Winsock errors", () => {
 });
 
 describe("send control data (hand-built: Wine's WSASendMsg ignores it, so the Windows bytes are checked here)", () => {
-  const words = (b: Uint8Array, n: number) => Array.from({ length: n }, (_, i) => new DataView(b.buffer, b.byteOffset).getUint32(4 * i, true));
+  const words = (b: Uint8Array, n: number) =>
+    Array.from({ length: n }, (_, i) => new DataView(b.buffer, b.byteOffset).getUint32(4 * i, true));
   it("Windows IN_PKTINFO: source in ipi_addr, then the interface; IPV6_PKTINFO likewise", () => {
     const t = new Uint8Array(128);
     expect(S.writeSendControl(t, "windows", true, { hostname: "127.0.0.9", interfaceIndex: 3 }, undefined)).toBe(24);
@@ -264,7 +342,9 @@ describe("send control data (hand-built: Wine's WSASendMsg ignores it, so the Wi
   });
   it("nothing asked, nothing written; a source of the wrong family is refused by name", () => {
     expect(S.writeSendControl(new Uint8Array(8), "linux", true, undefined, undefined)).toBe(0);
-    expect(() => S.writeSendControl(new Uint8Array(128), "linux", false, { hostname: "10.0.0.1" }, undefined)).toThrow(/localAddr.hostname must be a numeric IPv6/);
+    expect(() => S.writeSendControl(new Uint8Array(128), "linux", false, { hostname: "10.0.0.1" }, undefined)).toThrow(
+      /localAddr.hostname must be a numeric IPv6/,
+    );
   });
 });
 

@@ -5,7 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT, THUNK_SOURCE } from "../../ffi/tables/thunks.ts";
+import {
+  CALL_BLOCK,
+  CALL_BY_ADDRESS,
+  POST_COMPLETION,
+  POST_COMPLETION_BLOCK_AT,
+  THUNK_SOURCE,
+} from "../../ffi/tables/thunks.ts";
 
 it("the thunks' bytes are what x86_64-w64-mingw32-as assembles from their source", () => {
   const dir = mkdtempSync(join(tmpdir(), "recvmsg-thunks-"));
@@ -17,7 +23,16 @@ it("the thunks' bytes are what x86_64-w64-mingw32-as assembles from their source
   const post = code.subarray(CALL_BY_ADDRESS.length, CALL_BY_ADDRESS.length + POST_COMPLETION.length);
   expect([...post]).toEqual([...POST_COMPLETION]);
   // The placeholder address sits where the block's address is patched in.
-  expect([...post.subarray(POST_COMPLETION_BLOCK_AT, POST_COMPLETION_BLOCK_AT + 8)]).toEqual([0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
+  expect([...post.subarray(POST_COMPLETION_BLOCK_AT, POST_COMPLETION_BLOCK_AT + 8)]).toEqual([
+    0x88,
+    0x77,
+    0x66,
+    0x55,
+    0x44,
+    0x33,
+    0x22,
+    0x11,
+  ]);
   expect(post.subarray(POST_COMPLETION_BLOCK_AT - 2, POST_COMPLETION_BLOCK_AT)).toEqual(new Uint8Array([0x48, 0xb8])); // movabs rax, imm64
   // The block offsets the code uses are the ones the caller writes.
   expect(THUNK_SOURCE).toContain(`mov [rbx+${CALL_BLOCK.result}], rax`);

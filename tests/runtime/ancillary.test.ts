@@ -78,7 +78,11 @@ test(`hand-built buffer (${runtime}): dual-stack records, v4-mapped IPV6_PKTINFO
   assert.deepEqual(d.local4, { hostname: "127.0.0.5", interfaceIndex: 1 });
   assert.deepEqual(d.control[2], { level: 999, type: 7, data: new Uint8Array([1, 2, 3]) });
   const six = decode([{ level: IPPROTO_IPV6, type: IPV6_PKTINFO, data: in6("fe80::1", 7) }]);
-  assert.deepEqual(six.local6, { hostname: "fe80::1%7", interfaceIndex: 7 }, "a link-local destination carries its zone");
+  assert.deepEqual(
+    six.local6,
+    { hostname: "fe80::1%7", interfaceIndex: 7 },
+    "a link-local destination carries its zone",
+  );
 });
 
 test(`hand-built buffer (${runtime}): the last record may end at cmsg_len, without padding, as Control.len reports`, () => {
@@ -89,7 +93,11 @@ test(`hand-built buffer (${runtime}): the last record may end at cmsg_len, witho
 });
 
 test(`hand-built buffer (${runtime}): a malformed header keeps what came before it and reports a typed error`, () => {
-  const good = buildControlMessages([{ level: IPPROTO_IP, type: IP_PKTINFO, data: new Uint8Array([10, 0, 0, 1, 2, 0, 0, 0]) }]);
+  const good = buildControlMessages([{
+    level: IPPROTO_IP,
+    type: IP_PKTINFO,
+    data: new Uint8Array([10, 0, 0, 1, 2, 0, 0, 0]),
+  }]);
   const buf = new Uint8Array(good.length + 16);
   buf.set(good);
   new DataView(buf.buffer).setBigUint64(good.length, 4n, true); // cmsg_len below the header size
@@ -122,8 +130,14 @@ test(`per-datagram ECN and DSCP on send (${runtime}): each datagram carries its 
     // Linux reports the whole TOS byte (IP_TOS record): DSCP EF (46) above the codepoint.
     if (!onWindows) assert.equal(m.control.find((c) => c.type === 1 && c.level === 0)?.data[0], (46 << 2) | ecn);
   }
-  await assert.rejects(tx.sendMsg(new Uint8Array(1), rx.addr, { ecn: 4 }), (e: Error) => e instanceof RangeError && /ecn must be an ECN codepoint/.test(e.message));
-  await assert.rejects(tx.sendMsg(new Uint8Array(1), rx.addr, { dscp: 64 }), (e: Error) => e instanceof RangeError && /dscp must be an integer from 0 to 63/.test(e.message));
+  await assert.rejects(
+    tx.sendMsg(new Uint8Array(1), rx.addr, { ecn: 4 }),
+    (e: Error) => e instanceof RangeError && /ecn must be an ECN codepoint/.test(e.message),
+  );
+  await assert.rejects(
+    tx.sendMsg(new Uint8Array(1), rx.addr, { dscp: 64 }),
+    (e: Error) => e instanceof RangeError && /dscp must be an integer from 0 to 63/.test(e.message),
+  );
 });
 
 test(`timestamps (${runtime}): the kernel's receive time in nanoseconds since the epoch (Linux, macOS); absent on Windows`, async () => {
@@ -145,6 +159,9 @@ test(`timestamps (${runtime}): the kernel's receive time in nanoseconds since th
   }
   assert.equal(typeof a.timestamp, "bigint");
   // The kernel stamps on arrival: between the clock readings around the sends (1 ms of slack each way).
-  assert.ok(a.timestamp! >= before - 1_000_000n && a.timestamp! <= after + 1_000_000n, `${before} <= ${a.timestamp} <= ${after}`);
+  assert.ok(
+    a.timestamp! >= before - 1_000_000n && a.timestamp! <= after + 1_000_000n,
+    `${before} <= ${a.timestamp} <= ${after}`,
+  );
   assert.ok(b.timestamp! >= a.timestamp!, "in arrival order");
 });

@@ -8,7 +8,10 @@ import { listenDatagram } from "../../mod.ts";
 import { onWindows, runtime, Sender, sleep, test, underWine } from "./harness.ts";
 
 /** Runs main() in-process; `drive` gets the bound port and the lines so far, and stops by returning. */
-async function run(args: string[], drive?: (port: number, out: string[]) => Promise<void>): Promise<{ code: number; out: string[]; err: string[] }> {
+async function run(
+  args: string[],
+  drive?: (port: number, out: string[]) => Promise<void>,
+): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const ac = new AbortController();
@@ -48,7 +51,12 @@ test("text output: one line per datagram with remote, local address and interfac
       await until(() => out.length === 1);
     });
     assert.equal(r.code, 0);
-    assert.match(r.out[0], new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z 127\\.0\\.0\\.1:${tx.port} -> 127\\.0\\.0\\.2 if \\d+ hop \\d+ 4 bytes "hi\\\\x00\\\\x09"$`));
+    assert.match(
+      r.out[0],
+      new RegExp(
+        `^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z 127\\.0\\.0\\.1:${tx.port} -> 127\\.0\\.0\\.2 if \\d+ hop \\d+ 4 bytes "hi\\\\x00\\\\x09"$`,
+      ),
+    );
     assert.match(r.err.at(-1)!, /stopped after 1 datagram$/);
   } finally {
     await tx.close();
@@ -98,7 +106,10 @@ test("errors a person can act on: port in use, a name instead of an address, bad
   using taken = listenDatagram({ hostname: "127.0.0.1" });
   const inUse = await run(["listen", "--port", String(taken.addr.port), "--hostname", "127.0.0.1"]);
   assert.equal(inUse.code, 2);
-  assert.match(inUse.err[0], new RegExp(`port ${taken.addr.port} on 127\\.0\\.0\\.1 is already in use \\((WSAEADDRINUSE|EADDRINUSE)\\)`));
+  assert.match(
+    inUse.err[0],
+    new RegExp(`port ${taken.addr.port} on 127\\.0\\.0\\.1 is already in use \\((WSAEADDRINUSE|EADDRINUSE)\\)`),
+  );
   const name = await run(["listen", "--hostname", "localhost"]);
   assert.equal(name.code, 2);
   assert.match(name.err[0], /--hostname must be a numeric IPv4 or IPv6 address .* names are not resolved/);
@@ -112,7 +123,11 @@ test("errors a person can act on: port in use, a name instead of an address, bad
 
 /** The CLI as a child process of this runtime. */
 function child(args: string[], prefix: string[] = [], env: Record<string, string> = {}) {
-  const runArgs = runtime === "deno" ? ["run", "-A", "cli.ts", ...args] : runtime === "node" ? ["--disable-warning=ExperimentalWarning", "cli.ts", ...args] : ["cli.ts", ...args];
+  const runArgs = runtime === "deno"
+    ? ["run", "-A", "cli.ts", ...args]
+    : runtime === "node"
+    ? ["--disable-warning=ExperimentalWarning", "cli.ts", ...args]
+    : ["cli.ts", ...args];
   const [cmd, ...rest] = [...prefix, process.execPath, ...runArgs];
   return spawn(cmd, rest, { env: { ...process.env, ...env } });
 }
@@ -120,10 +135,14 @@ function child(args: string[], prefix: string[] = [], env: Record<string, string
 test("no permission: a port below 1024 as an unprivileged user is explained (Linux)", async () => {
   const asRoot = process.getuid?.() === 0;
   // As root, drop to nobody for the child; Deno needs a cache directory nobody can write.
-  const c = child(["listen", "--port", "53", "--hostname", "127.0.0.1"], asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [], {
-    DENO_DIR: "/tmp/recvmsg-cli-test-deno",
-    HOME: "/tmp",
-  });
+  const c = child(
+    ["listen", "--port", "53", "--hostname", "127.0.0.1"],
+    asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [],
+    {
+      DENO_DIR: "/tmp/recvmsg-cli-test-deno",
+      HOME: "/tmp",
+    },
+  );
   let stderr = "";
   c.stderr.on("data", (d) => stderr += d);
   const code = await new Promise<number | null>((r) => c.on("close", r));
@@ -131,23 +150,27 @@ test("no permission: a port below 1024 as an unprivileged user is explained (Lin
   assert.match(stderr, /permission denied binding 127\.0\.0\.1:53 \(EACCES\): ports below 1024 need root/);
 }, { windows: false });
 
-test("Ctrl-C (SIGINT) closes the socket and exits 0 with a summary (Linux: signals to a Wine child are not Ctrl-C)", async () => {
-  const c = child(["listen", "--port", "0", "--hostname", "127.0.0.1"]);
-  const err = createInterface({ input: c.stderr })[Symbol.asyncIterator]();
-  const out = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
-  const first = (await err.next()).value as string;
-  const port = Number(first.match(/:(\d+)$/)?.[1]);
-  assert.ok(port > 0, first);
-  const tx = await Sender.open("udp4");
-  await tx.send("before ctrl-c", "127.0.0.1", port);
-  assert.match((await out.next()).value as string, /"before ctrl-c"$/);
-  await tx.close();
-  // process.kill rather than c.kill: Deno's child_process reports a child it signalled itself as
-  // killed by that signal even when the child handled it and exited 0.
-  process.kill(c.pid!, "SIGINT");
-  assert.match((await err.next()).value as string, /stopped after 1 datagram$/);
-  assert.equal(await new Promise((r) => c.on("close", r)), 0);
-}, { windows: false });
+test(
+  "Ctrl-C (SIGINT) closes the socket and exits 0 with a summary (Linux: signals to a Wine child are not Ctrl-C)",
+  async () => {
+    const c = child(["listen", "--port", "0", "--hostname", "127.0.0.1"]);
+    const err = createInterface({ input: c.stderr })[Symbol.asyncIterator]();
+    const out = createInterface({ input: c.stdout })[Symbol.asyncIterator]();
+    const first = (await err.next()).value as string;
+    const port = Number(first.match(/:(\d+)$/)?.[1]);
+    assert.ok(port > 0, first);
+    const tx = await Sender.open("udp4");
+    await tx.send("before ctrl-c", "127.0.0.1", port);
+    assert.match((await out.next()).value as string, /"before ctrl-c"$/);
+    await tx.close();
+    // process.kill rather than c.kill: Deno's child_process reports a child it signalled itself as
+    // killed by that signal even when the child handled it and exited 0.
+    process.kill(c.pid!, "SIGINT");
+    assert.match((await err.next()).value as string, /stopped after 1 datagram$/);
+    assert.equal(await new Promise((r) => c.on("close", r)), 0);
+  },
+  { windows: false },
+);
 
 test("the CLI is wired for every runtime: deno.json exports ./cli, package.json's bin runs dist/cli.js", async () => {
   const fs = await import("node:fs");

@@ -32,7 +32,10 @@ test(`connectDatagram (${runtime}): send without an address, only the peer's dat
   client.disconnect();
   client.disconnect();
   assert.equal(client.remoteAddr, null);
-  await assert.rejects(client.send(enc("x")), (e: Error) => e instanceof TypeError && /remoteAddr is needed: this socket is not connected/.test(e.message));
+  await assert.rejects(
+    client.send(enc("x")),
+    (e: Error) => e instanceof TypeError && /remoteAddr is needed: this socket is not connected/.test(e.message),
+  );
   await stranger.send(enc("now it arrives"), { hostname: "127.0.0.1", port: client.addr.port });
   assert.equal(dec((await receive(client)).data), "now it arrives");
   // Connected again, with an IPv4 address on a dual-stack socket too.
@@ -43,12 +46,30 @@ test(`connectDatagram (${runtime}): send without an address, only the peer's dat
 
 test(`connect (${runtime}): bad input is named; not connected sends need an address`, () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
-  assert.throws(() => conn.connect(null as unknown as { hostname: string; port: number }), (e: Error) => e instanceof TypeError && /connect: remoteAddr/.test(e.message));
-  assert.throws(() => conn.connect({ hostname: "127.0.0.1", port: 0 }), (e: Error) => e instanceof RangeError && /remoteAddr\.port/.test(e.message));
-  assert.throws(() => conn.connect({ hostname: "localhost", port: 53 }), (e: Error) => e instanceof TypeError && /hostname/.test(e.message));
-  assert.throws(() => conn.trySendMsg(enc("x")), (e: Error) => e instanceof TypeError && /trySendMsg: remoteAddr is needed/.test(e.message));
-  assert.throws(() => connectDatagram({ hostname: "127.0.0.1", port: 70000 }), (e: Error) => e instanceof RangeError && /^connectDatagram: port/.test(e.message));
-  assert.throws(() => connectDatagram({ hostname: 7 as unknown as string, port: 53 }), (e: Error) => e instanceof TypeError && /connectDatagram: hostname/.test(e.message));
+  assert.throws(
+    () => conn.connect(null as unknown as { hostname: string; port: number }),
+    (e: Error) => e instanceof TypeError && /connect: remoteAddr/.test(e.message),
+  );
+  assert.throws(
+    () => conn.connect({ hostname: "127.0.0.1", port: 0 }),
+    (e: Error) => e instanceof RangeError && /remoteAddr\.port/.test(e.message),
+  );
+  assert.throws(
+    () => conn.connect({ hostname: "localhost", port: 53 }),
+    (e: Error) => e instanceof TypeError && /hostname/.test(e.message),
+  );
+  assert.throws(
+    () => conn.trySendMsg(enc("x")),
+    (e: Error) => e instanceof TypeError && /trySendMsg: remoteAddr is needed/.test(e.message),
+  );
+  assert.throws(
+    () => connectDatagram({ hostname: "127.0.0.1", port: 70000 }),
+    (e: Error) => e instanceof RangeError && /^connectDatagram: port/.test(e.message),
+  );
+  assert.throws(
+    () => connectDatagram({ hostname: 7 as unknown as string, port: 53 }),
+    (e: Error) => e instanceof TypeError && /connectDatagram: hostname/.test(e.message),
+  );
   conn.close();
   assert.throws(() => conn.connect({ hostname: "127.0.0.1", port: 53 }), (e: Error) => e instanceof SocketError);
 });

@@ -73,15 +73,21 @@ test("a well-formed WSAMSG built by hand receives the datagram (the control for 
   assert.deepEqual(await callWith({ namelen: 128, controlLen: 64 }), { rc: 0, error: 0, bytes: 8 });
 }, W);
 
-test(`WSANOTINITIALISED without WSAStartup (${runtime}; Bun and Node start Winsock themselves, libuv at start-up, so there it cannot happen)`, () => {
-  const args = runtime === "deno" ? ["run", "-A", "tests/runtime/fixtures/no_startup.ts"] : ["tests/runtime/fixtures/no_startup.ts"];
-  const child = spawnSync(process.execPath, args, { encoding: "utf8" });
-  assert.equal(child.status, 0, child.stderr);
-  const result = JSON.parse(child.stdout.trim().split("\n").pop()!);
-  if (runtime === "bun" || runtime === "node") {
-    assert.deepEqual(result, { invalid: false, error: 0 });
-    return;
-  }
-  assert.deepEqual(result, { invalid: true, error: 10093 });
-  assert.equal(winsockFailure(result.error, "WSASocketW").code, "WSANOTINITIALISED");
-}, W);
+test(
+  `WSANOTINITIALISED without WSAStartup (${runtime}; Bun and Node start Winsock themselves, libuv at start-up, so there it cannot happen)`,
+  () => {
+    const args = runtime === "deno"
+      ? ["run", "-A", "tests/runtime/fixtures/no_startup.ts"]
+      : ["tests/runtime/fixtures/no_startup.ts"];
+    const child = spawnSync(process.execPath, args, { encoding: "utf8" });
+    assert.equal(child.status, 0, child.stderr);
+    const result = JSON.parse(child.stdout.trim().split("\n").pop()!);
+    if (runtime === "bun" || runtime === "node") {
+      assert.deepEqual(result, { invalid: false, error: 0 });
+      return;
+    }
+    assert.deepEqual(result, { invalid: true, error: 10093 });
+    assert.equal(winsockFailure(result.error, "WSASocketW").code, "WSANOTINITIALISED");
+  },
+  W,
+);

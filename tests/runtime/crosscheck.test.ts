@@ -15,7 +15,11 @@ interface PyMessage {
 
 /** Starts the Python receiver; resolves with its port and a function that collects `count` messages. */
 async function python(family: "4" | "6", count: number): Promise<{ port: number; messages: Promise<PyMessage[]> }> {
-  const child = spawn("python3", [new URL("./fixtures/pktinfo_receiver.py", import.meta.url).pathname, family, String(count)]);
+  const child = spawn("python3", [
+    new URL("./fixtures/pktinfo_receiver.py", import.meta.url).pathname,
+    family,
+    String(count),
+  ]);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   const port = Number(first.value);
@@ -32,33 +36,41 @@ async function python(family: "4" | "6", count: number): Promise<{ port: number;
 const unmapped = (a: string) => a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
 
 for (const family of ["4", "6"] as const) {
-  test(`Python's recvmsg and this module agree on destination and interface (${family === "4" ? "0.0.0.0" : "dual-stack ::"})`, async () => {
-    const targets = family === "4" ? ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.1.2.3"] : ["127.0.0.1", "127.0.0.4", "::1"];
-    const py = await python(family, targets.length);
-    using conn = listenDatagram({ hostname: family === "4" ? "0.0.0.0" : "::" });
-    const tx4 = await Sender.open("udp4");
-    const tx6 = await Sender.open("udp6");
-    try {
-      const ours = [];
-      for (const to of targets) {
-        const tx = to.includes(":") ? tx6 : tx4;
-        await tx.send(`to ${to}`, to, py.port);
-        await tx.send(`to ${to}`, to, conn.addr.port);
-        ours.push(await conn.receiveMsg({ signal: AbortSignal.timeout(5000) }));
+  test(
+    `Python's recvmsg and this module agree on destination and interface (${
+      family === "4" ? "0.0.0.0" : "dual-stack ::"
+    })`,
+    async () => {
+      const targets = family === "4"
+        ? ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.1.2.3"]
+        : ["127.0.0.1", "127.0.0.4", "::1"];
+      const py = await python(family, targets.length);
+      using conn = listenDatagram({ hostname: family === "4" ? "0.0.0.0" : "::" });
+      const tx4 = await Sender.open("udp4");
+      const tx6 = await Sender.open("udp6");
+      try {
+        const ours = [];
+        for (const to of targets) {
+          const tx = to.includes(":") ? tx6 : tx4;
+          await tx.send(`to ${to}`, to, py.port);
+          await tx.send(`to ${to}`, to, conn.addr.port);
+          ours.push(await conn.receiveMsg({ signal: AbortSignal.timeout(5000) }));
+        }
+        const theirs = await py.messages;
+        assert.equal(theirs.length, targets.length);
+        for (const [i, to] of targets.entries()) {
+          assert.equal(theirs[i].data, `to ${to}`);
+          assert.equal(new TextDecoder().decode(ours[i].data), `to ${to}`);
+          assert.equal(ours[i].localAddr?.hostname, unmapped(theirs[i].local), `destination of datagram ${i}`);
+          assert.equal(ours[i].localAddr?.hostname, to);
+          assert.equal(ours[i].localAddr?.interfaceIndex, theirs[i].ifindex, `interface of datagram ${i}`);
+          assert.equal(ours[i].remoteAddr.hostname, unmapped(theirs[i].remote));
+        }
+      } finally {
+        await tx4.close();
+        await tx6.close();
       }
-      const theirs = await py.messages;
-      assert.equal(theirs.length, targets.length);
-      for (const [i, to] of targets.entries()) {
-        assert.equal(theirs[i].data, `to ${to}`);
-        assert.equal(new TextDecoder().decode(ours[i].data), `to ${to}`);
-        assert.equal(ours[i].localAddr?.hostname, unmapped(theirs[i].local), `destination of datagram ${i}`);
-        assert.equal(ours[i].localAddr?.hostname, to);
-        assert.equal(ours[i].localAddr?.interfaceIndex, theirs[i].ifindex, `interface of datagram ${i}`);
-        assert.equal(ours[i].remoteAddr.hostname, unmapped(theirs[i].remote));
-      }
-    } finally {
-      await tx4.close();
-      await tx6.close();
-    }
-  }, { windows: false });
+    },
+    { windows: false },
+  );
 }

@@ -12,7 +12,12 @@ const sourceHonoured = !underWine;
 const routed = (to: string) => to.includes(":") ? "::1" : "127.0.0.1";
 
 /** Sends `text` to `to:port` from a fresh socket and resolves with the reply and its source address. */
-async function ask(type: "udp4" | "udp6", to: string, port: number, text: string): Promise<{ reply: string; from: string; port: number }> {
+async function ask(
+  type: "udp4" | "udp6",
+  to: string,
+  port: number,
+  text: string,
+): Promise<{ reply: string; from: string; port: number }> {
   const sock = dgram.createSocket(type);
   try {
     await new Promise<void>((r) => sock.bind(0, type === "udp4" ? "127.0.0.1" : "::1", () => r()));
@@ -34,10 +39,19 @@ test("echo server on :: answers 127.0.0.2, 127.0.0.3 and ::1 each from that addr
   const conn = listenDatagram({ hostname: "::" });
   const served = serveEcho(conn);
   try {
-    for (const [type, to] of [["udp4", "127.0.0.2"], ["udp4", "127.0.0.3"], ["udp6", "::1"], ["udp4", "127.0.0.1"]] as const) {
+    for (
+      const [type, to] of [["udp4", "127.0.0.2"], ["udp4", "127.0.0.3"], ["udp6", "::1"], [
+        "udp4",
+        "127.0.0.1",
+      ]] as const
+    ) {
       const r = await ask(type, to, conn.addr.port, `hello ${to}`);
       assert.equal(r.reply, `hello ${to}`);
-      assert.equal(r.from.replace(/^::ffff:/, ""), sourceHonoured ? to : routed(to), `the reply to ${to} came from ${r.from}`);
+      assert.equal(
+        r.from.replace(/^::ffff:/, ""),
+        sourceHonoured ? to : routed(to),
+        `the reply to ${to} came from ${r.from}`,
+      );
       assert.equal(r.port, conn.addr.port);
     }
   } finally {
@@ -74,20 +88,41 @@ test("sendMsg picks the source address, the interface alone, and the hop limit (
   if (sourceHonoured) assert.equal(c.hopLimit, 7);
   else assert.notEqual(c.hopLimit, 7);
   assert.equal(conn.trySendMsg(text, rx.addr, { localAddr: { hostname: "127.0.0.10" } }), text.length);
-  assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).remoteAddr.hostname, sourceHonoured ? "127.0.0.10" : "127.0.0.1");
+  assert.equal(
+    (await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).remoteAddr.hostname,
+    sourceHonoured ? "127.0.0.10" : "127.0.0.1",
+  );
 });
 
 test("sendMsg refuses bad input with errors that name the parameter", async () => {
   using conn = listenDatagram({ hostname: "::" });
   const d = new Uint8Array(1);
-  await assert.rejects(conn.sendMsg(d, { hostname: "::1", port: 9 }, { localAddr: { hostname: "127.0.0.1" } }), /localAddr.hostname must be a numeric IPv6 address/);
-  await assert.rejects(conn.sendMsg(d, { hostname: "127.0.0.1", port: 9 }, { localAddr: { hostname: "::1" } }), /localAddr.hostname must be a numeric IPv4 address/);
-  await assert.rejects(conn.sendMsg(d, { hostname: "::1", port: 9 }, { localAddr: { interfaceIndex: -1 } }), /localAddr.interfaceIndex/);
-  await assert.rejects(conn.sendMsg(d, { hostname: "::1", port: 9 }, { hopLimit: 256 }), (e: Error) => e instanceof RangeError && /hopLimit/.test(e.message));
+  await assert.rejects(
+    conn.sendMsg(d, { hostname: "::1", port: 9 }, { localAddr: { hostname: "127.0.0.1" } }),
+    /localAddr.hostname must be a numeric IPv6 address/,
+  );
+  await assert.rejects(
+    conn.sendMsg(d, { hostname: "127.0.0.1", port: 9 }, { localAddr: { hostname: "::1" } }),
+    /localAddr.hostname must be a numeric IPv4 address/,
+  );
+  await assert.rejects(
+    conn.sendMsg(d, { hostname: "::1", port: 9 }, { localAddr: { interfaceIndex: -1 } }),
+    /localAddr.interfaceIndex/,
+  );
+  await assert.rejects(
+    conn.sendMsg(d, { hostname: "::1", port: 9 }, { hopLimit: 256 }),
+    (e: Error) => e instanceof RangeError && /hopLimit/.test(e.message),
+  );
   await assert.rejects(conn.sendMsg(new Uint8Array(65536), { hostname: "::1", port: 9 }), /at most 65535/);
-  await assert.rejects(conn.sendMsg(d, { hostname: "::1", port: 70000 }), (e: Error) => e instanceof RangeError && /port/.test(e.message));
+  await assert.rejects(
+    conn.sendMsg(d, { hostname: "::1", port: 70000 }),
+    (e: Error) => e instanceof RangeError && /port/.test(e.message),
+  );
   await assert.rejects(conn.sendMsg(d, null), /sendMsg: remoteAddr is needed: this socket is not connected/);
-  await assert.rejects(conn.sendMsg(d, 7 as unknown as { hostname: string; port: number }), /remoteAddr must be an object/);
+  await assert.rejects(
+    conn.sendMsg(d, 7 as unknown as { hostname: string; port: number }),
+    /remoteAddr must be an object/,
+  );
 });
 
 test("sendMsg to a mix of destinations and sources, frozen (as a receive gives them) and mutable objects changed between sends: each goes where and from where it says", async () => {
@@ -101,7 +136,12 @@ test("sendMsg to a mix of destinations and sources, frozen (as a receive gives t
   const mutableTo = { hostname: "127.0.0.1", port: rx1.addr.port };
   const mutableFrom = { hostname: "127.0.0.4" };
   const plan: [string, { hostname: string; port: number }, { hostname: string } | undefined, number, string][] = [];
-  const send = async (text: string, to: { hostname: string; port: number }, from: { hostname: string } | undefined, hop?: number) => {
+  const send = async (
+    text: string,
+    to: { hostname: string; port: number },
+    from: { hostname: string } | undefined,
+    hop?: number,
+  ) => {
     await tx.sendMsg(new TextEncoder().encode(text), to, { localAddr: from, hopLimit: hop });
     plan.push([text, to, from, to.port, from?.hostname ?? "127.0.0.1"]);
   };

@@ -22,7 +22,11 @@ const late = (name: string, make: () => unknown): Late => ({ [LATE]: make, toStr
 function real(v: unknown): unknown {
   if (typeof v === "object" && v !== null && LATE in v) return (v as Late)[LATE]();
   if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === "object" && x !== null && LATE in x ? (x as Late)[LATE]() : x]));
+    return Object.fromEntries(
+      Object.entries(v).map((
+        [k, x],
+      ) => [k, typeof x === "object" && x !== null && LATE in x ? (x as Late)[LATE]() : x]),
+    );
   }
   return v;
 }
@@ -30,24 +34,77 @@ function real(v: unknown): unknown {
 /** A buffer the call may be given: plain, at an odd offset, tiny, detached, resizable, shared. */
 const buffers = fc.oneof(
   fc.integer({ min: 0, max: 2048 }).map((n) => new Uint8Array(n)),
-  fc.tuple(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 600 })).map(([off, n]) => new Uint8Array(new ArrayBuffer(off + n + 8), off, n)),
+  fc.tuple(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 0, max: 600 })).map(([off, n]) =>
+    new Uint8Array(new ArrayBuffer(off + n + 8), off, n)
+  ),
   fc.constant(late("detached Uint8Array", () => {
     const b = new Uint8Array(256);
     structuredClone(b.buffer, { transfer: [b.buffer] });
     return b;
   })),
-  fc.constant(late("resizable", () => new Uint8Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(128, { maxByteLength: 4096 })))),
+  fc.constant(
+    late("resizable", () =>
+      new Uint8Array(
+        new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(128, { maxByteLength: 4096 }),
+      )),
+  ),
   fc.constant(late("shared", () => new Uint8Array(new SharedArrayBuffer(512)))),
   fc.constant(late("Uint16Array", () => new Uint16Array(8))),
   fc.constant(late("DataView", () => new DataView(new ArrayBuffer(16)))),
 );
 const numbers = fc.oneof(
-  fc.constantFrom(NaN, Infinity, -Infinity, -1, 0, 1, 2, 2 ** 31, 2 ** 32, 2 ** 32 + 2, 2 ** 40, 2 ** 53, -(2 ** 53), 0.5, 65535, 65536, 1024, 1025),
+  fc.constantFrom(
+    NaN,
+    Infinity,
+    -Infinity,
+    -1,
+    0,
+    1,
+    2,
+    2 ** 31,
+    2 ** 32,
+    2 ** 32 + 2,
+    2 ** 40,
+    2 ** 53,
+    -(2 ** 53),
+    0.5,
+    65535,
+    65536,
+    1024,
+    1025,
+  ),
   fc.integer(),
   fc.double(),
 );
-const strings = fc.oneof(fc.string(), fc.constantFrom("", "::", "0.0.0.0", "127.0.0.1", "::1", "[::1]", "localhost", "fe80::1%999999", "::ffff:1.2.3.4%3", "1.2.3", "256.1.1.1", "\u0000", "%", "::ffff:127.0.0.1"));
-const anything = fc.oneof(fc.anything(), numbers, strings, buffers, fc.bigInt(), fc.constant(undefined), fc.constant(null), fc.constant(Symbol("s")));
+const strings = fc.oneof(
+  fc.string(),
+  fc.constantFrom(
+    "",
+    "::",
+    "0.0.0.0",
+    "127.0.0.1",
+    "::1",
+    "[::1]",
+    "localhost",
+    "fe80::1%999999",
+    "::ffff:1.2.3.4%3",
+    "1.2.3",
+    "256.1.1.1",
+    "\u0000",
+    "%",
+    "::ffff:127.0.0.1",
+  ),
+);
+const anything = fc.oneof(
+  fc.anything(),
+  numbers,
+  strings,
+  buffers,
+  fc.bigInt(),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constant(Symbol("s")),
+);
 
 /** Keeps traffic on loopback: an address that parses and is not loopback becomes 127.0.0.1. */
 function loopbackOnly(v: unknown): unknown {
@@ -58,14 +115,23 @@ function loopbackOnly(v: unknown): unknown {
   const v6 = parseIPv6(h);
   if (v6) {
     const loop = v6.bytes.every((b, i) => b === (i === 15 ? 1 : 0));
-    const mappedLoop = v6.bytes[10] === 0xff && v6.bytes[11] === 0xff && v6.bytes[12] === 127 && v6.bytes.slice(0, 10).every((b) => b === 0);
+    const mappedLoop = v6.bytes[10] === 0xff && v6.bytes[11] === 0xff && v6.bytes[12] === 127 &&
+      v6.bytes.slice(0, 10).every((b) => b === 0);
     return loop || mappedLoop ? v : "::1";
   }
   return v;
 }
-const options = (keys: string[]) => fc.oneof(anything, fc.dictionary(fc.constantFrom(...keys), anything, { maxKeys: 4 }));
-const address = fc.oneof(anything, fc.record({ hostname: strings, port: fc.oneof(numbers, anything) }, { requiredKeys: [] }));
-const safeAddress = (a: unknown) => (typeof a === "object" && a !== null && "hostname" in a ? { ...a, hostname: loopbackOnly((a as { hostname: unknown }).hostname) } : a);
+const options = (keys: string[]) =>
+  fc.oneof(anything, fc.dictionary(fc.constantFrom(...keys), anything, { maxKeys: 4 }));
+const address = fc.oneof(
+  anything,
+  fc.record({ hostname: strings, port: fc.oneof(numbers, anything) }, { requiredKeys: [] }),
+);
+const safeAddress = (
+  a: unknown,
+) => (typeof a === "object" && a !== null && "hostname" in a
+  ? { ...a, hostname: loopbackOnly((a as { hostname: unknown }).hostname) }
+  : a);
 
 /** Runs one call; what it throws must be one of the allowed errors. Returns what it returned. */
 function allowed(what: string, fn: () => unknown): unknown {
@@ -109,65 +175,141 @@ function guarded(n: number): { view: Uint8Array; intact(): boolean } {
   whole.fill(0xa5);
   const view = whole.subarray(32, 32 + n);
   view.fill(0);
-  return { view, intact: () => whole.subarray(0, 32).every((b) => b === 0xa5) && whole.subarray(32 + n).every((b) => b === 0xa5) };
+  return {
+    view,
+    intact: () => whole.subarray(0, 32).every((b) => b === 0xa5) && whole.subarray(32 + n).every((b) => b === 0xa5),
+  };
 }
 
 test(`fuzz (${runtime}): listenDatagram and wrapSocket with arbitrary options`, () => {
-  fc.assert(fc.property(options(["hostname", "port", "ipv6Only", "packetInfo", "hopLimit", "ecn", "reuseAddress", "reportUnreachable", "broadcast", "coalesce", "receiveBufferSize", "readAhead"]), (o0) => {
-    const o = real(o0);
-    const safe = typeof o === "object" && o !== null && "hostname" in o ? { ...o, hostname: loopbackOnly((o as { hostname: unknown }).hostname) } : o;
-    const conn = allowed("listenDatagram", () => listenDatagram(safe as never)) as DatagramConn | undefined;
-    conn?.close();
-  }), { numRuns: RUNS });
+  fc.assert(
+    fc.property(
+      options([
+        "hostname",
+        "port",
+        "ipv6Only",
+        "packetInfo",
+        "hopLimit",
+        "ecn",
+        "reuseAddress",
+        "reportUnreachable",
+        "broadcast",
+        "coalesce",
+        "receiveBufferSize",
+        "readAhead",
+      ]),
+      (o0) => {
+        const o = real(o0);
+        const safe = typeof o === "object" && o !== null && "hostname" in o
+          ? { ...o, hostname: loopbackOnly((o as { hostname: unknown }).hostname) }
+          : o;
+        const conn = allowed("listenDatagram", () => listenDatagram(safe as never)) as DatagramConn | undefined;
+        conn?.close();
+      },
+    ),
+    { numRuns: RUNS },
+  );
   // Handles: only values that cannot name a live fd or SOCKET of this process (adopting one would close it).
-  fc.assert(fc.property(fc.oneof(anything, fc.bigInt({ min: 2n ** 64n - 1n, max: 2n ** 80n }), fc.bigInt({ min: -(2n ** 80n), max: -1n })), options(["family", "packetInfo"]), (h0, o) => {
-    const h = real(h0);
-    if (typeof h === "bigint" && h >= 0n && h < 2n ** 64n - 1n) return;
-    allowed("wrapSocket", () => wrapSocket(h as bigint, real(o) as never));
-  }), { numRuns: RUNS });
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        anything,
+        fc.bigInt({ min: 2n ** 64n - 1n, max: 2n ** 80n }),
+        fc.bigInt({ min: -(2n ** 80n), max: -1n }),
+      ),
+      options(["family", "packetInfo"]),
+      (h0, o) => {
+        const h = real(h0);
+        if (typeof h === "bigint" && h >= 0n && h < 2n ** 64n - 1n) return;
+        allowed("wrapSocket", () => wrapSocket(h as bigint, real(o) as never));
+      },
+    ),
+    { numRuns: RUNS },
+  );
 });
 
 test(`fuzz (${runtime}): receives with arbitrary options never write outside the caller's view`, async () => {
   using tx = listenDatagram({ hostname: "127.0.0.1" });
-  await fc.assert(fc.asyncProperty(options(["buffer", "peek", "flags", "signal", "controlSize", "reuse"]), fc.integer({ min: 0, max: 3000 }), fc.boolean(), async (o0, size, wait) => {
-    const o = real(o0);
-    const conn = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
-    try {
-      tx.trySendMsg(new Uint8Array(size % 1500).fill(7), conn.addr);
-      const g = guarded(size);
-      const opts = typeof o === "object" && o !== null && !Array.isArray(o) && (o as { buffer?: unknown }).buffer === undefined && size % 2 === 0 ? { ...o, buffer: g.view } : o;
-      if (wait) await settles("receiveMsg", allowed("receiveMsg", () => conn.receiveMsg(opts as never)), conn);
-      else allowed("tryReceiveMsg", () => conn.tryReceiveMsg(opts as never));
-      assert.ok(g.intact(), "no byte outside the view was written");
-    } finally {
-      conn.close();
-    }
-  }), { numRuns: RUNS });
+  await fc.assert(
+    fc.asyncProperty(
+      options(["buffer", "peek", "flags", "signal", "controlSize", "reuse"]),
+      fc.integer({ min: 0, max: 3000 }),
+      fc.boolean(),
+      async (o0, size, wait) => {
+        const o = real(o0);
+        const conn = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
+        try {
+          tx.trySendMsg(new Uint8Array(size % 1500).fill(7), conn.addr);
+          const g = guarded(size);
+          const opts = typeof o === "object" && o !== null && !Array.isArray(o) &&
+              (o as { buffer?: unknown }).buffer === undefined && size % 2 === 0
+            ? { ...o, buffer: g.view }
+            : o;
+          if (wait) {
+            await settles("receiveMsg", allowed("receiveMsg", () => conn.receiveMsg(opts as never)), conn);
+          } else allowed("tryReceiveMsg", () => conn.tryReceiveMsg(opts as never));
+          assert.ok(g.intact(), "no byte outside the view was written");
+        } finally {
+          conn.close();
+        }
+      },
+    ),
+    { numRuns: RUNS },
+  );
 });
 
-test(`fuzz (${runtime}): batches, sends, receive(), messages() and splitSegments with arbitrary arguments`, async () => {
-  using rx = listenDatagram({ hostname: "127.0.0.1" });
-  await fc.assert(fc.asyncProperty(anything, options(["buffer", "controlSize", "reuse", "signal"]), address, anything, options(["localAddr", "hopLimit", "signal", "segmentSize"]), async (count0, o0, addr0, data0, so0) => {
-    const [count, o, addr, data, so] = [count0, o0, addr0, data0, so0].map(real);
-    const conn = listenDatagram({ hostname: "127.0.0.1" });
-    try {
-      allowed("tryReceiveMsgs", () => conn.tryReceiveMsgs(count as never, o as never));
-      const to = safeAddress(addr);
-      const sendOpts = typeof so === "object" && so !== null && typeof (so as { localAddr?: { hostname?: unknown } }).localAddr === "object"
-        ? { ...so, localAddr: { ...(so as { localAddr: object }).localAddr, hostname: loopbackOnly(((so as { localAddr: { hostname?: unknown } }).localAddr ?? {}).hostname) } }
-        : so;
-      allowed("trySendMsg", () => conn.trySendMsg(data as never, to as never, sendOpts as never));
-      await settles("sendMsg", allowed("sendMsg", () => conn.sendMsg(data as never, to as never, sendOpts as never)), conn);
-      await settles("send", allowed("send", () => conn.send(data as never, to as never)), conn);
-      conn.trySendMsg(new Uint8Array([1, 2, 3]), rx.addr);
-      allowed("splitSegments", () => splitSegments(data as never));
-      await settles("receive", allowed("receive", () => conn.receive(data as never)), conn);
-      const it = allowed("messages", () => conn.messages(o as never)) as AsyncIterator<unknown> | undefined;
-      if (it) await settles("messages", it.next(), conn);
-      await settles("receiveMsgs", allowed("receiveMsgs", () => conn.receiveMsgs(count as never, o as never)), conn);
-    } finally {
-      conn.close();
-    }
-    while (rx.tryReceiveMsg()) { /* drain */ }
-  }), { numRuns: RUNS });
-}, { timeout: 120_000 });
+test(
+  `fuzz (${runtime}): batches, sends, receive(), messages() and splitSegments with arbitrary arguments`,
+  async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1" });
+    await fc.assert(
+      fc.asyncProperty(
+        anything,
+        options(["buffer", "controlSize", "reuse", "signal"]),
+        address,
+        anything,
+        options(["localAddr", "hopLimit", "signal", "segmentSize"]),
+        async (count0, o0, addr0, data0, so0) => {
+          const [count, o, addr, data, so] = [count0, o0, addr0, data0, so0].map(real);
+          const conn = listenDatagram({ hostname: "127.0.0.1" });
+          try {
+            allowed("tryReceiveMsgs", () => conn.tryReceiveMsgs(count as never, o as never));
+            const to = safeAddress(addr);
+            const sendOpts = typeof so === "object" && so !== null &&
+                typeof (so as { localAddr?: { hostname?: unknown } }).localAddr === "object"
+              ? {
+                ...so,
+                localAddr: {
+                  ...(so as { localAddr: object }).localAddr,
+                  hostname: loopbackOnly(((so as { localAddr: { hostname?: unknown } }).localAddr ?? {}).hostname),
+                },
+              }
+              : so;
+            allowed("trySendMsg", () => conn.trySendMsg(data as never, to as never, sendOpts as never));
+            await settles(
+              "sendMsg",
+              allowed("sendMsg", () => conn.sendMsg(data as never, to as never, sendOpts as never)),
+              conn,
+            );
+            await settles("send", allowed("send", () => conn.send(data as never, to as never)), conn);
+            conn.trySendMsg(new Uint8Array([1, 2, 3]), rx.addr);
+            allowed("splitSegments", () => splitSegments(data as never));
+            await settles("receive", allowed("receive", () => conn.receive(data as never)), conn);
+            const it = allowed("messages", () => conn.messages(o as never)) as AsyncIterator<unknown> | undefined;
+            if (it) await settles("messages", it.next(), conn);
+            await settles(
+              "receiveMsgs",
+              allowed("receiveMsgs", () => conn.receiveMsgs(count as never, o as never)),
+              conn,
+            );
+          } finally {
+            conn.close();
+          }
+          while (rx.tryReceiveMsg()) { /* drain */ }
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  },
+  { timeout: 120_000 },
+);

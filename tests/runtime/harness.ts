@@ -28,11 +28,17 @@ function detectWine(): boolean {
       const D = (globalThis as unknown as { Deno: { dlopen: (p: string, s: object) => { close(): void } } }).Deno;
       D.dlopen("ntdll.dll", { wine_get_version: { parameters: [], result: "pointer" } }).close();
     } else if (runtime === "node") {
-      const ffi = (globalThis as unknown as { process: { getBuiltinModule(id: string): { DynamicLibrary: new (p: string) => { getSymbol(n: string): bigint } } } }).process
+      const ffi = (globalThis as unknown as {
+        process: {
+          getBuiltinModule(id: string): { DynamicLibrary: new (p: string) => { getSymbol(n: string): bigint } };
+        };
+      }).process
         .getBuiltinModule("node:ffi");
       new ffi.DynamicLibrary("ntdll.dll").getSymbol("wine_get_version");
     } else {
-      const ffi = (import.meta as unknown as { require(id: string): { dlopen(p: string, s: object): { close(): void } } }).require("bun:ffi");
+      const ffi =
+        (import.meta as unknown as { require(id: string): { dlopen(p: string, s: object): { close(): void } } })
+          .require("bun:ffi");
       ffi.dlopen("ntdll.dll", { wine_get_version: { args: [], returns: "ptr" } }).close();
     }
     return true;
@@ -46,7 +52,8 @@ const bunTest: BunTest | undefined = runtime === "bun"
   : undefined;
 type NodeTest = (name: string, options: { skip?: boolean | string; timeout?: number }, fn: () => unknown) => void;
 const nodeTest: NodeTest | undefined = runtime === "node"
-  ? ((globalThis as unknown as { process: { getBuiltinModule(id: string): { test: NodeTest } } }).process.getBuiltinModule("node:test")).test
+  ? ((globalThis as unknown as { process: { getBuiltinModule(id: string): { test: NodeTest } } }).process
+    .getBuiltinModule("node:test")).test
   : undefined;
 
 interface Options {
@@ -68,7 +75,9 @@ interface Options {
  */
 export function test(name: string, fn: TestFn, options: Options = {}): void {
   const skip = (options.windows !== undefined && options.windows !== onWindows) || !!options.skip;
-  if (options.skip && (options.windows === undefined || options.windows === onWindows)) name += ` [skipped: ${options.skip}]`;
+  if (options.skip && (options.windows === undefined || options.windows === onWindows)) {
+    name += ` [skipped: ${options.skip}]`;
+  }
   const timeout = options.timeout ?? 20_000;
   if (runtime === "deno") {
     (globalThis as unknown as { Deno: { test(t: object): void } }).Deno.test({
@@ -146,16 +155,29 @@ export class Sender {
 /** The argv that runs a script file under this runtime (for fixtures run as child processes). */
 export function runtimeArgv(script: string): string[] {
   const exec = (globalThis as unknown as { process: { execPath: string } }).process.execPath;
-  return runtime === "deno" ? [exec, "run", "-A", script] : runtime === "node" ? [exec, "--no-warnings", script] : [exec, script];
+  return runtime === "deno"
+    ? [exec, "run", "-A", script]
+    : runtime === "node"
+    ? [exec, "--no-warnings", script]
+    : [exec, script];
 }
 
 /**
  * Runs a child process; resolves with its stdout lines as they come (`lines`) and its end.
  * It is killed after `timeoutMs`.
  */
-export function child(argv: string[], timeoutMs: number): { lines: AsyncIterableIterator<string>; done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill(): void } {
+export function child(
+  argv: string[],
+  timeoutMs: number,
+): {
+  lines: AsyncIterableIterator<string>;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill(): void;
+} {
   // deno-lint-ignore no-explicit-any
-  const { spawn } = (globalThis as any).process.getBuiltinModule("node:child_process") as typeof import("node:child_process");
+  const { spawn } = (globalThis as any).process.getBuiltinModule(
+    "node:child_process",
+  ) as typeof import("node:child_process");
   const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";

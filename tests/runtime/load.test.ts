@@ -40,10 +40,18 @@ async function manyWaiting(n: number): Promise<{ openMs: number; fsMs: number; d
   }
 }
 
-test(`1,000 sockets wait at once (${runtime}): each gets its datagram, and file I/O still answers meanwhile`, async () => {
-  const t = await manyWaiting(1000);
-  console.log(`  1,000 waiting sockets: opened and armed in ${t.openMs.toFixed(0)} ms, file read ${t.fsMs.toFixed(1)} ms, 1,000 delivered in ${t.deliverMs.toFixed(0)} ms`);
-}, { timeout: underWine ? 300_000 : 60_000 });
+test(
+  `1,000 sockets wait at once (${runtime}): each gets its datagram, and file I/O still answers meanwhile`,
+  async () => {
+    const t = await manyWaiting(1000);
+    console.log(
+      `  1,000 waiting sockets: opened and armed in ${t.openMs.toFixed(0)} ms, file read ${
+        t.fsMs.toFixed(1)
+      } ms, 1,000 delivered in ${t.deliverMs.toFixed(0)} ms`,
+    );
+  },
+  { timeout: underWine ? 300_000 : 60_000 },
+);
 
 test("more sockets wait than any fixed table held (4,500; Bun's poller had 4,096 slots)", async () => {
   if (fileLimit().soft < 5000n) setFileLimit(fileLimit().hard < 6000n ? fileLimit().hard : 6000n);
@@ -52,35 +60,39 @@ test("more sockets wait than any fixed table held (4,500; Bun's poller had 4,096
   console.log(`  4,500 waiting sockets: delivered in ${t.deliverMs.toFixed(0)} ms`);
 }, { windows: false, timeout: 120_000 });
 
-test("poll itself failing (EINVAL: more fds than RLIMIT_NOFILE) rejects every waiting receive with that error, no spin", async () => {
-  const before = fileLimit();
-  const conns = Array.from({ length: 40 }, () => listenDatagram({ hostname: "127.0.0.1" }));
-  const late = listenDatagram({ hostname: "127.0.0.1" });
-  try {
-    const pending = conns.map((c) => c.receiveMsg());
-    await sleep(20);
-    // The running poll keeps its fds; the next one (made when `late` starts waiting) has 42 > 20.
-    setFileLimit(20n);
-    const lateReceive = late.receiveMsg();
-    const results = await Promise.race([Promise.allSettled([...pending, lateReceive]), sleep(5000).then(() => null)]);
-    setFileLimit(before.soft);
-    assert.ok(results, "every receive settled");
-    for (const r of results) {
-      assert.equal(r.status, "rejected");
-      const e = (r as PromiseRejectedResult).reason;
-      assert.ok(e instanceof SocketError, String(e));
-      assert.equal(e.code, "EINVAL");
-      assert.equal(e.syscall, "poll");
+test(
+  "poll itself failing (EINVAL: more fds than RLIMIT_NOFILE) rejects every waiting receive with that error, no spin",
+  async () => {
+    const before = fileLimit();
+    const conns = Array.from({ length: 40 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+    const late = listenDatagram({ hostname: "127.0.0.1" });
+    try {
+      const pending = conns.map((c) => c.receiveMsg());
+      await sleep(20);
+      // The running poll keeps its fds; the next one (made when `late` starts waiting) has 42 > 20.
+      setFileLimit(20n);
+      const lateReceive = late.receiveMsg();
+      const results = await Promise.race([Promise.allSettled([...pending, lateReceive]), sleep(5000).then(() => null)]);
+      setFileLimit(before.soft);
+      assert.ok(results, "every receive settled");
+      for (const r of results) {
+        assert.equal(r.status, "rejected");
+        const e = (r as PromiseRejectedResult).reason;
+        assert.ok(e instanceof SocketError, String(e));
+        assert.equal(e.code, "EINVAL");
+        assert.equal(e.syscall, "poll");
+      }
+      // Waiting works again once the limit allows it.
+      const tx = await Sender.open("udp4");
+      const again = late.receiveMsg({ signal: AbortSignal.timeout(5000) });
+      await tx.send("again", "127.0.0.1", late.addr.port);
+      assert.equal(new TextDecoder().decode((await again).data), "again");
+      await tx.close();
+    } finally {
+      setFileLimit(before.soft);
+      for (const c of conns) c.close();
+      late.close();
     }
-    // Waiting works again once the limit allows it.
-    const tx = await Sender.open("udp4");
-    const again = late.receiveMsg({ signal: AbortSignal.timeout(5000) });
-    await tx.send("again", "127.0.0.1", late.addr.port);
-    assert.equal(new TextDecoder().decode((await again).data), "again");
-    await tx.close();
-  } finally {
-    setFileLimit(before.soft);
-    for (const c of conns) c.close();
-    late.close();
-  }
-}, { windows: false });
+  },
+  { windows: false },
+);

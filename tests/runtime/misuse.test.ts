@@ -5,7 +5,8 @@ import { winsockStats } from "../../ffi/winsock/winsock.ts";
 import { listenDatagram, SocketError, wrapSocket } from "../../mod.ts";
 import { forceGC, onWindows, runtime, Sender, sleep, test } from "./harness.ts";
 
-const named = (re: RegExp, kind: typeof TypeError | typeof RangeError = TypeError) => (e: Error) => e instanceof kind && re.test(e.message);
+const named = (re: RegExp, kind: typeof TypeError | typeof RangeError = TypeError) => (e: Error) =>
+  e instanceof kind && re.test(e.message);
 
 test("wrapSocket: a handle out of the platform's range is a RangeError naming it, before any call", () => {
   using keep = listenDatagram({ hostname: "127.0.0.1" });
@@ -27,7 +28,11 @@ test("wrapSocket: a handle out of the platform's range is a RangeError naming it
 test("flags are checked as whole numbers: 2**40 and 2**32 + 2 are refused, not cut to 0 or MSG_PEEK", () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
   for (const flags of [2 ** 40, 2 ** 32 + 2, 2 ** 32, 1, 3, 0x8000]) {
-    assert.throws(() => conn.tryReceiveMsg({ flags }), named(/flags may contain only MSG_PEEK/, RangeError), String(flags));
+    assert.throws(
+      () => conn.tryReceiveMsg({ flags }),
+      named(/flags may contain only MSG_PEEK/, RangeError),
+      String(flags),
+    );
   }
   assert.throws(() => conn.tryReceiveMsg({ flags: 1.5 }), named(/flags must be a non-negative integer/, RangeError));
   assert.equal(conn.tryReceiveMsg({ flags: 2 }), null);
@@ -35,9 +40,18 @@ test("flags are checked as whole numbers: 2**40 and 2**32 + 2 are refused, not c
 });
 
 test("listenDatagram: port null, ipv6Only on an IPv4 address, and zones on v4-mapped text are refused", () => {
-  assert.throws(() => listenDatagram({ port: null as unknown as number }), named(/port must be an integer/, RangeError));
-  assert.throws(() => listenDatagram({ port: "53" as unknown as number }), named(/port must be an integer/, RangeError));
-  assert.throws(() => listenDatagram({ hostname: "127.0.0.1", ipv6Only: true }), named(/ipv6Only applies to an IPv6 socket/));
+  assert.throws(
+    () => listenDatagram({ port: null as unknown as number }),
+    named(/port must be an integer/, RangeError),
+  );
+  assert.throws(
+    () => listenDatagram({ port: "53" as unknown as number }),
+    named(/port must be an integer/, RangeError),
+  );
+  assert.throws(
+    () => listenDatagram({ hostname: "127.0.0.1", ipv6Only: true }),
+    named(/ipv6Only applies to an IPv6 socket/),
+  );
   assert.throws(() => listenDatagram({ hostname: "::ffff:127.0.0.1%3" }), named(/hostname/));
   using v6 = listenDatagram({ hostname: "::1", ipv6Only: true });
   assert.equal(v6.addr.hostname, "::1");
@@ -46,7 +60,10 @@ test("listenDatagram: port null, ipv6Only on an IPv4 address, and zones on v4-ma
 test("a v4-mapped destination on an IPv4 socket is sent to the IPv4 address it maps", async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });
   using tx = listenDatagram({ hostname: "127.0.0.1" });
-  assert.equal(await tx.sendMsg(new TextEncoder().encode("mapped"), { hostname: "::ffff:127.0.0.1", port: rx.addr.port }), 6);
+  assert.equal(
+    await tx.sendMsg(new TextEncoder().encode("mapped"), { hostname: "::ffff:127.0.0.1", port: rx.addr.port }),
+    6,
+  );
   const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
   assert.equal(new TextDecoder().decode(m.data), "mapped");
 });

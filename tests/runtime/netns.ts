@@ -76,7 +76,11 @@ export class TestNet implements Disposable {
  * bucket (a deep queue, so that a sending socket's buffer fills before the queue does), with
  * `198.18.SUBNET.1` on `a` and `.2` on `b`.
  */
-export function shapedLink(tag: string, subnet: number, rate: string): { net: TestNet; a: string; b: string; to: string } {
+export function shapedLink(
+  tag: string,
+  subnet: number,
+  rate: string,
+): { net: TestNet; a: string; b: string; to: string } {
   const net = new TestNet(tag);
   const a = net.ns("a");
   const b = net.ns("b");
@@ -95,13 +99,21 @@ export function shapedLink(tag: string, subnet: number, rate: string): { net: Te
  */
 export const wineInNamespace = {
   argv(runtime: string): string[] {
-    return ["bash", "scripts/wine.sh", ...(runtime === "deno" ? ["deno", "run", "-A"] : runtime === "node" ? ["node", "--disable-warning=ExperimentalWarning"] : ["bun"])];
+    return [
+      "bash",
+      "scripts/wine.sh",
+      ...(runtime === "deno"
+        ? ["deno", "run", "-A"]
+        : runtime === "node"
+        ? ["node", "--disable-warning=ExperimentalWarning"]
+        : ["bun"]),
+    ];
   },
   stop(): void {
     spawnSync("bash", ["scripts/wine.sh", "stop"], { timeout: 30_000 });
   },
   /** Why such a test cannot run here, or null. */
-  unavailable(runtime: string): string | null {
+  unavailable(_runtime: string): string | null {
     const p = process as unknown as { platform: string };
     if (p.platform !== "linux") return "drives Wine from Linux";
     return netnsUnavailable();

@@ -15,7 +15,9 @@ export function payload(seq: number): Uint8Array {
 /** Checks a message carries payload(seq) exactly, from loopback to 127.0.0.2. */
 export function checkPayload(m: DatagramMessage, seq: number): void {
   const expected = payload(seq);
-  if (m.data.length !== expected.length) assert.fail(`datagram ${seq}: ${m.data.length} bytes, expected ${expected.length}`);
+  if (m.data.length !== expected.length) {
+    assert.fail(`datagram ${seq}: ${m.data.length} bytes, expected ${expected.length}`);
+  }
   for (let i = 0; i < expected.length; i++) {
     if (m.data[i] !== expected[i]) assert.fail(`datagram ${seq}: byte ${i} is ${m.data[i]}, expected ${expected[i]}`);
   }

@@ -7,7 +7,8 @@ import { onWindows, runtime, test } from "./harness.ts";
 test(`${runtime}: the adapter reports the runtime and the OS the harness expects`, () => {
   assert.equal(native.runtime, runtime);
   assert.equal(native.os === "windows", onWindows);
-  const expected = (globalThis as unknown as { process?: { env: Record<string, string | undefined> } }).process?.env.RECVMSG_EXPECT_OS;
+  const expected = (globalThis as unknown as { process?: { env: Record<string, string | undefined> } }).process?.env
+    .RECVMSG_EXPECT_OS;
   if (expected) assert.equal(native.os, expected, `the harness asked for ${expected}`);
 });
 

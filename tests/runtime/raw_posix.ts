@@ -26,10 +26,21 @@ export function setIntOption(s: bigint, level: number, name: number, value: numb
 const RLIMIT_NOFILE = 7;
 let r: ReturnType<typeof openLimits> | undefined;
 function openLimits() {
-  return native.open("libc.so.6", {
-    getrlimit: { c: "int getrlimit(int resource, struct rlimit *rlim)", parameters: ["i32", "buffer"], result: "i32" },
-    setrlimit: { c: "int setrlimit(int resource, const struct rlimit *rlim)", parameters: ["i32", "buffer"], result: "i32" },
-  } as const);
+  return native.open(
+    "libc.so.6",
+    {
+      getrlimit: {
+        c: "int getrlimit(int resource, struct rlimit *rlim)",
+        parameters: ["i32", "buffer"],
+        result: "i32",
+      },
+      setrlimit: {
+        c: "int setrlimit(int resource, const struct rlimit *rlim)",
+        parameters: ["i32", "buffer"],
+        result: "i32",
+      },
+    } as const,
+  );
 }
 
 /** The soft and hard limit on open files (struct rlimit: two 64-bit counts). */
@@ -53,11 +64,14 @@ export function setFileLimit(soft: bigint): void {
 
 let n: ReturnType<typeof openNs> | undefined;
 function openNs() {
-  return native.open("libc.so.6", {
-    open: { c: "int open(const char *path, int flags)", parameters: ["buffer", "i32"], result: "i32" },
-    setns: { c: "int setns(int fd, int nstype)", parameters: ["i32", "i32"], result: "i32" },
-    close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
-  } as const);
+  return native.open(
+    "libc.so.6",
+    {
+      open: { c: "int open(const char *path, int flags)", parameters: ["buffer", "i32"], result: "i32" },
+      setns: { c: "int setns(int fd, int nstype)", parameters: ["i32", "i32"], result: "i32" },
+      close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
+    } as const,
+  );
 }
 const CLONE_NEWNET = 0x40000000;
 const O_RDONLY_CLOEXEC = 0o2000000;
@@ -81,6 +95,7 @@ export function withNetns<T>(path: string, fn: () => T): T {
     try {
       return fn();
     } finally {
+      // deno-lint-ignore no-unsafe-finally -- a thread left in the other namespace must fail loudly, whatever fn did
       if (n.setns(home, CLONE_NEWNET) !== 0) throw new Error("setns back home failed: the test process is stranded");
     }
   } finally {

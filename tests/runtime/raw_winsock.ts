@@ -68,11 +68,26 @@ export function rawWSARecvMsg(s: bigint): { call: NativeFn<typeof WSARECVMSG>; l
   ws2 ??= open();
   const mem = new Uint8Array(new ArrayBuffer(128));
   mem.set(WSAID_WSARECVMSG);
-  if (ws2.WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, mem.subarray(0, 16), 16, mem.subarray(16, 24), 8, mem.subarray(24, 28), null, null) !== 0) {
+  if (
+    ws2.WSAIoctl(
+      s,
+      SIO_GET_EXTENSION_FUNCTION_POINTER,
+      mem.subarray(0, 16),
+      16,
+      mem.subarray(16, 24),
+      8,
+      mem.subarray(24, 28),
+      null,
+      null,
+    ) !== 0
+  ) {
     throw new Error(`WSAIoctl failed: ${ws2.WSAGetLastError()}`);
   }
   const lib = ws2;
-  return { call: native.fromAddress(new DataView(mem.buffer).getBigUint64(16, true), WSARECVMSG), lastError: () => lib.WSAGetLastError() };
+  return {
+    call: native.fromAddress(new DataView(mem.buffer).getBigUint64(16, true), WSARECVMSG),
+    lastError: () => lib.WSAGetLastError(),
+  };
 }
 
 /** getsockopt with an int value. */
@@ -81,7 +96,9 @@ export function getIntOption(s: bigint, level: number, name: number): number {
   const v = new Uint8Array(new ArrayBuffer(128));
   const dv = new DataView(v.buffer);
   dv.setInt32(8, 4, true);
-  if (ws2.getsockopt(s, level, name, v.subarray(0, 4), v.subarray(8, 12)) !== 0) throw new Error(`getsockopt failed: ${ws2.WSAGetLastError()}`);
+  if (ws2.getsockopt(s, level, name, v.subarray(0, 4), v.subarray(8, 12)) !== 0) {
+    throw new Error(`getsockopt failed: ${ws2.WSAGetLastError()}`);
+  }
   return dv.getInt32(0, true);
 }
 

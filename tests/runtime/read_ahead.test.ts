@@ -31,34 +31,45 @@ function shape(m: DatagramMessage) {
   };
 }
 
-test(`read-ahead (${runtime}): 40 queued datagrams reach 40 receiveMsg calls through at most 2 system calls, in order`, async () => {
-  using rx = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 1 << 20 });
-  using tx = listenDatagram({ hostname: "127.0.0.1" });
-  flood(tx, rx, Array.from({ length: 40 }, (_, i) => `d${i}`));
-  const before = readAheadStats();
-  for (let i = 0; i < 40; i++) {
-    const m = await rx.receiveMsg();
-    assert.equal(dec(m.data), `d${i}`);
-    assert.equal(m.localAddr?.hostname, "127.0.0.1");
-    assert.equal(m.remoteAddr.port, tx.addr.port);
-  }
-  const after = readAheadStats();
-  assert.equal(after.datagrams - before.datagrams, 40, "every datagram came through read-ahead");
-  assert.equal(after.fills - before.fills, 2, "32, then 8");
-  assert.equal(rx.tryReceiveMsg(), null);
-}, { skip: linuxOnly });
+test(
+  `read-ahead (${runtime}): 40 queued datagrams reach 40 receiveMsg calls through at most 2 system calls, in order`,
+  async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 1 << 20 });
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    flood(tx, rx, Array.from({ length: 40 }, (_, i) => `d${i}`));
+    const before = readAheadStats();
+    for (let i = 0; i < 40; i++) {
+      const m = await rx.receiveMsg();
+      assert.equal(dec(m.data), `d${i}`);
+      assert.equal(m.localAddr?.hostname, "127.0.0.1");
+      assert.equal(m.remoteAddr.port, tx.addr.port);
+    }
+    const after = readAheadStats();
+    assert.equal(after.datagrams - before.datagrams, 40, "every datagram came through read-ahead");
+    assert.equal(after.fills - before.fills, 2, "32, then 8");
+    assert.equal(rx.tryReceiveMsg(), null);
+  },
+  { skip: linuxOnly },
+);
 
-test(`read-ahead (${runtime}): readAhead: 0 makes one recvmsg per datagram; bad values are RangeErrors naming readAhead`, async () => {
-  using rx = listenDatagram({ hostname: "127.0.0.1", readAhead: 0 });
-  using tx = listenDatagram({ hostname: "127.0.0.1" });
-  flood(tx, rx, ["a", "b", "c"]);
-  const before = readAheadStats().fills;
-  for (const t of ["a", "b", "c"]) assert.equal(dec((await rx.receiveMsg()).data), t);
-  assert.equal(readAheadStats().fills, before);
-  for (const bad of [-1, 65, 1.5, Number.NaN, "32", null]) {
-    assert.throws(() => listenDatagram({ hostname: "127.0.0.1", readAhead: bad as number }), (e: Error) => e instanceof RangeError && /readAhead must be an integer from 0 to 64/.test(e.message));
-  }
-}, { skip: linuxOnly });
+test(
+  `read-ahead (${runtime}): readAhead: 0 makes one recvmsg per datagram; bad values are RangeErrors naming readAhead`,
+  async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", readAhead: 0 });
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    flood(tx, rx, ["a", "b", "c"]);
+    const before = readAheadStats().fills;
+    for (const t of ["a", "b", "c"]) assert.equal(dec((await rx.receiveMsg()).data), t);
+    assert.equal(readAheadStats().fills, before);
+    for (const bad of [-1, 65, 1.5, Number.NaN, "32", null]) {
+      assert.throws(
+        () => listenDatagram({ hostname: "127.0.0.1", readAhead: bad as number }),
+        (e: Error) => e instanceof RangeError && /readAhead must be an integer from 0 to 64/.test(e.message),
+      );
+    }
+  },
+  { skip: linuxOnly },
+);
 
 test(`read-ahead (${runtime}): every kind of receive, mixed, takes the datagrams in order, each with its own buffer, peek and reuse`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 1 << 20 });
@@ -110,29 +121,33 @@ test(`read-ahead (${runtime}): every kind of receive, mixed, takes the datagrams
   assert.equal(rx.tryReceiveMsg(), null, "nothing duplicated");
 });
 
-test(`read-ahead (${runtime}): a smaller controlSize gets the control data cut exactly as its own recvmsg would cut it`, () => {
-  using rx = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
-  using tx = listenDatagram({ hostname: "127.0.0.1" });
-  const full = rx.tryReceiveMsg() ?? (flood(tx, rx, ["probe"]), rx.tryReceiveMsg()!);
-  assert.equal(full.control.length, 2, "IP_PKTINFO and IP_TTL");
-  const sizes = [...new Set([16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 64].filter((c) => c >= rx_required(rx)))];
-  assert.ok(sizes.length >= 6, `sizes tried: ${sizes}`);
-  let cuts = 0;
-  for (const c of sizes) {
-    flood(tx, rx, ["one", "two"]);
-    // The queue read ahead is empty here, so a peek is a real recvmsg with `c` bytes of control.
-    const own = rx.tryReceiveMsg({ peek: true, controlSize: c })!;
-    const fills = readAheadStats().fills;
-    assert.equal(dec(rx.tryReceiveMsg()!.data), "one");
-    assert.equal(readAheadStats().fills, fills + 1, "both were read ahead");
-    const served = rx.tryReceiveMsg({ controlSize: c })!;
-    assert.equal(dec(served.data), "two");
-    assert.deepEqual(shape(served), shape(own), `controlSize ${c}`);
-    assert.equal((served.flags & MSG_CTRUNC) !== 0, served.controlTruncated, "MSG_CTRUNC set when cut");
-    if (served.controlTruncated) cuts++;
-  }
-  assert.ok(cuts >= 3, "several sizes cut the control data");
-}, { skip: linuxOnly });
+test(
+  `read-ahead (${runtime}): a smaller controlSize gets the control data cut exactly as its own recvmsg would cut it`,
+  () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    const full = rx.tryReceiveMsg() ?? (flood(tx, rx, ["probe"]), rx.tryReceiveMsg()!);
+    assert.equal(full.control.length, 2, "IP_PKTINFO and IP_TTL");
+    const sizes = [...new Set([16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 64].filter((c) => c >= rx_required(rx)))];
+    assert.ok(sizes.length >= 6, `sizes tried: ${sizes}`);
+    let cuts = 0;
+    for (const c of sizes) {
+      flood(tx, rx, ["one", "two"]);
+      // The queue read ahead is empty here, so a peek is a real recvmsg with `c` bytes of control.
+      const own = rx.tryReceiveMsg({ peek: true, controlSize: c })!;
+      const fills = readAheadStats().fills;
+      assert.equal(dec(rx.tryReceiveMsg()!.data), "one");
+      assert.equal(readAheadStats().fills, fills + 1, "both were read ahead");
+      const served = rx.tryReceiveMsg({ controlSize: c })!;
+      assert.equal(dec(served.data), "two");
+      assert.deepEqual(shape(served), shape(own), `controlSize ${c}`);
+      assert.equal((served.flags & MSG_CTRUNC) !== 0, served.controlTruncated, "MSG_CTRUNC set when cut");
+      if (served.controlTruncated) cuts++;
+    }
+    assert.ok(cuts >= 3, "several sizes cut the control data");
+  },
+  { skip: linuxOnly },
+);
 
 /** The smallest controlSize the socket takes (a smaller one is refused before any call). */
 function rx_required(rx: DatagramConn): number {
@@ -147,41 +162,49 @@ function rx_required(rx: DatagramConn): number {
   return 64;
 }
 
-test(`read-ahead (${runtime}): closed with datagrams read ahead — the arena is given back, the next receive rejects, other sockets go on`, async () => {
-  const rx = listenDatagram({ hostname: "127.0.0.1" });
-  using other = listenDatagram({ hostname: "127.0.0.1" });
-  using tx = listenDatagram({ hostname: "127.0.0.1" });
-  flood(tx, rx, ["a", "b", "c"]);
-  assert.equal(dec((await rx.receiveMsg()).data), "a");
-  const held = readAheadStats();
-  rx.close();
-  assert.equal(readAheadStats().free, held.free + 1, "given back at close");
-  await assert.rejects(rx.receiveMsg(), /closed/);
-  flood(tx, other, ["x", "y"]);
-  assert.equal(dec((await other.receiveMsg()).data), "x");
-  assert.equal(dec((await other.receiveMsg()).data), "y");
-}, { skip: linuxOnly });
+test(
+  `read-ahead (${runtime}): closed with datagrams read ahead — the arena is given back, the next receive rejects, other sockets go on`,
+  async () => {
+    const rx = listenDatagram({ hostname: "127.0.0.1" });
+    using other = listenDatagram({ hostname: "127.0.0.1" });
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    flood(tx, rx, ["a", "b", "c"]);
+    assert.equal(dec((await rx.receiveMsg()).data), "a");
+    const held = readAheadStats();
+    rx.close();
+    assert.equal(readAheadStats().free, held.free + 1, "given back at close");
+    await assert.rejects(rx.receiveMsg(), /closed/);
+    flood(tx, other, ["x", "y"]);
+    assert.equal(dec((await other.receiveMsg()).data), "x");
+    assert.equal(dec((await other.receiveMsg()).data), "y");
+  },
+  { skip: linuxOnly },
+);
 
-test(`read-ahead (${runtime}): 300 sockets each holding datagrams read ahead; arenas follow the sockets that hold some, and all come back`, async () => {
-  using tx = listenDatagram({ hostname: "127.0.0.1" });
-  const sockets = Array.from({ length: 300 }, () => listenDatagram({ hostname: "127.0.0.1" }));
-  try {
-    const start = readAheadStats();
-    for (const rx of sockets) flood(tx, rx, ["first", "second"]);
-    for (const rx of sockets) assert.equal(dec((await rx.receiveMsg()).data), "first");
-    const holding = readAheadStats();
-    const inUse = (s: { arenas: number; free: number }) => s.arenas - s.free;
-    assert.equal(inUse(holding), inUse(start) + 300, "one arena for each socket that holds datagrams read ahead");
-    for (const rx of sockets) assert.equal(dec((await rx.receiveMsg()).data), "second");
-    const done = readAheadStats();
-    assert.equal(inUse(done), inUse(start), "every arena is free again");
-    // Now one at a time: a socket gives its arena back before the next takes one, so none is made.
-    for (const rx of sockets) {
-      flood(tx, rx, ["third"]);
-      assert.equal(dec((await rx.receiveMsg()).data), "third");
+test(
+  `read-ahead (${runtime}): 300 sockets each holding datagrams read ahead; arenas follow the sockets that hold some, and all come back`,
+  async () => {
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    const sockets = Array.from({ length: 300 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+    try {
+      const start = readAheadStats();
+      for (const rx of sockets) flood(tx, rx, ["first", "second"]);
+      for (const rx of sockets) assert.equal(dec((await rx.receiveMsg()).data), "first");
+      const holding = readAheadStats();
+      const inUse = (s: { arenas: number; free: number }) => s.arenas - s.free;
+      assert.equal(inUse(holding), inUse(start) + 300, "one arena for each socket that holds datagrams read ahead");
+      for (const rx of sockets) assert.equal(dec((await rx.receiveMsg()).data), "second");
+      const done = readAheadStats();
+      assert.equal(inUse(done), inUse(start), "every arena is free again");
+      // Now one at a time: a socket gives its arena back before the next takes one, so none is made.
+      for (const rx of sockets) {
+        flood(tx, rx, ["third"]);
+        assert.equal(dec((await rx.receiveMsg()).data), "third");
+      }
+      assert.equal(readAheadStats().arenas, done.arenas, "no arena made when they are taken in turn");
+    } finally {
+      for (const rx of sockets) rx.close();
     }
-    assert.equal(readAheadStats().arenas, done.arenas, "no arena made when they are taken in turn");
-  } finally {
-    for (const rx of sockets) rx.close();
-  }
-}, { skip: linuxOnly });
+  },
+  { skip: linuxOnly },
+);

@@ -12,8 +12,22 @@ import { checkPayload, payload } from "./payload.ts";
 const { IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_STREAM, AF_INET } = S;
 // What differs between the platforms this suite runs on: option and record numbers, in_pktinfo's layout.
 const P = onWindows
-  ? { AF_INET6: S.AF_INET6, IP_TTL: S.IP_TTL, IPV6_UNICAST_HOPS: S.IPV6_UNICAST_HOPS, IP_PKTINFO: S.IP_PKTINFO, IPV6_PKTINFO: S.IPV6_PKTINFO, pktinfoAddrAt: 0 }
-  : { AF_INET6: S.LINUX.AF_INET6, IP_TTL: S.LINUX.IP_TTL, IPV6_UNICAST_HOPS: S.LINUX.IPV6_UNICAST_HOPS, IP_PKTINFO: S.LINUX.IP_PKTINFO, IPV6_PKTINFO: S.LINUX.IPV6_PKTINFO, pktinfoAddrAt: 8 };
+  ? {
+    AF_INET6: S.AF_INET6,
+    IP_TTL: S.IP_TTL,
+    IPV6_UNICAST_HOPS: S.IPV6_UNICAST_HOPS,
+    IP_PKTINFO: S.IP_PKTINFO,
+    IPV6_PKTINFO: S.IPV6_PKTINFO,
+    pktinfoAddrAt: 0,
+  }
+  : {
+    AF_INET6: S.LINUX.AF_INET6,
+    IP_TTL: S.LINUX.IP_TTL,
+    IPV6_UNICAST_HOPS: S.LINUX.IPV6_UNICAST_HOPS,
+    IP_PKTINFO: S.LINUX.IP_PKTINFO,
+    IPV6_PKTINFO: S.LINUX.IPV6_PKTINFO,
+    pktinfoAddrAt: 8,
+  };
 const { rawSocket, setIntOption } = onWindows ? rawWin : rawPosix;
 /** The name of an error on this platform: Winsock's on Windows, errno's elsewhere. */
 const E = (win: string, posix: string) => onWindows ? win : posix;
@@ -401,22 +415,40 @@ test("an AbortSignal aborts one receive with AbortError; the next datagram goes 
 
 test("bad arguments are refused with errors that name the parameter, before any system call", async () => {
   using conn = listenDatagram({ hostname: "::" });
-  await assert.rejects(conn.receiveMsg({ flags: 1 }), (e: Error) => e instanceof RangeError && /flags.*MSG_PEEK/.test(e.message));
+  await assert.rejects(
+    conn.receiveMsg({ flags: 1 }),
+    (e: Error) => e instanceof RangeError && /flags.*MSG_PEEK/.test(e.message),
+  );
   await assert.rejects(conn.receiveMsg({ flags: 0x8 }), RangeError);
   assert.throws(() => conn.tryReceiveMsg({ flags: 0x1 | 0x2 }), /flags may contain only MSG_PEEK/);
-  await assert.rejects(conn.receiveMsg({ buffer: [1, 2] as unknown as Uint8Array }), (e: Error) => e instanceof TypeError && /buffer must be a Uint8Array, got Array/.test(e.message));
-  await assert.rejects(conn.receiveMsg({ buffer: new Uint16Array(4) as unknown as Uint8Array }), /buffer must be a Uint8Array, got Uint16Array/);
-  await assert.rejects(conn.receiveMsg({ controlSize: 16 }), (e: Error) => e instanceof RangeError && /controlSize 16 .* at least 40/.test(e.message));
+  await assert.rejects(
+    conn.receiveMsg({ buffer: [1, 2] as unknown as Uint8Array }),
+    (e: Error) => e instanceof TypeError && /buffer must be a Uint8Array, got Array/.test(e.message),
+  );
+  await assert.rejects(
+    conn.receiveMsg({ buffer: new Uint16Array(4) as unknown as Uint8Array }),
+    /buffer must be a Uint8Array, got Uint16Array/,
+  );
+  await assert.rejects(
+    conn.receiveMsg({ controlSize: 16 }),
+    (e: Error) => e instanceof RangeError && /controlSize 16 .* at least 40/.test(e.message),
+  );
   await assert.rejects(conn.receiveMsg({ controlSize: -1 }), /controlSize must be an integer/);
   await assert.rejects(conn.receiveMsg({ peek: "yes" as unknown as boolean }), /peek must be a boolean/);
   await assert.rejects(conn.receiveMsg({ signal: {} as AbortSignal }), /signal must be an AbortSignal/);
   assert.throws(() => listenDatagram({ port: 65536 }), (e: Error) => e instanceof RangeError && /port/.test(e.message));
   assert.throws(() => listenDatagram({ port: -1 }), RangeError);
-  assert.throws(() => listenDatagram({ hostname: "localhost" }), (e: Error) => e instanceof TypeError && /does not resolve names/.test(e.message));
+  assert.throws(
+    () => listenDatagram({ hostname: "localhost" }),
+    (e: Error) => e instanceof TypeError && /does not resolve names/.test(e.message),
+  );
   assert.throws(() => listenDatagram({ hostname: "::1%eth0" }), TypeError);
   assert.throws(() => listenDatagram({ hopLimit: 1 as unknown as boolean }), /hopLimit must be a boolean/);
   assert.throws(() => listenDatagram({ receiveBufferSize: 0 }), /receiveBufferSize/);
-  await assert.rejects(conn.send("x" as unknown as Uint8Array, { hostname: "::1", port: 1 }), /data must be a Uint8Array/);
+  await assert.rejects(
+    conn.send("x" as unknown as Uint8Array, { hostname: "::1", port: 1 }),
+    /data must be a Uint8Array/,
+  );
   await assert.rejects(conn.send(new Uint8Array(1), { hostname: "example.com", port: 1 }), /does not resolve names/);
   // The socket is unharmed by all of this.
   const tx = await Sender.open("udp6");
@@ -451,7 +483,10 @@ test("WSAECONNRESET after a send drew ICMP port unreachable (real Windows only; 
     assert.equal(conn.tryReceiveMsg(), null);
     return;
   }
-  assert.throws(() => conn.tryReceiveMsg(), (e: unknown) => e instanceof SocketError && e.code === "WSAECONNRESET" && e.errno === 10054);
+  assert.throws(
+    () => conn.tryReceiveMsg(),
+    (e: unknown) => e instanceof SocketError && e.code === "WSAECONNRESET" && e.errno === 10054,
+  );
 });
 
 test("MSG_PEEK on a stream socket fails with a named error (WSAEOPNOTSUPP on Windows; Wine and Linux: not connected)", () => {
@@ -501,7 +536,9 @@ test("batch receive: up to count queued datagrams in order, each in its own segm
     const w = await waiting;
     assert.deepEqual(w.map((m) => new TextDecoder().decode(m.data)), ["w0"]);
     // Six queued: a batch of 4, then the remaining 2, then none.
-    for (let i = 0; i < 6; i++) await tx.send(i === 5 ? "b5".padEnd(40, "x") : `b${i}`, `127.0.0.${i + 1}`, conn.addr.port);
+    for (let i = 0; i < 6; i++) {
+      await tx.send(i === 5 ? "b5".padEnd(40, "x") : `b${i}`, `127.0.0.${i + 1}`, conn.addr.port);
+    }
     await sleep(50);
     const a = await conn.receiveMsgs(4);
     assert.deepEqual(a.map((m) => new TextDecoder().decode(m.data)), ["b0", "b1", "b2", "b3"]);
@@ -511,7 +548,11 @@ test("batch receive: up to count queued datagrams in order, each in its own segm
     assert.equal(b.length, 2);
     assert.equal(new TextDecoder().decode(b[0].data), "b4");
     assert.equal(b[0].localAddr?.hostname, "127.0.0.5");
-    assert.deepEqual(b.map((m) => [m.data.buffer === buffer.buffer, m.data.byteOffset]), [[true, 0], [true, 16]], "each message in its own segment");
+    assert.deepEqual(
+      b.map((m) => [m.data.buffer === buffer.buffer, m.data.byteOffset]),
+      [[true, 0], [true, 16]],
+      "each message in its own segment",
+    );
     assert.equal(b[1].truncated, true, "a 40-byte datagram in a 16-byte segment");
     assert.equal(new TextDecoder().decode(b[1].data), "b5".padEnd(16, "x"));
     assert.deepEqual(conn.tryReceiveMsgs(4), []);
@@ -528,7 +569,9 @@ test("control data stays right across the archive's chunks: 6,000 messages kept,
   try {
     const kept = [];
     for (let sent = 0; sent < 6000; sent += 100) {
-      for (let i = sent; i < sent + 100; i++) await tx.send(String(i), `127.0.${(i >> 8) & 0xff}.${(i & 0xff) || 1}`, conn.addr.port);
+      for (let i = sent; i < sent + 100; i++) {
+        await tx.send(String(i), `127.0.${(i >> 8) & 0xff}.${(i & 0xff) || 1}`, conn.addr.port);
+      }
       for (let i = sent; i < sent + 100; i++) kept.push(await receive(conn));
     }
     for (const [i, m] of kept.entries()) {
@@ -562,7 +605,11 @@ test("reuse: a receive overwrites the message it is given, every field and the c
     assert.equal(b!.data, firstView, "same length, same place: the view itself is kept");
     assert.equal(b!.localAddr?.hostname, "127.0.0.3");
     const pk = b!.control.find((c) => c.level === IPPROTO_IP && c.type === P.IP_PKTINFO);
-    assert.deepEqual([...pk!.data.subarray(P.pktinfoAddrAt, P.pktinfoAddrAt + 4)], [127, 0, 0, 3], "control is the new datagram's");
+    assert.deepEqual(
+      [...pk!.data.subarray(P.pktinfoAddrAt, P.pktinfoAddrAt + 4)],
+      [127, 0, 0, 3],
+      "control is the new datagram's",
+    );
     const c = conn.tryReceiveMsg({ buffer: new Uint8Array(16), reuse: b });
     assert.equal(c, a);
     assert.equal(c!.truncated, true, "fields of the old datagram do not linger");
@@ -570,8 +617,14 @@ test("reuse: a receive overwrites the message it is given, every field and the c
     assert.equal(c!.localAddr?.hostname, "127.0.0.4");
     assert.equal(conn.tryReceiveMsg({ reuse: c }), null, "nothing queued: null, the old message untouched");
     assert.equal(c!.localAddr?.hostname, "127.0.0.4");
-    assert.throws(() => conn.tryReceiveMsg({ reuse: {} as never }), (e: Error) => e instanceof TypeError && /reuse must be a message/.test(e.message));
-    assert.throws(() => conn.tryReceiveMsgs(2, { reuse: [{}] as never }), (e: Error) => e instanceof TypeError && /reuse must be an array/.test(e.message));
+    assert.throws(
+      () => conn.tryReceiveMsg({ reuse: {} as never }),
+      (e: Error) => e instanceof TypeError && /reuse must be a message/.test(e.message),
+    );
+    assert.throws(
+      () => conn.tryReceiveMsgs(2, { reuse: [{}] as never }),
+      (e: Error) => e instanceof TypeError && /reuse must be an array/.test(e.message),
+    );
   } finally {
     await tx.close();
   }
@@ -614,99 +667,123 @@ test("a buffer detached while its receive waits: that receive rejects with a Typ
     await assert.rejects(pending, (e: Error) => e instanceof TypeError && /buffer was detached/.test(e.message));
     assert.ok(moved.every((v) => v === 7), "the memory the buffer moved to is not written");
     assert.equal(text((await receive(conn)).data), "after the transfer", "not lost: the next receive gets it");
-    assert.throws(() => conn.tryReceiveMsgs(2, { buffer }), /buffer of 0 bytes cannot be cut/, "refused before any call");
+    assert.throws(
+      () => conn.tryReceiveMsgs(2, { buffer }),
+      /buffer of 0 bytes cannot be cut/,
+      "refused before any call",
+    );
     assert.throws(() => conn.tryReceiveMsg({ buffer }), /buffer was detached/);
   } finally {
     await tx.close();
   }
 });
 
-test("batch receive of 150 queued datagrams: more than one recvmmsg round, order, places and addresses right", async () => {
-  using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
-  const tx = await Sender.open("udp4");
-  try {
-    const to = (i: number) => `127.0.1.${(i % 250) + 1}`;
-    for (let i = 0; i < 150; i++) await tx.send(payload(i), to(i), conn.addr.port);
-    await sleep(50);
-    const segment = 256;
-    const buffer = new Uint8Array(200 * segment).fill(0xee);
-    const batch = conn.tryReceiveMsgs(200, { buffer });
-    assert.equal(batch.length, 150);
-    for (const [i, m] of batch.entries()) {
-      assert.deepEqual(m.data, payload(i), `message ${i}'s bytes`);
-      assert.equal(m.truncated, false);
-      assert.equal(m.localAddr?.hostname, to(i), `message ${i}`);
-      assert.equal(m.data.byteOffset, i * segment, `message ${i} in segment ${i}`);
-      assert.equal(m.data.buffer, buffer.buffer);
+test(
+  "batch receive of 150 queued datagrams: more than one recvmmsg round, order, places and addresses right",
+  async () => {
+    using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
+    const tx = await Sender.open("udp4");
+    try {
+      const to = (i: number) => `127.0.1.${(i % 250) + 1}`;
+      for (let i = 0; i < 150; i++) await tx.send(payload(i), to(i), conn.addr.port);
+      await sleep(50);
+      const segment = 256;
+      const buffer = new Uint8Array(200 * segment).fill(0xee);
+      const batch = conn.tryReceiveMsgs(200, { buffer });
+      assert.equal(batch.length, 150);
+      for (const [i, m] of batch.entries()) {
+        assert.deepEqual(m.data, payload(i), `message ${i}'s bytes`);
+        assert.equal(m.truncated, false);
+        assert.equal(m.localAddr?.hostname, to(i), `message ${i}`);
+        assert.equal(m.data.byteOffset, i * segment, `message ${i} in segment ${i}`);
+        assert.equal(m.data.buffer, buffer.buffer);
+      }
+      assert.ok(buffer.subarray(150 * segment).every((v) => v === 0xee), "unused segments untouched");
+      // Without a buffer (copies), and reusing the array: 70 more, taken 64 at most per call.
+      for (let i = 0; i < 70; i++) await tx.send(payload(1000 + i), "127.0.0.2", conn.addr.port);
+      await sleep(50);
+      const first = conn.tryReceiveMsgs(64);
+      assert.equal(first.length, 64);
+      const kept = first[0];
+      const again = conn.tryReceiveMsgs(64, { reuse: first });
+      assert.equal(again, first, "the same array");
+      assert.equal(again.length, 6);
+      assert.equal(again[0], kept, "the same message objects");
+      for (const [i, m] of again.entries()) checkPayload(m, 1064 + i);
+      assert.deepEqual(conn.tryReceiveMsgs(64, { reuse: again }), []);
+    } finally {
+      await tx.close();
     }
-    assert.ok(buffer.subarray(150 * segment).every((v) => v === 0xee), "unused segments untouched");
-    // Without a buffer (copies), and reusing the array: 70 more, taken 64 at most per call.
-    for (let i = 0; i < 70; i++) await tx.send(payload(1000 + i), "127.0.0.2", conn.addr.port);
-    await sleep(50);
-    const first = conn.tryReceiveMsgs(64);
-    assert.equal(first.length, 64);
-    const kept = first[0];
-    const again = conn.tryReceiveMsgs(64, { reuse: first });
-    assert.equal(again, first, "the same array");
-    assert.equal(again.length, 6);
-    assert.equal(again[0], kept, "the same message objects");
-    for (const [i, m] of again.entries()) checkPayload(m, 1064 + i);
-    assert.deepEqual(conn.tryReceiveMsgs(64, { reuse: again }), []);
-  } finally {
-    await tx.close();
-  }
-}, { timeout: 60_000 });
+  },
+  { timeout: 60_000 },
+);
 
-test("coalesce (Linux UDP_GRO): a UDP_SEGMENT send of 10 segments arrives as one message with segmentSize; without it, as 10", async () => {
-  const UDP_SEGMENT = S.LINUX.UDP_SEGMENT;
-  const raw = rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-  // The sender asks the kernel to cut each send into 100-byte datagrams (GSO).
-  setIntOption(raw, IPPROTO_UDP, UDP_SEGMENT, 100);
-  using tx = wrapSocket(raw, { packetInfo: false });
-  using plain = listenDatagram({ hostname: "127.0.0.1" });
-  using coalesced = listenDatagram({ hostname: "0.0.0.0", coalesce: true, hopLimit: true });
-  const bulk = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
-  await tx.send(bulk, plain.addr);
-  await sleep(30);
-  const one = plain.tryReceiveMsgs(20);
-  assert.equal(one.length, 10, "without coalesce: ten datagrams");
-  assert.ok(one.every((m) => m.data.length === 100 && m.segmentSize === undefined));
-  await tx.send(bulk, { hostname: "127.0.0.2", port: coalesced.addr.port });
-  const m = await receive(coalesced);
-  assert.equal(m.data.length, 1000, "with coalesce: one message holding all ten");
-  assert.equal(m.segmentSize, 100);
-  assert.deepEqual(m.data, bulk);
-  assert.equal(m.localAddr?.hostname, "127.0.0.2", "packet info still there");
-  assert.equal(m.hopLimit, 64);
-  const parts = splitSegments(m);
-  assert.deepEqual(parts.map((p) => p.length), Array(10).fill(100));
-  assert.deepEqual(parts[3], bulk.subarray(300, 400));
-  // A single datagram on a coalescing socket is just itself.
-  await tx.send(new Uint8Array([1, 2, 3]), { hostname: "127.0.0.1", port: coalesced.addr.port });
-  const single = await receive(coalesced);
-  assert.equal(single.segmentSize, undefined);
-  assert.deepEqual(splitSegments(single), [single.data]);
-}, { windows: false });
+test(
+  "coalesce (Linux UDP_GRO): a UDP_SEGMENT send of 10 segments arrives as one message with segmentSize; without it, as 10",
+  async () => {
+    const UDP_SEGMENT = S.LINUX.UDP_SEGMENT;
+    const raw = rawSocket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    // The sender asks the kernel to cut each send into 100-byte datagrams (GSO).
+    setIntOption(raw, IPPROTO_UDP, UDP_SEGMENT, 100);
+    using tx = wrapSocket(raw, { packetInfo: false });
+    using plain = listenDatagram({ hostname: "127.0.0.1" });
+    using coalesced = listenDatagram({ hostname: "0.0.0.0", coalesce: true, hopLimit: true });
+    const bulk = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+    await tx.send(bulk, plain.addr);
+    await sleep(30);
+    const one = plain.tryReceiveMsgs(20);
+    assert.equal(one.length, 10, "without coalesce: ten datagrams");
+    assert.ok(one.every((m) => m.data.length === 100 && m.segmentSize === undefined));
+    await tx.send(bulk, { hostname: "127.0.0.2", port: coalesced.addr.port });
+    const m = await receive(coalesced);
+    assert.equal(m.data.length, 1000, "with coalesce: one message holding all ten");
+    assert.equal(m.segmentSize, 100);
+    assert.deepEqual(m.data, bulk);
+    assert.equal(m.localAddr?.hostname, "127.0.0.2", "packet info still there");
+    assert.equal(m.hopLimit, 64);
+    const parts = splitSegments(m);
+    assert.deepEqual(parts.map((p) => p.length), Array(10).fill(100));
+    assert.deepEqual(parts[3], bulk.subarray(300, 400));
+    // A single datagram on a coalescing socket is just itself.
+    await tx.send(new Uint8Array([1, 2, 3]), { hostname: "127.0.0.1", port: coalesced.addr.port });
+    const single = await receive(coalesced);
+    assert.equal(single.segmentSize, undefined);
+    assert.deepEqual(splitSegments(single), [single.data]);
+  },
+  { windows: false },
+);
 
-test("coalesce on Windows: asked for, and where the stack lacks it (Wine) datagrams still come one by one", async () => {
-  using conn = listenDatagram({ hostname: "127.0.0.1", coalesce: true });
-  const tx = await Sender.open("udp4");
-  try {
-    await tx.send("one", "127.0.0.1", conn.addr.port);
-    await tx.send("two", "127.0.0.1", conn.addr.port);
-    const a = await receive(conn);
-    const b = await receive(conn);
-    assert.deepEqual([text(a.data), text(b.data)], ["one", "two"]);
-    if (underWine) assert.equal(a.segmentSize, undefined, "Wine has no UDP_RECV_MAX_COALESCED_SIZE: nothing coalesced");
-    assert.deepEqual(splitSegments(a), [a.data]);
-    assert.throws(() => listenDatagram({ coalesce: 1 as unknown as boolean }), /coalesce must be a boolean/);
-  } finally {
-    await tx.close();
-  }
-}, { windows: true });
+test(
+  "coalesce on Windows: asked for, and where the stack lacks it (Wine) datagrams still come one by one",
+  async () => {
+    using conn = listenDatagram({ hostname: "127.0.0.1", coalesce: true });
+    const tx = await Sender.open("udp4");
+    try {
+      await tx.send("one", "127.0.0.1", conn.addr.port);
+      await tx.send("two", "127.0.0.1", conn.addr.port);
+      const a = await receive(conn);
+      const b = await receive(conn);
+      assert.deepEqual([text(a.data), text(b.data)], ["one", "two"]);
+      if (underWine) {
+        assert.equal(
+          a.segmentSize,
+          undefined,
+          "Wine has no UDP_RECV_MAX_COALESCED_SIZE: nothing coalesced",
+        );
+      }
+      assert.deepEqual(splitSegments(a), [a.data]);
+      assert.throws(() => listenDatagram({ coalesce: 1 as unknown as boolean }), /coalesce must be a boolean/);
+    } finally {
+      await tx.close();
+    }
+  },
+  { windows: true },
+);
 
 test("ecn: each datagram reports the ECN codepoint it was sent with, IPv4 and IPv6 (Wine lacks IP_RECVECN: undefined there)", async () => {
-  const T = onWindows ? { IP_TOS: S.IP_TOS, IPV6_TCLASS: S.IPV6_TCLASS } : { IP_TOS: S.LINUX.IP_TOS, IPV6_TCLASS: S.LINUX.IPV6_TCLASS };
+  const T = onWindows
+    ? { IP_TOS: S.IP_TOS, IPV6_TCLASS: S.IPV6_TCLASS }
+    : { IP_TOS: S.LINUX.IP_TOS, IPV6_TCLASS: S.LINUX.IPV6_TCLASS };
   for (const v6 of [false, true]) {
     using conn = listenDatagram({ hostname: v6 ? "::1" : "127.0.0.1", ipv6Only: v6 || undefined, ecn: true });
     using plain = listenDatagram({ hostname: v6 ? "::1" : "127.0.0.1", ipv6Only: v6 || undefined });
@@ -715,7 +792,9 @@ test("ecn: each datagram reports the ECN codepoint it was sent with, IPv4 and IP
       // DSCP CS1 (8 << 2) with the codepoint in the low two bits: the ECN bits are read apart from DSCP.
       // Windows sets ECN per datagram (IP_ECN in WSASendMsg's control), not through IP_TOS, which Wine
       // refuses (WSAENOPROTOOPT): there the datagrams go out Not-ECT.
-      if (!onWindows) setIntOption(raw, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? T.IPV6_TCLASS : T.IP_TOS, (8 << 2) | codepoint);
+      if (!onWindows) {
+        setIntOption(raw, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? T.IPV6_TCLASS : T.IP_TOS, (8 << 2) | codepoint);
+      }
       using tx = wrapSocket(raw, { family: v6 ? "IPv6" : "IPv4", packetInfo: false });
       const to = { hostname: v6 ? "::1" : "127.0.0.1", port: conn.addr.port };
       await tx.send(new TextEncoder().encode(`ecn ${codepoint}`), to);

@@ -36,16 +36,28 @@ test(`sendMsgs (${runtime}): a partial send is reported exactly — how many wen
   using rx = listenDatagram({ hostname: "127.0.0.1" });
   using tx = listenDatagram({ hostname: "127.0.0.1" });
   const to = rx.addr;
-  const messages = Array.from({ length: 10 }, (_, i) => ({ data: enc(`p${i}`), remoteAddr: i === 5 ? { hostname: "::1", port: to.port } : to }));
+  const messages = Array.from(
+    { length: 10 },
+    (_, i) => ({ data: enc(`p${i}`), remoteAddr: i === 5 ? { hostname: "::1", port: to.port } : to }),
+  );
   const r = tx.trySendMsgs(messages);
   assert.equal(r.sent, 5, "the five before the bad one went");
   assert.ok(r.error instanceof SocketError, String(r.error));
   // Linux EAFNOSUPPORT; Windows WSAEAFNOSUPPORT or WSAEFAULT; Wine WSAEOPNOTSUPP.
   assert.match(r.error.code, /^(EAFNOSUPPORT|EINVAL|WSAEAFNOSUPPORT|WSAEFAULT|WSAEINVAL|WSAEOPNOTSUPP)$/);
-  for (let i = 0; i < 5; i++) assert.equal(dec((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data), `p${i}`);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(dec((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data), `p${i}`);
+  }
   // Bad input is refused before anything goes, naming the message.
-  assert.throws(() => tx.trySendMsgs([{ data: enc("ok"), remoteAddr: to }, { data: "no" as unknown as Uint8Array, remoteAddr: to }]), (e: Error) => e instanceof TypeError && /trySendMsgs: messages\[1\]: data must be a Uint8Array/.test(e.message));
-  await assert.rejects(tx.sendMsgs("x" as unknown as []), (e: Error) => e instanceof TypeError && /messages must be an array/.test(e.message));
+  assert.throws(
+    () =>
+      tx.trySendMsgs([{ data: enc("ok"), remoteAddr: to }, { data: "no" as unknown as Uint8Array, remoteAddr: to }]),
+    (e: Error) => e instanceof TypeError && /trySendMsgs: messages\[1\]: data must be a Uint8Array/.test(e.message),
+  );
+  await assert.rejects(
+    tx.sendMsgs("x" as unknown as []),
+    (e: Error) => e instanceof TypeError && /messages must be an array/.test(e.message),
+  );
   assert.equal(tx.tryReceiveMsg(), null);
   assert.equal(rx.tryReceiveMsg(), null, "nothing of the refused batch was sent");
   // On a connected socket the messages need no address.
@@ -55,25 +67,43 @@ test(`sendMsgs (${runtime}): a partial send is reported exactly — how many wen
   assert.equal(dec((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data), "c2");
 });
 
-test(`sendMsgs (${runtime}) waits for room on a shaped link: 3000 datagrams in one call, all sent and all arrive`, async () => {
-  const { net, a, b, to } = shapedLink("sb", 9, "2mbit");
-  using _net = net;
-  const port = 40000 + (Date.now() % 20000);
-  const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), "3000", "20000"], 30_000);
-  try {
-    assert.equal((await rx.lines.next()).value, "ready");
-    const tx = await child([...net.run(a), ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"), to, String(port), "3000", "200", "batch"], 30_000).done;
-    assert.equal(tx.code, 0, tx.stderr);
-    const s = JSON.parse(tx.stdout.trim().split("\n").pop()!);
-    const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
-    assert.ok(s.immediate > 0 && s.immediate < 3000, `the buffer filled (${s.immediate} went at once)`);
-    assert.equal(s.resolved, s.waited);
-    assert.equal(r.received, 3000, `missing ${r.missing}`);
-    assert.equal(r.inOrder, true);
-  } finally {
-    rx.kill();
-  }
-}, { windows: false, skip: netnsUnavailable(), timeout: 60_000 });
+test(
+  `sendMsgs (${runtime}) waits for room on a shaped link: 3000 datagrams in one call, all sent and all arrive`,
+  async () => {
+    const { net, a, b, to } = shapedLink("sb", 9, "2mbit");
+    using _net = net;
+    const port = 40000 + (Date.now() % 20000);
+    const rx = child([
+      ...net.run(b),
+      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
+      String(port),
+      "3000",
+      "20000",
+    ], 30_000);
+    try {
+      assert.equal((await rx.lines.next()).value, "ready");
+      const tx = await child([
+        ...net.run(a),
+        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
+        to,
+        String(port),
+        "3000",
+        "200",
+        "batch",
+      ], 30_000).done;
+      assert.equal(tx.code, 0, tx.stderr);
+      const s = JSON.parse(tx.stdout.trim().split("\n").pop()!);
+      const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
+      assert.ok(s.immediate > 0 && s.immediate < 3000, `the buffer filled (${s.immediate} went at once)`);
+      assert.equal(s.resolved, s.waited);
+      assert.equal(r.received, 3000, `missing ${r.missing}`);
+      assert.equal(r.inOrder, true);
+    } finally {
+      rx.kill();
+    }
+  },
+  { windows: false, skip: netnsUnavailable(), timeout: 60_000 },
+);
 
 test(`sendMsgs (${runtime}): the same batch array sent again with its addresses and sources changed in place goes to the new ones`, async () => {
   using rx1 = listenDatagram({ hostname: "127.0.0.1" });
@@ -82,7 +112,11 @@ test(`sendMsgs (${runtime}): the same batch array sent again with its addresses 
   const frozen1 = Object.freeze({ transport: "udp" as const, hostname: "127.0.0.1", port: rx1.addr.port });
   const mutable = { hostname: "127.0.0.1", port: rx1.addr.port };
   const source = { hostname: "127.0.0.2" };
-  const batch = [{ data: enc("x0"), remoteAddr: frozen1 as { hostname: string; port: number }, localAddr: source }, { data: enc("x1"), remoteAddr: mutable, localAddr: source }];
+  const batch = [{ data: enc("x0"), remoteAddr: frozen1 as { hostname: string; port: number }, localAddr: source }, {
+    data: enc("x1"),
+    remoteAddr: mutable,
+    localAddr: source,
+  }];
   assert.deepEqual(await tx.sendMsgs(batch), { sent: 2, error: null });
   mutable.port = rx2.addr.port;
   source.hostname = "127.0.0.3";
@@ -92,6 +126,12 @@ test(`sendMsgs (${runtime}): the same batch array sent again with its addresses 
     const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
     return `${dec(m.data)} from ${m.remoteAddr.hostname}`;
   };
-  assert.deepEqual([await got(rx1), await got(rx1)], underWine ? ["x0 from 127.0.0.1", "x1 from 127.0.0.1"] : ["x0 from 127.0.0.2", "x1 from 127.0.0.2"]);
-  assert.deepEqual([await got(rx2), await got(rx2)], underWine ? ["x0 from 127.0.0.1", "x1 from 127.0.0.1"] : ["x0 from 127.0.0.3", "x1 from 127.0.0.3"]);
+  assert.deepEqual(
+    [await got(rx1), await got(rx1)],
+    underWine ? ["x0 from 127.0.0.1", "x1 from 127.0.0.1"] : ["x0 from 127.0.0.2", "x1 from 127.0.0.2"],
+  );
+  assert.deepEqual(
+    [await got(rx2), await got(rx2)],
+    underWine ? ["x0 from 127.0.0.1", "x1 from 127.0.0.1"] : ["x0 from 127.0.0.3", "x1 from 127.0.0.3"],
+  );
 });

@@ -11,38 +11,61 @@ const why = netnsUnavailable();
 const COUNT = 3000;
 const SIZE = 200;
 
-test(`sends wait for room on a shaped link (${runtime}): ${COUNT} sends all resolve in order and all arrive`, async () => {
-  const { net, a, b, to } = shapedLink("sw", 7, "2mbit");
-  using _net = net;
-  const port = 40000 + (Date.now() % 20000);
-  const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), String(COUNT), "20000"], 30_000);
-  try {
-    const first = await rx.lines.next();
-    assert.equal(first.value, "ready", "the receiver started");
-    const tx = child([...net.run(a), ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"), to, String(port), String(COUNT), String(SIZE)], 30_000);
-    const sent = await tx.done;
-    assert.equal(sent.code, 0, sent.stderr);
-    const s = JSON.parse(sent.stdout.trim().split("\n").pop()!);
-    const got = await rx.done;
-    assert.equal(got.code, 0, got.stderr);
-    const r = JSON.parse(got.stdout.trim().split("\n").pop()!);
-    console.log(`  ${s.immediate} sent at once, then the buffer was full; ${s.waited} waited for room; all resolved in ${s.seconds.toFixed(2)} s; ${r.received} arrived`);
-    assert.ok(s.immediate > 0 && s.immediate < COUNT, `the send buffer filled (${s.immediate} went at once)`);
-    assert.equal(s.resolved, s.waited, "every waiting send resolved with its size");
-    assert.equal(s.ordered, true, "waiting sends completed in call order");
-    assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
-    assert.equal(r.inOrder, true);
-    assert.equal(r.local, "198.18.7.2");
-  } finally {
-    rx.kill();
-  }
-}, { timeout: 60_000, windows: false, skip: why });
+test(
+  `sends wait for room on a shaped link (${runtime}): ${COUNT} sends all resolve in order and all arrive`,
+  async () => {
+    const { net, a, b, to } = shapedLink("sw", 7, "2mbit");
+    using _net = net;
+    const port = 40000 + (Date.now() % 20000);
+    const rx = child([
+      ...net.run(b),
+      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
+      String(port),
+      String(COUNT),
+      "20000",
+    ], 30_000);
+    try {
+      const first = await rx.lines.next();
+      assert.equal(first.value, "ready", "the receiver started");
+      const tx = child([
+        ...net.run(a),
+        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
+        to,
+        String(port),
+        String(COUNT),
+        String(SIZE),
+      ], 30_000);
+      const sent = await tx.done;
+      assert.equal(sent.code, 0, sent.stderr);
+      const s = JSON.parse(sent.stdout.trim().split("\n").pop()!);
+      const got = await rx.done;
+      assert.equal(got.code, 0, got.stderr);
+      const r = JSON.parse(got.stdout.trim().split("\n").pop()!);
+      console.log(
+        `  ${s.immediate} sent at once, then the buffer was full; ${s.waited} waited for room; all resolved in ${
+          s.seconds.toFixed(2)
+        } s; ${r.received} arrived`,
+      );
+      assert.ok(s.immediate > 0 && s.immediate < COUNT, `the send buffer filled (${s.immediate} went at once)`);
+      assert.equal(s.resolved, s.waited, "every waiting send resolved with its size");
+      assert.equal(s.ordered, true, "waiting sends completed in call order");
+      assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
+      assert.equal(r.inOrder, true);
+      assert.equal(r.local, "198.18.7.2");
+    } finally {
+      rx.kill();
+    }
+  },
+  { timeout: 60_000, windows: false, skip: why },
+);
 
-test("a send waiting for room: close() rejects it with SocketClosedError, signal aborts it, trySendMsg yields to it", async () => {
-  const { net, a } = shapedLink("sc", 8, "64kbit");
-  using _net = net;
-  // The sockets are made inside namespace a by a child; this process checks the outcome it prints.
-  const script = `
+test(
+  "a send waiting for room: close() rejects it with SocketClosedError, signal aborts it, trySendMsg yields to it",
+  async () => {
+    const { net, a } = shapedLink("sc", 8, "64kbit");
+    using _net = net;
+    // The sockets are made inside namespace a by a child; this process checks the outcome it prints.
+    const script = `
     import { listenDatagram, SocketClosedError } from "${new URL("../../mod.ts", import.meta.url).href}";
     const conn = listenDatagram({ hostname: "0.0.0.0" });
     const to = { hostname: "198.18.8.2", port: 9 };
@@ -59,30 +82,38 @@ test("a send waiting for room: close() rejects it with SocketClosedError, signal
     const after = await conn.sendMsg(d, to).catch((e) => e);
     console.log(JSON.stringify({ n, yielded, out: out.map((o) => o.status === "rejected" ? (o.reason instanceof SocketClosedError ? "closed" : o.reason?.name) : "sent"), after: after instanceof SocketClosedError }));
   `;
-  const file = `tests/runtime/fixtures/.send_close_${runtime}.ts`;
-  const { writeFileSync, rmSync } = await import("node:fs");
-  writeFileSync(file, script);
-  try {
-    const r = await child([...net.run(a), ...runtimeArgv(file)], 20_000).done;
-    assert.equal(r.code, 0, r.stderr);
-    const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
-    assert.ok(o.n > 0 && o.n < 100000, "the buffer filled");
-    assert.equal(o.yielded, null, "trySendMsg does not jump the queue");
-    assert.deepEqual(o.out, ["closed", "AbortError", "closed"]);
-    assert.equal(o.after, true);
-  } finally {
-    rmSync(file, { force: true });
-  }
-}, { timeout: 30_000, windows: false, skip: why });
+    const file = `tests/runtime/fixtures/.send_close_${runtime}.ts`;
+    const { writeFileSync, rmSync } = await import("node:fs");
+    writeFileSync(file, script);
+    try {
+      const r = await child([...net.run(a), ...runtimeArgv(file)], 20_000).done;
+      assert.equal(r.code, 0, r.stderr);
+      const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
+      assert.ok(o.n > 0 && o.n < 100000, "the buffer filled");
+      assert.equal(o.yielded, null, "trySendMsg does not jump the queue");
+      assert.deepEqual(o.out, ["closed", "AbortError", "closed"]);
+      assert.equal(o.after, true);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  },
+  { timeout: 30_000, windows: false, skip: why },
+);
 
 test("sendMsg on loopback resolves at once with the byte count; bad signal is a TypeError", async () => {
   using conn = listenDatagram({ hostname: "127.0.0.1" });
   using rx = listenDatagram({ hostname: "127.0.0.1" });
   assert.equal(await conn.sendMsg(new Uint8Array(5), rx.addr), 5);
-  await assert.rejects(conn.sendMsg(new Uint8Array(5), rx.addr, { signal: {} as AbortSignal }), (e: Error) => e instanceof TypeError && /signal/.test(e.message));
+  await assert.rejects(
+    conn.sendMsg(new Uint8Array(5), rx.addr, { signal: {} as AbortSignal }),
+    (e: Error) => e instanceof TypeError && /signal/.test(e.message),
+  );
   const ac = new AbortController();
   ac.abort();
-  await assert.rejects(conn.sendMsg(new Uint8Array(5), rx.addr, { signal: ac.signal }), (e: Error) => e.name === "AbortError");
+  await assert.rejects(
+    conn.sendMsg(new Uint8Array(5), rx.addr, { signal: ac.signal }),
+    (e: Error) => e.name === "AbortError",
+  );
   conn.close();
   await assert.rejects(conn.sendMsg(new Uint8Array(5), rx.addr), (e: Error) => e instanceof SocketClosedError);
   await sleep(0);
@@ -90,25 +121,49 @@ test("sendMsg on loopback resolves at once with the byte count; bad signal is a 
 
 // The Windows path (FD_WRITE through WSAEventSelect and a thread-pool wait), under Wine in a namespace
 // (see wineInNamespace): Linux Deno drives Windows Deno, Linux Bun Windows Bun, Linux Node Windows Node.
-test(`Windows ${runtime === "deno" ? "Deno" : runtime === "node" ? "Node" : "Bun"} under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`, async () => {
-  const { net, a, b, to } = shapedLink("sv", 6, "2mbit");
-  using _net = net;
-  const port = 40000 + (Date.now() % 20000);
-  const rx = child([...net.run(b), ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"), String(port), String(COUNT), "60000"], 90_000);
-  try {
-    assert.equal((await rx.lines.next()).value, "ready");
-    wineInNamespace.stop();
-    const tx = await child([...net.run(a), ...wineInNamespace.argv(runtime), "tests/runtime/fixtures/shaped_sender.ts", to, String(port), String(COUNT), String(SIZE)], 120_000).done;
-    assert.equal(tx.code, 0, tx.stderr.split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n"));
-    const s = JSON.parse(tx.stdout.trim().split(/\r?\n/).pop()!);
-    const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
-    console.log(`  Wine: ${s.immediate} sent at once, ${s.waited} waited for FD_WRITE; all resolved in ${s.seconds.toFixed(2)} s; ${r.received} arrived`);
-    assert.ok(s.immediate > 0 && s.immediate < COUNT, `the send buffer filled (${s.immediate} went at once)`);
-    assert.equal(s.resolved, s.waited);
-    assert.equal(s.ordered, true);
-    assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
-  } finally {
-    rx.kill();
-    wineInNamespace.stop();
-  }
-}, { timeout: 240_000, windows: false, skip: wineInNamespace.unavailable(runtime) });
+test(
+  `Windows ${
+    runtime === "deno" ? "Deno" : runtime === "node" ? "Node" : "Bun"
+  } under Wine: sends wait for room (FD_WRITE) on a shaped link, all resolve in order and arrive`,
+  async () => {
+    const { net, a, b, to } = shapedLink("sv", 6, "2mbit");
+    using _net = net;
+    const port = 40000 + (Date.now() % 20000);
+    const rx = child([
+      ...net.run(b),
+      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
+      String(port),
+      String(COUNT),
+      "60000",
+    ], 90_000);
+    try {
+      assert.equal((await rx.lines.next()).value, "ready");
+      wineInNamespace.stop();
+      const tx = await child([
+        ...net.run(a),
+        ...wineInNamespace.argv(runtime),
+        "tests/runtime/fixtures/shaped_sender.ts",
+        to,
+        String(port),
+        String(COUNT),
+        String(SIZE),
+      ], 120_000).done;
+      assert.equal(tx.code, 0, tx.stderr.split("\n").filter((l) => !/directory mismatch/.test(l)).join("\n"));
+      const s = JSON.parse(tx.stdout.trim().split(/\r?\n/).pop()!);
+      const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
+      console.log(
+        `  Wine: ${s.immediate} sent at once, ${s.waited} waited for FD_WRITE; all resolved in ${
+          s.seconds.toFixed(2)
+        } s; ${r.received} arrived`,
+      );
+      assert.ok(s.immediate > 0 && s.immediate < COUNT, `the send buffer filled (${s.immediate} went at once)`);
+      assert.equal(s.resolved, s.waited);
+      assert.equal(s.ordered, true);
+      assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
+    } finally {
+      rx.kill();
+      wineInNamespace.stop();
+    }
+  },
+  { timeout: 240_000, windows: false, skip: wineInNamespace.unavailable(runtime) },
+);

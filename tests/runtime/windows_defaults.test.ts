@@ -25,13 +25,17 @@ test("SO_EXCLUSIVEADDRUSE is set by default, and a later bind with SO_REUSEADDR 
   }
 }, W);
 
-test("reuseAddress: true sets SO_REUSEADDR instead of SO_EXCLUSIVEADDRUSE, and a second such socket may bind the port", () => {
-  using a = listenDatagram({ hostname: "127.0.0.1", reuseAddress: true });
-  assert.equal(getIntOption(a.rawHandle, S.SOL_SOCKET, S.SO_EXCLUSIVEADDRUSE), 0);
-  assert.equal(getIntOption(a.rawHandle, S.SOL_SOCKET, S.SO_REUSEADDR), 1);
-  using b = listenDatagram({ hostname: "127.0.0.1", port: a.addr.port, reuseAddress: true });
-  assert.equal(b.addr.port, a.addr.port);
-}, W);
+test(
+  "reuseAddress: true sets SO_REUSEADDR instead of SO_EXCLUSIVEADDRUSE, and a second such socket may bind the port",
+  () => {
+    using a = listenDatagram({ hostname: "127.0.0.1", reuseAddress: true });
+    assert.equal(getIntOption(a.rawHandle, S.SOL_SOCKET, S.SO_EXCLUSIVEADDRUSE), 0);
+    assert.equal(getIntOption(a.rawHandle, S.SOL_SOCKET, S.SO_REUSEADDR), 1);
+    using b = listenDatagram({ hostname: "127.0.0.1", port: a.addr.port, reuseAddress: true });
+    assert.equal(b.addr.port, a.addr.port);
+  },
+  W,
+);
 
 test("SIO_UDP_CONNRESET is turned off on every datagram socket opened, unless reportUnreachable: true", () => {
   const before = winsockStats().connResetOff;
@@ -39,7 +43,10 @@ test("SIO_UDP_CONNRESET is turned off on every datagram socket opened, unless re
   assert.equal(winsockStats().connResetOff, before + 1, "the ioctl succeeded (Wine implements it too)");
   listenDatagram({ hostname: "127.0.0.1", reportUnreachable: true }).close();
   assert.equal(winsockStats().connResetOff, before + 1, "left on when the caller wants the report");
-  assert.throws(() => listenDatagram({ reportUnreachable: 1 as unknown as boolean }), /reportUnreachable must be a boolean/);
+  assert.throws(
+    () => listenDatagram({ reportUnreachable: 1 as unknown as boolean }),
+    /reportUnreachable must be a boolean/,
+  );
   // The report itself, where a socket keeps it, arrives as a named error with a sentence (Wine never sends it).
   const e = winsockFailure(10054, "WSARecvMsg");
   assert.equal(e.code, "WSAECONNRESET");
