@@ -126,6 +126,13 @@ const steps = [
   { id: "lint", title: "deno lint", cmd: deno, args: ["lint"], parse: "check" },
   { id: "fmt", title: "deno fmt --check", cmd: deno, args: ["fmt", "--check"], parse: "check" },
   {
+    id: "imports",
+    title: "import rules and sizes (check_imports)",
+    cmd: process.execPath,
+    args: ["scripts/check_imports.mjs"],
+    parse: "plain",
+  },
+  {
     id: "publish",
     title: "deno publish --dry-run",
     cmd: deno,
