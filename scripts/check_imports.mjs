@@ -119,7 +119,7 @@ const RUNTIME_GLOBALS = new Set(["Deno", "Bun", "process", "navigator"]);
  * Whether a node asks which runtime (kind "runtime") or which OS (kind "os") the code runs on; null if it does not.
  * Using a runtime's API (Deno.dlopen) is not asking; testing for it is.
  */
-function question(n) {
+function question(n, nativeNames) {
   // "Deno" in globalThis, "Bun" in globalThis, "process" in globalThis
   if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.InKeyword) {
     const name = str(n.left);
@@ -140,16 +140,17 @@ function question(n) {
       return { kind: "runtime", text: `${objName}.version` };
     }
     if (prop === "userAgent" && objName === "navigator") return { kind: "runtime", text: "navigator.userAgent" };
-    if (prop === "runtime" && objName === "native") return { kind: "runtime", text: "native.runtime" };
+    const isNative = ts.isIdentifier(obj) && nativeNames.has(obj.text);
+    if (prop === "runtime" && isNative) return { kind: "runtime", text: `${obj.text}.runtime` };
     if (prop === "build" && objName === "Deno") return { kind: "os", text: "Deno.build" };
     if ((prop === "platform" || prop === "arch") && (objName === "process" || objName === "navigator")) {
       return { kind: "os", text: `${objName}.${prop}` };
     }
-    if (prop === "os" && (objName === "native" || objName === "build")) return { kind: "os", text: `${objName}.os` };
+    if (prop === "os" && (isNative || objName === "build")) return { kind: "os", text: `${objName}.os` };
   }
   // const { os, runtime } = native
   if (ts.isVariableDeclaration(n) && ts.isObjectBindingPattern(n.name) && n.initializer) {
-    if (ts.isIdentifier(n.initializer) && n.initializer.text === "native") {
+    if (ts.isIdentifier(n.initializer) && nativeNames.has(n.initializer.text)) {
       for (const el of n.name.elements) {
         const key = el.propertyName && ts.isIdentifier(el.propertyName)
           ? el.propertyName.text
@@ -184,6 +185,18 @@ function parse(file, text, known) {
   const imports = [];
   const questions = [];
   const classes = [];
+  // The local names of ffi/native.ts's `native` (imported under any name), whose `os` and `runtime` are questions.
+  const nativeNames = new Set(["native"]);
+  for (const st of sf.statements) {
+    const names = ts.isImportDeclaration(st) && /(^|\/)native\.[jt]s$/.test(str(st.moduleSpecifier) ?? "")
+      ? st.importClause?.namedBindings
+      : undefined;
+    if (names && ts.isNamedImports(names)) {
+      for (const el of names.elements) {
+        if ((el.propertyName ?? el.name).text === "native") nativeNames.add(el.name.text);
+      }
+    }
+  }
   const add = (spec, node, kind) => {
     const target = resolve(file, spec, known);
     if (target !== null) imports.push({ target, line: lineOf(node), kind });
@@ -201,7 +214,7 @@ function parse(file, text, known) {
       const [spec, base] = n.arguments ?? [];
       if (isImportMetaUrl(base)) { for (const s of urlSpecifiers(spec)) if (/\.(ts|mts)$/.test(s)) add(s, n, "url"); }
     }
-    const q = question(n);
+    const q = question(n, nativeNames);
     if (q) questions.push({ ...q, line: lineOf(n) });
     if ((ts.isClassDeclaration(n) || ts.isClassExpression(n))) {
       const start = lineOf(n);

@@ -122,10 +122,14 @@ describe("check_imports", () => {
       "mod.ts": 'export { w } from "./connection/conn.ts";\nexport const d = typeof Deno;\n' +
         "export const p = process.platform;\n",
       "ffi/common/backend.ts": "export const n = process.versions.node;\n",
+      "connection/multicast.ts": 'import { native as n } from "../ffi/native.ts";\nexport const { os } = n;\n' +
+        "export const r = n.runtime;\n",
       "ffi/posix/posix.ts": 'export const linux = Deno.build.os === "linux";\n',
     });
     expect(rules(r).sort()).toEqual([
       "connection-asks-nothing connection/conn.ts:2",
+      "connection-asks-nothing connection/multicast.ts:2",
+      "connection-asks-nothing connection/multicast.ts:3",
       "connection-asks-nothing mod.ts:2",
       "connection-asks-nothing mod.ts:3",
       "one-runtime-probe ffi/common/backend.ts:1",
