@@ -5,30 +5,39 @@
 //          received / drain time (its own cost per datagram). Three bursts are drained untimed first (warm-up).
 //   flood: the flooder sends for the whole run while the receiver receives; datagrams/s = received in
 //          a WINDOW after a warm-up (what it keeps up with while a sender competes for the 2 cores).
-// Each case runs RUNS times; the table gives medians and ratios to the C recvmsg loop of the same group
-// and method, and goes to bench/RESULTS.md. Needs gcc (and x86_64-w64-mingw32-gcc and root for the
+// Each case runs RUNS times, in rounds: every round takes one sample of every case in turn (round-robin; odd
+// rounds in reverse order), so that a machine whose load drifts during the run (other work, thermal limits)
+// weighs on every case alike instead of on whichever cases ran while it was busy. The table gives each case's
+// min, median and max, and ratios to the C loops of the same group and method: the median over the rounds of
+// the case's sample divided by the reference's sample of the same round. It goes to bench/RESULTS.md, which
+// names the machine (CPU, cores, kernel, load) and the runtime versions first. Needs gcc (and x86_64-w64-mingw32-gcc and root for the
 // Windows part; root also raises the socket buffer limits for the duration, then restores them).
 //   echo:  a C client keeps 256 requests in flight to an echo server and counts answers/s (bench/echo_server.ts,
 //          bench/c/echo_*.c); the table gives ratios to the C recvmsg+sendmsg and recvmmsg+sendmmsg echoes.
 // It prints progress as it goes, and writes bench/RESULTS.md and the chart bench/RESULTS.svg.
 // BENCH_RUNS=n, BENCH_COUNT=n, BENCH_WINE=0 (Linux only), BENCH_ECHO=0, BENCH_METHOD=drain|flood,
-// BENCH_ONLY=text (only cases whose "group: name" contains it; baselines always run; RESULTS.md kept).
+// BENCH_ONLY=text (only cases whose "group: name" contains it; baselines always run; RESULTS.md kept),
+// BENCH_SMOKE=1 (proves the script works, not a measurement: one short round of every method, Linux only,
+// small bursts and short windows; prints the tables and keeps RESULTS.md).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const COUNT = Number(process.env.BENCH_COUNT ?? 40000);
+const SMOKE = process.env.BENCH_SMOKE === "1";
+const COUNT = Number(process.env.BENCH_COUNT ?? (SMOKE ? 2000 : 40000));
 const SIZE = 64;
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const WITH_WINE = process.env.BENCH_WINE !== "0";
+const RUNS = Number(process.env.BENCH_RUNS ?? (SMOKE ? 1 : 5));
+const WITH_WINE = process.env.BENCH_WINE !== "0" && !SMOKE;
 const METHODS = process.env.BENCH_METHOD ? [process.env.BENCH_METHOD] : ["drain", "flood"];
 const ONLY = process.env.BENCH_ONLY;
 const WITH_ECHO = process.env.BENCH_ECHO !== "0";
 /** Flood timing per group: warm-up and counting window, in ms. Wine's calls are ~100× slower. */
-const FLOOD = { Linux: { warm: 300, window: 1000 }, Wine: { warm: 500, window: 2000 } };
+const FLOOD = SMOKE
+  ? { Linux: { warm: 50, window: 100 }, Wine: { warm: 50, window: 100 } }
+  : { Linux: { warm: 300, window: 1000 }, Wine: { warm: 500, window: 2000 } };
 const dir = mkdtempSync(join(tmpdir(), "recvmsg-bench-"));
 const bin = (n) => join(root, "node_modules", ".bin", n);
 
@@ -168,7 +177,7 @@ if (WITH_WINE) {
 }
 
 /** The echo method: a server answers a C client that keeps 256 requests in flight (bench/c/echo_client.c). */
-const ECHO = { warm: 300, window: 1000, outstanding: 256 };
+const ECHO = { warm: SMOKE ? 50 : 300, window: SMOKE ? 100 : 1000, outstanding: 256 };
 const echoServer = "bench/echo_server.ts";
 const echoCases = [
   {
@@ -246,62 +255,136 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
 };
-const rate = new Map(); // `${method} ${group}: ${name}` -> median datagrams/s
+const keyOf = (method, c) => `${method} ${c.group}: ${c.name}`;
 const plan = [
   ...METHODS.flatMap((method) => selected.map((c) => ({ method, c }))),
   ...selectedEcho.map((c) => ({ method: "echo", c })),
 ];
+/** Per case, its rate (datagrams or answers per second) in each round; NaN where the sample failed. */
+const samples = new Map(plan.map(({ method, c }) => [keyOf(method, c), { rates: Array(RUNS).fill(NaN), short: 0 }]));
+/** The machine's load average as the run starts (and ends, below): a busy machine shows here. */
+const loadAtStart = loadavg();
 const began = performance.now();
 try {
-  for (const [k, { method, c }] of plan.entries()) {
-    const elapsed = (performance.now() - began) / 1000;
-    const eta = k === 0 ? "" : `, about ${Math.ceil((elapsed / k) * (plan.length - k) / 60)} min left`;
-    process.stdout.write(`[${String(k + 1).padStart(3)}/${plan.length}  ${Math.round(elapsed)} s${eta}]  `);
-    const timing = c.group === "Linux" ? FLOOD.Linux : FLOOD.Wine;
-    const rates = [];
-    let short = 0;
-    for (let i = 0; i < RUNS; i++) {
+  let k = 0;
+  for (let round = 0; round < RUNS; round++) {
+    // Round-robin: one sample of every case per round; odd rounds run backwards, so that no case always
+    // follows the same neighbour (a receiver's exit still settling while the next one starts).
+    const order = round % 2 === 0 ? plan : [...plan].reverse();
+    for (const { method, c } of order) {
+      const elapsed = (performance.now() - began) / 1000;
+      const left = RUNS * plan.length - k;
+      const eta = k === 0 ? "" : `, about ${Math.ceil((elapsed / k) * left / 60)} min left`;
+      process.stdout.write(
+        `[${String(++k).padStart(4)}/${RUNS * plan.length}  round ${round + 1}/${RUNS}  ${
+          Math.round(elapsed)
+        } s${eta}]  `,
+      );
+      const timing = c.group === "Linux" ? FLOOD.Linux : FLOOD.Wine;
       const [cmd, args] = c.run(method, timing);
       const r = method === "echo"
         ? await echoSample(cmd, args.map(String))
         : await sample(method, timing, cmd, args.map(String));
-      if (!r || r.seconds <= 0) continue;
-      if (method === "drain" && r.received < COUNT) short++;
-      rates.push(r.received / r.seconds);
+      const entry = samples.get(keyOf(method, c));
+      if (r && r.seconds > 0) {
+        if (method === "drain" && r.received < COUNT) entry.short++;
+        entry.rates[round] = r.received / r.seconds;
+      }
+      const v = entry.rates[round];
+      console.log(
+        `${method.padEnd(5)} ${c.group.padEnd(19)} ${c.name.padEnd(58)} ${
+          (Number.isNaN(v) ? "failed" : `${Math.round(v / 1000)}k/s`).padStart(9)
+        }`,
+      );
     }
-    const m = median(rates);
-    rate.set(`${method} ${c.group}: ${c.name}`, m);
-    const shown = Number.isNaN(m) ? "failed" : `${Math.round(m / 1000)}k/s`;
-    console.log(
-      `${method.padEnd(5)} ${c.group.padEnd(19)} ${c.name.padEnd(58)} ${
-        shown.padStart(9)
-      }  (${rates.length}/${RUNS} runs${short ? `, ${short} short` : ""})`,
-    );
   }
 } finally {
   for (const [k, v] of Object.entries(saved)) if (v) sysctl(k, v);
 }
+const loadAtEnd = loadavg();
 
-const ver = (cmd, args) => spawnSync(cmd, args, { encoding: "utf8" }).stdout.split("\n")[0].trim();
+/** A case's min, median and max over the rounds that gave a sample, and how many did. */
+function stats(method, c) {
+  const e = samples.get(keyOf(method, c));
+  if (!e) return undefined;
+  const ok = e.rates.filter((r) => !Number.isNaN(r));
+  return { min: Math.min(...ok), median: median(ok), max: Math.max(...ok), n: ok.length, short: e.short };
+}
+console.log("\ncase (method group: name)  min / median / max per second, rounds that gave a sample");
+for (const { method, c } of plan) {
+  const s = stats(method, c);
+  const k = (x) => `${Math.round(x / 1000)}k`;
+  console.log(
+    `${keyOf(method, c).padEnd(90)} ${s.n ? `${k(s.min)} / ${k(s.median)} / ${k(s.max)}` : "failed"}  (${s.n}/${RUNS}${
+      s.short ? `, ${s.short} short` : ""
+    })`,
+  );
+}
+
+const ver = (cmd, args) => (spawnSync(cmd, args, { encoding: "utf8" }).stdout ?? "").split("\n")[0].trim();
 const list = (method) => method === "echo" ? selectedEcho : selected;
-const reference = (method, group, kind) =>
-  rate.get(`${method} ${group}: ${list(method).find((c) => c[kind] && c.group === group)?.name}`);
+/** The reference case (kind "baseline": one call per datagram; "limit": the batching C loop) of a group. */
+const reference = (method, group, kind) => list(method).find((c) => c[kind] && c.group === group);
+/** A case's median rate, or undefined when it did not run. */
+const at = (method, c) => stats(method, c)?.median;
 const fmt = (r) => r === undefined ? "-" : Number.isNaN(r) ? "failed" : Math.round(r).toLocaleString("en-US");
-const ratio = (r, b) => r === undefined || Number.isNaN(r) || !b ? "-" : (r / b).toFixed(2);
-const at = (method, c) => rate.get(`${method} ${c.group}: ${c.name}`);
+/** The spread of a case's samples, as "min–max" in thousands per second. */
+const range = (method, c) => {
+  const s = stats(method, c);
+  return !s ? "-" : s.n === 0 ? "failed" : `${Math.round(s.min / 1000)}k–${Math.round(s.max / 1000)}k`;
+};
+/**
+ * A case against a reference of the same run: the median, over the rounds where both gave a sample, of
+ * the case's rate over the reference's rate in that round (both measured minutes apart at most).
+ */
+const ratioOf = (method, c, ref) => {
+  const a = samples.get(keyOf(method, c))?.rates;
+  const b = ref && samples.get(keyOf(method, ref))?.rates;
+  if (!a || !b) return NaN;
+  return median(a.map((x, i) => x / b[i]).filter((r) => Number.isFinite(r)));
+};
+const ratio = (method, c, ref) => {
+  const r = ratioOf(method, c, ref);
+  return Number.isNaN(r) ? "-" : r.toFixed(2);
+};
+// The Windows builds' versions are the ones scripts/wine.sh installs.
+const wineSh = readFileSync(join(root, "scripts", "wine.sh"), "utf8");
+const winVersion = (name) => wineSh.match(new RegExp(`^${name}=(\\S+)`, "m"))?.[1] ?? "?";
+const cpuModel = cpus()[0]?.model?.trim() || "unknown CPU";
+const versions = {
+  deno: ver(deno, ["--version"]).replace(/^deno /, "").replace(/ .*/, ""),
+  bun: ver(bun, ["--version"]),
+  node: ver(bin("node"), ["--version"]).replace(/^v/, ""),
+  gcc: ver("gcc", ["--version"]),
+};
+const windowsVersions = `Deno ${winVersion("DENO_WIN_VERSION")}, Bun ${winVersion("BUN_WIN_VERSION")} and Node ${
+  winVersion("NODE_WIN_VERSION")
+} (Windows builds) under Wine 10`;
+/** One line for the chart. */
 const machine =
-  `${cpus().length} × ${cpus()[0]?.model ?? "CPU"}, ${ver("uname", ["-sr"])}; ${ver(deno, ["--version"])}; Bun ${
-    ver(bun, ["--version"])
-  }; ` +
-  `Node ${ver(bin("node"), ["--version"])}` +
-  (WITH_WINE ? "; Windows Deno 2.9.5, Bun 1.4.5 and Node 26.10.0 under Wine 10" : "");
+  `${cpus().length} × ${cpuModel}, ${ver("uname", ["-sr"])}; Deno ${versions.deno}, Bun ${versions.bun}, ` +
+  `Node ${versions.node}` + (WITH_WINE ? `; ${windowsVersions}` : "");
+const load = (l) => l.map((x) => x.toFixed(2)).join(", ");
 const lines = [
   "# Benchmark results",
   "",
-  `Made by \`npm run bench\` on ${
-    new Date().toISOString().slice(0, 10)
-  }: ${machine}. Chart: [RESULTS.svg](RESULTS.svg).`,
+  `Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}. Chart: [RESULTS.svg](RESULTS.svg).`,
   "Every ratio is to a C loop measured in this same run; re-run rather than compare figures across machines.",
+  "",
+  "## Machine",
+  "",
+  `- CPU: ${cpuModel}, ${cpus().length} logical cores; ${(totalmem() / 2 ** 30).toFixed(1)} GiB of memory`,
+  `- Kernel: ${ver("uname", ["-srm"])}`,
+  `- Load average (1, 5, 15 min): ${load(loadAtStart)} as the run started, ${load(loadAtEnd)} as it ended`,
+  `- Runtimes: Deno ${versions.deno}, Bun ${versions.bun}, Node ${versions.node}` +
+  (WITH_WINE ? `; ${windowsVersions}` : ""),
+  `- C baselines: ${versions.gcc || "gcc"}, -O2` + (WITH_WINE ? "; x86_64-w64-mingw32-gcc for the Windows loop" : ""),
+  `- ${RUNS} round${
+    RUNS === 1 ? "" : "s"
+  }; each round takes one sample of every case in turn (odd rounds in reverse order)`,
+  ...(Math.max(loadAtStart[0], loadAtEnd[0]) > cpus().length / 2
+    ? ["- **The machine was busy** (load average above half its cores): wide min–max ranges below say how much"]
+    : []),
   "",
   "## Receive",
   "",
@@ -310,20 +393,22 @@ const lines = [
   `**Flood**: the flooder sends throughout while the receiver receives; counted over ${
     FLOOD.Linux.window / 1000
   } s (Wine: ${FLOOD.Wine.window / 1000} s) after a`,
-  `${FLOOD.Linux.warm} ms (Wine: ${FLOOD.Wine.warm} ms) warm-up, with sender and receiver sharing the machine's ${cpus().length} cores. Median of ${RUNS} runs per case.`,
+  `${FLOOD.Linux.warm} ms (Wine: ${FLOOD.Wine.warm} ms) warm-up, with sender and receiver sharing the machine's ${cpus().length} cores.`,
+  `Median of ${RUNS} rounds per case, with the lowest and highest sample (min–max, thousands per second).`,
   "Ratios are to the C `recvmsg` loop (one call per datagram) and to the C `recvmmsg` loop (32 per call: the kernel's limit) of the",
-  "same group and method (the Windows group's: a mingw `WSARecvMsg` loop under the same Wine). The built-in receivers give no packet",
+  "same group and method (the Windows group's: a mingw `WSARecvMsg` loop under the same Wine), each the median over the rounds of",
+  "the case's sample over the C loop's sample of the same round. The built-in receivers give no packet",
   "info; this module and the C loops read IP_PKTINFO.",
   "",
-  "| group | receiver | drain datagrams/s | drain × C recvmsg | drain × C recvmmsg | flood datagrams/s | flood × C recvmsg |",
-  "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
-  ...selected.map((c) => {
-    const d = at("drain", c);
-    const f = at("flood", c);
-    return `| ${c.group} | ${c.name} | ${fmt(d)} | ${ratio(d, reference("drain", c.group, "baseline"))} | ${
-      ratio(d, reference("drain", c.group, "limit"))
-    } | ${fmt(f)} | ${ratio(f, reference("flood", c.group, "baseline"))} |`;
-  }),
+  "| group | receiver | drain datagrams/s (median) | drain min–max | drain × C recvmsg | drain × C recvmmsg | flood datagrams/s (median) | flood min–max | flood × C recvmsg |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...selected.map((c) =>
+    `| ${c.group} | ${c.name} | ${fmt(at("drain", c))} | ${range("drain", c)} | ${
+      ratio("drain", c, reference("drain", c.group, "baseline"))
+    } | ${ratio("drain", c, reference("drain", c.group, "limit"))} | ${fmt(at("flood", c))} | ${range("flood", c)} | ${
+      ratio("flood", c, reference("flood", c.group, "baseline"))
+    } |`
+  ),
   "",
 ];
 if (selectedEcho.length > 0) {
@@ -335,21 +420,22 @@ if (selectedEcho.length > 0) {
       ECHO.window / 1000
     } s after a ${ECHO.warm} ms warm-up; client and server share the ${cpus().length} cores. This module's servers and the C ones answer each`,
     "request from the address it arrived at (IP_PKTINFO in, IP_PKTINFO out); the built-ins cannot choose. Median of " +
-      RUNS + " runs.",
+      RUNS + " rounds, min–max in thousands per second; ratios as for receive, round by round.",
     "",
-    "| server | answers/s | × C recvmsg + sendmsg | × C recvmmsg + sendmmsg |",
-    "| --- | ---: | ---: | ---: |",
-    ...selectedEcho.map((c) => {
-      const e = at("echo", c);
-      return `| ${c.name} | ${fmt(e)} | ${ratio(e, reference("echo", c.group, "baseline"))} | ${
-        ratio(e, reference("echo", c.group, "limit"))
-      } |`;
-    }),
+    "| server | answers/s (median) | min–max | × C recvmsg + sendmsg | × C recvmmsg + sendmmsg |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...selectedEcho.map((c) =>
+      `| ${c.name} | ${fmt(at("echo", c))} | ${range("echo", c)} | ${
+        ratio("echo", c, reference("echo", c.group, "baseline"))
+      } | ${ratio("echo", c, reference("echo", c.group, "limit"))} |`
+    ),
     "",
   );
 }
-if (ONLY || METHODS.length < 2) {
-  console.log("\nBENCH_ONLY or BENCH_METHOD is set: bench/RESULTS.md and RESULTS.svg are left as they were");
+if (ONLY || METHODS.length < 2 || SMOKE) {
+  console.log(
+    "\nBENCH_ONLY, BENCH_METHOD or BENCH_SMOKE is set: bench/RESULTS.md and RESULTS.svg are left as they were",
+  );
   console.log(lines.join("\n"));
 } else {
   writeFileSync(join(root, "bench", "RESULTS.md"), lines.join("\n"));
@@ -397,8 +483,8 @@ function chart() {
         last = g;
       }
       const v = at(p.method, c);
-      const b = reference(p.method, c.group, p.kind(c));
-      const r = v === undefined || Number.isNaN(v) || !b ? null : v / b;
+      const q = ratioOf(p.method, c, reference(p.method, c.group, p.kind(c)));
+      const r = v === undefined || Number.isNaN(v) || Number.isNaN(q) ? null : q;
       const w = r === null ? 0 : Math.max(1, Math.min(r, 1.5) / 1.5 * barMax);
       parts.push(
         `<text x="${label - 6}" y="${y + 12}" text-anchor="end">${esc(c.name.replace(/^[A-Za-z]+: /, ""))}</text>`,

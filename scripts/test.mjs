@@ -126,6 +126,13 @@ const steps = [
   { id: "lint", title: "deno lint", cmd: deno, args: ["lint"], parse: "check" },
   { id: "fmt", title: "deno fmt --check", cmd: deno, args: ["fmt", "--check"], parse: "check" },
   {
+    id: "imports",
+    title: "import rules and sizes (check_imports)",
+    cmd: process.execPath,
+    args: ["scripts/check_imports.mjs"],
+    parse: "plain",
+  },
+  {
     id: "publish",
     title: "deno publish --dry-run",
     cmd: deno,
@@ -217,6 +224,42 @@ const steps = [
     env: { RECVMSG_TEST_ENV: "RECVMSG_EXPECT_OS=windows" },
     parse: "bun",
   },
+  // RECVMSG_HOST=1 adds the runtime suites run natively on this machine's OS, whichever it is (ids host-deno,
+  // host-node, host-bun; Node is the one running this script): CI's Windows and macOS runners, which have no Wine.
+  ...(process.env.RECVMSG_HOST
+    ? ((os, exe) => [
+      {
+        id: "host-deno",
+        title: `${os} Deno (native)`,
+        cmd: join(root, "node_modules", "deno", `deno${exe}`),
+        args: ["test", "-A", "--no-check", "--node-modules-dir=manual", "--v8-flags=--expose-gc", runtimeTests],
+        env: { RECVMSG_EXPECT_OS: os },
+        parse: "deno",
+      },
+      {
+        id: "host-node",
+        title: `${os} Node (native)`,
+        cmd: process.execPath,
+        args: [
+          "--test",
+          "--test-reporter=spec",
+          "--expose-gc",
+          "--disable-warning=ExperimentalWarning",
+          `${runtimeTests}*.test.ts`,
+        ],
+        env: { RECVMSG_EXPECT_OS: os },
+        parse: "node",
+      },
+      {
+        id: "host-bun",
+        title: `${os} Bun (native)`,
+        cmd: join(root, "node_modules", "bun", "bin", "bun.exe"),
+        args: ["test", `./${runtimeTests}`],
+        env: { RECVMSG_EXPECT_OS: os },
+        parse: "bun",
+      },
+    ])(process.platform === "win32" ? "windows" : process.platform, process.platform === "win32" ? ".exe" : "")
+    : []),
 ];
 
 ensureTools();
