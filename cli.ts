@@ -61,6 +61,13 @@ const USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--ec
 
 UDP with packet info: each datagram's local address and interface (recvmsg ${VERSION}).`;
 
+/** `recvmsg 0.1.0 (Bun/1.4.5, linux x64)`: which runtime runs the command matters (`bunx` once started Node). */
+function versionLine(): string {
+  const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ??
+    `Node.js/${process.versions.node}`;
+  return `recvmsg ${VERSION} (${agent}, ${process.platform} ${process.arch})`;
+}
+
 /** Where the CLI writes, and what stops it (Ctrl-C by default). */
 export interface CliIo {
   /** Writes one line (no newline) to standard output. */
@@ -456,7 +463,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
       throw new UsageError(`unknown command ${JSON.stringify(command)}`, USAGE);
     }
     const { values } = parseCommand(args, { version: { type: "boolean" } }, USAGE, 0);
-    if (values.version) return (io.write(VERSION), 0);
+    if (values.version) return (io.write(versionLine()), 0);
     if (values.help) return (io.write(USAGE), 0);
     throw new UsageError("a command is needed", USAGE);
   } catch (e) {
