@@ -433,6 +433,22 @@ check(
   lint.status === 0,
   lint.stderr.split("\n").filter((l) => /error/.test(l)).slice(0, 10).join("\n"),
 );
+// The README's TypeScript examples: each imports the npm name with the JSR name beside it, and type-checks.
+const readme = readFileSync(join(root, "README.md"), "utf8");
+const snippets = [...readme.matchAll(/```ts\n([^]*?)```/g)].map((m) => m[1]);
+snippets.forEach((code, i) =>
+  writeFileSync(join(jsr, `readme_${i}.ts`), code.replace(/from "recvmsg"/g, 'from "./mod.ts"'))
+);
+check(
+  `the README's ${snippets.length} TypeScript examples import "recvmsg" and name "@recvmsg/recvmsg" for JSR`,
+  snippets.length > 0 && snippets.every((c) => /from "recvmsg";.*@recvmsg\/recvmsg/.test(c)),
+  snippets.find((c) => !/from "recvmsg";.*@recvmsg\/recvmsg/.test(c))?.split("\n")[0] ?? "no examples",
+);
+const readmeCheck = spawnSync(bin("deno"), ["check", ...snippets.map((_, i) => `readme_${i}.ts`)], {
+  cwd: jsr,
+  encoding: "utf8",
+});
+check("the README's TypeScript examples type-check", readmeCheck.status === 0, readmeCheck.stderr.slice(-500));
 const check2 = spawnSync(bin("deno"), ["check", "use.ts"], { cwd: jsr, encoding: "utf8" });
 check("JSR: the published file set type-checks on its own", check2.status === 0, check2.stderr.slice(-400));
 
