@@ -22,7 +22,16 @@ import { parseArgs } from "node:util";
 import type { DatagramMessage } from "./message.ts";
 import { type DatagramConn, interfaces, listenDatagram, type NetworkInterface, SocketError } from "./mod.ts";
 
-/** The package's version (tests/runtime/cli.test.ts holds it equal to package.json's and deno.json's). */
+/**
+ * The package's version, as `recvmsg --version` prints it (tests/runtime/cli.test.ts holds it equal to
+ * package.json's and deno.json's).
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "@recvmsg/recvmsg/cli";
+ * console.log(VERSION); // "0.1.0"
+ * ```
+ */
 export const VERSION = "0.1.0";
 
 const LISTEN_USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit]

@@ -7,7 +7,16 @@
 //   node examples/echo_server.ts [port]                         (Node 26.1 and later)
 import { type DatagramConn, type DatagramMessage, listenDatagram } from "../mod.ts";
 
-/** What {@link serveEcho} does with a reply that failed; by default it is logged to stderr. */
+/**
+ * What {@link serveEcho} does with a reply that failed; by default it is logged to stderr.
+ *
+ * @example
+ * ```ts
+ * import type { EchoOptions } from "./echo_server.ts";
+ * let failed = 0;
+ * const options: EchoOptions = { onError: () => failed++ };
+ * ```
+ */
 export interface EchoOptions {
   /** Called with each failed reply's error and the datagram it answered; the loop then goes on. */
   onError?: (error: unknown, msg: DatagramMessage) => void;
