@@ -32,6 +32,10 @@ function handOver(bun) {
 /** The Bun that ran `bunx`/`bun run` (its bunx binary is the same program), when this was started by one. */
 function startingBun() {
   if (!/^bun\//.test(process.env.npm_config_user_agent ?? "")) return null;
+  // Only when Bun ran this command itself (`bunx recvmsg`, `bun run recvmsg`, a script "recvmsg ..."), not
+  // when a script ran `node` explicitly, or a Node program a script started runs this bin in turn.
+  const script = process.env.npm_lifecycle_script;
+  if (script !== undefined && !/^recvmsg(\s|$)/.test(script)) return null;
   const execPath = process.env.npm_execpath ?? "";
   return /(^|[\\/])bunx?(\.exe)?$/.test(execPath) && existsSync(execPath) ? execPath : "bun";
 }

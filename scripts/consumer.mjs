@@ -81,7 +81,15 @@ if (pack.status === 0) {
   );
   const project = join(scratch, "project");
   mkdirSync(project);
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify({
+      name: "consumer",
+      private: true,
+      type: "module",
+      scripts: { v: "recvmsg --version", n: "node node_modules/.bin/recvmsg --version" },
+    }),
+  );
   const install = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--offline", join(scratch, info.filename)], {
     cwd: project,
     encoding: "utf8",
@@ -331,6 +339,12 @@ const dgram = require("node:dgram");
       ["bunx", [bin("bun"), "x", "recvmsg", "--version"], /^recvmsg \d+\.\d+\.\d+ \(Bun\//],
       ["bun run", [bin("bun"), "run", "recvmsg", "--version"], /^recvmsg \d+\.\d+\.\d+ \(Bun\//],
       ["npx", ["npx", "--no-install", "recvmsg", "--version"], /^recvmsg \d+\.\d+\.\d+ \(Node\.js\//],
+      ['bun run, script "recvmsg --version",', [bin("bun"), "run", "v"], /^recvmsg \d+\.\d+\.\d+ \(Bun\//],
+      [
+        'bun run, script "node node_modules/.bin/recvmsg --version",',
+        [bin("bun"), "run", "n"],
+        /^recvmsg \d+\.\d+\.\d+ \(Node\.js\//,
+      ],
     ]
   ) {
     const r = spawnSync(argv[0], argv.slice(1), {
@@ -340,7 +354,9 @@ const dgram = require("node:dgram");
       env: { ...process.env, PATH: pathWithTools },
     });
     check(
-      `${runner} recvmsg --version runs on ${runner === "npx" ? "Node" : "Bun"}`,
+      `${runner.endsWith(",") ? runner.slice(0, -1) : `${runner} recvmsg --version`} runs on ${
+        /Node/.test(want.source) ? "Node" : "Bun"
+      }`,
       want.test(r.stdout),
       r.stdout + r.stderr,
     );
