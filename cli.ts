@@ -34,13 +34,15 @@ import { type DatagramConn, interfaces, listenDatagram, type NetworkInterface, S
  */
 export const VERSION = "0.1.0";
 
-const LISTEN_USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit]
+const LISTEN_USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit] [--reuse-port]
 
   --port N          UDP port to listen on (default 0: the system picks one, printed at start)
   --hostname ADDR   numeric IPv4 or IPv6 address to bind (default "::", dual-stack)
   --json            one JSON object per datagram (NDJSON) instead of text
   --echo            answer each datagram, from the local address it reached
   --hop-limit       report each datagram's TTL / hop limit
+  --reuse-port      share the port with programs that allow it (SO_REUSEPORT), e.g. 5353 beside an mDNS
+                    daemon; unicast datagrams are then spread over the sharers, multicast reaches each
 
 One line per datagram: time, remote address, the local address it reached and its interface index,
 hop limit, size, flags, and a printable preview. Ctrl-C stops.`;
@@ -63,7 +65,7 @@ const SEND_USAGE = `usage: recvmsg send ADDRESS PORT [TEXT] [--from ADDR] [--int
   --reply           wait for one answer and print it as listen does (exit 1 when none comes)
   --timeout S       how long --reply waits, in seconds (default 5)`;
 
-const USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit]
+const USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit] [--reuse-port]
        recvmsg interfaces [--json]
        recvmsg send ADDRESS PORT [TEXT] [--from ADDR] [--interface NAME|INDEX] [--hop-limit N] [--reply]
        recvmsg --help | --version       recvmsg COMMAND --help
@@ -93,6 +95,7 @@ interface ListenOptions {
   json: boolean;
   echo: boolean;
   hopLimit: boolean;
+  reusePort: boolean;
 }
 
 /** Bad usage: the message, and the usage text of the command it concerns. */
@@ -139,6 +142,7 @@ function parseListen(args: string[]): ListenOptions | null {
     json: { type: "boolean" },
     echo: { type: "boolean" },
     "hop-limit": { type: "boolean" },
+    "reuse-port": { type: "boolean" },
   }, LISTEN_USAGE);
   if (values.help) return null;
   return {
@@ -147,6 +151,7 @@ function parseListen(args: string[]): ListenOptions | null {
     json: values.json === true,
     echo: values.echo === true,
     hopLimit: values["hop-limit"] === true,
+    reusePort: values["reuse-port"] === true,
   };
 }
 
@@ -224,7 +229,8 @@ function explainBind(e: unknown, hostname: string, port: number, option: string)
   if (e instanceof SocketError) {
     const where = hostPort(hostname, port);
     if (e.code === "WSAEADDRINUSE" || e.code === "EADDRINUSE") {
-      return `port ${port} on ${hostname} is already in use (${e.code}); pick another --port`;
+      return `port ${port} on ${hostname} is already in use (${e.code}); pick another --port, or --reuse-port ` +
+        `to share it with a program that allows sharing`;
     }
     if (e.code === "WSAEACCES" || e.code === "EACCES") {
       return `permission denied binding ${where} (${e.code}): ports below 1024 need root or CAP_NET_BIND_SERVICE on Linux`;
@@ -245,7 +251,7 @@ function explainBind(e: unknown, hostname: string, port: number, option: string)
 async function listen(o: ListenOptions, io: CliIo, error: (line: string) => void): Promise<number> {
   let conn: DatagramConn;
   try {
-    conn = listenDatagram({ hostname: o.hostname, port: o.port, hopLimit: o.hopLimit });
+    conn = listenDatagram({ hostname: o.hostname, port: o.port, hopLimit: o.hopLimit, reusePort: o.reusePort });
   } catch (e) {
     error(`recvmsg: ${explainBind(e, o.hostname, o.port, "--hostname")}`);
     return 2;

@@ -109,7 +109,9 @@ test("errors a person can act on: port in use, a name instead of an address, bad
   assert.equal(inUse.code, 2);
   assert.match(
     inUse.err[0],
-    new RegExp(`port ${taken.addr.port} on 127\\.0\\.0\\.1 is already in use \\((WSAEADDRINUSE|EADDRINUSE)\\)`),
+    new RegExp(
+      `port ${taken.addr.port} on 127\\.0\\.0\\.1 is already in use \\((WSAEADDRINUSE|EADDRINUSE)\\); pick another --port, or --reuse-port`,
+    ),
   );
   const name = await run(["listen", "--hostname", "localhost"]);
   assert.equal(name.code, 2);
@@ -173,6 +175,15 @@ test("listen --port=N (the = form) binds that port", async () => {
     await tx.close();
   }
 });
+
+test("listen --reuse-port shares a port with a socket that allows it (SO_REUSEPORT; Linux)", async () => {
+  using holder = listenDatagram({ hostname: "127.0.0.1", reusePort: true });
+  const shared = await run(
+    ["listen", "--port", String(holder.addr.port), "--hostname", "127.0.0.1", "--reuse-port"],
+    (port) => Promise.resolve(assert.equal(port, holder.addr.port)),
+  );
+  assert.equal(shared.code, 0, shared.err.join("\n"));
+}, { windows: false });
 
 test("interfaces: a row per interface with its index, name, state and addresses; --json gives interfaces() itself", async () => {
   const list = interfaces();
