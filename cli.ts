@@ -351,7 +351,7 @@ function parseSend(args: string[]): SendOptions | null {
   const timeout = Number(values.timeout ?? 5);
   if (!(timeout > 0 && timeout <= 3600)) {
     throw new UsageError(
-      `--timeout must be a number of seconds above 0, got ${JSON.stringify(values.timeout)}`,
+      `--timeout must be a number of seconds above 0 and at most 3600, got ${JSON.stringify(values.timeout)}`,
       SEND_USAGE,
     );
   }
@@ -365,6 +365,14 @@ function parseSend(args: string[]): SendOptions | null {
     timeout,
   };
 }
+
+/** The module's parameter names in its errors, and the options a person typed for them. */
+const OPTION_OF: [RegExp, string][] = [
+  [/localAddr\.hostname/g, "--from"],
+  [/localAddr\.interfaceIndex/g, "--interface"],
+  [/\bhopLimit\b/g, "--hop-limit"],
+  [/^(remoteAddr\.)?hostname\b/, "ADDRESS"],
+];
 
 /** An interface named by index or name; a UsageError naming what exists otherwise. */
 function interfaceIndex(spec: string, what: string): number {
@@ -394,18 +402,15 @@ async function send(o: SendOptions, io: CliIo, error: (line: string) => void): P
   }
   try {
     const localAddr = o.from !== undefined || index !== undefined
-      ? { hostname: o.from, interfaceIndex: index }
+      ? { ...(o.from !== undefined && { hostname: o.from }), ...(index !== undefined && { interfaceIndex: index }) }
       : undefined;
     try {
       await conn.sendMsg(o.data, to, { localAddr, hopLimit: o.hopLimit });
     } catch (e) {
       if (e instanceof TypeError || e instanceof RangeError) {
         // The module names its own parameters; a person typed the command's options.
-        const named = e.message.replace(/localAddr\.hostname/g, "--from").replace(
-          /localAddr\.interfaceIndex/g,
-          "--interface",
-        )
-          .replace(/\bhopLimit\b/g, "--hop-limit").replace(/^(remoteAddr\.)?hostname\b/, "ADDRESS");
+        let named = e.message;
+        for (const [param, option] of OPTION_OF) named = named.replace(param, option);
         error(`recvmsg: ${named}`);
         error(SEND_USAGE);
         return 2;
