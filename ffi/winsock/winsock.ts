@@ -26,15 +26,10 @@ import {
   MSG_MCAST,
   MSG_PEEK,
   MSG_TRUNC,
-  SIO_GET_EXTENSION_FUNCTION_POINTER,
-  SIO_UDP_CONNRESET,
-  SO_TYPE,
   SOCK_DGRAM,
   SOCK_RAW,
-  SOL_SOCKET,
   WSA_FLAG_NO_HANDLE_INHERIT,
   WSA_FLAG_OVERLAPPED,
-  WSAID_WSARECVMSG,
 } from "../../structs/constants.ts";
 import { AncillaryDecoder } from "../../structs/ancillary.ts";
 import { CMSG_LP64 } from "../../structs/cmsg.ts";
@@ -55,7 +50,6 @@ import {
 import { ControlArchive } from "../common/control_archive.ts";
 import { buildMessage, messageData, received } from "../common/message_builder.ts";
 import { checkAttached, pointTo, setPointer } from "../common/receive_target.ts";
-import { native } from "../native.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
 import {
   boundAddress,
@@ -70,6 +64,7 @@ import { INFINITE, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
 import type { NativeFn } from "../types.ts";
 import { cleanup, fail, type Lib, load, startup, WRITE_WAIT } from "./system.ts";
 import { WinsockSender } from "./winsock_send.ts";
+import { connResetOff, socketType, wsaRecvMsg } from "./socket_setup.ts";
 
 export { type WinsockStats, winsockStats } from "./system.ts";
 
@@ -200,28 +195,10 @@ class WinsockSocket implements BackendSocket {
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
-      const type = existing ? this.socketType() : this.raw ? SOCK_RAW : SOCK_DGRAM;
-      this.recvMsg = this.wsaRecvMsg(type);
+      const type = existing ? socketType(l, s) : this.raw ? SOCK_RAW : SOCK_DGRAM;
+      this.recvMsg = wsaRecvMsg(l, s, this.ipv6, type);
       // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
-      if (type === SOCK_DGRAM && options.protocol === UDP && !options.reportUnreachable) {
-        this.dv.setUint32(AT.scratch, 0, true);
-        if (
-          ws2.WSAIoctl(
-            s,
-            SIO_UDP_CONNRESET,
-            this.scratch4,
-            4,
-            null,
-            0,
-            this.u8.subarray(AT.scratch + 8, AT.scratch + 12),
-            null,
-            null,
-          ) !== 0
-        ) {
-          fail(l, "WSAIoctl(SIO_UDP_CONNRESET)");
-        }
-        l.connResetOff++;
-      }
+      if (type === SOCK_DGRAM && this.udp && !options.reportUnreachable) connResetOff(l, s);
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
       l.events++;
@@ -232,23 +209,6 @@ class WinsockSocket implements BackendSocket {
     }
     this.id = l.nextId++;
     this.prepareStructs();
-  }
-
-  private socketType(): number {
-    const at = AT.scratch;
-    this.dv.setInt32(at + 4, 4, true);
-    if (
-      this.l.ws2.getsockopt(
-        this.handle,
-        SOL_SOCKET,
-        SO_TYPE,
-        this.u8.subarray(at, at + 4),
-        this.u8.subarray(at + 4, at + 8),
-      ) !== 0
-    ) {
-      fail(this.l, "getsockopt(SO_TYPE)");
-    }
-    return this.dv.getInt32(at, true);
   }
 
   /** setsockopt with an int value; false when the system refuses it. */
@@ -287,35 +247,6 @@ class WinsockSocket implements BackendSocket {
       throw winsockFailure(code, "getsockname");
     }
     return boundAddress(decodeSockaddr(this.nameDv, 0, this.dv.getInt32(at, true)), this.ipv6);
-  }
-
-  /** WSARecvMsg's address, asked of the socket's provider once per address family and socket type. */
-  private wsaRecvMsg(type: number): NativeFn<typeof WSARECVMSG> {
-    const key = `${this.ipv6 ? AF_INET6 : AF_INET}/${type}`;
-    const cached = this.l.recvMsg.get(key);
-    if (cached) return cached;
-    const at = AT.scratch;
-    const guid = this.u8.subarray(at, at + 16);
-    guid.set(WSAID_WSARECVMSG);
-    const out = this.u8.subarray(at + 16, at + 24);
-    const returned = this.u8.subarray(at + 24, at + 28);
-    const rc = this.l.ws2.WSAIoctl(
-      this.handle,
-      SIO_GET_EXTENSION_FUNCTION_POINTER,
-      guid,
-      16,
-      out,
-      8,
-      returned,
-      null,
-      null,
-    );
-    if (rc !== 0) fail(this.l, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
-    const address = this.dv.getBigUint64(at + 16, true);
-    if (address === 0n) throw winsockFailure(10045, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
-    const fn = native.fromAddress(address, WSARECVMSG);
-    this.l.recvMsg.set(key, fn);
-    return fn;
   }
 
   /** Pointers are written once: the memory they point to is the socket's own and never moves. */
