@@ -7,6 +7,7 @@
 import type { SocketClosedError, SocketError } from "../../errors.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../../structs/ip.ts";
 import type { SendSource } from "../../structs/send_control.ts";
+import type { OptionDialect } from "./option_dialect.ts";
 import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
@@ -70,8 +71,8 @@ export interface Capabilities {
   segmentOffload: boolean;
   /** The most segments one offloaded send may carry (0 without offload). */
   readonly maxSegments: number;
-  /** Receives are served from datagrams read ahead in one call (Linux recvmmsg with `readAhead` > 1). */
-  readonly readAhead: boolean;
+  /** Receives are served from datagrams read ahead in one call (Linux recvmmsg with `readAhead` > 1); false once refused. */
+  readAhead: boolean;
   /** `tryReceiveMany` takes many datagrams in one system call (false where it falls back to one per call). */
   batchReceive: boolean;
   /** `sendMany` sends many datagrams in one system call (false where it falls back to one per call). */
@@ -169,6 +170,8 @@ export interface BackendSocket {
    * to it), or with null dissolves the association. Throws a SocketError named `connect`.
    */
   connect(to: { hostname: string; port: number } | null): void;
+  /** How this system's sender options and memberships are written (ffi/common/option_dialect.ts). */
+  readonly optionDialect: OptionDialect;
   /** A raw socket (SOCK_RAW): an IPv4 one receives each packet with its IP header. */
   readonly raw: boolean;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
@@ -226,6 +229,8 @@ export function socketKinds(protocol: number, raw: boolean | undefined, pingSock
 export interface Backend {
   readonly name: string;
   open(options: OpenOptions): BackendSocket;
+  /** The handles `wrap` takes: the largest, and what they are (for the RangeError of a bad one). */
+  readonly handles: { readonly max: bigint; readonly description: string };
   /** Adopts an existing socket handle (a Winsock SOCKET or a file descriptor); it is closed with the connection. */
   wrap(handle: bigint, ipv6: boolean, options: OpenOptions): BackendSocket;
 }

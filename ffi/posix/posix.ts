@@ -30,6 +30,7 @@ import {
   UDP,
 } from "../common/backend.ts";
 import { ControlArchive } from "../common/control_archive.ts";
+import { type OptionDialect, optionDialect } from "../common/option_dialect.ts";
 import { buildMessage, messageData, type Received, received } from "../common/message_builder.ts";
 import { checkAttached, pointTo, setPointer, type TargetAddress } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
@@ -76,6 +77,7 @@ class PosixSocket implements BackendSocket {
   readonly ipv6: boolean;
   readonly udp: boolean;
   readonly raw: boolean;
+  readonly optionDialect: OptionDialect = optionDialect(P.os);
   private readonly arena = new ArrayBuffer(AT.end);
   private readonly u8 = new Uint8Array(this.arena);
   private readonly dv = new DataView(this.arena);
@@ -252,7 +254,7 @@ class PosixSocket implements BackendSocket {
     } catch (e) {
       if (!batchRefused(this.l, "receive", e as SocketError)) throw e;
       this.ahead = null;
-      (this.capabilities as { readAhead: boolean }).readAhead = false;
+      this.capabilities.readAhead = false;
       this.capabilities.batchReceive = false;
       return -1;
     }
@@ -472,6 +474,7 @@ class PosixSocket implements BackendSocket {
 /** The POSIX backend (Linux; macOS through its own tables, untested here). */
 export const posix: Backend = {
   name: "posix",
+  handles: { max: 2n ** 31n - 1n, description: "a file descriptor from 0 to 2^31-1" },
   open(options) {
     return new PosixSocket(load(), options);
   },

@@ -48,6 +48,7 @@ import {
   UDP,
 } from "../common/backend.ts";
 import { ControlArchive } from "../common/control_archive.ts";
+import { type OptionDialect, optionDialect } from "../common/option_dialect.ts";
 import { buildMessage, messageData, received } from "../common/message_builder.ts";
 import { checkAttached, pointTo, setPointer } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
@@ -470,6 +471,7 @@ class WinsockSocket implements BackendSocket {
   }
   set segmentOffload(_: boolean) {}
   readonly raw: boolean;
+  readonly optionDialect: OptionDialect = optionDialect("windows");
 
   send(t: Transmit): number | null {
     if (this.closed) throw this.closedError("WSASendMsg");
@@ -511,6 +513,7 @@ class WinsockSocket implements BackendSocket {
 /** The Windows backend. */
 export const winsock: Backend = {
   name: "winsock",
+  handles: { max: 2n ** 64n - 2n, description: "a SOCKET from 0 to 2^64-2" },
   open(options) {
     return new WinsockSocket(load(), options);
   },
