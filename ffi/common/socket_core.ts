@@ -161,16 +161,16 @@ export function stageSend(
   t: Transmit,
   peerIPv4: boolean | null,
   udp: boolean,
-  fail: (reason: "port 0" | "no peer") => Error,
+  fail: (reason: "port 0" | "no peer", to: Transmit["to"]) => Error,
 ): void {
   const to = t.to;
   let ipv4: boolean;
   if (to) {
-    if (to.port === 0 && udp) throw fail("port 0");
+    if (to.port === 0 && udp) throw fail("port 0", to);
     m.nameLen = writeName(m, to);
     ipv4 = m.memo.ipv4;
   } else {
-    if (peerIPv4 === null) throw fail("no peer");
+    if (peerIPv4 === null) throw fail("no peer", null);
     m.nameLen = 0;
     ipv4 = peerIPv4;
   }

@@ -111,7 +111,7 @@ export class PosixSender {
   send(t: Transmit): number | null {
     const h = this.#h;
     const m = this.#memory();
-    stageSend(m, t, this.peer ? this.peer.ipv4 : null, h.udp, (reason) => this.#fail(reason, t.to));
+    stageSend(m, t, this.peer ? this.peer.ipv4 : null, h.udp, this.#fail);
     // A connected send names no address: msg_name NULL (a name of length 0 would be EINVAL).
     setPointer(m.dv, MSG.msg_name.offset, t.to ? m.nameAddress : 0);
     m.dv.setUint32(MSG.msg_namelen.offset, m.nameLen, true);

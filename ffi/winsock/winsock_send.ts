@@ -22,6 +22,13 @@ const WSAEWOULDBLOCK = 10035;
 const WSAEADDRNOTAVAIL = 10049;
 const WSAEDESTADDRREQ = 10039;
 
+/** The error of a send refused before any call: to UDP port 0, or without a destination on an unconnected socket. */
+function refused(reason: "port 0" | "no peer", to: Transmit["to"]): SocketError {
+  return reason === "port 0"
+    ? new SocketError("WSAEADDRNOTAVAIL", WSAEADDRNOTAVAIL, "WSASendMsg", portZeroMessage(to))
+    : winsockFailure(WSAEDESTADDRREQ, "WSASendMsg");
+}
+
 /** What the sender needs of its socket. */
 export interface SendHost {
   readonly l: Lib;
@@ -94,16 +101,7 @@ export class WinsockSender {
   send(t: Transmit): number | null {
     const h = this.#h;
     const m = this.#memory();
-    stageSend(
-      m,
-      t,
-      this.#peer ? this.#peer.ipv4 : null,
-      h.udp,
-      (reason) =>
-        reason === "port 0"
-          ? new SocketError("WSAEADDRNOTAVAIL", WSAEADDRNOTAVAIL, "WSASendMsg", portZeroMessage(t.to))
-          : winsockFailure(WSAEDESTADDRREQ, "WSASendMsg"),
-    );
+    stageSend(m, t, this.#peer ? this.#peer.ipv4 : null, h.udp, refused);
     // A connected send names no address: name NULL and namelen 0.
     setPointer(m.dv, MSG.name.offset, t.to ? m.nameAddress : 0);
     m.dv.setInt32(MSG.namelen.offset, m.nameLen, true);
