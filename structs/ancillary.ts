@@ -204,7 +204,8 @@ export const DARWIN_DIALECT: AncillaryDialect = {
     size: DRW.in_pktinfo.size,
     addr: DRW.in_pktinfo.fields.ipi_addr.offset,
     ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset,
-    specDst: DRW.in_pktinfo.fields.ipi_spec_dst.offset,
+    // XNU leaves ipi_spec_dst zero on receive: it says nothing there.
+    specDst: -1,
   },
   ipv6Pktinfo: {
     type: DARWIN.IPV6_PKTINFO,
