@@ -63,6 +63,7 @@ const O_IOV_BASE = AT.iov + IOV.iov_base.offset;
 const O_IOV_LEN = AT.iov + IOV.iov_len.offset;
 /** The most segments one UDP_SEGMENT send carries (the kernel's UDP_MAX_SEGMENTS of older kernels). */
 const MAX_SEGMENTS = 64;
+const EMPTY = new Uint8Array(0);
 
 class PosixSocket implements BackendSocket {
   readonly addr: NetAddr;
@@ -430,10 +431,27 @@ class PosixSocket implements BackendSocket {
     trafficClass?: number,
     segmentSize?: number,
   ): number | null {
-    const sent = this.send({ data, to, source, hopLimit, trafficClass, segmentSize });
+    const t = this.scratch;
+    t.data = data;
+    t.to = to;
+    t.source = source;
+    t.hopLimit = hopLimit;
+    t.trafficClass = trafficClass;
+    t.segmentSize = segmentSize;
+    let sent: number | null;
+    try {
+      sent = this.send(t);
+    } finally {
+      t.data = EMPTY; // hold nothing of the caller's
+      t.to = null;
+      t.source = undefined;
+    }
     if (sent === SEGMENTS_AS_BATCH) throw this.sender.lastRefusal!;
     return sent;
   }
+
+  /** The record the positional {@link sendMsg} fills: read during the call only (see Transmit). */
+  private readonly scratch: { -readonly [K in keyof Transmit]: Transmit[K] } = { data: EMPTY, to: null };
 
   private sendBatch(
     items: readonly Transmit[],

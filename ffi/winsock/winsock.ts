@@ -76,6 +76,7 @@ const WSA_IO_PENDING = 997;
 // A socket closed under a call: Windows says WSA_OPERATION_ABORTED, Wine WSAENOTSOCK, WSAEINTR in some races.
 const CLOSED_CODES = new Set([995, 10038, 10004]);
 const MAX_CONTROL = 65536;
+const EMPTY = new Uint8Array(0);
 
 // Offsets in a socket's arena; every record 8-aligned.
 const MSG = WIN.WSAMSG.fields;
@@ -485,8 +486,23 @@ class WinsockSocket implements BackendSocket {
     hopLimit?: number,
     trafficClass?: number,
   ): number | null {
-    return this.send({ data, to, source, hopLimit, trafficClass });
+    const t = this.scratch;
+    t.data = data;
+    t.to = to;
+    t.source = source;
+    t.hopLimit = hopLimit;
+    t.trafficClass = trafficClass;
+    try {
+      return this.send(t);
+    } finally {
+      t.data = EMPTY; // hold nothing of the caller's
+      t.to = null;
+      t.source = undefined;
+    }
   }
+
+  /** The record the positional {@link sendMsg} fills: read during the call only (see Transmit). */
+  private readonly scratch: { -readonly [K in keyof Transmit]: Transmit[K] } = { data: EMPTY, to: null };
 
   closedError(syscall = "WSARecvMsg"): SocketClosedError {
     return new SocketClosedError(syscall);
