@@ -2,6 +2,21 @@
  * What an operating system backend provides to the connection layer. The connection layer keeps the
  * queue of waiting receives, validates arguments and exposes the API; a backend only makes calls.
  *
+ * What a backend learns stays in the backend: it says what the socket can do as data
+ * (`capabilities`, `optionDialect`), and a refusal of the system changes that data, never an error
+ * code the connection would have to interpret. In particular, a segmented send:
+ *
+ * 1. The connection sends `data` with `segmentSize` as one {@link Transmit} while
+ *    `capabilities.segmentOffload` holds and `data.length <= segmentSize * capabilities.maxSegments`;
+ *    otherwise it sends the segments as a batch (`sendMany`, or `send` one by one).
+ * 2. `send` returns {@link SEGMENTS_AS_BATCH} when the system will not cut this buffer: nothing was sent,
+ *    and the connection sends the segments as a batch (a waiting send becomes a waiting batch, still first).
+ * 3. Every other error is thrown as it is, and belongs to this send alone (EMSGSIZE, UDP port 0...).
+ *
+ * Where the system refuses the batch calls (recvmmsg / sendmmsg under a sandbox), `tryReceiveMany` and
+ * `sendMany` go on one datagram per call with the same results; ENOBUFS / ENOMEM from a send is a full
+ * buffer (null) for a while, then the error.
+ *
  * @module
  */
 import type { SocketClosedError, SocketError } from "../../errors.ts";
