@@ -139,20 +139,29 @@ export class PosixSender {
   }
 
   /**
-   * Whether a segmented send's error means "send the segments as a batch": EIO, or EINVAL when the
+   * Whether a segmented send's error means "send the segments as a batch". EIO, or EINVAL when the
    * destination (checked before the call) and the segment size are valid, is the system refusing the
-   * offload, learned for good; a segment larger than the path allows is this send's alone.
+   * offload: learned for good. A segment larger than the path allows (EMSGSIZE from the kernel's GSO
+   * check, or EINVAL from older kernels) is this send's alone: its segments go as separate datagrams,
+   * fragmented like any datagram larger than the path, and offload stays on. A segment larger than any
+   * datagram can be is the caller's error (EMSGSIZE, thrown).
    */
   #segmentsRefused(e: SocketError, t: Transmit): boolean {
+    const h = this.#h;
+    const ipv4 = t.to ? destination(t.to.hostname, false).ipv4 : this.peer?.ipv4 ?? !h.ipv6;
+    const headers = ipv4 ? HEADERS.v4 : HEADERS.v6;
+    if (e.code === "EMSGSIZE") {
+      if (t.segmentSize! + headers > 65535) return false;
+      this.lastRefusal = e;
+      return true;
+    }
     if (e.code !== "EIO" && e.code !== "EINVAL") return false;
     this.lastRefusal = e;
     if (e.code === "EINVAL") {
-      const h = this.#h;
-      const ipv4 = t.to ? destination(t.to.hostname, false).ipv4 : this.peer?.ipv4 ?? !h.ipv6;
       const mtu = pathMtu(h.l.c, h.fd, t.to, this.peer?.ipv4 ?? null, P.families);
-      if (mtu !== undefined && t.segmentSize! + (ipv4 ? HEADERS.v4 : HEADERS.v6) > mtu) return true;
+      if (mtu !== undefined && t.segmentSize! + headers > mtu) return true;
     }
-    this.#h.capabilities.segmentOffload = false;
+    h.capabilities.segmentOffload = false;
     return true;
   }
 
