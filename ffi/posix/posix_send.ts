@@ -152,7 +152,7 @@ export class PosixSender {
     const headers = ipv4 ? HEADERS.v4 : HEADERS.v6;
     if (e.code === "EMSGSIZE") {
       if (t.segmentSize! + headers > 65535) return false;
-      this.lastRefusal = e;
+      this.lastRefusal = this.#failure(e, t.to); // with the path MTU, for the positional sendMsg
       return true;
     }
     if (e.code !== "EIO" && e.code !== "EINVAL") return false;
