@@ -13,16 +13,51 @@ import { parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 import type { OutgoingMessage, Transmit } from "./transmit.ts";
 
-/** The largest UDP payload. */
+/**
+ * The largest UDP payload.
+ *
+ * @example
+ * ```ts
+ * import { MAX_DATAGRAM } from "./checks.ts";
+ * console.log(MAX_DATAGRAM); // 65535
+ * ```
+ */
 export const MAX_DATAGRAM = 65535;
 
-/** A receive request the checks rewrite in place: no object per receive. */
+/**
+ * A receive request the checks rewrite in place: no object per receive.
+ *
+ * @example
+ * ```ts
+ * import type { MutableRequest } from "./checks.ts";
+ * const r: MutableRequest = { target: null, peek: false, controlSize: 128, reuse: null };
+ * r.peek = true;
+ * ```
+ */
 export type MutableRequest = { -readonly [K in keyof ReceiveRequest]: ReceiveRequest[K] };
 
-/** A transmit the send checks rewrite in place: no object per send. */
+/**
+ * A transmit the send checks rewrite in place: no object per send.
+ *
+ * @example
+ * ```ts
+ * import type { MutableTransmit } from "./checks.ts";
+ * const t: MutableTransmit = { data: new Uint8Array(1), to: null, source: undefined, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined };
+ * t.hopLimit = 8;
+ * ```
+ */
 export type MutableTransmit = { -readonly [K in keyof Transmit]: Transmit[K] };
 
-/** A batch receive, checked: the backend's request plus the array the messages go to. */
+/**
+ * A batch receive, checked: the backend's request plus the array the messages go to.
+ *
+ * @example
+ * ```ts
+ * import type { ReceiveBatch } from "./checks.ts";
+ * const b: ReceiveBatch = { count: 2, buffer: null, segment: 65536, controlSize: 128, out: [] };
+ * console.log(b.count);
+ * ```
+ */
 export interface ReceiveBatch {
   readonly count: number;
   readonly buffer: Uint8Array | null;
@@ -31,7 +66,16 @@ export interface ReceiveBatch {
   readonly out: ReceivedMessage[];
 }
 
-/** What a send's checks must know of the socket. */
+/**
+ * What a send's checks must know of the socket.
+ *
+ * @example
+ * ```ts
+ * import type { SendContext } from "./checks.ts";
+ * const c: SendContext = { peer: null, ipv6: true, dscpRefusal: null };
+ * console.log(c.ipv6);
+ * ```
+ */
 export interface SendContext {
   /** The connected peer, or null (then every send needs a destination). */
   readonly peer: NetAddr | null;

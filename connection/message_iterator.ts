@@ -10,7 +10,17 @@
 import { SocketClosedError } from "../errors.ts";
 import type { DatagramMessage, ReceiveOptions } from "../message.ts";
 
-/** What the iterator needs of a connection. */
+/**
+ * What the iterator needs of a connection.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" }); // messages() iterates over the connection as a MessageSource
+ * const it = conn.messages();
+ * await it.return?.();
+ * ```
+ */
 export interface MessageSource {
   /** A datagram at hand within the fairness budget, or null (then `receiveMsg` waits for one). */
   tryReceiveFair(options?: ReceiveOptions): DatagramMessage | null;

@@ -51,7 +51,16 @@ export interface MulticastV6Membership {
   setLoopback(loopback: boolean): Promise<void>;
 }
 
-/** Where and from whom to receive a group's datagrams. */
+/**
+ * Where and from whom to receive a group's datagrams.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353, reusePort: true });
+ * using m = conn.joinMulticast("232.1.1.1", { interfaceAddress: "127.0.0.1", source: "127.0.0.1" });
+ * ```
+ */
 export interface JoinOptions {
   /** The interface to join on, by index (see `interfaces()`); 0 or absent lets the system choose. */
   interfaceIndex?: number;

@@ -68,7 +68,15 @@ function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
   return conn;
 }
 
-/** Options of {@link connectDatagram}: the peer, where to bind, and any listen option. */
+/**
+ * Options of {@link connectDatagram}: the peer, where to bind, and any listen option.
+ *
+ * @example
+ * ```ts
+ * import { connectDatagram } from "@recvmsg/recvmsg";
+ * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53, localAddr: { hostname: "127.0.0.1" }, hopLimit: true });
+ * ```
+ */
 export interface ConnectOptions extends Omit<ListenOptions, "hostname" | "port"> {
   /** The peer's numeric address. */
   hostname: string;
@@ -132,7 +140,16 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   return conn;
 }
 
-/** Options of {@link wrapSocket}. */
+/**
+ * Options of {@link wrapSocket}.
+ *
+ * @example
+ * ```ts
+ * import { wrapSocket } from "@recvmsg/recvmsg";
+ * declare const fd: bigint; // an AF_INET6 UDP socket made elsewhere
+ * using conn = wrapSocket(fd, { family: "IPv6", packetInfo: true });
+ * ```
+ */
 export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
   /** The socket's address family: `"IPv6"` for an AF_INET6 socket. Default `"IPv4"`. */
   family?: "IPv4" | "IPv6";

@@ -14,6 +14,12 @@ import { SegmentCutter } from "./segmentation.ts";
 /**
  * Datagrams delivered in a row without the event loop turning before the next delivery waits for a
  * macrotask: libuv's figure (uv__udp_io reads at most 32 datagrams per loop turn).
+ *
+ * @example
+ * ```ts
+ * import { FAIR_BURST } from "./receive_queue.ts";
+ * console.log(FAIR_BURST); // 32
+ * ```
  */
 export const FAIR_BURST = 32;
 

@@ -8,7 +8,15 @@ import { amendSocketError, SocketClosedError, SocketError } from "../errors.ts";
 import type { BackendSocket } from "../ffi/common/backend.ts";
 import type { Transmit } from "./transmit.ts";
 
-/** The most datagrams one UDP_SEGMENT send makes (the kernel's UDP_MAX_SEGMENTS since 4.18); more go as a batch. */
+/**
+ * The most datagrams one UDP_SEGMENT send makes (the kernel's UDP_MAX_SEGMENTS since 4.18); more go as a batch.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SEGMENTS } from "./segmentation.ts";
+ * console.log(MAX_SEGMENTS); // 64
+ * ```
+ */
 export const MAX_SEGMENTS = 64;
 
 /**

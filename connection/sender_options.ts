@@ -11,7 +11,15 @@ import type { MulticastRules } from "../ffi/select.ts";
 import type { SettableOption } from "../ffi/tables/settings.ts";
 import { describeValue as describe } from "../structs/describe.ts";
 
-/** The options that take a boolean (set as 0 or 1). */
+/**
+ * The options that take a boolean (set as 0 or 1).
+ *
+ * @example
+ * ```ts
+ * import type { FlagOption } from "./sender_options.ts";
+ * const option: FlagOption = "broadcast";
+ * ```
+ */
 export type FlagOption = "multicastLoopback" | "broadcast" | "dontFragment";
 
 /**

@@ -8,13 +8,29 @@
 import type { SendOptions } from "../message.ts";
 import type { SendSource } from "../structs/send_control.ts";
 
-/** A destination: a numeric address and a port. */
+/**
+ * A destination: a numeric address and a port.
+ *
+ * @example
+ * ```ts
+ * import type { Destination } from "./transmit.ts";
+ * const to: Destination = { hostname: "::1", port: 53 };
+ * ```
+ */
 export interface Destination {
   readonly hostname: string;
   readonly port: number;
 }
 
-/** One send, its arguments checked. */
+/**
+ * One send, its arguments checked.
+ *
+ * @example
+ * ```ts
+ * import type { Transmit } from "./transmit.ts";
+ * const t: Transmit = { data: new Uint8Array(3000), to: { hostname: "127.0.0.1", port: 4433 }, source: { interfaceIndex: 1 }, hopLimit: 64, trafficClass: 0b10, segmentSize: 1200 };
+ * ```
+ */
 export interface Transmit {
   /** The bytes. */
   readonly data: Uint8Array;

@@ -19,7 +19,16 @@ import {
 import { winsock } from "./winsock/winsock.ts";
 import { parseIPv4 } from "../structs/ip.ts";
 
-/** Interfaces by IPv4 address and IPv4 addresses by interface, for the system requests that take one or the other. */
+/**
+ * Interfaces by IPv4 address and IPv4 addresses by interface, for the system requests that take one or the other.
+ *
+ * @example
+ * ```ts
+ * import { systemInterfaces, type InterfaceLookup } from "./select.ts";
+ * const lookup: InterfaceLookup = systemInterfaces;
+ * console.log(lookup.address(1)); // loopback's address, 127.0.0.1, on Linux
+ * ```
+ */
 export interface InterfaceLookup {
   /** The index of the interface that has this IPv4 address, or null. */
   index(address: Uint8Array): number | null;
@@ -27,7 +36,15 @@ export interface InterfaceLookup {
   address(index: number): Uint8Array | null;
 }
 
-/** How this platform's multicast requests name an interface, and the requests themselves. */
+/**
+ * How this platform's multicast requests name an interface, and the requests themselves.
+ *
+ * @example
+ * ```ts
+ * import { platform } from "./select.ts";
+ * console.log(platform.multicast.indexOnly(true)); // true but on Windows
+ * ```
+ */
 export interface MulticastRules {
   /**
    * Whether a join that names its interface by address must name it by index instead (the system's
@@ -44,7 +61,15 @@ export interface MulticastRules {
   readonly interfaces: InterfaceLookup;
 }
 
-/** What the connection layer knows of the platform: the backend, and the few rules that differ by OS. */
+/**
+ * What the connection layer knows of the platform: the backend, and the few rules that differ by OS.
+ *
+ * @example
+ * ```ts
+ * import { platform } from "./select.ts";
+ * console.log(platform.handles.range); // "a file descriptor from 0 to 2^31-1" but on Windows
+ * ```
+ */
 export interface Platform {
   /** Opens and adopts sockets. */
   readonly backend: Backend;
