@@ -2,20 +2,34 @@
  * The iterator behind `conn.messages()`: each `next()` is one receive, and when a datagram is already
  * at hand (queued, or read ahead) it resolves with it directly, without the extra promise and turns an
  * async generator would take per datagram. Ends when the socket closes; any other error rejects that
- * `next()` and ends the iteration, as a generator's would.
+ * `next()` and ends the iteration, as a generator's would. `return()` cancels a `next()` still waiting
+ * (it resolves done), so that no datagram is taken for an iteration that is over.
  *
  * @module
  */
 import { SocketClosedError } from "../errors.ts";
 import type { DatagramMessage, ReceiveOptions } from "../message.ts";
 
-/** What the iterator needs of a connection. */
+/**
+ * What the iterator needs of a connection.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" }); // messages() iterates over the connection as a MessageSource
+ * const it = conn.messages();
+ * await it.return?.();
+ * ```
+ */
 export interface MessageSource {
-  tryReceiveMsg(options?: ReceiveOptions): DatagramMessage | null;
+  /** A datagram at hand within the fairness budget, or null (then `receiveMsg` waits for one). */
+  tryReceiveFair(options?: ReceiveOptions): DatagramMessage | null;
   receiveMsg(options?: ReceiveOptions): Promise<DatagramMessage>;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+/** The reason a waiting `next()` is cancelled with by `return()`: it ends the iteration quietly. */
+const RETURNED = Object.freeze({ reason: "messages(): return() was called" });
 
 /**
  * `messages()`'s iterator.
@@ -32,6 +46,9 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, 
 export class MessageIterator implements AsyncIterableIterator<DatagramMessage, undefined> {
   readonly #source: MessageSource;
   readonly #options: ReceiveOptions | undefined;
+  /** The options a waiting receive gets: the caller's, with a signal `return()` aborts too (made at the first wait). */
+  #waitOptions: ReceiveOptions | null = null;
+  #cancel: AbortController | null = null;
   #done = false;
   /** An error found in the arguments: the first next() rejects with it. */
   #refused: { error: unknown } | null;
@@ -51,16 +68,17 @@ export class MessageIterator implements AsyncIterableIterator<DatagramMessage, u
     if (options?.signal?.aborted) return this.#end(options.signal.reason);
     let m: DatagramMessage | null;
     try {
-      m = this.#source.tryReceiveMsg(options);
+      m = this.#source.tryReceiveFair(options);
     } catch (e) {
       return this.#end(e);
     }
     if (m !== null) return Promise.resolve({ value: m, done: false });
-    return this.#source.receiveMsg(options).then(this.#yielded, this.#failed);
+    return this.#source.receiveMsg(this.#waitOptions ?? this.#makeWaitOptions()).then(this.#yielded, this.#failed);
   }
 
   return(): Promise<IteratorResult<DatagramMessage, undefined>> {
     this.#done = true;
+    this.#cancel?.abort(RETURNED);
     return Promise.resolve(DONE);
   }
 
@@ -68,10 +86,17 @@ export class MessageIterator implements AsyncIterableIterator<DatagramMessage, u
     return this;
   }
 
-  /** The iteration is over: a closed socket ends it quietly, anything else rejects this call. */
+  #makeWaitOptions(): ReceiveOptions {
+    const cancel = this.#cancel = new AbortController();
+    const own = this.#options?.signal;
+    const signal = own ? AbortSignal.any([own, cancel.signal]) : cancel.signal;
+    return this.#waitOptions = { ...this.#options, signal };
+  }
+
+  /** The iteration is over: a closed socket or `return()` ends it quietly, anything else rejects this call. */
   #end(e: unknown): Promise<IteratorResult<DatagramMessage, undefined>> {
     this.#done = true;
     this.#refused = null;
-    return e instanceof SocketClosedError ? Promise.resolve(DONE) : Promise.reject(e);
+    return e instanceof SocketClosedError || e === RETURNED ? Promise.resolve(DONE) : Promise.reject(e);
   }
 }

@@ -1,17 +1,66 @@
 /**
- * Multicast group membership: the argument checks, the membership objects, and the requests the
- * platform tables of ffi/tables/settings.ts turn into setsockopt calls. Used by {@link DatagramConn}.
+ * Multicast group membership: the argument checks, the membership objects, and the join and leave
+ * requests, which the platform's rules (ffi/select.ts) build from the tables of ffi/tables/settings.ts.
+ * Used by {@link DatagramConn}. The socket-wide sender options are in sender_options.ts.
  *
  * @module
  */
 import type { BackendSocket } from "../ffi/common/backend.ts";
-import { membershipRequest, type MembershipSpec, type SettableOption, settings } from "../ffi/tables/settings.ts";
-import { native } from "../ffi/native.ts";
+import type { MembershipSpec } from "../ffi/tables/settings.ts";
+import type { MulticastRules } from "../ffi/select.ts";
 import { describeValue } from "../structs/describe.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 
-/** Where and from whom to receive a group's datagrams. */
+/**
+ * What `joinMulticastV4` resolves to: `Deno.MulticastV4Membership`'s shape.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353 });
+ * const m = await conn.joinMulticastV4("224.0.0.251", "0.0.0.0");
+ * await m.setTTL(1);
+ * await m.leave();
+ * ```
+ */
+export interface MulticastV4Membership {
+  /** Leaves the group. */
+  leave(): Promise<void>;
+  /** Whether this socket's multicast sends loop back to members on this host. */
+  setLoopback(loopback: boolean): Promise<void>;
+  /** The TTL of this socket's multicast sends. */
+  setTTL(ttl: number): Promise<void>;
+}
+
+/**
+ * What `joinMulticastV6` resolves to: `Deno.MulticastV6Membership`'s shape.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "::", port: 5353 });
+ * const m = await conn.joinMulticastV6("ff02::fb", 2);
+ * await m.leave();
+ * ```
+ */
+export interface MulticastV6Membership {
+  /** Leaves the group. */
+  leave(): Promise<void>;
+  /** Whether this socket's multicast sends loop back to members on this host. */
+  setLoopback(loopback: boolean): Promise<void>;
+}
+
+/**
+ * Where and from whom to receive a group's datagrams.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353, reusePort: true });
+ * using m = conn.joinMulticast("232.1.1.1", { interfaceAddress: "127.0.0.1", source: "127.0.0.1" });
+ * ```
+ */
 export interface JoinOptions {
   /** The interface to join on, by index (see `interfaces()`); 0 or absent lets the system choose. */
   interfaceIndex?: number;
@@ -87,14 +136,25 @@ export class MulticastMembership implements Disposable {
   }
 }
 
-/** The memberships of one socket. */
+/**
+ * The memberships of one socket.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0" }); // its joins go through a MembershipSet
+ * using m = conn.joinMulticast("224.0.0.251");
+ * ```
+ */
 export class MembershipSet {
   readonly #socket: BackendSocket;
+  readonly #rules: MulticastRules;
   readonly #active = new Map<string, MulticastMembership>();
 
-  /** Keeps the memberships of `socket`. */
-  constructor(socket: BackendSocket) {
+  /** Keeps the memberships of `socket`, whose requests follow `rules`. */
+  constructor(socket: BackendSocket, rules: MulticastRules) {
     this.#socket = socket;
+    this.#rules = rules;
   }
 
   /** Joins, after checking every argument; throws TypeError/RangeError naming it, or a SocketError. */
@@ -167,12 +227,13 @@ export class MembershipSet {
       }
     }
     // Where the system's request names the interface by index only, an address is turned into one.
-    if (ifAddress && index === 0 && (source !== null ? native.os !== "windows" : native.os === "darwin")) {
-      index = indexOfAddress(ifAddress, method);
+    const rules = this.#rules;
+    if (ifAddress && index === 0 && rules.indexOnly(source !== null)) {
+      index = indexOfAddress(rules.interfaces.index(ifAddress), ifAddress, method);
     }
     // Windows' IPv4 requests take the interface as an address; an index written in 0.0.0.0/8 works on
     // Windows but not under Wine (WSAEINVAL), so the interface's own address is used where it has one.
-    if (native.os === "windows" && !isV6 && index !== 0 && !ifAddress) ifAddress = lookup?.address(index) ?? null;
+    if (rules.ipv4ByAddress && !isV6 && index !== 0 && !ifAddress) ifAddress = rules.interfaces.address(index);
     const key = `${Array.from(bytes).join(".")}|${index}|${ifAddress?.join(".") ?? ""}|${source?.join(".") ?? ""}`;
     if (this.#active.has(key)) {
       throw new RangeError(
@@ -182,7 +243,7 @@ export class MembershipSet {
       );
     }
     const spec: MembershipSpec = { group: bytes, interfaceIndex: index, interfaceAddress: ifAddress, source };
-    const r = membershipRequest(native.os, true, spec);
+    const r = rules.request(true, spec);
     this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
     const m = new MulticastMembership(
       this,
@@ -197,7 +258,7 @@ export class MembershipSet {
   /** @internal A membership left: the leave request, and it is forgotten. */
   left(m: MulticastMembership, spec: MembershipSpec): void {
     for (const [k, v] of this.#active) if (v === m) this.#active.delete(k);
-    const r = membershipRequest(native.os, false, spec);
+    const r = this.#rules.request(false, spec);
     this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
   }
 
@@ -206,35 +267,10 @@ export class MembershipSet {
     for (const m of this.#active.values()) m.dropped();
     this.#active.clear();
   }
-
-  /** Sets a sender option on every family the socket has. */
-  set(option: SettableOption, value: number): void {
-    // As for joins: Windows' IPv4 multicast interface by its address where it has one (Wine takes no index).
-    const v4 = native.os === "windows" && option === "multicastInterface" && value !== 0
-      ? lookup?.address(value) ?? null
-      : null;
-    for (const r of settings(native.os, option, value, this.#socket.families, v4)) {
-      this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
-    }
-  }
 }
 
-/** Set by mod.ts: interfaces by IPv4 address and IPv4 addresses by interface (from `interfaces()`). */
-interface InterfaceLookup {
-  /** The index of the interface that has this IPv4 address, or null. */
-  index(address: Uint8Array): number | null;
-  /** The first IPv4 address of interface `index`, or null. */
-  address(index: number): Uint8Array | null;
-}
-let lookup: InterfaceLookup | null = null;
-
-/** @internal Lets mod.ts answer interface questions without an import cycle. */
-export function setInterfaceLookup(l: InterfaceLookup): void {
-  lookup = l;
-}
-
-function indexOfAddress(address: Uint8Array, method: string): number {
-  const i = lookup?.index(address) ?? null;
+/** The index an interface address was looked up to, or the RangeError naming it when no interface has it. */
+function indexOfAddress(i: number | null, address: Uint8Array, method: string): number {
   if (i === null) {
     throw new RangeError(
       `${method}: interfaceAddress ${address.join(".")} is not an address of any interface of this machine`,

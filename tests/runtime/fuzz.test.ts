@@ -313,3 +313,77 @@ test(
   },
   { timeout: 120_000 },
 );
+
+// Bad input never costs a datagram (issue 19): shrunk resizable buffers (before the call, or while
+// the receive waits), reuse arrays that are frozen, sealed, non-extensible, of fixed length or that
+// hold a message twice. Whatever the call does, the datagram queued for it is either what it returns
+// or still there for the next receive.
+type Shape = "plain" | "shrunk fixed" | "shrunk tracking" | "shrinks while waiting" | "none";
+const REUSE = ["none", "ok", "frozen", "sealed", "non-extensible", "fixed length", "doubled"] as const;
+function reuseOf(kind: (typeof REUSE)[number], seed: unknown[]): unknown {
+  const a = [...seed];
+  if (kind === "none") return undefined;
+  if (kind === "frozen") return Object.freeze(a);
+  if (kind === "sealed") return Object.seal(a);
+  if (kind === "non-extensible") return Object.preventExtensions(a);
+  if (kind === "fixed length") return Object.defineProperty(a, "length", { writable: false });
+  if (kind === "doubled") return [a[0], a[0]];
+  return a;
+}
+test(`fuzz (${runtime}): refused receive input never costs a datagram (shrunk, frozen, doubled, changed after the call)`, async () => {
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom<Shape>("plain", "shrunk fixed", "shrunk tracking", "shrinks while waiting", "none"),
+      fc.constantFrom(...REUSE),
+      fc.constantFrom("receiveMsg", "tryReceiveMsg", "receiveMsgs", "tryReceiveMsgs"),
+      fc.integer({ min: 1, max: 8 }),
+      fc.constantFrom(0, 32),
+      async (shape, reuseKind, method, count, readAhead) => {
+        const conn = listenDatagram({ hostname: "127.0.0.1", readAhead });
+        try {
+          for (let i = 0; i < 2; i++) await tx.sendMsg(new Uint8Array([i]), conn.addr);
+          const seed = conn.tryReceiveMsgs(2);
+          const batch = method.endsWith("Msgs");
+          const rab = new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer & {
+            resize(n: number): void;
+          })(8192, { maxByteLength: 8192 });
+          const buffer = shape === "none"
+            ? undefined
+            : shape === "shrunk tracking"
+            ? new Uint8Array(rab, 4096)
+            : new Uint8Array(rab, 4096, 2048);
+          if (shape === "shrunk fixed" || shape === "shrunk tracking") rab.resize(100);
+          const reuse = reuseOf(reuseKind, batch ? seed : seed.slice(0, 1));
+          const o = { buffer, reuse: batch ? reuse : (reuse as unknown[] | undefined)?.[0] };
+          const waiting = shape === "shrinks while waiting";
+          let queued = !waiting;
+          if (queued) await tx.sendMsg(new Uint8Array([0x5a]), conn.addr);
+          let got: unknown;
+          try {
+            const call = (conn as unknown as Record<string, (...a: unknown[]) => unknown>)[method](
+              ...(batch ? [count, o] : [o]),
+            );
+            if (waiting) {
+              // Shrunk after the call: a receive that waits must refuse it before the system call.
+              rab.resize(100);
+              await tx.sendMsg(new Uint8Array([0x5a]), conn.addr);
+              queued = true;
+            }
+            got = await call;
+          } catch (e) {
+            check(method, e);
+          }
+          if (!queued) await tx.sendMsg(new Uint8Array([0x5a]), conn.addr);
+          const first = Array.isArray(got) ? got[0] : got;
+          if ((first as { data?: Uint8Array } | null | undefined)?.data?.[0] === 0x5a) return;
+          const next = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+          assert.equal(next.data[0], 0x5a, `${method} (${shape}, reuse ${reuseKind}): the datagram is still there`);
+        } finally {
+          conn.close();
+        }
+      },
+    ),
+    { numRuns: underWine ? 40 : 150 },
+  );
+});

@@ -1,0 +1,281 @@
+/**
+ * Opening connections: `listenDatagram`, `connectDatagram` and `wrapSocket` check their options, fill
+ * in the defaults, open (or adopt) the socket through this platform's backend (ffi/select.ts) and make
+ * the {@link DatagramConn} over it.
+ *
+ * @module
+ */
+import type { OpenOptions } from "../ffi/common/backend.ts";
+import { platform } from "../ffi/select.ts";
+import type { ListenOptions } from "../message.ts";
+import { describeValue } from "../structs/describe.ts";
+import { parseIPv4, parseIPv6 } from "../structs/ip.ts";
+import { stripBrackets } from "../structs/sockaddr.ts";
+import { DatagramConn, ownsHandle } from "./conn.ts";
+
+const BOOLEAN_OPTIONS = [
+  "ipv6Only",
+  "packetInfo",
+  "hopLimit",
+  "ecn",
+  "reuseAddress",
+  "reportUnreachable",
+  "reusePort",
+  "broadcast",
+  "coalesce",
+  "multicastLoopback",
+  "dontFragment",
+  "timestamps",
+] as const;
+
+/**
+ * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
+ * Throws a `TypeError`/`RangeError` naming the option for bad input (before any system call), and a
+ * {@link SocketError} when the system refuses (for example `WSAEADDRINUSE`).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "::", port: 0, hopLimit: true }); // dual-stack
+ * console.log(conn.addr); // { transport: "udp", hostname: "::", port: 49152 }
+ * ```
+ */
+export function listenDatagram(options: ListenOptions = {}): DatagramConn {
+  const o = validateOptions(options, "listenDatagram");
+  const hostname = o.hostname;
+  if (!parseIPv4(hostname) && !parseIPv6(hostname)) {
+    throw new TypeError(
+      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${
+        JSON.stringify(options.hostname)
+      }`,
+    );
+  }
+  return configure(new DatagramConn(platform.backend.open(o), platform), options);
+}
+
+/** The sender options of `listenDatagram`, set once the socket is open (closed again if one fails). */
+function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
+  try {
+    if (options.multicastInterface !== undefined) conn.setMulticastInterface(options.multicastInterface);
+    if (options.multicastLoopback !== undefined) conn.setMulticastLoopback(options.multicastLoopback);
+    if (options.multicastHopLimit !== undefined) conn.setMulticastHopLimit(options.multicastHopLimit);
+    if (options.dontFragment !== undefined) conn.setDontFragment(options.dontFragment);
+    if (options.sendBufferSize !== undefined) conn.setSendBufferSize(options.sendBufferSize);
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+  return conn;
+}
+
+/**
+ * Options of {@link connectDatagram}: the peer, where to bind, and any listen option.
+ *
+ * @example
+ * ```ts
+ * import { connectDatagram } from "@recvmsg/recvmsg";
+ * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53, localAddr: { hostname: "127.0.0.1" }, hopLimit: true });
+ * ```
+ */
+export interface ConnectOptions extends Omit<ListenOptions, "hostname" | "port"> {
+  /** The peer's numeric address. */
+  hostname: string;
+  /** The peer's port. */
+  port: number;
+  /** Where to bind: default the wildcard of the peer's family and a port the system picks. */
+  localAddr?: { hostname?: string; port?: number };
+}
+
+/**
+ * Opens a UDP socket connected to one peer, for clients (DNS, QUIC, syslog): `send(data)` without an
+ * address, datagrams only from that peer, `remoteAddr`, and an ICMP error from the peer surfaced as
+ * the system names it (`ECONNREFUSED` on Linux and macOS, `WSAECONNRESET` on Windows, where
+ * `reportUnreachable` defaults to true here).
+ *
+ * @example
+ * ```ts
+ * import { connectDatagram } from "@recvmsg/recvmsg";
+ * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+ * await conn.send(new Uint8Array(12));
+ * const reply = await conn.receiveMsg({ signal: AbortSignal.timeout(2000) });
+ * console.log(reply.localAddr?.hostname);
+ * ```
+ */
+export function connectDatagram(options: ConnectOptions): DatagramConn {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("connectDatagram: options must be an object with hostname and port");
+  }
+  if (typeof options.hostname !== "string") {
+    throw new TypeError(
+      `connectDatagram: hostname must be a numeric address string, got ${describeValue(options.hostname)}`,
+    );
+  }
+  const local = options.localAddr ?? {};
+  if (typeof local !== "object" || local === null) {
+    throw new TypeError("connectDatagram: localAddr must be an object with hostname and/or port");
+  }
+  const peer = stripBrackets(options.hostname);
+  const v6 = parseIPv4(peer) === null && parseIPv6(peer) !== null;
+  const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
+  const conn = listenDatagram({
+    ...rest,
+    hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
+    port: local.port ?? 0,
+    reportUnreachable: options.reportUnreachable ?? true,
+  });
+  try {
+    conn.connect({ hostname: peer, port: options.port });
+  } catch (e) {
+    conn.close();
+    if (e instanceof RangeError || e instanceof TypeError) {
+      throw new (e.constructor as RangeErrorConstructor)(
+        e.message.replace(/^connect: remoteAddr\./, "connectDatagram: ").replace(
+          /^connect: remoteAddr/,
+          "connectDatagram: options",
+        ),
+      );
+    }
+    throw e;
+  }
+  return conn;
+}
+
+/**
+ * Options of {@link wrapSocket}.
+ *
+ * @example
+ * ```ts
+ * import { wrapSocket } from "@recvmsg/recvmsg";
+ * declare const fd: bigint; // an AF_INET6 UDP socket made elsewhere
+ * using conn = wrapSocket(fd, { family: "IPv6", packetInfo: true });
+ * ```
+ */
+export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
+  /** The socket's address family: `"IPv6"` for an AF_INET6 socket. Default `"IPv4"`. */
+  family?: "IPv4" | "IPv6";
+}
+
+/**
+ * Adopts a socket made elsewhere (a Winsock `SOCKET` handle as a bigint): sets the options asked for
+ * and makes it non-blocking. It is closed when the connection is. A socket that is not bound yet
+ * reports `WSAEINVAL` on receive, as Winsock does.
+ *
+ * @example
+ * ```ts
+ * import { wrapSocket } from "@recvmsg/recvmsg";
+ * declare const handle: bigint; // from another library's WSASocketW
+ * using conn = wrapSocket(handle, { family: "IPv4", packetInfo: true });
+ * const msg = await conn.receiveMsg();
+ * ```
+ */
+export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramConn {
+  if (typeof handle !== "bigint") throw new TypeError(`wrapSocket: handle must be a bigint, got ${typeof handle}`);
+  // A file descriptor is a C int; a Winsock SOCKET is pointer-sized, and INVALID_SOCKET (~0) is none.
+  const { max, range } = platform.handles;
+  if (handle < 0n || handle > max) throw new RangeError(`wrapSocket: handle must be ${range}, got ${handle}`);
+  if (ownsHandle(handle)) {
+    throw new TypeError(
+      `wrapSocket: handle ${handle} is the socket of an open connection of this module; adopting it would close it under that connection (use that connection, or close it first)`,
+    );
+  }
+  const family = options.family ?? "IPv4";
+  if (family !== "IPv4" && family !== "IPv6") {
+    throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
+  }
+  const o = validateOptions(options, "wrapSocket");
+  return new DatagramConn(platform.backend.wrap(handle, family === "IPv6", o), platform);
+}
+
+function validateOptions(options: ListenOptions, fn: string): OpenOptions {
+  if (typeof options !== "object" || options === null) throw new TypeError(`${fn}: options must be an object`);
+  const hostname = options.hostname ?? (options.protocol === "icmpv6" || options.protocol === 58 ? "::" : "0.0.0.0");
+  if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
+  const port = options.port === undefined ? 0 : options.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`${fn}: port must be an integer from 0 to 65535, got ${describeValue(port)}`);
+  }
+  for (const name of BOOLEAN_OPTIONS) {
+    if (options[name] !== undefined && typeof options[name] !== "boolean") {
+      throw new TypeError(`${fn}: ${name} must be a boolean`);
+    }
+  }
+  const rcvbuf = options.receiveBufferSize;
+  if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
+    throw new RangeError(`${fn}: receiveBufferSize must be a positive integer, got ${describeValue(rcvbuf)}`);
+  }
+  const mif = options.multicastInterface;
+  if (mif !== undefined && (typeof mif !== "number" || !Number.isInteger(mif) || mif < 0 || mif > 0xffffffff)) {
+    throw new RangeError(
+      `${fn}: multicastInterface must be an interface index from 0 to 4294967295, got ${describeValue(mif)}`,
+    );
+  }
+  const sndbuf = options.sendBufferSize;
+  if (
+    sndbuf !== undefined &&
+    (typeof sndbuf !== "number" || !Number.isInteger(sndbuf) || sndbuf < 1 || sndbuf > 0x7fffffff)
+  ) {
+    throw new RangeError(`${fn}: sendBufferSize must be a positive integer, got ${describeValue(sndbuf)}`);
+  }
+  const mhl = options.multicastHopLimit;
+  if (mhl !== undefined && (typeof mhl !== "number" || !Number.isInteger(mhl) || mhl < 0 || mhl > 255)) {
+    throw new RangeError(`${fn}: multicastHopLimit must be an integer from 0 to 255, got ${describeValue(mhl)}`);
+  }
+  const readAhead = options.readAhead === undefined ? 32 : options.readAhead;
+  if (typeof readAhead !== "number" || !Number.isInteger(readAhead) || readAhead < 0 || readAhead > 64) {
+    throw new RangeError(`${fn}: readAhead must be an integer from 0 to 64, got ${describeValue(readAhead)}`);
+  }
+  const protocol = options.protocol === undefined ? "udp" : options.protocol;
+  const number = protocol === "udp" ? 17 : protocol === "icmp" ? 1 : protocol === "icmpv6" ? 58 : protocol;
+  if (typeof number !== "number" || !Number.isInteger(number) || number < 0 || number > 255) {
+    throw new TypeError(
+      `${fn}: protocol must be "udp", "icmp", "icmpv6" or an IP protocol number from 0 to 255, got ${
+        describeValue(protocol)
+      }`,
+    );
+  }
+  if (options.raw !== undefined && typeof options.raw !== "boolean") {
+    throw new TypeError(`${fn}: raw must be a boolean`);
+  }
+  if (number === 17 && options.raw !== undefined && protocol === "udp") {
+    throw new TypeError(`${fn}: raw applies to ICMP and other protocols, not to UDP`);
+  }
+  if (number !== 17) {
+    if (options.raw === false && number !== 1 && number !== 58) {
+      throw new TypeError(
+        `${fn}: only ICMP and ICMPv6 have datagram sockets; protocol ${number} needs raw: true (or no raw option)`,
+      );
+    }
+    for (const udpOnly of ["coalesce", "reusePort"] as const) {
+      if (options[udpOnly] === true) throw new TypeError(`${fn}: ${udpOnly} applies to UDP sockets only`);
+    }
+  }
+  const family = parseIPv4(stripBrackets(hostname)) ? "IPv4" : "IPv6";
+  if ((number === 1 && family !== "IPv4") || (number === 58 && family !== "IPv6")) {
+    throw new TypeError(
+      `${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${
+        number === 1 ? "0.0.0.0" : "::"
+      } for any), got ${JSON.stringify(hostname)}`,
+    );
+  }
+  if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
+    throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
+  }
+  return {
+    hostname: stripBrackets(hostname),
+    port,
+    ipv6Only: options.ipv6Only ?? false,
+    packetInfo: options.packetInfo ?? true,
+    hopLimit: options.hopLimit ?? false,
+    reuseAddress: options.reuseAddress ?? false,
+    reportUnreachable: options.reportUnreachable ?? false,
+    reusePort: options.reusePort ?? false,
+    broadcast: options.broadcast ?? false,
+    ecn: options.ecn ?? false,
+    timestamps: options.timestamps ?? false,
+    coalesce: options.coalesce ?? false,
+    readAhead,
+    protocol: number,
+    raw: options.raw,
+    receiveBufferSize: rcvbuf,
+  };
+}

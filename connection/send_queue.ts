@@ -1,0 +1,229 @@
+/**
+ * The sends of one connection. A send goes at once when nothing waits and the send buffer has room;
+ * otherwise it waits, in call order, as an entry of one shape: a list of transmits (a single send is a
+ * list of one, a segmented send one transmit or its segments, `sendMsgs` its messages), how many went,
+ * and how the caller learns the result. Waiting transmits are copies made at the call.
+ *
+ * @module
+ */
+import type { BackendSocket } from "../ffi/common/backend.ts";
+import { offloadRefused, offloads, segmentsFailed, segmentsOf } from "./segmentation.ts";
+import { type SendMsgsResult, type Transmit, waitingCopy } from "./transmit.ts";
+
+/** What a run of sends did: how many went, the error that stopped it (or null), whether the buffer filled. */
+interface Progress {
+  sent: number;
+  error: unknown;
+  full: boolean;
+}
+
+/** A send waiting for room in the send buffer. */
+interface Entry {
+  /** The entry's own transmits (copies); a refused offload replaces its transmit by the segments, in place. */
+  readonly transmits: Transmit[];
+  /** How many of them went. */
+  done: number;
+  /** Tells the caller: `sent` transmits went, then `error` (null: all went). */
+  readonly settle: (sent: number, error: unknown, transmits: readonly Transmit[]) => void;
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * Sends `transmits[from...]` now, until all went, the buffer filled, or an error stopped them. A
+ * segmented transmit whose offload the system refuses is replaced, in the list, by its segments.
+ * The last datagram, and each segmented one, goes by one `sendMsg` (the backend's memo makes a
+ * repeated reply cheap); runs of more by `sendMany` where the backend has it (Linux sendmmsg).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" }); // sendMsgs sends through sendNow
+ * console.log((await conn.sendMsgs([{ data: new Uint8Array(1), remoteAddr: conn.addr }])).sent); // 1
+ * ```
+ */
+export function sendNow(socket: BackendSocket, transmits: Transmit[], from: number): Progress {
+  let i = from;
+  while (i < transmits.length) {
+    const t = transmits[i];
+    if (socket.sendMany && t.segmentSize === undefined && transmits.length - i > 1) {
+      let r;
+      try {
+        // TODO(lead, at merge): the backend's `send(transmit)` replaces sendMsg/sendMany here.
+        r = socket.sendMany(transmits, i);
+      } catch (e) {
+        return { sent: i - from, error: e, full: false };
+      }
+      i += r.sent;
+      if (r.error || r.full) return { sent: i - from, error: r.error, full: r.full };
+      if (r.sent === 0) break;
+      continue;
+    }
+    let sent: number | null;
+    try {
+      sent = socket.sendMsg(t.data, t.to, t.source, t.hopLimit, t.trafficClass, t.segmentSize);
+    } catch (e) {
+      if (t.segmentSize !== undefined && offloadRefused(socket, e)) {
+        transmits.splice(i, 1, ...segmentsOf(t));
+        continue;
+      }
+      return { sent: i - from, error: e, full: false };
+    }
+    if (sent === null) return { sent: i - from, error: null, full: true };
+    i++;
+  }
+  return { sent: i - from, error: null, full: false };
+}
+
+/** How a single (maybe segmented) send reports: its bytes, or the error — saying how many segments went. */
+function singleResult(total: number, resolve: (n: number) => void, reject: (e: unknown) => void) {
+  return (sent: number, error: unknown, transmits: readonly Transmit[]): void => {
+    if (error === null) resolve(total);
+    else reject(transmits.length === 1 ? error : segmentsFailed({ sent, error }, transmits.length));
+  };
+}
+
+/**
+ * The sends of a socket waiting for room, in call order.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" }); // its sends go through a SendQueue
+ * await conn.sendMsg(new Uint8Array(1), conn.addr);
+ * ```
+ */
+export class SendQueue {
+  readonly #socket: BackendSocket;
+  readonly #entries: Entry[] = [];
+  readonly #flushNow = (error: unknown): void => this.#flush(error);
+  #closed = false;
+
+  constructor(socket: BackendSocket) {
+    this.#socket = socket;
+  }
+
+  /** Whether sends wait: a new send goes after them. */
+  get waiting(): boolean {
+    return this.#entries.length > 0;
+  }
+
+  /** One send (segmented when `t.segmentSize` is set): the bytes sent, when they went. `t` may be a scratch record. */
+  send(t: Transmit, signal: AbortSignal | undefined): Promise<number> {
+    const socket = this.#socket;
+    const total = t.data.length;
+    let list: Transmit[] | null = t.segmentSize !== undefined && !offloads(socket, t) ? segmentsOf(t) : null;
+    let done = 0;
+    if (this.#entries.length === 0) {
+      if (list === null) {
+        try {
+          const sent = socket.sendMsg(t.data, t.to, t.source, t.hopLimit, t.trafficClass, t.segmentSize);
+          if (sent !== null) return Promise.resolve(sent);
+        } catch (e) {
+          if (t.segmentSize === undefined || !offloadRefused(socket, e)) return Promise.reject(e);
+          list = segmentsOf(t);
+        }
+      }
+      if (list !== null) {
+        const r = sendNow(socket, list, 0);
+        if (r.error !== null) return Promise.reject(segmentsFailed(r, list.length));
+        if (r.sent === list.length) return Promise.resolve(total);
+        done = r.sent;
+      }
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.#enqueue(list ?? [t], done, singleResult(total, resolve, reject), signal);
+    });
+  }
+
+  /** {@link send} without waiting: the bytes sent (of the segments that went), or null when none could go. */
+  trySend(t: Transmit): number | null {
+    if (this.#entries.length > 0) return null;
+    const socket = this.#socket;
+    let list: Transmit[] | null = t.segmentSize !== undefined && !offloads(socket, t) ? segmentsOf(t) : null;
+    if (list === null) {
+      try {
+        return socket.sendMsg(t.data, t.to, t.source, t.hopLimit, t.trafficClass, t.segmentSize);
+      } catch (e) {
+        if (t.segmentSize === undefined || !offloadRefused(socket, e)) throw e;
+        list = segmentsOf(t);
+      }
+    }
+    const r = sendNow(socket, list, 0);
+    if (r.error !== null) throw segmentsFailed(r, list.length);
+    return r.sent === 0 ? null : Math.min(t.data.length, r.sent * t.segmentSize!);
+  }
+
+  /** A batch: what goes now, and the rest after room is made, in order with the other sends. */
+  sendBatch(transmits: Transmit[], signal: AbortSignal | undefined): Promise<SendMsgsResult> {
+    if (signal?.aborted) return Promise.resolve({ sent: 0, error: signal.reason });
+    let done = 0;
+    if (this.#entries.length === 0) {
+      const r = sendNow(this.#socket, transmits, 0);
+      if (r.error !== null || r.sent === transmits.length) return Promise.resolve({ sent: r.sent, error: r.error });
+      done = r.sent;
+    }
+    return new Promise<SendMsgsResult>((resolve) => {
+      this.#enqueue(transmits, done, (sent, error) => resolve({ sent, error }), signal);
+    });
+  }
+
+  /** {@link sendBatch} without waiting: how many went; `error` null when all went or the buffer filled. */
+  trySendBatch(transmits: Transmit[]): SendMsgsResult {
+    if (this.#entries.length > 0) return { sent: 0, error: null };
+    const r = sendNow(this.#socket, transmits, 0);
+    return { sent: r.sent, error: r.error };
+  }
+
+  /** The socket closed: every waiting send learns `error`. */
+  close(error: () => unknown): void {
+    this.#closed = true;
+    for (const p of this.#entries.splice(0)) this.#settle(p, error());
+  }
+
+  /** Queues what did not go, copied now as a send made now would have read it now. */
+  #enqueue(
+    transmits: Transmit[],
+    done: number,
+    settle: Entry["settle"],
+    signal: AbortSignal | undefined,
+  ): void {
+    for (let i = done; i < transmits.length; i++) transmits[i] = waitingCopy(transmits[i]);
+    const p: Entry = { transmits, done, settle, signal, onAbort: undefined };
+    if (signal) {
+      p.onAbort = () => this.#abort(p);
+      signal.addEventListener("abort", p.onAbort, { once: true });
+    }
+    this.#entries.push(p);
+    if (this.#entries.length === 1) this.#socket.whenWritable(this.#flushNow);
+  }
+
+  /** Room in the send buffer (or a failure of waiting): send what waits, in order, until it is full again. */
+  #flush(error: unknown): void {
+    const entries = this.#entries;
+    while (entries.length > 0 && !this.#closed) {
+      const p = entries[0];
+      const r = error ? { sent: 0, error, full: false } : sendNow(this.#socket, p.transmits, p.done);
+      p.done += r.sent;
+      if (r.full) {
+        this.#socket.whenWritable(this.#flushNow);
+        return;
+      }
+      entries.shift();
+      this.#settle(p, r.error);
+    }
+  }
+
+  #abort(p: Entry): void {
+    const i = this.#entries.indexOf(p);
+    if (i < 0) return;
+    this.#entries.splice(i, 1);
+    if (this.#entries.length === 0) this.#socket.stopWritable();
+    p.settle(p.done, p.signal!.reason, p.transmits);
+  }
+
+  #settle(p: Entry, error: unknown): void {
+    if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
+    p.settle(p.done, error, p.transmits);
+  }
+}

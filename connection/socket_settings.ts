@@ -1,0 +1,268 @@
+/**
+ * What a connection says about its socket and sets on it: the bound address, the system's handle, the
+ * group memberships (multicast.ts) and the socket-wide sender options (sender_options.ts).
+ * {@link DatagramConn} extends it with receives and sends.
+ *
+ * @module
+ */
+import type { BackendSocket } from "../ffi/common/backend.ts";
+import type { Platform } from "../ffi/select.ts";
+import type { NetAddr } from "../message.ts";
+import {
+  type JoinOptions,
+  MembershipSet,
+  type MulticastMembership,
+  type MulticastV4Membership,
+  type MulticastV6Membership,
+} from "./multicast.ts";
+import { SenderOptions } from "./sender_options.ts";
+
+/**
+ * The socket side of a connection: its address and handle, memberships and sender options.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353, reusePort: true });
+ * conn.setMulticastHopLimit(255);
+ * using m = conn.joinMulticast("224.0.0.251");
+ * console.log(conn.addr.port, m.active); // 5353 true
+ * ```
+ */
+export class SocketSettings {
+  readonly #socket: BackendSocket;
+  readonly #memberships: MembershipSet;
+  readonly #options: SenderOptions;
+  #settingsClosed = false;
+
+  /** @internal Made by {@link DatagramConn}'s constructor. */
+  constructor(socket: BackendSocket, platform: Pick<Platform, "multicast">) {
+    this.#socket = socket;
+    this.#memberships = new MembershipSet(socket, platform.multicast);
+    this.#options = new SenderOptions(socket, platform.multicast);
+  }
+
+  /**
+   * Joins a multicast group, any-source or (with `source`) source-specific, on one interface. IPv4
+   * and IPv6 groups alike; a dual-stack socket can join both. Throws a TypeError/RangeError naming the
+   * argument (a group that is not multicast, a source that is not unicast, a family the socket lacks,
+   * a membership it already has), or the system's SocketError (ENODEV / WSAENXIO for an interface that
+   * does not exist, EADDRNOTAVAIL, ...).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353, reusePort: true });
+   * using v4 = conn.joinMulticast("224.0.0.251", { interfaceIndex: 2 });
+   * using v6 = conn.joinMulticast("ff02::fb", { interfaceIndex: 2 });
+   * for await (const m of conn.messages()) console.log(m.multicast, m.localAddr?.interfaceIndex);
+   * ```
+   */
+  joinMulticast(group: string, options?: JoinOptions): MulticastMembership {
+    if (this.#settingsClosed) throw this.#socket.closedError("setsockopt");
+    return this.#memberships.join(group, options, "joinMulticast");
+  }
+
+  /**
+   * `Deno.DatagramConn.joinMulticastV4`: joins an IPv4 group on the interface that has
+   * `interfaceAddress` ("0.0.0.0": the system's choice).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353 });
+   * const m = await conn.joinMulticastV4("224.0.0.251", "0.0.0.0");
+   * ```
+   */
+  joinMulticastV4(address: string, interfaceAddress: string): Promise<MulticastV4Membership> {
+    try {
+      if (this.#settingsClosed) throw this.#socket.closedError("setsockopt");
+      const m = this.#memberships.join(address, { interfaceAddress }, "joinMulticastV4");
+      return Promise.resolve({
+        leave: () => Promise.resolve(m.leave()),
+        setLoopback: (on: boolean) => Promise.resolve(this.setMulticastLoopback(on)),
+        setTTL: (ttl: number) => Promise.resolve(this.setMulticastHopLimit(ttl)),
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * `Deno.DatagramConn.joinMulticastV6`: joins an IPv6 group on interface `interfaceIndex`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "::", port: 5353 });
+   * const m = await conn.joinMulticastV6("ff02::fb", 2);
+   * ```
+   */
+  joinMulticastV6(address: string, interfaceIndex: number): Promise<MulticastV6Membership> {
+    try {
+      if (this.#settingsClosed) throw this.#socket.closedError("setsockopt");
+      const m = this.#memberships.join(address, { interfaceIndex }, "joinMulticastV6");
+      return Promise.resolve({
+        leave: () => Promise.resolve(m.leave()),
+        setLoopback: (on: boolean) => Promise.resolve(this.setMulticastLoopback(on)),
+      });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The interface this socket's multicast sends leave by (IP_MULTICAST_IF / IPV6_MULTICAST_IF), by
+   * index; 0 lets the system choose. One datagram can name its own with `sendMsg`'s
+   * `localAddr.interfaceIndex`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setMulticastInterface(2);
+   * ```
+   */
+  setMulticastInterface(interfaceIndex: number): void {
+    this.#options.set("multicastInterface", interfaceIndex, 0, 0xffffffff, "setMulticastInterface", "interfaceIndex");
+  }
+
+  /**
+   * Whether this socket's multicast sends are looped back to members on this host (default on).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setMulticastLoopback(false);
+   * ```
+   */
+  setMulticastLoopback(on: boolean): void {
+    this.#options.setFlag("multicastLoopback", on, "setMulticastLoopback");
+  }
+
+  /**
+   * The TTL / hop limit of this socket's multicast sends, 0 to 255 (default 1: the link only).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setMulticastHopLimit(255); // mDNS sends with 255
+   * ```
+   */
+  setMulticastHopLimit(hopLimit: number): void {
+    this.#options.set("multicastHopLimit", hopLimit, 0, 255, "setMulticastHopLimit", "hopLimit");
+  }
+
+  /**
+   * SO_BROADCAST: whether this socket may send to broadcast addresses.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setBroadcast(true);
+   * ```
+   */
+  setBroadcast(on: boolean): void {
+    this.#options.setFlag("broadcast", on, "setBroadcast");
+  }
+
+  /**
+   * The TTL / hop limit of this socket's unicast sends, 1 to 255 (one datagram can set its own with
+   * `sendMsg`'s `hopLimit`).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setHopLimit(64);
+   * ```
+   */
+  setHopLimit(hopLimit: number): void {
+    this.#options.set("hopLimit", hopLimit, 1, 255, "setHopLimit", "hopLimit");
+  }
+
+  /**
+   * Don't fragment: a datagram larger than the path MTU fails with EMSGSIZE / WSAEMSGSIZE instead of
+   * being fragmented (Linux IP_MTU_DISCOVER = IP_PMTUDISC_PROBE and IPV6_DONTFRAG; Windows
+   * IP_DONTFRAGMENT / IPV6_DONTFRAG; macOS IP_DONTFRAG / IPV6_DONTFRAG). For QUIC and path-MTU probing.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setDontFragment(true);
+   * ```
+   */
+  setDontFragment(on: boolean): void {
+    this.#options.setFlag("dontFragment", on, "setDontFragment");
+  }
+
+  /**
+   * SO_SNDBUF: the send buffer's size in bytes (the system may round or double it).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setSendBufferSize(1 << 20);
+   * ```
+   */
+  setSendBufferSize(bytes: number): void {
+    this.#options.set("sendBufferSize", bytes, 1, 0x7fffffff, "setSendBufferSize", "bytes");
+  }
+
+  /**
+   * The bound address (with the port the system chose when 0 was asked for).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * console.log(conn.addr.port > 0); // true
+   * ```
+   */
+  get addr(): NetAddr {
+    return this.#socket.addr;
+  }
+
+  /**
+   * The system's handle of the socket: a Winsock `SOCKET` on Windows, a file descriptor elsewhere, for
+   * options this module does not set (through your own FFI call). It stays owned by the connection:
+   * do not close it, and do not use it after `close()`.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * console.log(typeof conn.rawHandle); // "bigint"
+   * ```
+   */
+  get rawHandle(): bigint {
+    return this.#socket.handle;
+  }
+
+  /**
+   * Whether this is a raw socket (SOCK_RAW, from `protocol` with `raw` true or unset): an IPv4 raw
+   * socket receives each packet with its IP header first. False for UDP and for ICMP datagram sockets.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using ping = listenDatagram({ protocol: "icmp" });
+   * console.log(ping.raw ? "raw: data starts with the IP header" : "ICMP datagram socket");
+   * ```
+   */
+  get raw(): boolean {
+    return this.#socket.raw;
+  }
+
+  /** @internal The socket closed: every membership went with it, and nothing can be set any more. */
+  protected settingsClosed(): void {
+    this.#settingsClosed = true;
+    this.#memberships.closed();
+    this.#options.close();
+  }
+}

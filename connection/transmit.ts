@@ -1,0 +1,141 @@
+/**
+ * The send record of the connection layer, a "transmit": one datagram (or one buffer the system cuts
+ * into datagrams) with everything that says how it goes. Every send the connection makes — `sendMsg`,
+ * a segment of a segmented send, a message of `sendMsgs` — is one, and a queue entry is a list of them.
+ *
+ * @module
+ */
+import type { SendOptions } from "../message.ts";
+import type { SendSource } from "../structs/send_control.ts";
+
+/**
+ * A destination: a numeric address and a port.
+ *
+ * @example
+ * ```ts
+ * import type { Destination } from "./transmit.ts";
+ * const to: Destination = { hostname: "::1", port: 53 };
+ * ```
+ */
+export interface Destination {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/**
+ * One send, its arguments checked.
+ *
+ * @example
+ * ```ts
+ * import type { Transmit } from "./transmit.ts";
+ * const t: Transmit = { data: new Uint8Array(3000), to: { hostname: "127.0.0.1", port: 4433 }, source: { interfaceIndex: 1 }, hopLimit: 64, trafficClass: 0b10, segmentSize: 1200 };
+ * ```
+ */
+export interface Transmit {
+  /** The bytes. */
+  readonly data: Uint8Array;
+  /** The destination, or null for the connected peer. */
+  readonly to: Destination | null;
+  /** The local address and/or interface to send from (IP_PKTINFO / IPV6_PKTINFO), or undefined. */
+  readonly source: SendSource | undefined;
+  /** The hop limit of this datagram, or undefined for the socket's. */
+  readonly hopLimit: number | undefined;
+  /** The TOS byte / traffic class (DSCP << 2 | ECN), or undefined. */
+  readonly trafficClass: number | undefined;
+  /** UDP_SEGMENT: the system cuts `data` into datagrams of this size; undefined for one datagram. */
+  readonly segmentSize: number | undefined;
+}
+
+/**
+ * One datagram of a batch for `DatagramConn.sendMsgs`: the data, where to (omit on a connected
+ * socket), and the same per-datagram options as `sendMsg`.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, type OutgoingMessage } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" });
+ * const m: OutgoingMessage = { data: new Uint8Array([1]), remoteAddr: { hostname: "127.0.0.1", port: 9 }, hopLimit: 8 };
+ * await conn.sendMsgs([m]);
+ * ```
+ */
+export interface OutgoingMessage extends Omit<SendOptions, "signal" | "segmentSize"> {
+  /** The datagram. */
+  data: Uint8Array;
+  /** The destination; absent or null sends to the connected peer. */
+  remoteAddr?: { hostname: string; port: number } | null;
+}
+
+/**
+ * What a batch send did: how many datagrams went (the first ones, in order), and what stopped it.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, type SendMsgsResult } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" });
+ * const r: SendMsgsResult = await conn.sendMsgs([{ data: new Uint8Array(1), remoteAddr: conn.addr }]);
+ * console.log(r.sent, r.error); // 1 null
+ * ```
+ */
+export interface SendMsgsResult {
+  /** The datagrams sent: `messages[0]` to `messages[sent - 1]`. */
+  sent: number;
+  /**
+   * The error of `messages[sent]`, the first that did not go, or null: all went, or (trySendMsgs only)
+   * the send buffer filled.
+   */
+  error: unknown;
+}
+
+/**
+ * A destination the caller cannot change any more: a frozen one (as receives give them) is kept as it
+ * is — the backend can then tell a reply to the same peer — and any other is copied.
+ *
+ * @example
+ * ```ts
+ * import { ownDestination } from "./transmit.ts";
+ * const to = { hostname: "127.0.0.1", port: 9 };
+ * console.log(ownDestination(to) !== to, ownDestination(Object.freeze(to)) === to); // true true
+ * ```
+ */
+export function ownDestination(to: Destination | null | undefined): Destination | null {
+  if (to === undefined || to === null) return null;
+  return Object.isFrozen(to) ? to : { hostname: to.hostname, port: to.port };
+}
+
+/**
+ * A source the caller cannot change any more: frozen ones kept, others copied (as for destinations).
+ *
+ * @example
+ * ```ts
+ * import { ownSource } from "./transmit.ts";
+ * const local = { hostname: "127.0.0.2" };
+ * console.log(ownSource(local) !== local); // true
+ * ```
+ */
+export function ownSource(source: SendSource | undefined): SendSource | undefined {
+  if (source === undefined || Object.isFrozen(source)) return source;
+  return { hostname: source.hostname, interfaceIndex: source.interfaceIndex };
+}
+
+/**
+ * A transmit that may wait: its bytes, destination and source copied now, as a send made now would
+ * have read them now (frozen addresses kept).
+ *
+ * @example
+ * ```ts
+ * import { waitingCopy } from "./transmit.ts";
+ * const data = new Uint8Array([1]);
+ * const t = waitingCopy({ data, to: null, source: undefined, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined });
+ * console.log(t.data !== data); // true
+ * ```
+ */
+export function waitingCopy(t: Transmit): Transmit {
+  return {
+    data: t.data.slice(),
+    to: ownDestination(t.to),
+    source: ownSource(t.source),
+    hopLimit: t.hopLimit,
+    trafficClass: t.trafficClass,
+    segmentSize: t.segmentSize,
+  };
+}

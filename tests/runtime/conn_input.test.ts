@@ -1,0 +1,144 @@
+// Bad input never costs a datagram (issue 19): buffers of shrunk resizable ArrayBuffers, batch reuse
+// arrays the batch cannot write, batches with one bad message, and adopting a socket this module owns
+// are all refused before any system call, naming the parameter (and the index in a batch).
+import assert from "node:assert/strict";
+import { type DatagramConn, listenDatagram, wrapSocket } from "../../mod.ts";
+import * as S from "../../structs/mod.ts";
+import * as rawPosix from "./raw_posix.ts";
+import * as rawWin from "./raw_winsock.ts";
+import { onWindows, runtime, test } from "./harness.ts";
+
+const { rawSocket } = onWindows ? rawWin : rawPosix;
+type Resizable = ArrayBuffer & { resize(n: number): void };
+const resizable = (n: number, max: number) => new ArrayBuffer(n, { maxByteLength: max }) as Resizable;
+const named = (re: RegExp, type: ErrorConstructor = Error) => (e: unknown) =>
+  e instanceof type && re.test((e as Error).message);
+
+/** Sends `n` datagrams 1, 2, ... to `rx` and returns once they are queued (loopback delivers during the call). */
+async function queue(rx: DatagramConn, n: number): Promise<void> {
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  for (let i = 1; i <= n; i++) await tx.sendMsg(new Uint8Array([i]), rx.addr);
+}
+
+for (const readAhead of [0, 32]) {
+  test(`receive buffers (${runtime}, readAhead ${readAhead}): a view of a shrunk resizable buffer is refused naming buffer; no datagram lost`, async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", readAhead });
+    await queue(rx, 2);
+    const rab = resizable(100, 200);
+    const fixed = new Uint8Array(rab, 50, 40);
+    const tracking = new Uint8Array(rab, 50);
+    rab.resize(20);
+    for (const buffer of [fixed, tracking]) {
+      await assert.rejects(rx.receiveMsg({ buffer }), named(/^receiveMsg: buffer .*shrunk/, RangeError));
+      assert.throws(() => rx.tryReceiveMsg({ buffer }), named(/^tryReceiveMsg: buffer .*shrunk/, RangeError));
+      await assert.rejects(rx.receive(buffer), named(/buffer .*shrunk/, RangeError));
+      await assert.rejects(rx.receiveMsgs(2, { buffer }), named(/^receiveMsgs: buffer/, RangeError));
+      assert.throws(() => rx.tryReceiveMsgs(2, { buffer }), named(/^tryReceiveMsgs: buffer/, RangeError));
+    }
+    // A length-tracking view in bounds still receives (it is merely small or empty).
+    const ok = new Uint8Array(rab);
+    assert.equal(rx.tryReceiveMsg({ buffer: ok })?.data[0], 1);
+    assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 2, "nothing was lost");
+  });
+
+  test(`receive buffers (${runtime}, readAhead ${readAhead}): a waiting receive whose buffer shrank is refused before the call; the datagram stays`, async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", readAhead });
+    const rab = resizable(64, 64);
+    const waiting = rx.receiveMsg({ buffer: new Uint8Array(rab, 32, 32), signal: AbortSignal.timeout(5000) });
+    rab.resize(8);
+    await queue(rx, 1);
+    await assert.rejects(waiting, named(/^receiveMsg: buffer .*shrunk/, RangeError));
+    assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 1, "the datagram stayed");
+  });
+}
+
+test(`batch reuse arrays (${runtime}): frozen, sealed, non-extensible, fixed-length and doubled arrays are refused before the call`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  await queue(rx, 4);
+  const batch = rx.tryReceiveMsgs(2);
+  assert.equal(batch.length, 2);
+  const fixedLength = [...batch];
+  Object.defineProperty(fixedLength, "length", { writable: false });
+  const bad: [string, readonly unknown[]][] = [
+    ["frozen", Object.freeze([...batch])],
+    ["sealed", Object.seal([...batch])],
+    ["non-extensible", Object.preventExtensions([...batch])],
+    ["fixed length", fixedLength],
+  ];
+  for (const [what, reuse] of bad) {
+    assert.throws(
+      () => rx.tryReceiveMsgs(2, { reuse: reuse as never }),
+      named(/^tryReceiveMsgs: reuse must be an array the batch can write/, TypeError),
+      what,
+    );
+    await assert.rejects(rx.receiveMsgs(2, { reuse: reuse as never }), named(/^receiveMsgs: reuse/, TypeError), what);
+  }
+  const twice = [batch[0], batch[0]];
+  assert.throws(
+    () => rx.tryReceiveMsgs(2, { reuse: twice }),
+    named(/reuse holds the same message twice \(reuse\[1\]\)/),
+  );
+  await assert.rejects(rx.receiveMsgs(2, { reuse: twice }), named(/^receiveMsgs: reuse holds the same message twice/));
+  // Nothing was taken: both datagrams are still there, and the array can be reused as it should be.
+  const again = rx.tryReceiveMsgs(2, { reuse: batch });
+  assert.equal(again, batch);
+  assert.deepEqual(again.map((m) => m.data[0]), [3, 4]);
+});
+
+test(`sendMsgs/trySendMsgs (${runtime}): every message is checked before anything is sent; errors name messages[i]`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  const good = (i: number) => ({ data: new Uint8Array([i]), remoteAddr: rx.addr });
+  const cases: [number, object, RegExp, ErrorConstructor][] = [
+    [
+      80,
+      { data: new Uint8Array(1), remoteAddr: { hostname: "127.0.0.1", port: 70000 } },
+      /messages\[80\]\.remoteAddr\.port must be/,
+      RangeError,
+    ],
+    [
+      50,
+      { data: new Uint8Array(1), remoteAddr: { hostname: "example.com", port: 9 } },
+      /messages\[50\]\.remoteAddr\.hostname must be a numeric/,
+      TypeError,
+    ],
+    [
+      70,
+      { data: new Uint8Array(1), remoteAddr: rx.addr, localAddr: { hostname: "::1" } },
+      /messages\[70\]\.localAddr\.hostname must be a numeric IPv4/,
+      TypeError,
+    ],
+    [99, { data: "text", remoteAddr: rx.addr }, /messages\[99\]: data must be a Uint8Array/, TypeError],
+    [64, { data: new Uint8Array(1), remoteAddr: rx.addr, hopLimit: 0 }, /messages\[64\]: hopLimit/, RangeError],
+  ];
+  for (const [at, message, re, type] of cases) {
+    const messages = Array.from({ length: 100 }, (_, i) => i === at ? message : good(i)) as never;
+    await assert.rejects(tx.sendMsgs(messages), named(new RegExp(`^sendMsgs: ${re.source}`), type));
+    assert.throws(() => tx.trySendMsgs(messages), named(new RegExp(`^trySendMsgs: ${re.source}`), type));
+    assert.equal(rx.tryReceiveMsg(), null, `nothing was sent (messages[${at}] bad)`);
+  }
+  assert.deepEqual(await tx.sendMsgs([good(1), good(2)]), { sent: 2, error: null });
+});
+
+test(`wrapSocket (${runtime}): a handle this module already owns is refused with a sentence; it is forgotten at close`, async () => {
+  const raw = rawSocket(S.AF_INET, S.SOCK_DGRAM, S.IPPROTO_UDP);
+  const conn = wrapSocket(raw, { packetInfo: false });
+  try {
+    assert.throws(
+      () => wrapSocket(raw),
+      named(/^wrapSocket: handle \d+ is the socket of an open connection of this module/, TypeError),
+    );
+    using listening = listenDatagram({ hostname: "127.0.0.1" });
+    assert.throws(() => wrapSocket(listening.rawHandle), named(/open connection of this module/, TypeError));
+    // Both still work: the refusal closed nothing.
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    await tx.sendMsg(new Uint8Array([7]), listening.addr);
+    assert.equal((await listening.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 7);
+  } finally {
+    conn.close();
+  }
+  // The next socket made most likely gets the same number (the lowest free fd); adopting it is allowed.
+  const next = rawSocket(S.AF_INET, S.SOCK_DGRAM, S.IPPROTO_UDP);
+  using adopted = wrapSocket(next, { packetInfo: false });
+  assert.equal(adopted.rawHandle, next);
+});
