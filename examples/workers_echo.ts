@@ -194,6 +194,10 @@ function runWorker(): void {
         answered++;
       }
     } finally {
+      // close() returns at once, but the descriptor may be closed only when this thread's wait for
+      // readiness has returned (its answer comes through the event loop): let that turn come before
+      // the thread is ended, or the socket would outlive it and keep the port.
+      await new Promise((r) => setTimeout(r, 20));
       post({ answered });
     }
   };
