@@ -14,9 +14,15 @@
 // Windows part; root also raises the socket buffer limits for the duration, then restores them).
 //   echo:  a C client keeps 256 requests in flight to an echo server and counts answers/s (bench/echo_server.ts,
 //          bench/c/echo_*.c); the table gives ratios to the C recvmsg+sendmsg and recvmmsg+sendmmsg echoes.
+//   workers: the same echo past one core: N workers (examples/workers_echo.ts: Deno and Bun Workers, Node
+//          worker_threads), one reusePort socket each, against a C echo with N SO_REUSEPORT threads
+//          (bench/c/echo_threads_linux.c), for N in BENCH_WORKERS; the client (bench/c/echo_client_flows.c)
+//          sends from BENCH_FLOWS ports (the kernel spreads flows, not datagrams) on BENCH_CLIENT_THREADS threads.
 // It prints progress as it goes, and writes bench/RESULTS.md and the chart bench/RESULTS.svg.
 // BENCH_RUNS=n, BENCH_COUNT=n, BENCH_WINE=0 (Linux only), BENCH_ECHO=0, BENCH_METHOD=drain|flood,
 // BENCH_ONLY=text (only cases whose "group: name" contains it; baselines always run; RESULTS.md kept),
+// BENCH_WORKERS=1,2,4 (worker counts; 0: none; default 1, 2, 4, … up to half the cores, at least 1 and 2),
+// BENCH_FLOWS=n (client ports, default 32), BENCH_CLIENT_THREADS=n (default: half the server's workers, at least 1),
 // BENCH_SMOKE=1 (proves the script works, not a measurement: one short round of every method, Linux only,
 // small bursts and short windows; prints the tables and keeps RESULTS.md).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -47,6 +53,8 @@ cc("gcc", "flood.c", join(dir, "flood"));
 cc("gcc", "recv_linux.c", join(dir, "recv_linux"));
 cc("gcc", "echo_linux.c", join(dir, "echo_linux"));
 cc("gcc", "echo_client.c", join(dir, "echo_client"));
+cc("gcc", "echo_threads_linux.c", join(dir, "echo_threads_linux"), ["-lpthread"]);
+cc("gcc", "echo_client_flows.c", join(dir, "echo_client_flows"), ["-lpthread"]);
 if (WITH_WINE) {
   // The Windows C baseline goes inside the checkout, where the Wine harness can see it.
   cc("x86_64-w64-mingw32-gcc", "recv_win.c", join(root, "bench", "c", "recv_win.exe"), ["-lws2_32"]);
@@ -212,8 +220,47 @@ const echoCases = [
   }),
 ];
 
+/**
+ * The workers method: the echo with N workers (threads) answering on one port, each with its own socket
+ * (reusePort), for each N; the reference of each N is the C echo with N SO_REUSEPORT threads.
+ */
+const WORKER_COUNTS = process.env.BENCH_WORKERS === "0"
+  ? []
+  : process.env.BENCH_WORKERS
+  ? process.env.BENCH_WORKERS.split(",").map(Number)
+  : [1, 2, ...[4, 8, 16, 32, 64].filter((n) => n <= cpus().length / 2)];
+const FLOWS = Number(process.env.BENCH_FLOWS ?? 32);
+const clientThreads = (n) =>
+  Math.min(FLOWS, Number(process.env.BENCH_CLIENT_THREADS ?? Math.max(1, Math.floor(n / 2))));
+const workersServer = "bench/workers_echo.ts";
+const workersCases = WORKER_COUNTS.flatMap((n) => [
+  {
+    group: "Linux",
+    workers: n,
+    name: `C echo, ${n} SO_REUSEPORT thread${n > 1 ? "s" : ""}, recvmmsg + sendmmsg`,
+    run: () => [join(dir, "echo_threads_linux"), [n]],
+    baseline: true,
+  },
+  ...["Deno", "Bun", "Node"].map((rt) => ({
+    group: "Linux",
+    workers: n,
+    runtime: rt,
+    name: `${rt}: ${n} worker${n > 1 ? "s" : ""}, messages() + await sendMsg`,
+    run: () =>
+      rt === "Deno"
+        ? [deno, ["run", "-A", workersServer, n]]
+        : rt === "Node"
+        ? [bin("node"), ["--disable-warning=ExperimentalWarning", workersServer, n]]
+        : [bun, [workersServer, n]],
+  })),
+]);
+
 /** One echo sample: start the server, run the client against its port, stop the server. */
-function echoSample(cmd, args) {
+function echoSample(
+  cmd,
+  args,
+  client = (port) => [join(dir, "echo_client"), [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding]],
+) {
   return new Promise((resolve) => {
     const server = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
@@ -233,13 +280,11 @@ function echoSample(cmd, args) {
       const port = Number(out.split("\n")[0]);
       if (!(port > 0) || !out.includes("\n")) return;
       out = "\0"; // read the port once
-      const client = spawn(
-        join(dir, "echo_client"),
-        [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding].map(String),
-      );
+      const [clientCmd, clientArgs] = client(port);
+      const client_ = spawn(clientCmd, clientArgs.map(String));
       let text = "";
-      client.stdout.on("data", (c) => text += c);
-      client.on("close", () => {
+      client_.stdout.on("data", (c) => text += c);
+      client_.on("close", () => {
         const m = text.match(/^(\d+) ([0-9.]+)/);
         finish(m ? { received: Number(m[1]), seconds: Number(m[2]) } : null);
       });
@@ -251,6 +296,9 @@ const selected = cases.filter((c) => !ONLY || c.baseline || c.limit || `${c.grou
 const selectedEcho = WITH_ECHO
   ? echoCases.filter((c) => !ONLY || c.baseline || c.limit || `echo ${c.group}: ${c.name}`.includes(ONLY))
   : [];
+const selectedWorkers = workersCases.filter((c) =>
+  !ONLY || c.baseline || `workers ${c.group}: ${c.name}`.includes(ONLY)
+);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
@@ -259,6 +307,7 @@ const keyOf = (method, c) => `${method} ${c.group}: ${c.name}`;
 const plan = [
   ...METHODS.flatMap((method) => selected.map((c) => ({ method, c }))),
   ...selectedEcho.map((c) => ({ method: "echo", c })),
+  ...selectedWorkers.map((c) => ({ method: "workers", c })),
 ];
 /** Per case, its rate (datagrams or answers per second) in each round; NaN where the sample failed. */
 const samples = new Map(plan.map(({ method, c }) => [keyOf(method, c), { rates: Array(RUNS).fill(NaN), short: 0 }]));
@@ -284,6 +333,11 @@ try {
       const [cmd, args] = c.run(method, timing);
       const r = method === "echo"
         ? await echoSample(cmd, args.map(String))
+        : method === "workers"
+        ? await echoSample(cmd, args.map(String), (port) => [
+          join(dir, "echo_client_flows"),
+          [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding, FLOWS, clientThreads(c.workers)],
+        ])
         : await sample(method, timing, cmd, args.map(String));
       const entry = samples.get(keyOf(method, c));
       if (r && r.seconds > 0) {
@@ -428,6 +482,41 @@ if (selectedEcho.length > 0) {
       `| ${c.name} | ${fmt(at("echo", c))} | ${range("echo", c)} | ${
         ratio("echo", c, reference("echo", c.group, "baseline"))
       } | ${ratio("echo", c, reference("echo", c.group, "limit"))} |`
+    ),
+    "",
+  );
+}
+if (selectedWorkers.length > 0) {
+  /** The same server with the first worker count of the run: how far more workers took it. */
+  const alone = (c) =>
+    selectedWorkers.find((d) =>
+      d.workers === WORKER_COUNTS[0] && d.runtime === c.runtime && !!d.baseline === !!c.baseline
+    );
+  const cRef = (c) => selectedWorkers.find((d) => d.baseline && d.workers === c.workers);
+  lines.push(
+    "## Past one core: echo across workers",
+    "",
+    `N workers (threads) answer on one port, each with its own socket (\`reusePort: true\`; examples/workers_echo.ts: Deno and Bun`,
+    "`Worker`, Node `worker_threads`; each the idiomatic `messages()` + `await sendMsg` loop, answering from the arrival address),",
+    "against a C echo with N threads, each its own SO_REUSEPORT socket (`recvmmsg` + `sendmmsg`, IP_PKTINFO source). The kernel",
+    `spreads flows, not datagrams, over the sockets by a hash of addresses and ports, so the C client (bench/c/echo_client_flows.c)`,
+    `sends from ${FLOWS} ports, ${ECHO.outstanding} requests of ${SIZE} bytes in flight in all, on ${
+      WORKER_COUNTS.map((n) => clientThreads(n)).join("/")
+    } thread(s) for ${WORKER_COUNTS.join("/")} workers;`,
+    `answers counted for ${
+      ECHO.window / 1000
+    } s after a ${ECHO.warm} ms warm-up. Server and client threads share the ${cpus().length} cores: where they`,
+    "outnumber the cores, more workers cannot add answers, and the figure shows what sharing costs, not how far it scales.",
+    `Median of ${RUNS} rounds, min–max in thousands per second; ratios round by round.`,
+    "",
+    `| server | workers | answers/s (median) | min–max | × C with as many threads | × itself with ${
+      WORKER_COUNTS[0]
+    } |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ...selectedWorkers.map((c) =>
+      `| ${c.name} | ${c.workers} | ${fmt(at("workers", c))} | ${range("workers", c)} | ${
+        ratio("workers", c, cRef(c))
+      } | ${ratio("workers", c, alone(c))} |`
     ),
     "",
   );
