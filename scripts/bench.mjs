@@ -22,7 +22,8 @@
 // BENCH_RUNS=n, BENCH_COUNT=n, BENCH_WINE=0 (Linux only), BENCH_ECHO=0, BENCH_METHOD=drain|flood,
 // BENCH_ONLY=text (only cases whose "group: name" contains it; baselines always run; RESULTS.md kept),
 // BENCH_WORKERS=1,2,4 (worker counts; 0: none; default 1, 2, 4, … up to half the cores, at least 1 and 2),
-// BENCH_FLOWS=n (client ports, default 32), BENCH_CLIENT_THREADS=n (default: half the server's workers, at least 1),
+// BENCH_FLOWS=n (client ports, default 4 per worker of the largest count, at least 16),
+// BENCH_CLIENT_THREADS=n (default: half the server's workers, at least 1),
 // BENCH_SMOKE=1 (proves the script works, not a measurement: one short round of every method, Linux only,
 // small bursts and short windows; prints the tables and keeps RESULTS.md).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -30,6 +31,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workersCases as makeWorkersCases, workersClient, workersSection } from "../bench/workers_cases.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMOKE = process.env.BENCH_SMOKE === "1";
@@ -220,40 +222,7 @@ const echoCases = [
   }),
 ];
 
-/**
- * The workers method: the echo with N workers (threads) answering on one port, each with its own socket
- * (reusePort), for each N; the reference of each N is the C echo with N SO_REUSEPORT threads.
- */
-const WORKER_COUNTS = process.env.BENCH_WORKERS === "0"
-  ? []
-  : process.env.BENCH_WORKERS
-  ? process.env.BENCH_WORKERS.split(",").map(Number)
-  : [1, 2, ...[4, 8, 16, 32, 64].filter((n) => n <= cpus().length / 2)];
-const FLOWS = Number(process.env.BENCH_FLOWS ?? 32);
-const clientThreads = (n) =>
-  Math.min(FLOWS, Number(process.env.BENCH_CLIENT_THREADS ?? Math.max(1, Math.floor(n / 2))));
-const workersServer = "bench/workers_echo.ts";
-const workersCases = WORKER_COUNTS.flatMap((n) => [
-  {
-    group: "Linux",
-    workers: n,
-    name: `C echo, ${n} SO_REUSEPORT thread${n > 1 ? "s" : ""}, recvmmsg + sendmmsg`,
-    run: () => [join(dir, "echo_threads_linux"), [n]],
-    baseline: true,
-  },
-  ...["Deno", "Bun", "Node"].map((rt) => ({
-    group: "Linux",
-    workers: n,
-    runtime: rt,
-    name: `${rt}: ${n} worker${n > 1 ? "s" : ""}, messages() + await sendMsg`,
-    run: () =>
-      rt === "Deno"
-        ? [deno, ["run", "-A", workersServer, n]]
-        : rt === "Node"
-        ? [bin("node"), ["--disable-warning=ExperimentalWarning", workersServer, n]]
-        : [bun, [workersServer, n]],
-  })),
-]);
+const workersCases = makeWorkersCases({ dir, deno, bun, node: bin("node") });
 
 /** One echo sample: start the server, run the client against its port, stop the server. */
 function echoSample(
@@ -281,10 +250,10 @@ function echoSample(
       if (!(port > 0) || !out.includes("\n")) return;
       out = "\0"; // read the port once
       const [clientCmd, clientArgs] = client(port);
-      const client_ = spawn(clientCmd, clientArgs.map(String));
+      const requester = spawn(clientCmd, clientArgs.map(String));
       let text = "";
-      client_.stdout.on("data", (c) => text += c);
-      client_.on("close", () => {
+      requester.stdout.on("data", (c) => text += c);
+      requester.on("close", () => {
         const m = text.match(/^(\d+) ([0-9.]+)/);
         finish(m ? { received: Number(m[1]), seconds: Number(m[2]) } : null);
       });
@@ -334,10 +303,7 @@ try {
       const r = method === "echo"
         ? await echoSample(cmd, args.map(String))
         : method === "workers"
-        ? await echoSample(cmd, args.map(String), (port) => [
-          join(dir, "echo_client_flows"),
-          [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding, FLOWS, clientThreads(c.workers)],
-        ])
+        ? await echoSample(cmd, args.map(String), workersClient(dir, ECHO, SIZE, c))
         : await sample(method, timing, cmd, args.map(String));
       const entry = samples.get(keyOf(method, c));
       if (r && r.seconds > 0) {
@@ -487,39 +453,7 @@ if (selectedEcho.length > 0) {
   );
 }
 if (selectedWorkers.length > 0) {
-  /** The same server with the first worker count of the run: how far more workers took it. */
-  const alone = (c) =>
-    selectedWorkers.find((d) =>
-      d.workers === WORKER_COUNTS[0] && d.runtime === c.runtime && !!d.baseline === !!c.baseline
-    );
-  const cRef = (c) => selectedWorkers.find((d) => d.baseline && d.workers === c.workers);
-  lines.push(
-    "## Past one core: echo across workers",
-    "",
-    `N workers (threads) answer on one port, each with its own socket (\`reusePort: true\`; examples/workers_echo.ts: Deno and Bun`,
-    "`Worker`, Node `worker_threads`; each the idiomatic `messages()` + `await sendMsg` loop, answering from the arrival address),",
-    "against a C echo with N threads, each its own SO_REUSEPORT socket (`recvmmsg` + `sendmmsg`, IP_PKTINFO source). The kernel",
-    `spreads flows, not datagrams, over the sockets by a hash of addresses and ports, so the C client (bench/c/echo_client_flows.c)`,
-    `sends from ${FLOWS} ports, ${ECHO.outstanding} requests of ${SIZE} bytes in flight in all, on ${
-      WORKER_COUNTS.map((n) => clientThreads(n)).join("/")
-    } thread(s) for ${WORKER_COUNTS.join("/")} workers;`,
-    `answers counted for ${
-      ECHO.window / 1000
-    } s after a ${ECHO.warm} ms warm-up. Server and client threads share the ${cpus().length} cores: where they`,
-    "outnumber the cores, more workers cannot add answers, and the figure shows what sharing costs, not how far it scales.",
-    `Median of ${RUNS} rounds, min–max in thousands per second; ratios round by round.`,
-    "",
-    `| server | workers | answers/s (median) | min–max | × C with as many threads | × itself with ${
-      WORKER_COUNTS[0]
-    } |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ...selectedWorkers.map((c) =>
-      `| ${c.name} | ${c.workers} | ${fmt(at("workers", c))} | ${range("workers", c)} | ${
-        ratio("workers", c, cRef(c))
-      } | ${ratio("workers", c, alone(c))} |`
-    ),
-    "",
-  );
+  lines.push(...workersSection({ cases: selectedWorkers, echo: ECHO, size: SIZE, runs: RUNS, at, range, ratio, fmt }));
 }
 if (ONLY || METHODS.length < 2 || SMOKE) {
   console.log(
