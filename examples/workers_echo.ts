@@ -1,13 +1,16 @@
 // An echo server past one core: N workers (threads), each with its own socket bound to the same port
-// with `reusePort: true`. The kernel (Linux, macOS) spreads the clients over the sockets by a hash of
-// each flow's addresses and ports, so one client's datagrams all reach the same worker, and every
-// worker answers each datagram from the address it arrived at, as a multi-homed server must.
+// with `reusePort: true`. Linux (3.9 and later) spreads the clients over the sockets by a hash of each
+// flow's addresses and ports, so one client's datagrams all reach the same worker, and every worker
+// answers each datagram from the address it arrived at, as a multi-homed server must.
 // The same file is the program and the worker: Deno and Bun start it as a web `Worker`, Node with
-// `node:worker_threads`. Windows has no SO_REUSEPORT (reusePort means SO_REUSEADDR there, which does
-// not spread datagrams over the sockets), so this pattern is for Linux and macOS.
+// `node:worker_threads`. Elsewhere the sockets still share the port but the load is not spread: on macOS
+// and the other BSDs SO_REUSEPORT hands a unicast datagram to one of the sockets (the last bound) rather
+// than balancing, and Windows has no SO_REUSEPORT (reusePort means SO_REUSEADDR there). So this pattern
+// scales on Linux; elsewhere one worker answers and the others wait.
 //
 //   deno run -A examples/workers_echo.ts [port] [workers]      (workers: the number of CPUs by default)
 //   bun examples/workers_echo.ts [port] [workers]              node examples/workers_echo.ts [port] [workers]
+import { readlinkSync } from "node:fs";
 import { cpus } from "node:os";
 import process from "node:process";
 import * as threads from "node:worker_threads";
@@ -163,6 +166,27 @@ function inWorker(): boolean {
     (typeof g.WorkerGlobalScope === "function" && globalThis instanceof g.WorkerGlobalScope);
 }
 
+/** What the descriptor `fd` refers to (Linux: "socket:[inode]"), or null where /proc cannot say. */
+function describe(fd: bigint): { fd: bigint; link: string } | null {
+  try {
+    return { fd, link: readlinkSync(`/proc/self/fd/${fd}`) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resolves once the descriptor no longer refers to the socket (bounded: 10 s). close() returns at once,
+ * but while this thread waits for readiness the descriptor may be closed only when that wait has
+ * returned, which comes through the event loop; a thread ended before then would keep the socket, and
+ * the port, for the life of the process. Where /proc is missing it gives the event loop a short while.
+ */
+async function released(socket: { fd: bigint; link: string } | null): Promise<void> {
+  const pause = () => new Promise((r) => setTimeout(r, 5));
+  if (socket === null) return void await pause();
+  for (let i = 0; i < 2000 && describe(socket.fd)?.link === socket.link; i++) await pause();
+}
+
 /** The worker's side: listen when told, echo until told to stop, report the count. */
 function runWorker(): void {
   const self = globalThis as unknown as {
@@ -186,6 +210,7 @@ function runWorker(): void {
       return;
     }
     post({ ready: conn.addr.port });
+    const socket = describe(conn.rawHandle);
     let answered = 0;
     try {
       for await (const msg of conn.messages()) {
@@ -194,10 +219,7 @@ function runWorker(): void {
         answered++;
       }
     } finally {
-      // close() returns at once, but the descriptor may be closed only when this thread's wait for
-      // readiness has returned (its answer comes through the event loop): let that turn come before
-      // the thread is ended, or the socket would outlive it and keep the port.
-      await new Promise((r) => setTimeout(r, 20));
+      await released(socket);
       post({ answered });
     }
   };
