@@ -18,9 +18,13 @@ export const FLOWS = Number(process.env.BENCH_FLOWS ?? Math.max(16, 4 * Math.max
 export const clientThreads = (n) =>
   Math.min(FLOWS, Number(process.env.BENCH_CLIENT_THREADS ?? Math.max(1, Math.floor(n / 2))));
 
-/** The cases, each with `workers` (N) and `runtime`; the C one of each N is its `baseline`. */
+/**
+ * The cases, each with `workers` (N) and `runtime`; the C one of each N is its `baseline`. With N = 1, each
+ * runtime's single-socket echo on its main thread (bench/echo_server.ts idiomatic) too: what a worker costs.
+ */
 export function workersCases({ dir, deno, bun, node }) {
   const server = "bench/workers_echo.ts";
+  const onMain = "bench/echo_server.ts";
   return WORKER_COUNTS.flatMap((n) => [
     {
       group: "Linux",
@@ -41,6 +45,19 @@ export function workersCases({ dir, deno, bun, node }) {
           ? [node, ["--disable-warning=ExperimentalWarning", server, n]]
           : [bun, [server, n]],
     })),
+    ...(n !== 1 ? [] : ["Deno", "Bun", "Node"].map((rt) => ({
+      group: "Linux",
+      workers: 1,
+      runtime: rt,
+      mainThread: true,
+      name: `${rt}: no worker, the same loop on the main thread`,
+      run: () =>
+        rt === "Deno"
+          ? [deno, ["run", "-A", onMain, "idiomatic"]]
+          : rt === "Node"
+          ? [node, ["--disable-warning=ExperimentalWarning", onMain, "idiomatic"]]
+          : [bun, [onMain, "idiomatic"]],
+    }))),
   ]);
 }
 
@@ -54,7 +71,9 @@ export const workersClient = (dir, echo, size, c) => (port) => [
 export function workersSection({ cases, echo, size, runs, at, range, ratio, fmt }) {
   /** The same server with the run's first worker count: how far more workers took it. */
   const alone = (c) =>
-    cases.find((d) => d.workers === WORKER_COUNTS[0] && d.runtime === c.runtime && !!d.baseline === !!c.baseline);
+    cases.find((d) =>
+      d.workers === WORKER_COUNTS[0] && d.runtime === c.runtime && !!d.baseline === !!c.baseline && !d.mainThread
+    );
   const cRef = (c) => cases.find((d) => d.baseline && d.workers === c.workers);
   return [
     "## Past one core: echo across workers",
@@ -70,6 +89,8 @@ export function workersSection({ cases, echo, size, runs, at, range, ratio, fmt 
       echo.window / 1000
     } s after a ${echo.warm} ms warm-up. Server and client threads share the ${cpus().length} cores: where they`,
     "outnumber the cores, more workers cannot add answers, and the figure shows what sharing costs, not how far it scales.",
+    'The "0 (main)" rows run the same loop on the main thread without a worker (bench/echo_server.ts); their last column',
+    "compares them with one worker: what running in a worker costs.",
     `Median of ${runs} rounds, min–max in thousands per second; ratios round by round.`,
     "",
     `| server | workers | answers/s (median) | min–max | × C with as many threads | × itself with ${
@@ -77,7 +98,7 @@ export function workersSection({ cases, echo, size, runs, at, range, ratio, fmt 
     } |`,
     "| --- | ---: | ---: | ---: | ---: | ---: |",
     ...cases.map((c) =>
-      `| ${c.name} | ${c.workers} | ${fmt(at("workers", c))} | ${range("workers", c)} | ${
+      `| ${c.name} | ${c.mainThread ? "0 (main)" : c.workers} | ${fmt(at("workers", c))} | ${range("workers", c)} | ${
         ratio("workers", c, cRef(c))
       } | ${ratio("workers", c, alone(c))} |`
     ),
