@@ -231,6 +231,29 @@ const EMPTY = new Uint8Array(0);
 const NO_ADDR: NetAddr = Object.freeze({ transport: "udp", hostname: "", port: 0 });
 
 /**
+ * @internal Everything {@link ReceivedMessage._set} writes into a message: its public fields, and where
+ * its control bytes are kept (`length` bytes at `at` in `chunk`, walked with `format`).
+ */
+export interface MessageFields {
+  data: Uint8Array;
+  remoteAddr: NetAddr;
+  localAddr: LocalAddr | null;
+  flags: number;
+  truncated: boolean;
+  controlTruncated: boolean;
+  broadcast: boolean;
+  multicast: boolean;
+  hopLimit: number | undefined;
+  ecn: number | undefined;
+  chunk: Uint8Array | null;
+  at: number;
+  length: number;
+  format: CmsgFormat;
+  segmentSize: number | undefined;
+  timestamp: bigint | undefined;
+}
+
+/**
  * A received datagram. `control` is built from a copy of the control bytes only when first read, so a
  * receiver that wants just the decoded fields pays for no per-record objects. A receive with
  * `reuse` overwrites an earlier one in place instead of making a new one.
@@ -267,45 +290,29 @@ export class ReceivedMessage implements DatagramMessage {
   }
 
   /**
-   * @internal Made and filled by the backends. The control bytes are `length` bytes at `at` in
-   * `chunk`, which nothing overwrites (see ffi/common/control_archive.ts); `chunk` null for none. Every
-   * field is set, so a reused message keeps nothing of its previous datagram.
+   * @internal Made and filled by the backends (ffi/common/message_builder.ts). The control bytes are
+   * `f.length` bytes at `f.at` in `f.chunk`, which nothing overwrites (see ffi/common/control_archive.ts);
+   * `chunk` null for none. Every field is set, so a reused message keeps nothing of its previous datagram.
+   * `f` is read during the call only: a backend may pass the same record for every datagram.
    */
-  _set(
-    data: Uint8Array,
-    remoteAddr: NetAddr,
-    localAddr: LocalAddr | null,
-    flags: number,
-    truncated: boolean,
-    controlTruncated: boolean,
-    broadcast: boolean,
-    multicast: boolean,
-    hopLimit: number | undefined,
-    ecn: number | undefined,
-    chunk: Uint8Array | null,
-    at: number,
-    length: number,
-    format: CmsgFormat,
-    segmentSize: number | undefined,
-    timestamp: bigint | undefined,
-  ): this {
-    this.data = data;
-    this.remoteAddr = remoteAddr;
-    this.localAddr = localAddr;
-    this.flags = flags;
-    this.truncated = truncated;
-    this.controlTruncated = controlTruncated;
-    this.broadcast = broadcast;
-    this.multicast = multicast;
-    this.hopLimit = hopLimit;
-    this.ecn = ecn;
-    this.#chunk = chunk;
-    this.#at = at;
-    this.#length = length;
-    this.#format = format;
+  _set(f: MessageFields): this {
+    this.data = f.data;
+    this.remoteAddr = f.remoteAddr;
+    this.localAddr = f.localAddr;
+    this.flags = f.flags;
+    this.truncated = f.truncated;
+    this.controlTruncated = f.controlTruncated;
+    this.broadcast = f.broadcast;
+    this.multicast = f.multicast;
+    this.hopLimit = f.hopLimit;
+    this.ecn = f.ecn;
+    this.#chunk = f.chunk;
+    this.#at = f.at;
+    this.#length = f.length;
+    this.#format = f.format;
     this.#control = null;
-    this.segmentSize = segmentSize;
-    this.timestamp = timestamp;
+    this.segmentSize = f.segmentSize;
+    this.timestamp = f.timestamp;
     return this;
   }
 

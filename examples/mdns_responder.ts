@@ -132,4 +132,6 @@ async function answer(m: DatagramMessage): Promise<void> {
   );
 }
 
+// Anyone can send a query whose answer the system refuses (a legacy query from source port 0): that one
+// answer fails and is logged, and the responder goes on.
 for await (const m of conn.messages()) await answer(m).catch((e) => console.error(`answer failed: ${e.message}`));

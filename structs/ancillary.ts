@@ -53,6 +53,11 @@ export interface Ancillary {
   readonly local4Multicast: boolean;
   /** Whether `local6` is a multicast group (ff00::/8, or a v4-mapped IPv4 group). */
   readonly local6Multicast: boolean;
+  /**
+   * Whether `local4` is not the address a reply comes from (Linux's ipi_spec_dst differs from ipi_addr):
+   * the datagram was sent to a broadcast address (or a group). Always false where the record has no such field.
+   */
+  readonly local4Broadcast: boolean;
   /** From IP_HOPLIMIT / IPV6_HOPLIMIT (Windows), or IP_TTL (what Wine reports instead). */
   readonly hopLimit: number | undefined;
   /** The two ECN bits, from IP_ECN / IPV6_ECN, or from an IP_TOS byte. */
@@ -82,8 +87,17 @@ export interface AncillaryDialect {
   readonly ipv6Level: number;
   /** The level of UDP records (IPPROTO_UDP). */
   readonly udpLevel: number;
-  /** IP_PKTINFO's type, its size, and where the destination address and the interface index sit. */
-  readonly ipPktinfo: { readonly type: number; readonly size: number; readonly addr: number; readonly ifindex: number };
+  /**
+   * IP_PKTINFO's type, its size, and where the destination address and the interface index sit; `specDst`
+   * where the local address a reply would come from sits (-1 where the record has none).
+   */
+  readonly ipPktinfo: {
+    readonly type: number;
+    readonly size: number;
+    readonly addr: number;
+    readonly ifindex: number;
+    readonly specDst: number;
+  };
   /** The IPv6 packet-info record: its type, size, and the offsets of address and interface index. */
   readonly ipv6Pktinfo: {
     readonly type: number;
@@ -125,6 +139,7 @@ export const WINDOWS_DIALECT: AncillaryDialect = {
     size: WIN.IN_PKTINFO.size,
     addr: WIN.IN_PKTINFO.fields.ipi_addr.offset,
     ifindex: WIN.IN_PKTINFO.fields.ipi_ifindex.offset,
+    specDst: -1,
   },
   ipv6Pktinfo: {
     type: IPV6_PKTINFO,
@@ -157,6 +172,7 @@ export const LINUX_DIALECT: AncillaryDialect = {
     size: LNX.in_pktinfo.size,
     addr: LNX.in_pktinfo.fields.ipi_addr.offset,
     ifindex: LNX.in_pktinfo.fields.ipi_ifindex.offset,
+    specDst: LNX.in_pktinfo.fields.ipi_spec_dst.offset,
   },
   ipv6Pktinfo: {
     type: LINUX.IPV6_PKTINFO,
@@ -188,6 +204,8 @@ export const DARWIN_DIALECT: AncillaryDialect = {
     size: DRW.in_pktinfo.size,
     addr: DRW.in_pktinfo.fields.ipi_addr.offset,
     ifindex: DRW.in_pktinfo.fields.ipi_ifindex.offset,
+    // XNU leaves ipi_spec_dst zero on receive: it says nothing there.
+    specDst: -1,
   },
   ipv6Pktinfo: {
     type: DARWIN.IPV6_PKTINFO,
@@ -242,6 +260,8 @@ export class AncillaryDecoder implements Ancillary {
   local4Multicast = false;
   /** Whether the last buffer's IPv6 packet info names a group. */
   local6Multicast = false;
+  /** Whether the last buffer's IPv4 packet info names an address no reply comes from (a broadcast). */
+  local4Broadcast = false;
   /** The hop limit (TTL) of the last buffer decoded, if it had one. */
   hopLimit: number | undefined = undefined;
   /** The ECN codepoint (0 to 3) of the last buffer decoded, if it had one. */
@@ -266,6 +286,9 @@ export class AncillaryDecoder implements Ancillary {
       if (type === d.ipPktinfo.type && len >= d.ipPktinfo.size) {
         this.local4 = this.#local(at + d.ipPktinfo.addr, 4, this.#view.getUint32(at + d.ipPktinfo.ifindex, true));
         this.local4Multicast = this.#cacheMulticast;
+        const spec = d.ipPktinfo.specDst;
+        this.local4Broadcast = spec >= 0 &&
+          this.#view.getUint32(at + spec, true) !== this.#view.getUint32(at + d.ipPktinfo.addr, true);
       } else if (type === d.ipHopInt && len >= 4) {
         this.hopLimit = this.#view.getInt32(at, true);
       } else if (type === d.ipTtlByte && len >= 1) {
@@ -390,7 +413,7 @@ export class AncillaryDecoder implements Ancillary {
     this.#offset = offset;
     this.#control = null;
     this.local4 = this.local6 = null;
-    this.local4Multicast = this.local6Multicast = false;
+    this.local4Multicast = this.local6Multicast = this.local4Broadcast = false;
     this.hopLimit =
       this.ecn =
       this.coalescedSegmentSize =
@@ -399,7 +422,7 @@ export class AncillaryDecoder implements Ancillary {
     this.error = null;
     if (length > 0 && !this.#walk(offset, length)) {
       this.local4 = this.local6 = null;
-      this.local4Multicast = this.local6Multicast = false;
+      this.local4Multicast = this.local6Multicast = this.local4Broadcast = false;
       this.hopLimit =
         this.ecn =
         this.coalescedSegmentSize =

@@ -2,12 +2,27 @@
  * What an operating system backend provides to the connection layer. The connection layer keeps the
  * queue of waiting receives, validates arguments and exposes the API; a backend only makes calls.
  *
+ * What a backend learns stays in the backend: it says what the socket can do as data
+ * (`capabilities`, `optionDialect`), and a refusal of the system changes that data, never an error
+ * code the connection would have to interpret. In particular, a segmented send:
+ *
+ * 1. The connection sends `data` with `segmentSize` as one {@link Transmit} while
+ *    `capabilities.segmentOffload` holds and `data.length <= segmentSize * capabilities.maxSegments`;
+ *    otherwise it sends the segments as a batch (`sendMany`, or `send` one by one).
+ * 2. `send` returns {@link SEGMENTS_AS_BATCH} when the system will not cut this buffer: nothing was sent,
+ *    and the connection sends the segments as a batch (a waiting send becomes a waiting batch, still first).
+ * 3. Every other error is thrown as it is, and belongs to this send alone (EMSGSIZE, UDP port 0...).
+ *
+ * Where the system refuses the batch calls (recvmmsg / sendmmsg under a sandbox), `tryReceiveMany` and
+ * `sendMany` go on one datagram per call with the same results; ENOBUFS / ENOMEM from a send is a full
+ * buffer (null) for a while, then the error.
+ *
  * @module
  */
 import type { SocketClosedError, SocketError } from "../../errors.ts";
-import type { OutgoingItem } from "../posix/sendmmsg.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../../structs/ip.ts";
 import type { SendSource } from "../../structs/send_control.ts";
+import type { OptionDialect } from "./option_dialect.ts";
 import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
@@ -28,6 +43,57 @@ export interface BatchRequest {
   readonly buffer: Uint8Array | null;
   readonly segment: number;
   readonly controlSize: number;
+}
+
+/**
+ * One datagram to send, as it travels through every layer: the bytes, where to, and how. The connection
+ * has checked every field; a backend reads it during the call only and keeps none of it (but may keep
+ * frozen objects, such as a received message's addresses, to know they are the same next time).
+ */
+export interface Transmit {
+  readonly data: Uint8Array;
+  /** The destination, or null for the connected peer. */
+  readonly to: { readonly hostname: string; readonly port: number } | null;
+  /** Send from this address and/or out of this interface (IP_PKTINFO / IPV6_PKTINFO). */
+  readonly source?: SendSource | undefined;
+  /** The TTL / hop limit, 1 to 255. */
+  readonly hopLimit?: number | undefined;
+  /** The TOS byte / traffic class (DSCP << 2 | ECN). Where `perDatagramDscp` is false only ECN is used. */
+  readonly trafficClass?: number | undefined;
+  /** Cut `data` into datagrams of this many bytes (the last may be shorter); see {@link BackendSocket.send}. */
+  readonly segmentSize?: number | undefined;
+}
+
+/**
+ * What {@link BackendSocket.send} returns when a segmented send was not made because the system will not
+ * cut it: the caller sends the segments as a batch. Not a byte count (those are never negative).
+ *
+ * How the connection uses it (no error code and no system name is tested above the backend):
+ * ```ts ignore
+ * const sent = socket.send(t);
+ * if (sent === SEGMENTS_AS_BATCH) return sendAsBatch(segmentsOf(t)); // and later sends check capabilities first
+ * ```
+ * The backend decides: EIO, or EINVAL from a send whose destination and segment size are valid (port
+ * not 0, segments that fit the path), means the system refuses the offload: `capabilities.segmentOffload`
+ * turns false for the socket's life. A segment larger than the path allows is this send's alone: it goes
+ * as a batch, and offload stays on. A peer's address never turns offload off: port 0 fails the send.
+ */
+export const SEGMENTS_AS_BATCH = -1;
+
+/** What a socket can do (see {@link BackendSocket.capabilities}). */
+export interface Capabilities {
+  /** The system cuts a segmented send (Linux UDP_SEGMENT); false once it refused. */
+  segmentOffload: boolean;
+  /** The most segments one offloaded send may carry (0 without offload). */
+  readonly maxSegments: number;
+  /** Receives are served from datagrams read ahead in one call (Linux recvmmsg with `readAhead` > 1); false once refused. */
+  readAhead: boolean;
+  /** `tryReceiveMany` takes many datagrams in one system call (false where it falls back to one per call). */
+  batchReceive: boolean;
+  /** `sendMany` sends many datagrams in one system call (false where it falls back to one per call). */
+  batchSend: boolean;
+  /** A send's `trafficClass` sets the DSCP too (Linux, macOS); false where only ECN is taken (Windows). */
+  readonly perDatagramDscp: boolean;
 }
 
 /** An open datagram socket of some backend. */
@@ -73,8 +139,19 @@ export interface BackendSocket {
   /** No longer wants to know (the last waiting send was aborted). */
   stopWritable(): void;
   /**
-   * Sends one datagram (to the connected peer when `to` is null), from `source` when given (IP_PKTINFO / IPV6_PKTINFO) and with `hopLimit` when
-   * given; returns the bytes sent, or null when the send buffer is full. Throws SocketError.
+   * Sends one datagram (a buffer the system cuts, with `t.segmentSize`), without waiting. Returns the
+   * bytes sent; null when the send buffer is full (or the system is short of memory for it, ENOBUFS /
+   * ENOMEM: wait as for room); or {@link SEGMENTS_AS_BATCH} when `t.segmentSize` was given and the system
+   * will not cut this buffer: nothing was sent, send its segments as a batch (`capabilities.segmentOffload`
+   * tells whether the socket learned that for good). Throws SocketError; a destination the system can
+   * never deliver to (UDP port 0) throws before any system call, and that send alone fails.
+   */
+  send(t: Transmit): number | null;
+  /**
+   * The positional form of {@link send}, kept while callers move to `send`. Where `send` would return
+   * {@link SEGMENTS_AS_BATCH}, it throws the system's refusal (EIO / EINVAL) as it always did.
+   *
+   * @deprecated Use `send(transmit)`.
    */
   sendMsg(
     data: Uint8Array,
@@ -85,22 +162,31 @@ export interface BackendSocket {
     segmentSize?: number,
   ): number | null;
   /**
-   * Whether a send with `segmentSize` may go as one buffer the system cuts (Linux UDP_SEGMENT). Set
-   * false by the connection when the system refuses it (EIO or EINVAL, as drivers without the offload
-   * answer); then segments go as a batch.
+   * What the socket can do, as data: read by the connection instead of asking which system it is on.
+   * `segmentOffload` and the batch flags are learned: they turn false when the system refuses.
+   */
+  readonly capabilities: Capabilities;
+  /**
+   * Same as `capabilities.segmentOffload`. Writing it changes nothing: the backend learns refusals itself.
+   *
+   * @deprecated Read `capabilities.segmentOffload`.
    */
   segmentOffload: boolean;
   /**
    * Where the system sends many datagrams in one call (Linux sendmmsg): sends `items[from...]` (up to
    * 64) and returns how many went; `error` is the system error that stopped the call before any went
-   * (null when the send buffer was full: `full`). Absent elsewhere: the connection sends one by one.
+   * (null when the send buffer was full: `full`). Items carry no `segmentSize`. Where the system refuses
+   * the batch call (a sandbox), it sends one by one, the same result. Absent where the system has no
+   * such call: the connection sends one by one with {@link send}.
    */
-  sendMany?(items: readonly OutgoingItem[], from: number): { sent: number; error: SocketError | null; full: boolean };
+  sendMany?(items: readonly Transmit[], from: number): { sent: number; error: SocketError | null; full: boolean };
   /**
    * Connects the socket to one peer (receives then come only from it, and sends without an address go
    * to it), or with null dissolves the association. Throws a SocketError named `connect`.
    */
   connect(to: { hostname: string; port: number } | null): void;
+  /** How this system's sender options and memberships are written (ffi/common/option_dialect.ts). */
+  readonly optionDialect: OptionDialect;
   /** A raw socket (SOCK_RAW): an IPv4 one receives each packet with its IP header. */
   readonly raw: boolean;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
@@ -158,6 +244,8 @@ export function socketKinds(protocol: number, raw: boolean | undefined, pingSock
 export interface Backend {
   readonly name: string;
   open(options: OpenOptions): BackendSocket;
+  /** The handles `wrap` takes: the largest, and what they are (for the RangeError of a bad one). */
+  readonly handles: { readonly max: bigint; readonly description: string };
   /** Adopts an existing socket handle (a Winsock SOCKET or a file descriptor); it is closed with the connection. */
   wrap(handle: bigint, ipv6: boolean, options: OpenOptions): BackendSocket;
 }

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { type NetAddr, ReceivedMessage } from "../../message.ts";
-import type { Ancillary } from "../../structs/ancillary.ts";
+import { type MessageFields, type NetAddr, ReceivedMessage } from "../../message.ts";
+import { type Ancillary, AncillaryDecoder } from "../../structs/ancillary.ts";
 import type { CmsgFormat } from "../../structs/cmsg.ts";
 import { type ControlArchive, copyInto, keepControl } from "./control_archive.ts";
+import { markNotASource } from "./reply_source.ts";
 import { viewOf } from "./receive_target.ts";
 
 /**
@@ -38,67 +39,128 @@ export function messageData(
   return viewOf(target, start, bytes, reuse ? reuse.data : null);
 }
 
-/** What a backend read from the system for one datagram, beyond its data. */
+/**
+ * What a backend read from the system for one datagram: filled in for each datagram, then handed to
+ * {@link buildMessage}. One per socket (or per receive arena), so a receive makes no record.
+ */
 export interface Received {
+  /** A message to overwrite instead of making a new one. */
+  reuse: ReceivedMessage | null;
+  data: Uint8Array;
+  remote: NetAddr;
+  /** Whether the sender is an IPv6 peer (not an IPv4 one, even v4-mapped): which packet info applies. */
+  remoteIsIPv6: boolean;
+  anc: Ancillary;
   flags: number;
   truncated: boolean;
   controlTruncated: boolean;
+  /** MSG_BCAST where the system reports it (Windows). */
   broadcast: boolean;
+  /** MSG_MCAST where the system reports it. */
   multicast: boolean;
+  /** The control bytes: `controlLen` at `controlFrom` in `control`. */
+  control: Uint8Array;
+  controlLen: number;
+  controlFrom: number;
 }
 
+const EMPTY = new Uint8Array(0);
+const NOBODY: NetAddr = Object.freeze({ transport: "udp", hostname: "", port: 0 });
+
 /**
- * The message: `reuse` overwritten, or a new one. The control bytes (`controlLen` at `controlFrom` in
- * `control`) are kept where later receives do not overwrite them; the local address is the IPv6 packet
- * info for an IPv6 sender and the IPv4 one otherwise (a dual-stack socket gives both for IPv4).
+ * A record for one socket's datagrams, empty.
  *
  * @example
  * ```ts
- * import { buildMessage } from "./message_builder.ts";
+ * import { received } from "./message_builder.ts";
+ * console.log(received().flags); // 0
+ * ```
+ */
+export function received(): Received {
+  return {
+    reuse: null,
+    data: EMPTY,
+    remote: NOBODY,
+    remoteIsIPv6: false,
+    anc: new AncillaryDecoder(),
+    flags: 0,
+    truncated: false,
+    controlTruncated: false,
+    broadcast: false,
+    multicast: false,
+    control: EMPTY,
+    controlLen: 0,
+    controlFrom: 0,
+  };
+}
+
+/** What the message is built from, rewritten for each (the build is synchronous). */
+const fields: MessageFields = {
+  data: EMPTY,
+  remoteAddr: NOBODY,
+  localAddr: null,
+  flags: 0,
+  truncated: false,
+  controlTruncated: false,
+  broadcast: false,
+  multicast: false,
+  hopLimit: undefined,
+  ecn: undefined,
+  chunk: null,
+  at: 0,
+  length: 0,
+  format: { headerSize: 16, lenSize: 8, align: 8 },
+  segmentSize: undefined,
+  timestamp: undefined,
+};
+
+/**
+ * The message: `r.reuse` overwritten, or a new one. The control bytes are kept where later receives do
+ * not overwrite them; the local address is the IPv6 packet info for an IPv6 sender and the IPv4 one
+ * otherwise (a dual-stack socket gives both for IPv4). The local address of a datagram sent to a
+ * broadcast address or a group is marked as no source for a reply (see ./reply_source.ts).
+ *
+ * @example
+ * ```ts
+ * import { buildMessage, received } from "./message_builder.ts";
  * import { ControlArchive } from "./control_archive.ts";
- * import { AncillaryDecoder } from "../../structs/ancillary.ts";
  * import { CMSG_LP64 } from "../../structs/cmsg.ts";
- * const anc = new AncillaryDecoder().decode(new Uint8Array(0), 0);
- * const from = { transport: "udp" as const, hostname: "127.0.0.1", port: 9 };
- * const flags = { flags: 0, truncated: false, controlTruncated: false, broadcast: false, multicast: false };
- * const m = buildMessage(null, new Uint8Array([1]), from, false, anc, flags, new ControlArchive(), new Uint8Array(0), 0, 0, CMSG_LP64);
+ * const r = received();
+ * r.data = new Uint8Array([1]);
+ * r.remote = { transport: "udp", hostname: "127.0.0.1", port: 9 };
+ * const m = buildMessage(r, new ControlArchive(), CMSG_LP64);
  * console.log(m.remoteAddr.port, m.localAddr); // 9 null
  * ```
  */
-export function buildMessage(
-  reuse: ReceivedMessage | null,
-  data: Uint8Array,
-  remote: NetAddr,
-  remoteIsIPv6: boolean,
-  anc: Ancillary,
-  r: Received,
-  archive: ControlArchive,
-  control: Uint8Array,
-  controlLen: number,
-  controlFrom: number,
-  format: CmsgFormat,
-): ReceivedMessage {
-  const kept = keepControl(archive, reuse, control, controlLen, controlFrom);
-  const localAddr = remoteIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+export function buildMessage(r: Received, archive: ControlArchive, format: CmsgFormat): ReceivedMessage {
+  const anc = r.anc;
+  const reuse = r.reuse;
+  const kept = keepControl(archive, reuse, r.control, r.controlLen, r.controlFrom);
+  const localAddr = r.remoteIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
+  const is4 = localAddr !== null && localAddr === anc.local4;
   // Linux, macOS and Wine never set MSG_MCAST: a datagram sent to a group is multicast all the same.
-  const multicast = r.multicast ||
-    (localAddr !== null && (localAddr === anc.local4 ? anc.local4Multicast : anc.local6Multicast));
-  return (reuse ?? new ReceivedMessage())._set(
-    data,
-    remote,
-    localAddr,
-    r.flags,
-    r.truncated,
-    r.controlTruncated,
-    r.broadcast,
-    multicast,
-    anc.hopLimit,
-    anc.ecn,
-    kept.chunk,
-    kept.at,
-    controlLen,
-    format,
-    anc.coalescedSegmentSize,
-    anc.timestamp,
-  );
+  const multicast = r.multicast || (localAddr !== null && (is4 ? anc.local4Multicast : anc.local6Multicast));
+  if (localAddr !== null && (multicast || r.broadcast || (is4 && anc.local4Broadcast))) markNotASource(localAddr);
+  const f = fields;
+  f.data = r.data;
+  f.remoteAddr = r.remote;
+  f.localAddr = localAddr;
+  f.flags = r.flags;
+  f.truncated = r.truncated;
+  f.controlTruncated = r.controlTruncated;
+  f.broadcast = r.broadcast;
+  f.multicast = multicast;
+  f.hopLimit = anc.hopLimit;
+  f.ecn = anc.ecn;
+  f.chunk = kept.chunk;
+  f.at = kept.at;
+  f.length = r.controlLen;
+  f.format = format;
+  f.segmentSize = anc.coalescedSegmentSize;
+  f.timestamp = anc.timestamp;
+  const message = (reuse ?? new ReceivedMessage())._set(f);
+  f.data = EMPTY; // hold no datagram past the call
+  f.chunk = null;
+  r.reuse = null;
+  return message;
 }

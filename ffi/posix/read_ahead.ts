@@ -16,30 +16,21 @@
 import type { ReceivedMessage } from "../../message.ts";
 import { AncillaryDecoder, type AncillaryDialect } from "../../structs/ancillary.ts";
 import { truncateControl } from "../../structs/cmsg.ts";
-import { LNX } from "../../structs/linux.ts";
 import type { Families } from "../../structs/sockaddr.ts";
 import type { ReceiveRequest } from "../common/backend.ts";
 import type { ControlArchive } from "../common/control_archive.ts";
 import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
 import { native } from "../native.ts";
-import { checkAttached, pointTo, setPointer } from "../common/receive_target.ts";
+import { checkAttached, setPointer } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
+import { iovAt, mmsgAt, NAME_SLOT, setSize, SLOT, slotArena, slotLayout } from "./mmsg_slots.ts";
 
 /** The most datagrams one read-ahead takes; `readAhead` of a socket is at most this. */
 export const MAX_READ_AHEAD = 64;
 /** Bytes per slot: the largest UDP payload fits whole. */
 const SEGMENT = 65536;
-const NAME_SLOT = 32;
-const MMSG = LNX.mmsghdr;
-const MSG = LNX.msghdr.fields;
-const IOV = LNX.iovec.fields;
-const MMSG_LEN = MMSG.fields.msg_len.offset;
-const AT = {
-  vec: 0,
-  iov: MAX_READ_AHEAD * MMSG.size,
-  name: MAX_READ_AHEAD * (MMSG.size + LNX.iovec.size),
-  end: MAX_READ_AHEAD * (MMSG.size + LNX.iovec.size + NAME_SLOT),
-} as const;
+/** The slots of one read-ahead call (./mmsg_slots.ts): control and data areas live beside them. */
+const LAYOUT = slotLayout(MAX_READ_AHEAD);
 
 /** What the read-ahead needs from the system: given once per process by the POSIX backend. */
 export interface ReadAheadSystem {
@@ -67,21 +58,17 @@ class Arena {
   readonly decoder: AncillaryDecoder;
 
   constructor(system: ReadAheadSystem) {
-    const buffer = new ArrayBuffer(AT.end);
-    this.vec = new Uint8Array(buffer);
-    this.dv = new DataView(buffer);
+    const { buffer, u8, dv } = slotArena(LAYOUT);
+    this.vec = u8;
+    this.dv = dv;
     this.data = new Uint8Array(new ArrayBuffer(MAX_READ_AHEAD * SEGMENT));
     const base = native.addressOf(this.data);
     for (let i = 0; i < MAX_READ_AHEAD; i++) {
-      const m = AT.vec + i * MMSG.size;
-      const iov = AT.iov + i * LNX.iovec.size;
-      pointTo(this.dv, m + MSG.msg_name.offset, this.vec.subarray(AT.name + i * NAME_SLOT));
-      pointTo(this.dv, m + MSG.msg_iov.offset, this.vec.subarray(iov));
-      this.dv.setUint32(m + MSG.msg_iovlen.offset, 1, true);
-      setPointer(this.dv, iov + IOV.iov_base.offset, base + i * SEGMENT);
-      this.dv.setUint32(iov + IOV.iov_len.offset, SEGMENT, true);
+      const iov = iovAt(LAYOUT, i);
+      setPointer(dv, iov + SLOT.iovBase, base + i * SEGMENT);
+      setSize(dv, iov + SLOT.iovLen, SEGMENT);
     }
-    this.remote = new RemoteAddrCache(buffer, AT.name, system.families, MAX_READ_AHEAD * NAME_SLOT);
+    this.remote = new RemoteAddrCache(buffer, LAYOUT.name, system.families, MAX_READ_AHEAD * NAME_SLOT);
     this.decoder = new AncillaryDecoder(system.dialect);
   }
 
@@ -95,7 +82,7 @@ class Arena {
     for (let i = 0; i < MAX_READ_AHEAD; i++) {
       setPointer(
         this.dv,
-        AT.vec + i * MMSG.size + MSG.msg_control.offset,
+        mmsgAt(i) + SLOT.control,
         slotControl > 0 ? base + i * slotControl : 0,
       );
     }
@@ -162,10 +149,9 @@ export class ReadAhead {
     a.shape((this.#controlSize + 7) & ~7);
     const { dv } = a;
     for (let i = 0; i < a.dirty; i++) {
-      const m = AT.vec + i * MMSG.size;
-      dv.setUint32(m + MSG.msg_namelen.offset, NAME_SLOT, true);
-      dv.setUint32(m + MSG.msg_controllen.offset, a.slotControl, true);
-      dv.setUint32(m + MSG.msg_controllen.offset + 4, 0, true);
+      const m = mmsgAt(i);
+      dv.setUint32(m + SLOT.namelen, NAME_SLOT, true);
+      setSize(dv, m + SLOT.controllen, a.slotControl);
     }
     const n = s.recvmmsg(fd, a.vec, this.#limit, s.MSG_DONTWAIT, 0);
     a.dirty = n > 0 ? n : 0;
@@ -196,15 +182,15 @@ export class ReadAhead {
     const a = this.#arena!;
     const i = this.#next;
     const { dv } = a;
-    const m = AT.vec + i * MMSG.size;
-    const n = dv.getUint32(m + MMSG_LEN, true);
-    let flags = dv.getInt32(m + MSG.msg_flags.offset, true);
+    const m = mmsgAt(i);
+    const n = dv.getUint32(m + SLOT.len, true);
+    let flags = dv.getInt32(m + SLOT.flags, true);
     const capacity = target ? Math.min(target.length, SEGMENT) : SEGMENT;
     const bytes = n < capacity ? n : capacity;
     if (n > capacity) flags |= s.MSG_TRUNC;
     let control: Uint8Array = a.control;
     let controlAt = i * a.slotControl;
-    let controlLen = Math.min(dv.getUint32(m + MSG.msg_controllen.offset, true), a.slotControl);
+    let controlLen = Math.min(dv.getUint32(m + SLOT.controllen, true), a.slotControl);
     if (controlLen > req.controlSize) {
       const cut = truncateControl(control, controlAt, controlLen, scratch, req.controlSize, s.dialect.cmsg);
       controlLen = cut.length;
@@ -212,25 +198,18 @@ export class ReadAhead {
       controlAt = 0;
       if (cut.truncated) flags |= s.MSG_CTRUNC;
     }
-    const anc = a.decoder.decode(control, controlLen, controlAt);
-    const remote = a.remote.get(dv.getUint32(m + MSG.msg_namelen.offset, true), i * NAME_SLOT);
-    const data = messageData(target, 0, bytes, false, a.data, i * SEGMENT, req.reuse);
+    r.anc = a.decoder.decode(control, controlLen, controlAt);
+    r.remote = a.remote.get(dv.getUint32(m + SLOT.namelen, true), i * NAME_SLOT);
+    r.remoteIsIPv6 = a.remote.lastIsIPv6;
+    r.data = messageData(target, 0, bytes, false, a.data, i * SEGMENT, req.reuse);
+    r.reuse = req.reuse;
     r.flags = flags;
     r.truncated = (flags & s.MSG_TRUNC) !== 0;
     r.controlTruncated = (flags & s.MSG_CTRUNC) !== 0;
-    const message = buildMessage(
-      req.reuse,
-      data,
-      remote,
-      a.remote.lastIsIPv6,
-      anc,
-      r,
-      archive,
-      control,
-      controlLen,
-      controlAt,
-      s.dialect.cmsg,
-    );
+    r.control = control;
+    r.controlLen = controlLen;
+    r.controlFrom = controlAt;
+    const message = buildMessage(r, archive, s.dialect.cmsg);
     if (!req.peek && ++this.#next === this.#count) this.drop();
     return message;
   }

@@ -16,7 +16,7 @@ import type {
   SymbolTable,
   ThreadSafeCallback,
 } from "../types.ts";
-import { PollRunner, type PollWorker } from "./poll_runner.ts";
+import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
 
 type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "i64_fast" | "ptr" | "function";
 interface BunDef {
@@ -74,9 +74,9 @@ function startPoller(): PollRunner {
   type BunWorker = PollWorker & { onmessage: ((e: { data: number }) => void) | null };
   const Worker = (globalThis as unknown as { Worker: new (url: string) => BunWorker }).Worker;
   // The worker is a file beside this one: .ts in a checkout or from JSR, .js in the npm package.
-  const worker = new Worker(
-    new URL(import.meta.url.endsWith(".ts") ? "./bun_poller.ts" : "./bun_poller.js", import.meta.url).href,
-  );
+  const fs = (import.meta as unknown as { require(id: string): { existsSync(u: URL): boolean } }).require("node:fs");
+  const url = findWorker("bun_poller", import.meta.url, fs.existsSync);
+  const worker = new Worker(url.href);
   const runner = new PollRunner(worker);
   worker.onmessage = (e) => runner.answer(e.data);
   worker.postMessage({ libc: native.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6" });

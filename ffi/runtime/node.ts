@@ -18,7 +18,7 @@ import type {
   SymbolTable,
   ThreadSafeCallback,
 } from "../types.ts";
-import { PollRunner, type PollWorker } from "./poll_runner.ts";
+import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
 import { NodeWindows } from "./node_windows.ts";
 
 interface NodeFfi {
@@ -111,9 +111,9 @@ function startPoller(): PollRunner {
   type NodeWorker = PollWorker & { on(event: "message", fn: (result: number) => void): void };
   const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as { Worker: new (url: URL) => NodeWorker };
   // A file beside this one: .ts in a checkout (Node strips the types), .js in the npm package.
-  const worker = new Worker(
-    new URL(import.meta.url.endsWith(".ts") ? "./node_poller.ts" : "./node_poller.js", import.meta.url),
-  );
+  const fs = nodeProcess.getBuiltinModule("node:fs") as { existsSync(u: URL): boolean };
+  const url = findWorker("node_poller", import.meta.url, fs.existsSync);
+  const worker = new Worker(url);
   const runner = new PollRunner(worker);
   worker.on("message", (result) => runner.answer(result));
   return runner;
@@ -138,9 +138,9 @@ function windows(): NodeWindows {
       const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
         Worker: new (url: URL) => NodeWorker;
       };
-      const worker = new Worker(
-        new URL(import.meta.url.endsWith(".ts") ? "./node_iocp.ts" : "./node_iocp.js", import.meta.url),
-      );
+      const fs = nodeProcess.getBuiltinModule("node:fs") as { existsSync(u: URL): boolean };
+      const url = findWorker("node_iocp", import.meta.url, fs.existsSync);
+      const worker = new Worker(url);
       worker.on("message", onMessage);
       worker.postMessage(first);
       return worker;

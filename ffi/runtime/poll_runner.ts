@@ -52,3 +52,30 @@ export class PollRunner {
     });
   }
 }
+
+/**
+ * Where a worker file is: beside the adapter (a checkout, JSR, the npm package), or, in bundled code
+ * (bun build, bun build --compile, esbuild), where the bundler put it when it was given as a second
+ * entry point from the project's root (`node_modules/recvmsg/dist/ffi/runtime/NAME`, relative to the
+ * bundle). Otherwise it throws a sentence saying so: a Worker made from a missing file would wait
+ * forever (Bun) or crash the process (Node).
+ *
+ * @example
+ * ```ts ignore
+ * const url = findWorker("node_poller", import.meta.url, fs.existsSync);
+ * ```
+ */
+export function findWorker(name: string, base: string, exists: (url: URL) => boolean): URL {
+  const file = `${name}${base.endsWith(".ts") ? ".ts" : ".js"}`;
+  const beside = new URL(`./${file}`, base);
+  if (exists(beside)) return beside;
+  const bundled = new URL(`./node_modules/recvmsg/dist/ffi/runtime/${name}.js`, base);
+  if (exists(bundled)) return bundled;
+  throw new Error(
+    `recvmsg: a receive must wait, and the worker that waits (${file}) is neither at ${beside.href} nor at ` +
+      `${bundled.href}: bundled code leaves it behind. Keep recvmsg out of the bundle (bun build --external ` +
+      `recvmsg, esbuild --packages=external), or give node_modules/recvmsg/dist/ffi/runtime/${name}.js to the ` +
+      `bundler as a second entry point, from the project's root (bun build app.js ` +
+      `node_modules/recvmsg/dist/ffi/runtime/${name}.js --outdir out; the same with --compile or with esbuild).`,
+  );
+}

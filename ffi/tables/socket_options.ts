@@ -18,6 +18,12 @@ import {
   IPV6_ECN,
   IPV6_HOPLIMIT,
   IPV6_PKTINFO,
+  IPV6_V6ONLY,
+  SO_BROADCAST,
+  SO_EXCLUSIVEADDRUSE,
+  SO_RCVBUF,
+  SO_REUSEADDR,
+  SOL_SOCKET,
   UDP_RECV_MAX_COALESCED_SIZE,
 } from "../../structs/constants.ts";
 import { DARWIN, DRW } from "../../structs/darwin.ts";
@@ -190,3 +196,80 @@ export function applyOptions(
   }
   return { defaultControl: control === 0 ? 0 : control + 64, required };
 }
+
+/** One socket-level setsockopt a socket makes at open: where, and its name in errors. */
+export interface OpenOption {
+  readonly level: number;
+  readonly name: number;
+  readonly label: string;
+}
+
+/**
+ * The options every socket may set at open, per platform, before the receive rows above. `reusePort`
+ * null: the system has no SO_REUSEPORT and sharing a port is SO_REUSEADDR (Windows). `exclusive`: what
+ * a UDP socket of ours sets when it shares nothing (Windows' SO_EXCLUSIVEADDRUSE), or null.
+ */
+export interface OpenOptionTable {
+  readonly v6only: OpenOption;
+  readonly reuseAddress: OpenOption;
+  readonly reusePort: OpenOption | null;
+  readonly exclusive: OpenOption | null;
+  readonly broadcast: OpenOption;
+  readonly receiveBuffer: OpenOption;
+}
+
+const opt = (level: number, name: number, label: string): OpenOption => Object.freeze({ level, name, label });
+
+/**
+ * Linux's open-time options.
+ *
+ * @example
+ * ```ts
+ * import { LINUX_OPEN } from "./socket_options.ts";
+ * console.log(LINUX_OPEN.reusePort?.label); // "SO_REUSEPORT"
+ * ```
+ */
+export const LINUX_OPEN: OpenOptionTable = {
+  v6only: opt(LINUX.IPPROTO_IPV6, LINUX.IPV6_V6ONLY, "IPV6_V6ONLY"),
+  reuseAddress: opt(LINUX.SOL_SOCKET, LINUX.SO_REUSEADDR, "SO_REUSEADDR"),
+  reusePort: opt(LINUX.SOL_SOCKET, LINUX.SO_REUSEPORT, "SO_REUSEPORT"),
+  exclusive: null,
+  broadcast: opt(LINUX.SOL_SOCKET, LINUX.SO_BROADCAST, "SO_BROADCAST"),
+  receiveBuffer: opt(LINUX.SOL_SOCKET, LINUX.SO_RCVBUF, "SO_RCVBUF"),
+};
+
+/**
+ * Darwin's open-time options.
+ *
+ * @example
+ * ```ts
+ * import { DARWIN_OPEN } from "./socket_options.ts";
+ * console.log(DARWIN_OPEN.v6only.name); // 27
+ * ```
+ */
+export const DARWIN_OPEN: OpenOptionTable = {
+  v6only: opt(DARWIN.IPPROTO_IPV6, DARWIN.IPV6_V6ONLY, "IPV6_V6ONLY"),
+  reuseAddress: opt(DARWIN.SOL_SOCKET, DARWIN.SO_REUSEADDR, "SO_REUSEADDR"),
+  reusePort: opt(DARWIN.SOL_SOCKET, DARWIN.SO_REUSEPORT, "SO_REUSEPORT"),
+  exclusive: null,
+  broadcast: opt(DARWIN.SOL_SOCKET, DARWIN.SO_BROADCAST, "SO_BROADCAST"),
+  receiveBuffer: opt(DARWIN.SOL_SOCKET, DARWIN.SO_RCVBUF, "SO_RCVBUF"),
+};
+
+/**
+ * Windows' open-time options: no SO_REUSEPORT; SO_EXCLUSIVEADDRUSE for a socket that shares nothing.
+ *
+ * @example
+ * ```ts
+ * import { WINDOWS_OPEN } from "./socket_options.ts";
+ * console.log(WINDOWS_OPEN.exclusive?.label); // "SO_EXCLUSIVEADDRUSE"
+ * ```
+ */
+export const WINDOWS_OPEN: OpenOptionTable = {
+  v6only: opt(IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY"),
+  reuseAddress: opt(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR"),
+  reusePort: null,
+  exclusive: opt(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, "SO_EXCLUSIVEADDRUSE"),
+  broadcast: opt(SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST"),
+  receiveBuffer: opt(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF"),
+};

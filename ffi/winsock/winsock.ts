@@ -20,69 +20,63 @@ import {
   FD_WRITE,
   FIONBIO,
   FIONREAD,
-  IP_HOPLIMIT,
-  IP_PKTINFO,
-  IPPROTO_IP,
-  IPPROTO_IPV6,
   IPPROTO_UDP,
-  IPV6_HOPLIMIT,
-  IPV6_PKTINFO,
-  IPV6_V6ONLY,
   MSG_BCAST,
   MSG_CTRUNC,
   MSG_MCAST,
   MSG_PEEK,
   MSG_TRUNC,
-  SIO_GET_EXTENSION_FUNCTION_POINTER,
-  SIO_UDP_CONNRESET,
-  SO_BROADCAST,
-  SO_EXCLUSIVEADDRUSE,
-  SO_RCVBUF,
-  SO_REUSEADDR,
-  SO_TYPE,
   SOCK_DGRAM,
   SOCK_RAW,
-  SOL_SOCKET,
-  WINSOCK_VERSION_2_2,
   WSA_FLAG_NO_HANDLE_INHERIT,
   WSA_FLAG_OVERLAPPED,
-  WSAID_WSARECVMSG,
 } from "../../structs/constants.ts";
 import { AncillaryDecoder } from "../../structs/ancillary.ts";
 import { CMSG_LP64 } from "../../structs/cmsg.ts";
 import { parseIPv4 } from "../../structs/ip.ts";
-import { type SendSource, writeSendControl } from "../../structs/send_control.ts";
+import type { SendSource } from "../../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../../structs/sockaddr.ts";
 import { WIN } from "../../structs/windows.ts";
 import {
   type Backend,
   type BackendSocket,
-  destination,
+  type Capabilities,
   type OpenOptions,
   type ReceiveRequest,
   socketKinds,
+  type Transmit,
   UDP,
 } from "../common/backend.ts";
 import { ControlArchive } from "../common/control_archive.ts";
-import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
-import { checkAttached, pointTo, setPointer, TargetAddress } from "../common/receive_target.ts";
-import { native } from "../native.ts";
+import { type OptionDialect, optionDialect } from "../common/option_dialect.ts";
+import { buildMessage, messageData, received } from "../common/message_builder.ts";
+import { checkAttached, pointTo, setPointer } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
-import { applyOptions, WINDOWS_OPTIONS } from "../tables/socket_options.ts";
-import { INFINITE, KERNEL32, WS2_32, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
-import type { Bound, NativeFn, ThreadSafeCallback } from "../types.ts";
+import {
+  boundAddress,
+  chooseTarget,
+  configure,
+  growControl,
+  type ReceiveMemory,
+  receiveMemory,
+} from "../common/socket_core.ts";
+import { WINDOWS_OPEN, WINDOWS_OPTIONS } from "../tables/socket_options.ts";
+import { INFINITE, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
+import type { NativeFn } from "../types.ts";
+import { cleanup, fail, type Lib, load, startup, WRITE_WAIT } from "./system.ts";
+import { WinsockSender } from "./winsock_send.ts";
+import { connResetOff, socketType, wsaRecvMsg } from "./socket_setup.ts";
+
+export { type WinsockStats, winsockStats } from "./system.ts";
 
 const INVALID_SOCKET = 0xffffffffffffffffn;
 const WSAEWOULDBLOCK = 10035;
-/** Added to a socket's id to make the context of its send wait. */
-const WRITE_WAIT = 2 ** 30;
 const WSAEMSGSIZE = 10040;
 const WSA_IO_PENDING = 997;
 // A socket closed under a call: Windows says WSA_OPERATION_ABORTED, Wine WSAENOTSOCK, WSAEINTR in some races.
 const CLOSED_CODES = new Set([995, 10038, 10004]);
-/** Large enough for any UDP payload (65,527 bytes over IPv6). */
-const DATA_CAPACITY = 65536;
 const MAX_CONTROL = 65536;
+const EMPTY = new Uint8Array(0);
 
 // Offsets in a socket's arena; every record 8-aligned.
 const MSG = WIN.WSAMSG.fields;
@@ -99,82 +93,6 @@ const AT = {
   peekMsg: 328, // WSAMSG of the overlapped peek: the kernel owns it until the completion
   end: 384,
 } as const;
-const CONTROL_INITIAL = 512;
-const SEND = { buf: 56, name: 72, sent: 100, control: 104, end: 232 } as const;
-
-interface Lib {
-  ws2: Bound<typeof WS2_32>;
-  k32: Bound<typeof KERNEL32>;
-  callback: ThreadSafeCallback;
-  recvMsg: Map<string, NativeFn<typeof WSARECVMSG>>;
-  /**
-   * Sockets with a registered wait, by the context number the callback receives. Being here also keeps
-   * a socket's memory reachable while the kernel owns its OVERLAPPED record, even if its owner dropped it.
-   */
-  waiting: Map<number, WinsockSocket>;
-  /** Sockets waiting for room to send (an FD_WRITE wait registered), by context number. */
-  writers: Map<number, WinsockSocket>;
-  /** Sockets whose posted peek can no longer be watched: kept until the process exits. */
-  pinned: Set<WinsockSocket>;
-  startups: number;
-  /** Events created and not yet closed: each socket owns one until its last wait has fired. */
-  events: number;
-  keepAlives: number;
-  nextId: number;
-  /** Sockets opened with SIO_UDP_CONNRESET turned off (for tests). */
-  connResetOff: number;
-  wsadata: Uint8Array;
-}
-
-let lib: Lib | undefined;
-
-function load(): Lib {
-  if (lib) return lib;
-  const ws2 = native.open("ws2_32.dll", WS2_32);
-  const k32 = native.open("kernel32.dll", KERNEL32);
-  const waiting = new Map<number, WinsockSocket>();
-  const writers = new Map<number, WinsockSocket>();
-  // Context numbers from WRITE_WAIT up are send waits (FD_WRITE); below, the receive peek's.
-  const callback = native.threadSafeCallback((context) => {
-    if (context >= WRITE_WAIT) writers.get(context - WRITE_WAIT)?.writeFired();
-    else waiting.get(context)?.waitFired();
-  });
-  lib = {
-    ws2,
-    k32,
-    callback,
-    recvMsg: new Map(),
-    waiting,
-    writers,
-    pinned: new Set(),
-    startups: 0,
-    events: 0,
-    keepAlives: 0,
-    nextId: 1,
-    connResetOff: 0,
-    wsadata: new Uint8Array(new ArrayBuffer(WIN.WSADATA.size)),
-  };
-  return lib;
-}
-
-/** WSAStartup once per socket this module opens; WSACleanup when the last one is gone. */
-function startup(l: Lib): void {
-  if (l.startups === 0) {
-    const rc = l.ws2.WSAStartup(WINSOCK_VERSION_2_2, l.wsadata);
-    // WSAStartup returns its error instead of setting WSAGetLastError.
-    if (rc !== 0) throw winsockFailure(rc, "WSAStartup");
-  }
-  l.startups++;
-}
-
-function cleanup(l: Lib): void {
-  if (--l.startups === 0) l.ws2.WSACleanup();
-}
-
-/** A failed call: reads WSAGetLastError at once, before anything else can overwrite it. */
-function fail(l: Lib, syscall: string): never {
-  throw winsockFailure(l.ws2.WSAGetLastError(), syscall);
-}
 
 class WinsockSocket implements BackendSocket {
   readonly addr: NetAddr;
@@ -182,9 +100,19 @@ class WinsockSocket implements BackendSocket {
   readonly defaultControlSize: number;
   readonly requiredControlSize: number;
   readonly maxControlSize = MAX_CONTROL;
-  private readonly l: Lib;
+  readonly l: Lib;
   readonly handle: bigint;
-  private readonly ipv6: boolean;
+  readonly ipv6: boolean;
+  readonly udp: boolean;
+  /** Windows here: no offload, no read-ahead, no batch calls, and DSCP only through the QoS API. */
+  readonly capabilities: Capabilities = {
+    segmentOffload: false,
+    maxSegments: 0,
+    readAhead: false,
+    batchReceive: false,
+    batchSend: false,
+    perDatagramDscp: false,
+  };
   private readonly recvMsg: NativeFn<typeof WSARECVMSG>;
   private readonly id: number;
   // Memory the kernel writes through. Views of ArrayBuffers larger than 64 bytes: they never move.
@@ -198,8 +126,7 @@ class WinsockSocket implements BackendSocket {
   private readonly waitHandleView = this.u8.subarray(AT.waitHandle, AT.waitHandle + 8);
   private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
-  private readonly data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
-  private control = new Uint8Array(new ArrayBuffer(CONTROL_INITIAL));
+  private readonly mem: ReceiveMemory = receiveMemory(this.dv, AT.msg + MSG.Control.offset + BUF.buf.offset);
   private readonly event: bigint;
   private closed = false;
   private waitRegistered = false;
@@ -210,19 +137,12 @@ class WinsockSocket implements BackendSocket {
   private writeEvent = 0n;
   private readonly writeWaitView = new Uint8Array(new ArrayBuffer(72)).subarray(0, 8);
   private readonly remote = new RemoteAddrCache(this.arena, AT.name, WINDOWS_FAMILIES);
+  private readonly sender: WinsockSender;
   private readonly archive = new ControlArchive();
   private readonly decoder = new AncillaryDecoder();
-  private readonly targetAddress = new TargetAddress();
-  /** The flags of the datagram being turned into a message, rewritten by each receive. */
-  private readonly received: Received = {
-    flags: 0,
-    truncated: false,
-    controlTruncated: false,
-    broadcast: false,
-    multicast: false,
-  };
-  /** The socket's own data buffer, and what the WSABUF points at now (set before each call as needed). */
-  private dataAddress = 0;
+  /** The datagram being turned into a message, rewritten by each receive. */
+  private readonly received = received();
+  /** What the WSABUF points at now (set before each call as needed). */
   private bufBase = -1;
 
   /**
@@ -262,53 +182,25 @@ class WinsockSocket implements BackendSocket {
       }
     }
     this.handle = s;
+    this.udp = options.protocol === UDP;
+    this.sender = new WinsockSender(this);
     try {
-      if (this.ipv6 && !existing && options.protocol === UDP) {
-        this.setOption(IPPROTO_IPV6, IPV6_V6ONLY, options.ipv6Only ? 1 : 0);
-      }
-      // Windows has no SO_REUSEPORT: sharing a port is SO_REUSEADDR there (see ListenOptions.reusePort).
-      if (options.reuseAddress || options.reusePort) this.setOption(SOL_SOCKET, SO_REUSEADDR, 1);
-      // A server socket of ours is its port's alone: a later bind with SO_REUSEADDR cannot join or take it.
-      else if (!existing && options.protocol === UDP) this.setOption(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, 1);
-      if (options.broadcast) this.setOption(SOL_SOCKET, SO_BROADCAST, 1);
-      if (options.receiveBufferSize !== undefined) this.setOption(SOL_SOCKET, SO_RCVBUF, options.receiveBufferSize);
-      // A raw ICMPv6 socket carries no IPv4: only a UDP socket on :: is dual-stack.
-      const dual = this.ipv6 && !options.ipv6Only && options.protocol === UDP;
-      this.families = Object.freeze({ ipv4: !this.ipv6 || dual, ipv6: this.ipv6 });
-      // The contract: a dual-stack socket needs IP_PKTINFO too, or IPv4 datagrams may carry none.
-      const c = applyOptions(WINDOWS_OPTIONS, options, { ipv4: !this.ipv6 || dual, ipv6: this.ipv6 }, (r) => {
-        if (r.optional) return this.trySetOption(r.level, r.name, r.value);
-        this.setOption(r.level, r.name, r.value);
-        return true;
-      });
+      const setter = {
+        set: (level: number, name: number, value: number, label: string) => this.setOption(level, name, value, label),
+        trySet: (level: number, name: number, value: number) => this.trySetOption(level, name, value),
+      };
+      const c = configure(setter, options, this.ipv6, existing !== undefined, WINDOWS_OPEN, WINDOWS_OPTIONS);
+      this.families = c.families;
       this.defaultControlSize = c.defaultControl;
       this.requiredControlSize = c.required;
       this.dv.setUint32(AT.scratch, 1, true);
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
-      const type = existing ? this.socketType() : this.raw ? SOCK_RAW : SOCK_DGRAM;
-      this.recvMsg = this.wsaRecvMsg(type);
+      const type = existing ? socketType(l, s) : this.raw ? SOCK_RAW : SOCK_DGRAM;
+      this.recvMsg = wsaRecvMsg(l, s, this.ipv6, type);
       // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
-      if (type === SOCK_DGRAM && options.protocol === UDP && !options.reportUnreachable) {
-        this.dv.setUint32(AT.scratch, 0, true);
-        if (
-          ws2.WSAIoctl(
-            s,
-            SIO_UDP_CONNRESET,
-            this.scratch4,
-            4,
-            null,
-            0,
-            this.u8.subarray(AT.scratch + 8, AT.scratch + 12),
-            null,
-            null,
-          ) !== 0
-        ) {
-          fail(l, "WSAIoctl(SIO_UDP_CONNRESET)");
-        }
-        l.connResetOff++;
-      }
+      if (type === SOCK_DGRAM && this.udp && !options.reportUnreachable) connResetOff(l, s);
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
       l.events++;
@@ -319,23 +211,6 @@ class WinsockSocket implements BackendSocket {
     }
     this.id = l.nextId++;
     this.prepareStructs();
-  }
-
-  private socketType(): number {
-    const at = AT.scratch;
-    this.dv.setInt32(at + 4, 4, true);
-    if (
-      this.l.ws2.getsockopt(
-        this.handle,
-        SOL_SOCKET,
-        SO_TYPE,
-        this.u8.subarray(at, at + 4),
-        this.u8.subarray(at + 4, at + 8),
-      ) !== 0
-    ) {
-      fail(this.l, "getsockopt(SO_TYPE)");
-    }
-    return this.dv.getInt32(at, true);
   }
 
   /** setsockopt with an int value; false when the system refuses it. */
@@ -354,12 +229,8 @@ class WinsockSocket implements BackendSocket {
     }
   }
 
-  private setOption(level: number, name: number, value: number): void {
-    const at = AT.scratch;
-    this.dv.setInt32(at, value, true);
-    if (this.l.ws2.setsockopt(this.handle, level, name, this.u8.subarray(at, at + 4), 4) !== 0) {
-      fail(this.l, `setsockopt(${optionName(level, name)})`);
-    }
+  private setOption(level: number, name: number, value: number, label: string): void {
+    if (!this.trySetOption(level, name, value)) fail(this.l, `setsockopt(${label})`);
   }
 
   /** The bound address; for an adopted socket that is not bound yet, the unspecified address and port 0. */
@@ -374,42 +245,10 @@ class WinsockSocket implements BackendSocket {
       ) !== 0
     ) {
       const code = this.l.ws2.WSAGetLastError();
-      if (mayBeUnbound && code === 10022) {
-        return Object.freeze({ transport: "udp", hostname: this.ipv6 ? "::" : "0.0.0.0", port: 0 });
-      }
+      if (mayBeUnbound && code === 10022) return boundAddress(null, this.ipv6);
       throw winsockFailure(code, "getsockname");
     }
-    const a = decodeSockaddr(this.nameDv, 0, this.dv.getInt32(at, true))!;
-    return Object.freeze({ transport: "udp", hostname: a.hostname, port: a.port });
-  }
-
-  /** WSARecvMsg's address, asked of the socket's provider once per address family and socket type. */
-  private wsaRecvMsg(type: number): NativeFn<typeof WSARECVMSG> {
-    const key = `${this.ipv6 ? AF_INET6 : AF_INET}/${type}`;
-    const cached = this.l.recvMsg.get(key);
-    if (cached) return cached;
-    const at = AT.scratch;
-    const guid = this.u8.subarray(at, at + 16);
-    guid.set(WSAID_WSARECVMSG);
-    const out = this.u8.subarray(at + 16, at + 24);
-    const returned = this.u8.subarray(at + 24, at + 28);
-    const rc = this.l.ws2.WSAIoctl(
-      this.handle,
-      SIO_GET_EXTENSION_FUNCTION_POINTER,
-      guid,
-      16,
-      out,
-      8,
-      returned,
-      null,
-      null,
-    );
-    if (rc !== 0) fail(this.l, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
-    const address = this.dv.getBigUint64(at + 16, true);
-    if (address === 0n) throw winsockFailure(10045, "WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)");
-    const fn = native.fromAddress(address, WSARECVMSG);
-    this.l.recvMsg.set(key, fn);
-    return fn;
+    return boundAddress(decodeSockaddr(this.nameDv, 0, this.dv.getInt32(at, true)), this.ipv6);
   }
 
   /** Pointers are written once: the memory they point to is the socket's own and never moves. */
@@ -418,32 +257,22 @@ class WinsockSocket implements BackendSocket {
     pointTo(dv, AT.msg + MSG.name.offset, this.u8.subarray(AT.name));
     pointTo(dv, AT.msg + MSG.lpBuffers.offset, this.u8.subarray(AT.dataBuf));
     dv.setUint32(AT.msg + MSG.dwBufferCount.offset, 1, true);
-    this.dataAddress = native.addressOf(this.data);
     dv.setUint32(AT.peekBuf + BUF.len.offset, 0, true);
-    pointTo(dv, AT.peekBuf + BUF.buf.offset, this.data);
+    pointTo(dv, AT.peekBuf + BUF.buf.offset, this.mem.data);
     // The peek's WSAMSG: no name, one zero-length buffer, no control buffer.
     pointTo(dv, AT.peekMsg + MSG.lpBuffers.offset, this.u8.subarray(AT.peekBuf));
     dv.setUint32(AT.peekMsg + MSG.dwBufferCount.offset, 1, true);
-    this.pointControl();
-  }
-
-  private pointControl(): void {
-    pointTo(this.dv, AT.msg + MSG.Control.offset + BUF.buf.offset, this.control);
   }
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
     if (this.closed) throw new SocketClosedError();
-    if (req.controlSize > this.control.length) {
-      // Grown only between calls: no receive is in progress on this memory.
-      this.control = new Uint8Array(new ArrayBuffer(Math.max(req.controlSize, 2 * this.control.length)));
-      this.pointControl();
-    }
-    const { dv } = this;
+    const { dv, mem } = this;
+    growControl(mem, req.controlSize);
     const target = req.target;
     if (target) checkAttached(target);
-    const capacity = target ? Math.min(target.length, DATA_CAPACITY) : DATA_CAPACITY;
-    const direct = target ? this.targetAddress.of(target) : 0;
-    const base = direct !== 0 ? direct : this.dataAddress;
+    chooseTarget(mem, target);
+    const capacity = mem.capacity;
+    const base = mem.base;
     if (base !== this.bufBase) {
       setPointer(dv, AT.dataBuf + BUF.buf.offset, base);
       this.bufBase = base;
@@ -477,31 +306,23 @@ class WinsockSocket implements BackendSocket {
       if (truncated) bytes = capacity;
     }
     const controlLen = Math.min(dv.getUint32(AT.msg + MSG.Control.offset + BUF.len.offset, true), req.controlSize);
-    // A malformed buffer from the system ends the walk; what was read before it is kept.
-    const anc = this.decoder.decode(this.control, controlLen);
-    const remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
-    const reuse = req.reuse;
-    const data = messageData(target, 0, bytes, direct !== 0, this.data, 0, reuse);
     const r = this.received;
+    // A malformed buffer from the system ends the walk; what was read before it is kept.
+    r.anc = this.decoder.decode(mem.control, controlLen);
+    r.remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
+    r.remoteIsIPv6 = this.remote.lastIsIPv6;
+    r.data = messageData(target, 0, bytes, mem.direct, mem.data, 0, req.reuse);
+    r.reuse = req.reuse;
     r.flags = flags;
     r.truncated = truncated;
     r.controlTruncated = (flags & MSG_CTRUNC) !== 0;
     r.broadcast = (flags & MSG_BCAST) !== 0;
     r.multicast = (flags & MSG_MCAST) !== 0;
+    r.control = mem.control;
+    r.controlLen = controlLen;
+    r.controlFrom = 0;
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
-    return buildMessage(
-      reuse,
-      data,
-      remote,
-      this.remote.lastIsIPv6,
-      anc,
-      r,
-      this.archive,
-      this.control,
-      controlLen,
-      0,
-      CMSG_LP64,
-    );
+    return buildMessage(r, this.archive, CMSG_LP64);
   }
 
   /** Bytes of the next queued datagram (FIONREAD), or -1 if the call fails. */
@@ -640,99 +461,48 @@ class WinsockSocket implements BackendSocket {
     if (--this.l.keepAlives === 0) this.l.callback.unref();
   }
 
-  /** Memory for sends, made on the first one: WSAMSG, WSABUF, name, control, sent count, and a data copy. */
-  private sendMem?: {
-    dv: DataView;
-    msg: Uint8Array;
-    nameDv: DataView;
-    nameAddress: number;
-    control: Uint8Array;
-    sent: Uint8Array;
-    data: Uint8Array;
-  };
-
-  private sendMemory(): NonNullable<WinsockSocket["sendMem"]> {
-    if (this.sendMem) return this.sendMem;
-    const arena = new ArrayBuffer(SEND.end);
-    const u8 = new Uint8Array(arena);
-    const dv = new DataView(arena);
-    const data = new Uint8Array(new ArrayBuffer(DATA_CAPACITY));
-    const control = u8.subarray(SEND.control, SEND.end);
-    pointTo(dv, MSG.name.offset, u8.subarray(SEND.name));
-    pointTo(dv, MSG.lpBuffers.offset, u8.subarray(SEND.buf));
-    dv.setUint32(MSG.dwBufferCount.offset, 1, true);
-    pointTo(dv, SEND.buf + BUF.buf.offset, data);
-    pointTo(dv, MSG.Control.offset + BUF.buf.offset, control);
-    return this.sendMem = {
-      dv,
-      msg: u8.subarray(0, WIN.WSAMSG.size),
-      nameDv: new DataView(arena, SEND.name, WIN.SOCKADDR_IN6.size),
-      nameAddress: native.addressOf(u8.subarray(SEND.name)),
-      control,
-      sent: u8.subarray(SEND.sent, SEND.sent + 4),
-      data,
-    };
-  }
-
-  /** The connected peer's family (which packet-info record a send carries), or null when not connected. */
-  private peer: { ipv4: boolean } | null = null;
-
   connect(to: { hostname: string; port: number } | null): void {
     if (this.closed) throw this.closedError("connect");
-    const name = new Uint8Array(new ArrayBuffer(128));
-    const dv = new DataView(name.buffer);
-    let len: number;
-    let peer: { ipv4: boolean } | null = null;
-    if (to) {
-      const dest = destination(to.hostname, this.ipv6);
-      len = encodeSockaddr(dv, 0, { hostname: dest.hostname, port: to.port });
-      peer = { ipv4: dest.ipv4 };
-    } else {
-      // An address of zeros of the socket's own family dissolves the association (Winsock's connect).
-      len = encodeSockaddr(dv, 0, { hostname: this.ipv6 ? "::" : "0.0.0.0", port: 0 });
-    }
-    if (this.l.ws2.connect(this.handle, name.subarray(0, len), len) !== 0) fail(this.l, "connect");
-    this.peer = peer;
+    this.sender.connect(to);
   }
 
-  /** Segments go as separate sends: UDP_SEND_MSG_SIZE is not used (Wine drops a send's control data: untestable here). */
-  segmentOffload = false;
+  /** Same as capabilities.segmentOffload (always false here); writes are ignored. */
+  get segmentOffload(): boolean {
+    return this.capabilities.segmentOffload;
+  }
+  set segmentOffload(_: boolean) {}
   readonly raw: boolean;
+  readonly optionDialect: OptionDialect = optionDialect("windows");
+
+  send(t: Transmit): number | null {
+    if (this.closed) throw this.closedError("WSASendMsg");
+    return this.sender.send(t);
+  }
 
   sendMsg(
-    payload: Uint8Array,
+    data: Uint8Array,
     to: { hostname: string; port: number } | null,
     source?: SendSource,
     hopLimit?: number,
     trafficClass?: number,
   ): number | null {
-    if (this.closed) throw this.closedError("WSASendMsg");
-    const m = this.sendMemory();
-    let nameLen = 0;
-    let ipv4: boolean;
-    if (to) {
-      const dest = destination(to.hostname, this.ipv6);
-      nameLen = encodeSockaddr(m.nameDv, 0, { hostname: dest.hostname, port: to.port });
-      ipv4 = dest.ipv4;
-    } else {
-      if (!this.peer) throw winsockFailure(10039, "WSASendMsg"); // WSAEDESTADDRREQ
-      ipv4 = this.peer.ipv4;
+    const t = this.scratch;
+    t.data = data;
+    t.to = to;
+    t.source = source;
+    t.hopLimit = hopLimit;
+    t.trafficClass = trafficClass;
+    try {
+      return this.send(t);
+    } finally {
+      t.data = EMPTY; // hold nothing of the caller's
+      t.to = null;
+      t.source = undefined;
     }
-    // A connected send names no address: name NULL and namelen 0.
-    setPointer(m.dv, MSG.name.offset, to ? m.nameAddress : 0);
-    const controlLen = writeSendControl(m.control, "windows", ipv4, source, hopLimit, trafficClass);
-    m.data.set(payload);
-    m.dv.setInt32(MSG.namelen.offset, nameLen, true);
-    m.dv.setUint32(SEND.buf + BUF.len.offset, payload.length, true);
-    m.dv.setUint32(MSG.Control.offset + BUF.len.offset, controlLen, true);
-    m.dv.setUint32(MSG.dwFlags.offset, 0, true);
-    if (this.l.ws2.WSASendMsg(this.handle, m.msg, 0, m.sent, null, null) !== 0) {
-      const code = this.l.ws2.WSAGetLastError();
-      if (code === WSAEWOULDBLOCK) return null;
-      throw winsockFailure(code, "WSASendMsg");
-    }
-    return m.dv.getUint32(SEND.sent, true);
   }
+
+  /** The record the positional {@link sendMsg} fills: read during the call only (see Transmit). */
+  private readonly scratch: { -readonly [K in keyof Transmit]: Transmit[K] } = { data: EMPTY, to: null };
 
   closedError(syscall = "WSARecvMsg"): SocketClosedError {
     return new SocketClosedError(syscall);
@@ -756,24 +526,10 @@ class WinsockSocket implements BackendSocket {
   }
 }
 
-function optionName(level: number, name: number): string {
-  const names: Record<string, string> = {
-    [`${IPPROTO_IP}/${IP_PKTINFO}`]: "IP_PKTINFO",
-    [`${IPPROTO_IP}/${IP_HOPLIMIT}`]: "IP_HOPLIMIT",
-    [`${IPPROTO_IPV6}/${IPV6_PKTINFO}`]: "IPV6_PKTINFO",
-    [`${IPPROTO_IPV6}/${IPV6_HOPLIMIT}`]: "IPV6_HOPLIMIT",
-    [`${IPPROTO_IPV6}/${IPV6_V6ONLY}`]: "IPV6_V6ONLY",
-    [`${SOL_SOCKET}/${SO_REUSEADDR}`]: "SO_REUSEADDR",
-    [`${SOL_SOCKET}/${SO_EXCLUSIVEADDRUSE}`]: "SO_EXCLUSIVEADDRUSE",
-    [`${SOL_SOCKET}/${SO_BROADCAST}`]: "SO_BROADCAST",
-    [`${SOL_SOCKET}/${SO_RCVBUF}`]: "SO_RCVBUF",
-  };
-  return names[`${level}/${name}`] ?? `${level}/${name}`;
-}
-
 /** The Windows backend. */
 export const winsock: Backend = {
   name: "winsock",
+  handles: { max: 2n ** 64n - 2n, description: "a SOCKET from 0 to 2^64-2" },
   open(options) {
     return new WinsockSocket(load(), options);
   },
@@ -781,40 +537,3 @@ export const winsock: Backend = {
     return new WinsockSocket(load(), options, { handle, ipv6 });
   },
 };
-
-/** What {@link winsockStats} reports. */
-export interface WinsockStats {
-  /** The process's handle count (GetProcessHandleCount), or null where it is not kept (Wine answers 0). */
-  handles: number | null;
-  /** Sockets this module holds Winsock started for (WSAStartup minus WSACleanup). */
-  startups: number;
-  /** Events this module created and has not closed. */
-  events: number;
-  /** Sockets with a thread-pool wait registered. */
-  waiting: number;
-  /** Sockets opened so far with SIO_UDP_CONNRESET turned off. */
-  connResetOff: number;
-}
-
-/**
- * For tests, soaks and diagnostics: counts that must come back to their baseline when every socket is closed.
- *
- * @example
- * ```ts
- * import { winsockStats } from "./winsock.ts";
- * console.log(winsockStats()); // { handles: 212, startups: 0, events: 0, waiting: 0 }
- * ```
- */
-export function winsockStats(): WinsockStats {
-  const l = load();
-  const out = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
-  const ok = l.k32.GetProcessHandleCount(l.k32.GetCurrentProcess(), out);
-  const count = new DataView(out.buffer).getUint32(0, true);
-  return {
-    handles: ok && count > 0 ? count : null,
-    startups: l.startups,
-    events: l.events,
-    waiting: l.waiting.size,
-    connResetOff: l.connResetOff,
-  };
-}
