@@ -214,9 +214,15 @@ function runWorker(): void {
     let answered = 0;
     try {
       for await (const msg of conn.messages()) {
-        // From the address the request arrived at: on a host with several addresses, the one the client asked.
-        await conn.sendMsg(msg.data, msg.remoteAddr, { localAddr: msg.localAddr ?? undefined });
-        answered++;
+        try {
+          // From the address the request arrived at: on a host with several addresses, the one the client asked.
+          await conn.sendMsg(msg.data, msg.remoteAddr, { localAddr: msg.localAddr ?? undefined });
+          answered++;
+        } catch (e) {
+          // A reply that cannot go (a request from source port 0, one sent to a broadcast address: anyone
+          // can send those) is reported; one datagram from anyone must never stop a worker.
+          console.error(`echo to ${msg.remoteAddr.hostname} port ${msg.remoteAddr.port} failed: ${e}`);
+        }
       }
     } finally {
       await released(socket);
