@@ -142,11 +142,27 @@ function spawn(): Thread {
   const w = new threads.Worker(url);
   w.on("message", (m: FromWorker) => deliver(m));
   w.on("error", (e: Error) => fail(e));
-  w.on("exit", (code: number) => fail(new Error(`echo worker exited with code ${code}`)));
+  let exited = false;
+  const onExit: (() => void)[] = [];
+  w.on("exit", (code: number) => {
+    exited = true;
+    for (const f of onExit.splice(0)) f();
+    fail(new Error(`echo worker exited with code ${code}`));
+  });
   return {
     post: (m) => w.postMessage(m),
     next,
-    end: async () => void await w.terminate(),
+    // A stopped worker ends by itself (its socket closed, its port to us closed): wait for that, and
+    // terminate() only one that has not ended within 10 s.
+    end: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve();
+        const timer = setTimeout(() => void w.terminate(), 10_000);
+        onExit.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
   };
 }
 
@@ -196,10 +212,15 @@ function runWorker(): void {
   const parent = threads.parentPort;
   const post = (m: FromWorker) => parent ? parent.postMessage(m) : self.postMessage(m);
   let conn: ReturnType<typeof listenDatagram> | undefined;
+  /** The last word: the count. On Node the thread then ends by itself once nothing is left to do. */
+  const finish = (answered: number) => {
+    post({ answered });
+    if (parent && !("Bun" in globalThis)) parent.close();
+  };
   const onMessage = async (m: ToWorker) => {
     if ("stop" in m) {
       if (conn) conn.close(); // the loop below ends and reports
-      else post({ answered: 0 });
+      else finish(0);
       return;
     }
     try {
@@ -226,7 +247,7 @@ function runWorker(): void {
       }
     } finally {
       await released(socket);
-      post({ answered });
+      finish(answered);
     }
   };
   if (parent) parent.on("message", onMessage);
