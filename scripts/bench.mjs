@@ -14,9 +14,16 @@
 // Windows part; root also raises the socket buffer limits for the duration, then restores them).
 //   echo:  a C client keeps 256 requests in flight to an echo server and counts answers/s (bench/echo_server.ts,
 //          bench/c/echo_*.c); the table gives ratios to the C recvmsg+sendmsg and recvmmsg+sendmmsg echoes.
+//   workers: the same echo past one core: N workers (examples/workers_echo.ts: Deno and Bun Workers, Node
+//          worker_threads), one reusePort socket each, against a C echo with N SO_REUSEPORT threads
+//          (bench/c/echo_threads_linux.c), for N in BENCH_WORKERS; the client (bench/c/echo_client_flows.c)
+//          sends from BENCH_FLOWS ports (the kernel spreads flows, not datagrams) on BENCH_CLIENT_THREADS threads.
 // It prints progress as it goes, and writes bench/RESULTS.md and the chart bench/RESULTS.svg.
 // BENCH_RUNS=n, BENCH_COUNT=n, BENCH_WINE=0 (Linux only), BENCH_ECHO=0, BENCH_METHOD=drain|flood,
 // BENCH_ONLY=text (only cases whose "group: name" contains it; baselines always run; RESULTS.md kept),
+// BENCH_WORKERS=1,2,4 (worker counts; 0: none; default 1, 2, 4, … up to half the cores, at least 1 and 2),
+// BENCH_FLOWS=n (client ports, default 4 per worker of the largest count, at least 16),
+// BENCH_CLIENT_THREADS=n (default: half the server's workers, at least 1),
 // BENCH_SMOKE=1 (proves the script works, not a measurement: one short round of every method, Linux only,
 // small bursts and short windows; prints the tables and keeps RESULTS.md).
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -24,6 +31,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workersCases as makeWorkersCases, workersClient, workersSection } from "../bench/workers_cases.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SMOKE = process.env.BENCH_SMOKE === "1";
@@ -47,6 +55,8 @@ cc("gcc", "flood.c", join(dir, "flood"));
 cc("gcc", "recv_linux.c", join(dir, "recv_linux"));
 cc("gcc", "echo_linux.c", join(dir, "echo_linux"));
 cc("gcc", "echo_client.c", join(dir, "echo_client"));
+cc("gcc", "echo_threads_linux.c", join(dir, "echo_threads_linux"), ["-lpthread"]);
+cc("gcc", "echo_client_flows.c", join(dir, "echo_client_flows"), ["-lpthread"]);
 if (WITH_WINE) {
   // The Windows C baseline goes inside the checkout, where the Wine harness can see it.
   cc("x86_64-w64-mingw32-gcc", "recv_win.c", join(root, "bench", "c", "recv_win.exe"), ["-lws2_32"]);
@@ -212,8 +222,14 @@ const echoCases = [
   }),
 ];
 
+const workersCases = makeWorkersCases({ dir, deno, bun, node: bin("node") });
+
 /** One echo sample: start the server, run the client against its port, stop the server. */
-function echoSample(cmd, args) {
+function echoSample(
+  cmd,
+  args,
+  client = (port) => [join(dir, "echo_client"), [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding]],
+) {
   return new Promise((resolve) => {
     const server = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
     let out = "";
@@ -233,13 +249,11 @@ function echoSample(cmd, args) {
       const port = Number(out.split("\n")[0]);
       if (!(port > 0) || !out.includes("\n")) return;
       out = "\0"; // read the port once
-      const client = spawn(
-        join(dir, "echo_client"),
-        [port, SIZE, ECHO.warm, ECHO.window, ECHO.outstanding].map(String),
-      );
+      const [clientCmd, clientArgs] = client(port);
+      const requester = spawn(clientCmd, clientArgs.map(String));
       let text = "";
-      client.stdout.on("data", (c) => text += c);
-      client.on("close", () => {
+      requester.stdout.on("data", (c) => text += c);
+      requester.on("close", () => {
         const m = text.match(/^(\d+) ([0-9.]+)/);
         finish(m ? { received: Number(m[1]), seconds: Number(m[2]) } : null);
       });
@@ -251,6 +265,9 @@ const selected = cases.filter((c) => !ONLY || c.baseline || c.limit || `${c.grou
 const selectedEcho = WITH_ECHO
   ? echoCases.filter((c) => !ONLY || c.baseline || c.limit || `echo ${c.group}: ${c.name}`.includes(ONLY))
   : [];
+const selectedWorkers = workersCases.filter((c) =>
+  !ONLY || c.baseline || `workers ${c.group}: ${c.name}`.includes(ONLY)
+);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
@@ -259,6 +276,7 @@ const keyOf = (method, c) => `${method} ${c.group}: ${c.name}`;
 const plan = [
   ...METHODS.flatMap((method) => selected.map((c) => ({ method, c }))),
   ...selectedEcho.map((c) => ({ method: "echo", c })),
+  ...selectedWorkers.map((c) => ({ method: "workers", c })),
 ];
 /** Per case, its rate (datagrams or answers per second) in each round; NaN where the sample failed. */
 const samples = new Map(plan.map(({ method, c }) => [keyOf(method, c), { rates: Array(RUNS).fill(NaN), short: 0 }]));
@@ -284,6 +302,8 @@ try {
       const [cmd, args] = c.run(method, timing);
       const r = method === "echo"
         ? await echoSample(cmd, args.map(String))
+        : method === "workers"
+        ? await echoSample(cmd, args.map(String), workersClient(dir, ECHO, SIZE, c))
         : await sample(method, timing, cmd, args.map(String));
       const entry = samples.get(keyOf(method, c));
       if (r && r.seconds > 0) {
@@ -431,6 +451,9 @@ if (selectedEcho.length > 0) {
     ),
     "",
   );
+}
+if (selectedWorkers.length > 0) {
+  lines.push(...workersSection({ cases: selectedWorkers, echo: ECHO, size: SIZE, runs: RUNS, at, range, ratio, fmt }));
 }
 if (ONLY || METHODS.length < 2 || SMOKE) {
   console.log(
