@@ -11,6 +11,12 @@
  * number of arenas follows the sockets with undelivered datagrams at one moment, not the sockets.
  * The kernel writes into an arena only during the recvmmsg call, into memory outside every moving heap.
  *
+ * An arena's data is an anonymous mapping of its own (mmap), seen through a view without a copy: of the
+ * arenas given back, a small pool stays mapped for the next socket and the others are unmapped at once,
+ * so memory follows the sockets holding datagrams now, not the most there ever were. An arena is
+ * unmapped only when no socket holds it and no call runs on it (recvmmsg is synchronous), and nothing
+ * outside this file keeps a view of it: every datagram is copied out of it (see messageData).
+ *
  * @module
  */
 import type { ReceivedMessage } from "../../message.ts";
@@ -22,6 +28,7 @@ import type { ReceiveRequest } from "../common/backend.ts";
 import type { ControlArchive } from "../common/control_archive.ts";
 import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
 import { native } from "../native.ts";
+import { LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { checkAttached, pointTo, setPointer } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
 
@@ -58,7 +65,9 @@ export interface ReadAheadSystem {
 class Arena {
   readonly vec: Uint8Array;
   readonly dv: DataView;
-  readonly data: Uint8Array;
+  data: Uint8Array;
+  /** The mapping behind `data` (0n for an ArrayBuffer, when mmap was refused). */
+  readonly mapping: bigint;
   control = new Uint8Array(new ArrayBuffer(0));
   slotControl = -1;
   /** Slots the last call may have written (their name and control lengths need resetting). */
@@ -70,7 +79,7 @@ class Arena {
     const buffer = new ArrayBuffer(AT.end);
     this.vec = new Uint8Array(buffer);
     this.dv = new DataView(buffer);
-    this.data = new Uint8Array(new ArrayBuffer(MAX_READ_AHEAD * SEGMENT));
+    [this.data, this.mapping] = mapArena();
     const base = native.addressOf(this.data);
     for (let i = 0; i < MAX_READ_AHEAD; i++) {
       const m = AT.vec + i * MMSG.size;
@@ -103,13 +112,70 @@ class Arena {
   }
 }
 
-/** Arenas no socket holds now, for the next socket that reads ahead. */
-const free: Arena[] = [];
-const counts = { arenas: 0, fills: 0, datagrams: 0 };
+/** Bytes of an arena's data: every slot's 64 KiB. */
+const ARENA_BYTES = MAX_READ_AHEAD * SEGMENT;
+/** Arenas kept mapped when given back (a server's few busy sockets reuse them); the others are unmapped. */
+const POOL = 8;
+// Linux mmap(2) values (the read-ahead is Linux's): PROT_READ | PROT_WRITE; MAP_PRIVATE | MAP_ANONYMOUS |
+// MAP_NORESERVE (no swap is reserved for pages no datagram touches); MAP_FAILED is (void *)-1.
+const PROT_RW = 0x1 | 0x2;
+const MAP_FLAGS = 0x02 | 0x20 | 0x4000;
+const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+
+let mm: ReturnType<typeof openMmap> | null = null;
+function openMmap() {
+  return native.open(libcPath(native.os), LIBC_MMAP);
+}
 
 /**
- * For tests and diagnostics: arenas made and free, recvmmsg calls made by read-ahead and the
- * datagrams they took.
+ * An arena that no socket holds and nothing can reach any more (a socket dropped without close while it
+ * held one) is unmapped when it is collected: no call can run on it then, and no view of it is left.
+ */
+const unreachable = new FinalizationRegistry<bigint>((mapping) => {
+  mm!.munmap(mapping, ARENA_BYTES);
+  counts.unmapped++;
+});
+
+/** The data of a new arena: a fresh anonymous mapping and its view, or an ArrayBuffer if mmap is refused. */
+function mapArena(): [Uint8Array, bigint] {
+  mm ??= openMmap();
+  const p = mm.mmap(0n, ARENA_BYTES, PROT_RW, MAP_FLAGS, -1, 0n);
+  if (p === MAP_FAILED || p === 0n) return [new Uint8Array(new ArrayBuffer(ARENA_BYTES)), 0n];
+  return [native.viewBytes(p, ARENA_BYTES), p];
+}
+
+/** Arenas no socket holds now, for the next socket that reads ahead: at most POOL. */
+const free: Arena[] = [];
+const counts = { made: 0, unmapped: 0, fills: 0, datagrams: 0 };
+
+/** An arena for a fill: a pooled one, or a new one. */
+function takeArena(system: ReadAheadSystem): Arena {
+  const pooled = free.pop();
+  if (pooled) return pooled;
+  counts.made++;
+  const a = new Arena(system);
+  if (a.mapping !== 0n) unreachable.register(a, a.mapping, a);
+  return a;
+}
+
+/** An arena no socket holds any more: back to the pool, or to the system. */
+function giveBack(a: Arena): void {
+  if (free.length < POOL) {
+    free.push(a);
+    return;
+  }
+  // Nothing reads the old view after this: the arena is dropped with it.
+  a.data = new Uint8Array(0);
+  if (a.mapping !== 0n) {
+    unreachable.unregister(a);
+    mm!.munmap(a.mapping, ARENA_BYTES);
+  }
+  counts.unmapped++;
+}
+
+/**
+ * For tests and diagnostics: arenas that exist now (held or free), free ones (the pool), arenas given
+ * back to the system so far, recvmmsg calls made by read-ahead and the datagrams they took.
  *
  * @example
  * ```ts
@@ -117,8 +183,14 @@ const counts = { arenas: 0, fills: 0, datagrams: 0 };
  * console.log(readAheadStats().fills >= 0); // true
  * ```
  */
-export function readAheadStats(): { arenas: number; free: number; fills: number; datagrams: number } {
-  return { ...counts, free: free.length };
+export function readAheadStats(): { arenas: number; free: number; unmapped: number; fills: number; datagrams: number } {
+  return {
+    arenas: counts.made - counts.unmapped,
+    free: free.length,
+    unmapped: counts.unmapped,
+    fills: counts.fills,
+    datagrams: counts.datagrams,
+  };
 }
 
 /**
@@ -158,7 +230,7 @@ export class ReadAhead {
   /** One recvmmsg: the number of datagrams taken, 0 when none is queued; throws the system's error. */
   fill(fd: number): number {
     const s = this.#system;
-    const a = this.#arena ?? free.pop() ?? (counts.arenas++, new Arena(s));
+    const a = this.#arena ?? takeArena(s);
     a.shape((this.#controlSize + 7) & ~7);
     const { dv } = a;
     for (let i = 0; i < a.dirty; i++) {
@@ -171,7 +243,7 @@ export class ReadAhead {
     a.dirty = n > 0 ? n : 0;
     if (n <= 0) {
       this.#arena = null;
-      free.push(a);
+      giveBack(a);
       if (n === 0) return 0;
       const errno = s.errno();
       if (errno === s.EAGAIN) return 0;
@@ -237,7 +309,7 @@ export class ReadAhead {
 
   /** Forgets what is read ahead (the socket is closing, as the kernel forgets its queue) and gives the arena back. */
   drop(): void {
-    if (this.#arena) free.push(this.#arena);
+    if (this.#arena) giveBack(this.#arena);
     this.#arena = null;
     this.#next = this.#count = 0;
   }

@@ -127,3 +127,17 @@ export const POLL = {
     result: "i32",
   },
 } as const satisfies SymbolTable;
+
+/**
+ * Anonymous mappings (Linux): the read-ahead arenas, so that one given back returns to the system at
+ * munmap whatever allocator the runtime's ArrayBuffers use (glibc keeps freed heap chunks, and calloc
+ * touches every page of a reused one).
+ */
+export const LIBC_MMAP = {
+  mmap: {
+    c: "void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)",
+    parameters: ["handle", "handle", "i32", "i32", "i32", "handle"],
+    result: "handle",
+  },
+  munmap: { c: "int munmap(void *addr, size_t length)", parameters: ["handle", "handle"], result: "i32" },
+} as const satisfies SymbolTable;
