@@ -68,7 +68,7 @@ class Arena {
   data: Uint8Array;
   /** The mapping behind `data` (0n for an ArrayBuffer, when mmap was refused). */
   readonly mapping: bigint;
-  control = new Uint8Array(new ArrayBuffer(0));
+  control: Uint8Array;
   slotControl = -1;
   /** Slots the last call may have written (their name and control lengths need resetting). */
   dirty = MAX_READ_AHEAD;
@@ -76,10 +76,13 @@ class Arena {
   readonly decoder: AncillaryDecoder;
 
   constructor(system: ReadAheadSystem) {
-    const buffer = new ArrayBuffer(AT.end);
+    const memory = mapArena();
+    const buffer = memory.vec;
     this.vec = new Uint8Array(buffer);
     this.dv = new DataView(buffer);
-    [this.data, this.mapping] = mapArena();
+    this.data = memory.data;
+    this.control = memory.control;
+    this.mapping = memory.mapping;
     const base = native.addressOf(this.data);
     for (let i = 0; i < MAX_READ_AHEAD; i++) {
       const m = AT.vec + i * MMSG.size;
@@ -113,7 +116,23 @@ class Arena {
 }
 
 /** Bytes of an arena's data: every slot's 64 KiB. */
-const ARENA_BYTES = MAX_READ_AHEAD * SEGMENT;
+const DATA_BYTES = MAX_READ_AHEAD * SEGMENT;
+/** The vector, iovecs and names, from the next page on. */
+const VEC_AT = DATA_BYTES;
+/** Control areas up to 256 bytes a slot live in the mapping too; a larger controlSize gets an ArrayBuffer (see shape). */
+const CONTROL_AT = VEC_AT + Math.ceil(AT.end / 4096) * 4096;
+const CONTROL_BYTES = MAX_READ_AHEAD * 256;
+/**
+ * The size of each arena's mapping (data, vector and control in one, so that nothing of an unmapped arena
+ * stays in a heap); tests find the arenas in /proc/self/smaps by it.
+ *
+ * @example
+ * ```ts
+ * import { ARENA_BYTES } from "./read_ahead.ts";
+ * console.log(ARENA_BYTES > 64 * 65536); // true
+ * ```
+ */
+export const ARENA_BYTES = CONTROL_AT + CONTROL_BYTES;
 /** Arenas kept mapped when given back (a server's few busy sockets reuse them); the others are unmapped. */
 const POOL = 8;
 // Linux mmap(2) values (the read-ahead is Linux's): PROT_READ | PROT_WRITE; MAP_PRIVATE | MAP_ANONYMOUS |
@@ -121,6 +140,13 @@ const POOL = 8;
 const PROT_RW = 0x1 | 0x2;
 const MAP_FLAGS = 0x02 | 0x20 | 0x4000;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+const PROT_NONE = 0;
+/**
+ * A page without access after each arena: the kernel merges neighbouring anonymous mappings of the same
+ * kind, and this keeps each arena a mapping of its own (so /proc/self/smaps shows arenas one by one);
+ * anything running past an arena faults there instead of writing into the next.
+ */
+const GUARD = 4096;
 
 let mm: ReturnType<typeof openMmap> | null = null;
 function openMmap() {
@@ -132,16 +158,33 @@ function openMmap() {
  * held one) is unmapped when it is collected: no call can run on it then, and no view of it is left.
  */
 const unreachable = new FinalizationRegistry<bigint>((mapping) => {
-  mm!.munmap(mapping, ARENA_BYTES);
+  mm!.munmap(mapping, ARENA_BYTES + GUARD);
   counts.unmapped++;
 });
 
-/** The data of a new arena: a fresh anonymous mapping and its view, or an ArrayBuffer if mmap is refused. */
-function mapArena(): [Uint8Array, bigint] {
+/**
+ * The memory of a new arena: views of a fresh anonymous mapping (pages untouched until the kernel writes
+ * a datagram there), or ArrayBuffers if mmap is refused.
+ */
+function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; mapping: bigint } {
   mm ??= openMmap();
-  const p = mm.mmap(0n, ARENA_BYTES, PROT_RW, MAP_FLAGS, -1, 0n);
-  if (p === MAP_FAILED || p === 0n) return [new Uint8Array(new ArrayBuffer(ARENA_BYTES)), 0n];
-  return [native.viewBytes(p, ARENA_BYTES), p];
+  const p = mm.mmap(0n, ARENA_BYTES + GUARD, PROT_RW, MAP_FLAGS, -1, 0n);
+  if (p === MAP_FAILED || p === 0n) {
+    return {
+      data: new Uint8Array(new ArrayBuffer(DATA_BYTES)),
+      vec: new ArrayBuffer(AT.end),
+      control: new Uint8Array(new ArrayBuffer(0)),
+      mapping: 0n,
+    };
+  }
+  // Refused, the page stays readable and writable: only the mappings' separation is lost.
+  mm.mprotect(p + BigInt(ARENA_BYTES), GUARD, PROT_NONE);
+  return {
+    data: native.viewBytes(p, DATA_BYTES),
+    vec: native.viewBytes(p + BigInt(VEC_AT), AT.end).buffer as ArrayBuffer,
+    control: native.viewBytes(p + BigInt(CONTROL_AT), CONTROL_BYTES),
+    mapping: p,
+  };
 }
 
 /** Arenas no socket holds now, for the next socket that reads ahead: at most POOL. */
@@ -164,11 +207,11 @@ function giveBack(a: Arena): void {
     free.push(a);
     return;
   }
-  // Nothing reads the old view after this: the arena is dropped with it.
-  a.data = new Uint8Array(0);
+  // Nothing reads the old views after this: the arena is dropped with them.
+  a.data = a.control = new Uint8Array(0);
   if (a.mapping !== 0n) {
     unreachable.unregister(a);
-    mm!.munmap(a.mapping, ARENA_BYTES);
+    mm!.munmap(a.mapping, ARENA_BYTES + GUARD);
   }
   counts.unmapped++;
 }

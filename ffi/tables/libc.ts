@@ -140,4 +140,9 @@ export const LIBC_MMAP = {
     result: "handle",
   },
   munmap: { c: "int munmap(void *addr, size_t length)", parameters: ["handle", "handle"], result: "i32" },
+  mprotect: {
+    c: "int mprotect(void *addr, size_t len, int prot)",
+    parameters: ["handle", "handle", "i32"],
+    result: "i32",
+  },
 } as const satisfies SymbolTable;
