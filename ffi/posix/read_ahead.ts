@@ -285,11 +285,11 @@ export class ReadAhead {
     const n = s.recvmmsg(fd, a.vec, this.#limit, s.MSG_DONTWAIT, 0);
     a.dirty = n > 0 ? n : 0;
     if (n <= 0) {
+      // errno first: giving the arena back may make a system call (munmap).
+      const errno = n < 0 ? s.errno() : 0;
       this.#arena = null;
       giveBack(a);
-      if (n === 0) return 0;
-      const errno = s.errno();
-      if (errno === s.EAGAIN) return 0;
+      if (n === 0 || errno === s.EAGAIN) return 0;
       throw s.failure(errno, "recvmmsg");
     }
     this.#arena = a;
