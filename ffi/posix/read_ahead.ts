@@ -142,11 +142,13 @@ const MAP_FLAGS = 0x02 | 0x20 | 0x4000;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 const PROT_NONE = 0;
 /**
- * A page without access after each arena: the kernel merges neighbouring anonymous mappings of the same
- * kind, and this keeps each arena a mapping of its own (so /proc/self/smaps shows arenas one by one);
- * anything running past an arena faults there instead of writing into the next.
+ * A page without access on each side of an arena: the kernel merges neighbouring anonymous mappings of
+ * the same kind, and this keeps each arena a mapping of its own (so /proc/self/smaps shows arenas one by
+ * one); anything running past an arena faults there instead of writing into a neighbour.
  */
 const GUARD = 4096;
+/** What each arena maps: a guard page, the arena, a guard page. */
+const MAPPING_BYTES = GUARD + ARENA_BYTES + GUARD;
 
 let mm: ReturnType<typeof openMmap> | null = null;
 function openMmap() {
@@ -158,7 +160,7 @@ function openMmap() {
  * held one) is unmapped when it is collected: no call can run on it then, and no view of it is left.
  */
 const unreachable = new FinalizationRegistry<bigint>((mapping) => {
-  mm!.munmap(mapping, ARENA_BYTES + GUARD);
+  mm!.munmap(mapping, MAPPING_BYTES);
   counts.unmapped++;
 });
 
@@ -168,8 +170,12 @@ const unreachable = new FinalizationRegistry<bigint>((mapping) => {
  */
 function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; mapping: bigint } {
   mm ??= openMmap();
-  const p = mm.mmap(0n, ARENA_BYTES + GUARD, PROT_RW, MAP_FLAGS, -1, 0n);
-  if (p === MAP_FAILED || p === 0n) {
+  // All of it without access, then the arena between the guards readable and writable.
+  const mapping = mm.mmap(0n, MAPPING_BYTES, PROT_NONE, MAP_FLAGS, -1, 0n);
+  const ok = mapping !== MAP_FAILED && mapping !== 0n;
+  const p = mapping + BigInt(GUARD);
+  if (!ok || mm.mprotect(p, ARENA_BYTES, PROT_RW) !== 0) {
+    if (ok) mm.munmap(mapping, MAPPING_BYTES);
     return {
       data: new Uint8Array(new ArrayBuffer(DATA_BYTES)),
       vec: new ArrayBuffer(AT.end),
@@ -177,13 +183,11 @@ function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; 
       mapping: 0n,
     };
   }
-  // Refused, the page stays readable and writable: only the mappings' separation is lost.
-  mm.mprotect(p + BigInt(ARENA_BYTES), GUARD, PROT_NONE);
   return {
     data: native.viewBytes(p, DATA_BYTES),
     vec: native.viewBytes(p + BigInt(VEC_AT), AT.end).buffer as ArrayBuffer,
     control: native.viewBytes(p + BigInt(CONTROL_AT), CONTROL_BYTES),
-    mapping: p,
+    mapping,
   };
 }
 
@@ -211,7 +215,7 @@ function giveBack(a: Arena): void {
   a.data = a.control = new Uint8Array(0);
   if (a.mapping !== 0n) {
     unreachable.unregister(a);
-    mm!.munmap(a.mapping, ARENA_BYTES + GUARD);
+    mm!.munmap(a.mapping, MAPPING_BYTES);
   }
   counts.unmapped++;
 }

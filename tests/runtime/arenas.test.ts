@@ -32,8 +32,9 @@ test(
     }
     const closed = readAheadStats();
     assert.ok(closed.free <= 8, `the pool: ${closed.free}`);
-    assert.equal(closed.arenas, closed.free, "no socket holds one: every arena left is in the pool");
-    assert.ok(closed.unmapped - start.unmapped >= 300 - 8, `unmapped: ${closed.unmapped - start.unmapped}`);
+    // Sockets of other tests in this process may hold arenas: as many as before, no more.
+    assert.ok(closed.arenas - closed.free <= start.arenas - start.free, `held: ${JSON.stringify({ start, closed })}`);
+    assert.ok(closed.unmapped - start.unmapped >= 300 - 16, `unmapped: ${closed.unmapped - start.unmapped}`);
     // The pool serves: new sockets reading ahead one after another make no arena and unmap none.
     for (let i = 0; i < 20; i++) {
       using rx = listenDatagram({ hostname: "127.0.0.1" });
@@ -70,6 +71,9 @@ test(
   async () => {
     using tx = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
     const payload = new Uint8Array(1000).fill(1);
+    const start = readAheadStats();
+    // Arenas that other tests' sockets in this process hold (or that wait to be collected).
+    const others = start.arenas - start.free;
     const sockets = Array.from({ length: 300 }, () => listenDatagram({ hostname: "127.0.0.1" }));
     let held: { count: number; rssKB: number };
     try {
@@ -84,15 +88,20 @@ test(
     sockets.length = 0;
     forceGC();
     const after = arenaMappings();
+    const stats = readAheadStats();
     assert.ok(held.count >= 300, `mapped while held: ${JSON.stringify(held)}`);
     // 32 datagrams in 32 slots: at least a page each.
     assert.ok(held.rssKB >= 300 * 32 * 4, `resident while held: ${JSON.stringify(held)}`);
-    assert.ok(after.count <= 8, `mapped after close: ${JSON.stringify(after)}`);
-    assert.ok(after.rssKB <= 8 * 32 * 4 + 8 * 64, `resident after close: ${JSON.stringify(after)}`);
-    // What npm run soak checks in a fresh process, measured here too (not asserted: a test process's heaps
-    // move RSS by more than the arenas left).
+    assert.equal(after.count, stats.arenas, "the kernel's mappings are the arenas the module counts");
+    assert.ok(after.count <= 8 + others, `mapped after close: ${JSON.stringify({ after, others })}`);
+    assert.ok(
+      held.rssKB - after.rssKB >= (300 - 8) * 32 * 4,
+      `resident pages given back: ${JSON.stringify({ held, after })}`,
+    );
+    // What npm run soak checks in a fresh process, measured here too (RSS not asserted: a test process's
+    // heaps move it by more than the arenas left).
     const r = await arenaPhase(300);
-    assert.ok(r.arenasAfter <= 8, `arenas left: ${JSON.stringify(r)}`);
+    assert.ok(r.arenasAfter <= 8 + others, `arenas left: ${JSON.stringify(r)}`);
   },
   { skip: linuxOnly, timeout: 120_000 },
 );
