@@ -207,10 +207,11 @@ function takeArena(system: ReadAheadSystem): Arena {
 
 /** An arena no socket holds any more: back to the pool, or to the system. */
 function giveBack(a: Arena): void {
-  if (free.length < POOL) {
-    free.push(a);
-    return;
-  }
+  if (free.length < POOL && readers > 0) free.push(a);
+  else unmap(a);
+}
+
+function unmap(a: Arena): void {
   // Nothing reads the old views after this: the arena is dropped with them.
   a.data = a.control = new Uint8Array(0);
   if (a.mapping !== 0n) {
@@ -221,8 +222,15 @@ function giveBack(a: Arena): void {
 }
 
 /**
+ * Open sockets that read ahead. When the last closes, the pool is unmapped too: a Worker (or a Deno test
+ * module) that closed its sockets leaves no mapping behind when it ends, as no finalizer runs then.
+ */
+let readers = 0;
+
+/**
  * For tests and diagnostics: arenas that exist now (held or free), free ones (the pool), arenas given
- * back to the system so far, recvmmsg calls made by read-ahead and the datagrams they took.
+ * back to the system so far, open sockets that read ahead, recvmmsg calls made by read-ahead and the
+ * datagrams they took.
  *
  * @example
  * ```ts
@@ -230,8 +238,16 @@ function giveBack(a: Arena): void {
  * console.log(readAheadStats().fills >= 0); // true
  * ```
  */
-export function readAheadStats(): { arenas: number; free: number; unmapped: number; fills: number; datagrams: number } {
+export function readAheadStats(): {
+  arenas: number;
+  free: number;
+  unmapped: number;
+  open: number;
+  fills: number;
+  datagrams: number;
+} {
   return {
+    open: readers,
     arenas: counts.made - counts.unmapped,
     free: free.length,
     unmapped: counts.unmapped,
@@ -258,10 +274,12 @@ export class ReadAhead {
   #count = 0;
   /** The largest control area any receive on this socket asked for: every slot gets that much. */
   #controlSize = 0;
+  #closed = false;
 
   constructor(system: ReadAheadSystem, limit: number) {
     this.#system = system;
     this.#limit = limit;
+    readers++;
   }
 
   /** Datagrams read ahead and not yet delivered. */
@@ -359,5 +377,14 @@ export class ReadAhead {
     if (this.#arena) giveBack(this.#arena);
     this.#arena = null;
     this.#next = this.#count = 0;
+  }
+
+  /** The socket closed: {@link drop}, and the last socket to close takes the pool back to the system. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    readers--;
+    this.drop();
+    if (readers === 0) { while (free.length > 0) unmap(free.pop()!); }
   }
 }
