@@ -5,6 +5,7 @@ import { runSoak } from "./soak_lib.ts";
 
 const count = Number(process.argv[2] ?? 1_000_000);
 const cycles = Number(process.argv[3] ?? 10_000);
-const r = await runSoak(count, cycles);
+// Then 300 sockets holding read-ahead arenas, closed: RSS must come back (see arenaPhase).
+const r = await runSoak(count, cycles, 256, 300);
 process.stdout.write(JSON.stringify(r) + "\n");
 process.exit(r.failures.length === 0 ? 0 : 1);

@@ -6,6 +6,7 @@
 // and, shorter, by the test suite.
 import { readdirSync } from "node:fs";
 import process from "node:process";
+import { readAheadStats } from "../ffi/posix/read_ahead.ts";
 import { winsockStats } from "../ffi/winsock/winsock.ts";
 import { type DatagramMessage, listenDatagram } from "../mod.ts";
 
@@ -31,7 +32,17 @@ export interface SoakResult {
     heapMB: { before: number; after: number };
     rssMB: { before: number; after: number };
   };
+  /** Arenas: sockets that each held datagrams read ahead, then closed and collected (see arenaPhase). */
+  arenas: ArenaResult;
   failures: string[];
+}
+
+/** What the arena phase measured: RSS before, while every socket held datagrams read ahead, and after. */
+export interface ArenaResult {
+  sockets: number;
+  rssMB: { before: number; held: number; after: number };
+  /** Read-ahead arenas that exist (mapped) after the sockets closed: at most the small pool. */
+  arenasAfter: number;
 }
 
 const onWindows = (globalThis as { Deno?: { build: { os: string } } }).Deno?.build.os === "windows" ||
@@ -87,7 +98,7 @@ function check(data: Uint8Array, expected: number, r: SoakResult): number {
 }
 
 /** Runs the soak. `count` datagrams (half by receiveMsg, half by messages()), then `cycles` open/close cycles. */
-export async function runSoak(count: number, cycles: number, window = 256): Promise<SoakResult> {
+export async function runSoak(count: number, cycles: number, window = 256, arenaSockets = 0): Promise<SoakResult> {
   const r: SoakResult = {
     datagrams: count,
     lost: 0,
@@ -108,6 +119,7 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
       heapMB: { before: 0, after: 0 },
       rssMB: { before: 0, after: 0 },
     },
+    arenas: { sockets: 0, rssMB: { before: 0, held: 0, after: 0 }, arenasAfter: 0 },
     failures: [],
   };
   // Warm up, so that the libraries, Winsock's own handles and the waiting machinery (a poller
@@ -182,6 +194,9 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
   r.heapMB.after = mb(process.memoryUsage().heapUsed);
 
   await reusePhase(count, window, r);
+  // Windows has no read-ahead (one WSARecvMsg per datagram): no arenas to measure there. RSS is compared
+  // across the phase, so it runs where the process did little else before (npm run soak), not in a suite.
+  if (!onWindows && arenaSockets > 0) r.arenas = await arenaPhase(arenaSockets);
 
   r.cycleHandles.before = openHandles();
   for (let i = 0; i < cycles; i++) {
@@ -212,6 +227,13 @@ export async function runSoak(count: number, cycles: number, window = 256): Prom
   }
   if (r.rssMB.after - r.rssMB.before > 20) {
     r.failures.push(`RSS grew ${(r.rssMB.after - r.rssMB.before).toFixed(1)} MB`);
+  }
+  const a = r.arenas;
+  if (a.sockets > 0 && a.rssMB.after - a.rssMB.before > ARENA_RSS_BOUND_MB) {
+    r.failures.push(
+      `arenas: RSS ${a.rssMB.before} -> ${a.rssMB.held} -> ${a.rssMB.after} MB after ${a.sockets} sockets held datagrams ` +
+        `read ahead and closed (bound +${ARENA_RSS_BOUND_MB} MB); ${a.arenasAfter} arenas left`,
+    );
   }
   const u = r.reuse;
   if (u.lost || u.corrupted || u.reordered) {
@@ -309,4 +331,51 @@ async function reusePhase(count: number, window: number, r: SoakResult): Promise
   collect();
   u.heapMB.after = mb(process.memoryUsage().heapUsed);
   u.rssMB.after = mb(process.memoryUsage().rss);
+}
+
+/** How far above its start RSS may stay after the arena phase's sockets are closed and collected. */
+const ARENA_RSS_BOUND_MB = 10;
+/** Datagrams each socket is sent: each lands in its own 64 KiB slot, so each touches at least a page of its arena. */
+const ARENA_DATAGRAMS = 32;
+
+/**
+ * `sockets` sockets each get datagrams and receive one, so that each holds the rest read ahead (Linux:
+ * one arena each); then they close and a collection runs. RSS is measured before, while they hold their
+ * arenas, and after: it must come back near where it started (arenas beyond a small pool are unmapped).
+ * A first round without read-ahead (`readAhead: 0`, the same sockets and datagrams) brings the runtime's
+ * own heaps to where so many sockets take them, so what the measured round leaves is the arenas'.
+ * On Windows (no read-ahead) both rounds measure the sockets alone.
+ */
+export async function arenaPhase(sockets: number): Promise<ArenaResult> {
+  await arenaRound(sockets, 0);
+  return arenaRound(sockets, undefined);
+}
+
+async function arenaRound(sockets: number, readAhead: number | undefined): Promise<ArenaResult> {
+  await new Promise((t) => setTimeout(t, 100));
+  collect();
+  const rss = () => mb(process.memoryUsage().rss);
+  const out: ArenaResult = { sockets, rssMB: { before: rss(), held: 0, after: 0 }, arenasAfter: 0 };
+  const tx = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
+  const payload = new Uint8Array(1000).fill(7);
+  const all = Array.from({ length: sockets }, () => listenDatagram({ hostname: "127.0.0.1", readAhead }));
+  try {
+    for (const rx of all) {
+      const messages = Array.from({ length: ARENA_DATAGRAMS }, () => ({ data: payload, remoteAddr: rx.addr }));
+      tx.trySendMsgs(messages);
+      await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    }
+    out.rssMB.held = rss();
+  } finally {
+    for (const rx of all) rx.close();
+    tx.close();
+  }
+  all.length = 0;
+  await new Promise((t) => setTimeout(t, 300));
+  collect();
+  await new Promise((t) => setTimeout(t, 100));
+  collect();
+  out.rssMB.after = rss();
+  out.arenasAfter = readAheadStats().arenas;
+  return out;
 }

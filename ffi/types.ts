@@ -78,6 +78,11 @@ export interface Native {
    */
   readBytes(address: bigint, length: number): Uint8Array;
   /**
+   * A view of `length` bytes of native memory at `address`, without a copy (memory this module mapped
+   * itself: the read-ahead arenas). The caller unmaps it only when no view of it is reachable.
+   */
+  viewBytes(address: bigint, length: number): Uint8Array;
+  /**
    * POSIX: runs `poll(fds, n, -1)` off the JS thread and resolves with its result (-1 on failure;
    * errno stays with the thread that ran it). `fds` is memory that never moves (see {@link addressOf})
    * and is not touched until the promise settles. While one runs, the process stays alive. One at a

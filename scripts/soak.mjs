@@ -2,7 +2,8 @@
 // `npm run soak`: bench/soak.ts on Linux Deno, Linux Bun, Linux Node, Windows Deno, Windows Bun and Windows Node (under Wine):
 // SOAK_COUNT datagrams (default 1,000,000) through receiveMsg and messages(), each checked, the same
 // count through the allocation-free loop (reused messages and batches; heap bound 1 MB), then
-// SOAK_CYCLES open/receive/close cycles (default 10,000). Prints each runtime's figures; exits 1 if any
+// SOAK_CYCLES open/receive/close cycles (default 10,000), then (Linux) 300 sockets holding read-ahead
+// arenas, closed: RSS must come back within 10 MB. Prints each runtime's figures; exits 1 if any
 // runtime lost, corrupted or reordered a datagram, leaked, or did not run.
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -64,7 +65,10 @@ for (const [name, cmd, args] of runs) {
       `${r.cycles} cycles: handles ${r.cycleHandles.before}->${r.cycleHandles.after}; ` +
       `reuse loop: ${r.reuse.datagrams} in ${
         r.reuse.seconds.toFixed(1)
-      } s, lost ${r.reuse.lost}, corrupted ${r.reuse.corrupted}, out of order ${r.reuse.reordered}, heap ${r.reuse.heapMB.before}->${r.reuse.heapMB.after} MB  ` +
+      } s, lost ${r.reuse.lost}, corrupted ${r.reuse.corrupted}, out of order ${r.reuse.reordered}, heap ${r.reuse.heapMB.before}->${r.reuse.heapMB.after} MB; ` +
+      (r.arenas.sockets
+        ? `arenas: ${r.arenas.sockets} sockets holding datagrams read ahead, RSS ${r.arenas.rssMB.before}->${r.arenas.rssMB.held}->${r.arenas.rssMB.after} MB after close, ${r.arenas.arenasAfter} arenas left  `
+        : "") +
       `${r.failures.length ? "FAIL: " + r.failures.join("; ") : "ok"} (${
         ((Date.now() - started) / 1000).toFixed(0)
       } s)`,

@@ -73,14 +73,14 @@ export function iovAt(layout: SlotLayout, i: number): number {
 }
 
 /**
- * A new arena of `layout`, its pointers written once (it never moves: larger than 64 bytes, outside
- * every moving heap): each slot's msg_iov at its iovec, msg_name at its name, msg_iovlen 1.
+ * A fresh arena of `layout`'s slots in an ArrayBuffer of its own, each mmsghdr pointing at its name
+ * slot and its one iovec (see {@link initSlots}).
  *
  * @example
  * ```ts
  * import { slotArena, slotLayout } from "./mmsg_slots.ts";
- * const { u8, dv } = slotArena(slotLayout(64));
- * console.log(u8.length === dv.byteLength); // true
+ * const arena = slotArena(slotLayout(64));
+ * console.log(arena.u8.length > 0); // true
  * ```
  */
 export function slotArena(layout: SlotLayout): { buffer: ArrayBuffer; u8: Uint8Array; dv: DataView; base: number } {
@@ -88,6 +88,24 @@ export function slotArena(layout: SlotLayout): { buffer: ArrayBuffer; u8: Uint8A
   const u8 = new Uint8Array(buffer);
   const dv = new DataView(buffer);
   const base = native.addressOf(u8);
+  initSlots(layout, dv, base);
+  return { buffer, u8, dv, base };
+}
+
+/**
+ * Points each mmsghdr of `layout` in memory that never moves (an ArrayBuffer of more than 64 bytes, or a
+ * mapping), seen through `dv` and starting at address `base`, at its name slot and its one iovec.
+ *
+ * @example
+ * ```ts
+ * import { initSlots, slotLayout } from "./mmsg_slots.ts";
+ * import { native } from "../native.ts";
+ * const layout = slotLayout(8);
+ * const u8 = new Uint8Array(new ArrayBuffer(layout.end));
+ * initSlots(layout, new DataView(u8.buffer), native.addressOf(u8));
+ * ```
+ */
+export function initSlots(layout: SlotLayout, dv: DataView, base: number): void {
   for (let i = 0; i < layout.slots; i++) {
     const m = mmsgAt(i);
     setPointer(dv, m + MSG.msg_name.offset, base + layout.name + i * NAME_SLOT);
@@ -95,7 +113,6 @@ export function slotArena(layout: SlotLayout): { buffer: ArrayBuffer; u8: Uint8A
     dv.setUint32(m + MSG.msg_iovlen.offset, 1, true);
     dv.setUint32(m + MSG.msg_iovlen.offset + 4, 0, true);
   }
-  return { buffer, u8, dv, base };
 }
 
 /** Writes a 64-bit size field (msg_controllen, iov_len) from a number below 2^32. */

@@ -475,7 +475,7 @@ class PosixSocket implements BackendSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.ahead?.drop();
+    this.ahead?.close();
     if (this.watching) {
       this.watching = false;
       this.l.pollSet().remove(this.readWatch);

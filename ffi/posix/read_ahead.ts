@@ -11,6 +11,12 @@
  * number of arenas follows the sockets with undelivered datagrams at one moment, not the sockets.
  * The kernel writes into an arena only during the recvmmsg call, into memory outside every moving heap.
  *
+ * An arena's data is an anonymous mapping of its own (mmap), seen through a view without a copy: of the
+ * arenas given back, a small pool stays mapped for the next socket and the others are unmapped at once,
+ * so memory follows the sockets holding datagrams now, not the most there ever were. An arena is
+ * unmapped only when no socket holds it and no call runs on it (recvmmsg is synchronous), and nothing
+ * outside this file keeps a view of it: every datagram is copied out of it (see messageData).
+ *
  * @module
  */
 import type { ReceivedMessage } from "../../message.ts";
@@ -21,9 +27,10 @@ import type { ReceiveRequest } from "../common/backend.ts";
 import type { ControlArchive } from "../common/control_archive.ts";
 import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
 import { native } from "../native.ts";
+import { LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { checkAttached, setPointer } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
-import { iovAt, mmsgAt, NAME_SLOT, setSize, SLOT, slotArena, slotLayout } from "./mmsg_slots.ts";
+import { initSlots, iovAt, mmsgAt, NAME_SLOT, setSize, SLOT, slotLayout } from "./mmsg_slots.ts";
 
 /** The most datagrams one read-ahead takes; `readAhead` of a socket is at most this. */
 export const MAX_READ_AHEAD = 64;
@@ -49,8 +56,10 @@ export interface ReadAheadSystem {
 class Arena {
   readonly vec: Uint8Array;
   readonly dv: DataView;
-  readonly data: Uint8Array;
-  control = new Uint8Array(new ArrayBuffer(0));
+  data: Uint8Array;
+  /** The mapping behind `data` (0n for an ArrayBuffer, when mmap was refused). */
+  readonly mapping: bigint;
+  control: Uint8Array;
   slotControl = -1;
   /** Slots the last call may have written (their name and control lengths need resetting). */
   dirty = MAX_READ_AHEAD;
@@ -58,10 +67,14 @@ class Arena {
   readonly decoder: AncillaryDecoder;
 
   constructor(system: ReadAheadSystem) {
-    const { buffer, u8, dv } = slotArena(LAYOUT);
-    this.vec = u8;
-    this.dv = dv;
-    this.data = new Uint8Array(new ArrayBuffer(MAX_READ_AHEAD * SEGMENT));
+    const memory = mapArena();
+    const buffer = memory.vec;
+    this.vec = new Uint8Array(buffer);
+    const dv = this.dv = new DataView(buffer);
+    this.data = memory.data;
+    this.control = memory.control;
+    this.mapping = memory.mapping;
+    initSlots(LAYOUT, dv, native.addressOf(this.vec));
     const base = native.addressOf(this.data);
     for (let i = 0; i < MAX_READ_AHEAD; i++) {
       const iov = iovAt(LAYOUT, i);
@@ -90,12 +103,121 @@ class Arena {
   }
 }
 
-/** Arenas no socket holds now, for the next socket that reads ahead. */
-const free: Arena[] = [];
-const counts = { arenas: 0, fills: 0, datagrams: 0 };
+/** Bytes of an arena's data: every slot's 64 KiB. */
+const DATA_BYTES = MAX_READ_AHEAD * SEGMENT;
+/** The vector, iovecs and names, from the next page on. */
+const VEC_AT = DATA_BYTES;
+/** Control areas up to 256 bytes a slot live in the mapping too; a larger controlSize gets an ArrayBuffer (see shape). */
+const CONTROL_AT = VEC_AT + Math.ceil(LAYOUT.end / 4096) * 4096;
+const CONTROL_BYTES = MAX_READ_AHEAD * 256;
+/**
+ * The size of each arena's mapping (data, vector and control in one, so that nothing of an unmapped arena
+ * stays in a heap); tests find the arenas in /proc/self/smaps by it.
+ *
+ * @example
+ * ```ts
+ * import { ARENA_BYTES } from "./read_ahead.ts";
+ * console.log(ARENA_BYTES > 64 * 65536); // true
+ * ```
+ */
+export const ARENA_BYTES = CONTROL_AT + CONTROL_BYTES;
+/** Arenas kept mapped when given back (a server's few busy sockets reuse them); the others are unmapped. */
+const POOL = 8;
+// Linux mmap(2) values (the read-ahead is Linux's): PROT_READ | PROT_WRITE; MAP_PRIVATE | MAP_ANONYMOUS |
+// MAP_NORESERVE (no swap is reserved for pages no datagram touches); MAP_FAILED is (void *)-1.
+const PROT_RW = 0x1 | 0x2;
+const MAP_FLAGS = 0x02 | 0x20 | 0x4000;
+const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+const PROT_NONE = 0;
+/**
+ * A page without access on each side of an arena: the kernel merges neighbouring anonymous mappings of
+ * the same kind, and this keeps each arena a mapping of its own (so /proc/self/smaps shows arenas one by
+ * one); anything running past an arena faults there instead of writing into a neighbour.
+ */
+const GUARD = 4096;
+/** What each arena maps: a guard page, the arena, a guard page. */
+const MAPPING_BYTES = GUARD + ARENA_BYTES + GUARD;
+
+let mm: ReturnType<typeof openMmap> | null = null;
+function openMmap() {
+  return native.open(libcPath(native.os), LIBC_MMAP);
+}
 
 /**
- * For tests and diagnostics: arenas made and free, recvmmsg calls made by read-ahead and the
+ * An arena that no socket holds and nothing can reach any more (a socket dropped without close while it
+ * held one) is unmapped when it is collected: no call can run on it then, and no view of it is left.
+ */
+const unreachable = new FinalizationRegistry<bigint>((mapping) => {
+  mm!.munmap(mapping, MAPPING_BYTES);
+  counts.unmapped++;
+});
+
+/**
+ * The memory of a new arena: views of a fresh anonymous mapping (pages untouched until the kernel writes
+ * a datagram there), or ArrayBuffers if mmap is refused.
+ */
+function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; mapping: bigint } {
+  mm ??= openMmap();
+  // All of it without access, then the arena between the guards readable and writable.
+  const mapping = mm.mmap(0n, MAPPING_BYTES, PROT_NONE, MAP_FLAGS, -1, 0n);
+  const ok = mapping !== MAP_FAILED && mapping !== 0n;
+  const p = mapping + BigInt(GUARD);
+  if (!ok || mm.mprotect(p, ARENA_BYTES, PROT_RW) !== 0) {
+    if (ok) mm.munmap(mapping, MAPPING_BYTES);
+    return {
+      data: new Uint8Array(new ArrayBuffer(DATA_BYTES)),
+      vec: new ArrayBuffer(LAYOUT.end),
+      control: new Uint8Array(new ArrayBuffer(0)),
+      mapping: 0n,
+    };
+  }
+  return {
+    data: native.viewBytes(p, DATA_BYTES),
+    vec: native.viewBytes(p + BigInt(VEC_AT), LAYOUT.end).buffer as ArrayBuffer,
+    control: native.viewBytes(p + BigInt(CONTROL_AT), CONTROL_BYTES),
+    mapping,
+  };
+}
+
+/** Arenas no socket holds now, for the next socket that reads ahead: at most POOL. */
+const free: Arena[] = [];
+const counts = { made: 0, unmapped: 0, fills: 0, datagrams: 0 };
+
+/** An arena for a fill: a pooled one, or a new one. */
+function takeArena(system: ReadAheadSystem): Arena {
+  const pooled = free.pop();
+  if (pooled) return pooled;
+  counts.made++;
+  const a = new Arena(system);
+  if (a.mapping !== 0n) unreachable.register(a, a.mapping, a);
+  return a;
+}
+
+/** An arena no socket holds any more: back to the pool, or to the system. */
+function giveBack(a: Arena): void {
+  if (free.length < POOL && readers > 0) free.push(a);
+  else unmap(a);
+}
+
+function unmap(a: Arena): void {
+  // Nothing reads the old views after this: the arena is dropped with them.
+  a.data = a.control = new Uint8Array(0);
+  if (a.mapping !== 0n) {
+    unreachable.unregister(a);
+    mm!.munmap(a.mapping, MAPPING_BYTES);
+  }
+  counts.unmapped++;
+}
+
+/**
+ * Open sockets that read ahead. When the last closes, the pool is unmapped too: a Worker (or a Deno test
+ * module) that closed its sockets leaves no mapping behind when it ends, as no finalizer runs then.
+ */
+let readers = 0;
+
+/**
+ * For tests and diagnostics: arenas that exist now (held or free), free ones (the pool), arenas given
+ * back to the system so far, open sockets that read ahead, recvmmsg calls made by read-ahead and the
  * datagrams they took.
  *
  * @example
@@ -104,8 +226,22 @@ const counts = { arenas: 0, fills: 0, datagrams: 0 };
  * console.log(readAheadStats().fills >= 0); // true
  * ```
  */
-export function readAheadStats(): { arenas: number; free: number; fills: number; datagrams: number } {
-  return { ...counts, free: free.length };
+export function readAheadStats(): {
+  arenas: number;
+  free: number;
+  unmapped: number;
+  open: number;
+  fills: number;
+  datagrams: number;
+} {
+  return {
+    open: readers,
+    arenas: counts.made - counts.unmapped,
+    free: free.length,
+    unmapped: counts.unmapped,
+    fills: counts.fills,
+    datagrams: counts.datagrams,
+  };
 }
 
 /**
@@ -126,10 +262,12 @@ export class ReadAhead {
   #count = 0;
   /** The largest control area any receive on this socket asked for: every slot gets that much. */
   #controlSize = 0;
+  #closed = false;
 
   constructor(system: ReadAheadSystem, limit: number) {
     this.#system = system;
     this.#limit = limit;
+    readers++;
   }
 
   /** Datagrams read ahead and not yet delivered. */
@@ -145,7 +283,7 @@ export class ReadAhead {
   /** One recvmmsg: the number of datagrams taken, 0 when none is queued; throws the system's error. */
   fill(fd: number): number {
     const s = this.#system;
-    const a = this.#arena ?? free.pop() ?? (counts.arenas++, new Arena(s));
+    const a = this.#arena ?? takeArena(s);
     a.shape((this.#controlSize + 7) & ~7);
     const { dv } = a;
     for (let i = 0; i < a.dirty; i++) {
@@ -156,11 +294,11 @@ export class ReadAhead {
     const n = s.recvmmsg(fd, a.vec, this.#limit, s.MSG_DONTWAIT, 0);
     a.dirty = n > 0 ? n : 0;
     if (n <= 0) {
+      // errno first: giving the arena back may make a system call (munmap).
+      const errno = n < 0 ? s.errno() : 0;
       this.#arena = null;
-      free.push(a);
-      if (n === 0) return 0;
-      const errno = s.errno();
-      if (errno === s.EAGAIN) return 0;
+      giveBack(a);
+      if (n === 0 || errno === s.EAGAIN) return 0;
       throw s.failure(errno, "recvmmsg");
     }
     this.#arena = a;
@@ -216,8 +354,17 @@ export class ReadAhead {
 
   /** Forgets what is read ahead (the socket is closing, as the kernel forgets its queue) and gives the arena back. */
   drop(): void {
-    if (this.#arena) free.push(this.#arena);
+    if (this.#arena) giveBack(this.#arena);
     this.#arena = null;
     this.#next = this.#count = 0;
+  }
+
+  /** The socket closed: {@link drop}, and the last socket to close takes the pool back to the system. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    readers--;
+    this.drop();
+    if (readers === 0) { while (free.length > 0) unmap(free.pop()!); }
   }
 }

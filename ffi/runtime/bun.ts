@@ -141,6 +141,9 @@ export const native: Native = {
   readBytes(address: bigint, length: number): Uint8Array {
     return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();
   },
+  viewBytes(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length));
+  },
   int32At(address: bigint): () => number {
     const at = Number(address);
     return () => ffi.read.i32(at);

@@ -84,6 +84,9 @@ export const native: Native = {
     return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))
       .slice();
   },
+  viewBytes(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length));
+  },
   int32At(address: bigint): () => number {
     const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);
     return () => view.getInt32();

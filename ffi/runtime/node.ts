@@ -175,6 +175,9 @@ export const native: Native = {
   readBytes(address: bigint, length: number): Uint8Array {
     return new Uint8Array(ffi.toArrayBuffer(address, length, true));
   },
+  viewBytes(address: bigint, length: number): Uint8Array {
+    return new Uint8Array(ffi.toArrayBuffer(address, length, false));
+  },
   int32At(address: bigint): () => number {
     return () => ffi.getInt32(address);
   },

@@ -108,6 +108,15 @@ export const LIBC_IFADDRS = {
   getifaddrs: { c: "int getifaddrs(struct ifaddrs **ifap)", parameters: ["buffer"], result: "i32" },
   freeifaddrs: { c: "void freeifaddrs(struct ifaddrs *ifa)", parameters: ["handle"], result: "void" },
   if_nametoindex: { c: "unsigned int if_nametoindex(const char *ifname)", parameters: ["buffer"], result: "u32" },
+  // The list is read by copying its records, addresses and names into one buffer of ours: a call each,
+  // without the new ArrayBuffer a readBytes makes. Results that are never used or fit 32 bits are declared
+  // so (void, u32), which keeps every runtime on its fast call path.
+  memcpy: {
+    c: "void *memcpy(void *dest, const void *src, size_t n)",
+    parameters: ["buffer", "handle", "handle"],
+    result: "void",
+  },
+  strnlen: { c: "size_t strnlen(const char *s, size_t maxlen)", parameters: ["handle", "handle"], result: "u32" },
 } as const satisfies SymbolTable;
 
 /** poll(2): blocks, so each runtime runs it off the JS thread (see Native.pollReadable). */
@@ -115,6 +124,25 @@ export const POLL = {
   poll: {
     c: "int poll(struct pollfd *fds, nfds_t nfds, int timeout)",
     parameters: ["buffer", "handle", "i32"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;
+
+/**
+ * Anonymous mappings (Linux): the read-ahead arenas, so that one given back returns to the system at
+ * munmap whatever allocator the runtime's ArrayBuffers use (glibc keeps freed heap chunks, and calloc
+ * touches every page of a reused one).
+ */
+export const LIBC_MMAP = {
+  mmap: {
+    c: "void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)",
+    parameters: ["handle", "handle", "i32", "i32", "i32", "handle"],
+    result: "handle",
+  },
+  munmap: { c: "int munmap(void *addr, size_t length)", parameters: ["handle", "handle"], result: "i32" },
+  mprotect: {
+    c: "int mprotect(void *addr, size_t len, int prot)",
+    parameters: ["handle", "handle", "i32"],
     result: "i32",
   },
 } as const satisfies SymbolTable;
