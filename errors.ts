@@ -8,8 +8,61 @@
 import { winsockError } from "./structs/winsock_errors.ts";
 
 /**
+ * The `Deno.errors` class each system code is, as Deno's own sockets throw it (Windows' `WSAE...` names
+ * too, without `WSA`); a closed socket is `BadResource`. Only on Deno, where those classes exist.
+ */
+const DENO_CLASS: Record<string, string> = {
+  EADDRINUSE: "AddrInUse",
+  EADDRNOTAVAIL: "AddrNotAvailable",
+  ECONNREFUSED: "ConnectionRefused",
+  ECONNRESET: "ConnectionReset",
+  ECONNABORTED: "ConnectionAborted",
+  ENOTCONN: "NotConnected",
+  EPIPE: "BrokenPipe",
+  ETIMEDOUT: "TimedOut",
+  EINTR: "Interrupted",
+  EAGAIN: "WouldBlock",
+  EWOULDBLOCK: "WouldBlock",
+  EACCES: "PermissionDenied",
+  EPERM: "PermissionDenied",
+  ENETUNREACH: "NetworkUnreachable",
+  ENOENT: "NotFound",
+  EOPNOTSUPP: "NotSupported",
+  ENOTSUP: "NotSupported",
+};
+
+/** The class an error was made as, for `instanceof` when its prototype is a `Deno.errors` class's. */
+const kMadeAs = Symbol("recvmsg.SocketError.madeAs");
+/** Prototypes made per (class, Deno class), so that every such error of one kind shares one. */
+const denoPrototypes = new Map<string, object>();
+
+/**
+ * On Deno, gives `e` a prototype of the matching `Deno.errors` class (so that
+ * `e instanceof Deno.errors.AddrInUse` holds as for Deno's own sockets), while `instanceof SocketError`
+ * and its subclasses hold through their `Symbol.hasInstance`.
+ */
+function adoptDenoClass(e: SocketError, madeAs: abstract new (...args: never[]) => SocketError, key: string): void {
+  Object.defineProperty(e, kMadeAs, { value: madeAs, enumerable: false });
+  const errors = (globalThis as { Deno?: { errors?: Record<string, unknown> } }).Deno?.errors;
+  const name = DENO_CLASS[key.replace(/^WSA/, "")] ?? (key === "closed" ? "BadResource" : undefined);
+  const DenoClass = errors && name ? errors[name] : undefined;
+  if (typeof DenoClass !== "function") return;
+  const cacheKey = `${madeAs.name}|${name}`;
+  let proto = denoPrototypes.get(cacheKey);
+  if (proto === undefined) {
+    proto = Object.create(DenoClass.prototype, {
+      constructor: { value: madeAs, writable: true, configurable: true },
+    }) as object;
+    denoPrototypes.set(cacheKey, proto);
+  }
+  Object.setPrototypeOf(e, proto);
+}
+
+/**
  * A failed system call: the Winsock (or errno) name and number, the call, and a sentence saying
- * what it means.
+ * what it means. On Deno it is also an instance of the matching `Deno.errors` class
+ * (`Deno.errors.AddrInUse` for EADDRINUSE / WSAEADDRINUSE, `BadResource` for a closed socket), as the
+ * errors of `Deno.listenDatagram` are.
  *
  * @example
  * ```ts
@@ -43,6 +96,19 @@ export class SocketError extends Error {
     this.errno = errno;
     this.syscall = syscall;
     if (details?.pathMtu !== undefined) this.pathMtu = details.pathMtu;
+    if (new.target === SocketError) adoptDenoClass(this, SocketError, code);
+  }
+
+  /**
+   * `e instanceof SocketError` (or a subclass): by prototype, or, for an error that took a `Deno.errors`
+   * class's prototype on Deno, by the class it was made as.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== "object" || value === null) return false;
+    const madeAs = (value as { [kMadeAs]?: { prototype: object } })[kMadeAs];
+    return madeAs !== undefined &&
+      (madeAs === this || Object.prototype.isPrototypeOf.call(this.prototype, madeAs.prototype));
   }
 }
 
@@ -86,6 +152,7 @@ export class SocketClosedError extends SocketError {
   constructor(syscall = "WSARecvMsg", code = "WSA_OPERATION_ABORTED", errno = 995) {
     super(code, errno, syscall, "the socket was closed while the operation was pending, or is closed already.");
     this.name = "SocketClosedError";
+    if (new.target === SocketClosedError) adoptDenoClass(this, SocketClosedError, "closed");
   }
 }
 

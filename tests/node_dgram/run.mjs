@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Runs Node's own test/parallel/test-dgram-*.js (vendored unmodified in parallel/, with the common/ helpers
+// they need) against recvmsg/dgram: `dgram` / `node:dgram` are redirected to dgram.ts by a resolve hook on
+// Node (node_hooks.mjs) and by a plugin on Bun (bun_plugin.ts). Each test is its own process, as in Node's
+// suite; a test passes when it exits with 0 within the time limit.
+//
+//   node tests/node_dgram/run.mjs [node|bun] [test-dgram-x.js ...]
+//
+// Prints one line per test and then `N passed, N failed, N skipped` (the skipped ones are those listed in
+// skipped.json with the reason, which are not vendored).
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const runtime = process.argv[2] ?? "node";
+const chosen = process.argv.slice(3);
+const skipped = JSON.parse(readFileSync(join(here, "skipped.json"), "utf8"));
+const onlyOn = skipped[`only-${runtime}`] ?? {};
+const tests = readdirSync(join(here, "parallel")).filter((f) => /^test-dgram-.*\.m?js$/.test(f)).sort()
+  .filter((f) => chosen.length === 0 || chosen.includes(f));
+
+const bin = (name) => join(root, "node_modules", ".bin", name);
+function command(file) {
+  if (runtime === "bun") return [bin("bun"), ["--preload", join(here, "bun_plugin.ts"), file]];
+  return [bin("node"), ["--disable-warning=ExperimentalWarning", "--import", join(here, "node_hooks.mjs"), file]];
+}
+
+function runOne(file) {
+  return new Promise((resolve) => {
+    const [cmd, args] = command(join(here, "parallel", file));
+    const child = spawn(cmd, args, { cwd: join(here, "parallel"), env: { ...process.env, NODE_TEST_DIR: here } });
+    let out = "";
+    child.stdout.on("data", (d) => out += d);
+    child.stderr.on("data", (d) => out += d);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out });
+    });
+  });
+}
+
+let passed = 0, failed = 0;
+const skippedCount = Object.keys(skipped.tests).length + Object.keys(onlyOn).length;
+const queue = tests.filter((f) => !onlyOn[f]);
+// Two at a time: the tests use port 0 (or their own fixed ports, none shared between two files).
+async function worker() {
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    const t0 = Date.now();
+    const { code, signal, out } = await runOne(file);
+    const ms = Date.now() - t0;
+    if (code === 0) {
+      passed++;
+      console.log(`ok   ${file} (${ms} ms)`);
+    } else {
+      failed++;
+      console.log(
+        `FAIL ${file} (${signal ? `killed by ${signal} after 30 s` : `exit ${code}`})\n${
+          out.split("\n").slice(0, 40).map((l) => `     ${l}`).join("\n")
+        }`,
+      );
+    }
+  }
+}
+await Promise.all([worker(), worker()]);
+console.log(
+  `node:dgram tests on ${runtime}: ${passed} passed, ${failed} failed, ${chosen.length ? 0 : skippedCount} skipped`,
+);
+process.exitCode = failed === 0 ? 0 : 1;
