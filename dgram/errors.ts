@@ -81,9 +81,11 @@ export function invalidArgType(name: string, types: string[], value: unknown): C
   const parts: string[] = [];
   if (kinds.length > 0) parts.push(`of type ${orList(kinds)}`);
   if (classes.length > 0) parts.push(`an instance of ${orList(classes)}`);
-  const what = name.includes(" ") || name.includes(".") ? `The ${name}` : `The "${name}" argument`;
-  const prop = name.includes(".") ? `The "${name}" property` : what;
-  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `${prop} must be ${parts.join(" or ")}. ${received(value)}`);
+  // Node's wording: `The "x" argument`, `The "o.x" property`, and a name ending in " argument" as is.
+  const what = name.endsWith(" argument")
+    ? `The ${name}`
+    : `The "${name}" ${name.includes(".") ? "property" : "argument"}`;
+  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `${what} must be ${parts.join(" or ")}. ${received(value)}`);
 }
 
 function orList(items: string[]): string {
@@ -117,6 +119,8 @@ export const ERR = {
       "ERR_SOCKET_BAD_PORT",
       `${name} should be ${allowZero ? ">=" : ">"} 0 and < 65536. ${received(value)}.`,
     ),
+  /** An address a `sendBlockList` holds. */
+  ipBlocked: (ip: string) => nodeError(Error, "ERR_IP_BLOCKED", `IP(${ip}) is blocked by net.BlockList`),
   /** A value out of range. */
   outOfRange: (name: string, range: string, value: unknown) =>
     nodeError(

@@ -47,6 +47,43 @@ export function interfaceIndex(by: { address?: string; name?: string }): number 
 }
 
 /**
+ * An IPv6 address with its scope as this module's API takes it: `fe80::1%eth0` becomes `fe80::1%2`
+ * (names are what node:dgram users write; the index is what the system call takes).
+ *
+ * @example
+ * ```ts
+ * import { numericScope } from "./interface_names.ts";
+ * console.log(numericScope("fe80::1%lo")); // "fe80::1%1" on Linux
+ * ```
+ */
+export function numericScope(address: string): string {
+  const at = address.indexOf("%");
+  if (at < 0 || /^\d+$/.test(address.slice(at + 1))) return address;
+  const index = interfaceIndex({ name: address.slice(at + 1) });
+  return index === undefined ? address : `${address.slice(0, at)}%${index}`;
+}
+
+/**
+ * An address as node:dgram shows it: a numeric scope as the interface's name (`fe80::1%eth0`), except
+ * on Windows, where Node shows the number.
+ *
+ * @example
+ * ```ts
+ * import { namedScope } from "./interface_names.ts";
+ * console.log(namedScope("fe80::1%1")); // "fe80::1%lo" on Linux
+ * ```
+ */
+export function namedScope(address: string): string {
+  const at = address.indexOf("%");
+  if (at < 0 || isWindows) return address;
+  const name = interfaceName(Number(address.slice(at + 1)));
+  return name === undefined ? address : `${address.slice(0, at)}%${name}`;
+}
+
+const isWindows = (globalThis as { process?: { platform?: string } }).process?.platform === "win32" ||
+  (globalThis as { Deno?: { build?: { os?: string } } }).Deno?.build?.os === "windows";
+
+/**
  * The interface a node:dgram interface argument names: an IPv4 address (`"10.0.0.2"`, `"0.0.0.0"` for
  * the system's choice), or for IPv6 a scope (`"::%eth0"`, `"::%2"`, `"fe80::1%eth0"`). Returns
  * `{ index }`, `{ address }` for an IPv4 address to hand on as is, or null when nothing matches.
@@ -63,8 +100,8 @@ export function parseInterfaceArgument(text: string, ipv6: boolean): { index: nu
     if (at < 0) return text === "::" || text === "" ? { index: 0 } : null;
     const scope = text.slice(at + 1);
     if (/^\d+$/.test(scope)) return { index: Number(scope) };
-    const index = interfaceIndex({ name: scope });
-    return index === undefined ? null : { index };
+    // As libuv: a name no interface has is scope 0, the system's choice.
+    return { index: interfaceIndex({ name: scope }) ?? 0 };
   }
   if (text === "0.0.0.0") return { index: 0 };
   const index = interfaceIndex({ address: text });

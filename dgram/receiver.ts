@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import type { DatagramConn, DatagramMessage } from "../mod.ts";
 import { SocketClosedError } from "../errors.ts";
-import { interfaceName } from "./interface_names.ts";
+import { interfaceName, namedScope } from "./interface_names.ts";
 
 /**
  * What a `message` event's second argument holds: node:dgram's `address`, `family`, `port`, `size`,
@@ -164,11 +164,11 @@ export class Receiver {
     const v6 = remote.includes(":");
     const local = m.localAddr;
     const rinfo: RemoteInfo = {
-      address: !v6 && this.#mapV4 ? `::ffff:${remote}` : remote,
+      address: v6 ? namedScope(remote) : this.#mapV4 ? `::ffff:${remote}` : remote,
       family: v6 || this.#mapV4 ? "IPv6" : "IPv4",
       port: m.remoteAddr.port,
       size: m.data.length,
-      localAddress: local?.hostname,
+      localAddress: local ? namedScope(local.hostname) : undefined,
       interfaceIndex: local?.interfaceIndex,
       interface: local ? interfaceName(local.interfaceIndex) : undefined,
       hopLimit: m.hopLimit,

@@ -96,7 +96,7 @@ export function parseSendArgs(args: unknown[], connected: boolean): SendRequest 
   let extras: SendExtras | undefined;
   // This module's options object: last, or just before a callback that is last.
   const at = typeof a[a.length - 1] === "function" ? a.length - 2 : a.length - 1;
-  if (at >= 1 && isPlainObject(a[at])) {
+  if (at >= 1 && isPlainObject(a[at]) && ("source" in a[at] || "hopLimit" in a[at])) {
     extras = checkExtras(a[at] as Record<string, unknown>);
     a.splice(at, 1);
   }

@@ -6,12 +6,12 @@
  */
 import { EventEmitter } from "node:events";
 import { Buffer } from "node:buffer";
-import { isIP } from "node:net";
-import { lookup as dnsLookup } from "node:dns";
+import { BlockList, isIP } from "node:net";
+import dns from "node:dns";
 import process from "node:process";
 import { type DatagramConn, listenDatagram, type MulticastMembership, wrapSocket } from "../mod.ts";
-import { bufferSizeError, ERR, errnoException, fromSocketError } from "./errors.ts";
-import { parseInterfaceArgument } from "./interface_names.ts";
+import { bufferSizeError, ERR, errnoException, fromSocketError, invalidArgType } from "./errors.ts";
+import { namedScope, numericScope, parseInterfaceArgument } from "./interface_names.ts";
 import { Receiver, type RemoteInfo } from "./receiver.ts";
 import { parseSendArgs, type SendRequest } from "./send_args.ts";
 import {
@@ -52,6 +52,10 @@ export interface SocketOptions {
   lookup?: LookupFunction;
   /** Closes the socket when aborted. */
   signal?: AbortSignal;
+  /** Datagrams from these addresses are dropped. */
+  receiveBlockList?: BlockList;
+  /** Sends and connects to these addresses fail with `ERR_IP_BLOCKED`. */
+  sendBlockList?: BlockList;
 }
 
 /** Options of {@link Socket.bind}. */
@@ -117,9 +121,15 @@ export class Socket extends EventEmitter {
     super();
     const options: Partial<SocketOptions> = typeof type === "object" && type !== null ? type : { type };
     if (options.type !== "udp4" && options.type !== "udp6") throw ERR.badType();
-    if (options.lookup !== undefined) validateFunction(options.lookup, "options.lookup");
+    if (options.lookup !== undefined) validateFunction(options.lookup, "lookup");
     if (options.recvBufferSize) validateUint32(options.recvBufferSize, "options.recvBufferSize");
     if (options.sendBufferSize) validateUint32(options.sendBufferSize, "options.sendBufferSize");
+    for (const name of ["receiveBlockList", "sendBlockList"] as const) {
+      const list = options[name];
+      if (list !== undefined && !(list instanceof BlockList)) {
+        throw invalidArgType(`options.${name}`, ["BlockList"], list);
+      }
+    }
     this.type = options.type;
     this.#options = { ...options };
     if (typeof listener === "function") this.on("message", listener);
@@ -177,12 +187,12 @@ export class Socket extends EventEmitter {
     const p = port === null || port === undefined ? 0 : validatePort(port, "Port", true);
     const host = (address as string) || (this.type === "udp4" ? "0.0.0.0" : "::");
     this.#lookup(host, (err, ip) => {
+      if (!this.#open) return; // closed meanwhile: no error, no socket
       if (err) {
         this.#bindState = UNBOUND;
         this.emit("error", err);
         return;
       }
-      if (!this.#open) return; // closed meanwhile
       try {
         const o = this.#options;
         this.#conn = listenDatagram({
@@ -209,7 +219,11 @@ export class Socket extends EventEmitter {
     const conn = this.#conn!;
     this.#bindState = BOUND;
     this.#receiver = new Receiver(conn, this.type === "udp6", {
-      message: (msg, rinfo) => this.emit("message", msg, rinfo),
+      message: (msg, rinfo) => {
+        const blocked = this.#options.receiveBlockList;
+        if (blocked?.check(rinfo.address, rinfo.family === "IPv4" ? "ipv4" : "ipv6")) return;
+        this.emit("message", msg, rinfo);
+      },
       error: (e) => this.emit("error", fromSocketError(e, "recvmsg")),
     });
     this.#receiver.referenced = this.#referenced;
@@ -222,13 +236,13 @@ export class Socket extends EventEmitter {
     }
   }
 
-  /** Resolves with the `lookup` option, `dns.lookup`, or at once for a numeric address (still asynchronously). */
+  /** Resolves with the `lookup` option or `dns.lookup`, as node:dgram does. */
   #lookup(host: string, cb: (err: Error | null, ip: string) => void): void {
     const family = this.type === "udp4" ? 4 : 6;
     const fn = this.#options.lookup;
-    if (fn) return fn(host, family, (err, ip) => cb(err, ip));
-    if (isIP(host)) return process.nextTick(cb, null, host);
-    dnsLookup(host, family, (err, ip) => cb(err, ip));
+    const done = (err: Error | null, ip: string) => cb(err, err ? ip : numericScope(ip));
+    // dns.lookup is read at each call, as node:dgram does (it may be replaced); numeric addresses too.
+    (fn ?? dns.lookup)(host, family, done);
   }
 
   /** Runs `f` once bound (binding first to a port the system picks, as node:dgram does). */
@@ -275,7 +289,17 @@ export class Socket extends EventEmitter {
     }
     const conn = this.#conn;
     if (!this.#open || conn === null) return;
+    if (port && this.#blocked(ip)) {
+      if (callback) process.nextTick(callback, ERR.ipBlocked(ip));
+      else process.nextTick(() => this.emit("error", ERR.ipBlocked(ip)));
+      return;
+    }
     const data = req.list.length === 1 ? req.list[0] : Buffer.concat(req.list);
+    if (data.length > 65535) {
+      // What the system says of it (DatagramConn refuses it before the call, as a RangeError).
+      if (callback) process.nextTick(callback, errnoException("EMSGSIZE", "send", address ?? ip, port, 90));
+      return;
+    }
     const source = req.extras?.source;
     const queue = this.#sendQueue;
     queue.count++;
@@ -288,7 +312,12 @@ export class Socket extends EventEmitter {
       else callback(null, bytes);
     };
     conn.sendMsg(data, port ? { hostname: ip, port } : null, {
-      localAddr: source ? { hostname: source.localAddress, interfaceIndex: source.interfaceIndex } : undefined,
+      localAddr: source
+        ? {
+          hostname: source.localAddress === undefined ? undefined : numericScope(source.localAddress),
+          interfaceIndex: source.interfaceIndex,
+        }
+        : undefined,
       hopLimit: req.extras?.hopLimit,
     }).then((n) => done(null, n), done);
   }
@@ -321,7 +350,7 @@ export class Socket extends EventEmitter {
     if (callback) this.once("connect", callback);
     this.#lookup(address || (this.type === "udp4" ? "127.0.0.1" : "::1"), (err, ip) => {
       if (!this.#open || this.#conn === null) return;
-      let ex: unknown = err;
+      let ex: unknown = err ?? (this.#blocked(ip) ? ERR.ipBlocked(ip) : null);
       if (!ex) {
         try {
           this.#conn.connect({ hostname: ip, port });
@@ -422,7 +451,8 @@ export class Socket extends EventEmitter {
     this.#healthCheck();
     validateString(interfaceAddress, "interfaceAddress");
     this.#option("setMulticastInterface", (c) => {
-      if (isIP(interfaceAddress.split("%")[0]) === 0) throw errnoException("EINVAL", "setMulticastInterface");
+      const family = isIP(interfaceAddress.split("%")[0]);
+      if (family !== (this.type === "udp4" ? 4 : 6)) throw errnoException("EINVAL", "setMulticastInterface");
       const found = parseInterfaceArgument(interfaceAddress, this.type === "udp6");
       if (found === null) throw errnoException("EADDRNOTAVAIL", "setMulticastInterface");
       c.setMulticastInterface(found.index);
@@ -573,13 +603,17 @@ export class Socket extends EventEmitter {
     }
   }
 
+  #blocked(ip: string): boolean {
+    return this.#options.sendBlockList?.check(ip, ip.includes(":") ? "ipv6" : "ipv4") === true;
+  }
+
   #healthCheck(): void {
     if (!this.#open) throw ERR.notRunning();
   }
 }
 
 function info(a: { hostname: string; port: number }): AddressInfo {
-  return { address: a.hostname, family: a.hostname.includes(":") ? "IPv6" : "IPv4", port: a.port };
+  return { address: namedScope(a.hostname), family: a.hostname.includes(":") ? "IPv6" : "IPv4", port: a.port };
 }
 
 /**
