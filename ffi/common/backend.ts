@@ -122,6 +122,8 @@ export type OpenOptions =
       | "sendBufferSize"
       | "protocol"
       | "raw"
+      | "transport"
+      | "loopback"
     >
   >
   & {
