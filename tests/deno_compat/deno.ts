@@ -15,10 +15,20 @@ const runtime = (globalThis as unknown as { Deno: typeof globalThis.Deno }).Deno
 export const test = ((a: unknown, b?: unknown) => {
   if (typeof a === "object" && a !== null && "permissions" in a) {
     const { permissions: _, ...rest } = a as Record<string, unknown>;
-    a = rest;
+    const name = typeof b === "function" ? b.name : "";
+    a = name in DIFFERENT ? { ...rest, ignore: true } : rest;
   }
   return (runtime.test as (a: unknown, b?: unknown) => void)(a, b);
 }) as typeof runtime.test;
+
+/**
+ * The tests that meet a difference kept on purpose (README.md says why): reported as ignored. The test
+ * still runs if its entry is removed here.
+ */
+const DIFFERENT: Record<string, string> = {
+  netUdpSendReceiveTestSizeLimits:
+    "matches the error's message against Deno's `... (os error 90)`; a SocketError's message is `sendmsg failed with EMSGSIZE (90): <sentence>` (code and errno are properties).",
+};
 /** `Deno.errors`. */
 export const errors: typeof runtime.errors = runtime.errors;
 /** `Deno.build`. */

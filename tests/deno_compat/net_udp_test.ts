@@ -1,4 +1,5 @@
 // Copyright 2018-2026 the Deno authors. MIT license.
+// deno-lint-ignore-file no-unused-vars -- the import list and isCI are upstream's, kept as they are
 // Every `transport: "udp"` test of denoland/deno tests/unit/net_test.ts (commit in README.md), unmodified but
 // for the import of `Deno` below, which makes `Deno.listenDatagram` this module's `listenDatagram` (everything
 // else on `Deno` is the runtime's own).
@@ -475,4 +476,3 @@ Deno.test(
     }
   },
 );
-

@@ -21,13 +21,9 @@ const skipped = JSON.parse(readFileSync(join(here, "skipped.json"), "utf8"));
 // Tests that need a DatagramConn method the connection layer does not have yet run once it has it.
 const { DatagramConn } = await import("../../mod.ts");
 const waiting = Object.fromEntries(
-  Object.entries(skipped.needs ?? {}).filter(([, need]) =>
-    typeof DatagramConn.prototype[need.method] !== "function"
-  ),
+  Object.entries(skipped.needs ?? {}).filter(([, need]) => typeof DatagramConn.prototype[need.method] !== "function"),
 );
-const tests = readdirSync(join(here, "parallel")).filter((f) =>
-  /^test-dgram-.*\.m?js$/.test(f)
-).sort()
+const tests = readdirSync(join(here, "parallel")).filter((f) => /^test-dgram-.*\.m?js$/.test(f)).sort()
   .filter((f) => chosen.length === 0 || chosen.includes(f));
 
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -38,9 +34,7 @@ function command(runtime, file) {
     const preload = ["--preload", join(here, "bun_preload.ts")];
     return [
       bin("bun"),
-      usesNodeTest
-        ? ["test", ...preload, `./${basename(file)}`]
-        : [...preload, file],
+      usesNodeTest ? ["test", ...preload, `./${basename(file)}`] : [...preload, file],
     ];
   }
   // Node's own node:dgram, for comparison: which of these tests the runtime itself passes.
@@ -95,9 +89,7 @@ process.exitCode = total.failed === 0 ? 0 : 1;
 async function runOn(runtime) {
   let passed = 0, failed = 0;
   const onlyOn = { ...waiting, ...(skipped[`not-on-${runtime}`] ?? {}) };
-  const skippedCount = chosen.length
-    ? 0
-    : Object.keys(skipped.tests).length + Object.keys(onlyOn).length;
+  const skippedCount = chosen.length ? 0 : Object.keys(skipped.tests).length + Object.keys(onlyOn).length;
   const queue = tests.filter((f) => !onlyOn[f]);
   // Two at a time: the tests use port 0 (or their own fixed ports, none shared between two files).
   async function worker() {
@@ -111,9 +103,7 @@ async function runOn(runtime) {
       } else {
         failed++;
         console.log(
-          `FAIL ${file} (${
-            signal ? `killed by ${signal} after 30 s` : `exit ${code}`
-          })\n${
+          `FAIL ${file} (${signal ? `killed by ${signal} after 30 s` : `exit ${code}`})\n${
             out.split("\n").slice(0, 40).map((l) => `     ${l}`).join("\n")
           }`,
         );
