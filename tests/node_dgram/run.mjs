@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Runs Node's own test/parallel/test-dgram-*.js (vendored unmodified in parallel/, with the common/ helpers
 // they need) against recvmsg/dgram: `dgram` / `node:dgram` are redirected to dgram.ts by a resolve hook on
-// Node (node_hooks.mjs) and by a plugin on Bun (bun_preload.ts). Each test is its own process, as in Node's
+// Node (node_hooks.mjs) and by a preload that replaces the builtin's exports on Bun and Deno (preload.ts). Each test is its own process, as in Node's
 // suite; a test passes when it exits with 0 within the time limit.
 //
-//   node tests/node_dgram/run.mjs [node,bun|node|bun|node-builtin] [test-dgram-x.js ...]
+//   node tests/node_dgram/run.mjs [node,bun,deno|node|bun|deno|node-builtin] [test-dgram-x.js ...]
 //
 // Prints one line per test and then, per runtime and in all, `N passed, N failed, N skipped` (the skipped ones are those listed in
 // skipped.json with the reason: not vendored, or waiting for a DatagramConn method, or not on this runtime).
@@ -31,12 +31,13 @@ function command(runtime, file) {
   if (runtime === "bun") {
     // Bun runs node:test's describe/it only under `bun test`.
     const usesNodeTest = /['"]node:test['"]/.test(readFileSync(file, "utf8"));
-    const preload = ["--preload", join(here, "bun_preload.ts")];
+    const preload = ["--preload", join(here, "preload.ts")];
     return [
       bin("bun"),
       usesNodeTest ? ["test", ...preload, `./${basename(file)}`] : [...preload, file],
     ];
   }
+  if (runtime === "deno") return [bin("deno"), ["run", "-A", "--preload", join(here, "preload.ts"), file]];
   // Node's own node:dgram, for comparison: which of these tests the runtime itself passes.
   if (runtime === "node-builtin") {
     return [bin("node"), ["--no-webstorage", file]];
@@ -56,19 +57,24 @@ function command(runtime, file) {
 function runOne(runtime, file) {
   return new Promise((resolve) => {
     const [cmd, args] = command(runtime, join(here, "parallel", file));
+    // Its own process group, so that a test that started children is ended with them.
     const child = spawn(cmd, args, {
+      detached: true,
       cwd: join(here, "parallel"),
-      // Node's helpers check for leaked globals knowing Node's only: off on Bun, by the switch they offer.
+      // Node's helpers check for leaked globals knowing Node's only: off on Bun and Deno, by the switch they offer.
       env: {
         ...process.env,
         NODE_TEST_DIR: here,
-        ...(runtime === "bun" ? { NODE_TEST_KNOWN_GLOBALS: "0" } : {}),
+        ...(runtime === "bun" || runtime === "deno" ? { NODE_TEST_KNOWN_GLOBALS: "0", NO_COLOR: "1" } : {}),
+        // A test with `// Flags:` is started again by its helpers with those flags, which Deno does not
+        // keep in execArgv: it would start itself again and again. The helpers' switch runs it as it is.
+        ...(runtime === "deno" ? { NODE_SKIP_FLAG_CHECK: "1" } : {}),
       },
     });
     let out = "";
     child.stdout.on("data", (d) => out += d);
     child.stderr.on("data", (d) => out += d);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    const timer = setTimeout(() => process.kill(-child.pid, "SIGKILL"), 30_000);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, out });
