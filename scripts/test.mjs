@@ -178,9 +178,9 @@ const steps = [
   },
   {
     id: "node-dgram",
-    title: "Node's test-dgram-*.js on recvmsg/dgram (Node, Bun)",
+    title: "Node's test-dgram-*.js on recvmsg/dgram (Node, Bun, Deno)",
     cmd: bin("node"),
-    args: ["--disable-warning=ExperimentalWarning", "tests/node_dgram/run.mjs", "node,bun"],
+    args: ["--disable-warning=ExperimentalWarning", "tests/node_dgram/run.mjs", "node,bun,deno"],
     parse: "plain",
   },
   {
