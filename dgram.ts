@@ -22,7 +22,16 @@
 import { createSocket, Socket } from "./dgram/socket.ts";
 
 export { createSocket, Socket } from "./dgram/socket.ts";
-export type { AddressInfo, BindOptions, LookupFunction, SocketOptions, SocketType } from "./dgram/socket.ts";
+export type {
+  AddressInfo,
+  BindOptions,
+  LookupFunction,
+  Message,
+  Part,
+  SendCallback,
+  SocketOptions,
+  SocketType,
+} from "./dgram/socket.ts";
 export type { RemoteInfo } from "./dgram/receiver.ts";
 export type { SendExtras, SendSource } from "./dgram/send_args.ts";
 export type { ErrnoException } from "./dgram/errors.ts";

@@ -13,7 +13,7 @@ import { type DatagramConn, listenDatagram, type MulticastMembership, wrapSocket
 import { bufferSizeError, ERR, errnoException, fromSocketError, invalidArgType } from "./errors.ts";
 import { namedScope, numericScope, parseInterfaceArgument } from "./interface_names.ts";
 import { Receiver, type RemoteInfo } from "./receiver.ts";
-import { parseSendArgs, type SendRequest } from "./send_args.ts";
+import { parseSendArgs, type SendExtras, type SendRequest } from "./send_args.ts";
 import {
   validateAbortSignal,
   validateBufferSize,
@@ -26,6 +26,13 @@ import {
 
 /** `"udp4"` or `"udp6"`. */
 export type SocketType = "udp4" | "udp6";
+
+/** One datagram's bytes: a string (UTF-8), or any view of bytes. */
+export type Part = string | ArrayBufferView;
+/** A datagram: one part, or parts sent as one datagram. */
+export type Message = Part | readonly Part[];
+/** `send`'s callback: the error (`send EMSGSIZE 127.0.0.1:9`), or null and the bytes sent. */
+export type SendCallback = (error: Error | null, bytes?: number) => void;
 
 /** A `lookup` function as `dns.lookup` is: `(hostname, family, callback(err, address, family))`. */
 export type LookupFunction = (
@@ -268,6 +275,34 @@ export class Socket extends EventEmitter {
    * `extras`: `{ source: rinfo }` sends from the address and interface a datagram reached, `{ hopLimit }` sets
    * its TTL. Unbound sockets bind first; errors go to the callback (`send EMSGSIZE 127.0.0.1:9`).
    */
+  send(msg: Message, port?: number, address?: string | null, callback?: SendCallback): void;
+  send(
+    msg: Message,
+    port: number,
+    address: string | null | undefined,
+    extras: SendExtras,
+    callback?: SendCallback,
+  ): void;
+  send(msg: Message, port?: number, callback?: SendCallback): void;
+  send(msg: Message, callback?: SendCallback): void;
+  send(
+    msg: Part,
+    offset: number,
+    length: number,
+    port?: number,
+    address?: string | null,
+    callback?: SendCallback,
+  ): void;
+  send(
+    msg: Part,
+    offset: number,
+    length: number,
+    port: number,
+    address: string | null | undefined,
+    extras: SendExtras,
+    callback?: SendCallback,
+  ): void;
+  send(msg: Part, offset: number, length: number, callback?: SendCallback): void;
   send(msg: unknown, ...rest: unknown[]): void {
     const req = parseSendArgs([msg, ...rest], this.#connectState === CONNECTED);
     this.#healthCheck();
@@ -323,12 +358,12 @@ export class Socket extends EventEmitter {
   }
 
   /** node:dgram's `sendto(buffer, offset, length, port, address[, callback])`. */
-  sendto(buffer: unknown, offset: number, length: number, port: number, address: string, callback?: unknown): void {
+  sendto(buffer: Part, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
     validateNumber(offset, "offset");
     validateNumber(length, "length");
     validateNumber(port, "port");
     validateString(address, "address");
-    this.send(buffer, offset, length, port, address, callback);
+    this.send(buffer, offset, length, port, address, callback as SendCallback);
   }
 
   /** Associates the socket with one peer (`connect` event, or the callback); binds first when unbound. */
