@@ -211,6 +211,7 @@ export class Socket extends EventEmitter {
           receiveBufferSize: o.recvBufferSize || undefined,
           sendBufferSize: o.sendBufferSize || undefined,
           hopLimit: true,
+          broadcast: false, // node:dgram's default (Deno's is on): setBroadcast(true) turns it on
         });
       } catch (e) {
         this.#bindState = UNBOUND;
@@ -559,6 +560,7 @@ export class Socket extends EventEmitter {
       reuseAddress: o.reuseAddr === true,
       reusePort: o.reusePort === true,
       hopLimit: true,
+      broadcast: false, // node:dgram's default (Deno's is on): setBroadcast(true) turns it on
     });
     this.#bindState = BINDING;
     process.nextTick(() => {
