@@ -9,11 +9,26 @@ import { Buffer } from "node:buffer";
 import { BlockList, isIP } from "node:net";
 import dns from "node:dns";
 import process from "node:process";
-import { type DatagramConn, listenDatagram, type MulticastMembership, wrapSocket } from "../mod.ts";
-import { bufferSizeError, ERR, errnoException, fromSocketError, invalidArgType } from "./errors.ts";
+import { type DatagramConn, listenDatagram, wrapSocket } from "../mod.ts";
+import { bufferSize } from "./buffer_size.ts";
+import { Memberships } from "./memberships.ts";
+import { ERR, errnoException, fromSocketError, invalidArgType } from "./errors.ts";
 import { namedScope, numericScope, parseInterfaceArgument } from "./interface_names.ts";
 import { Receiver, type RemoteInfo } from "./receiver.ts";
 import { parseSendArgs, type SendExtras, type SendRequest } from "./send_args.ts";
+import { sendDatagram } from "./send_datagram.ts";
+import type { AddressInfo, BindOptions, Message, Part, SendCallback, SocketOptions, SocketType } from "./types.ts";
+
+export type {
+  AddressInfo,
+  BindOptions,
+  LookupFunction,
+  Message,
+  Part,
+  SendCallback,
+  SocketOptions,
+  SocketType,
+} from "./types.ts";
 import {
   validateAbortSignal,
   validateBufferSize,
@@ -24,74 +39,8 @@ import {
   validateUint32,
 } from "./validate.ts";
 
-/** `"udp4"` or `"udp6"`. */
-export type SocketType = "udp4" | "udp6";
-
-/** One datagram's bytes: a string (UTF-8), or any view of bytes. */
-export type Part = string | ArrayBufferView;
-/** A datagram: one part, or parts sent as one datagram. */
-export type Message = Part | readonly Part[];
-/** `send`'s callback: the error (`send EMSGSIZE 127.0.0.1:9`), or null and the bytes sent. */
-export type SendCallback = (error: Error | null, bytes?: number) => void;
-
-/** A `lookup` function as `dns.lookup` is: `(hostname, family, callback(err, address, family))`. */
-export type LookupFunction = (
-  hostname: string,
-  options: number | { family?: number },
-  callback: (err: Error | null, address: string, family?: number) => void,
-) => void;
-
-/** Options of {@link createSocket}, as node:dgram's. */
-export interface SocketOptions {
-  /** `"udp4"` or `"udp6"`. */
-  type: SocketType;
-  /** SO_REUSEADDR when binding. */
-  reuseAddr?: boolean;
-  /** SO_REUSEPORT when binding (share the port with other sockets that ask for it). */
-  reusePort?: boolean;
-  /** A `udp6` socket refuses IPv4 (no dual stack). */
-  ipv6Only?: boolean;
-  /** SO_RCVBUF in bytes. */
-  recvBufferSize?: number;
-  /** SO_SNDBUF in bytes. */
-  sendBufferSize?: number;
-  /** Resolves names (default `dns.lookup`). */
-  lookup?: LookupFunction;
-  /** Closes the socket when aborted. */
-  signal?: AbortSignal;
-  /** Datagrams from these addresses are dropped. */
-  receiveBlockList?: BlockList;
-  /** Sends and connects to these addresses fail with `ERR_IP_BLOCKED`. */
-  sendBlockList?: BlockList;
-}
-
-/** Options of {@link Socket.bind}. */
-export interface BindOptions {
-  /** The port; 0 or absent: the system picks one. */
-  port?: number;
-  /** The address (a name is resolved); default `0.0.0.0` / `::`. */
-  address?: string;
-  /** Accepted for node:dgram's sake; there is no cluster to share with. */
-  exclusive?: boolean;
-  /** Adopt this already bound UDP socket (a file descriptor). */
-  fd?: number;
-}
-
-/** An address as `address()` and `remoteAddress()` give it. */
-export interface AddressInfo {
-  /** The numeric address. */
-  address: string;
-  /** `"IPv4"` or `"IPv6"`. */
-  family: "IPv4" | "IPv6";
-  /** The port. */
-  port: number;
-}
-
 const UNBOUND = 0, BINDING = 1, BOUND = 2;
 const DISCONNECTED = 0, CONNECTING = 1, CONNECTED = 2;
-
-/** A group joined with addMembership, by group and interface argument. */
-type Memberships = Map<string, MulticastMembership>;
 
 /**
  * A UDP socket with node:dgram's API. Events: `listening`, `message (msg, rinfo)`, `connect`, `error`,
@@ -121,7 +70,7 @@ export class Socket extends EventEmitter {
   #referenced = true;
   #sendQueue = { count: 0, size: 0 };
   readonly #options: Omit<SocketOptions, "type" | "signal">;
-  readonly #memberships: Memberships = new Map();
+  readonly #memberships = new Memberships();
 
   /** Prefer {@link createSocket}. */
   constructor(type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void) {
@@ -201,18 +150,7 @@ export class Socket extends EventEmitter {
         return;
       }
       try {
-        const o = this.#options;
-        this.#conn = listenDatagram({
-          hostname: ip,
-          port: p,
-          reuseAddress: o.reuseAddr === true,
-          reusePort: o.reusePort === true,
-          ipv6Only: this.type === "udp6" && o.ipv6Only === true,
-          receiveBufferSize: o.recvBufferSize || undefined,
-          sendBufferSize: o.sendBufferSize || undefined,
-          hopLimit: true,
-          broadcast: false, // node:dgram's default (Deno's is on): setBroadcast(true) turns it on
-        });
+        this.#conn = listenDatagram(listenOptions(this.type, this.#options, ip, p));
       } catch (e) {
         this.#bindState = UNBOUND;
         this.emit("error", fromSocketError(e, "bind", ip, p));
@@ -317,7 +255,7 @@ export class Socket extends EventEmitter {
   }
 
   #doSend(err: Error | null, ip: string, req: SendRequest): void {
-    const { callback, port, address } = req;
+    const { callback, port } = req;
     if (err) {
       if (callback) process.nextTick(callback, err);
       else process.nextTick(() => this.emit("error", err));
@@ -330,32 +268,7 @@ export class Socket extends EventEmitter {
       else process.nextTick(() => this.emit("error", ERR.ipBlocked(ip)));
       return;
     }
-    const data = req.list.length === 1 ? req.list[0] : Buffer.concat(req.list);
-    if (data.length > 65535) {
-      // What the system says of it (DatagramConn refuses it before the call, as a RangeError).
-      if (callback) process.nextTick(callback, errnoException("EMSGSIZE", "send", address ?? ip, port, 90));
-      return;
-    }
-    const source = req.extras?.source;
-    const queue = this.#sendQueue;
-    queue.count++;
-    queue.size += data.length;
-    const done = (e: unknown, bytes?: number) => {
-      queue.count--;
-      queue.size -= data.length;
-      if (!callback) return;
-      if (e) callback(fromSocketError(e, "send", address ?? ip, port || undefined) as Error);
-      else callback(null, bytes);
-    };
-    conn.sendMsg(data, port ? { hostname: ip, port } : null, {
-      localAddr: source
-        ? {
-          hostname: source.localAddress === undefined ? undefined : numericScope(source.localAddress),
-          interfaceIndex: source.interfaceIndex,
-        }
-        : undefined,
-      hopLimit: req.extras?.hopLimit,
-    }).then((n) => done(null, n), done);
+    sendDatagram(conn, req, ip, this.#sendQueue);
   }
 
   /** node:dgram's `sendto(buffer, offset, length, port, address[, callback])`. */
@@ -524,44 +437,16 @@ export class Socket extends EventEmitter {
   #join(syscall: string, source: string | undefined, group: string, iface: string | undefined, add: boolean): void {
     this.#healthCheck();
     if (!group) throw ERR.missingArgs("multicastAddress");
-    if (isIP(group) === 0 || (source !== undefined && isIP(source) === 0)) throw errnoException("EINVAL", syscall);
-    const key = `${source ?? ""}|${group}|${iface ?? ""}`;
-    if (!add) {
-      const m = this.#memberships.get(key);
-      if (!m) throw errnoException("EADDRNOTAVAIL", syscall);
-      this.#memberships.delete(key);
-      this.#option(syscall, () => m.leave());
-      return;
-    }
-    if (this.#memberships.has(key)) throw errnoException("EADDRINUSE", syscall);
+    const r = { syscall, source, group, iface };
+    this.#memberships.check(r, add);
     // node:dgram's socket exists before bind, and libuv binds it for a join: so does this one.
-    if (this.#conn === null && this.#bindState === UNBOUND) this.#bindNow();
-    this.#option(syscall, (c) => {
-      const v6 = group.includes(":");
-      let options: { interfaceAddress?: string; interfaceIndex?: number; source?: string } = {};
-      if (iface !== undefined) {
-        if (!v6 && isIP(iface) === 4) options = { interfaceAddress: iface };
-        else {
-          const found = parseInterfaceArgument(iface, true);
-          if (found === null) throw errnoException("EINVAL", syscall);
-          options = { interfaceIndex: found.index };
-        }
-      }
-      if (source !== undefined) options.source = source;
-      this.#memberships.set(key, c.joinMulticast(group, options));
-    });
+    if (add && this.#conn === null && this.#bindState === UNBOUND) this.#bindNow();
+    this.#option(syscall, (c) => add ? this.#memberships.join(c, r) : this.#memberships.leave(r));
   }
 
   /** A synchronous bind to the wildcard address and a port the system picks (numeric, no lookup). */
   #bindNow(): void {
-    const o = this.#options;
-    this.#conn = listenDatagram({
-      hostname: this.type === "udp4" ? "0.0.0.0" : "::",
-      reuseAddress: o.reuseAddr === true,
-      reusePort: o.reusePort === true,
-      hopLimit: true,
-      broadcast: false, // node:dgram's default (Deno's is on): setBroadcast(true) turns it on
-    });
+    this.#conn = listenDatagram(listenOptions(this.type, this.#options, this.type === "udp4" ? "0.0.0.0" : "::", 0));
     this.#bindState = BINDING;
     process.nextTick(() => {
       if (this.#open && this.#bindState === BINDING) this.#startListening();
@@ -570,39 +455,22 @@ export class Socket extends EventEmitter {
 
   /** SO_RCVBUF: what the system gives (Linux doubles what was asked). */
   setRecvBufferSize(size: number): void {
-    this.#bufferSize(validateBufferSize(size), "recv");
+    bufferSize(this.#conn, validateBufferSize(size), "recv");
   }
 
   /** SO_SNDBUF. */
   setSendBufferSize(size: number): void {
-    this.#bufferSize(validateBufferSize(size), "send");
+    bufferSize(this.#conn, validateBufferSize(size), "send");
   }
 
   /** SO_RCVBUF as the system reports it. */
   getRecvBufferSize(): number {
-    return this.#bufferSize(0, "recv");
+    return bufferSize(this.#conn, 0, "recv");
   }
 
   /** SO_SNDBUF as the system reports it. */
   getSendBufferSize(): number {
-    return this.#bufferSize(0, "send");
-  }
-
-  #bufferSize(size: number, which: "recv" | "send"): number {
-    const syscall = `uv_${which}_buffer_size`;
-    const conn = this.#conn as (DatagramConn & Record<string, unknown>) | null;
-    if (conn === null) throw bufferSizeError("EBADF", syscall, "bad file descriptor");
-    const name = which === "recv" ? "ReceiveBufferSize" : "SendBufferSize";
-    const fn = (size === 0 ? conn[`get${name}`] : conn[`set${name}`]) as ((n?: number) => number) | undefined;
-    if (typeof fn !== "function") {
-      throw bufferSizeError("ENOTSUP", syscall, `DatagramConn has no ${size === 0 ? "get" : "set"}${name} yet`);
-    }
-    try {
-      return size === 0 ? fn.call(conn) : (fn.call(conn, size), size);
-    } catch (e) {
-      const code = (fromSocketError(e, syscall) as { code?: string }).code ?? "EINVAL";
-      throw bufferSizeError(code, syscall, code === "EINVAL" ? "invalid argument" : String(e));
-    }
+    return bufferSize(this.#conn, 0, "send");
   }
 
   /** Bytes of datagrams handed to `send` and not yet sent. */
@@ -647,6 +515,26 @@ export class Socket extends EventEmitter {
   #healthCheck(): void {
     if (!this.#open) throw ERR.notRunning();
   }
+}
+
+/** What `listenDatagram` is asked for a bind with these node:dgram options. */
+function listenOptions(
+  type: SocketType,
+  o: SocketOptions | Omit<SocketOptions, "type">,
+  hostname: string,
+  port: number,
+) {
+  return {
+    hostname,
+    port,
+    reuseAddress: o.reuseAddr === true,
+    reusePort: o.reusePort === true,
+    ipv6Only: type === "udp6" && o.ipv6Only === true,
+    receiveBufferSize: o.recvBufferSize || undefined,
+    sendBufferSize: o.sendBufferSize || undefined,
+    hopLimit: true,
+    broadcast: false, // node:dgram's default (Deno's is on): setBroadcast(true) turns it on
+  };
 }
 
 function info(a: { hostname: string; port: number }): AddressInfo {
