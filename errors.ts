@@ -31,31 +31,35 @@ const DENO_CLASS: Record<string, string> = {
   ENOTSUP: "NotSupported",
 };
 
-/** The class an error was made as, for `instanceof` when its prototype is a `Deno.errors` class's. */
-const kMadeAs = Symbol("recvmsg.SocketError.madeAs");
-/** Prototypes made per (class, Deno class), so that every such error of one kind shares one. */
-const denoPrototypes = new Map<string, object>();
+/** The `Deno.errors` class name of an error of this module, or undefined. */
+function denoClassOf(value: unknown): string | undefined {
+  const isA = Function.prototype[Symbol.hasInstance];
+  if (!isA.call(SocketError, value)) return undefined;
+  if (isA.call(SocketClosedError, value)) return "BadResource";
+  return DENO_CLASS[(value as SocketError).code.replace(/^WSA/, "")];
+}
 
 /**
- * On Deno, gives `e` a prototype of the matching `Deno.errors` class (so that
- * `e instanceof Deno.errors.AddrInUse` holds as for Deno's own sockets), while `instanceof SocketError`
- * and its subclasses hold through their `Symbol.hasInstance`.
+ * On Deno, `e instanceof Deno.errors.AddrInUse` (and the other classes of {@link DENO_CLASS}) holds for
+ * a SocketError of that code too, as for the errors of Deno's own sockets: each class gets a
+ * `Symbol.hasInstance` that adds this module's errors to what it already accepts. The errors keep their
+ * own prototype chain (SocketError, SocketClosedError), so every other `instanceof` and prototype check
+ * is unchanged.
  */
-function adoptDenoClass(e: SocketError, madeAs: abstract new (...args: never[]) => SocketError, key: string): void {
-  Object.defineProperty(e, kMadeAs, { value: madeAs, enumerable: false });
+function teachDenoErrors(): void {
   const errors = (globalThis as { Deno?: { errors?: Record<string, unknown> } }).Deno?.errors;
-  const name = DENO_CLASS[key.replace(/^WSA/, "")] ?? (key === "closed" ? "BadResource" : undefined);
-  const DenoClass = errors && name ? errors[name] : undefined;
-  if (typeof DenoClass !== "function") return;
-  const cacheKey = `${madeAs.name}|${name}`;
-  let proto = denoPrototypes.get(cacheKey);
-  if (proto === undefined) {
-    proto = Object.create(DenoClass.prototype, {
-      constructor: { value: madeAs, writable: true, configurable: true },
-    }) as object;
-    denoPrototypes.set(cacheKey, proto);
+  if (!errors) return;
+  const isA = Function.prototype[Symbol.hasInstance];
+  for (const name of new Set([...Object.values(DENO_CLASS), "BadResource"])) {
+    const DenoClass = errors[name];
+    if (typeof DenoClass !== "function" || Object.hasOwn(DenoClass, Symbol.hasInstance)) continue;
+    Object.defineProperty(DenoClass, Symbol.hasInstance, {
+      value(this: unknown, value: unknown): boolean {
+        return isA.call(this, value) || (this === DenoClass && denoClassOf(value) === name);
+      },
+      configurable: true,
+    });
   }
-  Object.setPrototypeOf(e, proto);
 }
 
 /**
@@ -96,19 +100,6 @@ export class SocketError extends Error {
     this.errno = errno;
     this.syscall = syscall;
     if (details?.pathMtu !== undefined) this.pathMtu = details.pathMtu;
-    if (new.target === SocketError) adoptDenoClass(this, SocketError, code);
-  }
-
-  /**
-   * `e instanceof SocketError` (or a subclass): by prototype, or, for an error that took a `Deno.errors`
-   * class's prototype on Deno, by the class it was made as.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (typeof value !== "object" || value === null) return false;
-    const madeAs = (value as { [kMadeAs]?: { prototype: object } })[kMadeAs];
-    return madeAs !== undefined &&
-      (madeAs === this || Object.prototype.isPrototypeOf.call(this.prototype, madeAs.prototype));
   }
 }
 
@@ -152,7 +143,6 @@ export class SocketClosedError extends SocketError {
   constructor(syscall = "WSARecvMsg", code = "WSA_OPERATION_ABORTED", errno = 995) {
     super(code, errno, syscall, "the socket was closed while the operation was pending, or is closed already.");
     this.name = "SocketClosedError";
-    if (new.target === SocketClosedError) adoptDenoClass(this, SocketClosedError, "closed");
   }
 }
 
@@ -170,3 +160,5 @@ export function winsockFailure(errno: number, syscall: string): SocketError {
   const info = winsockError(errno);
   return new SocketError(info.name, info.code, syscall, info.message);
 }
+
+teachDenoErrors();
