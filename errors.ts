@@ -8,8 +8,65 @@
 import { winsockError } from "./structs/winsock_errors.ts";
 
 /**
+ * The `Deno.errors` class each system code is, as Deno's own sockets throw it (Windows' `WSAE...` names
+ * too, without `WSA`); a closed socket is `BadResource`. Only on Deno, where those classes exist.
+ */
+const DENO_CLASS: Record<string, string> = {
+  EADDRINUSE: "AddrInUse",
+  EADDRNOTAVAIL: "AddrNotAvailable",
+  ECONNREFUSED: "ConnectionRefused",
+  ECONNRESET: "ConnectionReset",
+  ECONNABORTED: "ConnectionAborted",
+  ENOTCONN: "NotConnected",
+  EPIPE: "BrokenPipe",
+  ETIMEDOUT: "TimedOut",
+  EINTR: "Interrupted",
+  EAGAIN: "WouldBlock",
+  EWOULDBLOCK: "WouldBlock",
+  EACCES: "PermissionDenied",
+  EPERM: "PermissionDenied",
+  ENETUNREACH: "NetworkUnreachable",
+  ENOENT: "NotFound",
+  EOPNOTSUPP: "NotSupported",
+  ENOTSUP: "NotSupported",
+};
+
+/** The `Deno.errors` class name of an error of this module, or undefined. */
+function denoClassOf(value: unknown): string | undefined {
+  const isA = Function.prototype[Symbol.hasInstance];
+  if (!isA.call(SocketError, value)) return undefined;
+  if (isA.call(SocketClosedError, value)) return "BadResource";
+  return DENO_CLASS[(value as SocketError).code.replace(/^WSA/, "")];
+}
+
+/**
+ * On Deno, `e instanceof Deno.errors.AddrInUse` (and the other classes of {@link DENO_CLASS}) holds for
+ * a SocketError of that code too, as for the errors of Deno's own sockets: each class gets a
+ * `Symbol.hasInstance` that adds this module's errors to what it already accepts. The errors keep their
+ * own prototype chain (SocketError, SocketClosedError), so every other `instanceof` and prototype check
+ * is unchanged.
+ */
+function teachDenoErrors(): void {
+  const errors = (globalThis as { Deno?: { errors?: Record<string, unknown> } }).Deno?.errors;
+  if (!errors) return;
+  const isA = Function.prototype[Symbol.hasInstance];
+  for (const name of new Set([...Object.values(DENO_CLASS), "BadResource"])) {
+    const DenoClass = errors[name];
+    if (typeof DenoClass !== "function" || Object.hasOwn(DenoClass, Symbol.hasInstance)) continue;
+    Object.defineProperty(DenoClass, Symbol.hasInstance, {
+      value(this: unknown, value: unknown): boolean {
+        return isA.call(this, value) || (this === DenoClass && denoClassOf(value) === name);
+      },
+      configurable: true,
+    });
+  }
+}
+
+/**
  * A failed system call: the Winsock (or errno) name and number, the call, and a sentence saying
- * what it means.
+ * what it means. On Deno it is also an instance of the matching `Deno.errors` class
+ * (`Deno.errors.AddrInUse` for EADDRINUSE / WSAEADDRINUSE, `BadResource` for a closed socket), as the
+ * errors of `Deno.listenDatagram` are.
  *
  * @example
  * ```ts
@@ -103,3 +160,5 @@ export function winsockFailure(errno: number, syscall: string): SocketError {
   const info = winsockError(errno);
   return new SocketError(info.name, info.code, syscall, info.message);
 }
+
+teachDenoErrors();

@@ -70,6 +70,13 @@ export interface DatagramMessage {
 
 /** Options of {@link listenDatagram}. */
 export interface ListenOptions {
+  /** `"udp"`, as `Deno.listenDatagram` takes it (the transport is always UDP here; other protocols go by `protocol`). */
+  transport?: "udp";
+  /**
+   * `Deno.listenDatagram`'s name for {@link multicastLoopback}: whether this socket's multicast sends loop
+   * back to members on this host. Left out, the system's default stays (on; Deno turns it off).
+   */
+  loopback?: boolean;
   /** A numeric IPv4 or IPv6 address to bind; default `"0.0.0.0"`. Names are not resolved. */
   hostname?: string;
   /** Default 0: the system picks a free port. */

@@ -184,6 +184,20 @@ const steps = [
     parse: "bun",
   },
   {
+    id: "node-dgram",
+    title: "Node's test-dgram-*.js on recvmsg/dgram (Node, Bun, Deno)",
+    cmd: bin("node"),
+    args: ["--disable-warning=ExperimentalWarning", "tests/node_dgram/run.mjs", "node,bun,deno"],
+    parse: "plain",
+  },
+  {
+    id: "deno-compat",
+    title: "Deno's UDP unit tests on listenDatagram",
+    cmd: deno,
+    args: ["test", "-A", "--no-check", "--node-modules-dir=manual", "tests/deno_compat/"],
+    parse: "deno",
+  },
+  {
     id: "wine-deno",
     title: "Windows Deno (under Wine)",
     cmd: "bash",

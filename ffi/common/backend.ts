@@ -208,6 +208,8 @@ export type OpenOptions =
       | "sendBufferSize"
       | "protocol"
       | "raw"
+      | "transport"
+      | "loopback"
     >
   >
   & {
