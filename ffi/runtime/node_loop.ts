@@ -118,6 +118,8 @@ export class NodeLoopWait {
     this.#waiting = null;
     // Left started and unreferenced: the next wait, usually in this turn, costs no system call.
     this.#uv.unref(h.handle);
-    w.resolve(n);
+    // node:ffi calls this outside any callback scope of Node: promise reactions would wait for the next
+    // JS that Node itself runs. An immediate runs in this same loop turn (check phase) and its scope runs them.
+    setImmediate(w.resolve, n);
   }
 }
