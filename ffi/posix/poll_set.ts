@@ -179,7 +179,14 @@ export class PollSet {
     const q = this.#queue;
     if (this.#running || this.#count === 0 || !q) return;
     if (!this.#controlRegistered) {
-      const err = q.change(this.#lib.control[0], 0, READ);
+      let control: number;
+      try {
+        control = this.#lib.control[0];
+      } catch (e) {
+        // The control channel could not be made (EMFILE): this wait fails, the next one tries again.
+        return this.#failAll(e as SocketError);
+      }
+      const err = q.change(control, 0, READ);
       if (err !== 0) return this.#failAll(this.#lib.failure(err, "epoll_ctl"));
       this.#controlRegistered = true;
     }
