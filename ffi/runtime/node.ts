@@ -109,6 +109,21 @@ const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "
 
 const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
 
+/** The Windows thunks of this thread, once made (for tests). */
+let madeWindows: NodeWindows | undefined;
+
+/**
+ * For tests on Windows Node: the thunks' code page and data page, or null before the first call that needs them.
+ *
+ * @example
+ * ```ts ignore
+ * const pages = nodeThunkPages(); // { code, data } once a receive has run
+ * ```
+ */
+export function nodeThunkPages(): { code: bigint; data: bigint } | null {
+  return madeWindows?.pages ?? null;
+}
+
 /**
  * The Node implementation of {@link Native}. node:ffi is reached only when called, so that every runtime
  * can load this module (ffi/native.ts imports every adapter statically: no top-level await).
@@ -131,7 +146,7 @@ export function nodeNative(): Native {
     if (nodeProcess.platform !== "win32") {
       throw new Error("recvmsg: internal: a call by address or a cross-thread callback is needed only on Windows");
     }
-    return nodeWindows ??= new NodeWindows({
+    return nodeWindows ??= madeWindows = new NodeWindows({
       getRawPointer: (view) => ffi.getRawPointer(view),
       toArrayBuffer: (address, length, copy) => ffi.toArrayBuffer(address, length, copy),
       open: (library, table) => native.open(library, table),
