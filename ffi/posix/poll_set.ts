@@ -22,7 +22,8 @@
  */
 import { SocketError } from "../../errors.ts";
 import { native } from "../native.ts";
-import { type EventQueue, FAILED, openEventQueue, READ, WRITE } from "./event_queue.ts";
+import { type EventQueue, openEventQueue } from "./event_queue.ts";
+import { FAILED, READ, WRITE } from "./event_values.ts";
 
 /** poll(2) event bits (the same on Linux and Darwin): what a watch asks for. */
 export const POLLIN = 0x1;
