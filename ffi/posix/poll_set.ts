@@ -116,6 +116,8 @@ export class PollSet {
     if (!(e.registered & dir)) {
       const err = queue.change(w.fd, e.registered, e.registered | dir);
       if (err !== 0) return this.#refuse(e, w, this.#lib.failure(err, "epoll_ctl"));
+      // A socket that waits is closed by the runtime if this thread is terminated (Node: its port is free at once).
+      if (e.registered === 0) native.closeWithThread?.(w.fd, true);
       e.registered |= dir;
     }
     this.#schedule();
@@ -144,7 +146,10 @@ export class PollSet {
       if (e.write) this.remove(e.write);
       this.#entries.delete(fd);
       // Closing would remove it too, unless the socket was duplicated (rawHandle): then it would go on reporting.
-      if (e.registered && this.#queue) this.#queue.change(fd, e.registered, 0);
+      if (e.registered && this.#queue) {
+        this.#queue.change(fd, e.registered, 0);
+        native.closeWithThread?.(fd, false);
+      }
     }
     this.#lib.close(fd);
   }
@@ -189,6 +194,7 @@ export class PollSet {
       }
       const err = q.change(control, 0, READ);
       if (err !== 0) return this.#failAll(this.#lib.failure(err, "epoll_ctl"));
+      for (const fd of new Set(this.#lib.control)) native.closeWithThread?.(fd, true);
       this.#controlRegistered = true;
     }
     this.#running = true;

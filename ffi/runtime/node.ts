@@ -25,9 +25,12 @@ import { NodeWindows } from "./node_windows.ts";
 interface NodeFfi {
   DynamicLibrary: new (path: string | null) => {
     getFunction(name: string, signature: { return: string; arguments: string[] }): (...args: unknown[]) => unknown;
+    getSymbol(name: string): bigint;
     registerCallback(signature: { return: string; arguments: string[] }, fn: (...args: never[]) => void): bigint;
   };
   getCurrentEventLoop?(): bigint;
+  getUint32(address: bigint, offset?: number): number;
+  setUint32(address: bigint, offset: number, value: number): void;
   getRawPointer(view: ArrayBufferView): bigint;
   getInt32(address: bigint, offset?: number): number;
   toArrayBuffer(address: bigint, length: number, copy?: boolean): ArrayBuffer;
@@ -171,6 +174,7 @@ export function nodeNative(): Native {
   /** The event queue's wait on this thread's event loop: epoll_wait (kevent) with a timeout of 0 when libuv saw it ready. */
   const makeLoopWait = (): NodeLoopWait => {
     const libc = openLibrary(ffi, libcPath(os));
+    const inWorker = !(nodeProcess.getBuiltinModule("node:worker_threads") as { isMainThread: boolean }).isMainThread;
     if (os === "darwin") {
       const kevent = wrap(
         KQUEUE.kevent,
@@ -181,13 +185,18 @@ export function nodeNative(): Native {
       );
       // A zero timespec: take what is there, never block.
       const zero = new Uint8Array(new ArrayBuffer(72)).subarray(0, 16);
-      return new NodeLoopWait(ffi, (q, events, max) => kevent(q, null, 0, events, max, zero) as number);
+      return new NodeLoopWait(
+        ffi,
+        libcPath(os),
+        inWorker,
+        (q, events, max) => kevent(q, null, 0, events, max, zero) as number,
+      );
     }
     const epollWait = libc.getFunction("epoll_wait", {
       return: "i32",
       arguments: EPOLL.epoll_wait.parameters.map((p) => TYPES[p]),
     });
-    return new NodeLoopWait(ffi, (q, events, max) => epollWait(q, events, max, 0) as number);
+    return new NodeLoopWait(ffi, libcPath(os), inWorker, (q, events, max) => epollWait(q, events, max, 0) as number);
   };
 
   const native: Native = {
@@ -222,6 +231,9 @@ export function nodeNative(): Native {
     },
     waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
       return (loopWait ??= makeLoopWait()).wait(queue, events, max);
+    },
+    closeWithThread(fd: number, on: boolean): void {
+      (loopWait ??= makeLoopWait()).closeWithThread(fd, on);
     },
   };
   return native;

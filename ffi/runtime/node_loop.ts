@@ -7,6 +7,14 @@
  *
  * The handle is referenced only while a wait is asked for, so an idle process exits.
  *
+ * In a worker thread, `worker.terminate()` runs no JS, so two things are left to Node's own teardown:
+ * - descriptors (the queue's, and each socket's once it has waited) are closed by environment cleanup
+ *   hooks whose function is libc's `close` and whose argument is the descriptor, so a terminated
+ *   worker's ports are free again at once, as with Node's own sockets;
+ * - the handle is marked as libuv's own (`UV_HANDLE_INTERNAL`), which `uv_loop_close` does not count:
+ *   Node aborts a worker whose loop still has a handle open at its end. Its memory comes from `malloc`
+ *   and is never freed, since libuv reads it after the worker's JS heap is gone.
+ *
  * @module
  */
 
@@ -14,14 +22,29 @@
 export interface NodeLoopFfi {
   DynamicLibrary: new (path: string | null) => {
     getFunction(name: string, signature: { return: string; arguments: string[] }): (...args: unknown[]) => unknown;
+    getSymbol(name: string): bigint;
     registerCallback(signature: { return: string; arguments: string[] }, fn: (...args: never[]) => void): bigint;
   };
   getCurrentEventLoop?(): bigint;
+  getUint32(address: bigint, offset?: number): number;
+  setUint32(address: bigint, offset: number, value: number): void;
 }
 
 /** libuv's `UV_POLL` in `uv_handle_type` (uv.h), and `UV_READABLE` in `uv_poll_event`. */
 const UV_POLL = 8;
 const UV_READABLE = 1;
+/**
+ * `uv_handle_t.flags` on 64-bit Unix (after data, loop, type, close_cb, handle_queue[2], u, next_closing),
+ * and libuv's private flag bits (src/uv-common.h): a handle that is referenced, and one of libuv's own.
+ */
+const FLAGS_AT = 88;
+const UV_HANDLE_REF = 0x8;
+const UV_HANDLE_INTERNAL = 0x10;
+const CLEANUP_HOOK = {
+  add: "_ZN4node25AddEnvironmentCleanupHookEPN2v87IsolateEPFvPvES3_",
+  remove: "_ZN4node28RemoveEnvironmentCleanupHookEPN2v87IsolateEPFvPvES3_",
+  isolate: "_ZN2v87Isolate10GetCurrentEv",
+} as const;
 
 interface Waiting {
   resolve(result: number): void;
@@ -29,95 +52,153 @@ interface Waiting {
   max: number;
 }
 
+type Fn = (...a: unknown[]) => never;
+
+/** Node's cleanup hooks, libc's close, and the descriptors it will close at the thread's end. */
+interface Hooks {
+  add: Fn;
+  remove: Fn;
+  isolate: bigint;
+  close: bigint;
+  fds: Set<number>;
+}
+
 /**
  * One queue watched on this thread's event loop.
  *
  * @example
  * ```ts ignore
- * const loop = new NodeLoopWait(ffi, (q, events, max) => epollWait(q, events, max, 0));
+ * const loop = new NodeLoopWait(ffi, "libc.so.6", false, (q, events, max) => epollWait(q, events, max, 0));
  * const n = await loop.wait(epfd, events, 64);
  * ```
  */
 export class NodeLoopWait {
-  readonly #uv: {
-    poll_init(loop: bigint, handle: Uint8Array, fd: number): number;
-    poll_start(handle: Uint8Array, events: number, cb: bigint): number;
-    poll_stop(handle: Uint8Array): number;
-    ref(handle: Uint8Array): void;
-    unref(handle: Uint8Array): void;
-  };
+  readonly #ffi: NodeLoopFfi;
+  readonly #uv: Record<"poll_init" | "poll_start" | "poll_stop" | "ref" | "unref" | "malloc", Fn>;
   readonly #loop: bigint;
   readonly #callback: bigint;
   readonly #take: (queue: number, events: Uint8Array, max: number) => number;
-  /** Each queue's uv_poll_t (one per thread in practice): memory that never moves, and is never freed. */
-  readonly #handles = new Map<number, { handle: Uint8Array; started: boolean }>();
-  #waiting: Waiting | null = null;
-  #queue = -1;
+  readonly #inWorker: boolean;
   readonly #handleSize: number;
+  /** Cleanup hooks (null where the node binary lacks them): libc's close, and the descriptors it will close. */
+  readonly #hooks: Hooks | null;
+  /** The queue's uv_poll_t: malloc'd, never freed. */
+  #handle = 0n;
+  #queue = -1;
+  #started = false;
+  #waiting: Waiting | null = null;
 
-  /** `take` is epoll_wait (kevent) with a timeout of 0, on this thread. */
-  constructor(ffi: NodeLoopFfi, take: (queue: number, events: Uint8Array, max: number) => number) {
+  /** `take` is epoll_wait (kevent) with a timeout of 0, on this thread; `inWorker`: not the main thread. */
+  constructor(
+    ffi: NodeLoopFfi,
+    libc: string,
+    inWorker: boolean,
+    take: (queue: number, events: Uint8Array, max: number) => number,
+  ) {
+    this.#ffi = ffi;
     const self = new ffi.DynamicLibrary(null);
-    const fn = (name: string, ret: string, args: string[]) =>
-      self.getFunction(name, { return: ret, arguments: args }) as (...a: unknown[]) => never;
+    const c = new ffi.DynamicLibrary(libc);
+    const fn = (lib: typeof self, name: string, ret: string, args: string[]) =>
+      lib.getFunction(name, { return: ret, arguments: args }) as Fn;
     this.#uv = {
-      poll_init: fn("uv_poll_init", "i32", ["pointer", "pointer", "i32"]),
-      poll_start: fn("uv_poll_start", "i32", ["pointer", "i32", "pointer"]),
-      poll_stop: fn("uv_poll_stop", "i32", ["pointer"]),
-      ref: fn("uv_ref", "void", ["pointer"]),
-      unref: fn("uv_unref", "void", ["pointer"]),
+      poll_init: fn(self, "uv_poll_init", "i32", ["pointer", "pointer", "i32"]),
+      poll_start: fn(self, "uv_poll_start", "i32", ["pointer", "i32", "pointer"]),
+      poll_stop: fn(self, "uv_poll_stop", "i32", ["pointer"]),
+      ref: fn(self, "uv_ref", "void", ["pointer"]),
+      unref: fn(self, "uv_unref", "void", ["pointer"]),
+      malloc: fn(c, "malloc", "pointer", ["u64"]),
     };
-    this.#handleSize = Number(fn("uv_handle_size", "u64", ["i32"])(UV_POLL) as bigint);
+    this.#handleSize = Number(fn(self, "uv_handle_size", "u64", ["i32"])(UV_POLL) as bigint);
     // Node 26.6 and later; before it the main thread's loop is libuv's default loop.
-    this.#loop = ffi.getCurrentEventLoop?.() ?? (fn("uv_default_loop", "pointer", [])() as bigint);
+    this.#loop = ffi.getCurrentEventLoop?.() ?? (fn(self, "uv_default_loop", "pointer", [])() as bigint);
     this.#take = take;
+    this.#inWorker = inWorker;
+    let hooks: Hooks | null = null;
+    try {
+      hooks = {
+        add: fn(self, CLEANUP_HOOK.add, "void", ["pointer", "pointer", "pointer"]),
+        remove: fn(self, CLEANUP_HOOK.remove, "void", ["pointer", "pointer", "pointer"]),
+        isolate: fn(self, CLEANUP_HOOK.isolate, "pointer", [])() as bigint,
+        close: c.getSymbol("close"),
+        fds: new Set(),
+      };
+    } catch { /* a node binary without them: descriptors then outlive a terminated worker */ }
+    this.#hooks = hooks;
     this.#callback = self.registerCallback(
       { return: "void", arguments: ["pointer", "i32", "i32"] },
       (_handle: never, status: never) => this.#ready(status as number),
     );
   }
 
+  /**
+   * `fd` is closed by Node when this thread's environment ends (a worker terminated, or exiting) if it is
+   * still open then (`on`), or no longer (`on` false: it is being closed now).
+   */
+  closeWithThread(fd: number, on: boolean): void {
+    const h = this.#hooks;
+    if (!h || h.fds.has(fd) === on) return;
+    // A (function, argument) pair may be added once only: the set keeps the count exact.
+    if (on) {
+      h.fds.add(fd);
+      h.add(h.isolate, h.close, BigInt(fd));
+    } else {
+      h.fds.delete(fd);
+      h.remove(h.isolate, h.close, BigInt(fd));
+    }
+  }
+
   /** Resolves with the events taken from `queue` once it has some (or -1 when taking them failed). */
   wait(queue: number, events: Uint8Array, max: number): Promise<number> {
     if (this.#waiting) return Promise.reject(new Error("recvmsg: internal: a second wait while one runs"));
-    let h = this.#handles.get(queue);
-    if (!h) {
-      // Larger than 64 bytes: never on V8's moving heap; libuv keeps this address until the loop ends.
-      const handle = new Uint8Array(new ArrayBuffer(Math.max(this.#handleSize, 128)));
-      const rc = this.#uv.poll_init(this.#loop, handle, queue);
-      if (rc !== 0) return Promise.reject(new Error(`recvmsg: uv_poll_init failed (${rc})`));
-      this.#handles.set(queue, h = { handle, started: false });
+    if (queue !== this.#queue) {
+      if (this.#queue !== -1) return Promise.reject(new Error("recvmsg: internal: a second event queue"));
+      const error = this.#watch(queue);
+      if (error) return Promise.reject(error);
     }
-    this.#queue = queue;
-    return new Promise((resolve) => {
-      this.#waiting = { resolve, events, max };
-      if (!h.started) {
-        const rc = this.#uv.poll_start(h.handle, UV_READABLE, this.#callback);
-        if (rc !== 0) {
-          this.#waiting = null;
-          throw new Error(`recvmsg: uv_poll_start failed (${rc})`);
-        }
-        h.started = true;
+    return new Promise((resolve, reject) => {
+      if (!this.#started) {
+        const rc = this.#uv.poll_start(this.#handle, UV_READABLE, this.#callback) as number;
+        if (rc !== 0) return reject(new Error(`recvmsg: uv_poll_start failed (${rc})`));
+        this.#started = true;
       }
-      this.#uv.ref(h.handle);
+      this.#waiting = { resolve, events, max };
+      this.#uv.ref(this.#handle);
     });
+  }
+
+  /** Makes the uv_poll_t of `queue`. */
+  #watch(queue: number): Error | null {
+    const handle = this.#uv.malloc(BigInt(Math.max(this.#handleSize, 128))) as bigint;
+    if (!handle) return new Error("recvmsg: no memory for the event loop's handle");
+    const rc = this.#uv.poll_init(this.#loop, handle, queue) as number;
+    if (rc !== 0) return new Error(`recvmsg: uv_poll_init failed (${rc})`);
+    this.#handle = handle;
+    this.#queue = queue;
+    if (this.#inWorker) {
+      const flags = this.#ffi.getUint32(handle, FLAGS_AT);
+      // Only where the field is what libuv's layout says (a fresh handle is referenced, not internal).
+      if ((flags & (UV_HANDLE_REF | UV_HANDLE_INTERNAL)) === UV_HANDLE_REF) {
+        this.#ffi.setUint32(handle, FLAGS_AT, flags | UV_HANDLE_INTERNAL);
+      }
+    }
+    this.closeWithThread(queue, true);
+    return null;
   }
 
   /** libuv saw the queue readable (or failed to watch it: status < 0). */
   #ready(status: number): void {
-    const h = this.#handles.get(this.#queue)!;
     const w = this.#waiting;
     if (!w) {
       // Events while nobody waits: stop watching until the next wait (level-triggered: it would fire every turn).
-      this.#uv.poll_stop(h.handle);
-      h.started = false;
+      this.#uv.poll_stop(this.#handle);
+      this.#started = false;
       return;
     }
     const n = status < 0 ? -1 : this.#take(this.#queue, w.events, w.max);
     if (n === 0) return;
     this.#waiting = null;
     // Left started and unreferenced: the next wait, usually in this turn, costs no system call.
-    this.#uv.unref(h.handle);
+    this.#uv.unref(this.#handle);
     // node:ffi calls this outside any callback scope of Node: promise reactions would wait for the next
     // JS that Node itself runs. An immediate runs in this same loop turn (check phase) and its scope runs them.
     setImmediate(w.resolve, n);
