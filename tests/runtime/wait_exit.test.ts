@@ -97,3 +97,15 @@ test("Node under the permission model (--permission --allow-ffi): a receive wait
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(last(r.out), { received: 3, rejected: 0 });
 }, { windows: false, skip: runtime === "node" ? null : "Node's permission model" });
+
+test(
+  "Bun: the waiting worker cannot start (EMFILE): the receive rejects with a typed error, and the next wait starts it",
+  async () => {
+    // Four descriptors given back: the event queue and its control channel open, the worker then fails
+    // (Bun 1.4.5 needs more; with two or three it aborts the whole process itself).
+    const r = await run(["prlimit", "--nofile=512:512", ...runtimeArgv(FIXTURE), "emfile", "4"], 30_000);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(last(r.out), { first: "SocketError EAGAIN", closed: "closed", recovered: "got 5" });
+  },
+  { windows: false, timeout: 40_000, skip: runtime === "bun" ? null : "Bun's waiting worker" },
+);
