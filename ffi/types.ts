@@ -90,10 +90,10 @@ export interface Native {
    */
   waitQueue(queue: number, events: Uint8Array, max: number): Promise<number>;
   /**
-   * POSIX, where the runtime can: `fd` is to be closed by the runtime itself when this thread ends
-   * without running JS again (a terminated worker), if it is still open then (`on`), or no longer (`on`
-   * false, just before it is closed). Node does it with environment cleanup hooks; Deno and Bun offer
-   * nothing that runs at a worker's termination.
+   * Where the runtime can: `fd` (a descriptor, or a SOCKET on Windows) is to be closed by the runtime
+   * itself when this thread ends without running JS again (a terminated worker), if it is still open
+   * then (`on`), or no longer (`on` false, just before it is closed). Node does it with environment
+   * cleanup hooks; Deno and Bun offer nothing that runs at a worker's termination.
    */
-  closeWithThread?(fd: number, on: boolean): void;
+  closeWithThread?(fd: number | bigint, on: boolean): void;
 }

@@ -19,6 +19,7 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { NodeLoopWait } from "./node_loop.ts";
+import { NodeThreadEnd } from "./node_thread_end.ts";
 import { EPOLL, KQUEUE, libcPath } from "../tables/libc.ts";
 import { NodeWindows } from "./node_windows.ts";
 
@@ -143,6 +144,15 @@ export function nodeNative(): Native {
   const os = OS[nodeProcess.platform] ?? nodeProcess.platform;
   let nodeWindows: NodeWindows | undefined;
   let loopWait: NodeLoopWait | undefined;
+  let threadEnd: NodeThreadEnd | null | undefined;
+  const closeWithThread = (fd: number | bigint, on: boolean) => {
+    threadEnd ??= NodeThreadEnd.make(
+      ffi,
+      nodeProcess.platform,
+      (nodeProcess as unknown as { execPath: string }).execPath,
+    );
+    threadEnd?.closeWithThread(fd, on);
+  };
 
   /** The Windows thunks (a call by address, callbacks from other threads), made on first use. */
   const windows = (): NodeWindows => {
@@ -190,13 +200,20 @@ export function nodeNative(): Native {
         libcPath(os),
         inWorker,
         (q, events, max) => kevent(q, null, 0, events, max, zero) as number,
+        (fd) => closeWithThread(fd, true),
       );
     }
     const epollWait = libc.getFunction("epoll_wait", {
       return: "i32",
       arguments: EPOLL.epoll_wait.parameters.map((p) => TYPES[p]),
     });
-    return new NodeLoopWait(ffi, libcPath(os), inWorker, (q, events, max) => epollWait(q, events, max, 0) as number);
+    return new NodeLoopWait(
+      ffi,
+      libcPath(os),
+      inWorker,
+      (q, events, max) => epollWait(q, events, max, 0) as number,
+      (fd) => closeWithThread(fd, true),
+    );
   };
 
   const native: Native = {
@@ -232,9 +249,7 @@ export function nodeNative(): Native {
     waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
       return (loopWait ??= makeLoopWait()).wait(queue, events, max);
     },
-    closeWithThread(fd: number, on: boolean): void {
-      (loopWait ??= makeLoopWait()).closeWithThread(fd, on);
-    },
+    closeWithThread,
   };
   return native;
 }

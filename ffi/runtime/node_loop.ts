@@ -9,8 +9,7 @@
  *
  * In a worker thread, `worker.terminate()` runs no JS, so two things are left to Node's own teardown:
  * - descriptors (the queue's, and each socket's once it has waited) are closed by environment cleanup
- *   hooks whose function is libc's `close` and whose argument is the descriptor, so a terminated
- *   worker's ports are free again at once, as with Node's own sockets;
+ *   hooks (ffi/runtime/node_thread_end.ts), so a terminated worker's ports are free again at once;
  * - the handle is marked as libuv's own (`UV_HANDLE_INTERNAL`), which `uv_loop_close` does not count:
  *   Node aborts a worker whose loop still has a handle open at its end. Its memory comes from `malloc`
  *   and is never freed, since libuv reads it after the worker's JS heap is gone.
@@ -22,7 +21,6 @@
 export interface NodeLoopFfi {
   DynamicLibrary: new (path: string | null) => {
     getFunction(name: string, signature: { return: string; arguments: string[] }): (...args: unknown[]) => unknown;
-    getSymbol(name: string): bigint;
     registerCallback(signature: { return: string; arguments: string[] }, fn: (...args: never[]) => void): bigint;
   };
   getCurrentEventLoop?(): bigint;
@@ -40,12 +38,6 @@ const UV_READABLE = 1;
 const FLAGS_AT = 88;
 const UV_HANDLE_REF = 0x8;
 const UV_HANDLE_INTERNAL = 0x10;
-const CLEANUP_HOOK = {
-  add: "_ZN4node25AddEnvironmentCleanupHookEPN2v87IsolateEPFvPvES3_",
-  remove: "_ZN4node28RemoveEnvironmentCleanupHookEPN2v87IsolateEPFvPvES3_",
-  isolate: "_ZN2v87Isolate10GetCurrentEv",
-} as const;
-
 interface Waiting {
   resolve(result: number): void;
   events: Uint8Array;
@@ -54,34 +46,24 @@ interface Waiting {
 
 type Fn = (...a: unknown[]) => never;
 
-/** Node's cleanup hooks, libc's close, and the descriptors it will close at the thread's end. */
-interface Hooks {
-  add: Fn;
-  remove: Fn;
-  isolate: bigint;
-  close: bigint;
-  fds: Set<number>;
-}
-
 /**
  * One queue watched on this thread's event loop.
  *
  * @example
  * ```ts ignore
- * const loop = new NodeLoopWait(ffi, "libc.so.6", false, (q, events, max) => epollWait(q, events, max, 0));
+ * const loop = new NodeLoopWait(ffi, "libc.so.6", false, (q, events, max) => epollWait(q, events, max, 0), (fd) => {});
  * const n = await loop.wait(epfd, events, 64);
  * ```
  */
 export class NodeLoopWait {
   readonly #ffi: NodeLoopFfi;
   readonly #uv: Record<"poll_init" | "poll_start" | "poll_stop" | "ref" | "unref" | "malloc", Fn>;
+  readonly #closeWithThread: (fd: number) => void;
   readonly #loop: bigint;
   readonly #callback: bigint;
   readonly #take: (queue: number, events: Uint8Array, max: number) => number;
   readonly #inWorker: boolean;
   readonly #handleSize: number;
-  /** Cleanup hooks (null where the node binary lacks them): libc's close, and the descriptors it will close. */
-  readonly #hooks: Hooks | null;
   /** The queue's uv_poll_t: malloc'd, never freed. */
   #handle = 0n;
   #queue = -1;
@@ -94,7 +76,9 @@ export class NodeLoopWait {
     libc: string,
     inWorker: boolean,
     take: (queue: number, events: Uint8Array, max: number) => number,
+    closeWithThread: (fd: number) => void,
   ) {
+    this.#closeWithThread = closeWithThread;
     this.#ffi = ffi;
     const self = new ffi.DynamicLibrary(null);
     const c = new ffi.DynamicLibrary(libc);
@@ -113,38 +97,10 @@ export class NodeLoopWait {
     this.#loop = ffi.getCurrentEventLoop?.() ?? (fn(self, "uv_default_loop", "pointer", [])() as bigint);
     this.#take = take;
     this.#inWorker = inWorker;
-    let hooks: Hooks | null = null;
-    try {
-      hooks = {
-        add: fn(self, CLEANUP_HOOK.add, "void", ["pointer", "pointer", "pointer"]),
-        remove: fn(self, CLEANUP_HOOK.remove, "void", ["pointer", "pointer", "pointer"]),
-        isolate: fn(self, CLEANUP_HOOK.isolate, "pointer", [])() as bigint,
-        close: c.getSymbol("close"),
-        fds: new Set(),
-      };
-    } catch { /* a node binary without them: descriptors then outlive a terminated worker */ }
-    this.#hooks = hooks;
     this.#callback = self.registerCallback(
       { return: "void", arguments: ["pointer", "i32", "i32"] },
       (_handle: never, status: never) => this.#ready(status as number),
     );
-  }
-
-  /**
-   * `fd` is closed by Node when this thread's environment ends (a worker terminated, or exiting) if it is
-   * still open then (`on`), or no longer (`on` false: it is being closed now).
-   */
-  closeWithThread(fd: number, on: boolean): void {
-    const h = this.#hooks;
-    if (!h || h.fds.has(fd) === on) return;
-    // A (function, argument) pair may be added once only: the set keeps the count exact.
-    if (on) {
-      h.fds.add(fd);
-      h.add(h.isolate, h.close, BigInt(fd));
-    } else {
-      h.fds.delete(fd);
-      h.remove(h.isolate, h.close, BigInt(fd));
-    }
   }
 
   /** Resolves with the events taken from `queue` once it has some (or -1 when taking them failed). */
@@ -181,7 +137,7 @@ export class NodeLoopWait {
         this.#ffi.setUint32(handle, FLAGS_AT, flags | UV_HANDLE_INTERNAL);
       }
     }
-    this.closeWithThread(queue, true);
+    this.#closeWithThread(queue);
     return null;
   }
 
