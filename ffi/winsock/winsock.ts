@@ -287,6 +287,7 @@ class WinsockSocket implements BackendSocket {
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
+      native.closeWithThread?.(s, true);
       const type = existing ? this.socketType() : this.raw ? SOCK_RAW : SOCK_DGRAM;
       this.recvMsg = this.wsaRecvMsg(type);
       // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
@@ -743,6 +744,7 @@ class WinsockSocket implements BackendSocket {
     this.keepAlive(false);
     this.stopWritable();
     this.closed = true;
+    native.closeWithThread?.(this.handle, false);
     this.l.ws2.closesocket(this.handle);
     // With a peek pending, the kernel still owns the OVERLAPPED record: release when its wait fires.
     if (!this.waitRegistered && !this.l.pinned.has(this)) this.release();

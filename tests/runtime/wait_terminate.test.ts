@@ -54,7 +54,6 @@ test(
     assert.equal(code, null, "the port is free again");
   },
   {
-    windows: false,
     skip: runtime === "node" ? null : `${runtime} runs nothing of ours when it terminates a worker (left open)`,
   },
 );
