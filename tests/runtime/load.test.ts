@@ -2,7 +2,7 @@
 // I/O is not starved while they wait (Deno's blocking pool, the old per-socket poll, held one thread each).
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { type DatagramConn, listenDatagram, SocketError } from "../../mod.ts";
+import { type DatagramConn, listenDatagram } from "../../mod.ts";
 import { runtime, Sender, sleep, test, underWine } from "./harness.ts";
 import { fileLimit, setFileLimit } from "./raw_posix.ts";
 
