@@ -146,11 +146,10 @@ export class PollSet {
       if (e.write) this.remove(e.write);
       this.#entries.delete(fd);
       // Closing would remove it too, unless the socket was duplicated (rawHandle): then it would go on reporting.
-      if (e.registered && this.#queue) {
-        this.#queue.change(fd, e.registered, 0);
-        native.closeWithThread?.(fd, false);
-      }
+      if (e.registered && this.#queue) this.#queue.change(fd, e.registered, 0);
     }
+    // Whoever handed it to the runtime (the set, or the backend at its creation): not closed again at the thread's end.
+    native.closeWithThread?.(fd, false);
     this.#lib.close(fd);
   }
 
