@@ -390,6 +390,8 @@ class PosixSocket implements BackendSocket {
       throw e;
     }
     l.open++;
+    // Closed by the runtime if this thread is terminated (Node: cleanup hooks), waiting or not.
+    native.closeWithThread?.(fd, true);
     this.ahead = l.readAhead !== null && options.readAhead > 1 ? new ReadAhead(l.readAhead, options.readAhead) : null;
     this.ahead?.want(this.defaultControlSize);
     this.prepare();
@@ -913,7 +915,10 @@ class PosixSocket implements BackendSocket {
     this.stopWritable();
     // Closed now, or after a running poll that watches it has returned.
     if (this.l.pollSetMade()) this.l.pollSet().closeFd(this.fd);
-    else this.l.c.close(this.fd);
+    else {
+      native.closeWithThread?.(this.fd, false);
+      this.l.c.close(this.fd);
+    }
     this.l.open--;
     this.fire();
   }
