@@ -287,7 +287,6 @@ class WinsockSocket implements BackendSocket {
       if (ws2.ioctlsocket(s, FIONBIO, this.scratch4) !== 0) fail(l, "ioctlsocket(FIONBIO)");
       if (!existing && ws2.bind(s, this.u8.subarray(AT.name, AT.name + nameLen), nameLen) !== 0) fail(l, "bind");
       this.addr = this.boundAddr(existing !== undefined);
-      native.closeWithThread?.(s, true);
       const type = existing ? this.socketType() : this.raw ? SOCK_RAW : SOCK_DGRAM;
       this.recvMsg = this.wsaRecvMsg(type);
       // One ICMP port-unreachable would fail the next receive with WSAECONNRESET and end a server loop.
@@ -313,6 +312,8 @@ class WinsockSocket implements BackendSocket {
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
       l.events++;
+      // Last: a failure above closes the socket itself.
+      native.closeWithThread?.(s, true);
     } catch (e) {
       if (!existing) ws2.closesocket(s);
       cleanup(l);
