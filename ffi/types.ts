@@ -60,6 +60,8 @@ export interface Native {
   readonly runtime: "deno" | "bun" | "node";
   /** `"windows"`, `"linux"`, `"darwin"`, ... */
   readonly os: string;
+  /** The processor as Deno names it: `"x86_64"`, `"aarch64"`, ... (some C layouts depend on it). */
+  readonly arch: string;
   open<T extends SymbolTable>(library: string, table: T): Bound<T>;
   /** Binds a function known only by address (an extension function such as WSARecvMsg). */
   fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D>;
@@ -83,10 +85,20 @@ export interface Native {
    */
   viewBytes(address: bigint, length: number): Uint8Array;
   /**
-   * POSIX: runs `poll(fds, n, -1)` off the JS thread and resolves with its result (-1 on failure;
-   * errno stays with the thread that ran it). `fds` is memory that never moves (see {@link addressOf})
-   * and is not touched until the promise settles. While one runs, the process stays alive. One at a
-   * time: ffi/posix/poll_set.ts runs a single poll for every socket of the process.
+   * POSIX: waits on the kernel event queue `queue` (an epoll instance on Linux, a kqueue on macOS) and resolves
+   * with what epoll_wait or kevent returned: the number of events written to `events` (at most `max`), or -1
+   * (errno then belongs to the thread that waited: the caller asks again without waiting to learn it). Deno
+   * waits on its blocking pool (a nonblocking call), Bun in a worker, Node on its own event loop (a uv_poll_t
+   * on `queue`, then a wait of 0 on the JS thread). `events` is memory that never moves and is not touched
+   * until the promise settles. One wait at a time; while one runs, the process stays alive. Rejects when the
+   * wait cannot start (a worker that does not start): nothing is kept of it, the next call tries again.
    */
-  pollOffThread(fds: Uint8Array, n: number): Promise<number>;
+  waitQueue(queue: number, events: Uint8Array, max: number): Promise<number>;
+  /**
+   * Where the runtime can: `fd` (a descriptor, or a SOCKET on Windows) is to be closed by the runtime
+   * itself when this thread ends without running JS again (a terminated worker), if it is still open
+   * then (`on`), or no longer (`on` false, just before it is closed). Node does it with environment
+   * cleanup hooks; Deno and Bun offer nothing that runs at a worker's termination.
+   */
+  closeWithThread?(fd: number | bigint, on: boolean): void;
 }

@@ -115,7 +115,6 @@ const steps = [
       "mod.ts",
       "structs/mod.ts",
       "ffi/runtime/bun_poller.ts",
-      "ffi/runtime/node_poller.ts",
       "ffi/runtime/node_iocp.ts",
       "tests/runtime/",
       "examples/",

@@ -233,3 +233,7 @@ export const MEM_COMMIT = 0x1000;
 export const MEM_RESERVE = 0x2000;
 /** Pages that may be read, written and run (the thunks Node's FFI needs on Windows). */
 export const PAGE_EXECUTE_READWRITE = 0x40;
+/** Pages that may be read and written, not run: the thunks' page while it is written, and their data. */
+export const PAGE_READWRITE = 0x04;
+/** Pages that may be read and run, not written: the thunks' page once written. */
+export const PAGE_EXECUTE_READ = 0x20;

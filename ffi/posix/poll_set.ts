@@ -1,37 +1,48 @@
 /**
- * One poll(2) set for every socket of the process (POSIX). Sockets ask to be told once when their fd
- * is readable or writable; the set keeps one `struct pollfd` array and has the runtime run one
- * blocking poll over all of it off the JS thread ({@link Native.pollOffThread}). So any number of
- * sockets waiting costs one thread (Deno: one of its blocking pool; Bun and Node: one worker), and
- * Deno's own file I/O keeps its pool.
+ * The set of waiting sockets of a thread (POSIX), over the kernel's event queue (ffi/posix/event_queue.ts:
+ * epoll on Linux, kqueue on macOS). A socket's descriptor is registered once, edge-triggered, for the
+ * directions it has waited in; one wait for the whole queue runs while any socket waits
+ * ({@link Native.waitQueue}: Deno's blocking pool, Bun's worker, Node's own event loop) and returns only
+ * the ready descriptors. So an idle waiting socket costs nothing per wake-up, any number of sockets can
+ * wait whatever the fd limit (no array of them is handed to the system), and a socket whose error queue
+ * stays full (IP_RECVERR) is told once per new error instead of at every wait.
  *
- * A control fd (an eventfd, or a pipe on Darwin) is the array's first entry: a change to the set
- * while a poll runs writes it, the poll returns, and the next poll sees the new set. The array is
- * rebuilt only between polls, so the memory the kernel reads never changes under it, and an fd that
- * is in the running poll is closed only after that poll returned, so that no poll can watch a reused
- * fd number.
+ * A registration outlives a wait: a socket that waits again costs no system call. A direction reported
+ * for a socket that no longer waits in it is dropped from the registration, so a busy socket that does
+ * not wait (a flood being read ahead, sends that never block) does not wake the queue again.
+ *
+ * A control descriptor (an eventfd, or a pipe on Darwin) is registered too: when the last socket stops
+ * waiting, writing it ends the running wait, so that an idle process can exit.
+ *
+ * A wait that cannot start (the queue cannot be opened for want of descriptors, a worker that does not
+ * start) tells the sockets that asked with a typed error ({@link SocketError}, code EMFILE, EAGAIN, ...)
+ * and keeps nothing of it: the next wait tries again.
  *
  * @module
  */
-import type { SocketError } from "../../errors.ts";
+import { SocketError } from "../../errors.ts";
 import { native } from "../native.ts";
+import { type EventQueue, openEventQueue } from "./event_queue.ts";
+import { FAILED, READ, WRITE } from "./event_values.ts";
 
-/** poll(2) event bits (the same on Linux and Darwin). */
+/** poll(2) event bits (the same on Linux and Darwin): what a watch asks for. */
 export const POLLIN = 0x1;
 /** Writable without blocking. */
 export const POLLOUT = 0x4;
-const POLLFD = 8;
 const EINTR = 4;
+const EAGAIN = 11;
+/** Events taken per wait; more wait for the next (the queue keeps them). */
+const MAX_EVENTS = 256;
 
-/** What the set needs of the C library: kept apart so that the set holds no symbol table of its own. */
+/** What the set needs of the C library (made by the backend). */
 export interface PollLib {
-  /** poll(fds, n, 0) on the JS thread: its result, with errno read right after when it fails. */
-  pollNow(fds: Uint8Array, n: number): { result: number; errno: number };
-  /** The control channel: [fd to poll, fd to write]. */
+  /** Not used any more (the event queue asks again itself); kept so that the backend need not change. */
+  pollNow?(fds: Uint8Array, n: number): { result: number; errno: number };
+  /** The control channel: [fd to watch, fd to write]. */
   readonly control: readonly [number, number];
-  /** Writes the control channel (ends a running poll). */
+  /** Writes the control channel (ends a running wait). */
   signal(): void;
-  /** Empties the control channel after a poll saw it. */
+  /** Empties the control channel after a wait saw it. */
   drain(): void;
   close(fd: number): void;
   /** The error for an errno value. */
@@ -42,12 +53,19 @@ export interface PollLib {
 export interface PollWatch {
   readonly fd: number;
   readonly events: number;
-  /** Called once on the JS thread: ready (null), or the error that ended waiting for every socket. */
+  /** Called once on the JS thread: ready (null), or the error that kept the wait from running. */
   readonly notify: (error: SocketError | null) => void;
 }
 
+/** A descriptor the queue knows: what it is registered for, and who waits on it now. */
+interface Entry {
+  registered: number;
+  read: PollWatch | null;
+  write: PollWatch | null;
+}
+
 /**
- * The process's poll set.
+ * The thread's set of waiting sockets.
  *
  * @example
  * ```ts ignore
@@ -55,20 +73,23 @@ export interface PollWatch {
  * const w = { fd, events: POLLIN, notify: (e) => console.log("readable", e) };
  * set.add(w);      // told once
  * set.remove(w);   // or no longer wanted
+ * set.closeFd(fd); // leaves the queue and closes
  * ```
  */
 export class PollSet {
   readonly #lib: PollLib;
-  readonly #watches = new Set<PollWatch>();
-  /** The watches of the running poll, in the order of the array (index 0 is the control fd); reused. */
-  readonly #inPoll: PollWatch[] = [];
+  #queue: EventQueue | null = null;
+  readonly #entries = new Map<number, Entry>();
+  /** Watches waiting now. */
+  #count = 0;
   #running = false;
-  #signalled = false;
   #scheduled = false;
-  /** fds whose close waits for the running poll to return. */
-  #closeAfter: number[] = [];
-  #fds = new Uint8Array(new ArrayBuffer(POLLFD * 64));
-  #dv = new DataView(this.#fds.buffer);
+  #signalled = false;
+  #controlRegistered = false;
+  readonly #events = new Uint8Array(new ArrayBuffer(16 * MAX_EVENTS));
+  readonly #dv = new DataView(this.#events.buffer);
+  /** Reused between wake-ups: the watches a wake-up tells. */
+  readonly #ready: PollWatch[] = [];
 
   constructor(lib: PollLib) {
     this.#lib = lib;
@@ -76,117 +97,185 @@ export class PollSet {
 
   /** How many sockets wait now (for tests and diagnostics). */
   get size(): number {
-    return this.#watches.size;
+    return this.#count;
   }
 
-  /** Tells `w.notify` once when `w.fd` is ready for `w.events`. */
+  /** Tells `w.notify` once when `w.fd` is ready for `w.events` (or, later, that waiting failed). */
   add(w: PollWatch): void {
-    this.#watches.add(w);
-    this.#changed();
+    const dir = w.events & POLLOUT ? WRITE : READ;
+    let e = this.#entries.get(w.fd);
+    if (!e) this.#entries.set(w.fd, e = { registered: 0, read: null, write: null });
+    const had = dir === READ ? e.read : e.write;
+    if (had === w) return;
+    if (had) this.#count--;
+    if (dir === READ) e.read = w;
+    else e.write = w;
+    this.#count++;
+    const queue = this.#open();
+    if (typeof queue === "number") return this.#refuse(e, w, this.#lib.failure(queue, "epoll_create1"));
+    if (!(e.registered & dir)) {
+      const err = queue.change(w.fd, e.registered, e.registered | dir);
+      if (err !== 0) return this.#refuse(e, w, this.#lib.failure(err, "epoll_ctl"));
+      // A socket that waits is closed by the runtime if this thread is terminated (Node: its port is free at once).
+      if (e.registered === 0) native.closeWithThread?.(w.fd, true);
+      e.registered |= dir;
+    }
+    this.#schedule();
   }
 
   /** No longer tells `w` (nothing happens if it was told already). */
   remove(w: PollWatch): void {
-    if (!this.#watches.delete(w)) return;
-    // A running poll that watches it has nothing else to do when it was the last one.
-    if (this.#running && this.#watches.size === 0) this.#signal();
+    const e = this.#entries.get(w.fd);
+    if (!e) return;
+    if (e.read === w) e.read = null;
+    else if (e.write === w) e.write = null;
+    else return;
+    // The registration stays: the socket will likely wait again. An event for it now is dropped then.
+    if (--this.#count === 0 && this.#running && !this.#signalled) {
+      // The running wait keeps the process alive: end it.
+      this.#signalled = true;
+      this.#lib.signal();
+    }
   }
 
-  /** Closes `fd` now, or, when the running poll may watch it, as soon as that poll has returned. */
+  /** Leaves the queue and closes `fd` (never throws: a socket always closes). */
   closeFd(fd: number): void {
-    if (this.#running && this.#inPoll.some((w) => w.fd === fd)) {
-      this.#closeAfter.push(fd);
-      this.#signal();
-    } else {
-      this.#lib.close(fd);
+    const e = this.#entries.get(fd);
+    if (e) {
+      if (e.read) this.remove(e.read);
+      if (e.write) this.remove(e.write);
+      this.#entries.delete(fd);
+      // Closing would remove it too, unless the socket was duplicated (rawHandle): then it would go on reporting.
+      if (e.registered && this.#queue) this.#queue.change(fd, e.registered, 0);
     }
+    // Whoever handed it to the runtime (the set, or the backend at its creation): not closed again at the thread's end.
+    native.closeWithThread?.(fd, false);
+    this.#lib.close(fd);
   }
 
-  #changed(): void {
-    if (this.#running) {
-      this.#signal();
-    } else if (!this.#scheduled) {
-      // Several sockets armed in one turn share the first poll.
-      this.#scheduled = true;
-      queueMicrotask(() => {
-        this.#scheduled = false;
-        if (!this.#running && this.#watches.size > 0) this.#start();
-      });
-    }
+  /** The queue, opened on first use (or again after it could not be): the errno when it cannot be. */
+  #open(): EventQueue | number {
+    if (this.#queue) return this.#queue;
+    const q = openEventQueue();
+    if (typeof q === "number") return q;
+    this.#queue = q;
+    return q;
   }
 
-  #signal(): void {
-    if (this.#signalled) return;
-    this.#signalled = true;
-    this.#lib.signal();
+  /** `w` cannot wait: it is told, after this call returns, with `error`; nothing else changes. */
+  #refuse(e: Entry, w: PollWatch, error: SocketError): void {
+    if (e.read === w) e.read = null;
+    else if (e.write === w) e.write = null;
+    this.#count--;
+    queueMicrotask(() => w.notify(error));
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#scheduled) return;
+    // Several sockets armed in one turn share the first wait.
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#start();
+    });
   }
 
   #start(): void {
-    const n = 1 + this.#watches.size;
-    if (this.#fds.length < n * POLLFD) {
-      // Replaced only between polls; the old array is no longer read by the system.
-      this.#fds = new Uint8Array(new ArrayBuffer(POLLFD * Math.max(n, 2 * this.#fds.length / POLLFD)));
-      this.#dv = new DataView(this.#fds.buffer);
-    }
-    this.#entry(0, this.#lib.control[0], POLLIN);
-    const inPoll = this.#inPoll;
-    inPoll.length = 0;
-    let i = 1;
-    for (const w of this.#watches) {
-      this.#entry(i++, w.fd, w.events);
-      inPoll.push(w);
+    const q = this.#queue;
+    if (this.#running || this.#count === 0 || !q) return;
+    if (!this.#controlRegistered) {
+      let control: number;
+      try {
+        control = this.#lib.control[0];
+      } catch (e) {
+        // The control channel could not be made (EMFILE): this wait fails, the next one tries again.
+        return this.#failAll(e as SocketError);
+      }
+      const err = q.change(control, 0, READ);
+      if (err !== 0) return this.#failAll(this.#lib.failure(err, "epoll_ctl"));
+      for (const fd of new Set(this.#lib.control)) native.closeWithThread?.(fd, true);
+      this.#controlRegistered = true;
     }
     this.#running = true;
-    const fds = this.#fds;
-    native.pollOffThread(fds, n).then(
-      (result) => this.#returned(fds, n, result),
-      () => this.#returned(fds, n, -1),
+    let waiting: Promise<number>;
+    try {
+      waiting = native.waitQueue(q.fd, this.#events, MAX_EVENTS);
+    } catch (e) {
+      waiting = Promise.reject(e);
+    }
+    waiting.then(
+      (result) => this.#returned(q, result),
+      (e) => {
+        this.#running = false;
+        this.#failAll(
+          new SocketError(
+            "EAGAIN",
+            EAGAIN,
+            "wait",
+            `the wait for readiness could not run (${(e as Error)?.message ?? e}); the next wait tries again`,
+          ),
+        );
+      },
     );
   }
 
-  /** Writes pollfd `i` (a receive that waits makes one poll: no closure or array per wait). */
-  #entry(i: number, fd: number, events: number): void {
-    const dv = this.#dv;
-    dv.setInt32(i * POLLFD, fd, true);
-    dv.setInt16(i * POLLFD + 4, events, true);
-    dv.setInt16(i * POLLFD + 6, 0, true);
-  }
-
-  #returned(fds: Uint8Array, n: number, result: number): void {
+  #returned(q: EventQueue, result: number): void {
     this.#running = false;
-    for (const fd of this.#closeAfter.splice(0)) this.#lib.close(fd);
-    if (result < 0) {
-      // errno belongs to the thread that ran the poll: ask again here, without waiting, to learn it.
-      const now = this.#lib.pollNow(fds, n);
-      if (now.result < 0 && now.errno !== EINTR) return this.#fail(this.#lib.failure(now.errno, "poll"));
+    let n = result;
+    if (n < 0) {
+      // errno belongs to the thread that waited: ask again here, without waiting, to learn it.
+      const now = q.takeNow(this.#events, MAX_EVENTS);
+      if (now.result < 0 && now.errno !== EINTR) return this.#failAll(this.#lib.failure(now.errno, "epoll_wait"));
+      n = Math.max(0, now.result);
     }
     const dv = this.#dv;
-    if (dv.getInt16(6, true) !== 0 || this.#signalled) {
-      this.#lib.drain();
-      this.#signalled = false;
+    const ready = this.#ready;
+    const control = this.#lib.control[0];
+    for (let i = 0; i < n; i++) {
+      const fd = q.fdAt(dv, i);
+      const bits = q.bitsAt(dv, i);
+      if (fd === control) {
+        this.#lib.drain();
+        this.#signalled = false;
+        continue;
+      }
+      const e = this.#entries.get(fd);
+      if (!e) continue;
+      let unwanted = 0;
+      if (bits & (READ | FAILED)) {
+        if (e.read) {
+          ready.push(e.read);
+          e.read = null;
+          this.#count--;
+        } else if (bits & READ) unwanted |= READ;
+      }
+      if (bits & (WRITE | FAILED)) {
+        if (e.write) {
+          ready.push(e.write);
+          e.write = null;
+          this.#count--;
+        } else if (bits & WRITE) unwanted |= WRITE;
+      }
+      // Reported for a direction nobody waits in: stop being told until someone does.
+      if (unwanted & e.registered && q.change(fd, e.registered, e.registered & ~unwanted) === 0) {
+        e.registered &= ~unwanted;
+      }
     }
-    const inPoll = this.#inPoll;
-    // Read every revents first: a notified socket may arm again, which rebuilds the array.
-    let ready = 0;
-    for (let i = 0; i < inPoll.length; i++) {
-      // Any revents (ready, POLLERR, POLLHUP, POLLNVAL) lets the socket try its call and see.
-      if (dv.getInt16((i + 1) * POLLFD + 6, true) !== 0 && this.#watches.delete(inPoll[i])) inPoll[ready++] = inPoll[i];
-    }
-    inPoll.length = ready;
-    for (let i = 0; i < ready; i++) inPoll[i].notify(null);
-    inPoll.length = 0;
-    if (this.#watches.size > 0 && !this.#running) this.#start();
+    // Told after every event is read: a told socket may wait again at once.
+    for (let i = 0; i < ready.length; i++) ready[i].notify(null);
+    ready.length = 0;
+    if (this.#count > 0) this.#start();
   }
 
-  /** poll itself failed (not EINTR): every waiting socket is told, instead of a spin on the error. */
-  #fail(error: SocketError): void {
-    const all = [...this.#watches];
-    this.#watches.clear();
-    this.#inPoll.length = 0;
-    if (this.#signalled) {
-      this.#lib.drain();
-      this.#signalled = false;
+  /** The wait itself failed (not EINTR): every waiting socket is told, instead of a spin on the error. */
+  #failAll(error: SocketError): void {
+    const all: PollWatch[] = [];
+    for (const e of this.#entries.values()) {
+      if (e.read) all.push(e.read);
+      if (e.write) all.push(e.write);
+      e.read = e.write = null;
     }
+    this.#count = 0;
     for (const w of all) w.notify(error);
   }
 }

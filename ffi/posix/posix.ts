@@ -48,6 +48,7 @@ import { POLLIN, POLLOUT, type PollWatch } from "./poll_set.ts";
 import { PosixSender } from "./posix_send.ts";
 import { ReadAhead } from "./read_ahead.ts";
 import { batchRefused, type Lib, load } from "./system.ts";
+import { native } from "../native.ts";
 
 const C = P.C;
 const MAX_CONTROL = 65536;
@@ -168,6 +169,8 @@ class PosixSocket implements BackendSocket {
       throw e;
     }
     l.open++;
+    // Closed by the runtime if this thread is terminated (Node: cleanup hooks), waiting or not.
+    native.closeWithThread?.(fd, true);
     const readAhead = l.readAhead !== null && !l.refused.receive && options.readAhead > 1;
     this.ahead = readAhead ? new ReadAhead(l.readAhead!, options.readAhead) : null;
     this.ahead?.want(this.defaultControlSize);
@@ -483,7 +486,10 @@ class PosixSocket implements BackendSocket {
     this.stopWritable();
     // Closed now, or after a running poll that watches it has returned.
     if (this.l.pollSetMade()) this.l.pollSet().closeFd(this.fd);
-    else this.l.c.close(this.fd);
+    else {
+      native.closeWithThread?.(this.fd, false);
+      this.l.c.close(this.fd);
+    }
     this.l.open--;
     this.fire();
   }

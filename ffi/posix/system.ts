@@ -79,7 +79,9 @@ export function load(): Lib {
   let set: PollSet | undefined;
   const pollSet = () => {
     if (set) return set;
-    const control = wakeChannel();
+    // Made with the first wait, not here: a wait that meets EMFILE fails that wait, never close().
+    let ends: [number, number] | undefined;
+    const channel = () => ends ??= wakeChannel();
     const scratch = new Uint8Array(new ArrayBuffer(72));
     new DataView(scratch.buffer).setUint32(64, 1, true);
     const one = scratch.subarray(64, 72);
@@ -89,11 +91,13 @@ export function load(): Lib {
         const result = now.poll(fds, n, 0);
         return { result, errno: result < 0 ? errno() : 0 };
       },
-      control,
-      signal: () => void c.write(control[1], one, 8),
+      get control() {
+        return channel();
+      },
+      signal: () => void c.write(channel()[1], one, 8),
       // eventfd: one read resets it; a pipe: read until empty (both are non-blocking).
       drain: () => {
-        while (c.read(control[0], sink, 64) === 64 && P.os === "darwin");
+        while (c.read(channel()[0], sink, 64) === 64 && P.os === "darwin");
       },
       close: (fd) => void c.close(fd),
       failure: errnoFailure,

@@ -36,10 +36,12 @@ interface BunFfi {
 }
 interface BunGlobal {
   platform?: string;
+  arch?: string;
 }
 
-const ffi = (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
-const bunProcess = (globalThis as unknown as { process: BunGlobal }).process;
+/** bun:ffi, loaded on first use: this module is loaded on every runtime (see ffi/native.ts). */
+let ffiModule: BunFfi | undefined;
+const bunFfi = () => ffiModule ??= (import.meta as unknown as { require(id: string): BunFfi }).require("bun:ffi");
 
 const TYPES: Record<NativeType, BunType> = {
   void: "void",
@@ -65,21 +67,30 @@ function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...arg
 }
 
 /**
- * The poller worker (ffi/runtime/bun_poller.ts): bun:ffi has no call that runs off the JS thread, so one
- * worker makes the blocking poll(2) for the whole process. It is referenced only while a poll runs.
+ * The waiting worker (ffi/runtime/bun_poller.ts): bun:ffi has no call that runs off the JS thread, so one
+ * worker makes the blocking wait of the event queue for the whole process. It is referenced only while
+ * a wait runs. A worker that fails to start or dies rejects the running wait; the next wait starts another.
  */
 let poller: PollRunner | undefined;
 
-function startPoller(): PollRunner {
-  type BunWorker = PollWorker & { onmessage: ((e: { data: number }) => void) | null };
+function makePoller(os: string): PollRunner {
+  type BunWorker = PollWorker & {
+    onmessage: ((e: { data: number }) => void) | null;
+    onerror: ((e: unknown) => void) | null;
+    addEventListener(type: "close", fn: () => void): void;
+  };
   const Worker = (globalThis as unknown as { Worker: new (url: string) => BunWorker }).Worker;
-  // The worker is a file beside this one: .ts in a checkout or from JSR, .js in the npm package.
-  const fs = (import.meta as unknown as { require(id: string): { existsSync(u: URL): boolean } }).require("node:fs");
-  const url = findWorker("bun_poller", import.meta.url, fs.existsSync);
-  const worker = new Worker(url.href);
-  const runner = new PollRunner(worker);
-  worker.onmessage = (e) => runner.answer(e.data);
-  worker.postMessage({ libc: native.os === "darwin" ? "libSystem.B.dylib" : "libc.so.6" });
+  const runner: PollRunner = new PollRunner(() => {
+    // The worker is a file beside this one (.ts in a checkout or from JSR, .js in the npm package), or where a
+    // bundler put it; findWorker says what to do when it is neither.
+    const fs = (import.meta as unknown as { require(id: string): { existsSync(u: URL): boolean } }).require("node:fs");
+    const worker = new Worker(findWorker("bun_poller", import.meta.url, fs.existsSync).href);
+    worker.unref();
+    worker.onmessage = (e) => runner.answer(e.data);
+    worker.onerror = (e) => runner.fail((e as { error?: unknown })?.error ?? (e as { message?: string })?.message ?? e);
+    worker.postMessage({ libc: os === "darwin" ? "libSystem.B.dylib" : "libc.so.6", darwin: os === "darwin" });
+    return worker;
+  });
   return runner;
 }
 
@@ -98,58 +109,75 @@ function keepAlive(delta: 1 | -1): void {
   }
 }
 
-/** The Bun implementation of {@link Native}. */
-export const native: Native = {
-  runtime: "bun",
-  os: OS[bunProcess.platform ?? ""] ?? String(bunProcess.platform),
-  open<T extends SymbolTable>(library: string, table: T): Bound<T> {
-    const decl: Record<string, BunDef> = {};
-    for (const [name, def] of Object.entries(table)) decl[name] = declare(def);
-    const lib = ffi.dlopen(library, decl);
-    const out: Record<string, unknown> = {};
-    for (const [name, def] of Object.entries(table)) out[name] = normalize(def, lib.symbols[name]);
-    return out as Bound<T>;
-  },
-  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
-    return normalize(def, ffi.CFunction({ ...declare(def), ptr: address })) as NativeFn<D>;
-  },
-  addressOf(view: Uint8Array): number {
-    return ffi.ptr(view);
-  },
-  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
-    const cb = new ffi.JSCallback((context, flag) => fn(Number(context ?? 0), Number(flag)), {
-      args: ["ptr", "u8"],
-      returns: "void",
-      threadsafe: true,
-    });
-    let refs = 0;
-    return {
-      pointer: cb.ptr as unknown as CallbackPointer,
-      ref: () => {
-        if (refs++ === 0) keepAlive(1);
-      },
-      unref: () => {
-        if (refs > 0 && --refs === 0) keepAlive(-1);
-      },
-      close: () => {
-        if (refs > 0) keepAlive(-1);
-        refs = 0;
-        cb.close();
-      },
-    };
-  },
-  readBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();
-  },
-  viewBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length));
-  },
-  int32At(address: bigint): () => number {
-    const at = Number(address);
-    return () => ffi.read.i32(at);
-  },
-  pollOffThread(fds: Uint8Array, n: number): Promise<number> {
-    // The worker polls this address; the array does not move and is not touched until it answers.
-    return (poller ??= startPoller()).poll([ffi.ptr(fds), n]);
-  },
-};
+const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
+
+/**
+ * The Bun implementation of {@link Native}. `bun:ffi` is reached only when called, so that every runtime
+ * can load this module (ffi/native.ts imports every adapter statically: no top-level await).
+ *
+ * @example
+ * ```ts ignore
+ * const native = bunNative();
+ * console.log(native.os); // "linux"
+ * ```
+ */
+export function bunNative(): Native {
+  const bunProcess = (globalThis as unknown as { process: BunGlobal }).process;
+  const ffi = bunFfi();
+  const os = OS[bunProcess.platform ?? ""] ?? String(bunProcess.platform);
+  return {
+    runtime: "bun",
+    os,
+    arch: ARCH[bunProcess.arch ?? ""] ?? String(bunProcess.arch),
+    open<T extends SymbolTable>(library: string, table: T): Bound<T> {
+      const decl: Record<string, BunDef> = {};
+      for (const [name, def] of Object.entries(table)) decl[name] = declare(def);
+      const lib = ffi.dlopen(library, decl);
+      const out: Record<string, unknown> = {};
+      for (const [name, def] of Object.entries(table)) out[name] = normalize(def, lib.symbols[name]);
+      return out as Bound<T>;
+    },
+    fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+      return normalize(def, ffi.CFunction({ ...declare(def), ptr: address })) as NativeFn<D>;
+    },
+    addressOf(view: Uint8Array): number {
+      return ffi.ptr(view);
+    },
+    threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+      const cb = new ffi.JSCallback((context, flag) => fn(Number(context ?? 0), Number(flag)), {
+        args: ["ptr", "u8"],
+        returns: "void",
+        threadsafe: true,
+      });
+      let refs = 0;
+      return {
+        pointer: cb.ptr as unknown as CallbackPointer,
+        ref: () => {
+          if (refs++ === 0) keepAlive(1);
+        },
+        unref: () => {
+          if (refs > 0 && --refs === 0) keepAlive(-1);
+        },
+        close: () => {
+          if (refs > 0) keepAlive(-1);
+          refs = 0;
+          cb.close();
+        },
+      };
+    },
+    readBytes(address: bigint, length: number): Uint8Array {
+      return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();
+    },
+    viewBytes(address: bigint, length: number): Uint8Array {
+      return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length));
+    },
+    int32At(address: bigint): () => number {
+      const at = Number(address);
+      return () => ffi.read.i32(at);
+    },
+    waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
+      // The worker waits with this address; the array does not move and is not touched until it answers.
+      return (poller ??= makePoller(os)).wait([queue, ffi.ptr(events), max]);
+    },
+  };
+}

@@ -1,8 +1,9 @@
 /**
- * Bun's waiting thread for the POSIX backend. Bun's FFI has no call that runs off the JS thread, so
- * this worker makes the one blocking poll(2) of the process's poll set (ffi/posix/poll_set.ts): it is given
- * the address of the set's `struct pollfd` array and its length, polls without a timeout, and answers
- * with poll's result. The array belongs to the main thread, which does not touch it until the answer.
+ * Bun's waiting thread for the POSIX backend. bun:ffi has no call that runs off the JS thread, so
+ * this worker makes the one blocking wait of the process's event queue (ffi/posix/poll_set.ts): it is
+ * given the queue, the address of the events array and its length, waits without a timeout, and
+ * answers with epoll_wait's (kevent's on macOS) result. The array belongs to the main thread, which
+ * does not touch it until the answer.
  *
  * @module
  */
@@ -19,14 +20,21 @@ const scope = globalThis as unknown as {
   postMessage(result: number): void;
 };
 
-let poll: ((address: number, n: number, timeout: number) => number) | undefined;
+let wait: ((queue: number, address: number, max: number) => number) | undefined;
 
 scope.onmessage = (e) => {
-  const data = e.data as { libc: string } | [number, number];
+  const data = e.data as { libc: string; darwin: boolean } | [number, number, number];
   if (!Array.isArray(data)) {
-    const libc = ffi.dlopen(data.libc, { poll: { args: ["ptr", "u64", "i32"], returns: "i32" } }).symbols;
-    poll = libc.poll as typeof poll;
+    if (data.darwin) {
+      const k = ffi.dlopen(data.libc, {
+        kevent: { args: ["i32", "ptr", "i32", "ptr", "i32", "ptr"], returns: "i32" },
+      }).symbols;
+      wait = (queue, address, max) => k.kevent(queue, null, 0, address, max, null);
+    } else {
+      const l = ffi.dlopen(data.libc, { epoll_wait: { args: ["i32", "ptr", "i32", "i32"], returns: "i32" } }).symbols;
+      wait = (queue, address, max) => l.epoll_wait(queue, address, max, -1);
+    }
     return;
   }
-  scope.postMessage(poll!(data[0], data[1], -1));
+  scope.postMessage(wait!(data[0], data[1], data[2]));
 };

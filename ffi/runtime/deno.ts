@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { libcPath, POLL } from "../tables/libc.ts";
+import { EPOLL, KQUEUE, libcPath } from "../tables/libc.ts";
 import type {
   Bound,
   CallbackPointer,
@@ -42,61 +42,80 @@ function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...arg
   return fn;
 }
 
-// poll(2) on Deno's blocking thread pool: the call returns a promise, and a pending one keeps the process alive.
-let poller: { poll(fds: Uint8Array, n: number, timeout: number): Promise<number> } | undefined;
+/** The wait of the event queue on Deno's blocking thread pool: a pending call keeps the process alive. */
+let waiter: ((queue: number, events: Uint8Array, max: number) => Promise<number>) | undefined;
 
-/** The Deno implementation of {@link Native}. */
-export const native: Native = {
-  runtime: "deno",
-  os: Deno.build.os,
-  open<T extends SymbolTable>(library: string, table: T): Bound<T> {
-    const decl: Record<string, Deno.ForeignFunction> = {};
-    for (const [name, def] of Object.entries(table)) decl[name] = declare(def);
-    const lib = Deno.dlopen(library, decl);
-    const out: Record<string, unknown> = {};
-    for (const [name, def] of Object.entries(table)) {
-      out[name] = normalize(def, lib.symbols[name] as (...args: unknown[]) => unknown);
-    }
-    return out as Bound<T>;
-  },
-  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
-    const fp = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address)!, declare(def));
-    return normalize(def, fp.call.bind(fp) as (...args: unknown[]) => unknown) as NativeFn<D>;
-  },
-  addressOf(view: Uint8Array): number {
-    return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
-  },
-  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
-    const cb = Deno.UnsafeCallback.threadSafe(
-      { parameters: ["pointer", "u8"], result: "void" } as const,
-      (context, flag) => fn(Number(Deno.UnsafePointer.value(context)), flag),
-    );
-    // Thread-safe callbacks start referenced; the owner refs them only while it waits.
-    cb.unref();
-    return {
-      pointer: cb.pointer as unknown as CallbackPointer,
-      ref: () => void cb.ref(),
-      unref: () => void cb.unref(),
-      close: () => cb.close(),
-    };
-  },
-  readBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))
-      .slice();
-  },
-  viewBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length));
-  },
-  int32At(address: bigint): () => number {
-    const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);
-    return () => view.getInt32();
-  },
-  pollOffThread(fds: Uint8Array, n: number): Promise<number> {
-    if (!poller) {
-      const lib = Deno.dlopen(libcPath(Deno.build.os), { poll: { ...declare(POLL.poll, true) } });
-      poller = lib.symbols as unknown as typeof poller;
-    }
-    // One nonblocking call: one thread of Deno's blocking pool, whatever the number of sockets.
-    return poller!.poll(fds, n, -1);
-  },
-};
+function makeWaiter(os: string): NonNullable<typeof waiter> {
+  const path = libcPath(os);
+  if (os === "darwin") {
+    const k = Deno.dlopen(path, { kevent: declare(KQUEUE.kevent, true) }).symbols;
+    return (queue, events, max) =>
+      k.kevent(queue, null, 0, events as Uint8Array<ArrayBuffer>, max, null) as Promise<number>;
+  }
+  const e = Deno.dlopen(path, { epoll_wait: declare(EPOLL.epoll_wait, true) }).symbols;
+  return (queue, events, max) => e.epoll_wait(queue, events as Uint8Array<ArrayBuffer>, max, -1) as Promise<number>;
+}
+
+/**
+ * The Deno implementation of {@link Native}. Its body touches `Deno` only when called, so that every runtime
+ * can load this module (ffi/native.ts imports every adapter statically: no top-level await).
+ *
+ * @example
+ * ```ts ignore
+ * const native = denoNative();
+ * console.log(native.os); // "linux"
+ * ```
+ */
+export function denoNative(): Native {
+  return {
+    runtime: "deno",
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    open<T extends SymbolTable>(library: string, table: T): Bound<T> {
+      const decl: Record<string, Deno.ForeignFunction> = {};
+      for (const [name, def] of Object.entries(table)) decl[name] = declare(def);
+      const lib = Deno.dlopen(library, decl);
+      const out: Record<string, unknown> = {};
+      for (const [name, def] of Object.entries(table)) {
+        out[name] = normalize(def, lib.symbols[name] as (...args: unknown[]) => unknown);
+      }
+      return out as Bound<T>;
+    },
+    fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+      const fp = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address)!, declare(def));
+      return normalize(def, fp.call.bind(fp) as (...args: unknown[]) => unknown) as NativeFn<D>;
+    },
+    addressOf(view: Uint8Array): number {
+      return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
+    },
+    threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+      const cb = Deno.UnsafeCallback.threadSafe(
+        { parameters: ["pointer", "u8"], result: "void" } as const,
+        (context, flag) => fn(Number(Deno.UnsafePointer.value(context)), flag),
+      );
+      // Thread-safe callbacks start referenced; the owner refs them only while it waits.
+      cb.unref();
+      return {
+        pointer: cb.pointer as unknown as CallbackPointer,
+        ref: () => void cb.ref(),
+        unref: () => void cb.unref(),
+        close: () => cb.close(),
+      };
+    },
+    readBytes(address: bigint, length: number): Uint8Array {
+      return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))
+        .slice();
+    },
+    viewBytes(address: bigint, length: number): Uint8Array {
+      return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length));
+    },
+    int32At(address: bigint): () => number {
+      const view = new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!);
+      return () => view.getInt32();
+    },
+    waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
+      // One nonblocking call: one thread of Deno's blocking pool, whatever the number of sockets.
+      return (waiter ??= makeWaiter(Deno.build.os))(queue, events, max);
+    },
+  };
+}

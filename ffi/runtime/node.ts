@@ -1,8 +1,8 @@
 /**
  * The Node adapter: the built-in `node:ffi` (Node 26.1 and later, experimental; on by default since
  * 26.10). It has no call that runs off the JS thread and its callbacks must run on the thread that made
- * them, so waiting is done like Bun's: one worker thread (ffi/runtime/node_poller.ts) makes the poll(2) of the
- * process's poll set. On Windows, where the backend needs a call by address (WSARecvMsg comes from
+ * them, so on Linux and macOS the event queue is watched by this thread's own event loop
+ * (ffi/runtime/node_loop.ts: a uv_poll_t, no worker). On Windows, where the backend needs a call by address (WSARecvMsg comes from
  * WSAIoctl) and callbacks from thread-pool threads, neither of which node:ffi has, ffi/runtime/node_windows.ts
  * builds both from two small thunks.
  *
@@ -18,28 +18,35 @@ import type {
   SymbolTable,
   ThreadSafeCallback,
 } from "../types.ts";
-import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
+import { NodeLoopWait } from "./node_loop.ts";
+import { NodeThreadEnd } from "./node_thread_end.ts";
+import { EPOLL, KQUEUE, libcPath } from "../tables/libc.ts";
 import { NodeWindows } from "./node_windows.ts";
+import { findWorker } from "./poll_runner.ts";
 
 interface NodeFfi {
-  DynamicLibrary: new (path: string) => {
+  DynamicLibrary: new (path: string | null) => {
     getFunction(name: string, signature: { return: string; arguments: string[] }): (...args: unknown[]) => unknown;
+    getSymbol(name: string): bigint;
+    registerCallback(signature: { return: string; arguments: string[] }, fn: (...args: never[]) => void): bigint;
   };
+  getCurrentEventLoop?(): bigint;
+  getUint32(address: bigint, offset?: number): number;
+  setUint32(address: bigint, offset: number, value: number): void;
   getRawPointer(view: ArrayBufferView): bigint;
   getInt32(address: bigint, offset?: number): number;
   toArrayBuffer(address: bigint, length: number, copy?: boolean): ArrayBuffer;
 }
 interface NodeProcess {
   platform: string;
+  arch: string;
   once(event: "exit", fn: () => void): void;
   versions: { node: string };
   getBuiltinModule(id: string): unknown;
 }
 
-const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
-
 /** node:ffi, or a sentence saying why it cannot be had and what to do. */
-function loadFfi(): NodeFfi {
+function loadFfi(nodeProcess: NodeProcess): NodeFfi {
   const [major, minor] = nodeProcess.versions.node.split(".").map(Number);
   if (major < 26 || (major === 26 && minor < 1)) {
     throw new Error(
@@ -58,8 +65,6 @@ function loadFfi(): NodeFfi {
   return ffi;
 }
 
-const ffi = loadFfi();
-
 const TYPES: Record<NativeType, string> = {
   void: "void",
   i32: "i32",
@@ -74,7 +79,7 @@ const TYPES: Record<NativeType, string> = {
 };
 
 /** Opens a library, turning the permission model's refusal into a sentence. */
-function openLibrary(path: string): InstanceType<NodeFfi["DynamicLibrary"]> {
+function openLibrary(ffi: NodeFfi, path: string): InstanceType<NodeFfi["DynamicLibrary"]> {
   try {
     return new ffi.DynamicLibrary(path);
   } catch (e) {
@@ -105,91 +110,152 @@ function wrap(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...args: un
   return call;
 }
 
-let poller: PollRunner | undefined;
-
-function startPoller(): PollRunner {
-  type NodeWorker = PollWorker & { on(event: "message", fn: (result: number) => void): void };
-  const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as { Worker: new (url: URL) => NodeWorker };
-  // A file beside this one: .ts in a checkout (Node strips the types), .js in the npm package.
-  const fs = nodeProcess.getBuiltinModule("node:fs") as { existsSync(u: URL): boolean };
-  const url = findWorker("node_poller", import.meta.url, fs.existsSync);
-  const worker = new Worker(url);
-  const runner = new PollRunner(worker);
-  worker.on("message", (result) => runner.answer(result));
-  return runner;
-}
-
 const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
 
-let nodeWindows: NodeWindows | undefined;
+const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
 
-/** The Windows thunks (a call by address, callbacks from other threads), made on first use. */
-function windows(): NodeWindows {
-  if (nodeProcess.platform !== "win32") {
-    throw new Error("recvmsg: internal: a call by address or a cross-thread callback is needed only on Windows");
-  }
-  return nodeWindows ??= new NodeWindows({
-    getRawPointer: (view) => ffi.getRawPointer(view),
-    toArrayBuffer: (address, length, copy) => ffi.toArrayBuffer(address, length, copy),
-    open: (library, table) => native.open(library, table),
-    onExit: (fn) => nodeProcess.once("exit", fn),
-    startWorker(first, onMessage) {
-      type NodeWorker = PollWorker & { on(event: "message", fn: (m: number[]) => void): void };
-      const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
-        Worker: new (url: URL) => NodeWorker;
-      };
-      const fs = nodeProcess.getBuiltinModule("node:fs") as { existsSync(u: URL): boolean };
-      const url = findWorker("node_iocp", import.meta.url, fs.existsSync);
-      const worker = new Worker(url);
-      worker.on("message", onMessage);
-      worker.postMessage(first);
-      return worker;
-    },
-  });
+/** The Windows thunks of this thread, once made (for tests). */
+let madeWindows: NodeWindows | undefined;
+
+/**
+ * For tests on Windows Node: the thunks' code page and data page, or null before the first call that needs them.
+ *
+ * @example
+ * ```ts ignore
+ * const pages = nodeThunkPages(); // { code, data } once a receive has run
+ * ```
+ */
+export function nodeThunkPages(): { code: bigint; data: bigint } | null {
+  return madeWindows?.pages ?? null;
 }
 
-/** The Node implementation of {@link Native}. */
-export const native: Native = {
-  runtime: "node",
-  os: OS[nodeProcess.platform] ?? nodeProcess.platform,
-  open<T extends SymbolTable>(library: string, table: T): Bound<T> {
-    const lib = openLibrary(library);
-    const out: Record<string, unknown> = {};
-    for (const [name, def] of Object.entries(table)) {
-      out[name] = wrap(
-        def,
-        lib.getFunction(name, { return: TYPES[def.result], arguments: def.parameters.map((p) => TYPES[p]) }),
+/**
+ * The Node implementation of {@link Native}. node:ffi is reached only when called, so that every runtime
+ * can load this module (ffi/native.ts imports every adapter statically: no top-level await).
+ *
+ * @example
+ * ```ts ignore
+ * const native = nodeNative();
+ * console.log(native.os); // "linux"
+ * ```
+ */
+export function nodeNative(): Native {
+  const nodeProcess = (globalThis as unknown as { process: NodeProcess }).process;
+  const ffi = loadFfi(nodeProcess);
+  const os = OS[nodeProcess.platform] ?? nodeProcess.platform;
+  let nodeWindows: NodeWindows | undefined;
+  let loopWait: NodeLoopWait | undefined;
+  let threadEnd: NodeThreadEnd | null | undefined;
+  const closeWithThread = (fd: number | bigint, on: boolean) => {
+    threadEnd ??= NodeThreadEnd.make(
+      ffi,
+      nodeProcess.platform,
+      (nodeProcess as unknown as { execPath: string }).execPath,
+    );
+    threadEnd?.closeWithThread(fd, on);
+  };
+
+  /** The Windows thunks (a call by address, callbacks from other threads), made on first use. */
+  const windows = (): NodeWindows => {
+    if (nodeProcess.platform !== "win32") {
+      throw new Error("recvmsg: internal: a call by address or a cross-thread callback is needed only on Windows");
+    }
+    return nodeWindows ??= madeWindows = new NodeWindows({
+      getRawPointer: (view) => ffi.getRawPointer(view),
+      toArrayBuffer: (address, length, copy) => ffi.toArrayBuffer(address, length, copy),
+      open: (library, table) => native.open(library, table),
+      onExit: (fn) => nodeProcess.once("exit", fn),
+      startWorker(first, onMessage) {
+        type NodeWorker = { ref(): void; unref(): void; postMessage(m: unknown): void } & {
+          on(event: "message", fn: (m: number[]) => void): void;
+        };
+        const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
+          Worker: new (url: URL) => NodeWorker;
+        };
+        const fs = nodeProcess.getBuiltinModule("node:fs") as { existsSync(u: URL): boolean };
+        const worker = new Worker(findWorker("node_iocp", import.meta.url, fs.existsSync));
+        worker.on("message", onMessage);
+        worker.postMessage(first);
+        return worker;
+      },
+    });
+  };
+
+  /** The event queue's wait on this thread's event loop: epoll_wait (kevent) with a timeout of 0 when libuv saw it ready. */
+  const makeLoopWait = (): NodeLoopWait => {
+    const libc = openLibrary(ffi, libcPath(os));
+    const inWorker = !(nodeProcess.getBuiltinModule("node:worker_threads") as { isMainThread: boolean }).isMainThread;
+    if (os === "darwin") {
+      const kevent = wrap(
+        KQUEUE.kevent,
+        libc.getFunction("kevent", {
+          return: "i32",
+          arguments: KQUEUE.kevent.parameters.map((p) => TYPES[p]),
+        }),
+      );
+      // A zero timespec: take what is there, never block.
+      const zero = new Uint8Array(new ArrayBuffer(72)).subarray(0, 16);
+      return new NodeLoopWait(
+        ffi,
+        libcPath(os),
+        inWorker,
+        (q, events, max) => kevent(q, null, 0, events, max, zero) as number,
+        (fd) => closeWithThread(fd, true),
       );
     }
-    return out as Bound<T>;
-  },
-  fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
-    return windows().fromAddress(address, def);
-  },
-  addressOf(view: Uint8Array): number {
-    return Number(ffi.getRawPointer(view));
-  },
-  threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
-    return windows().threadSafeCallback(fn);
-  },
-  readBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(ffi.toArrayBuffer(address, length, true));
-  },
-  viewBytes(address: bigint, length: number): Uint8Array {
-    return new Uint8Array(ffi.toArrayBuffer(address, length, false));
-  },
-  int32At(address: bigint): () => number {
-    return () => ffi.getInt32(address);
-  },
-  pollOffThread(fds: Uint8Array, n: number): Promise<number> {
-    // The worker polls this address; the array does not move and is not touched until it answers.
-    return (poller ??= startPoller()).poll([
-      ffi.getRawPointer(fds),
-      n,
-      nodeProcess.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6",
-    ]);
-  },
-};
+    const epollWait = libc.getFunction("epoll_wait", {
+      return: "i32",
+      arguments: EPOLL.epoll_wait.parameters.map((p) => TYPES[p]),
+    });
+    return new NodeLoopWait(
+      ffi,
+      libcPath(os),
+      inWorker,
+      (q, events, max) => epollWait(q, events, max, 0) as number,
+      (fd) => closeWithThread(fd, true),
+    );
+  };
+
+  const native: Native = {
+    runtime: "node",
+    os,
+    arch: ARCH[nodeProcess.arch] ?? nodeProcess.arch,
+    open<T extends SymbolTable>(library: string, table: T): Bound<T> {
+      const lib = openLibrary(ffi, library);
+      const out: Record<string, unknown> = {};
+      for (const [name, def] of Object.entries(table)) {
+        out[name] = wrap(
+          def,
+          lib.getFunction(name, { return: TYPES[def.result], arguments: def.parameters.map((p) => TYPES[p]) }),
+        );
+      }
+      return out as Bound<T>;
+    },
+    fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
+      return windows().fromAddress(address, def);
+    },
+    addressOf(view: Uint8Array): number {
+      return Number(ffi.getRawPointer(view));
+    },
+    threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+      return windows().threadSafeCallback(fn);
+    },
+    readBytes(address: bigint, length: number): Uint8Array {
+      return new Uint8Array(ffi.toArrayBuffer(address, length, true));
+    },
+    viewBytes(address: bigint, length: number): Uint8Array {
+      return new Uint8Array(ffi.toArrayBuffer(address, length, false));
+    },
+    int32At(address: bigint): () => number {
+      return () => ffi.getInt32(address);
+    },
+    waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
+      return (loopWait ??= makeLoopWait()).wait(queue, events, max);
+    },
+    closeWithThread,
+  };
+  return native;
+}
 
 /** Keeps the type of the callback pointer in use (the Windows backend's; never made on Node). */
 export type { CallbackPointer };

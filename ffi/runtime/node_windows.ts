@@ -1,6 +1,9 @@
 /**
  * What the Windows backend needs from Node that node:ffi does not offer, built from two small thunks
- * (ffi/tables/thunks.ts) in one page of executable memory that is never freed:
+ * (ffi/tables/thunks.ts) in one page of code that is never freed: written while it is read-write, then
+ * made execute-read only (VirtualProtect) before anything runs it; what the thunks read at run time
+ * (the completion port, PostQueuedCompletionStatus's address) is on a second, read-write page that
+ * is never executable:
  *
  * - calling a function by its address (WSARecvMsg, which WSAIoctl hands out): each call writes the
  *   function, its arguments and a fresh INIT_ONCE into a block of its own and runs the thunk through
@@ -12,7 +15,7 @@
  *
  * @module
  */
-import { MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READWRITE } from "../../structs/constants.ts";
+import { MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READ, PAGE_READWRITE } from "../../structs/constants.ts";
 import { WIN } from "../../structs/windows.ts";
 import { KERNEL32_NODE } from "../tables/windows.ts";
 import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT } from "../tables/thunks.ts";
@@ -32,7 +35,10 @@ export interface NodeWindowsHost {
 /** The completion key that ends the worker; no context is this large. */
 const STOP = 2 ** 53 - 1;
 const PAGE = 4096;
-const AT = { call: 0, post: 128, postBlock: 256 } as const;
+/** Offsets of the thunks in the code page; the posting thunk's block is at the start of the data page. */
+const AT = { call: 0, post: 128 } as const;
+/** GetCurrentProcess()'s pseudo handle, for FlushInstructionCache. */
+const CURRENT_PROCESS = 0xffff_ffff_ffff_ffffn;
 /** Each bound function's block: the thunk's block, then its INIT_ONCE. */
 const INIT_ONCE_AT = 80;
 const BLOCK_SIZE = 128;
@@ -50,20 +56,36 @@ const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
 export class NodeWindows {
   readonly #host: NodeWindowsHost;
   readonly #k32: Bound<typeof KERNEL32_NODE>;
+  /** The code page (execute-read) and the data page (read-write) after it. */
   readonly #page: bigint;
-  readonly #code: DataView;
+  readonly #data: DataView;
 
   constructor(host: NodeWindowsHost) {
     this.#host = host;
     const k32 = this.#k32 = host.open("kernel32.dll", KERNEL32_NODE);
-    const page = k32.VirtualAlloc(0n, BigInt(PAGE), MEM_COMMIT | MEM_RESERVE, PAGE_EXECUTE_READWRITE);
-    if (page === 0n) throw new Error("recvmsg: VirtualAlloc could not make the page of thunks Node needs on Windows");
+    const page = k32.VirtualAlloc(0n, BigInt(2 * PAGE), MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    if (page === 0n) throw new Error("recvmsg: VirtualAlloc could not make the pages of thunks Node needs on Windows");
     this.#page = page;
-    const bytes = new Uint8Array(host.toArrayBuffer(page, PAGE, false));
-    bytes.set(CALL_BY_ADDRESS, AT.call);
-    bytes.set(POST_COMPLETION, AT.post);
-    this.#code = new DataView(bytes.buffer);
-    this.#code.setBigUint64(AT.post + POST_COMPLETION_BLOCK_AT, page + BigInt(AT.postBlock), true);
+    const code = new Uint8Array(host.toArrayBuffer(page, PAGE, false));
+    code.set(CALL_BY_ADDRESS, AT.call);
+    code.set(POST_COMPLETION, AT.post);
+    new DataView(code.buffer, code.byteOffset).setBigUint64(
+      AT.post + POST_COMPLETION_BLOCK_AT,
+      page + BigInt(PAGE),
+      true,
+    );
+    // Written: now never writable again while it may run. (The old protection comes back in a DWORD.)
+    const old = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
+    if (!k32.VirtualProtect(page, BigInt(PAGE), PAGE_EXECUTE_READ, old)) {
+      throw new Error("recvmsg: VirtualProtect could not make the thunks' page execute-read");
+    }
+    k32.FlushInstructionCache(CURRENT_PROCESS, page, BigInt(PAGE));
+    this.#data = new DataView(host.toArrayBuffer(page + BigInt(PAGE), PAGE, false));
+  }
+
+  /** For tests: the code page's address and the data page's after it. */
+  get pages(): { code: bigint; data: bigint } {
+    return { code: this.#page, data: this.#page + BigInt(PAGE) };
   }
 
   /**
@@ -129,8 +151,8 @@ export class NodeWindows {
     if (port === 0n) throw new Error("recvmsg: CreateIoCompletionPort failed");
     const post = k32.GetProcAddress(k32.GetModuleHandleW(utf16z("kernel32.dll")), asciiz("PostQueuedCompletionStatus"));
     if (post === 0n) throw new Error("recvmsg: kernel32.dll has no PostQueuedCompletionStatus");
-    this.#code.setBigUint64(AT.postBlock, port, true);
-    this.#code.setBigUint64(AT.postBlock + 8, post, true);
+    this.#data.setBigUint64(0, port, true);
+    this.#data.setBigUint64(8, post, true);
     const entry = WIN.OVERLAPPED_ENTRY;
     const worker = this.#host.startWorker(
       [port, entry.size, entry.fields.lpCompletionKey.offset, entry.fields.dwNumberOfBytesTransferred.offset, STOP],

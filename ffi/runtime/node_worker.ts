@@ -1,7 +1,7 @@
 /**
- * What Node's two worker threads share (ffi/runtime/node_poller.ts on Linux and macOS, ffi/runtime/node_iocp.ts on
- * Windows): the port to the main thread, node:ffi, and node:ffi's experimental warning kept quiet,
- * since the main thread has already shown it (or been told to hide it).
+ * What Node's worker thread needs (ffi/runtime/node_iocp.ts, Windows only: on Linux and macOS Node waits on
+ * its own event loop, ffi/runtime/node_loop.ts): the port to the main thread, node:ffi, and node:ffi's
+ * experimental warning kept quiet, since the main thread has already shown it (or been told to hide it).
  *
  * @module
  */

@@ -1,54 +1,85 @@
 /**
- * The main-thread side of a poller worker (Bun's and Node's FFIs have no call that runs off the JS
- * thread): one poll at a time is handed to the worker as an address and a length, and the worker
- * answers with poll's result. The worker is referenced only while a poll runs, so an idle process can
- * exit. Each adapter makes the worker (its runtime's Worker class and FFI); this holds the protocol.
+ * The main-thread side of Bun's waiting worker (bun:ffi has no call that runs off the JS thread): one
+ * wait at a time is handed to the worker as the event queue, the address of the events array and its
+ * length, and the worker answers with epoll_wait's (kevent's) result. The worker is referenced only
+ * while a wait runs, so an idle process can exit. The adapter makes the worker; this holds the
+ * protocol and what happens when the worker fails: the running wait is rejected, the worker is
+ * dropped, and the next wait starts a new one.
  *
  * @module
  */
 
-/** What both runtimes' workers offer, reduced to what the protocol needs. */
+/** What a worker offers, reduced to what the protocol needs. */
 export interface PollWorker {
   postMessage(m: unknown): void;
   ref(): void;
   unref(): void;
+  terminate(): unknown;
 }
 
 /**
- * Runs one poll at a time in `worker`; `answer` is to be called with each result the worker posts.
+ * Runs one wait at a time in a worker made by `start`; `answer` and `fail` are called by the adapter
+ * with what the worker posts or the error it reports.
  *
  * @example
  * ```ts ignore
- * const runner = new PollRunner(worker);
- * worker.onmessage = (e) => runner.answer(e.data);
- * const result = await runner.poll(address, n);
+ * const runner = new PollRunner(() => {
+ *   const worker = new Worker(url);
+ *   worker.onmessage = (e) => runner.answer(e.data);
+ *   worker.onerror = (e) => runner.fail(e);
+ *   return worker;
+ * });
+ * const result = await runner.wait([queue, address, max]);
  * ```
  */
 export class PollRunner {
-  readonly #worker: PollWorker;
+  readonly #start: () => PollWorker;
+  #worker: PollWorker | null = null;
   #resolve: ((result: number) => void) | null = null;
+  #reject: ((error: Error) => void) | null = null;
 
-  /** Drives `worker`, which starts unreferenced. */
-  constructor(worker: PollWorker) {
-    this.#worker = worker;
-    worker.unref();
+  /** `start` makes the worker (unreferenced by the runner until a wait runs). */
+  constructor(start: () => PollWorker) {
+    this.#start = start;
   }
 
-  /** The worker's answer to the running poll. */
+  /** The worker's answer to the running wait. */
   answer(result: number): void {
     const resolve = this.#resolve;
-    this.#resolve = null;
-    this.#worker.unref();
+    this.#resolve = this.#reject = null;
+    this.#worker?.unref();
     resolve?.(result);
   }
 
-  /** Posts one poll request (the pollfd array's address and length: memory that does not move and is not touched until the answer). */
-  poll(message: unknown): Promise<number> {
-    if (this.#resolve) return Promise.reject(new Error("recvmsg: internal: a second poll while one runs"));
-    return new Promise((resolve) => {
+  /** The worker failed (did not start, or died): the running wait is rejected and the next one starts a new worker. */
+  fail(cause: unknown): void {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = null;
+    const worker = this.#worker;
+    this.#worker = null;
+    try {
+      worker?.terminate();
+    } catch { /* already gone */ }
+    reject?.(new Error(`recvmsg: the waiting thread failed: ${(cause as Error)?.message ?? cause}`, { cause }));
+  }
+
+  /** Posts one wait (memory that does not move and is not touched until the answer). */
+  wait(message: unknown): Promise<number> {
+    if (this.#resolve) return Promise.reject(new Error("recvmsg: internal: a second wait while one runs"));
+    return new Promise((resolve, reject) => {
+      let worker = this.#worker;
+      if (!worker) {
+        try {
+          worker = this.#worker = this.#start();
+        } catch (e) {
+          reject(new Error(`recvmsg: the waiting thread could not start: ${(e as Error)?.message ?? e}`, { cause: e }));
+          return;
+        }
+      }
       this.#resolve = resolve;
-      this.#worker.ref();
-      this.#worker.postMessage(message);
+      this.#reject = reject;
+      worker.ref();
+      worker.postMessage(message);
     });
   }
 }

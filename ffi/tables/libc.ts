@@ -146,3 +146,33 @@ export const LIBC_MMAP = {
     result: "i32",
   },
 } as const satisfies SymbolTable;
+
+/**
+ * Linux's event queue (epoll), the wait of the POSIX backend (ffi/posix/event_queue.ts): a socket registers its
+ * interests once, and a wait returns only the ready ones. `epoll_wait` blocks, so each runtime runs it off the JS
+ * thread (Deno: nonblocking; Bun: a worker) or, on Node, with a timeout of 0 when the event loop saw the queue
+ * readable.
+ */
+export const EPOLL = {
+  epoll_create1: { c: "int epoll_create1(int flags)", parameters: ["i32"], result: "i32" },
+  epoll_ctl: {
+    c: "int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)",
+    parameters: ["i32", "i32", "i32", "buffer"],
+    result: "i32",
+  },
+  epoll_wait: {
+    c: "int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;
+
+/** macOS's event queue (kqueue), as Apple's <sys/event.h> declares it (not run here: no macOS to test on). */
+export const KQUEUE = {
+  kqueue: { c: "int kqueue(void)", parameters: [], result: "i32" },
+  kevent: {
+    c: "int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist, int nevents, const struct timespec *timeout)",
+    parameters: ["i32", "buffer", "i32", "buffer", "i32", "buffer"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;

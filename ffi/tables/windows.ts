@@ -132,6 +132,21 @@ export const KERNEL32_NODE = {
     parameters: ["handle", "handle", "u32", "u32"],
     result: "handle",
   },
+  VirtualProtect: {
+    c: "BOOL VirtualProtect(LPVOID lpAddress, SIZE_T dwSize, DWORD flNewProtect, PDWORD lpflOldProtect)",
+    parameters: ["handle", "handle", "u32", "buffer"],
+    result: "i32",
+  },
+  FlushInstructionCache: {
+    c: "BOOL FlushInstructionCache(HANDLE hProcess, LPCVOID lpBaseAddress, SIZE_T dwSize)",
+    parameters: ["handle", "handle", "handle"],
+    result: "i32",
+  },
+  VirtualQuery: {
+    c: "SIZE_T VirtualQuery(LPCVOID lpAddress, PMEMORY_BASIC_INFORMATION lpBuffer, SIZE_T dwLength)",
+    parameters: ["handle", "buffer", "handle"],
+    result: "handle",
+  },
   InitOnceExecuteOnce: {
     c: "BOOL InitOnceExecuteOnce(PINIT_ONCE InitOnce, PINIT_ONCE_FN InitFn, PVOID Parameter, LPVOID *Context)",
     parameters: ["handle", "handle", "handle", "handle"],

@@ -66,6 +66,7 @@ import type { NativeFn } from "../types.ts";
 import { cleanup, fail, type Lib, load, startup, WRITE_WAIT } from "./system.ts";
 import { WinsockSender } from "./winsock_send.ts";
 import { connResetOff, socketType, wsaRecvMsg } from "./socket_setup.ts";
+import { native } from "../native.ts";
 
 export { type WinsockStats, winsockStats } from "./system.ts";
 
@@ -204,6 +205,8 @@ class WinsockSocket implements BackendSocket {
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
       l.events++;
+      // Last: a failure above closes the socket itself.
+      native.closeWithThread?.(s, true);
     } catch (e) {
       if (!existing) ws2.closesocket(s);
       cleanup(l);
@@ -513,6 +516,7 @@ class WinsockSocket implements BackendSocket {
     this.keepAlive(false);
     this.stopWritable();
     this.closed = true;
+    native.closeWithThread?.(this.handle, false);
     this.l.ws2.closesocket(this.handle);
     // With a peek pending, the kernel still owns the OVERLAPPED record: release when its wait fires.
     if (!this.waitRegistered && !this.l.pinned.has(this)) this.release();
