@@ -20,6 +20,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import type { DatagramMessage } from "./message.ts";
+import { runtimeVersion } from "./ffi/native.ts";
 import { type DatagramConn, interfaces, listenDatagram, type NetworkInterface, SocketError } from "./mod.ts";
 
 /**
@@ -74,9 +75,7 @@ UDP with packet info: each datagram's local address and interface (recvmsg ${VER
 
 /** `recvmsg 0.1.0 (Bun/1.4.5, linux x64)`: which runtime runs the command matters (`bunx` once started Node). */
 function versionLine(): string {
-  const agent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ??
-    `Node.js/${process.versions.node}`;
-  return `recvmsg ${VERSION} (${agent}, ${process.platform} ${process.arch})`;
+  return `recvmsg ${VERSION} (${runtimeVersion()}, ${process.platform} ${process.arch})`;
 }
 
 /** Where the CLI writes, and what stops it (Ctrl-C by default). */

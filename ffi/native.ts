@@ -32,3 +32,24 @@ function pick(): Native {
  * ```
  */
 export const native: Native = pick();
+
+/**
+ * The runtime and its version as a user would name them (`Deno/2.9.5`, `Bun/1.4.5`, `Node.js/26.10.0`):
+ * for `recvmsg --version`, which says which runtime ran the command.
+ *
+ * @example
+ * ```ts
+ * import { runtimeVersion } from "./native.ts";
+ * console.log(runtimeVersion()); // "Node.js/26.10.0"
+ * ```
+ */
+export function runtimeVersion(): string {
+  const g = globalThis as {
+    Deno?: { version: { deno: string } };
+    Bun?: { version: string };
+    process?: { versions?: { node?: string } };
+  };
+  if (g.Deno) return `Deno/${g.Deno.version.deno}`;
+  if (g.Bun) return `Bun/${g.Bun.version}`;
+  return `Node.js/${g.process?.versions?.node ?? "?"}`;
+}
