@@ -142,7 +142,7 @@ export class Socket extends EventEmitter {
     }
     const p = port === null || port === undefined ? 0 : validatePort(port, "Port", true);
     const host = (address as string) || (this.type === "udp4" ? "0.0.0.0" : "::");
-    this.#lookup(host, (err, ip) => {
+    resolveHost(this.type, this.#options.lookup, host, (err, ip) => {
       if (!this.#open) return; // closed meanwhile: no error, no socket
       if (err) {
         this.#bindState = UNBOUND;
@@ -180,15 +180,6 @@ export class Socket extends EventEmitter {
       this.#queue = undefined;
       for (const f of queue) f();
     }
-  }
-
-  /** Resolves with the `lookup` option or `dns.lookup`, as node:dgram does. */
-  #lookup(host: string, cb: (err: Error | null, ip: string) => void): void {
-    const family = this.type === "udp4" ? 4 : 6;
-    const fn = this.#options.lookup;
-    const done = (err: Error | null, ip: string) => cb(err, err ? ip : numericScope(ip));
-    // dns.lookup is read at each call, as node:dgram does (it may be replaced); numeric addresses too.
-    (fn ?? dns.lookup)(host, family, done);
   }
 
   /** Runs `f` once bound (binding first to a port the system picks, as node:dgram does). */
@@ -251,7 +242,12 @@ export class Socket extends EventEmitter {
 
   #sendBound(req: SendRequest): void {
     if (this.#connectState === CONNECTED) return this.#doSend(null, "", req);
-    this.#lookup(req.address || (this.type === "udp4" ? "127.0.0.1" : "::1"), (err, ip) => this.#doSend(err, ip, req));
+    resolveHost(
+      this.type,
+      this.#options.lookup,
+      req.address || (this.type === "udp4" ? "127.0.0.1" : "::1"),
+      (err, ip) => this.#doSend(err, ip, req),
+    );
   }
 
   #doSend(err: Error | null, ip: string, req: SendRequest): void {
@@ -263,7 +259,7 @@ export class Socket extends EventEmitter {
     }
     const conn = this.#conn;
     if (!this.#open || conn === null) return;
-    if (port && this.#blocked(ip)) {
+    if (port && blockedBy(this.#options.sendBlockList, ip)) {
       if (callback) process.nextTick(callback, ERR.ipBlocked(ip));
       else process.nextTick(() => this.emit("error", ERR.ipBlocked(ip)));
       return;
@@ -297,9 +293,9 @@ export class Socket extends EventEmitter {
 
   #connect(port: number, address: string, callback: ((err?: Error) => void) | undefined): void {
     if (callback) this.once("connect", callback);
-    this.#lookup(address || (this.type === "udp4" ? "127.0.0.1" : "::1"), (err, ip) => {
+    resolveHost(this.type, this.#options.lookup, address || (this.type === "udp4" ? "127.0.0.1" : "::1"), (err, ip) => {
       if (!this.#open || this.#conn === null) return;
-      let ex: unknown = err ?? (this.#blocked(ip) ? ERR.ipBlocked(ip) : null);
+      let ex: unknown = err ?? (blockedBy(this.#options.sendBlockList, ip) ? ERR.ipBlocked(ip) : null);
       if (!ex) {
         try {
           this.#conn.connect({ hostname: ip, port });
@@ -508,10 +504,6 @@ export class Socket extends EventEmitter {
     }
   }
 
-  #blocked(ip: string): boolean {
-    return this.#options.sendBlockList?.check(ip, ip.includes(":") ? "ipv6" : "ipv4") === true;
-  }
-
   #healthCheck(): void {
     if (!this.#open) throw ERR.notRunning();
   }
@@ -556,4 +548,21 @@ export function createSocket(
   listener?: (msg: Buffer, rinfo: RemoteInfo) => void,
 ): Socket {
   return new Socket(type, listener);
+}
+
+/** Resolves `host` with the `lookup` option or `dns.lookup`, as node:dgram does. */
+function resolveHost(
+  type: string,
+  fn: SocketOptions["lookup"],
+  host: string,
+  cb: (err: Error | null, ip: string) => void,
+): void {
+  const done = (err: Error | null, ip: string) => cb(err, err ? ip : numericScope(ip));
+  // dns.lookup is read at each call, as node:dgram does (it may be replaced); numeric addresses too.
+  (fn ?? dns.lookup)(host, type === "udp4" ? 4 : 6, done);
+}
+
+/** Whether a send block list refuses `ip`. */
+function blockedBy(list: SocketOptions["sendBlockList"], ip: string): boolean {
+  return list?.check(ip, ip.includes(":") ? "ipv6" : "ipv4") === true;
 }
