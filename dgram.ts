@@ -34,7 +34,7 @@ export type {
 } from "./dgram/socket.ts";
 export type { RemoteInfo } from "./dgram/receiver.ts";
 export type { SendExtras, SendSource } from "./dgram/send_args.ts";
-export type { ErrnoException } from "./dgram/errors.ts";
+export type { CodedError, ErrnoException } from "./dgram/errors.ts";
 
 /** node:dgram's default export: `{ createSocket, Socket }`. */
 const dgram: { createSocket: typeof createSocket; Socket: typeof Socket } = { createSocket, Socket };

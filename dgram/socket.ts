@@ -206,23 +206,15 @@ export class Socket extends EventEmitter {
    * its TTL. Unbound sockets bind first; errors go to the callback (`send EMSGSIZE 127.0.0.1:9`).
    */
   send(msg: Message, port?: number, address?: string | null, callback?: SendCallback): void;
-  send(
-    msg: Message,
-    port: number,
-    address: string | null | undefined,
-    extras: SendExtras,
-    callback?: SendCallback,
-  ): void;
+  /** `send(msg, port, address, extras, callback)`: with `{ source: rinfo }` or `{ hopLimit }`. */
+  send(msg: Message, port: number, address: string | null | undefined, extras: SendExtras, cb?: SendCallback): void;
+  /** `send(msg, port, callback)`: to the port on the loopback address. */
   send(msg: Message, port?: number, callback?: SendCallback): void;
+  /** `send(msg, callback)`: to the connected peer. */
   send(msg: Message, callback?: SendCallback): void;
-  send(
-    msg: Part,
-    offset: number,
-    length: number,
-    port?: number,
-    address?: string | null,
-    callback?: SendCallback,
-  ): void;
+  /** `send(buffer, offset, length, port, address, callback)`: a part of one buffer. */
+  send(msg: Part, offset: number, length: number, port?: number, address?: string | null, cb?: SendCallback): void;
+  /** `send(buffer, offset, length, port, address, extras, callback)`: a part of one buffer, with extras. */
   send(
     msg: Part,
     offset: number,
@@ -232,6 +224,7 @@ export class Socket extends EventEmitter {
     extras: SendExtras,
     callback?: SendCallback,
   ): void;
+  /** `send(buffer, offset, length, callback)`: a part of one buffer, to the connected peer. */
   send(msg: Part, offset: number, length: number, callback?: SendCallback): void;
   send(msg: unknown, ...rest: unknown[]): void {
     const req = parseSendArgs([msg, ...rest], this.#connectState === CONNECTED);
@@ -395,13 +388,10 @@ export class Socket extends EventEmitter {
   setMulticastInterface(interfaceAddress: string): void {
     this.#healthCheck();
     validateString(interfaceAddress, "interfaceAddress");
-    this.#option("setMulticastInterface", (c) => {
-      const family = isIP(interfaceAddress.split("%")[0]);
-      if (family !== (this.type === "udp4" ? 4 : 6)) throw errnoException("EINVAL", "setMulticastInterface");
-      const found = parseInterfaceArgument(interfaceAddress, this.type === "udp6");
-      if (found === null) throw errnoException("EADDRNOTAVAIL", "setMulticastInterface");
-      c.setMulticastInterface(found.index);
-    });
+    this.#option(
+      "setMulticastInterface",
+      (c) => c.setMulticastInterface(multicastInterfaceIndex(interfaceAddress, this.type)),
+    );
   }
 
   /** Joins a multicast group (on the interface with `interfaceAddress`, or the system's choice). */
@@ -565,4 +555,13 @@ function resolveHost(
 /** Whether a send block list refuses `ip`. */
 function blockedBy(list: SocketOptions["sendBlockList"], ip: string): boolean {
   return list?.check(ip, ip.includes(":") ? "ipv6" : "ipv4") === true;
+}
+
+/** The interface `setMulticastInterface` names (an address, or a scope for udp6), with node:dgram's errors. */
+function multicastInterfaceIndex(interfaceAddress: string, type: string): number {
+  const family = isIP(interfaceAddress.split("%")[0]);
+  if (family !== (type === "udp4" ? 4 : 6)) throw errnoException("EINVAL", "setMulticastInterface");
+  const found = parseInterfaceArgument(interfaceAddress, type === "udp6");
+  if (found === null) throw errnoException("EADDRNOTAVAIL", "setMulticastInterface");
+  return found.index;
 }
