@@ -62,6 +62,11 @@ export function sendNow(socket: BackendSocket, transmits: Transmit[], from: numb
       if (r.sent === 0) break;
       continue;
     }
+    // A segmented transmit that waited while the backend learned the system will not cut it: its segments.
+    if (t.segmentSize !== undefined && !offloads(socket, t)) {
+      transmits.splice(i, 1, ...segmentsOf(t));
+      continue;
+    }
     let sent: number | null;
     try {
       sent = socket.send(t);
