@@ -72,7 +72,7 @@ export interface ReceiveBatch {
  * @example
  * ```ts
  * import type { SendContext } from "./checks.ts";
- * const c: SendContext = { peer: null, ipv6: true, dscpRefusal: null };
+ * const c: SendContext = { peer: null, ipv6: true, perDatagramDscp: true };
  * console.log(c.ipv6);
  * ```
  */
@@ -81,8 +81,8 @@ export interface SendContext {
   readonly peer: NetAddr | null;
   /** Whether the socket is IPv6 (dual-stack): IPv4 destinations travel v4-mapped. */
   readonly ipv6: boolean;
-  /** Why a send cannot carry its own DSCP on this platform, or null. */
-  readonly dscpRefusal: string | null;
+  /** Whether a send can carry its own DSCP (the backend's `capabilities.perDatagramDscp`). */
+  readonly perDatagramDscp: boolean;
 }
 
 /**
@@ -278,7 +278,7 @@ function checkReuse(reuse: unknown, method: string): void {
  * ```ts
  * import { checkSend } from "./checks.ts";
  * const out = { data: new Uint8Array(0), to: null, source: undefined, hopLimit: undefined, trafficClass: undefined, segmentSize: undefined };
- * checkSend(new Uint8Array(3), { hostname: "127.0.0.1", port: 9 }, { ecn: 1 }, { peer: null, ipv6: false, dscpRefusal: null }, "sendMsg", out);
+ * checkSend(new Uint8Array(3), { hostname: "127.0.0.1", port: 9 }, { ecn: 1 }, { peer: null, ipv6: false, perDatagramDscp: true }, "sendMsg", out);
  * console.log(out.trafficClass); // 1
  * ```
  */
@@ -333,7 +333,12 @@ export function checkSend(
     if (typeof dscp !== "number" || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) {
       throw new RangeError(`${method}: dscp must be an integer from 0 to 63, got ${describe(dscp)}`);
     }
-    if (context.dscpRefusal !== null) throw new TypeError(`${method}: ${context.dscpRefusal}`);
+    if (!context.perDatagramDscp) {
+      // Windows takes DSCP only through its QoS API; ECN it takes per datagram.
+      throw new TypeError(
+        `${method}: dscp cannot be set per datagram on this system (Windows takes DSCP only through its QoS API); ecn can`,
+      );
+    }
   }
   const segment = options?.segmentSize;
   if (
@@ -362,7 +367,7 @@ export function checkSend(
  * ```ts
  * import { checkBatchSend } from "./checks.ts";
  * const to = { hostname: "127.0.0.1", port: 9 };
- * const context = { peer: null, ipv6: false, dscpRefusal: null };
+ * const context = { peer: null, ipv6: false, perDatagramDscp: true };
  * console.log(checkBatchSend([{ data: new Uint8Array(1), remoteAddr: to }], context, "sendMsgs").length); // 1
  * ```
  */

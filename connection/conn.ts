@@ -6,7 +6,7 @@
  * @module
  */
 import type { BackendSocket, ReceiveRequest } from "../ffi/common/backend.ts";
-import type { Platform } from "../ffi/select.ts";
+import type { InterfaceLookup } from "../ffi/select.ts";
 import type {
   BatchOptions,
   DatagramMessage,
@@ -103,16 +103,19 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     segmentSize: undefined,
   };
   /** What the send checks know of the socket; `peer` changes with connect(). */
-  readonly #context: { peer: NetAddr | null; readonly ipv6: boolean; readonly dscpRefusal: string | null };
+  readonly #context: { peer: NetAddr | null; readonly ipv6: boolean; readonly perDatagramDscp: boolean };
   /** What messages() iterators receive through. */
   readonly #source = {
     tryReceiveFair: (o?: ReceiveOptions): DatagramMessage | null => this.#tryReceive(o, "messages", true),
     receiveMsg: (o?: ReceiveOptions): Promise<DatagramMessage> => this.receiveMsg(o),
   };
 
-  /** @internal Use {@link listenDatagram}: `platform` (ffi/select.ts) says what the OS differs in. */
-  constructor(socket: BackendSocket, platform: Pick<Platform, "dscpRefusal" | "multicast">) {
-    super(socket, platform);
+  /**
+   * @internal Use {@link listenDatagram}. What the system differs in comes from `socket` (its
+   * capabilities and option dialect); `interfaces` turns an interface's address into its index and back.
+   */
+  constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
+    super(socket, interfaces);
     this.#socket = socket;
     this.#defaultRequest = Object.freeze({
       target: null,
@@ -123,7 +126,11 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
     this.#receives = new ReceiveQueue(socket);
     this.#sends = new SendQueue(socket);
-    this.#context = { peer: null, ipv6: socket.families.ipv6, dscpRefusal: platform.dscpRefusal };
+    this.#context = {
+      peer: null,
+      ipv6: socket.families.ipv6,
+      perDatagramDscp: socket.capabilities.perDatagramDscp,
+    };
     owned.add(socket.handle);
     dropped.register(this, socket, this);
   }

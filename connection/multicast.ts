@@ -1,13 +1,14 @@
 /**
  * Multicast group membership: the argument checks, the membership objects, and the join and leave
- * requests, which the platform's rules (ffi/select.ts) build from the tables of ffi/tables/settings.ts.
+ * requests, which the backend's option dialect (`BackendSocket.optionDialect`) builds from the tables of
+ * ffi/tables/settings.ts.
  * Used by {@link DatagramConn}. The socket-wide sender options are in sender_options.ts.
  *
  * @module
  */
 import type { BackendSocket } from "../ffi/common/backend.ts";
 import type { MembershipSpec } from "../ffi/tables/settings.ts";
-import type { MulticastRules } from "../ffi/select.ts";
+import type { InterfaceLookup } from "../ffi/select.ts";
 import { describeValue } from "../structs/describe.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
@@ -148,13 +149,13 @@ export class MulticastMembership implements Disposable {
  */
 export class MembershipSet {
   readonly #socket: BackendSocket;
-  readonly #rules: MulticastRules;
+  readonly #interfaces: InterfaceLookup;
   readonly #active = new Map<string, MulticastMembership>();
 
-  /** Keeps the memberships of `socket`, whose requests follow `rules`. */
-  constructor(socket: BackendSocket, rules: MulticastRules) {
+  /** Keeps the memberships of `socket`, in its option dialect; `interfaces` turns addresses into indexes and back. */
+  constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
     this.#socket = socket;
-    this.#rules = rules;
+    this.#interfaces = interfaces;
   }
 
   /** Joins, after checking every argument; throws TypeError/RangeError naming it, or a SocketError. */
@@ -227,13 +228,16 @@ export class MembershipSet {
       }
     }
     // Where the system's request names the interface by index only, an address is turned into one.
-    const rules = this.#rules;
-    if (ifAddress && index === 0 && rules.indexOnly(source !== null)) {
-      index = indexOfAddress(rules.interfaces.index(ifAddress), ifAddress, method);
+    const dialect = this.#socket.optionDialect;
+    const byIndex = source !== null ? dialect.joinByIndex.sourceSpecific : dialect.joinByIndex.anySource;
+    if (ifAddress && index === 0 && byIndex) {
+      index = indexOfAddress(this.#interfaces.index(ifAddress), ifAddress, method);
     }
     // Windows' IPv4 requests take the interface as an address; an index written in 0.0.0.0/8 works on
     // Windows but not under Wine (WSAEINVAL), so the interface's own address is used where it has one.
-    if (rules.ipv4ByAddress && !isV6 && index !== 0 && !ifAddress) ifAddress = rules.interfaces.address(index);
+    if (dialect.ipv4InterfaceByAddress && !isV6 && index !== 0 && !ifAddress) {
+      ifAddress = this.#interfaces.address(index);
+    }
     const key = `${Array.from(bytes).join(".")}|${index}|${ifAddress?.join(".") ?? ""}|${source?.join(".") ?? ""}`;
     if (this.#active.has(key)) {
       throw new RangeError(
@@ -243,7 +247,7 @@ export class MembershipSet {
       );
     }
     const spec: MembershipSpec = { group: bytes, interfaceIndex: index, interfaceAddress: ifAddress, source };
-    const r = rules.request(true, spec);
+    const r = dialect.membership(true, spec);
     this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
     const m = new MulticastMembership(
       this,
@@ -258,7 +262,7 @@ export class MembershipSet {
   /** @internal A membership left: the leave request, and it is forgotten. */
   left(m: MulticastMembership, spec: MembershipSpec): void {
     for (const [k, v] of this.#active) if (v === m) this.#active.delete(k);
-    const r = this.#rules.request(false, spec);
+    const r = this.#socket.optionDialect.membership(false, spec);
     this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
   }
 

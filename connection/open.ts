@@ -1,7 +1,7 @@
 /**
  * Opening connections: `listenDatagram`, `connectDatagram` and `wrapSocket` check their options, fill
- * in the defaults, open (or adopt) the socket through this platform's backend (ffi/select.ts) and make
- * the {@link DatagramConn} over it.
+ * in the defaults, open (or adopt) the socket through this system's backend (ffi/select.ts) and make
+ * the {@link DatagramConn} over it, with this machine's interface lookup passed explicitly.
  *
  * @module
  */
@@ -50,7 +50,7 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
       }`,
     );
   }
-  return configure(new DatagramConn(platform.backend.open(o), platform), options);
+  return configure(new DatagramConn(platform.backend.open(o), platform.interfaces), options);
 }
 
 /** The sender options of `listenDatagram`, set once the socket is open (closed again if one fails). */
@@ -171,8 +171,8 @@ export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
 export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramConn {
   if (typeof handle !== "bigint") throw new TypeError(`wrapSocket: handle must be a bigint, got ${typeof handle}`);
   // A file descriptor is a C int; a Winsock SOCKET is pointer-sized, and INVALID_SOCKET (~0) is none.
-  const { max, range } = platform.handles;
-  if (handle < 0n || handle > max) throw new RangeError(`wrapSocket: handle must be ${range}, got ${handle}`);
+  const { max, description } = platform.backend.handles;
+  if (handle < 0n || handle > max) throw new RangeError(`wrapSocket: handle must be ${description}, got ${handle}`);
   if (ownsHandle(handle)) {
     throw new TypeError(
       `wrapSocket: handle ${handle} is the socket of an open connection of this module; adopting it would close it under that connection (use that connection, or close it first)`,
@@ -183,7 +183,7 @@ export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramC
     throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
   }
   const o = validateOptions(options, "wrapSocket");
-  return new DatagramConn(platform.backend.wrap(handle, family === "IPv6", o), platform);
+  return new DatagramConn(platform.backend.wrap(handle, family === "IPv6", o), platform.interfaces);
 }
 
 function validateOptions(options: ListenOptions, fn: string): OpenOptions {

@@ -1,54 +1,29 @@
 /**
  * Segments: a send's buffer cut into datagrams (by the system with UDP_SEGMENT where the backend
  * offers it, else as a batch of views), and a batch receive's buffer cut into one segment per message.
+ * Whether the system cuts a buffer is the backend's to learn: its `capabilities` say so before a send,
+ * and its `send` answers SEGMENTS_AS_BATCH when the system would not; no error code is read here.
  *
  * @module
  */
 import { amendSocketError, SocketClosedError, SocketError } from "../errors.ts";
-import type { BackendSocket } from "../ffi/common/backend.ts";
-import type { Transmit } from "./transmit.ts";
+import type { BackendSocket, Transmit } from "../ffi/common/backend.ts";
 
 /**
- * The most datagrams one UDP_SEGMENT send makes (the kernel's UDP_MAX_SEGMENTS since 4.18); more go as a batch.
- *
- * @example
- * ```ts
- * import { MAX_SEGMENTS } from "./segmentation.ts";
- * console.log(MAX_SEGMENTS); // 64
- * ```
- */
-export const MAX_SEGMENTS = 64;
-
-/**
- * Whether this segmented transmit goes as one buffer the system cuts: the socket offers it, and at
- * most 64 segments.
+ * Whether this segmented transmit goes as one buffer the system cuts: the socket offers it (as its
+ * capabilities say now: a refusal the backend met turns them off), and it is no more than the most
+ * segments one such send carries. Otherwise its segments go as a batch.
  *
  * @example
  * ```ts
  * import { offloads } from "./segmentation.ts";
- * const t = { data: new Uint8Array(65 * 10), segmentSize: 10 } as never;
- * console.log(offloads({ segmentOffload: true } as never, t)); // false: 65 segments
+ * const t = { data: new Uint8Array(65 * 10), to: null, segmentSize: 10 };
+ * console.log(offloads({ capabilities: { segmentOffload: true, maxSegments: 64 } } as never, t)); // false: 65 segments
  * ```
  */
 export function offloads(socket: BackendSocket, t: Transmit): boolean {
-  return socket.segmentOffload && t.segmentSize !== undefined && t.data.length <= t.segmentSize * MAX_SEGMENTS;
-}
-
-/**
- * Whether an error of a segmented send means the system or the driver has no offload (EIO, EINVAL —
- * quinn-udp learned the same); if so, the socket sends segments as batches from then on.
- *
- * @example
- * ```ts
- * import { offloadRefused } from "./segmentation.ts";
- * const socket = { segmentOffload: true } as never;
- * console.log(offloadRefused(socket, new Error("other"))); // false
- * ```
- */
-export function offloadRefused(socket: BackendSocket, e: unknown): boolean {
-  if (!(e instanceof SocketError) || (e.code !== "EIO" && e.code !== "EINVAL")) return false;
-  socket.segmentOffload = false;
-  return true;
+  const c = socket.capabilities;
+  return c.segmentOffload && t.segmentSize !== undefined && t.data.length <= t.segmentSize * c.maxSegments;
 }
 
 /**

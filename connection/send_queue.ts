@@ -4,11 +4,15 @@
  * list of one, a segmented send one transmit or its segments, `sendMsgs` its messages), how many went,
  * and how the caller learns the result. Waiting transmits are copies made at the call.
  *
+ * Everything goes through the backend's `send(transmit)` and `sendMany(transmits)`. A segmented send the
+ * system will not cut comes back as SEGMENTS_AS_BATCH: its segments take its place in the same entry and
+ * go as a batch. The backend learns such refusals itself (no error code is read here).
+ *
  * @module
  */
-import type { BackendSocket } from "../ffi/common/backend.ts";
-import { offloadRefused, offloads, segmentsFailed, segmentsOf } from "./segmentation.ts";
-import { type SendMsgsResult, type Transmit, waitingCopy } from "./transmit.ts";
+import { type BackendSocket, SEGMENTS_AS_BATCH, type Transmit } from "../ffi/common/backend.ts";
+import { offloads, segmentsFailed, segmentsOf } from "./segmentation.ts";
+import { type SendMsgsResult, waitingCopy } from "./transmit.ts";
 
 /** What a run of sends did: how many went, the error that stopped it (or null), whether the buffer filled. */
 interface Progress {
@@ -31,9 +35,9 @@ interface Entry {
 
 /**
  * Sends `transmits[from...]` now, until all went, the buffer filled, or an error stopped them. A
- * segmented transmit whose offload the system refuses is replaced, in the list, by its segments.
- * The last datagram, and each segmented one, goes by one `sendMsg` (the backend's memo makes a
- * repeated reply cheap); runs of more by `sendMany` where the backend has it (Linux sendmmsg).
+ * segmented transmit the system will not cut (`send` answers SEGMENTS_AS_BATCH) is replaced, in the
+ * list, by its segments. The last datagram, and each segmented one, goes by one `send` (the backend's
+ * memo makes a repeated reply cheap); runs of more by `sendMany` where the backend has it (Linux sendmmsg).
  *
  * @example
  * ```ts
@@ -49,7 +53,6 @@ export function sendNow(socket: BackendSocket, transmits: Transmit[], from: numb
     if (socket.sendMany && t.segmentSize === undefined && transmits.length - i > 1) {
       let r;
       try {
-        // TODO(lead, at merge): the backend's `send(transmit)` replaces sendMsg/sendMany here.
         r = socket.sendMany(transmits, i);
       } catch (e) {
         return { sent: i - from, error: e, full: false };
@@ -59,15 +62,20 @@ export function sendNow(socket: BackendSocket, transmits: Transmit[], from: numb
       if (r.sent === 0) break;
       continue;
     }
+    // A segmented transmit that waited while the backend learned the system will not cut it: its segments.
+    if (t.segmentSize !== undefined && !offloads(socket, t)) {
+      transmits.splice(i, 1, ...segmentsOf(t));
+      continue;
+    }
     let sent: number | null;
     try {
-      sent = socket.sendMsg(t.data, t.to, t.source, t.hopLimit, t.trafficClass, t.segmentSize);
+      sent = socket.send(t);
     } catch (e) {
-      if (t.segmentSize !== undefined && offloadRefused(socket, e)) {
-        transmits.splice(i, 1, ...segmentsOf(t));
-        continue;
-      }
       return { sent: i - from, error: e, full: false };
+    }
+    if (sent === SEGMENTS_AS_BATCH) {
+      transmits.splice(i, 1, ...segmentsOf(t));
+      continue;
     }
     if (sent === null) return { sent: i - from, error: null, full: true };
     i++;
@@ -116,13 +124,14 @@ export class SendQueue {
     let done = 0;
     if (this.#entries.length === 0) {
       if (list === null) {
+        let sent: number | null;
         try {
-          const sent = socket.sendMsg(t.data, t.to, t.source, t.hopLimit, t.trafficClass, t.segmentSize);
-          if (sent !== null) return Promise.resolve(sent);
+          sent = socket.send(t);
         } catch (e) {
-          if (t.segmentSize === undefined || !offloadRefused(socket, e)) return Promise.reject(e);
-          list = segmentsOf(t);
+          return Promise.reject(e);
         }
+        if (sent === SEGMENTS_AS_BATCH) list = segmentsOf(t);
+        else if (sent !== null) return Promise.resolve(sent);
       }
       if (list !== null) {
         const r = sendNow(socket, list, 0);
@@ -142,12 +151,9 @@ export class SendQueue {
     const socket = this.#socket;
     let list: Transmit[] | null = t.segmentSize !== undefined && !offloads(socket, t) ? segmentsOf(t) : null;
     if (list === null) {
-      try {
-        return socket.sendMsg(t.data, t.to, t.source, t.hopLimit, t.trafficClass, t.segmentSize);
-      } catch (e) {
-        if (t.segmentSize === undefined || !offloadRefused(socket, e)) throw e;
-        list = segmentsOf(t);
-      }
+      const sent = socket.send(t);
+      if (sent !== SEGMENTS_AS_BATCH) return sent;
+      list = segmentsOf(t);
     }
     const r = sendNow(socket, list, 0);
     if (r.error !== null) throw segmentsFailed(r, list.length);

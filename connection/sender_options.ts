@@ -1,13 +1,13 @@
 /**
  * The socket-wide sender options a connection sets after it is open — multicast interface, loopback
  * and hop limit, broadcast, unicast hop limit, don't-fragment, send buffer size — checked, then set on
- * every family the socket carries through the platform's rules (ffi/select.ts). Not memberships: those
- * are multicast.ts.
+ * every family the socket carries, written as the backend's option dialect says
+ * (`BackendSocket.optionDialect`, ffi/common/option_dialect.ts). Not memberships: those are multicast.ts.
  *
  * @module
  */
 import type { BackendSocket } from "../ffi/common/backend.ts";
-import type { MulticastRules } from "../ffi/select.ts";
+import type { InterfaceLookup } from "../ffi/select.ts";
 import type { SettableOption } from "../ffi/tables/settings.ts";
 import { describeValue as describe } from "../structs/describe.ts";
 
@@ -35,13 +35,13 @@ export type FlagOption = "multicastLoopback" | "broadcast" | "dontFragment";
  */
 export class SenderOptions {
   readonly #socket: BackendSocket;
-  readonly #rules: MulticastRules;
+  readonly #interfaces: InterfaceLookup;
   #closed = false;
 
-  /** Sets the options of `socket` as `rules` say. */
-  constructor(socket: BackendSocket, rules: MulticastRules) {
+  /** Sets the options of `socket` in its dialect; `interfaces` gives an interface's address where it takes one. */
+  constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
     this.#socket = socket;
-    this.#rules = rules;
+    this.#interfaces = interfaces;
   }
 
   /** A boolean option, checked as one before it is set as 0 or 1. */
@@ -56,7 +56,13 @@ export class SenderOptions {
       throw new RangeError(`${method}: ${param} must be an integer from ${min} to ${max}, got ${describe(value)}`);
     }
     if (this.#closed) throw this.#socket.closedError("setsockopt");
-    for (const r of this.#rules.settings(option, value, this.#socket.families)) {
+    const socket = this.#socket;
+    const dialect = socket.optionDialect;
+    // IPv4 requests that take the interface as an address (Windows; Wine takes no index) get its own.
+    const v4 = dialect.ipv4InterfaceByAddress && option === "multicastInterface" && value !== 0
+      ? this.#interfaces.address(value)
+      : null;
+    for (const r of dialect.settings(option, value, socket.families, v4)) {
       this.#socket.setRawOption(r.level, r.name, r.bytes, r.label);
     }
   }

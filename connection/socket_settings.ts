@@ -6,7 +6,7 @@
  * @module
  */
 import type { BackendSocket } from "../ffi/common/backend.ts";
-import type { Platform } from "../ffi/select.ts";
+import type { InterfaceLookup } from "../ffi/select.ts";
 import type { NetAddr } from "../message.ts";
 import {
   type JoinOptions,
@@ -36,10 +36,10 @@ export class SocketSettings {
   #settingsClosed = false;
 
   /** @internal Made by {@link DatagramConn}'s constructor. */
-  constructor(socket: BackendSocket, platform: Pick<Platform, "multicast">) {
+  constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
     this.#socket = socket;
-    this.#memberships = new MembershipSet(socket, platform.multicast);
-    this.#options = new SenderOptions(socket, platform.multicast);
+    this.#memberships = new MembershipSet(socket, interfaces);
+    this.#options = new SenderOptions(socket, interfaces);
   }
 
   /**

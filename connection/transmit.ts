@@ -1,12 +1,17 @@
 /**
- * The send record of the connection layer, a "transmit": one datagram (or one buffer the system cuts
- * into datagrams) with everything that says how it goes. Every send the connection makes — `sendMsg`,
- * a segment of a segmented send, a message of `sendMsgs` — is one, and a queue entry is a list of them.
+ * What the connection's sends are made of. The send record itself, a "transmit" (one datagram, or one
+ * buffer the system cuts into datagrams, with everything that says how it goes), is the backend's
+ * {@link Transmit} (ffi/common/backend.ts), re-exported here: one type through every layer. Every send
+ * the connection makes — `sendMsg`, a segment of a segmented send, a message of `sendMsgs` — is one,
+ * and a queue entry is a list of them. Here: the public batch types, and the copies a waiting send keeps.
  *
  * @module
  */
+import type { Transmit } from "../ffi/common/backend.ts";
 import type { SendOptions } from "../message.ts";
 import type { SendSource } from "../structs/send_control.ts";
+
+export type { Transmit };
 
 /**
  * A destination: a numeric address and a port.
@@ -20,30 +25,6 @@ import type { SendSource } from "../structs/send_control.ts";
 export interface Destination {
   readonly hostname: string;
   readonly port: number;
-}
-
-/**
- * One send, its arguments checked.
- *
- * @example
- * ```ts
- * import type { Transmit } from "./transmit.ts";
- * const t: Transmit = { data: new Uint8Array(3000), to: { hostname: "127.0.0.1", port: 4433 }, source: { interfaceIndex: 1 }, hopLimit: 64, trafficClass: 0b10, segmentSize: 1200 };
- * ```
- */
-export interface Transmit {
-  /** The bytes. */
-  readonly data: Uint8Array;
-  /** The destination, or null for the connected peer. */
-  readonly to: Destination | null;
-  /** The local address and/or interface to send from (IP_PKTINFO / IPV6_PKTINFO), or undefined. */
-  readonly source: SendSource | undefined;
-  /** The hop limit of this datagram, or undefined for the socket's. */
-  readonly hopLimit: number | undefined;
-  /** The TOS byte / traffic class (DSCP << 2 | ECN), or undefined. */
-  readonly trafficClass: number | undefined;
-  /** UDP_SEGMENT: the system cuts `data` into datagrams of this size; undefined for one datagram. */
-  readonly segmentSize: number | undefined;
 }
 
 /**

@@ -3,8 +3,10 @@
  * queue of waiting receives, validates arguments and exposes the API; a backend only makes calls.
  *
  * What a backend learns stays in the backend: it says what the socket can do as data
- * (`capabilities`, `optionDialect`), and a refusal of the system changes that data, never an error
- * code the connection would have to interpret. In particular, a segmented send:
+ * (`capabilities`, `optionDialect`, `Backend.handles`), and a refusal of the system changes that data,
+ * never an error code the connection would have to interpret. These are the only source of what the
+ * systems differ in above the backends (ffi/select.ts only picks the backend). In particular, a
+ * segmented send:
  *
  * 1. The connection sends `data` with `segmentSize` as one {@link Transmit} while
  *    `capabilities.segmentOffload` holds and `data.length <= segmentSize * capabilities.maxSegments`;
@@ -148,30 +150,10 @@ export interface BackendSocket {
    */
   send(t: Transmit): number | null;
   /**
-   * The positional form of {@link send}, kept while callers move to `send`. Where `send` would return
-   * {@link SEGMENTS_AS_BATCH}, it throws the system's refusal (EIO / EINVAL) as it always did.
-   *
-   * @deprecated Use `send(transmit)`.
-   */
-  sendMsg(
-    data: Uint8Array,
-    to: { hostname: string; port: number } | null,
-    source?: SendSource,
-    hopLimit?: number,
-    trafficClass?: number,
-    segmentSize?: number,
-  ): number | null;
-  /**
    * What the socket can do, as data: read by the connection instead of asking which system it is on.
    * `segmentOffload` and the batch flags are learned: they turn false when the system refuses.
    */
   readonly capabilities: Capabilities;
-  /**
-   * Same as `capabilities.segmentOffload`. Writing it changes nothing: the backend learns refusals itself.
-   *
-   * @deprecated Read `capabilities.segmentOffload`.
-   */
-  segmentOffload: boolean;
   /**
    * Where the system sends many datagrams in one call (Linux sendmmsg): sends `items[from...]` (up to
    * 64) and returns how many went; `error` is the system error that stopped the call before any went

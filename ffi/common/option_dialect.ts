@@ -2,7 +2,9 @@
  * How one system's socket options are written, as the connection layer needs them: the sender options
  * and multicast memberships of ffi/tables/settings.ts bound to the system, and the two ways the systems'
  * requests name an interface. A backend hands its dialect to the connection (`BackendSocket.optionDialect`),
- * so nothing above the backend asks which system it is on.
+ * so nothing above the backend asks which system it is on. This is the one place these facts live:
+ * ffi/select.ts only picks the backend, and the connection's memberships and sender options read the
+ * socket's dialect (with the interface lookup passed to the connection for the address/index half).
  *
  * @module
  */

@@ -15,7 +15,6 @@ import { SocketClosedError, type SocketError } from "../../errors.ts";
 import type { DatagramMessage, NetAddr, ReceivedMessage } from "../../message.ts";
 import { AncillaryDecoder } from "../../structs/ancillary.ts";
 import { parseIPv4 } from "../../structs/ip.ts";
-import type { SendSource } from "../../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr } from "../../structs/sockaddr.ts";
 import {
   type Backend,
@@ -24,7 +23,6 @@ import {
   type Capabilities,
   type OpenOptions,
   type ReceiveRequest,
-  SEGMENTS_AS_BATCH,
   socketKinds,
   type Transmit,
   UDP,
@@ -64,7 +62,6 @@ const O_IOV_BASE = AT.iov + IOV.iov_base.offset;
 const O_IOV_LEN = AT.iov + IOV.iov_len.offset;
 /** The most segments one UDP_SEGMENT send carries (the kernel's UDP_MAX_SEGMENTS of older kernels). */
 const MAX_SEGMENTS = 64;
-const EMPTY = new Uint8Array(0);
 
 class PosixSocket implements BackendSocket {
   readonly addr: NetAddr;
@@ -195,12 +192,6 @@ class PosixSocket implements BackendSocket {
   get targetAddress(): TargetAddress {
     return this.mem.targetAddress;
   }
-
-  /** Same as capabilities.segmentOffload; writes are ignored: the backend learns refusals itself. */
-  get segmentOffload(): boolean {
-    return this.capabilities.segmentOffload;
-  }
-  set segmentOffload(_: boolean) {}
 
   setRawOption(level: number, name: number, value: Uint8Array, label: string): void {
     if (this.closed) throw this.closedError("setsockopt");
@@ -425,36 +416,6 @@ class PosixSocket implements BackendSocket {
     if (this.closed) throw this.closedError("sendmsg");
     return this.sender.send(t);
   }
-
-  sendMsg(
-    data: Uint8Array,
-    to: { hostname: string; port: number } | null,
-    source?: SendSource,
-    hopLimit?: number,
-    trafficClass?: number,
-    segmentSize?: number,
-  ): number | null {
-    const t = this.scratch;
-    t.data = data;
-    t.to = to;
-    t.source = source;
-    t.hopLimit = hopLimit;
-    t.trafficClass = trafficClass;
-    t.segmentSize = segmentSize;
-    let sent: number | null;
-    try {
-      sent = this.send(t);
-    } finally {
-      t.data = EMPTY; // hold nothing of the caller's
-      t.to = null;
-      t.source = undefined;
-    }
-    if (sent === SEGMENTS_AS_BATCH) throw this.sender.lastRefusal!;
-    return sent;
-  }
-
-  /** The record the positional {@link sendMsg} fills: read during the call only (see Transmit). */
-  private readonly scratch: { -readonly [K in keyof Transmit]: Transmit[K] } = { data: EMPTY, to: null };
 
   private sendBatch(
     items: readonly Transmit[],

@@ -66,8 +66,6 @@ export class PosixSender {
   peer: { ipv4: boolean } | null = null;
   /** ENOBUFS / ENOMEM met by the sends in a row: while above 0, a wait for room is a pause. */
   noBuffers = 0;
-  /** The system's refusal behind the last {@link SEGMENTS_AS_BATCH}, for the positional `sendMsg`. */
-  lastRefusal: SocketError | null = null;
 
   constructor(host: SendHost) {
     this.#h = host;
@@ -150,13 +148,8 @@ export class PosixSender {
     const h = this.#h;
     const ipv4 = t.to ? destination(t.to.hostname, false).ipv4 : this.peer?.ipv4 ?? !h.ipv6;
     const headers = ipv4 ? HEADERS.v4 : HEADERS.v6;
-    if (e.code === "EMSGSIZE") {
-      if (t.segmentSize! + headers > 65535) return false;
-      this.lastRefusal = this.#failure(e, t.to); // with the path MTU, for the positional sendMsg
-      return true;
-    }
+    if (e.code === "EMSGSIZE") return t.segmentSize! + headers <= 65535;
     if (e.code !== "EIO" && e.code !== "EINVAL") return false;
-    this.lastRefusal = e;
     if (e.code === "EINVAL") {
       const mtu = pathMtu(h.l.c, h.fd, t.to, this.peer?.ipv4 ?? null, P.families);
       if (mtu !== undefined && t.segmentSize! + headers > mtu) return true;

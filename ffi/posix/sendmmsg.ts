@@ -13,13 +13,6 @@ import { native } from "../native.ts";
 import { setPointer } from "../common/receive_target.ts";
 import { iovAt, MAX_SLOTS, mmsgAt, NAME_SLOT, setSize, SLOT, slotArena, slotLayout } from "./mmsg_slots.ts";
 
-/**
- * One datagram of a batch.
- *
- * @deprecated The connection's name for {@link Transmit}; import `Transmit` from ffi/common/backend.ts.
- */
-export type OutgoingItem = Transmit;
-
 /** Control bytes per slot: packet info, hop limit and traffic class fit. */
 const CONTROL = 128;
 const LAYOUT = slotLayout(MAX_SLOTS, CONTROL);

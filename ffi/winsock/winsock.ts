@@ -34,7 +34,6 @@ import {
 import { AncillaryDecoder } from "../../structs/ancillary.ts";
 import { CMSG_LP64 } from "../../structs/cmsg.ts";
 import { parseIPv4 } from "../../structs/ip.ts";
-import type { SendSource } from "../../structs/send_control.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../../structs/sockaddr.ts";
 import { WIN } from "../../structs/windows.ts";
 import {
@@ -77,7 +76,6 @@ const WSA_IO_PENDING = 997;
 // A socket closed under a call: Windows says WSA_OPERATION_ABORTED, Wine WSAENOTSOCK, WSAEINTR in some races.
 const CLOSED_CODES = new Set([995, 10038, 10004]);
 const MAX_CONTROL = 65536;
-const EMPTY = new Uint8Array(0);
 
 // Offsets in a socket's arena; every record 8-aligned.
 const MSG = WIN.WSAMSG.fields;
@@ -469,11 +467,6 @@ class WinsockSocket implements BackendSocket {
     this.sender.connect(to);
   }
 
-  /** Same as capabilities.segmentOffload (always false here); writes are ignored. */
-  get segmentOffload(): boolean {
-    return this.capabilities.segmentOffload;
-  }
-  set segmentOffload(_: boolean) {}
   readonly raw: boolean;
   readonly optionDialect: OptionDialect = optionDialect("windows");
 
@@ -481,31 +474,6 @@ class WinsockSocket implements BackendSocket {
     if (this.closed) throw this.closedError("WSASendMsg");
     return this.sender.send(t);
   }
-
-  sendMsg(
-    data: Uint8Array,
-    to: { hostname: string; port: number } | null,
-    source?: SendSource,
-    hopLimit?: number,
-    trafficClass?: number,
-  ): number | null {
-    const t = this.scratch;
-    t.data = data;
-    t.to = to;
-    t.source = source;
-    t.hopLimit = hopLimit;
-    t.trafficClass = trafficClass;
-    try {
-      return this.send(t);
-    } finally {
-      t.data = EMPTY; // hold nothing of the caller's
-      t.to = null;
-      t.source = undefined;
-    }
-  }
-
-  /** The record the positional {@link sendMsg} fills: read during the call only (see Transmit). */
-  private readonly scratch: { -readonly [K in keyof Transmit]: Transmit[K] } = { data: EMPTY, to: null };
 
   closedError(syscall = "WSARecvMsg"): SocketClosedError {
     return new SocketClosedError(syscall);

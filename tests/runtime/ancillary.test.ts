@@ -138,6 +138,13 @@ test(`per-datagram ECN and DSCP on send (${runtime}): each datagram carries its 
     tx.sendMsg(new Uint8Array(1), rx.addr, { dscp: 64 }),
     (e: Error) => e instanceof RangeError && /dscp must be an integer from 0 to 63/.test(e.message),
   );
+  // Where the backend's capabilities say a send cannot carry its own DSCP (Windows), asking is a TypeError.
+  if (onWindows) {
+    await assert.rejects(
+      tx.sendMsg(new Uint8Array(1), rx.addr, { dscp: 46 }),
+      (e: Error) => e instanceof TypeError && /sendMsg: dscp cannot be set per datagram/.test(e.message),
+    );
+  }
 });
 
 test(`timestamps (${runtime}): the kernel's receive time in nanoseconds since the epoch (Linux, macOS); absent on Windows`, async () => {

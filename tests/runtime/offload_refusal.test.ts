@@ -62,10 +62,35 @@ test(
       setIntOption(tx.handle, 1, 11, 1); // SOL_SOCKET, SO_NO_CHECK
       assert.equal(tx.send({ data, to: rx.addr, segmentSize: 1000 }), SEGMENTS_AS_BATCH);
       assert.equal(tx.capabilities.segmentOffload, false);
-      assert.equal(tx.segmentOffload, false);
     } finally {
       tx.close();
     }
+  },
+  { windows: false, skip: netnsUnavailable() ?? undefined, timeout: 30_000 },
+);
+
+test(
+  `offload (${runtime}): the connection sends a segmented buffer the system will not cut as its segments, and keeps offloading`,
+  async () => {
+    using net = new TestNet("p");
+    const ns = net.ns("a");
+    net.exec(ns, "ip", "link", "set", "lo", "mtu", "1500");
+    using tx = net.within(ns, () => listenDatagram({ hostname: "127.0.0.1" }));
+    using rx = net.within(ns, () => listenDatagram({ hostname: "127.0.0.1", coalesce: true }));
+    // 1,600-byte segments do not fit the path: the backend answers SEGMENTS_AS_BATCH, the connection
+    // sends the two segments as datagrams of their own (fragmented on the way), and reports every byte.
+    const big = bulk(3200);
+    assert.equal(await tx.sendMsg(big, rx.addr, { segmentSize: 1600 }), 3200);
+    assert.equal(tx.trySendMsg(big, rx.addr, { segmentSize: 1600 }), 3200);
+    // Segments that fit still go as one send the kernel cuts: a coalescing receiver gets them whole.
+    const small = bulk(5000);
+    assert.equal(await tx.sendMsg(small, rx.addr, { segmentSize: 1000 }), 5000);
+    const got = [];
+    for (let i = 0; i < 5; i++) got.push(await rx.receiveMsg());
+    assert.deepEqual(got.map((m) => m.data.length), [1600, 1600, 1600, 1600, 5000]);
+    for (let i = 0; i < 4; i++) assert.deepEqual(got[i].data, big.subarray((i % 2) * 1600, (i % 2 + 1) * 1600));
+    assert.equal(got[4].segmentSize, 1000, "the last went as one GSO send, kept whole by GRO");
+    assert.deepEqual(got[4].data, small);
   },
   { windows: false, skip: netnsUnavailable() ?? undefined, timeout: 30_000 },
 );
