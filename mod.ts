@@ -17,8 +17,6 @@
  *
  * @module
  */
-import { listInterfaces, type NetworkInterface } from "./ffi/common/interfaces.ts";
-
 export { DatagramConn } from "./connection/conn.ts";
 export {
   connectDatagram,
@@ -30,7 +28,8 @@ export {
 export type { MulticastV4Membership, MulticastV6Membership } from "./connection/multicast.ts";
 export type { OutgoingMessage, SendMsgsResult } from "./connection/transmit.ts";
 export { type JoinOptions, MulticastMembership } from "./connection/multicast.ts";
-export type { InterfaceAddress, NetworkInterface } from "./ffi/common/interfaces.ts";
+export { interfaceByIndex, interfaces } from "./connection/interfaces.ts";
+export type { InterfaceAddress, NetworkInterface } from "./connection/interfaces.ts";
 export { SocketClosedError, SocketError, winsockFailure } from "./errors.ts";
 export type {
   BatchOptions,
@@ -44,22 +43,3 @@ export type {
 export { splitSegments } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
 export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
-
-/**
- * This machine's network interfaces: index (what packet info reports as `interfaceIndex`, and what
- * joins and sends take), name, whether it is up, loopback, multicast-capable, and every unicast address
- * with its prefix length. A multicast responder maps a query's `localAddr.interfaceIndex` to the
- * addresses it must answer with. getifaddrs on Linux and macOS, GetAdaptersAddresses on Windows.
- *
- * @example
- * ```ts
- * import { interfaces, listenDatagram } from "@recvmsg/recvmsg";
- * using conn = listenDatagram({ hostname: "0.0.0.0", port: 5353, reusePort: true });
- * const msg = await conn.receiveMsg();
- * const arrivedOn = interfaces().find((i) => i.index === msg.localAddr?.interfaceIndex);
- * console.log(arrivedOn?.name, arrivedOn?.addresses.map((a) => a.address));
- * ```
- */
-export function interfaces(): NetworkInterface[] {
-  return listInterfaces();
-}

@@ -6,7 +6,6 @@
  */
 import { listInterfaces } from "../ffi/interfaces.ts";
 import type { InterfaceAddress, NetworkInterface } from "../ffi/interfaces.ts";
-import { parseIPv4 } from "../structs/ip.ts";
 
 export type { InterfaceAddress, NetworkInterface } from "../ffi/interfaces.ts";
 
@@ -92,28 +91,3 @@ export function interfaceByIndex(index: number): NetworkInterface | undefined {
   }
   return again;
 }
-
-/**
- * For the connection's multicast calls (Windows joins and sends by IPv4 address, which Wine needs): the
- * interface of an IPv4 address and the first IPv4 address of an interface, from a fresh list (these run
- * once per join or option, not per datagram). The shape `setInterfaceLookup` of connection/multicast.ts takes.
- *
- * @example
- * ```ts
- * import { interfaceLookup } from "./interfaces.ts";
- * console.log(interfaceLookup.index(new Uint8Array([127, 0, 0, 1]))); // 1 on Linux
- * ```
- */
-export const interfaceLookup = {
-  /** The index of the interface that has this IPv4 address, or null. */
-  index(address: Uint8Array): number | null {
-    const text = address.join(".");
-    return listInterfaces().find((i) => i.addresses.some((a) => a.family === "IPv4" && a.address === text))?.index ??
-      null;
-  },
-  /** The first IPv4 address of interface `index` (four bytes), or null. */
-  address(index: number): Uint8Array | null {
-    const a = listInterfaces().find((i) => i.index === index)?.addresses.find((x) => x.family === "IPv4");
-    return a ? parseIPv4(a.address) : null;
-  },
-};

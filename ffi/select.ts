@@ -11,7 +11,7 @@
  * @module
  */
 import type { Backend } from "./common/backend.ts";
-import { listInterfaces } from "./common/interfaces.ts";
+import { listInterfaces } from "./interfaces.ts";
 import { native } from "./native.ts";
 import { posix } from "./posix/posix.ts";
 import { winsock } from "./winsock/winsock.ts";
