@@ -93,7 +93,7 @@ export class PollRunner {
  *
  * @example
  * ```ts ignore
- * const url = findWorker("node_poller", import.meta.url, fs.existsSync);
+ * const url = findWorker("bun_poller", import.meta.url, fs.existsSync);
  * ```
  */
 export function findWorker(name: string, base: string, exists: (url: URL) => boolean): URL {
