@@ -279,7 +279,7 @@ export class ReceivedMessage implements DatagramMessage {
   broadcast = false;
   multicast = false;
   hopLimit?: number = undefined;
-  ecn?: number = undefined;
+  ecn?: 0 | 1 | 2 | 3 = undefined;
   flags = 0;
   segmentSize?: number = undefined;
   timestamp?: bigint = undefined;
@@ -317,7 +317,7 @@ export class ReceivedMessage implements DatagramMessage {
     this.broadcast = f.broadcast;
     this.multicast = f.multicast;
     this.hopLimit = f.hopLimit;
-    this.ecn = f.ecn;
+    this.ecn = f.ecn as 0 | 1 | 2 | 3 | undefined; // two bits (`& 3`) as the decoders read them
     this.#chunk = f.chunk;
     this.#at = f.at;
     this.#length = f.length;
