@@ -75,7 +75,10 @@ export interface DatagramMessage {
 
 /** Options of {@link listenDatagram}. */
 export interface ListenOptions {
-  /** `"udp"`, as `Deno.listenDatagram` takes it (the transport is always UDP here; other protocols go by `protocol`). */
+  /**
+   * `"udp"`, as `Deno.listenDatagram` takes it (the transport is always UDP here; other protocols go by
+   * `protocol`). Any other value is a TypeError.
+   */
   transport?: "udp";
   /**
    * `Deno.listenDatagram`'s name for {@link multicastLoopback}: whether this socket's multicast sends loop
@@ -124,7 +127,11 @@ export interface ListenOptions {
   multicastLoopback?: boolean;
   /** The TTL / hop limit of multicast sends, 0 to 255 (see `setMulticastHopLimit`). */
   multicastHopLimit?: number;
-  /** SO_BROADCAST: allow sending to broadcast addresses. Default false. */
+  /**
+   * SO_BROADCAST: allow sending to broadcast addresses. Default true for UDP, as `Deno.listenDatagram`
+   * has it (node:dgram's default is off: `recvmsg/dgram` passes false until `setBroadcast(true)`); false
+   * for other protocols and for a socket `wrapSocket` adopts.
+   */
   broadcast?: boolean;
   /** SO_RCVBUF in bytes; default the system's. */
   receiveBufferSize?: number;
