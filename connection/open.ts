@@ -7,6 +7,7 @@
  */
 import type { OpenOptions } from "../ffi/common/backend.ts";
 import { platform } from "../ffi/select.ts";
+import { bindFailure, SocketError } from "../errors.ts";
 import type { ListenOptions } from "../message.ts";
 import { describeValue } from "../structs/describe.ts";
 import { parseIPv4, parseIPv6 } from "../structs/ip.ts";
@@ -89,7 +90,14 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
       }`,
     );
   }
-  return configure(new DatagramConn(platform.backend.open(o), platform.interfaces), options);
+  let socket;
+  try {
+    socket = platform.backend.open(o);
+  } catch (e) {
+    // Node users read `bind EADDRINUSE 127.0.0.1:53`, and a hint what to try.
+    throw e instanceof SocketError && e.syscall === "bind" ? bindFailure(e, o.hostname, o.port) : e;
+  }
+  return configure(new DatagramConn(socket, platform.interfaces), options);
 }
 
 /** The sender options of `listenDatagram`, set once the socket is open (closed again if one fails). */
