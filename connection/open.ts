@@ -168,12 +168,21 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   const peer = stripBrackets(options.hostname);
   const v6 = parseIPv4(peer) === null && parseIPv6(peer) !== null;
   const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
-  const conn = listenDatagram({
-    ...rest,
-    hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
-    port: local.port ?? 0,
-    reportUnreachable: options.reportUnreachable ?? true,
-  });
+  let conn: DatagramConn;
+  try {
+    conn = listenDatagram({
+      ...rest,
+      hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
+      port: local.port ?? 0,
+      reportUnreachable: options.reportUnreachable ?? true,
+    });
+  } catch (e) {
+    // The argument errors name what the caller wrote: localAddr's hostname and port are the bind's.
+    if (!(e instanceof RangeError || e instanceof TypeError) || !e.message.startsWith("listenDatagram: ")) throw e;
+    const message = e.message.replace(/^listenDatagram: (hostname|port)\b/, "connectDatagram: localAddr.$1")
+      .replace(/^listenDatagram: /, "connectDatagram: ");
+    throw new (e.constructor as RangeErrorConstructor)(message);
+  }
   try {
     conn.connect({ hostname: peer, port: options.port });
   } catch (e) {

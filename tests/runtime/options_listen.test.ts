@@ -127,7 +127,7 @@ test(`options (${runtime}): port "53" is a TypeError, port 70000 a RangeError`, 
   );
   assert.throws(
     () => connectDatagram({ hostname: "127.0.0.1", port: 9, localAddr: { port: "0" as unknown as number } }),
-    named(/^listenDatagram: port must be a number/),
+    named(/^connectDatagram: localAddr\.port must be a number/),
   );
 });
 
