@@ -42,4 +42,4 @@ export type {
 } from "./message.ts";
 export { splitSegments } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
-export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
+export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./ffi/select.ts";

@@ -314,7 +314,8 @@ class WinsockSocket implements BackendSocket {
     r.remoteIsIPv6 = this.remote.lastIsIPv6;
     r.data = messageData(target, 0, bytes, mem.direct, mem.data, 0, req.reuse);
     r.reuse = req.reuse;
-    r.flags = flags;
+    // WSAEMSGSIZE is the truncation; Windows also sets MSG_TRUNC in dwFlags, Wine leaves it 0: set it.
+    r.flags = truncated ? flags | MSG_TRUNC : flags;
     r.truncated = truncated;
     r.controlTruncated = (flags & MSG_CTRUNC) !== 0;
     r.broadcast = (flags & MSG_BCAST) !== 0;
