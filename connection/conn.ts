@@ -35,6 +35,21 @@ export type { MulticastV4Membership, MulticastV6Membership } from "./multicast.t
 export type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
 
 /**
+ * Any address `Deno.DatagramConn.send` takes (`Deno.Addr`): a network address, or a Unix or vsock one,
+ * which a UDP socket refuses at run time with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import type { AnyAddr } from "@recvmsg/recvmsg";
+ * const to: AnyAddr = { transport: "udp", hostname: "127.0.0.1", port: 5353 };
+ * ```
+ */
+export type AnyAddr =
+  | { readonly hostname: string; readonly port: number; readonly transport?: string }
+  | { readonly transport: "unix" | "unixpacket"; readonly path: string }
+  | { readonly transport: "vsock"; readonly cid: number; readonly port: number };
+
+/**
  * Handles this module owns, open: adopting one of them again (wrapSocket) would close it under its
  * connection. A handle is forgotten when its connection closes (the number may then be reused).
  */
@@ -84,11 +99,15 @@ const dropped = new FinalizationRegistry<BackendSocket>((socket) => {
  * console.log(msg.remoteAddr.hostname, "->", msg.localAddr?.hostname, msg.data.length);
  * ```
  */
-export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8Array, NetAddr]>, Disposable {
+export class DatagramConn extends SocketSettings
+  implements AsyncIterable<[Uint8Array<ArrayBuffer>, NetAddr]>, Disposable, AsyncDisposable {
   readonly #socket: BackendSocket;
   readonly #receives: ReceiveQueue;
   readonly #sends: SendQueue;
   #closed = false;
+  /** Settled by close(); made on first use of {@link closed}. */
+  #closedPromise: Promise<void> | null = null;
+  #resolveClosed: (() => void) | null = null;
   /** The request of a receive without options, made once: it is never changed. */
   readonly #defaultRequest: ReceiveRequest;
   /** The request of a receive with options, rewritten by each call: no object per receive. */
@@ -254,9 +273,10 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * console.log(data.length, from.hostname, from.port);
    * ```
    */
-  async receive(buffer?: Uint8Array): Promise<[Uint8Array, NetAddr]> {
+  async receive(buffer?: Uint8Array): Promise<[Uint8Array<ArrayBuffer>, NetAddr]> {
     const m = await this.receiveMsg(buffer === undefined ? undefined : { buffer });
-    return [m.data, m.remoteAddr];
+    // A fresh copy, or a view into the caller's buffer (whose buffer type the caller chose).
+    return [m.data as Uint8Array<ArrayBuffer>, m.remoteAddr];
   }
 
   /**
@@ -288,12 +308,13 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * for await (const [data, from] of conn) console.log(data.length, from.hostname);
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<[Uint8Array, NetAddr]> {
-    for await (const m of this.messages()) yield [m.data, m.remoteAddr];
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array<ArrayBuffer>, NetAddr]> {
+    for await (const m of this.messages()) yield [m.data as Uint8Array<ArrayBuffer>, m.remoteAddr];
   }
 
   /**
-   * Sends one datagram to a numeric address; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`.
+   * Sends one datagram to a numeric address; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`:
+   * it takes any `Deno.Addr`, and rejects a Unix or vsock address with a TypeError.
    *
    * @example
    * ```ts
@@ -302,8 +323,14 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * await conn.send(new TextEncoder().encode("ping"), { hostname: "127.0.0.1", port: 5353 });
    * ```
    */
-  send(data: Uint8Array, addr?: { hostname: string; port: number } | null): Promise<number> {
-    return this.sendMsg(data, addr);
+  send(data: Uint8Array, addr?: AnyAddr | null): Promise<number> {
+    if (typeof addr === "object" && addr !== null && !("hostname" in addr)) {
+      const transport = (addr as { transport?: unknown }).transport;
+      return Promise.reject(
+        new TypeError(`send: addr must be a UDP address { hostname, port }, got a ${String(transport)} address`),
+      );
+    }
+    return this.sendMsg(data, addr as { hostname: string; port: number } | null | undefined);
   }
 
   /**
@@ -500,10 +527,56 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     this.#socket.close();
     this.#receives.close(() => this.#socket.closedError());
     this.#sends.close(() => this.#socket.closedError("sendMsg"));
+    this.#resolveClosed?.();
   }
 
-  /** `using conn = listenDatagram(...)` closes it at the end of the scope. */
+  /**
+   * Resolves when the socket is closed (by {@link close}, `using`, or `await using`); never rejects.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.closed.then(() => console.log("closed"));
+   * conn.close();
+   * ```
+   */
+  get closed(): Promise<void> {
+    if (this.#closedPromise === null) {
+      if (this.#closed) this.#closedPromise = Promise.resolve();
+      else this.#closedPromise = new Promise<void>((resolve) => this.#resolveClosed = resolve);
+    }
+    return this.#closedPromise;
+  }
+
+  /**
+   * `using conn = listenDatagram(...)` closes it at the end of the scope.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * {
+   *   using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * } // closed here
+   * ```
+   */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * `await using conn = listenDatagram(...)`: closes it at the end of the scope, and resolves with {@link closed}.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * {
+   *   await using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return this.closed;
   }
 }
