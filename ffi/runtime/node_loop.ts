@@ -122,6 +122,13 @@ export class NodeLoopWait {
     });
   }
 
+  /** Whether the running wait keeps the process alive (each wait starts so). */
+  hold(on: boolean): void {
+    if (!this.#waiting) return;
+    if (on) this.#uv.ref(this.#handle);
+    else this.#uv.unref(this.#handle);
+  }
+
   /** Makes the uv_poll_t of `queue`. */
   #watch(queue: number): Error | null {
     const handle = this.#uv.malloc(BigInt(Math.max(this.#handleSize, 128))) as bigint;
