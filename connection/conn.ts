@@ -361,6 +361,7 @@ export class DatagramConn extends SocketSettings
     const hostname = stripBrackets(remoteAddr.hostname);
     this.#socket.connect({ hostname, port });
     this.#context.peer = Object.freeze({ transport: "udp" as const, hostname, port });
+    this.addrChanged();
   }
 
   /**
@@ -380,6 +381,39 @@ export class DatagramConn extends SocketSettings
     if (this.#context.peer === null) return;
     this.#socket.connect(null);
     this.#context.peer = null;
+    this.addrChanged();
+  }
+
+  /**
+   * The socket keeps the process alive while a receive or a send waits (the default), as `node:dgram`'s
+   * `ref()`. Returns the connection.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.unref().ref();
+   * ```
+   */
+  ref(): this {
+    if (!this.#closed) this.#socket.ref(true);
+    return this;
+  }
+
+  /**
+   * The process may exit while a receive or a send of this socket waits, as after `node:dgram`'s
+   * `unref()`: the waits go on (and complete if the process lives on for something else). Returns the connection.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1", port: 5353 }).unref();
+   * conn.receiveMsg().then((m) => console.log(m.data.length)); // the program ends when nothing else is left
+   * ```
+   */
+  unref(): this {
+    if (!this.#closed) this.#socket.ref(false);
+    return this;
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import type { BackendSocket } from "../ffi/common/backend.ts";
 import type { InterfaceLookup } from "../ffi/select.ts";
+import type { SettableOption } from "../ffi/tables/settings.ts";
 import type { NetAddr } from "../message.ts";
 import {
   type JoinOptions,
@@ -34,12 +35,15 @@ export class SocketSettings {
   readonly #memberships: MembershipSet;
   readonly #options: SenderOptions;
   #settingsClosed = false;
+  /** The local address as last read: at open, and again after each connect() and disconnect(). */
+  #addr: NetAddr;
 
   /** @internal Made by {@link DatagramConn}'s constructor. */
   constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
     this.#socket = socket;
     this.#memberships = new MembershipSet(socket, interfaces);
     this.#options = new SenderOptions(socket, interfaces);
+    this.#addr = socket.addr;
   }
 
   /**
@@ -215,7 +219,59 @@ export class SocketSettings {
   }
 
   /**
-   * The bound address (with the port the system chose when 0 was asked for).
+   * SO_RCVBUF: the receive buffer's size in bytes (the system may round or double it: read it back with
+   * {@link getReceiveBufferSize}). `listenDatagram`'s `receiveBufferSize` sets it at open.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setReceiveBufferSize(1 << 20);
+   * ```
+   */
+  setReceiveBufferSize(bytes: number): void {
+    this.#options.set("receiveBufferSize", bytes, 1, 0x7fffffff, "setReceiveBufferSize", "bytes");
+  }
+
+  /**
+   * SO_RCVBUF as the system reports it (Linux reports twice what was set: its bookkeeping counts too).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
+   * console.log(conn.getReceiveBufferSize()); // 2097152 on Linux
+   * ```
+   */
+  getReceiveBufferSize(): number {
+    return this.#getInt("receiveBufferSize");
+  }
+
+  /**
+   * SO_SNDBUF as the system reports it (Linux reports twice what was set).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * console.log(conn.getSendBufferSize() > 0); // true
+   * ```
+   */
+  getSendBufferSize(): number {
+    return this.#getInt("sendBufferSize");
+  }
+
+  /** An int socket option read back where the option dialect sets it (its first row). */
+  #getInt(option: SettableOption): number {
+    if (this.#settingsClosed) throw this.#socket.closedError("getsockopt");
+    const socket = this.#socket;
+    const r = socket.optionDialect.settings(option, 0, socket.families, null)[0];
+    return socket.getRawOption(r.level, r.name, r.label);
+  }
+
+  /**
+   * The local address (with the port the system chose when 0 was asked for). After `connect()` it is the
+   * address the system chose to send to that peer from (a socket bound to 0.0.0.0 or :: then says which).
    *
    * @example
    * ```ts
@@ -225,7 +281,12 @@ export class SocketSettings {
    * ```
    */
   get addr(): NetAddr {
-    return this.#socket.addr;
+    return this.#addr;
+  }
+
+  /** @internal connect() or disconnect() changed the local address: the system chose (or dropped) one. */
+  protected addrChanged(): void {
+    this.#addr = this.#socket.localAddr();
   }
 
   /**
