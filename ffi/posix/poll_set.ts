@@ -149,7 +149,9 @@ export class PollSet {
   }
 
   #applyHold(): void {
-    const on = this.#holding > 0;
+    // With no watch left the wait was told to end (the control channel): it holds the process until it
+    // has returned, as it always did, rather than leave the runtime to end with a wait about to return.
+    const on = this.#holding > 0 || this.#count === 0;
     if (!this.#running || on === this.#waitHeld) return;
     this.#waitHeld = on;
     native.holdWait?.(on);
