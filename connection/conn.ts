@@ -15,8 +15,6 @@ import type {
   ReceiveOptions,
   SendOptions,
 } from "../message.ts";
-import { stripBrackets } from "../structs/sockaddr.ts";
-import { describeValue as describe } from "../structs/describe.ts";
 import {
   checkBatchReceive,
   checkBatchSend,
@@ -105,9 +103,6 @@ export class DatagramConn extends SocketSettings
   readonly #receives: ReceiveQueue;
   readonly #sends: SendQueue;
   #closed = false;
-  /** Settled by close(); made on first use of {@link closed}. */
-  #closedPromise: Promise<void> | null = null;
-  #resolveClosed: (() => void) | null = null;
   /** The request of a receive without options, made once: it is never changed. */
   readonly #defaultRequest: ReceiveRequest;
   /** The request of a receive with options, rewritten by each call: no object per receive. */
@@ -121,8 +116,6 @@ export class DatagramConn extends SocketSettings
     trafficClass: undefined,
     segmentSize: undefined,
   };
-  /** What the send checks know of the socket; `peer` changes with connect(). */
-  readonly #context: { peer: NetAddr | null; readonly ipv6: boolean; readonly perDatagramDscp: boolean };
   /** What messages() iterators receive through. */
   readonly #source = {
     tryReceiveFair: (o?: ReceiveOptions): DatagramMessage | null => this.#tryReceive(o, "messages", true),
@@ -145,11 +138,6 @@ export class DatagramConn extends SocketSettings
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
     this.#receives = new ReceiveQueue(socket);
     this.#sends = new SendQueue(socket);
-    this.#context = {
-      peer: null,
-      ipv6: socket.families.ipv6,
-      perDatagramDscp: socket.capabilities.perDatagramDscp,
-    };
     owned.add(socket.handle);
     dropped.register(this, socket, this);
   }
@@ -334,103 +322,6 @@ export class DatagramConn extends SocketSettings
   }
 
   /**
-   * Connects the socket to one peer: from then on it receives only that peer's datagrams, sends
-   * without an address go to it (`send(data)`), and on Linux and macOS an ICMP error from it (a
-   * closed port) fails the next receive or send with `ECONNREFUSED` (Windows: `WSAECONNRESET`, for a
-   * socket opened with `reportUnreachable` or by `connectDatagram`). Calling it again moves to another peer.
-   *
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * using conn = listenDatagram({ hostname: "0.0.0.0" });
-   * conn.connect({ hostname: "127.0.0.1", port: 53 });
-   * await conn.send(new Uint8Array(12));
-   * ```
-   */
-  connect(remoteAddr: { hostname: string; port: number }): void {
-    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
-      throw new TypeError(
-        `connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`,
-      );
-    }
-    const port = remoteAddr.port;
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new RangeError(`connect: remoteAddr.port must be an integer from 1 to 65535, got ${describe(port)}`);
-    }
-    if (this.#closed) throw this.#socket.closedError("connect");
-    const hostname = stripBrackets(remoteAddr.hostname);
-    this.#socket.connect({ hostname, port });
-    this.#context.peer = Object.freeze({ transport: "udp" as const, hostname, port });
-    this.addrChanged();
-  }
-
-  /**
-   * Dissolves the association made by {@link connect}: datagrams from any sender arrive again, and
-   * sends need an address. Does nothing on a socket that is not connected.
-   *
-   * @example
-   * ```ts
-   * import { connectDatagram } from "@recvmsg/recvmsg";
-   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
-   * conn.disconnect();
-   * console.log(conn.remoteAddr); // null
-   * ```
-   */
-  disconnect(): void {
-    if (this.#closed) throw this.#socket.closedError("connect");
-    if (this.#context.peer === null) return;
-    this.#socket.connect(null);
-    this.#context.peer = null;
-    this.addrChanged();
-  }
-
-  /**
-   * The socket keeps the process alive while a receive or a send waits (the default), as `node:dgram`'s
-   * `ref()`. Returns the connection.
-   *
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * using conn = listenDatagram({ hostname: "127.0.0.1" });
-   * conn.unref().ref();
-   * ```
-   */
-  ref(): this {
-    if (!this.#closed) this.#socket.ref(true);
-    return this;
-  }
-
-  /**
-   * The process may exit while a receive or a send of this socket waits, as after `node:dgram`'s
-   * `unref()`: the waits go on (and complete if the process lives on for something else). Returns the connection.
-   *
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * const conn = listenDatagram({ hostname: "127.0.0.1", port: 5353 }).unref();
-   * conn.receiveMsg().then((m) => console.log(m.data.length)); // the program ends when nothing else is left
-   * ```
-   */
-  unref(): this {
-    if (!this.#closed) this.#socket.ref(false);
-    return this;
-  }
-
-  /**
-   * The peer this socket is connected to, or null.
-   *
-   * @example
-   * ```ts
-   * import { connectDatagram } from "@recvmsg/recvmsg";
-   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
-   * console.log(conn.remoteAddr); // { transport: "udp", hostname: "127.0.0.1", port: 53 }
-   * ```
-   */
-  get remoteAddr(): NetAddr | null {
-    return this.#context.peer;
-  }
-
-  /**
    * Sends one datagram, from a chosen local address and/or interface (IP_PKTINFO / IPV6_PKTINFO) and
    * with a chosen hop limit. A received message's `localAddr` can be passed straight back, so that a
    * server bound to the wildcard address answers from the address the request reached.
@@ -453,7 +344,7 @@ export class DatagramConn extends SocketSettings
     options?: SendOptions,
   ): Promise<number> {
     try {
-      checkSend(data, remoteAddr, options, this.#context, "sendMsg", this.#transmit);
+      checkSend(data, remoteAddr, options, this.sendContext, "sendMsg", this.#transmit);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -482,7 +373,7 @@ export class DatagramConn extends SocketSettings
     remoteAddr?: { hostname: string; port: number } | null,
     options?: Omit<SendOptions, "signal">,
   ): number | null {
-    checkSend(data, remoteAddr, options, this.#context, "trySendMsg", this.#transmit);
+    checkSend(data, remoteAddr, options, this.sendContext, "trySendMsg", this.#transmit);
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     return this.#sends.trySend(this.#transmit);
   }
@@ -506,7 +397,7 @@ export class DatagramConn extends SocketSettings
   sendMsgs(messages: readonly OutgoingMessage[], options?: { signal?: AbortSignal }): Promise<SendMsgsResult> {
     let transmits;
     try {
-      transmits = checkBatchSend(messages, this.#context, "sendMsgs");
+      transmits = checkBatchSend(messages, this.sendContext, "sendMsgs");
       if (options !== undefined && (typeof options !== "object" || options === null)) {
         throw new TypeError("sendMsgs: options must be an object");
       }
@@ -536,7 +427,7 @@ export class DatagramConn extends SocketSettings
    * ```
    */
   trySendMsgs(messages: readonly OutgoingMessage[]): SendMsgsResult {
-    const transmits = checkBatchSend(messages, this.#context, "trySendMsgs");
+    const transmits = checkBatchSend(messages, this.sendContext, "trySendMsgs");
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     return this.#sends.trySendBatch(transmits);
   }
@@ -561,26 +452,6 @@ export class DatagramConn extends SocketSettings
     this.#socket.close();
     this.#receives.close(() => this.#socket.closedError());
     this.#sends.close(() => this.#socket.closedError("sendMsg"));
-    this.#resolveClosed?.();
-  }
-
-  /**
-   * Resolves when the socket is closed (by {@link close}, `using`, or `await using`); never rejects.
-   *
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * const conn = listenDatagram({ hostname: "127.0.0.1" });
-   * conn.closed.then(() => console.log("closed"));
-   * conn.close();
-   * ```
-   */
-  get closed(): Promise<void> {
-    if (this.#closedPromise === null) {
-      if (this.#closed) this.#closedPromise = Promise.resolve();
-      else this.#closedPromise = new Promise<void>((resolve) => this.#resolveClosed = resolve);
-    }
-    return this.#closedPromise;
   }
 
   /**

@@ -17,6 +17,8 @@ import {
   type MulticastV6Membership,
 } from "./multicast.ts";
 import { SenderOptions } from "./sender_options.ts";
+import { stripBrackets } from "../structs/sockaddr.ts";
+import { describeValue as describe } from "../structs/describe.ts";
 
 /**
  * The socket side of a connection: its address and handle, memberships and sender options.
@@ -37,6 +39,11 @@ export class SocketSettings {
   #settingsClosed = false;
   /** The local address as last read: at open, and again after each connect() and disconnect(). */
   #addr: NetAddr;
+  /** Settled when the socket closes; made on first use of {@link closed}. */
+  #closedPromise: Promise<void> | null = null;
+  #resolveClosed: (() => void) | null = null;
+  /** @internal What the send checks know of the socket; `peer` changes with connect(). */
+  protected readonly sendContext: { peer: NetAddr | null; readonly ipv6: boolean; readonly perDatagramDscp: boolean };
 
   /** @internal Made by {@link DatagramConn}'s constructor. */
   constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
@@ -44,6 +51,127 @@ export class SocketSettings {
     this.#memberships = new MembershipSet(socket, interfaces);
     this.#options = new SenderOptions(socket, interfaces);
     this.#addr = socket.addr;
+    this.sendContext = {
+      peer: null,
+      ipv6: socket.families.ipv6,
+      perDatagramDscp: socket.capabilities.perDatagramDscp,
+    };
+  }
+
+  /**
+   * Connects the socket to one peer: from then on it receives only that peer's datagrams, sends
+   * without an address go to it (`send(data)`), and on Linux and macOS an ICMP error from it (a
+   * closed port) fails the next receive or send with `ECONNREFUSED` (Windows: `WSAECONNRESET`, for a
+   * socket opened with `reportUnreachable` or by `connectDatagram`). Calling it again moves to another peer.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.connect({ hostname: "127.0.0.1", port: 53 });
+   * await conn.send(new Uint8Array(12));
+   * ```
+   */
+  connect(remoteAddr: { hostname: string; port: number }): void {
+    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
+      throw new TypeError(
+        `connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`,
+      );
+    }
+    const port = remoteAddr.port;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(`connect: remoteAddr.port must be an integer from 1 to 65535, got ${describe(port)}`);
+    }
+    if (this.#settingsClosed) throw this.#socket.closedError("connect");
+    const hostname = stripBrackets(remoteAddr.hostname);
+    this.#socket.connect({ hostname, port });
+    this.sendContext.peer = Object.freeze({ transport: "udp" as const, hostname, port });
+    this.#addrChanged();
+  }
+
+  /**
+   * Dissolves the association made by {@link connect}: datagrams from any sender arrive again, and
+   * sends need an address. Does nothing on a socket that is not connected.
+   *
+   * @example
+   * ```ts
+   * import { connectDatagram } from "@recvmsg/recvmsg";
+   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+   * conn.disconnect();
+   * console.log(conn.remoteAddr); // null
+   * ```
+   */
+  disconnect(): void {
+    if (this.#settingsClosed) throw this.#socket.closedError("connect");
+    if (this.sendContext.peer === null) return;
+    this.#socket.connect(null);
+    this.sendContext.peer = null;
+    this.#addrChanged();
+  }
+
+  /**
+   * The socket keeps the process alive while a receive or a send waits (the default), as `node:dgram`'s
+   * `ref()`. Returns the connection.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.unref().ref();
+   * ```
+   */
+  ref(): this {
+    if (!this.#settingsClosed) this.#socket.ref(true);
+    return this;
+  }
+
+  /**
+   * The process may exit while a receive or a send of this socket waits, as after `node:dgram`'s
+   * `unref()`: the waits go on (and complete if the process lives on for something else). Returns the connection.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1", port: 5353 }).unref();
+   * conn.receiveMsg().then((m) => console.log(m.data.length)); // the program ends when nothing else is left
+   * ```
+   */
+  unref(): this {
+    if (!this.#settingsClosed) this.#socket.ref(false);
+    return this;
+  }
+
+  /**
+   * The peer this socket is connected to, or null.
+   *
+   * @example
+   * ```ts
+   * import { connectDatagram } from "@recvmsg/recvmsg";
+   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+   * console.log(conn.remoteAddr); // { transport: "udp", hostname: "127.0.0.1", port: 53 }
+   * ```
+   */
+  get remoteAddr(): NetAddr | null {
+    return this.sendContext.peer;
+  }
+
+  /**
+   * Resolves when the socket is closed (by {@link close}, `using`, or `await using`); never rejects.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.closed.then(() => console.log("closed"));
+   * conn.close();
+   * ```
+   */
+  get closed(): Promise<void> {
+    if (this.#closedPromise === null) {
+      if (this.#settingsClosed) this.#closedPromise = Promise.resolve();
+      else this.#closedPromise = new Promise<void>((resolve) => this.#resolveClosed = resolve);
+    }
+    return this.#closedPromise;
   }
 
   /**
@@ -284,8 +412,8 @@ export class SocketSettings {
     return this.#addr;
   }
 
-  /** @internal connect() or disconnect() changed the local address: the system chose (or dropped) one. */
-  protected addrChanged(): void {
+  /** connect() or disconnect() changed the local address: the system chose (or dropped) one. */
+  #addrChanged(): void {
     this.#addr = this.#socket.localAddr();
   }
 
@@ -323,6 +451,9 @@ export class SocketSettings {
   /** @internal The socket closed: every membership went with it, and nothing can be set any more. */
   protected settingsClosed(): void {
     this.#settingsClosed = true;
+    // After close() has rejected every waiting receive and send.
+    const resolve = this.#resolveClosed;
+    if (resolve) queueMicrotask(resolve);
     this.#memberships.closed();
     this.#options.close();
   }

@@ -19,7 +19,7 @@ test("addr after connect() is the local address the system chose; disconnect() r
   if (!onWindows) assert.equal(conn.addr.hostname, "0.0.0.0");
 });
 
-test("addr after connect() on a dual-stack socket to an IPv6 loopback peer", async () => {
+test("addr after connect() on a dual-stack socket to an IPv6 loopback peer", () => {
   let conn;
   try {
     conn = listenDatagram({ hostname: "::" });
