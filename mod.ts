@@ -17,7 +17,8 @@
  *
  * @module
  */
-export { DatagramConn } from "./connection/conn.ts";
+export { type AnyAddr, DatagramConn } from "./connection/conn.ts";
+export { SocketSettings } from "./connection/socket_settings.ts";
 export {
   connectDatagram,
   type ConnectOptions,

@@ -63,6 +63,13 @@ export class PollRunner {
     reject?.(new Error(`recvmsg: the waiting thread failed: ${(cause as Error)?.message ?? cause}`, { cause }));
   }
 
+  /** Whether the running wait keeps the process alive (each wait starts so). */
+  hold(on: boolean): void {
+    if (!this.#resolve) return;
+    if (on) this.#worker?.ref();
+    else this.#worker?.unref();
+  }
+
   /** Posts one wait (memory that does not move and is not touched until the answer). */
   wait(message: unknown): Promise<number> {
     if (this.#resolve) return Promise.reject(new Error("recvmsg: internal: a second wait while one runs"));
