@@ -322,6 +322,9 @@ const dgram = require("node:dgram");
   // `bunx recvmsg` (the package's bin through Bun's runner, which starts Node for a `#!/usr/bin/env node`
   // bin) must end up on Bun; `npx recvmsg` on Node.
   const pathWithTools = `${join(root, "node_modules", ".bin")}:${process.env.PATH}`;
+  // As a user types them in a shell: without the npm_* variables of the `npm test` running this (Bun keeps an
+  // inherited npm_config_user_agent, so under npm the bin could not tell that Bun started it).
+  const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   for (
     const [runner, argv, want] of [
       ["bunx", [bin("bun"), "x", "recvmsg", "--version"], /^recvmsg \d+\.\d+\.\d+ \(Bun\//],
@@ -339,7 +342,7 @@ const dgram = require("node:dgram");
       cwd: project,
       encoding: "utf8",
       timeout: 30_000,
-      env: { ...process.env, PATH: pathWithTools },
+      env: { ...shellEnv, PATH: pathWithTools },
     });
     check(
       `${runner.endsWith(",") ? runner.slice(0, -1) : `${runner} recvmsg --version`} runs on ${
