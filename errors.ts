@@ -92,15 +92,83 @@ export class SocketError extends Error {
    * IPv6). Undefined where the system does not say.
    */
   readonly pathMtu?: number;
-  /** Makes the error from its parts; `explanation` is the sentence after the code. */
-  constructor(code: string, errno: number, syscall: string, explanation: string, details?: { pathMtu?: number }) {
-    super(`${syscall} failed with ${code} (${errno}): ${explanation}`);
+  /** The address the call was about (a bind's), as node:dgram's errors carry it; undefined when none. */
+  readonly address?: string;
+  /** The port the call was about, with `address`. */
+  readonly port?: number;
+  /**
+   * Makes the error from its parts; `explanation` is the sentence after the code. With an address (and
+   * port) the message starts as Node's do, `bind EADDRINUSE 127.0.0.1:53`.
+   */
+  constructor(
+    code: string,
+    errno: number,
+    syscall: string,
+    explanation: string,
+    details?: { pathMtu?: number; address?: string; port?: number },
+  ) {
+    super(`${head(code, errno, syscall, details)}: ${explanation}`);
     this.name = "SocketError";
     this.code = code;
     this.errno = errno;
     this.syscall = syscall;
     if (details?.pathMtu !== undefined) this.pathMtu = details.pathMtu;
+    if (details?.address !== undefined) {
+      this.address = details.address;
+      if (details.port !== undefined) this.port = details.port;
+    }
   }
+}
+
+/** What a SocketError may carry beside its code: the path MTU of an EMSGSIZE, the address and port of a bind. */
+type SocketErrorDetails = { pathMtu?: number; address?: string; port?: number };
+
+/** The start of a SocketError's message: Node's `bind EADDRINUSE 127.0.0.1:53` when there is an address. */
+function head(code: string, errno: number, syscall: string, details?: SocketErrorDetails): string {
+  if (details?.address === undefined) return `${syscall} failed with ${code} (${errno})`;
+  const where = details.port === undefined ? details.address : `${details.address}:${details.port}`;
+  return `${syscall} ${code} ${where} (${errno})`;
+}
+
+/** What to try after a bind failed with this code (the code without `WSA`), where there is something to try. */
+const BIND_HINTS: Record<string, (port: number) => string> = {
+  EADDRINUSE: (port) =>
+    `choose another port (0 lets the system pick a free one), or, when port ${port} is shared on purpose (mDNS on 5353, several workers), set reusePort: true on every socket that binds it`,
+  EADDRNOTAVAIL: () => "bind a wildcard (0.0.0.0 or ::) or an address that interfaces() lists",
+  EACCES: (port) =>
+    port !== 0 && port < 1024
+      ? `ports below 1024 need privileges (root or CAP_NET_BIND_SERVICE on Linux); choose a port from 1024 up, or port 0`
+      : "the system refused this address and port to this process (taken exclusively by another socket, or reserved)",
+};
+
+/**
+ * A bind's failure as Node users read it: `bind EADDRINUSE 127.0.0.1:53`, the system's sentence, and what
+ * to try; the code, number and call stay the system's, and `address` / `port` are set.
+ *
+ * @example
+ * ```ts
+ * import { bindFailure, SocketError } from "./errors.ts";
+ * const e = new SocketError("EADDRINUSE", 98, "bind", "Address already in use.");
+ * console.log(bindFailure(e, "127.0.0.1", 53).message);
+ * // "bind EADDRINUSE 127.0.0.1:53 (98): Address already in use; choose another port (0 lets the system pick ..."
+ * ```
+ */
+export function bindFailure(e: SocketError, address: string, port: number): SocketError {
+  const hint = BIND_HINTS[e.code.replace(/^WSA/, "")];
+  const explanation = explanationOf(e).replace(/\.$/, "");
+  return new SocketError(
+    e.code,
+    e.errno,
+    e.syscall,
+    hint === undefined ? `${explanation}.` : `${explanation}; ${hint(port)}.`,
+    { pathMtu: e.pathMtu, address, port },
+  );
+}
+
+/** The sentence after the code of a SocketError's message. */
+function explanationOf(e: SocketError): string {
+  const details = e.address === undefined ? undefined : { address: e.address, port: e.port };
+  return e.message.slice(head(e.code, e.errno, e.syscall, details).length + 2);
 }
 
 /**
@@ -117,9 +185,11 @@ export class SocketError extends Error {
  * ```
  */
 export function amendSocketError(e: SocketError, more: string, details?: { pathMtu?: number }): SocketError {
-  const explanation = e.message.slice(`${e.syscall} failed with ${e.code} (${e.errno}): `.length).replace(/\.$/, "");
+  const explanation = explanationOf(e).replace(/\.$/, "");
   return new SocketError(e.code, e.errno, e.syscall, `${explanation}${more}.`, {
     pathMtu: details?.pathMtu ?? e.pathMtu,
+    address: e.address,
+    port: e.port,
   });
 }
 

@@ -49,10 +49,15 @@ export interface DatagramMessage {
   /** The IPv4 TTL or IPv6 hop limit the datagram arrived with, when `hopLimit` was asked for and given. */
   readonly hopLimit?: number;
   /** The datagram's two ECN bits (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE), when the platform reports them. */
-  readonly ecn?: number;
+  readonly ecn?: 0 | 1 | 2 | 3;
   /** Every control message as received, decoded ones too; unknown ones kept raw. Data are copies. */
   readonly control: readonly ControlMessage[];
-  /** The raw output flags of the call (`MSG_*`). */
+  /**
+   * The raw output flags of the call, in this system's own numbering: test them with the exported
+   * `MSG_TRUNC`, `MSG_CTRUNC`, `MSG_BCAST`, `MSG_MCAST`, which hold this system's values (MSG_BCAST and
+   * MSG_MCAST are 0 on Linux and macOS, which have no such flags). `truncated`, `controlTruncated`,
+   * `broadcast` and `multicast` say the same on every system.
+   */
   readonly flags: number;
   /**
    * Set when the system coalesced several datagrams from one sender into this message (only with
@@ -70,7 +75,10 @@ export interface DatagramMessage {
 
 /** Options of {@link listenDatagram}. */
 export interface ListenOptions {
-  /** `"udp"`, as `Deno.listenDatagram` takes it (the transport is always UDP here; other protocols go by `protocol`). */
+  /**
+   * `"udp"`, as `Deno.listenDatagram` takes it (the transport is always UDP here; other protocols go by
+   * `protocol`). Any other value is a TypeError.
+   */
   transport?: "udp";
   /**
    * `Deno.listenDatagram`'s name for {@link multicastLoopback}: whether this socket's multicast sends loop
@@ -119,7 +127,11 @@ export interface ListenOptions {
   multicastLoopback?: boolean;
   /** The TTL / hop limit of multicast sends, 0 to 255 (see `setMulticastHopLimit`). */
   multicastHopLimit?: number;
-  /** SO_BROADCAST: allow sending to broadcast addresses. Default false. */
+  /**
+   * SO_BROADCAST: allow sending to broadcast addresses. Default true for UDP, as `Deno.listenDatagram`
+   * has it (node:dgram's default is off: `recvmsg/dgram` passes false until `setBroadcast(true)`); false
+   * for other protocols and for a socket `wrapSocket` adopts.
+   */
   broadcast?: boolean;
   /** SO_RCVBUF in bytes; default the system's. */
   receiveBufferSize?: number;
@@ -214,7 +226,7 @@ export interface SendOptions {
    * The ECN codepoint of this datagram, 0 to 3 (Not-ECT, ECT(1), ECT(0), CE): IP_TOS / IPV6_TCLASS on
    * Linux and macOS, IP_ECN / IPV6_ECN on Windows. (Wine drops every control record of a send.)
    */
-  ecn?: number;
+  ecn?: 0 | 1 | 2 | 3;
   /** The DSCP of this datagram, 0 to 63 (Linux and macOS; Windows sets DSCP only through its QoS API). */
   dscp?: number;
   /**
@@ -274,7 +286,7 @@ export class ReceivedMessage implements DatagramMessage {
   broadcast = false;
   multicast = false;
   hopLimit?: number = undefined;
-  ecn?: number = undefined;
+  ecn?: 0 | 1 | 2 | 3 = undefined;
   flags = 0;
   segmentSize?: number = undefined;
   timestamp?: bigint = undefined;
@@ -312,7 +324,7 @@ export class ReceivedMessage implements DatagramMessage {
     this.broadcast = f.broadcast;
     this.multicast = f.multicast;
     this.hopLimit = f.hopLimit;
-    this.ecn = f.ecn;
+    this.ecn = f.ecn as 0 | 1 | 2 | 3 | undefined; // two bits (`& 3`) as the decoders read them
     this.segmentSize = f.segmentSize;
     this.timestamp = f.timestamp;
     return this._keepControl(f.chunk, f.at, f.length, f.format);

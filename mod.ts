@@ -17,7 +17,8 @@
  *
  * @module
  */
-export { DatagramConn } from "./connection/conn.ts";
+export { type AnyAddr, DatagramConn } from "./connection/conn.ts";
+export { SocketSettings } from "./connection/socket_settings.ts";
 export {
   connectDatagram,
   type ConnectOptions,
@@ -42,4 +43,4 @@ export type {
 } from "./message.ts";
 export { splitSegments } from "./message.ts";
 export type { ControlMessage } from "./structs/cmsg.ts";
-export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./structs/constants.ts";
+export { MSG_BCAST, MSG_CTRUNC, MSG_MCAST, MSG_PEEK, MSG_TRUNC } from "./ffi/select.ts";

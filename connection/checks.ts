@@ -124,6 +124,65 @@ export function shrunkBuffer(method: string): RangeError {
   );
 }
 
+// The keys each options object may have, as records of the interfaces' keys: the compiler says when a key is
+// added to an interface and not here.
+const RECEIVE: Record<keyof ReceiveOptions, true> = {
+  buffer: true,
+  peek: true,
+  flags: true,
+  signal: true,
+  controlSize: true,
+  reuse: true,
+};
+const BATCH: Record<keyof BatchOptions, true> = { buffer: true, controlSize: true, signal: true, reuse: true };
+const SEND: Record<keyof SendOptions, true> = {
+  localAddr: true,
+  hopLimit: true,
+  ecn: true,
+  dscp: true,
+  segmentSize: true,
+  signal: true,
+};
+// segmentSize is not a batch key, but it has its own sentence there (checked first).
+const MESSAGE: Record<keyof OutgoingMessage | "segmentSize", true> = {
+  data: true,
+  remoteAddr: true,
+  localAddr: true,
+  hopLimit: true,
+  ecn: true,
+  dscp: true,
+  segmentSize: true,
+};
+const RECEIVE_KEYS: ReadonlySet<string> = new Set(Object.keys(RECEIVE));
+const BATCH_KEYS: ReadonlySet<string> = new Set(Object.keys(BATCH));
+const SEND_KEYS: ReadonlySet<string> = new Set(Object.keys(SEND));
+const MESSAGE_KEYS: ReadonlySet<string> = new Set(Object.keys(MESSAGE));
+
+/**
+ * Throws a TypeError naming the first key of `options` that `known` lacks: a misspelt option is refused,
+ * not ignored. On the hot path: `for...in` walks the keys without making an array (nothing allocated
+ * unless there is an error), and a call without options never gets here.
+ *
+ * @example
+ * ```ts
+ * import { refuseUnknownKeys } from "./checks.ts";
+ * try {
+ *   refuseUnknownKeys({ sginal: null }, new Set(["signal"]), "receiveMsg", "option");
+ * } catch (e) {
+ *   console.log((e as TypeError).message); // receiveMsg: unknown option "sginal"; the options are signal
+ * }
+ * ```
+ */
+export function refuseUnknownKeys(options: object, known: ReadonlySet<string>, method: string, what: string): void {
+  for (const key in options) {
+    if (!known.has(key)) {
+      throw new TypeError(
+        `${method}: unknown ${what} ${JSON.stringify(key)}; the ${what}s are ${[...known].join(", ")}`,
+      );
+    }
+  }
+}
+
 function checkBuffer(buffer: unknown, method: string): void {
   if (!(buffer instanceof Uint8Array)) {
     throw new TypeError(`${method}: buffer must be a Uint8Array, got ${describe(buffer)}`);
@@ -176,6 +235,7 @@ export function checkReceive(
 ): ReceiveRequest {
   if (options === undefined) return fallback;
   if (typeof options !== "object" || options === null) throw new TypeError(`${method}: options must be an object`);
+  refuseUnknownKeys(options, RECEIVE_KEYS, method, "option");
   const { buffer, peek, flags, signal, controlSize, reuse } = options;
   if (buffer !== undefined) checkBuffer(buffer, method);
   if (peek !== undefined && typeof peek !== "boolean") throw new TypeError(`${method}: peek must be a boolean`);
@@ -233,6 +293,7 @@ export function checkBatchReceive(
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new TypeError(`${method}: options must be an object`);
   }
+  if (options !== undefined) refuseUnknownKeys(options, BATCH_KEYS, method, "option");
   const buffer = options?.buffer;
   let segment = MAX_DATAGRAM + 1;
   if (buffer !== undefined) {
@@ -273,6 +334,7 @@ function checkReuse(reuse: unknown, method: string): void {
 /**
  * Checks one send's arguments and writes them into `out` (the caller's objects as they are: a send
  * that has to wait copies them). `method` names the call, or `sendMsgs: messages[i]` in a batch.
+ * `keys`: the keys `options` may have (null: any, for a received message sent on as it is).
  *
  * @example
  * ```ts
@@ -289,6 +351,7 @@ export function checkSend(
   context: SendContext,
   method: string,
   out: MutableTransmit,
+  keys: ReadonlySet<string> | null = SEND_KEYS,
 ): void {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${method}: data must be a Uint8Array, got ${describe(data)}`);
   if (data.length > MAX_DATAGRAM) {
@@ -304,6 +367,9 @@ export function checkSend(
   }
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new TypeError(`${method}: options must be an object`);
+  }
+  if (options !== undefined && keys !== null) {
+    refuseUnknownKeys(options, keys, method, keys === SEND_KEYS ? "option" : "key");
   }
   const local = options?.localAddr ?? undefined;
   if (local !== undefined) {
@@ -395,7 +461,8 @@ export function checkBatchSend(
       trafficClass: undefined,
       segmentSize: undefined,
     };
-    checkSend(m.data, m.remoteAddr, m, context, label, t);
+    // A received message may be sent on as it is (its other fields are what it reports, not options).
+    checkSend(m.data, m.remoteAddr, m, context, label, t, m instanceof ReceivedMessage ? null : MESSAGE_KEYS);
     const toIPv4 = checkDestination(t.to ?? context.peer!, context.ipv6, label);
     if (t.source?.hostname !== undefined) checkSource(t.source, toIPv4, label);
     out[i] = t;

@@ -15,8 +15,6 @@ import type {
   ReceiveOptions,
   SendOptions,
 } from "../message.ts";
-import { stripBrackets } from "../structs/sockaddr.ts";
-import { describeValue as describe } from "../structs/describe.ts";
 import {
   checkBatchReceive,
   checkBatchSend,
@@ -33,6 +31,21 @@ import type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
 
 export type { MulticastV4Membership, MulticastV6Membership } from "./multicast.ts";
 export type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
+
+/**
+ * Any address `Deno.DatagramConn.send` takes (`Deno.Addr`): a network address, or a Unix or vsock one,
+ * which a UDP socket refuses at run time with a TypeError.
+ *
+ * @example
+ * ```ts
+ * import type { AnyAddr } from "@recvmsg/recvmsg";
+ * const to: AnyAddr = { transport: "udp", hostname: "127.0.0.1", port: 5353 };
+ * ```
+ */
+export type AnyAddr =
+  | { readonly hostname: string; readonly port: number; readonly transport?: string }
+  | { readonly transport: "unix" | "unixpacket"; readonly path: string }
+  | { readonly transport: "vsock"; readonly cid: number; readonly port: number };
 
 /**
  * Handles this module owns, open: adopting one of them again (wrapSocket) would close it under its
@@ -84,7 +97,8 @@ const dropped = new FinalizationRegistry<BackendSocket>((socket) => {
  * console.log(msg.remoteAddr.hostname, "->", msg.localAddr?.hostname, msg.data.length);
  * ```
  */
-export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8Array, NetAddr]>, Disposable {
+export class DatagramConn extends SocketSettings
+  implements AsyncIterable<[Uint8Array<ArrayBuffer>, NetAddr]>, Disposable, AsyncDisposable {
   readonly #socket: BackendSocket;
   readonly #receives: ReceiveQueue;
   readonly #sends: SendQueue;
@@ -102,8 +116,6 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     trafficClass: undefined,
     segmentSize: undefined,
   };
-  /** What the send checks know of the socket; `peer` changes with connect(). */
-  readonly #context: { peer: NetAddr | null; readonly ipv6: boolean; readonly perDatagramDscp: boolean };
   /** What messages() iterators receive through. */
   readonly #source = {
     tryReceiveFair: (o?: ReceiveOptions): DatagramMessage | null => this.#tryReceive(o, "messages", true),
@@ -126,11 +138,6 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
     this.#receives = new ReceiveQueue(socket);
     this.#sends = new SendQueue(socket);
-    this.#context = {
-      peer: null,
-      ipv6: socket.families.ipv6,
-      perDatagramDscp: socket.capabilities.perDatagramDscp,
-    };
     owned.add(socket.handle);
     dropped.register(this, socket, this);
   }
@@ -254,9 +261,10 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * console.log(data.length, from.hostname, from.port);
    * ```
    */
-  async receive(buffer?: Uint8Array): Promise<[Uint8Array, NetAddr]> {
+  async receive(buffer?: Uint8Array): Promise<[Uint8Array<ArrayBuffer>, NetAddr]> {
     const m = await this.receiveMsg(buffer === undefined ? undefined : { buffer });
-    return [m.data, m.remoteAddr];
+    // A fresh copy, or a view into the caller's buffer (whose buffer type the caller chose).
+    return [m.data as Uint8Array<ArrayBuffer>, m.remoteAddr];
   }
 
   /**
@@ -288,12 +296,13 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * for await (const [data, from] of conn) console.log(data.length, from.hostname);
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<[Uint8Array, NetAddr]> {
-    for await (const m of this.messages()) yield [m.data, m.remoteAddr];
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array<ArrayBuffer>, NetAddr]> {
+    for await (const m of this.messages()) yield [m.data as Uint8Array<ArrayBuffer>, m.remoteAddr];
   }
 
   /**
-   * Sends one datagram to a numeric address; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`.
+   * Sends one datagram to a numeric address; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`:
+   * it takes any `Deno.Addr`, and rejects a Unix or vsock address with a TypeError.
    *
    * @example
    * ```ts
@@ -302,71 +311,14 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * await conn.send(new TextEncoder().encode("ping"), { hostname: "127.0.0.1", port: 5353 });
    * ```
    */
-  send(data: Uint8Array, addr?: { hostname: string; port: number } | null): Promise<number> {
-    return this.sendMsg(data, addr);
-  }
-
-  /**
-   * Connects the socket to one peer: from then on it receives only that peer's datagrams, sends
-   * without an address go to it (`send(data)`), and on Linux and macOS an ICMP error from it (a
-   * closed port) fails the next receive or send with `ECONNREFUSED` (Windows: `WSAECONNRESET`, for a
-   * socket opened with `reportUnreachable` or by `connectDatagram`). Calling it again moves to another peer.
-   *
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * using conn = listenDatagram({ hostname: "0.0.0.0" });
-   * conn.connect({ hostname: "127.0.0.1", port: 53 });
-   * await conn.send(new Uint8Array(12));
-   * ```
-   */
-  connect(remoteAddr: { hostname: string; port: number }): void {
-    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
-      throw new TypeError(
-        `connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`,
+  send(data: Uint8Array, addr?: AnyAddr | null): Promise<number> {
+    if (typeof addr === "object" && addr !== null && !("hostname" in addr)) {
+      const transport = (addr as { transport?: unknown }).transport;
+      return Promise.reject(
+        new TypeError(`send: addr must be a UDP address { hostname, port }, got a ${String(transport)} address`),
       );
     }
-    const port = remoteAddr.port;
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new RangeError(`connect: remoteAddr.port must be an integer from 1 to 65535, got ${describe(port)}`);
-    }
-    if (this.#closed) throw this.#socket.closedError("connect");
-    const hostname = stripBrackets(remoteAddr.hostname);
-    this.#socket.connect({ hostname, port });
-    this.#context.peer = Object.freeze({ transport: "udp" as const, hostname, port });
-  }
-
-  /**
-   * Dissolves the association made by {@link connect}: datagrams from any sender arrive again, and
-   * sends need an address. Does nothing on a socket that is not connected.
-   *
-   * @example
-   * ```ts
-   * import { connectDatagram } from "@recvmsg/recvmsg";
-   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
-   * conn.disconnect();
-   * console.log(conn.remoteAddr); // null
-   * ```
-   */
-  disconnect(): void {
-    if (this.#closed) throw this.#socket.closedError("connect");
-    if (this.#context.peer === null) return;
-    this.#socket.connect(null);
-    this.#context.peer = null;
-  }
-
-  /**
-   * The peer this socket is connected to, or null.
-   *
-   * @example
-   * ```ts
-   * import { connectDatagram } from "@recvmsg/recvmsg";
-   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
-   * console.log(conn.remoteAddr); // { transport: "udp", hostname: "127.0.0.1", port: 53 }
-   * ```
-   */
-  get remoteAddr(): NetAddr | null {
-    return this.#context.peer;
+    return this.sendMsg(data, addr as { hostname: string; port: number } | null | undefined);
   }
 
   /**
@@ -392,7 +344,7 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     options?: SendOptions,
   ): Promise<number> {
     try {
-      checkSend(data, remoteAddr, options, this.#context, "sendMsg", this.#transmit);
+      checkSend(data, remoteAddr, options, this.sendContext, "sendMsg", this.#transmit);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -421,7 +373,7 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     remoteAddr?: { hostname: string; port: number } | null,
     options?: Omit<SendOptions, "signal">,
   ): number | null {
-    checkSend(data, remoteAddr, options, this.#context, "trySendMsg", this.#transmit);
+    checkSend(data, remoteAddr, options, this.sendContext, "trySendMsg", this.#transmit);
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     return this.#sends.trySend(this.#transmit);
   }
@@ -445,7 +397,7 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
   sendMsgs(messages: readonly OutgoingMessage[], options?: { signal?: AbortSignal }): Promise<SendMsgsResult> {
     let transmits;
     try {
-      transmits = checkBatchSend(messages, this.#context, "sendMsgs");
+      transmits = checkBatchSend(messages, this.sendContext, "sendMsgs");
       if (options !== undefined && (typeof options !== "object" || options === null)) {
         throw new TypeError("sendMsgs: options must be an object");
       }
@@ -475,7 +427,7 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
    * ```
    */
   trySendMsgs(messages: readonly OutgoingMessage[]): SendMsgsResult {
-    const transmits = checkBatchSend(messages, this.#context, "trySendMsgs");
+    const transmits = checkBatchSend(messages, this.sendContext, "trySendMsgs");
     if (this.#closed) throw this.#socket.closedError("sendMsg");
     return this.#sends.trySendBatch(transmits);
   }
@@ -502,8 +454,34 @@ export class DatagramConn extends SocketSettings implements AsyncIterable<[Uint8
     this.#sends.close(() => this.#socket.closedError("sendMsg"));
   }
 
-  /** `using conn = listenDatagram(...)` closes it at the end of the scope. */
+  /**
+   * `using conn = listenDatagram(...)` closes it at the end of the scope.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * {
+   *   using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * } // closed here
+   * ```
+   */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /**
+   * `await using conn = listenDatagram(...)`: closes it at the end of the scope, and resolves with {@link closed}.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * {
+   *   await using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * } // closed here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return this.closed;
   }
 }

@@ -7,10 +7,12 @@
  */
 import type { OpenOptions } from "../ffi/common/backend.ts";
 import { platform } from "../ffi/select.ts";
+import { bindFailure, SocketError } from "../errors.ts";
 import type { ListenOptions } from "../message.ts";
 import { describeValue } from "../structs/describe.ts";
 import { parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
+import { refuseUnknownKeys } from "./checks.ts";
 import { DatagramConn, ownsHandle } from "./conn.ts";
 
 const BOOLEAN_OPTIONS = [
@@ -26,7 +28,45 @@ const BOOLEAN_OPTIONS = [
   "multicastLoopback",
   "dontFragment",
   "timestamps",
+  "loopback",
 ] as const;
+
+/**
+ * Every option `listenDatagram` takes, as a record of ListenOptions' keys so that the compiler says when
+ * one is added there and not here: any other key is refused with a TypeError naming it.
+ */
+const LISTEN_OPTIONS: Record<keyof ListenOptions, true> = {
+  transport: true,
+  loopback: true,
+  hostname: true,
+  port: true,
+  ipv6Only: true,
+  packetInfo: true,
+  hopLimit: true,
+  reuseAddress: true,
+  reportUnreachable: true,
+  reusePort: true,
+  dontFragment: true,
+  sendBufferSize: true,
+  multicastInterface: true,
+  multicastLoopback: true,
+  multicastHopLimit: true,
+  broadcast: true,
+  receiveBufferSize: true,
+  timestamps: true,
+  ecn: true,
+  coalesce: true,
+  readAhead: true,
+  protocol: true,
+  raw: true,
+};
+const LISTEN_KEYS: ReadonlySet<string> = new Set(Object.keys(LISTEN_OPTIONS));
+/** `connectDatagram`'s: the peer (hostname, port), where to bind (localAddr), and every listen option. */
+const CONNECT_KEYS: ReadonlySet<string> = new Set([...LISTEN_KEYS, "localAddr"]);
+/** `wrapSocket`'s: the listen options but the address (the socket has its own), and `family`. */
+const WRAP_KEYS: ReadonlySet<string> = new Set(
+  [...LISTEN_KEYS, "family"].filter((k) => k !== "hostname" && k !== "port"),
+);
 
 /**
  * Opens a UDP socket bound to `hostname:port` that reports each datagram's ancillary data.
@@ -41,7 +81,7 @@ const BOOLEAN_OPTIONS = [
  * ```
  */
 export function listenDatagram(options: ListenOptions = {}): DatagramConn {
-  const o = validateOptions(options, "listenDatagram");
+  const o = validateOptions(options, "listenDatagram", LISTEN_KEYS);
   const hostname = o.hostname;
   if (!parseIPv4(hostname) && !parseIPv6(hostname)) {
     throw new TypeError(
@@ -50,14 +90,23 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
       }`,
     );
   }
-  return configure(new DatagramConn(platform.backend.open(o), platform.interfaces), options);
+  let socket;
+  try {
+    socket = platform.backend.open(o);
+  } catch (e) {
+    // Node users read `bind EADDRINUSE 127.0.0.1:53`, and a hint what to try.
+    throw e instanceof SocketError && e.syscall === "bind" ? bindFailure(e, o.hostname, o.port) : e;
+  }
+  return configure(new DatagramConn(socket, platform.interfaces), options);
 }
 
 /** The sender options of `listenDatagram`, set once the socket is open (closed again if one fails). */
 function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
   try {
     if (options.multicastInterface !== undefined) conn.setMulticastInterface(options.multicastInterface);
-    if (options.multicastLoopback !== undefined) conn.setMulticastLoopback(options.multicastLoopback);
+    // Deno's `loopback` is the same switch (checked to agree with multicastLoopback before the socket opened).
+    const loopback = options.multicastLoopback ?? options.loopback;
+    if (loopback !== undefined) conn.setMulticastLoopback(loopback);
     if (options.multicastHopLimit !== undefined) conn.setMulticastHopLimit(options.multicastHopLimit);
     if (options.dontFragment !== undefined) conn.setDontFragment(options.dontFragment);
     if (options.sendBufferSize !== undefined) conn.setSendBufferSize(options.sendBufferSize);
@@ -105,6 +154,7 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("connectDatagram: options must be an object with hostname and port");
   }
+  refuseUnknownKeys(options, CONNECT_KEYS, "connectDatagram", "option");
   if (typeof options.hostname !== "string") {
     throw new TypeError(
       `connectDatagram: hostname must be a numeric address string, got ${describeValue(options.hostname)}`,
@@ -114,15 +164,25 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   if (typeof local !== "object" || local === null) {
     throw new TypeError("connectDatagram: localAddr must be an object with hostname and/or port");
   }
+  refuseUnknownKeys(local, LOCAL_KEYS, "connectDatagram: localAddr", "key");
   const peer = stripBrackets(options.hostname);
   const v6 = parseIPv4(peer) === null && parseIPv6(peer) !== null;
   const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
-  const conn = listenDatagram({
-    ...rest,
-    hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
-    port: local.port ?? 0,
-    reportUnreachable: options.reportUnreachable ?? true,
-  });
+  let conn: DatagramConn;
+  try {
+    conn = listenDatagram({
+      ...rest,
+      hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
+      port: local.port ?? 0,
+      reportUnreachable: options.reportUnreachable ?? true,
+    });
+  } catch (e) {
+    // The argument errors name what the caller wrote: localAddr's hostname and port are the bind's.
+    if (!(e instanceof RangeError || e instanceof TypeError) || !e.message.startsWith("listenDatagram: ")) throw e;
+    const message = e.message.replace(/^listenDatagram: (hostname|port)\b/, "connectDatagram: localAddr.$1")
+      .replace(/^listenDatagram: /, "connectDatagram: ");
+    throw new (e.constructor as RangeErrorConstructor)(message);
+  }
   try {
     conn.connect({ hostname: peer, port: options.port });
   } catch (e) {
@@ -140,6 +200,8 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   return conn;
 }
 
+const LOCAL_KEYS: ReadonlySet<string> = new Set(["hostname", "port"]);
+
 /**
  * Options of {@link wrapSocket}.
  *
@@ -156,8 +218,8 @@ export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
 }
 
 /**
- * Adopts a socket made elsewhere (a Winsock `SOCKET` handle as a bigint): sets the options asked for
- * and makes it non-blocking. It is closed when the connection is. A socket that is not bound yet
+ * Adopts a socket made elsewhere — a file descriptor on Linux and macOS, a Winsock `SOCKET` handle on
+ * Windows, as a number or a bigint: sets the options asked for and makes it non-blocking. It is closed when the connection is. A socket that is not bound yet
  * reports `WSAEINVAL` on receive, as Winsock does.
  *
  * @example
@@ -168,8 +230,15 @@ export interface WrapOptions extends Omit<ListenOptions, "hostname" | "port"> {
  * const msg = await conn.receiveMsg();
  * ```
  */
-export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramConn {
-  if (typeof handle !== "bigint") throw new TypeError(`wrapSocket: handle must be a bigint, got ${typeof handle}`);
+export function wrapSocket(handle: bigint | number, options: WrapOptions = {}): DatagramConn {
+  if (typeof handle === "number") {
+    if (!Number.isSafeInteger(handle)) {
+      throw new RangeError(`wrapSocket: handle must be an integer, got ${describeValue(handle)}`);
+    }
+    handle = BigInt(handle);
+  } else if (typeof handle !== "bigint") {
+    throw new TypeError(`wrapSocket: handle must be a number or a bigint, got ${describeValue(handle)}`);
+  }
   // A file descriptor is a C int; a Winsock SOCKET is pointer-sized, and INVALID_SOCKET (~0) is none.
   const { max, description } = platform.backend.handles;
   if (handle < 0n || handle > max) throw new RangeError(`wrapSocket: handle must be ${description}, got ${handle}`);
@@ -182,22 +251,51 @@ export function wrapSocket(handle: bigint, options: WrapOptions = {}): DatagramC
   if (family !== "IPv4" && family !== "IPv6") {
     throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
   }
-  const o = validateOptions(options, "wrapSocket");
+  const o = validateOptions(options, "wrapSocket", WRAP_KEYS, family === "IPv6" ? "::" : "0.0.0.0");
   return new DatagramConn(platform.backend.wrap(handle, family === "IPv6", o), platform.interfaces);
 }
 
-function validateOptions(options: ListenOptions, fn: string): OpenOptions {
+/**
+ * The checked options with their defaults. `wrapped`: the address of an adopted socket's family (a
+ * wrapped socket has its own address; this only decides the family checks).
+ */
+function validateOptions(
+  options: ListenOptions,
+  fn: string,
+  known: ReadonlySet<string>,
+  wrapped?: string,
+): OpenOptions {
   if (typeof options !== "object" || options === null) throw new TypeError(`${fn}: options must be an object`);
-  const hostname = options.hostname ?? (options.protocol === "icmpv6" || options.protocol === 58 ? "::" : "0.0.0.0");
+  refuseUnknownKeys(options, known, fn, "option");
+  if (options.transport !== undefined && options.transport !== "udp") {
+    throw new TypeError(
+      `${fn}: transport must be "udp" (other protocols go by the protocol option), got ${
+        describeValue(options.transport)
+      }`,
+    );
+  }
+  const hostname = wrapped ?? options.hostname ??
+    (options.protocol === "icmpv6" || options.protocol === 58 ? "::" : "0.0.0.0");
   if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
   const port = options.port === undefined ? 0 : options.port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+  if (typeof port !== "number") {
+    throw new TypeError(`${fn}: port must be a number, an integer from 0 to 65535, got ${describeValue(port)}`);
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`${fn}: port must be an integer from 0 to 65535, got ${describeValue(port)}`);
   }
   for (const name of BOOLEAN_OPTIONS) {
     if (options[name] !== undefined && typeof options[name] !== "boolean") {
       throw new TypeError(`${fn}: ${name} must be a boolean`);
     }
+  }
+  if (
+    options.loopback !== undefined && options.multicastLoopback !== undefined &&
+    options.loopback !== options.multicastLoopback
+  ) {
+    throw new TypeError(
+      `${fn}: loopback (Deno's name) and multicastLoopback are the same switch; got ${options.loopback} and ${options.multicastLoopback}`,
+    );
   }
   const rcvbuf = options.receiveBufferSize;
   if (rcvbuf !== undefined && (!Number.isInteger(rcvbuf) || rcvbuf < 1 || rcvbuf > 0x7fffffff)) {
@@ -269,7 +367,9 @@ function validateOptions(options: ListenOptions, fn: string): OpenOptions {
     reuseAddress: options.reuseAddress ?? false,
     reportUnreachable: options.reportUnreachable ?? false,
     reusePort: options.reusePort ?? false,
-    broadcast: options.broadcast ?? false,
+    // On by default for a UDP socket this module opens, as Deno.listenDatagram has it (node:dgram's default,
+    // off, is what recvmsg/dgram passes); an adopted socket keeps its own unless asked.
+    broadcast: options.broadcast ?? (number === 17 && wrapped === undefined),
     ecn: options.ecn ?? false,
     timestamps: options.timestamps ?? false,
     coalesce: options.coalesce ?? false,

@@ -166,11 +166,13 @@ export class SendQueue {
     let done = 0;
     if (this.#entries.length === 0) {
       const r = sendNow(this.#socket, transmits, 0);
-      if (r.error !== null || r.sent === transmits.length) return Promise.resolve({ sent: r.sent, error: r.error });
+      if (r.error !== null || r.sent === transmits.length) {
+        return Promise.resolve({ sent: r.sent, error: r.error as Error | null });
+      }
       done = r.sent;
     }
     return new Promise<SendMsgsResult>((resolve) => {
-      this.#enqueue(transmits, done, (sent, error) => resolve({ sent, error }), signal);
+      this.#enqueue(transmits, done, (sent, error) => resolve({ sent, error: error as Error | null }), signal);
     });
   }
 
@@ -178,7 +180,8 @@ export class SendQueue {
   trySendBatch(transmits: Transmit[]): SendMsgsResult {
     if (this.#entries.length > 0) return { sent: 0, error: null };
     const r = sendNow(this.#socket, transmits, 0);
-    return { sent: r.sent, error: r.error };
+    // What a send throws: a SocketError, or a TypeError for a destination (see SendMsgsResult.error).
+    return { sent: r.sent, error: r.error as Error | null };
   }
 
   /** The socket closed: every waiting send learns `error`. */

@@ -7,6 +7,7 @@
  */
 import type { BackendSocket } from "../ffi/common/backend.ts";
 import type { InterfaceLookup } from "../ffi/select.ts";
+import type { SettableOption } from "../ffi/tables/settings.ts";
 import type { NetAddr } from "../message.ts";
 import {
   type JoinOptions,
@@ -16,6 +17,8 @@ import {
   type MulticastV6Membership,
 } from "./multicast.ts";
 import { SenderOptions } from "./sender_options.ts";
+import { stripBrackets } from "../structs/sockaddr.ts";
+import { describeValue as describe } from "../structs/describe.ts";
 
 /**
  * The socket side of a connection: its address and handle, memberships and sender options.
@@ -34,12 +37,141 @@ export class SocketSettings {
   readonly #memberships: MembershipSet;
   readonly #options: SenderOptions;
   #settingsClosed = false;
+  /** The local address as last read: at open, and again after each connect() and disconnect(). */
+  #addr: NetAddr;
+  /** Settled when the socket closes; made on first use of {@link closed}. */
+  #closedPromise: Promise<void> | null = null;
+  #resolveClosed: (() => void) | null = null;
+  /** @internal What the send checks know of the socket; `peer` changes with connect(). */
+  protected readonly sendContext: { peer: NetAddr | null; readonly ipv6: boolean; readonly perDatagramDscp: boolean };
 
   /** @internal Made by {@link DatagramConn}'s constructor. */
   constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
     this.#socket = socket;
     this.#memberships = new MembershipSet(socket, interfaces);
     this.#options = new SenderOptions(socket, interfaces);
+    this.#addr = socket.addr;
+    this.sendContext = {
+      peer: null,
+      ipv6: socket.families.ipv6,
+      perDatagramDscp: socket.capabilities.perDatagramDscp,
+    };
+  }
+
+  /**
+   * Connects the socket to one peer: from then on it receives only that peer's datagrams, sends
+   * without an address go to it (`send(data)`), and on Linux and macOS an ICMP error from it (a
+   * closed port) fails the next receive or send with `ECONNREFUSED` (Windows: `WSAECONNRESET`, for a
+   * socket opened with `reportUnreachable` or by `connectDatagram`). Calling it again moves to another peer.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.connect({ hostname: "127.0.0.1", port: 53 });
+   * await conn.send(new Uint8Array(12));
+   * ```
+   */
+  connect(remoteAddr: { hostname: string; port: number }): void {
+    if (typeof remoteAddr !== "object" || remoteAddr === null || typeof remoteAddr.hostname !== "string") {
+      throw new TypeError(
+        `connect: remoteAddr must be an object with a numeric hostname and a port, got ${describe(remoteAddr)}`,
+      );
+    }
+    const port = remoteAddr.port;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new RangeError(`connect: remoteAddr.port must be an integer from 1 to 65535, got ${describe(port)}`);
+    }
+    if (this.#settingsClosed) throw this.#socket.closedError("connect");
+    const hostname = stripBrackets(remoteAddr.hostname);
+    this.#socket.connect({ hostname, port });
+    this.sendContext.peer = Object.freeze({ transport: "udp" as const, hostname, port });
+    this.#addrChanged();
+  }
+
+  /**
+   * Dissolves the association made by {@link connect}: datagrams from any sender arrive again, and
+   * sends need an address. Does nothing on a socket that is not connected.
+   *
+   * @example
+   * ```ts
+   * import { connectDatagram } from "@recvmsg/recvmsg";
+   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+   * conn.disconnect();
+   * console.log(conn.remoteAddr); // null
+   * ```
+   */
+  disconnect(): void {
+    if (this.#settingsClosed) throw this.#socket.closedError("connect");
+    if (this.sendContext.peer === null) return;
+    this.#socket.connect(null);
+    this.sendContext.peer = null;
+    this.#addrChanged();
+  }
+
+  /**
+   * The socket keeps the process alive while a receive or a send waits (the default), as `node:dgram`'s
+   * `ref()`. Returns the connection.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.unref().ref();
+   * ```
+   */
+  ref(): this {
+    if (!this.#settingsClosed) this.#socket.ref(true);
+    return this;
+  }
+
+  /**
+   * The process may exit while a receive or a send of this socket waits, as after `node:dgram`'s
+   * `unref()`: the waits go on (and complete if the process lives on for something else). Returns the connection.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1", port: 5353 }).unref();
+   * conn.receiveMsg().then((m) => console.log(m.data.length)); // the program ends when nothing else is left
+   * ```
+   */
+  unref(): this {
+    if (!this.#settingsClosed) this.#socket.ref(false);
+    return this;
+  }
+
+  /**
+   * The peer this socket is connected to, or null.
+   *
+   * @example
+   * ```ts
+   * import { connectDatagram } from "@recvmsg/recvmsg";
+   * using conn = connectDatagram({ hostname: "127.0.0.1", port: 53 });
+   * console.log(conn.remoteAddr); // { transport: "udp", hostname: "127.0.0.1", port: 53 }
+   * ```
+   */
+  get remoteAddr(): NetAddr | null {
+    return this.sendContext.peer;
+  }
+
+  /**
+   * Resolves when the socket is closed (by {@link close}, `using`, or `await using`); never rejects.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "127.0.0.1" });
+   * conn.closed.then(() => console.log("closed"));
+   * conn.close();
+   * ```
+   */
+  get closed(): Promise<void> {
+    if (this.#closedPromise === null) {
+      if (this.#settingsClosed) this.#closedPromise = Promise.resolve();
+      else this.#closedPromise = new Promise<void>((resolve) => this.#resolveClosed = resolve);
+    }
+    return this.#closedPromise;
   }
 
   /**
@@ -215,7 +347,59 @@ export class SocketSettings {
   }
 
   /**
-   * The bound address (with the port the system chose when 0 was asked for).
+   * SO_RCVBUF: the receive buffer's size in bytes (the system may round or double it: read it back with
+   * {@link getReceiveBufferSize}). `listenDatagram`'s `receiveBufferSize` sets it at open.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * conn.setReceiveBufferSize(1 << 20);
+   * ```
+   */
+  setReceiveBufferSize(bytes: number): void {
+    this.#options.set("receiveBufferSize", bytes, 1, 0x7fffffff, "setReceiveBufferSize", "bytes");
+  }
+
+  /**
+   * SO_RCVBUF as the system reports it (Linux reports twice what was set: its bookkeeping counts too).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: 1 << 20 });
+   * console.log(conn.getReceiveBufferSize()); // 2097152 on Linux
+   * ```
+   */
+  getReceiveBufferSize(): number {
+    return this.#getInt("receiveBufferSize");
+  }
+
+  /**
+   * SO_SNDBUF as the system reports it (Linux reports twice what was set).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "0.0.0.0" });
+   * console.log(conn.getSendBufferSize() > 0); // true
+   * ```
+   */
+  getSendBufferSize(): number {
+    return this.#getInt("sendBufferSize");
+  }
+
+  /** An int socket option read back where the option dialect sets it (its first row). */
+  #getInt(option: SettableOption): number {
+    if (this.#settingsClosed) throw this.#socket.closedError("getsockopt");
+    const socket = this.#socket;
+    const r = socket.optionDialect.settings(option, 0, socket.families, null)[0];
+    return socket.getRawOption(r.level, r.name, r.label);
+  }
+
+  /**
+   * The local address (with the port the system chose when 0 was asked for). After `connect()` it is the
+   * address the system chose to send to that peer from (a socket bound to 0.0.0.0 or :: then says which).
    *
    * @example
    * ```ts
@@ -225,7 +409,12 @@ export class SocketSettings {
    * ```
    */
   get addr(): NetAddr {
-    return this.#socket.addr;
+    return this.#addr;
+  }
+
+  /** connect() or disconnect() changed the local address: the system chose (or dropped) one. */
+  #addrChanged(): void {
+    this.#addr = this.#socket.localAddr();
   }
 
   /**
@@ -262,6 +451,9 @@ export class SocketSettings {
   /** @internal The socket closed: every membership went with it, and nothing can be set any more. */
   protected settingsClosed(): void {
     this.#settingsClosed = true;
+    // After close() has rejected every waiting receive and send.
+    const resolve = this.#resolveClosed;
+    if (resolve) queueMicrotask(resolve);
     this.#memberships.closed();
     this.#options.close();
   }

@@ -62,9 +62,11 @@ export interface SendMsgsResult {
   sent: number;
   /**
    * The error of `messages[sent]`, the first that did not go, or null: all went, or (trySendMsgs only)
-   * the send buffer filled.
+   * the send buffer filled. A `SocketError` (or `SocketClosedError`) from the system, a TypeError for a
+   * destination nothing can be sent to, or the abort signal's `reason` (an Error unless the caller aborted
+   * with something else).
    */
-  error: unknown;
+  error: Error | null;
 }
 
 /**

@@ -1,7 +1,8 @@
 // An mDNS responder (RFC 6762) for one name, `NAME.local`, on a multi-homed host: it answers A and
 // AAAA queries on both groups (224.0.0.251 and ff02::fb) with the addresses *of the interface each
-// query arrived on* (RFC 6762 §15) — the interface index comes from packet info, and interfaces() maps
-// it to that interface's addresses — and sends the answer out that same interface.
+// query arrived on* (RFC 6762 §15) — the interface index comes from packet info, and interfaceByIndex()
+// maps it to that interface's addresses (a map lookup, not a system call per query) — and sends the answer
+// out that same interface.
 //
 //   deno run --allow-ffi examples/mdns_responder.ts NAME      bun examples/mdns_responder.ts NAME
 //   node examples/mdns_responder.ts NAME                         (Node 26 and later)
@@ -10,7 +11,7 @@
 // RFC 6762 §6.7, as `dig -p 5353 @224.0.0.251 NAME.local` sends them) are answered to the sender.
 // It prints "ready" once it has joined the groups, and one line per answer.
 import process from "node:process";
-import { type DatagramMessage, interfaces, listenDatagram } from "../mod.ts";
+import { type DatagramMessage, interfaceByIndex, interfaces, listenDatagram } from "../mod.ts";
 
 const name = (process.argv[2] ?? "recvmsg").toLowerCase();
 const TYPE_A = 1;
@@ -114,8 +115,9 @@ async function answer(m: DatagramMessage): Promise<void> {
     x.name === host && (x.type === TYPE_A || x.type === TYPE_AAAA || x.type === TYPE_ANY)
   );
   if (wants.length === 0) return;
-  // The addresses of the interface the query came in on, and no other (RFC 6762 §15).
-  const here = interfaces().find((i) => i.index === index);
+  // The addresses of the interface the query came in on, and no other (RFC 6762 §15). interfaceByIndex keeps
+  // the list in memory and asks the system again only when it is a second old or meets an index it lacks.
+  const here = interfaceByIndex(index);
   const types = new Set(wants.map((w) => w.type));
   const addresses = (here?.addresses ?? [])
     .filter((a) => types.has(TYPE_ANY) || types.has(a.family === "IPv4" ? TYPE_A : TYPE_AAAA))

@@ -16,6 +16,7 @@ import { native } from "./native.ts";
 import { posix } from "./posix/posix.ts";
 import { winsock } from "./winsock/winsock.ts";
 import { parseIPv4 } from "../structs/ip.ts";
+import { type MessageFlags, messageFlagsFor } from "../structs/message_flags.ts";
 
 /**
  * Interfaces by IPv4 address and IPv4 addresses by interface, for the system requests that take one or the other.
@@ -89,3 +90,86 @@ export const platform: { readonly backend: Backend; readonly interfaces: Interfa
   },
   interfaces: systemInterfaces,
 });
+
+/**
+ * This system's receive flags (structs/message_flags.ts): what a message's `flags` holds is the
+ * system's own bits, so the constants it is tested with are picked here, by the same `native.os`.
+ *
+ * @example
+ * ```ts
+ * import { messageFlags } from "./select.ts";
+ * console.log(messageFlags.MSG_TRUNC); // 0x20 on Linux, 0x10 on macOS, 0x100 on Windows
+ * ```
+ */
+export const messageFlags: MessageFlags = messageFlagsFor(native.os);
+
+/**
+ * Input flag of a receive: leave the datagram queued (`receiveMsg({ flags: MSG_PEEK })`, or `peek: true`).
+ * 0x2 on Linux, macOS and Windows.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, MSG_PEEK } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" });
+ * const first = await conn.receiveMsg({ flags: MSG_PEEK }); // still queued
+ * ```
+ */
+export const MSG_PEEK: number = messageFlags.MSG_PEEK;
+
+/**
+ * Output flag in `msg.flags`: the datagram was larger than the buffer and was cut. This system's own
+ * value: 0x20 on Linux, 0x10 on macOS, 0x100 on Windows. `msg.truncated` says the same on every system.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, MSG_TRUNC } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" });
+ * const msg = await conn.receiveMsg({ buffer: new Uint8Array(4) });
+ * console.log((msg.flags & MSG_TRUNC) !== 0, msg.truncated); // the same
+ * ```
+ */
+export const MSG_TRUNC: number = messageFlags.MSG_TRUNC;
+
+/**
+ * Output flag in `msg.flags`: the control data did not fit and was cut. This system's own value: 0x8
+ * on Linux, 0x20 on macOS, 0x200 on Windows. `msg.controlTruncated` says the same on every system.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, MSG_CTRUNC } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1" });
+ * const msg = await conn.receiveMsg({ controlSize: 0 });
+ * console.log((msg.flags & MSG_CTRUNC) !== 0, msg.controlTruncated);
+ * ```
+ */
+export const MSG_CTRUNC: number = messageFlags.MSG_CTRUNC;
+
+/**
+ * Output flag in `msg.flags`: received as a link-layer broadcast. Only Windows has it (0x400); on Linux
+ * and macOS, which have no such flag, it is 0, so `flags & MSG_BCAST` is always 0 there.
+ * `msg.broadcast` is the portable way to ask.
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, MSG_BCAST } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 0 });
+ * const msg = await conn.receiveMsg();
+ * console.log(msg.broadcast, (msg.flags & MSG_BCAST) !== 0); // the second only ever true on Windows
+ * ```
+ */
+export const MSG_BCAST: number = messageFlags.MSG_BCAST;
+
+/**
+ * Output flag in `msg.flags`: received as a link-layer multicast. Only Windows has it (0x800); on Linux
+ * and macOS it is 0. `msg.multicast` is the portable way to ask (it is also derived from the
+ * destination address where the system sets no flag).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram, MSG_MCAST } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "0.0.0.0", port: 0 });
+ * const msg = await conn.receiveMsg();
+ * console.log(msg.multicast, (msg.flags & MSG_MCAST) !== 0);
+ * ```
+ */
+export const MSG_MCAST: number = messageFlags.MSG_MCAST;

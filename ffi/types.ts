@@ -95,6 +95,11 @@ export interface Native {
    */
   waitQueue(queue: number, events: Uint8Array, max: number): Promise<number>;
   /**
+   * POSIX: whether the running wait of {@link waitQueue} keeps the process alive (each wait starts so);
+   * with false the process may exit while it waits. Absent: every wait keeps it alive.
+   */
+  holdWait?(on: boolean): void;
+  /**
    * Where the runtime can: `fd` (a descriptor, or a SOCKET on Windows) is to be closed by the runtime
    * itself when this thread ends without running JS again (a terminated worker), if it is still open
    * then (`on`), or no longer (`on` false, just before it is closed). Node does it with environment

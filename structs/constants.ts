@@ -117,7 +117,8 @@ export const UDP_RECV_MAX_COALESCED_SIZE = 3;
 /** Control message type at IPPROTO_UDP carrying the segment size of a coalesced receive. */
 export const UDP_COALESCED_INFO = 3;
 
-// Message flags (winsock2.h, mswsock.h).
+// Message flags (winsock2.h, mswsock.h). Winsock's numbering: the MSG_* that mod.ts exports are the running
+// system's own (structs/message_flags.ts, picked in ffi/select.ts), since a message's `flags` holds the system's bits.
 /** Out-of-band data. Not accepted by WSARecvMsg. */
 export const MSG_OOB = 0x1;
 /** Read without removing the datagram from the queue: the only input flag WSARecvMsg accepts. */

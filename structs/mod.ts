@@ -28,3 +28,4 @@ export * from "./errno.ts";
 export * from "./darwin.ts";
 export * from "./send_control.ts";
 export * from "./describe.ts";
+export * from "./message_flags.ts";

@@ -133,6 +133,18 @@ export interface BackendSocket {
   /** While true, a pending wait keeps the process alive. */
   keepAlive(on: boolean): void;
   /**
+   * Whether this socket's waits (a receive's, a send's) keep the process alive at all (true at first):
+   * with false they go on, but the process may exit while they wait (`DatagramConn.unref`).
+   */
+  ref(on: boolean): void;
+  /** The local address now (getsockname again): after `connect` the system has chosen the address sent from. */
+  localAddr(): NetAddr;
+  /**
+   * getsockopt of an int option (level and name from the tables of ffi/tables/settings.ts). Throws a
+   * SocketError named `getsockopt(label)`.
+   */
+  getRawOption(level: number, name: number, label: string): number;
+  /**
    * Calls `onWritable` once, on the JS thread, when a send may go through without blocking (null), or
    * with the error that ended waiting. No polling. Calling it again before it fired does nothing.
    * While it is pending the process stays alive.

@@ -129,7 +129,7 @@ export function buildMessage(r: Received, archive: ControlArchive, format: CmsgF
   m.broadcast = r.broadcast;
   m.multicast = multicast;
   m.hopLimit = anc.hopLimit;
-  m.ecn = anc.ecn;
+  m.ecn = anc.ecn as 0 | 1 | 2 | 3 | undefined; // two bits, as the decoders read them
   m.segmentSize = anc.coalescedSegmentSize;
   m.timestamp = anc.timestamp;
   const message = m._keepControl(kept.chunk, kept.at, r.controlLen, format);

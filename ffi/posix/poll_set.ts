@@ -55,6 +55,8 @@ export interface PollWatch {
   readonly events: number;
   /** Called once on the JS thread: ready (null), or the error that kept the wait from running. */
   readonly notify: (error: SocketError | null) => void;
+  /** False: waiting for it does not keep the process alive (changed through {@link PollSet.setHold}). */
+  hold?: boolean;
 }
 
 /** A descriptor the queue knows: what it is registered for, and who waits on it now. */
@@ -82,6 +84,10 @@ export class PollSet {
   readonly #entries = new Map<number, Entry>();
   /** Watches waiting now. */
   #count = 0;
+  /** Of those, the ones that keep the process alive (`hold` not false). */
+  #holding = 0;
+  /** Whether the running wait keeps the process alive (a wait starts so). */
+  #waitHeld = true;
   #running = false;
   #scheduled = false;
   #signalled = false;
@@ -107,10 +113,11 @@ export class PollSet {
     if (!e) this.#entries.set(w.fd, e = { registered: 0, read: null, write: null });
     const had = dir === READ ? e.read : e.write;
     if (had === w) return;
-    if (had) this.#count--;
+    if (had) this.#uncount(had);
     if (dir === READ) e.read = w;
     else e.write = w;
     this.#count++;
+    if (w.hold !== false) this.#holding++;
     const queue = this.#open();
     if (typeof queue === "number") return this.#refuse(e, w, this.#lib.failure(queue, "epoll_create1"));
     if (!(e.registered & dir)) {
@@ -121,6 +128,33 @@ export class PollSet {
       e.registered |= dir;
     }
     this.#schedule();
+    this.#applyHold();
+  }
+
+  /**
+   * Whether waiting for `w` keeps the process alive; the running wait follows at once (the process may
+   * exit while only unheld watches wait, and they are still told if it does not).
+   */
+  setHold(w: PollWatch, on: boolean): void {
+    if ((w.hold !== false) === on) return;
+    w.hold = on;
+    const e = this.#entries.get(w.fd);
+    if (e && (e.read === w || e.write === w)) this.#holding += on ? 1 : -1;
+    this.#applyHold();
+  }
+
+  #uncount(w: PollWatch): void {
+    this.#count--;
+    if (w.hold !== false) this.#holding--;
+  }
+
+  #applyHold(): void {
+    // With no watch left the wait was told to end (the control channel): it holds the process until it
+    // has returned, as it always did, rather than leave the runtime to end with a wait about to return.
+    const on = this.#holding > 0 || this.#count === 0;
+    if (!this.#running || on === this.#waitHeld) return;
+    this.#waitHeld = on;
+    native.holdWait?.(on);
   }
 
   /** No longer tells `w` (nothing happens if it was told already). */
@@ -130,8 +164,10 @@ export class PollSet {
     if (e.read === w) e.read = null;
     else if (e.write === w) e.write = null;
     else return;
+    this.#uncount(w);
+    this.#applyHold();
     // The registration stays: the socket will likely wait again. An event for it now is dropped then.
-    if (--this.#count === 0 && this.#running && !this.#signalled) {
+    if (this.#count === 0 && this.#running && !this.#signalled) {
       // The running wait keeps the process alive: end it.
       this.#signalled = true;
       this.#lib.signal();
@@ -166,7 +202,8 @@ export class PollSet {
   #refuse(e: Entry, w: PollWatch, error: SocketError): void {
     if (e.read === w) e.read = null;
     else if (e.write === w) e.write = null;
-    this.#count--;
+    this.#uncount(w);
+    this.#applyHold();
     queueMicrotask(() => w.notify(error));
   }
 
@@ -200,6 +237,8 @@ export class PollSet {
     let waiting: Promise<number>;
     try {
       waiting = native.waitQueue(q.fd, this.#events, MAX_EVENTS);
+      this.#waitHeld = true;
+      this.#applyHold();
     } catch (e) {
       waiting = Promise.reject(e);
     }
@@ -245,15 +284,15 @@ export class PollSet {
       if (bits & (READ | FAILED)) {
         if (e.read) {
           ready.push(e.read);
+          this.#uncount(e.read);
           e.read = null;
-          this.#count--;
         } else if (bits & READ) unwanted |= READ;
       }
       if (bits & (WRITE | FAILED)) {
         if (e.write) {
           ready.push(e.write);
+          this.#uncount(e.write);
           e.write = null;
-          this.#count--;
         } else if (bits & WRITE) unwanted |= WRITE;
       }
       // Reported for a direction nobody waits in: stop being told until someone does.
@@ -276,6 +315,7 @@ export class PollSet {
       e.read = e.write = null;
     }
     this.#count = 0;
+    this.#holding = 0;
     for (const w of all) w.notify(error);
   }
 }

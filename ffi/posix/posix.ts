@@ -206,6 +206,32 @@ class PosixSocket implements BackendSocket {
     if (!this.trySetOption(level, name, value)) throw errnoFailure(this.l.errno(), `setsockopt(${label})`);
   }
 
+  getRawOption(level: number, name: number, label: string): number {
+    if (this.closed) throw this.closedError("getsockopt");
+    // Not the socket's scratch (4 bytes): the value and its length, in memory larger than 64 bytes.
+    const bytes = new Uint8Array(new ArrayBuffer(128));
+    const dv = new DataView(bytes.buffer);
+    dv.setUint32(64, 4, true);
+    if (this.l.c.getsockopt(this.fd, level, name, bytes.subarray(0, 4), bytes.subarray(64, 68)) !== 0) {
+      throw errnoFailure(this.l.errno(), `getsockopt(${label})`);
+    }
+    return dv.getInt32(0, true);
+  }
+
+  localAddr(): NetAddr {
+    if (this.closed) throw this.closedError("getsockname");
+    return this.boundAddr();
+  }
+
+  ref(on: boolean): void {
+    if (!this.l.pollSetMade()) {
+      this.readWatch.hold = this.writeWatch.hold = on;
+      return;
+    }
+    this.l.pollSet().setHold(this.readWatch, on);
+    this.l.pollSet().setHold(this.writeWatch, on);
+  }
+
   private trySetOption(level: number, name: number, value: number): boolean {
     this.dv.setInt32(AT.scratch, value, true);
     return this.l.c.setsockopt(this.fd, level, name, this.scratch4, 4) === 0;

@@ -179,5 +179,8 @@ export function bunNative(): Native {
       // The worker waits with this address; the array does not move and is not touched until it answers.
       return (poller ??= makePoller(os)).wait([queue, ffi.ptr(events), max]);
     },
+    holdWait(on: boolean): void {
+      poller?.hold(on);
+    },
   };
 }

@@ -56,6 +56,21 @@ function makeWaiter(os: string): NonNullable<typeof waiter> {
   return (queue, events, max) => e.epoll_wait(queue, events as Uint8Array<ArrayBuffer>, max, -1) as Promise<number>;
 }
 
+/** The running wait's promise (an op of Deno's), until it settles. */
+let running: Promise<number> | null = null;
+
+/**
+ * Deno's own ref/unref of a pending op (what `Deno.Listener.unref` uses), reached through `Deno.internal`:
+ * no public call unrefs a nonblocking FFI call. Null where it is missing: waits then always hold the process.
+ */
+function opRefs(): { refOpPromise(p: Promise<unknown>): void; unrefOpPromise(p: Promise<unknown>): void } | null {
+  const d = Deno as unknown as Record<symbol, { core?: Record<string, unknown> } | undefined> & { internal?: symbol };
+  const core = d.internal === undefined ? undefined : d[d.internal]?.core;
+  return typeof core?.refOpPromise === "function" && typeof core.unrefOpPromise === "function"
+    ? core as unknown as ReturnType<typeof opRefs>
+    : null;
+}
+
 /**
  * The Deno implementation of {@link Native}. Its body touches `Deno` only when called, so that every runtime
  * can load this module (ffi/native.ts imports every adapter statically: no top-level await).
@@ -115,7 +130,19 @@ export function denoNative(): Native {
     },
     waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
       // One nonblocking call: one thread of Deno's blocking pool, whatever the number of sockets.
-      return (waiter ??= makeWaiter(Deno.build.os))(queue, events, max);
+      const p = (waiter ??= makeWaiter(Deno.build.os))(queue, events, max);
+      running = p;
+      const done = () => {
+        if (running === p) running = null;
+      };
+      p.then(done, done);
+      return p;
+    },
+    holdWait(on: boolean): void {
+      if (running === null) return;
+      const refs = opRefs();
+      if (on) refs?.refOpPromise(running);
+      else refs?.unrefOpPromise(running);
     },
   };
 }

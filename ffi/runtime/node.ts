@@ -252,6 +252,9 @@ export function nodeNative(): Native {
     waitQueue(queue: number, events: Uint8Array, max: number): Promise<number> {
       return (loopWait ??= makeLoopWait()).wait(queue, events, max);
     },
+    holdWait(on: boolean): void {
+      loopWait?.hold(on);
+    },
     closeWithThread,
   };
   return native;

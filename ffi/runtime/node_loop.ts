@@ -101,6 +101,13 @@ export class NodeLoopWait {
       { return: "void", arguments: ["pointer", "i32", "i32"] },
       (_handle: never, status: never) => this.#ready(status as number),
     );
+    // A wait that does not hold the process (DatagramConn.unref) may still be running when it exits: stop
+    // watching before Node's teardown runs the loop again, where the callback could not run JS.
+    (globalThis as { process?: { once?(event: "exit", fn: () => void): void } }).process?.once?.("exit", () => {
+      if (!this.#started) return;
+      this.#uv.poll_stop(this.#handle);
+      this.#started = false;
+    });
   }
 
   /** Resolves with the events taken from `queue` once it has some (or -1 when taking them failed). */
@@ -120,6 +127,13 @@ export class NodeLoopWait {
       this.#waiting = { resolve, events, max };
       this.#uv.ref(this.#handle);
     });
+  }
+
+  /** Whether the running wait keeps the process alive (each wait starts so). */
+  hold(on: boolean): void {
+    if (!this.#waiting) return;
+    if (on) this.#uv.ref(this.#handle);
+    else this.#uv.unref(this.#handle);
   }
 
   /** Makes the uv_poll_t of `queue`. */

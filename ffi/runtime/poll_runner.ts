@@ -63,6 +63,13 @@ export class PollRunner {
     reject?.(new Error(`recvmsg: the waiting thread failed: ${(cause as Error)?.message ?? cause}`, { cause }));
   }
 
+  /** Whether the running wait keeps the process alive (each wait starts so). */
+  hold(on: boolean): void {
+    if (!this.#resolve) return;
+    if (on) this.#worker?.ref();
+    else this.#worker?.unref();
+  }
+
   /** Posts one wait (memory that does not move and is not touched until the answer). */
   wait(message: unknown): Promise<number> {
     if (this.#resolve) return Promise.reject(new Error("recvmsg: internal: a second wait while one runs"));
@@ -93,7 +100,7 @@ export class PollRunner {
  *
  * @example
  * ```ts ignore
- * const url = findWorker("node_poller", import.meta.url, fs.existsSync);
+ * const url = findWorker("bun_poller", import.meta.url, fs.existsSync);
  * ```
  */
 export function findWorker(name: string, base: string, exists: (url: URL) => boolean): URL {

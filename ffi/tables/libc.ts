@@ -119,7 +119,7 @@ export const LIBC_IFADDRS = {
   strnlen: { c: "size_t strnlen(const char *s, size_t maxlen)", parameters: ["handle", "handle"], result: "u32" },
 } as const satisfies SymbolTable;
 
-/** poll(2): blocks, so each runtime runs it off the JS thread (see Native.pollReadable). */
+/** poll(2), asked with a timeout of 0 on the JS thread only (waiting itself is the event queue: EPOLL, KQUEUE). */
 export const POLL = {
   poll: {
     c: "int poll(struct pollfd *fds, nfds_t nfds, int timeout)",

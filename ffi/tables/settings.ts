@@ -27,7 +27,8 @@ export type SettableOption =
   | "broadcast"
   | "hopLimit"
   | "dontFragment"
-  | "sendBufferSize";
+  | "sendBufferSize"
+  | "receiveBufferSize";
 
 /** How an option's value is written. */
 type Encoding =
@@ -144,6 +145,7 @@ const LINUX_PLATFORM: Platform = {
       row("v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_DONTFRAG, "IPV6_DONTFRAG"),
     ],
     sendBufferSize: [row("any", 1, LINUX.SO_SNDBUF, "SO_SNDBUF")],
+    receiveBufferSize: [row("any", 1, LINUX.SO_RCVBUF, "SO_RCVBUF")],
   },
   request(join, m) {
     const v6 = m.group.length === 16;
@@ -201,6 +203,7 @@ const WINDOWS_PLATFORM: Platform = {
       row("v6", W.IPPROTO_IPV6, W.IPV6_DONTFRAG, "IPV6_DONTFRAG"),
     ],
     sendBufferSize: [row("any", W.SOL_SOCKET, W.SO_SNDBUF, "SO_SNDBUF")],
+    receiveBufferSize: [row("any", W.SOL_SOCKET, W.SO_RCVBUF, "SO_RCVBUF")],
   },
   request(join, m) {
     const v6 = m.group.length === 16;
@@ -278,6 +281,7 @@ const DARWIN_PLATFORM: Platform = {
       row("v6", DARWIN.IPPROTO_IPV6, DARWIN.IPV6_DONTFRAG, "IPV6_DONTFRAG"),
     ],
     sendBufferSize: [row("any", DARWIN.SOL_SOCKET, DARWIN.SO_SNDBUF, "SO_SNDBUF")],
+    receiveBufferSize: [row("any", DARWIN.SOL_SOCKET, DARWIN.SO_RCVBUF, "SO_RCVBUF")],
   },
   request(join, m) {
     const ssm = m.source !== null;

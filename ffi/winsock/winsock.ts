@@ -130,6 +130,10 @@ class WinsockSocket implements BackendSocket {
   private closed = false;
   private waitRegistered = false;
   private keepingAlive = false;
+  /** Whether this socket's waits keep the process alive (`ref`). */
+  private held = true;
+  /** The references this socket adds to the thread-pool callback's (0, 1 or 2: a receive, a send). */
+  private counted = 0;
   private onReadable: (() => void) | null = null;
   /** A send waits for room: FD_WRITE selected on `writeEvent`, a thread-pool wait on it. */
   private onWritable: ((error: unknown) => void) | null = null;
@@ -314,7 +318,8 @@ class WinsockSocket implements BackendSocket {
     r.remoteIsIPv6 = this.remote.lastIsIPv6;
     r.data = messageData(target, 0, bytes, mem.direct, mem.data, 0, req.reuse);
     r.reuse = req.reuse;
-    r.flags = flags;
+    // WSAEMSGSIZE is the truncation; Windows also sets MSG_TRUNC in dwFlags, Wine leaves it 0: set it.
+    r.flags = truncated ? flags | MSG_TRUNC : flags;
     r.truncated = truncated;
     r.controlTruncated = (flags & MSG_CTRUNC) !== 0;
     r.broadcast = (flags & MSG_BCAST) !== 0;
@@ -398,9 +403,39 @@ class WinsockSocket implements BackendSocket {
     if (!on) this.onReadable = null;
     if (on === this.keepingAlive) return;
     this.keepingAlive = on;
-    if (on) {
-      if (this.l.keepAlives++ === 0) this.l.callback.ref();
-    } else if (--this.l.keepAlives === 0) this.l.callback.unref();
+    this.recount();
+  }
+
+  ref(on: boolean): void {
+    this.held = on;
+    this.recount();
+  }
+
+  /** Brings this socket's share of the callback's references to what it waits for now (none when not held). */
+  private recount(): void {
+    const want = this.held && !this.closed ? (this.keepingAlive ? 1 : 0) + (this.onWritable ? 1 : 0) : 0;
+    const before = this.l.keepAlives;
+    this.l.keepAlives += want - this.counted;
+    this.counted = want;
+    if (before === 0 && this.l.keepAlives > 0) this.l.callback.ref();
+    else if (before > 0 && this.l.keepAlives === 0) this.l.callback.unref();
+  }
+
+  localAddr(): NetAddr {
+    if (this.closed) throw this.closedError("getsockname");
+    return this.boundAddr(false);
+  }
+
+  getRawOption(level: number, name: number, label: string): number {
+    if (this.closed) throw this.closedError("getsockopt");
+    // The value and its length, in memory larger than 64 bytes (see setRawOption).
+    const bytes = new Uint8Array(new ArrayBuffer(128));
+    const dv = new DataView(bytes.buffer);
+    dv.setInt32(64, 4, true);
+    if (this.l.ws2.getsockopt(this.handle, level, name, bytes.subarray(0, 4), bytes.subarray(64, 68)) !== 0) {
+      fail(this.l, `getsockopt(${label})`);
+    }
+    return dv.getInt32(0, true);
   }
 
   whenWritable(onWritable: (error: unknown) => void): void {
@@ -441,7 +476,7 @@ class WinsockSocket implements BackendSocket {
     }
     this.onWritable = onWritable;
     this.l.writers.set(this.id, this);
-    if (this.l.keepAlives++ === 0) this.l.callback.ref();
+    this.recount();
   }
 
   /** On the JS thread: FD_WRITE was signalled. */
@@ -459,7 +494,7 @@ class WinsockSocket implements BackendSocket {
     // A null completion event: do not wait for a callback in flight (it finds no writer and does nothing).
     this.l.k32.UnregisterWaitEx(new DataView(this.writeWaitView.buffer).getBigUint64(0, true), 0);
     if (!this.closed) this.l.ws2.WSAEventSelect(this.handle, 0n, 0);
-    if (--this.l.keepAlives === 0) this.l.callback.unref();
+    this.recount();
   }
 
   connect(to: { hostname: string; port: number } | null): void {

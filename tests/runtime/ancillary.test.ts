@@ -119,7 +119,7 @@ test(`per-datagram ECN and DSCP on send (${runtime}): each datagram carries its 
   const { listenDatagram } = await import("../../mod.ts");
   using rx = listenDatagram({ hostname: "127.0.0.1", ecn: true });
   using tx = listenDatagram({ hostname: "127.0.0.1" });
-  for (const ecn of [0, 1, 2, 3]) {
+  for (const ecn of [0, 1, 2, 3] as const) {
     await tx.sendMsg(new Uint8Array([ecn]), rx.addr, onWindows ? { ecn } : { ecn, dscp: 46 });
     const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
     if (underWine) {
@@ -131,6 +131,7 @@ test(`per-datagram ECN and DSCP on send (${runtime}): each datagram carries its 
     if (!onWindows) assert.equal(m.control.find((c) => c.type === 1 && c.level === 0)?.data[0], (46 << 2) | ecn);
   }
   await assert.rejects(
+    // @ts-expect-error: ecn is typed 0 | 1 | 2 | 3; a JavaScript caller can still pass 4
     tx.sendMsg(new Uint8Array(1), rx.addr, { ecn: 4 }),
     (e: Error) => e instanceof RangeError && /ecn must be an ECN codepoint/.test(e.message),
   );

@@ -58,7 +58,7 @@ const nodeTest: NodeTest | undefined = runtime === "node"
 
 interface Options {
   /**
-   * `true`: needs ws2_32, skipped (and counted as skipped) elsewhere until the POSIX backend exists.
+   * `true`: only on Windows (it needs ws2_32 or Windows behaviour); skipped, and counted as skipped, elsewhere.
    * `false`: only where Windows is not.
    */
   windows?: boolean;

@@ -1,0 +1,41 @@
+/**
+ * A DatagramConn is a `Deno.DatagramConn` to the type checker: `deno check` of this file (step
+ * deno-check) is half the test; the run uses the connection only through that type, on real sockets.
+ */
+import assert from "node:assert/strict";
+import { listenDatagram } from "../../mod.ts";
+import { runtime, test } from "./harness.ts";
+
+test("a DatagramConn is assignable to Deno.DatagramConn and works through that type", async () => {
+  using a = listenDatagram({ hostname: "127.0.0.1" });
+  using b = listenDatagram({ hostname: "127.0.0.1" });
+  // The test: this line type-checks under `deno check` (receive's and the iterator's Uint8Array<ArrayBuffer>,
+  // send's Deno.Addr). Erased on Node and Bun, where the rest runs all the same.
+  const c: Deno.DatagramConn = a;
+  const to: Deno.Addr = b.addr;
+  assert.equal(await c.send(new Uint8Array([1, 2, 3]), to), 3);
+  const [data, from] = await b.receive();
+  assert.deepEqual([...data], [1, 2, 3]);
+  assert.equal(data.buffer instanceof ArrayBuffer, true);
+  assert.deepEqual(from, { transport: "udp", hostname: "127.0.0.1", port: a.addr.port });
+  await b.send(new Uint8Array([9]), c.addr);
+  for await (const [d, f] of c) {
+    const bytes: Uint8Array<ArrayBuffer> = d;
+    assert.deepEqual([...bytes], [9]);
+    assert.equal((f as Deno.NetAddr).port, b.addr.port);
+    break;
+  }
+  if (runtime === "deno") assert.equal(typeof c.joinMulticastV4, "function");
+});
+
+test("send refuses a Unix or vsock address (Deno.Addr) with a TypeError, before any system call", async () => {
+  using a = listenDatagram({ hostname: "127.0.0.1" });
+  const unix: Deno.Addr = { transport: "unix", path: "/tmp/x.sock" };
+  await assert.rejects(a.send(new Uint8Array(1), unix), (e: unknown) => {
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /^send: addr must be a UDP address \{ hostname, port \}, got a unix address/);
+    return true;
+  });
+  const vsock: Deno.Addr = { transport: "vsock", cid: 2, port: 9 };
+  await assert.rejects(a.send(new Uint8Array(1), vsock), /got a vsock address/);
+});
