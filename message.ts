@@ -325,13 +325,22 @@ export class ReceivedMessage implements DatagramMessage {
     this.multicast = f.multicast;
     this.hopLimit = f.hopLimit;
     this.ecn = f.ecn as 0 | 1 | 2 | 3 | undefined; // two bits (`& 3`) as the decoders read them
-    this.#chunk = f.chunk;
-    this.#at = f.at;
-    this.#length = f.length;
-    this.#format = f.format;
-    this.#control = null;
     this.segmentSize = f.segmentSize;
     this.timestamp = f.timestamp;
+    return this._keepControl(f.chunk, f.at, f.length, f.format);
+  }
+
+  /**
+   * @internal The control bytes of this message's datagram: `length` bytes at `at` in `chunk` (null for
+   * none), which nothing overwrites, walked with `format` when `control` is first read. The backends set
+   * the public fields themselves and then call this, instead of filling a {@link MessageFields} record.
+   */
+  _keepControl(chunk: Uint8Array | null, at: number, length: number, format: CmsgFormat): this {
+    this.#chunk = chunk;
+    this.#at = at;
+    this.#length = length;
+    this.#format = format;
+    this.#control = null;
     return this;
   }
 

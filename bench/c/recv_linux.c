@@ -1,7 +1,8 @@
 // The C baseline, with IP_PKTINFO read from every datagram as the module reads it.
 //   drain: binds 127.0.0.1:0 with a large receive buffer, prints the port, waits WAIT_MS while the
 //          flooder fills the queue and drains it; three such warm-up rounds, each followed by "ready",
-//          as the JS receivers get; the fourth burst is drained timed: prints "received seconds".
+//          as the JS receivers get; the fourth burst is drained timed: prints "received seconds cpu_seconds
+//          checksum" (cpu_seconds: the CPU time of the timed part, as bench/receiver.ts reports it).
 //   flood: prints the port, receives (blocking; recvmmsg returns what is there, MSG_WAITFORONE) while a
 //          concurrent flooder sends; from WARM_MS after the first datagram counts for WINDOW_MS.
 // usage: recv_linux {recvmsg|recvmmsg} drain WAIT_MS | recv_linux {recvmsg|recvmmsg} flood WARM_MS WINDOW_MS
@@ -18,6 +19,8 @@
 enum { WARM_ROUNDS = 3 };
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+/** CPU time of the process (every thread): the steadier figure on a busy machine. */
+static double cpu(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 
 static char data[32][2048], control[32][256];
 static struct sockaddr_storage names[32];
@@ -65,13 +68,14 @@ int main(int argc, char **argv) {
   printf("%d\n", ntohs(a.sin_port));
   fflush(stdout);
   long received = 0;
-  double seconds = 0;
+  double seconds = 0, cpu_seconds = 0;
   if (flood) {
     double warm = atof(argv[3]) / 1000, window = atof(argv[4]) / 1000;
     if (receive(fd, batch, 0) < 0) return 1;
     double t0 = now() + warm, t = now();
     while (t < t0) { if (receive(fd, batch, 0) < 0) return 1; t = now(); }
     t0 = t;
+    double c0 = cpu();
     while (t - t0 < window) {
       int n = receive(fd, batch, 0);
       if (n < 0) return 1;
@@ -79,17 +83,19 @@ int main(int argc, char **argv) {
       t = now();
     }
     seconds = t - t0;
+    cpu_seconds = cpu() - c0;
   } else {
     int wait_ms = atoi(argv[3]);
     for (int round = 0; round <= WARM_ROUNDS; round++) {
       if (round >= 1) { printf("ready\n"); fflush(stdout); }
       usleep(wait_ms * 1000);
       received = 0;
-      double t0 = now();
+      double t0 = now(), c0 = cpu();
       for (int n; (n = receive(fd, batch, MSG_DONTWAIT)) > 0;) received += n;
       seconds = now() - t0;
+      cpu_seconds = cpu() - c0;
     }
   }
-  printf("%ld %.6f %lu\n", received, seconds, checksum & 1);
+  printf("%ld %.6f %.6f %lu\n", received, seconds, cpu_seconds, checksum & 1);
   return 0;
 }

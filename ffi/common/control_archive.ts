@@ -27,44 +27,59 @@ const CHUNK = 4 * 1024;
 export class ControlArchive {
   #chunk = new Uint8Array(new ArrayBuffer(CHUNK));
   #used = 0;
+  /**
+   * The last record kept, `#lastLength` bytes at `#lastAt` in the chunk (-1: none in this chunk). Datagrams
+   * to one address carry the same packet info, byte for byte: such a record is shared, not copied again
+   * (records are never overwritten), so a steady stream fills no chunks and leaves none to collect.
+   */
+  #lastAt = -1;
+  #lastLength = 0;
 
   /** The chunk the last {@link keep} wrote into. */
   get chunk(): Uint8Array {
     return this.#chunk;
   }
 
-  /** Copies `length` bytes at `from` in `source` and returns their offset in {@link chunk}. */
+  /** Copies `length` bytes at `from` in `source` (or finds them kept already) and returns their offset in {@link chunk}. */
   keep(source: Uint8Array, length: number, from = 0): number {
+    let chunk = this.#chunk;
+    if (length === this.#lastLength && this.#lastAt >= 0) {
+      const last = this.#lastAt;
+      let i = 0;
+      while (i < length && chunk[last + i] === source[from + i]) i++;
+      if (i === length) return last;
+    }
     if (this.#used + length > CHUNK) {
-      this.#chunk = new Uint8Array(new ArrayBuffer(Math.max(CHUNK, length)));
+      chunk = this.#chunk = new Uint8Array(new ArrayBuffer(Math.max(CHUNK, length)));
       this.#used = 0;
     }
     const at = this.#used;
-    const chunk = this.#chunk;
     for (let i = 0; i < length; i++) chunk[at + i] = source[from + i];
     // Keep records 8-aligned, as the walker's DataView reads do not need but the layout suggests.
     this.#used = at + ((length + 7) & ~7);
+    this.#lastAt = at;
+    this.#lastLength = length;
     return at;
   }
 }
 
 /**
- * Copies `length` bytes into `target`: a plain loop for small datagrams (no view object made), the
- * engine's copy for larger ones.
+ * Copies `length` bytes at `from` in `source` to `at` in `target`: a plain loop for small datagrams (no
+ * view object made per datagram), the engine's copy for larger ones.
  *
  * @example
  * ```ts
- * import { copyInto } from "./control_archive.ts";
+ * import { copyBytes } from "./control_archive.ts";
  * const target = new Uint8Array(4);
- * copyInto(target, new Uint8Array([1, 2, 3, 4]), 3);
- * console.log(target); // Uint8Array(4) [ 1, 2, 3, 0 ]
+ * copyBytes(target, 1, new Uint8Array([1, 2, 3, 4]), 2, 2);
+ * console.log(target); // Uint8Array(4) [ 0, 3, 4, 0 ]
  * ```
  */
-export function copyInto(target: Uint8Array, source: Uint8Array, length: number): void {
+export function copyBytes(target: Uint8Array, at: number, source: Uint8Array, from: number, length: number): void {
   if (length <= 256) {
-    for (let i = 0; i < length; i++) target[i] = source[i];
+    for (let i = 0; i < length; i++) target[at + i] = source[from + i];
   } else {
-    target.set(source.subarray(0, length));
+    target.set(source.subarray(from, from + length), at);
   }
 }
 

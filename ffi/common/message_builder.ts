@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type MessageFields, type NetAddr, ReceivedMessage } from "../../message.ts";
+import { type NetAddr, ReceivedMessage } from "../../message.ts";
 import { type Ancillary, AncillaryDecoder } from "../../structs/ancillary.ts";
 import type { CmsgFormat } from "../../structs/cmsg.ts";
-import { type ControlArchive, copyInto, keepControl } from "./control_archive.ts";
+import { type ControlArchive, copyBytes, keepControl } from "./control_archive.ts";
 import { markNotASource } from "./reply_source.ts";
 import { viewOf } from "./receive_target.ts";
 
@@ -32,10 +32,7 @@ export function messageData(
   reuse: ReceivedMessage | null,
 ): Uint8Array {
   if (target === null) return own.slice(ownFrom, ownFrom + bytes);
-  if (!direct && bytes > 0) {
-    if (start === 0 && ownFrom === 0) copyInto(target, own, bytes);
-    else target.set(own.subarray(ownFrom, ownFrom + bytes), start);
-  }
+  if (!direct && bytes > 0) copyBytes(target, start, own, ownFrom, bytes);
   return viewOf(target, start, bytes, reuse ? reuse.data : null);
 }
 
@@ -94,26 +91,6 @@ export function received(): Received {
   };
 }
 
-/** What the message is built from, rewritten for each (the build is synchronous). */
-const fields: MessageFields = {
-  data: EMPTY,
-  remoteAddr: NOBODY,
-  localAddr: null,
-  flags: 0,
-  truncated: false,
-  controlTruncated: false,
-  broadcast: false,
-  multicast: false,
-  hopLimit: undefined,
-  ecn: undefined,
-  chunk: null,
-  at: 0,
-  length: 0,
-  format: { headerSize: 16, lenSize: 8, align: 8 },
-  segmentSize: undefined,
-  timestamp: undefined,
-};
-
 /**
  * The message: `r.reuse` overwritten, or a new one. The control bytes are kept where later receives do
  * not overwrite them; the local address is the IPv6 packet info for an IPv6 sender and the IPv4 one
@@ -141,26 +118,22 @@ export function buildMessage(r: Received, archive: ControlArchive, format: CmsgF
   // Linux, macOS and Wine never set MSG_MCAST: a datagram sent to a group is multicast all the same.
   const multicast = r.multicast || (localAddr !== null && (is4 ? anc.local4Multicast : anc.local6Multicast));
   if (localAddr !== null && (multicast || r.broadcast || (is4 && anc.local4Broadcast))) markNotASource(localAddr);
-  const f = fields;
-  f.data = r.data;
-  f.remoteAddr = r.remote;
-  f.localAddr = localAddr;
-  f.flags = r.flags;
-  f.truncated = r.truncated;
-  f.controlTruncated = r.controlTruncated;
-  f.broadcast = r.broadcast;
-  f.multicast = multicast;
-  f.hopLimit = anc.hopLimit;
-  f.ecn = anc.ecn;
-  f.chunk = kept.chunk;
-  f.at = kept.at;
-  f.length = r.controlLen;
-  f.format = format;
-  f.segmentSize = anc.coalescedSegmentSize;
-  f.timestamp = anc.timestamp;
-  const message = (reuse ?? new ReceivedMessage())._set(f);
-  f.data = EMPTY; // hold no datagram past the call
-  f.chunk = null;
+  // Every field is written, so a reused message keeps nothing of its previous datagram.
+  const m = reuse ?? new ReceivedMessage();
+  m.data = r.data;
+  m.remoteAddr = r.remote;
+  m.localAddr = localAddr;
+  m.flags = r.flags;
+  m.truncated = r.truncated;
+  m.controlTruncated = r.controlTruncated;
+  m.broadcast = r.broadcast;
+  m.multicast = multicast;
+  m.hopLimit = anc.hopLimit;
+  m.ecn = anc.ecn as 0 | 1 | 2 | 3 | undefined; // two bits, as the decoders read them
+  m.segmentSize = anc.coalescedSegmentSize;
+  m.timestamp = anc.timestamp;
+  const message = m._keepControl(kept.chunk, kept.at, r.controlLen, format);
+  kept.chunk = null; // hold no chunk past the call
   r.reuse = null;
   return message;
 }

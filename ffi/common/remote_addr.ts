@@ -27,6 +27,7 @@ export class RemoteAddrCache {
   readonly #view: DataView;
   readonly #families: Families;
   readonly #last = new Uint8Array(new ArrayBuffer(SIN6_SIZE));
+  readonly #lastView = new DataView(this.#last.buffer);
   #lastLen = -1;
   #lastAddr: NetAddr | null = null;
   /** Whether the last sender is an IPv6 peer (not an IPv4 one, even v4-mapped): which packet info applies. */
@@ -44,14 +45,13 @@ export class RemoteAddrCache {
     const len = Math.min(nameLen, SIN6_SIZE);
     const bytes = this.#bytes;
     if (len === this.#lastLen && this.#lastAddr) {
-      let same = true;
-      for (let i = 0; i < len; i++) {
-        if (bytes[at + i] !== this.#last[i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.#lastAddr;
+      // Four bytes at a time (sockaddr_in is 16 bytes, sockaddr_in6 28), the rest one by one.
+      const view = this.#view;
+      const last = this.#lastView;
+      let i = 0;
+      while (i + 4 <= len && view.getUint32(at + i) === last.getUint32(i)) i += 4;
+      while (i < len && bytes[at + i] === this.#last[i]) i++;
+      if (i === len) return this.#lastAddr;
     }
     const a = decodeSockaddr(this.#view, at, nameLen, this.#families);
     const hostname = a === null

@@ -61,6 +61,12 @@ export class BatchReceiver {
   #slotControl = -1;
   #copy = NO_AREA;
   #copyAddress = 0;
+  /**
+   * What the iovecs were last computed from: the first slot's address, the segment, the slot capacity,
+   * the caller's buffer length (-1: none), the first index, the direct address (0: our copy area), and
+   * how many slots were written. NaN at first: nothing matches it.
+   */
+  readonly #iov = new Float64Array(7).fill(NaN);
   /** The one-by-one request, rewritten for each datagram. */
   readonly #one = {
     target: null as Uint8Array | null,
@@ -99,15 +105,34 @@ export class BatchReceiver {
     let got = 0;
     while (got < want) {
       const k = Math.min(want - got, slots);
+      // The iovecs are what the last call had when they are computed from the same values (a batch loop
+      // into one buffer): the system does not change them, so only the lengths it writes back are reset.
+      const first = from + got;
+      const base = direct !== 0 ? direct + first * seg : this.#copyAddress;
+      const limit = target ? target.length : -1;
+      const iov = this.#iov;
+      const keep = iov[0] === base && iov[1] === seg && iov[2] === segCap && iov[3] === limit && iov[4] === first &&
+        iov[5] === direct && k <= iov[6];
       for (let i = 0; i < k; i++) {
-        const index = from + got + i;
-        const capacity = target ? Math.max(0, Math.min(segCap, target.length - index * seg)) : segCap;
-        const iov = iovAt(LAYOUT, i);
-        setPointer(dv, iov + SLOT.iovBase, direct !== 0 ? direct + index * seg : this.#copyAddress + i * segCap);
-        dv.setUint32(iov + SLOT.iovLen, capacity, true);
+        if (!keep) {
+          const index = first + i;
+          const capacity = target ? Math.max(0, Math.min(segCap, target.length - index * seg)) : segCap;
+          const at = iovAt(LAYOUT, i);
+          setPointer(dv, at + SLOT.iovBase, direct !== 0 ? direct + index * seg : this.#copyAddress + i * segCap);
+          dv.setUint32(at + SLOT.iovLen, capacity, true);
+        }
         const m = mmsgAt(i);
         dv.setUint32(m + SLOT.namelen, NAME_SLOT, true);
         dv.setUint32(m + SLOT.controllen, req.controlSize, true);
+      }
+      if (!keep) {
+        iov[0] = base;
+        iov[1] = seg;
+        iov[2] = segCap;
+        iov[3] = limit;
+        iov[4] = first;
+        iov[5] = direct;
+        iov[6] = k;
       }
       const n = h.l.recvmmsg!(h.fd, this.#vec, k, P.C.MSG_DONTWAIT, 0);
       if (n < 0) {

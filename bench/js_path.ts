@@ -1,0 +1,65 @@
+// The JavaScript cost of one receive, without its system call: a datagram read ahead (Linux) is
+// received again and again with `peek` (which leaves it read ahead), so every call runs the whole
+// path from the public method to the message (checks, queue, read-ahead take, control decode, data
+// copy, message object; for messages() and receiveMsg the promise and iterator too) except recvmmsg.
+// Prints "case ns-per-call cpu-ns-per-call" for each case, CASES rounds interleaved.
+//   usage: deno run -A bench/js_path.ts [ITERATIONS] [ROUNDS]   (or node / bun)
+import process from "node:process";
+import { listenDatagram, type ReceiveOptions } from "../mod.ts";
+import { MessageIterator } from "../connection/message_iterator.ts";
+
+const iterations = Number(process.argv[2] ?? 200_000);
+const rounds = Number(process.argv[3] ?? 3);
+const rx = listenDatagram({ hostname: "127.0.0.1" });
+const tx = listenDatagram({ hostname: "127.0.0.1" });
+for (let i = 0; i < 3; i++) await tx.sendMsg(new Uint8Array(64).fill(i), { hostname: "127.0.0.1", port: rx.addr.port });
+// Three datagrams queued: one receive reads all ahead and returns the first; two stay read ahead.
+await new Promise((r) => setTimeout(r, 50));
+if (rx.tryReceiveMsg() === null) throw new Error("no datagram arrived");
+const buffer = new Uint8Array(2048);
+const peekCopy = { peek: true } as ReceiveOptions;
+const peekBuffer = { peek: true, buffer } as ReceiveOptions;
+
+// messages() refuses peek: its iterator over a source that receives with peek.
+const source = {
+  tryReceiveFair: (o?: ReceiveOptions) => rx.tryReceiveMsg(o),
+  receiveMsg: (o?: ReceiveOptions) => rx.receiveMsg(o),
+};
+const cases: Record<string, () => Promise<void> | void> = {
+  "tryReceiveMsg, fresh copy": () => {
+    for (let i = 0; i < iterations; i++) rx.tryReceiveMsg(peekCopy);
+  },
+  "tryReceiveMsg({ buffer })": () => {
+    for (let i = 0; i < iterations; i++) rx.tryReceiveMsg(peekBuffer);
+  },
+  "receiveMsg, fresh copy": async () => {
+    for (let i = 0; i < iterations; i++) await rx.receiveMsg(peekCopy);
+  },
+  "messages(), fresh copy": async () => {
+    const it = new MessageIterator(source, peekCopy, undefined);
+    for (let i = 0; i < iterations; i++) await it.next();
+  },
+  "messages({ buffer })": async () => {
+    const it = new MessageIterator(source, peekBuffer, undefined);
+    for (let i = 0; i < iterations; i++) await it.next();
+  },
+};
+const names = Object.keys(cases);
+const results = new Map<string, number[][]>(names.map((n) => [n, []]));
+for (let round = 0; round <= rounds; round++) {
+  for (const name of round % 2 ? [...names].reverse() : names) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await cases[name]();
+    const wall = (performance.now() - t0) * 1e6 / iterations;
+    const c = process.cpuUsage(c0);
+    // Round 0 warms the JIT up and is not kept.
+    if (round > 0) results.get(name)!.push([wall, (c.user + c.system) * 1e3 / iterations]);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const [name, xs] of results) {
+  console.log(`${name.padEnd(28)} ${median(xs.map((x) => x[0])).toFixed(0)} ${median(xs.map((x) => x[1])).toFixed(0)}`);
+}
+rx.close();
+tx.close();
