@@ -165,6 +165,10 @@ export function runtimeArgv(script: string): string[] {
 /**
  * Runs a child process; resolves with its stdout lines as they come (`lines`) and its end.
  * It is killed after `timeoutMs`.
+ *
+ * On Windows Deno the child writes to files, not pipes: Deno's pipe reads (mio's named pipes) can panic the
+ * whole test process when a child ends while a read is pending (tokio-rs/mio#1819, seen once under Wine in
+ * CI), so the files are polled for lines instead.
  */
 export function child(
   argv: string[],
@@ -175,30 +179,62 @@ export function child(
   kill(): void;
 } {
   // deno-lint-ignore no-explicit-any
-  const { spawn } = (globalThis as any).process.getBuiltinModule(
-    "node:child_process",
-  ) as typeof import("node:child_process");
-  const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+  const builtin = (globalThis as any).process.getBuiltinModule;
+  const { spawn } = builtin("node:child_process") as typeof import("node:child_process");
+  const fs = builtin("node:fs") as typeof import("node:fs");
+  const os = builtin("node:os") as typeof import("node:os");
+  const viaFiles = runtime === "deno" && onWindows;
+  let dir = "";
+  let outFd = -1;
+  let errFd = -1;
+  if (viaFiles) {
+    dir = fs.mkdtempSync(`${os.tmpdir()}/recvmsg-child-`);
+    outFd = fs.openSync(`${dir}/stdout`, "w+");
+    errFd = fs.openSync(`${dir}/stderr`, "w+");
+  }
+  const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", viaFiles ? outFd : "pipe", viaFiles ? errFd : "pipe"] });
   let stdout = "";
   let stderr = "";
   const queue: string[] = [];
   let wake: (() => void) | null = null;
   let ended = false;
   let partial = "";
-  c.stdout!.on("data", (d: Uint8Array) => {
-    const text = new TextDecoder().decode(d);
+  const onOut = (text: string) => {
     stdout += text;
     partial += text;
     const parts = partial.split("\n");
     partial = parts.pop()!;
     queue.push(...parts);
     wake?.();
-  });
-  c.stderr!.on("data", (d: Uint8Array) => void (stderr += new TextDecoder().decode(d)));
+  };
+  let poll: ReturnType<typeof setInterval> | undefined;
+  let readOffset = 0;
+  const readNew = () => {
+    const size = fs.fstatSync(outFd).size;
+    if (size <= readOffset) return;
+    const chunk = new Uint8Array(size - readOffset);
+    const n = fs.readSync(outFd, chunk, 0, chunk.length, readOffset);
+    readOffset += n;
+    onOut(new TextDecoder().decode(chunk.subarray(0, n)));
+  };
+  if (viaFiles) {
+    poll = setInterval(readNew, 25);
+  } else {
+    c.stdout!.on("data", (d: Uint8Array) => onOut(new TextDecoder().decode(d)));
+    c.stderr!.on("data", (d: Uint8Array) => void (stderr += new TextDecoder().decode(d)));
+  }
   const timer = setTimeout(() => c.kill("SIGKILL"), timeoutMs);
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     c.on("close", (code: number | null) => {
       clearTimeout(timer);
+      if (viaFiles) {
+        clearInterval(poll);
+        readNew();
+        stderr = fs.readFileSync(`${dir}/stderr`, "utf8");
+        fs.closeSync(outFd);
+        fs.closeSync(errFd);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
       ended = true;
       wake?.();
       resolve({ code, stdout, stderr });
