@@ -32,7 +32,12 @@ export interface LocalAddr {
 
 /** One received datagram with its ancillary data. */
 export interface DatagramMessage {
-  /** The bytes received: a fresh copy, or a view into the caller's `buffer` when one was given. */
+  /**
+   * The bytes received: a fresh copy, or a view into the caller's `buffer` when one was given. Fresh copies
+   * under 4 KiB share 8 KiB buffers, as Node's pooled `Buffer`s do: `data.buffer` may hold other datagrams
+   * too (nothing writes into it again), so read it through `data.byteOffset`, and transfer `data.slice()`
+   * rather than `data.buffer` to a worker.
+   */
   readonly data: Uint8Array;
   /** The sender's address and port. */
   readonly remoteAddr: NetAddr;

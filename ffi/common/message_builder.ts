@@ -8,6 +8,7 @@ import { type NetAddr, ReceivedMessage } from "../../message.ts";
 import { type Ancillary, AncillaryDecoder } from "../../structs/ancillary.ts";
 import type { CmsgFormat } from "../../structs/cmsg.ts";
 import { type ControlArchive, copyBytes, keepControl } from "./control_archive.ts";
+import { freshCopy } from "./fresh_copy.ts";
 import { markNotASource } from "./reply_source.ts";
 import { viewOf } from "./receive_target.ts";
 
@@ -31,7 +32,7 @@ export function messageData(
   ownFrom: number,
   reuse: ReceivedMessage | null,
 ): Uint8Array {
-  if (target === null) return own.slice(ownFrom, ownFrom + bytes);
+  if (target === null) return freshCopy(own, ownFrom, bytes);
   if (!direct && bytes > 0) copyBytes(target, start, own, ownFrom, bytes);
   return viewOf(target, start, bytes, reuse ? reuse.data : null);
 }

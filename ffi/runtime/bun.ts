@@ -129,6 +129,7 @@ export function bunNative(): Native {
     runtime: "bun",
     os,
     arch: ARCH[bunProcess.arch ?? ""] ?? String(bunProcess.arch),
+    poolCopies: false,
     open<T extends SymbolTable>(library: string, table: T): Bound<T> {
       const decl: Record<string, BunDef> = {};
       for (const [name, def] of Object.entries(table)) decl[name] = declare(def);

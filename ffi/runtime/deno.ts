@@ -86,6 +86,7 @@ export function denoNative(): Native {
     runtime: "deno",
     os: Deno.build.os,
     arch: Deno.build.arch,
+    poolCopies: true,
     open<T extends SymbolTable>(library: string, table: T): Bound<T> {
       const decl: Record<string, Deno.ForeignFunction> = {};
       for (const [name, def] of Object.entries(table)) decl[name] = declare(def);

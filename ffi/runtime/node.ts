@@ -220,6 +220,7 @@ export function nodeNative(): Native {
     runtime: "node",
     os,
     arch: ARCH[nodeProcess.arch] ?? nodeProcess.arch,
+    poolCopies: true,
     open<T extends SymbolTable>(library: string, table: T): Bound<T> {
       const lib = openLibrary(ffi, library);
       const out: Record<string, unknown> = {};

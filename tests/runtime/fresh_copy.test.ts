@@ -1,0 +1,60 @@
+// Fresh copies (no caller buffer) share 8 KiB chunks as Node's Buffer pool does: each copy keeps its own
+// bytes, a transferred (detached) chunk is replaced, and datagrams of 4 KiB or more get an array of their own.
+import assert from "node:assert/strict";
+import { listenDatagram } from "../../mod.ts";
+import { runtime, Sender, test } from "./harness.ts";
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+test("fresh copies: small ones share a chunk, none changes another; 4 KiB and more own their buffer", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    const sent = Array.from({ length: 40 }, (_, i) => `datagram ${i} `.repeat(1 + (i % 7)));
+    for (const s of sent) await tx.send(s, "127.0.0.1", conn.addr.port);
+    const got = [];
+    for (let i = 0; i < sent.length; i++) got.push(await conn.receiveMsg({ signal: AbortSignal.timeout(5000) }));
+    // Read after every receive: a later copy never wrote over an earlier one.
+    assert.deepEqual(got.map((m) => text(m.data)), sent);
+    const shared = got.filter((m) => m.data.buffer === got[0].data.buffer).length;
+    // Deno and Node carve small copies from shared chunks; Bun gives each its own array (cheaper there).
+    if (runtime === "bun") assert.equal(shared, 1, "on Bun each copy owns its buffer");
+    else assert.ok(shared > 1, `small copies share a chunk (${shared} share the first's)`);
+    for (const m of got) {
+      assert.equal(m.data.byteOffset % 8, 0, "copies start 8-aligned");
+      assert.ok(m.data.byteOffset + m.data.length <= m.data.buffer.byteLength);
+    }
+    // Copies do not overlap.
+    const spans = got.filter((m) => m.data.buffer === got[0].data.buffer).map((m) => [m.data.byteOffset, m.data.length])
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i - 1][0] + spans[i - 1][1] <= spans[i][0], "no overlap");
+
+    const big = new Uint8Array(4096).map((_, i) => i & 0xff);
+    await tx.send(big, "127.0.0.1", conn.addr.port);
+    const b = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    assert.equal(b.data.byteOffset, 0);
+    assert.equal(b.data.buffer.byteLength, 4096, "a 4 KiB datagram owns its buffer");
+    assert.deepEqual(b.data, big);
+  } finally {
+    await tx.close();
+  }
+});
+
+test("fresh copies: a chunk transferred away (detached) is replaced; receives go on", async () => {
+  using conn = listenDatagram({ hostname: "127.0.0.1" });
+  const tx = await Sender.open("udp4");
+  try {
+    await tx.send("before", "127.0.0.1", conn.addr.port);
+    const a = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    assert.equal(text(a.data), "before");
+    structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
+    assert.equal(a.data.buffer.byteLength, 0, "the chunk is detached");
+    for (const s of ["after 1", "after 2"]) await tx.send(s, "127.0.0.1", conn.addr.port);
+    const b = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    const c = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    assert.deepEqual([text(b.data), text(c.data)], ["after 1", "after 2"]);
+    assert.notEqual(b.data.buffer, a.data.buffer);
+  } finally {
+    await tx.close();
+  }
+});
