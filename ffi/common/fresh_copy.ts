@@ -1,6 +1,6 @@
 /**
  * Fresh copies of received datagrams, carved from shared 8 KiB chunks as Node's `Buffer` pool carves
- * small buffers, where the runtime says it pays ({@link Native.poolCopies}): making a typed array of its own
+ * small buffers, where the runtime says it pays (`Native.poolCopies`): making a typed array of its own
  * per datagram measured 1.3 µs on Deno 2.9 (every size) and on Node 26 (above 64 bytes) against 30–60 ns
  * for a view into a chunk, which was most of the cost of a receive with fresh copies. On Bun a view into a
  * chunk measured slower than an array of its own, so there each copy owns its buffer.
@@ -12,7 +12,6 @@
  * @module
  */
 import { native } from "../native.ts";
-import type { Native } from "../types.ts";
 import { copyBytes } from "./control_archive.ts";
 
 /** Node's `Buffer.poolSize`: dead chunks waiting for the collector hold little. */
