@@ -101,15 +101,23 @@ export interface Native {
    */
   waitQueue(queue: number, events: Uint8Array, max: number): Promise<number>;
   /**
+   * POSIX: memory for {@link waitQueue}'s `events`, `bytes` long. Deno and Bun wait on another thread, which
+   * may still write there after a terminated worker's isolate has freed its own memory: for them it is a
+   * mapping never given back. Node waits on the JS thread: an ArrayBuffer.
+   */
+  waitMemory(bytes: number): Uint8Array;
+  /**
    * POSIX: whether the running wait of {@link waitQueue} keeps the process alive (each wait starts so);
    * with false the process may exit while it waits. Absent: every wait keeps it alive.
    */
   holdWait?(on: boolean): void;
   /**
-   * Where the runtime can: `fd` (a descriptor, or a SOCKET on Windows) is to be closed by the runtime
-   * itself when this thread ends without running JS again (a terminated worker), if it is still open
-   * then (`on`), or no longer (`on` false, just before it is closed). Node does it with environment
-   * cleanup hooks; Deno and Bun offer nothing that runs at a worker's termination.
+   * Where the runtime can: `fd` (a descriptor, or a SOCKET on Windows) is to be closed when this thread
+   * ends without running JS again (a terminated worker), if it is still open then (`on`), or no longer
+   * (`on` false, just before it is closed). `wake`: 1 is written to it before anything is closed (the
+   * event queue's control channel, so that a wait on another thread returns). Node does it with
+   * environment cleanup hooks; Deno and Bun on Linux x86-64 with a `pthread_key_create` destructor
+   * (ffi/runtime/posix_thread_end.ts); elsewhere Deno and Bun offer nothing that runs then.
    */
-  closeWithThread?(fd: number | bigint, on: boolean): void;
+  closeWithThread?(fd: number | bigint, on: boolean, wake?: boolean): void;
 }

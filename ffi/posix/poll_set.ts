@@ -92,8 +92,9 @@ export class PollSet {
   #scheduled = false;
   #signalled = false;
   #controlRegistered = false;
-  readonly #events = new Uint8Array(new ArrayBuffer(16 * MAX_EVENTS));
-  readonly #dv = new DataView(this.#events.buffer);
+  // Memory of the runtime's choosing: a wait on another thread may write into it after this thread ended.
+  readonly #events = native.waitMemory(16 * MAX_EVENTS);
+  readonly #dv = new DataView(this.#events.buffer, this.#events.byteOffset, this.#events.byteLength);
   /** Reused between wake-ups: the watches a wake-up tells. */
   readonly #ready: PollWatch[] = [];
 
@@ -195,6 +196,8 @@ export class PollSet {
     const q = openEventQueue();
     if (typeof q === "number") return q;
     this.#queue = q;
+    // It lives as long as the thread: closed with it if the thread is terminated (the wait then returns).
+    native.closeWithThread?.(q.fd, true);
     return q;
   }
 
@@ -230,7 +233,8 @@ export class PollSet {
       }
       const err = q.change(control, 0, READ);
       if (err !== 0) return this.#failAll(this.#lib.failure(err, "epoll_ctl"));
-      for (const fd of new Set(this.#lib.control)) native.closeWithThread?.(fd, true);
+      // Written to before anything is closed at a terminated thread's end, so the wait returns.
+      for (const fd of new Set(this.#lib.control)) native.closeWithThread?.(fd, true, true);
       this.#controlRegistered = true;
     }
     this.#running = true;

@@ -17,6 +17,10 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
+import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+
+/** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
+let threadEnd: PosixThreadEnd | null | undefined;
 
 type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "i64_fast" | "ptr" | "function";
 interface BunDef {
@@ -168,6 +172,14 @@ export function bunNative(): Native {
     },
     readBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();
+    },
+    closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
+      // Made at the first socket, so that a process without sockets maps and keys nothing.
+      if (threadEnd === undefined) threadEnd = PosixThreadEnd.make(this.open, this.viewBytes, this.os, this.arch);
+      threadEnd?.closeWithThread(fd, on, wake);
+    },
+    waitMemory(bytes: number): Uint8Array {
+      return lastingMemory(this.open, this.viewBytes, this.os, bytes);
     },
     viewBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length));

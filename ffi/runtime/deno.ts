@@ -14,6 +14,10 @@ import type {
   SymbolTable,
   ThreadSafeCallback,
 } from "../types.ts";
+import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+
+/** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
+let threadEnd: PosixThreadEnd | null | undefined;
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
   void: "void",
@@ -42,6 +46,14 @@ function normalize(def: SymbolDef, fn: (...args: unknown[]) => unknown): (...arg
   return fn;
 }
 
+/**
+ * The longest one wait of Deno's lasts before it is made again (it returns 0 events). A terminated worker's
+ * queue is told to return at once (ffi/runtime/posix_thread_end.ts), but if the descriptors are closed
+ * before the waiting thread ran, the kernel takes the wake-up back and only this limit ends the wait: the
+ * blocking-pool thread then returns within 10 s instead of never. A wake-up every 10 s costs nothing.
+ */
+const WAIT_LIMIT_MS = 10_000;
+
 /** The wait of the event queue on Deno's blocking thread pool: a pending call keeps the process alive. */
 let waiter: ((queue: number, events: Uint8Array, max: number) => Promise<number>) | undefined;
 
@@ -53,7 +65,8 @@ function makeWaiter(os: string): NonNullable<typeof waiter> {
       k.kevent(queue, null, 0, events as Uint8Array<ArrayBuffer>, max, null) as Promise<number>;
   }
   const e = Deno.dlopen(path, { epoll_wait: declare(EPOLL.epoll_wait, true) }).symbols;
-  return (queue, events, max) => e.epoll_wait(queue, events as Uint8Array<ArrayBuffer>, max, -1) as Promise<number>;
+  return (queue, events, max) =>
+    e.epoll_wait(queue, events as Uint8Array<ArrayBuffer>, max, WAIT_LIMIT_MS) as Promise<number>;
 }
 
 /** The running wait's promise (an op of Deno's), until it settles. */
@@ -121,6 +134,14 @@ export function denoNative(): Native {
     readBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))
         .slice();
+    },
+    closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
+      // Made at the first socket, so that a process without sockets maps and keys nothing.
+      if (threadEnd === undefined) threadEnd = PosixThreadEnd.make(this.open, this.viewBytes, this.os, this.arch);
+      threadEnd?.closeWithThread(fd, on, wake);
+    },
+    waitMemory(bytes: number): Uint8Array {
+      return lastingMemory(this.open, this.viewBytes, this.os, bytes);
     },
     viewBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length));

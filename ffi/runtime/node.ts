@@ -221,6 +221,7 @@ export function nodeNative(): Native {
     os,
     arch: ARCH[nodeProcess.arch] ?? nodeProcess.arch,
     poolCopies: true,
+    waitMemory: (bytes: number) => new Uint8Array(new ArrayBuffer(Math.max(bytes, 128))),
     open<T extends SymbolTable>(library: string, table: T): Bound<T> {
       const lib = openLibrary(ffi, library);
       const out: Record<string, unknown> = {};

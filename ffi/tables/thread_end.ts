@@ -1,0 +1,118 @@
+/**
+ * What closes a terminated Deno or Bun worker's sockets on Linux x86-64: neither runtime runs any JS of
+ * ours when `worker.terminate()` ends a worker's thread, but the C library still runs the destructors of
+ * the thread's `pthread_key_create` keys as the thread exits. This destructor, as machine code with the
+ * assembly it was made from, is handed a table of the thread's descriptors: it writes 1 to each marked
+ * one (the event queue's control channel, so a wait on another thread returns), then, if it wrote, sleeps
+ * 2 ms (a close before the waiting thread ran would take the wake-up back), closes every one, deletes its
+ * key and unmaps its own mapping (code page and table) as its last step.
+ *
+ * `tests/pure/thread_end.test.ts` assembles {@link THREAD_END_SOURCE} with the system's `as` and compares.
+ *
+ * @module
+ */
+import type { SymbolTable } from "../types.ts";
+
+/** The assembly (GNU as, Intel syntax), in the System V AMD64 calling convention. */
+export const THREAD_END_SOURCE = `  .intel_syntax noprefix
+  .text
+thread_end:                 # void destructor(void *table): a pthread key's, run as the thread ends
+  push rbx
+  push r12
+  push r13                  # three pushes: rsp is 16-aligned for the calls
+  mov rbx, rdi
+  xor r12d, r12d
+  xor r13d, r13d            # whether a wait was told to return
+wake:                       # first end the waits: write 1 to each control channel marked (bit 32)
+  cmp r12, [rbx+64]
+  jae close_all
+  mov rax, [rbx+72+r12*8]
+  inc r12
+  test rax, rax
+  js wake                   # an empty slot (-1)
+  bt rax, 32
+  jnc wake
+  mov edi, eax
+  lea rsi, [rip+one]
+  mov edx, 8
+  call qword ptr [rbx+8]    # write(fd, &one, 8)
+  mov r13d, 1
+  jmp wake
+close_all:
+  test r13d, r13d
+  jz close_start
+  lea rdi, [rip+pause]      # give the waiting thread 2 ms to return before its queue's descriptors
+  xor esi, esi              # close: a close that comes first takes the wake-up back
+  call qword ptr [rbx+56]   # nanosleep(&pause, NULL)
+close_start:
+  xor r12d, r12d
+close_next:
+  cmp r12, [rbx+64]
+  jae done
+  mov rax, [rbx+72+r12*8]
+  inc r12
+  test rax, rax
+  js close_next
+  mov edi, eax
+  call qword ptr [rbx]      # close(fd)
+  jmp close_next
+done:
+  mov edi, dword ptr [rbx+32]
+  call qword ptr [rbx+16]   # pthread_key_delete(key): one key per thread, given back
+  mov rdi, [rbx+40]
+  mov rsi, [rbx+48]
+  mov rax, [rbx+24]
+  pop r13
+  pop r12
+  pop rbx
+  jmp rax                   # munmap(mapping, size): this code's own page too, so it is the last step
+  .balign 8
+one:
+  .quad 1
+pause:                      # struct timespec: 0 s, 2,000,000 ns
+  .quad 0
+  .quad 2000000
+`;
+
+const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b, 16)));
+
+/** The destructor's bytes (position-independent: it goes at the start of its own page). */
+export const THREAD_END_CODE: Uint8Array = hex(
+  "53415441554889fb4531e44531ed4c3b6340732d4a8b44e34849ffc44885c078ed480fbae02073e689c7488d3557000000ba08000000ff53" +
+    "0841bd01000000ebcd4585ed740c488d3d4300000031f6ff53384531e44c3b634073134a8b44e34849ffc44885c078ed89c7ff13ebe78b7b" +
+    "20ff5310488b7b28488b7330488b4318415d415c5bffe0900100000000000000000000000000000080841e0000000000",
+);
+
+/**
+ * The table the destructor reads (little-endian u64s): the addresses of `close`, `write`,
+ * `pthread_key_delete` and `munmap`; the key; the mapping's address and size; `nanosleep`'s address; how
+ * many slots; then the slots, each a descriptor (bit 32 set: write 1 to it before closing anything) or -1 for none.
+ */
+export const THREAD_END_TABLE = {
+  close: 0,
+  write: 8,
+  keyDelete: 16,
+  munmap: 24,
+  key: 32,
+  mapping: 40,
+  mappingSize: 48,
+  nanosleep: 56,
+  capacity: 64,
+  slots: 72,
+} as const;
+
+/** The C library's functions it needs bound; the five it calls are found by `dlsym`. */
+export const LIBC_THREAD_END = {
+  dlsym: { c: "void *dlsym(void *handle, const char *symbol)", parameters: ["handle", "buffer"], result: "handle" },
+  pthread_key_create: {
+    c: "int pthread_key_create(pthread_key_t *key, void (*destructor)(void *))",
+    parameters: ["buffer", "handle"],
+    result: "i32",
+  },
+  pthread_key_delete: { c: "int pthread_key_delete(pthread_key_t key)", parameters: ["u32"], result: "i32" },
+  pthread_setspecific: {
+    c: "int pthread_setspecific(pthread_key_t key, const void *value)",
+    parameters: ["u32", "handle"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;
