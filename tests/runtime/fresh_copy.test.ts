@@ -1,7 +1,7 @@
 // Fresh copies (no caller buffer) share 8 KiB chunks as Node's Buffer pool does: each copy keeps its own
 // bytes, a transferred (detached) chunk is replaced, and datagrams of 4 KiB or more get an array of their own.
 import assert from "node:assert/strict";
-import { listenDatagram } from "../../mod.ts";
+import { type DatagramMessage, listenDatagram } from "../../mod.ts";
 import { runtime, Sender, test } from "./harness.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -12,7 +12,7 @@ test("fresh copies: small ones share a chunk, none changes another; 4 KiB and mo
   try {
     const sent = Array.from({ length: 40 }, (_, i) => `datagram ${i} `.repeat(1 + (i % 7)));
     for (const s of sent) await tx.send(s, "127.0.0.1", conn.addr.port);
-    const got = [];
+    const got: DatagramMessage[] = [];
     for (let i = 0; i < sent.length; i++) got.push(await conn.receiveMsg({ signal: AbortSignal.timeout(5000) }));
     // Read after every receive: a later copy never wrote over an earlier one.
     assert.deepEqual(got.map((m) => text(m.data)), sent);
