@@ -198,7 +198,6 @@ export class DatagramConn extends SocketSettings
    * With `receiveErrors: true` (Linux): the oldest record of the socket's error queue, a {@link QueuedError},
    * at once or when one comes, in call order. Rejects with `signal.reason` on abort, SocketClosedError on
    * close, a TypeError on a socket opened without the option.
-   *
    * @example
    * ```ts
    * import { listenDatagram } from "@recvmsg/recvmsg";
@@ -215,7 +214,6 @@ export class DatagramConn extends SocketSettings
   /**
    * The oldest queued error record, or null when none is (or while `receiveError()` calls wait); never
    * waits. A TypeError on a socket opened without `receiveErrors: true`.
-   *
    * @example
    * ```ts
    * import { listenDatagram } from "@recvmsg/recvmsg";
@@ -228,6 +226,18 @@ export class DatagramConn extends SocketSettings
   }
 
   /**
+   * Error records dropped so far: a receive or send that meets a queued ICMP error takes the system's
+   * records and keeps the newest 64 for {@link receiveError}; older ones beyond are dropped and counted.
+   * @example
+   * ```ts ignore
+   * console.log(conn.errorsDropped); // 0
+   * ```
+   */
+  get errorsDropped(): number {
+    return this.#errors.dropped;
+  }
+
+  /**
    * The error records, one by one as {@link receiveError} gives them, until the socket closes (the
    * iteration then ends) or `signal` aborts (it throws the reason).
    *
@@ -236,9 +246,7 @@ export class DatagramConn extends SocketSettings
    * import { listenDatagram } from "@recvmsg/recvmsg";
    * const conn = listenDatagram({ hostname: "::", receiveErrors: true });
    * setTimeout(() => conn.close(), 100); // the loop ends when the socket closes
-   * for await (const e of conn.errors()) {
-   *   console.log(`${e.destination?.hostname}:${e.destination?.port} unreachable (${e.code}) says ${e.offender?.hostname}`);
-   * }
+   * for await (const e of conn.errors()) console.log(e.destination, e.code, "says", e.offender?.hostname);
    * ```
    */
   errors(options?: { signal?: AbortSignal }): AsyncIterableIterator<QueuedError> {

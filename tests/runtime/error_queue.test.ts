@@ -3,9 +3,17 @@
 // bytes of the datagram), and normal receives and sends that never fail because of them. Elsewhere the
 // option is a TypeError naming it (Windows and macOS keep no error queue).
 import assert from "node:assert/strict";
-import { connectDatagram, type DatagramConn, listenDatagram, type QueuedError, SocketClosedError } from "../../mod.ts";
+import {
+  connectDatagram,
+  type DatagramConn,
+  listenDatagram,
+  type QueuedError,
+  SocketClosedError,
+  wrapSocket,
+} from "../../mod.ts";
 import { runtime, sleep, test } from "./harness.ts";
 import { netnsUnavailable, TestNet } from "./netns.ts";
+import { rawSocket } from "./raw_posix.ts";
 
 const platform = (globalThis as unknown as { process: { platform: string } }).process.platform;
 const linux = platform === "linux";
@@ -213,6 +221,38 @@ test(
   },
   { skip: notLinux },
 );
+
+test(
+  `receiveErrors (${runtime}): unread records are kept up to 64 (the newest); the rest dropped and counted, the datagrams all received`,
+  async () => {
+    using conn = listenDatagram({ hostname: "127.0.0.1", receiveErrors: true, receiveBufferSize: 1 << 20 });
+    using peer = listenDatagram({ hostname: "127.0.0.1" });
+    const port = closedPort("127.0.0.1");
+    // Paced: the kernel sends at most ~1,000 ICMP errors a second (net.ipv4.icmp_msgs_per_sec).
+    for (let i = 0; i < 80; i++) {
+      await conn.sendMsg(enc(`${i}`), { hostname: "127.0.0.1", port });
+      await sleep(3);
+    }
+    await peer.sendMsg(enc("datagram"), conn.addr);
+    await sleep(20);
+    // The receive meets the socket's pending error: it takes the records, keeps 64, and gets the datagram.
+    assert.equal(dec((await conn.receiveMsg({ signal: AbortSignal.timeout(3000) })).data), "datagram");
+    const kept: number[] = [];
+    for (let e = conn.tryReceiveError(); e; e = conn.tryReceiveError()) kept.push(Number(dec(e.payload)));
+    assert.equal(kept.length, 64);
+    assert.equal(conn.errorsDropped, 16);
+    assert.deepEqual(kept, Array.from({ length: 64 }, (_, i) => 16 + i), "the newest, in order");
+  },
+  { skip: notLinux },
+);
+
+test(`receiveErrors (${runtime}): wrapSocket takes the option too`, async () => {
+  // A socket made without the module (AF_INET, SOCK_DGRAM, UDP), adopted with the option.
+  using conn = wrapSocket(rawSocket(2, 2, 17), { receiveErrors: true });
+  const port = closedPort("127.0.0.1");
+  await conn.sendMsg(enc("w"), { hostname: "127.0.0.1", port });
+  assert.equal((await receiveError(conn)).code, "ECONNREFUSED");
+}, { skip: notLinux });
 
 test(`receiveErrors (${runtime}): refused where the system keeps no error queue, naming the option`, () => {
   assert.throws(
