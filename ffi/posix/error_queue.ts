@@ -133,7 +133,14 @@ export class ErrorQueue implements BackendErrorQueue {
     pointTo(dv, AT.msg + MSG.msg_control.offset, this.#u8.subarray(AT.control));
     pointTo(dv, AT.iov + LNX.iovec.fields.iov_base.offset, this.#u8.subarray(AT.data));
     setSized(dv, AT.iov + LNX.iovec.fields.iov_len.offset, LNX.iovec.fields.iov_len.size, PAYLOAD_MAX);
-    this.#watch = { fd, events: POLLERR, notify: (e) => this.#told(e) };
+    this.#watch = {
+      fd,
+      events: POLLERR,
+      notify: (e) => {
+        this.#watching = false; // the set has let it go
+        this.#told(e);
+      },
+    };
   }
 
   /** How many records are kept here now (taken from the kernel, not yet read). */
@@ -226,7 +233,11 @@ export class ErrorQueue implements BackendErrorQueue {
   }
 
   #told(error: SocketError | null): void {
-    this.#watching = false;
+    // Told without the set (records taken aside): the watch leaves it, so that it holds the process no longer.
+    if (this.#watching) {
+      this.#watching = false;
+      this.#l.pollSet().remove(this.#watch);
+    }
     const f = this.#onQueued;
     this.#onQueued = null;
     f?.(error);

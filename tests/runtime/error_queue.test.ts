@@ -11,7 +11,7 @@ import {
   SocketClosedError,
   wrapSocket,
 } from "../../mod.ts";
-import { runtime, sleep, test } from "./harness.ts";
+import { child, runtime, runtimeArgv, sleep, test } from "./harness.ts";
 import { netnsUnavailable, TestNet } from "./netns.ts";
 import { rawSocket } from "./raw_posix.ts";
 
@@ -253,6 +253,17 @@ test(`receiveErrors (${runtime}): wrapSocket takes the option too`, async () => 
   await conn.sendMsg(enc("w"), { hostname: "127.0.0.1", port });
   assert.equal((await receiveError(conn)).code, "ECONNREFUSED");
 }, { skip: notLinux });
+
+test(
+  `receiveErrors (${runtime}): a reader told through a receive that took the records aside leaves nothing holding the process`,
+  async () => {
+    const c = child([...runtimeArgv("tests/runtime/fixtures/error_queue_child.ts"), "absorbed"], 10_000);
+    const r = await c.done;
+    assert.equal(r.code, 0, `ended with ${r.code} (null: killed after 10 s, it hung) ${r.stderr}`);
+    assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop()!), { code: "ECONNREFUSED", datagram: false });
+  },
+  { skip: notLinux, timeout: 20_000 },
+);
 
 test(`receiveErrors (${runtime}): refused where the system keeps no error queue, naming the option`, () => {
   assert.throws(
