@@ -76,20 +76,6 @@ const ORIGINS: Readonly<Record<number, QueuedError["origin"]>> = {
   [LINUX.SO_EE_ORIGIN_ICMP6]: "icmp6",
 };
 
-/**
- * Whether `errno`, from a receive or send on a socket with the error queue on, may be the socket's
- * pending error set by an ICMP message rather than the call's own failure.
- *
- * @example
- * ```ts
- * import { mayBeQueued } from "./error_queue.ts";
- * console.log(mayBeQueued(111), mayBeQueued(11)); // true false
- * ```
- */
-export function mayBeQueued(errno: number): boolean {
-  return ICMP_ERRNOS.has(errno);
-}
-
 /** A plain IPv4 address for a v4-mapped one (a dual-stack socket's IPv4 peers). */
 function netAddr(a: { hostname: string; port: number } | null): NetAddr | null {
   if (a === null) return null;
@@ -141,11 +127,6 @@ export class ErrorQueue implements BackendErrorQueue {
         this.#told(e);
       },
     };
-  }
-
-  /** How many records are kept here now (taken from the kernel, not yet read). */
-  get kept(): number {
-    return this.#kept.length;
   }
 
   /** The oldest record: one kept here, else one read from the kernel; null when none is queued. Throws SocketError. */
