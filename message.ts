@@ -167,6 +167,16 @@ export interface ListenOptions {
    */
   readAhead?: number;
   /**
+   * Linux: keep the ICMP errors that this socket's sends draw (port or host unreachable, fragmentation
+   * needed, time exceeded...) and the local ones (a send larger than the path MTU), each with where it came
+   * from and what it concerned, and read them with `conn.receiveError()`, `tryReceiveError()` or
+   * `errors()` as {@link QueuedError} records: IP_RECVERR (and IPV6_RECVERR on an IPv6 socket). With it
+   * on, no receive or send fails because of such an error (the system would otherwise fail the next
+   * call once with ECONNREFUSED...): the error is a record instead. Default false. Elsewhere a
+   * TypeError: Windows and macOS keep no error queue.
+   */
+  receiveErrors?: boolean;
+  /**
    * What the socket carries: `"udp"` (the default), `"icmp"` (an IPv4 address), `"icmpv6"` (an IPv6
    * address), or an IP protocol number for a raw socket. ICMP sockets are what a ping or traceroute
    * tool needs, with the same packet info and hop limit per message. `port` is then the ICMP echo
@@ -389,4 +399,55 @@ export function splitSegments(message: DatagramMessage): Uint8Array[] {
     out.push(data.subarray(at, Math.min(at + segmentSize, data.length)));
   }
   return out;
+}
+
+/**
+ * One error of a socket's error queue (`receiveErrors: true`, Linux): an ICMP message that a send drew
+ * from a router or the destination host, or an error the local stack met (a send larger than the path
+ * MTU).
+ *
+ * @example
+ * ```ts
+ * import { listenDatagram } from "@recvmsg/recvmsg";
+ * using conn = listenDatagram({ hostname: "127.0.0.1", receiveErrors: true });
+ * await conn.send(new Uint8Array(8), { transport: "udp", hostname: "127.0.0.1", port: 9 }); // nobody listens
+ * const e = await conn.receiveError({ signal: AbortSignal.timeout(1000) });
+ * console.log(e.code, e.origin, e.icmpType, e.icmpCode, e.offender?.hostname, e.destination?.port);
+ * // "ECONNREFUSED" "icmp" 3 3 "127.0.0.1" 9
+ * ```
+ */
+export interface QueuedError {
+  /** The errno name the error stands for, e.g. `"ECONNREFUSED"`, `"EHOSTUNREACH"`, `"EMSGSIZE"`. */
+  readonly code: string;
+  /** Its number, e.g. 111. */
+  readonly errno: number;
+  /** A sentence for it. */
+  readonly message: string;
+  /**
+   * Where it came from: `"icmp"` (an ICMP message), `"icmp6"` (ICMPv6), `"local"` (this host's stack,
+   * e.g. EMSGSIZE from a send larger than the path MTU), `"none"`, or the number the system gave.
+   */
+  readonly origin: "icmp" | "icmp6" | "local" | "none" | number;
+  /** The ICMP type (3 destination unreachable, 11 time exceeded; ICMPv6: 1, 2 packet too big, 3); 0 for a local error. */
+  readonly icmpType: number;
+  /** The ICMP code (for type 3: 3 port unreachable, 1 host unreachable, 4 fragmentation needed...). */
+  readonly icmpCode: number;
+  /** ee_info: the path MTU for "fragmentation needed" / "packet too big" and a local EMSGSIZE; else 0. */
+  readonly info: number;
+  /** ee_data (0 for the errors above). */
+  readonly data: number;
+  /**
+   * Who sent the ICMP message (SO_EE_OFFENDER): the router or host that could not deliver; null for a
+   * local error. IPv4 in plain form on a dual-stack socket.
+   */
+  readonly offender: NetAddr | null;
+  /** Where the datagram that drew the error was sent (its destination address and port), when the system says. */
+  readonly destination: NetAddr | null;
+  /**
+   * The first bytes of that datagram's data, as the ICMP message quoted them (a copy; empty when none
+   * were quoted).
+   */
+  readonly payload: Uint8Array<ArrayBuffer>;
+  /** The quoted bytes were more than fit in the copy (`payload` holds the first 1,024). */
+  readonly truncated: boolean;
 }

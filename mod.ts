@@ -38,6 +38,7 @@ export type {
   ListenOptions,
   LocalAddr,
   NetAddr,
+  QueuedError,
   ReceiveOptions,
   SendOptions,
 } from "./message.ts";

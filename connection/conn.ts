@@ -11,6 +11,7 @@ import type {
   BatchOptions,
   DatagramMessage,
   NetAddr,
+  QueuedError,
   ReceivedMessage,
   ReceiveOptions,
   SendOptions,
@@ -23,6 +24,7 @@ import {
   type MutableRequest,
   type MutableTransmit,
 } from "./checks.ts";
+import { ErrorReaders } from "./error_queue.ts";
 import { MessageIterator } from "./message_iterator.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import { SendQueue } from "./send_queue.ts";
@@ -102,6 +104,7 @@ export class DatagramConn extends SocketSettings
   readonly #socket: BackendSocket;
   readonly #receives: ReceiveQueue;
   readonly #sends: SendQueue;
+  readonly #errors: ErrorReaders;
   #closed = false;
   /** The request of a receive without options, made once: it is never changed. */
   readonly #defaultRequest: ReceiveRequest;
@@ -138,6 +141,7 @@ export class DatagramConn extends SocketSettings
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
     this.#receives = new ReceiveQueue(socket);
     this.#sends = new SendQueue(socket);
+    this.#errors = new ErrorReaders(socket);
     owned.add(socket.handle);
     dropped.register(this, socket, this);
   }
@@ -188,6 +192,65 @@ export class DatagramConn extends SocketSettings
   #tryReceive(options: ReceiveOptions | undefined, method: string, fair: boolean): DatagramMessage | null {
     const request = checkReceive(options, this.#socket, this.#scratch, this.#defaultRequest, method);
     return this.#receives.tryReceive(request, fair);
+  }
+
+  /**
+   * With `receiveErrors: true` (Linux): the oldest record of the socket's error queue, a {@link QueuedError},
+   * at once or when one comes, in call order. Rejects with `signal.reason` on abort, SocketClosedError on
+   * close, a TypeError on a socket opened without the option.
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1", receiveErrors: true });
+   * await conn.sendMsg(new Uint8Array(8), { hostname: "127.0.0.1", port: 9 });
+   * const e = await conn.receiveError({ signal: AbortSignal.timeout(1000) });
+   * console.log(e.code, e.icmpType, e.icmpCode, e.offender?.hostname); // "ECONNREFUSED" 3 3 "127.0.0.1"
+   * ```
+   */
+  receiveError(options?: { signal?: AbortSignal }): Promise<QueuedError> {
+    return this.#errors.receive(options, "receiveError");
+  }
+
+  /**
+   * The oldest queued error record, or null when none is (or while `receiveError()` calls wait); never
+   * waits. A TypeError on a socket opened without `receiveErrors: true`.
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1", receiveErrors: true });
+   * for (let e = conn.tryReceiveError(); e; e = conn.tryReceiveError()) console.log(e.code, e.destination);
+   * ```
+   */
+  tryReceiveError(): QueuedError | null {
+    return this.#errors.tryReceive("tryReceiveError");
+  }
+
+  /**
+   * Error records dropped so far: a receive or send that meets a queued ICMP error takes the system's
+   * records and keeps the newest 64 for {@link receiveError}; older ones beyond are dropped and counted.
+   * @example
+   * ```ts ignore
+   * console.log(conn.errorsDropped); // 0
+   * ```
+   */
+  get errorsDropped(): number {
+    return this.#errors.dropped;
+  }
+
+  /**
+   * The error records, one by one as {@link receiveError} gives them, until the socket closes (the
+   * iteration then ends) or `signal` aborts (it throws the reason).
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * const conn = listenDatagram({ hostname: "::", receiveErrors: true });
+   * setTimeout(() => conn.close(), 100); // the loop ends when the socket closes
+   * for await (const e of conn.errors()) console.log(e.destination, e.code, "says", e.offender?.hostname);
+   * ```
+   */
+  errors(options?: { signal?: AbortSignal }): AsyncIterableIterator<QueuedError> {
+    return this.#errors.iterate(options, "errors");
   }
 
   /**
@@ -452,6 +515,7 @@ export class DatagramConn extends SocketSettings
     this.#socket.close();
     this.#receives.close(() => this.#socket.closedError());
     this.#sends.close(() => this.#socket.closedError("sendMsg"));
+    this.#errors.close();
   }
 
   /**

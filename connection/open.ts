@@ -29,6 +29,7 @@ const BOOLEAN_OPTIONS = [
   "dontFragment",
   "timestamps",
   "loopback",
+  "receiveErrors",
 ] as const;
 
 /**
@@ -57,6 +58,7 @@ const LISTEN_OPTIONS: Record<keyof ListenOptions, true> = {
   ecn: true,
   coalesce: true,
   readAhead: true,
+  receiveErrors: true,
   protocol: true,
   raw: true,
 };
@@ -355,6 +357,11 @@ function validateOptions(
       } for any), got ${JSON.stringify(hostname)}`,
     );
   }
+  if (options.receiveErrors === true && !platform.backend.errorQueue) {
+    throw new TypeError(
+      `${fn}: receiveErrors is not offered on this system: it keeps no per-socket queue of ICMP errors (Linux's IP_RECVERR); leave it out`,
+    );
+  }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
     throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
   }
@@ -374,6 +381,7 @@ function validateOptions(
     timestamps: options.timestamps ?? false,
     coalesce: options.coalesce ?? false,
     readAhead,
+    receiveErrors: options.receiveErrors ?? false,
     protocol: number,
     raw: options.raw,
     receiveBufferSize: rcvbuf,

@@ -53,6 +53,17 @@ export interface ThreadSafeCallback {
   /** Let the process exit even though native code could still call back. */
   unref(): void;
   close(): void;
+  /**
+   * Where the calls reach the JS thread through a helper thread that may not start (Node on Windows: the
+   * completion worker): starts it when it is not running, or throws an Error saying why it cannot (the
+   * next call tries again). Call before each wait. Absent where nothing can fail so.
+   */
+  ready?(): void;
+  /**
+   * Set by the user of the callback: told when the helper thread failed after {@link ready} (it did not
+   * start after all, or died). Calls made meanwhile are delivered once a later `ready()` starts a new one.
+   */
+  onFailure?: (error: Error) => void;
 }
 
 /** What each runtime adapter provides. */

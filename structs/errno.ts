@@ -25,6 +25,7 @@ const table: readonly (readonly [number, string, string])[] = [
   [24, "EMFILE", "Too many files are open in this process (RLIMIT_NOFILE)."],
   [32, "EPIPE", "The connection is closed for sending."],
   [38, "ENOSYS", "The system does not implement this call."],
+  [64, "ENONET", 'The machine is not on the network (an ICMP "host isolated" reply).'],
   [71, "EPROTO", "A protocol error."],
   [88, "ENOTSOCK", "The file descriptor is not a socket."],
   [89, "EDESTADDRREQ", "A destination address is required: the socket is not connected."],

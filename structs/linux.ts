@@ -1,6 +1,6 @@
 /**
  * Linux structures and constants (glibc, x86_64 and aarch64: LP64), as `<sys/socket.h>`,
- * `<netinet/in.h>` and `<poll.h>` declare them. Proven against gcc by tests/pure/layout_linux_c.test.ts.
+ * `<netinet/in.h>`, `<poll.h>` and `<linux/errqueue.h>` declare them. Proven against gcc by tests/pure/layout_linux_c.test.ts.
  *
  * @module
  */
@@ -111,6 +111,24 @@ export const IFADDRS: StructDecl = {
   ],
 };
 
+/**
+ * `struct sock_extended_err` (<linux/errqueue.h>): one record of a socket's error queue, read with
+ * `recvmsg(MSG_ERRQUEUE)` in an IP_RECVERR / IPV6_RECVERR control message, followed there by the
+ * offender's address (SO_EE_OFFENDER: the sockaddr right after the struct).
+ */
+export const SOCK_EXTENDED_ERR: StructDecl = {
+  c: "struct sock_extended_err",
+  fields: [
+    ["ee_errno", "u32"],
+    ["ee_origin", "u8"],
+    ["ee_type", "u8"],
+    ["ee_code", "u8"],
+    ["ee_pad", "u8"],
+    ["ee_info", "u32"],
+    ["ee_data", "u32"],
+  ],
+};
+
 /** Every Linux declaration, for the compiler checks. */
 export const LINUX_STRUCTS: readonly StructDecl[] = [
   IN_ADDR_LINUX,
@@ -129,6 +147,7 @@ export const LINUX_STRUCTS: readonly StructDecl[] = [
   GROUP_REQ_LINUX,
   GROUP_SOURCE_REQ_LINUX,
   IFADDRS,
+  SOCK_EXTENDED_ERR,
 ];
 
 /**
@@ -155,6 +174,7 @@ export const LNX: {
   readonly group_req: Layout;
   readonly group_source_req: Layout;
   readonly ifaddrs: Layout;
+  readonly sock_extended_err: Layout;
 } = {
   msghdr: layout(MSGHDR, UNIX_LP64),
   mmsghdr: layout(MMSGHDR, UNIX_LP64),
@@ -170,6 +190,7 @@ export const LNX: {
   group_req: layout(GROUP_REQ_LINUX, UNIX_LP64),
   group_source_req: layout(GROUP_SOURCE_REQ_LINUX, UNIX_LP64),
   ifaddrs: layout(IFADDRS, UNIX_LP64),
+  sock_extended_err: layout(SOCK_EXTENDED_ERR, UNIX_LP64),
 };
 
 /**
@@ -210,6 +231,7 @@ export const LINUX = {
   IP_RECVTTL: 12,
   IP_RECVTOS: 13,
   IP_MTU_DISCOVER: 10,
+  IP_RECVERR: 11,
   IP_MTU: 14,
   IP_PMTUDISC_PROBE: 3,
   IP_MULTICAST_IF: 32,
@@ -230,6 +252,7 @@ export const LINUX = {
   IPV6_V6ONLY: 26,
   IPV6_MTU_DISCOVER: 23,
   IPV6_MTU: 24,
+  IPV6_RECVERR: 25,
   IPV6_PMTUDISC_PROBE: 3,
   IPV6_DONTFRAG: 62,
   IPV6_RECVPKTINFO: 49,
@@ -244,6 +267,14 @@ export const LINUX = {
   MSG_CTRUNC: 0x8,
   MSG_TRUNC: 0x20,
   MSG_DONTWAIT: 0x40,
+  MSG_ERRQUEUE: 0x2000,
+  SO_EE_ORIGIN_NONE: 0,
+  SO_EE_ORIGIN_LOCAL: 1,
+  SO_EE_ORIGIN_ICMP: 2,
+  SO_EE_ORIGIN_ICMP6: 3,
+  SO_EE_ORIGIN_TXSTATUS: 4,
+  SO_EE_ORIGIN_ZEROCOPY: 5,
+  SO_EE_ORIGIN_TXTIME: 6,
   POLLIN: 0x1,
   EFD_CLOEXEC: 0x80000,
   EFD_NONBLOCK: 0x800,

@@ -25,7 +25,7 @@ import type { SocketClosedError, SocketError } from "../../errors.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../../structs/ip.ts";
 import type { SendSource } from "../../structs/send_control.ts";
 import type { OptionDialect } from "./option_dialect.ts";
-import type { DatagramMessage, ListenOptions, NetAddr, ReceivedMessage } from "../../message.ts";
+import type { DatagramMessage, ListenOptions, NetAddr, QueuedError, ReceivedMessage } from "../../message.ts";
 
 /** One receive as the backend performs it, arguments already validated. */
 export interface ReceiveRequest {
@@ -96,6 +96,24 @@ export interface Capabilities {
   batchSend: boolean;
   /** A send's `trafficClass` sets the DSCP too (Linux, macOS); false where only ECN is taken (Windows). */
   readonly perDatagramDscp: boolean;
+}
+
+/**
+ * A socket's error queue (`receiveErrors: true`), where the system keeps one (Linux IP_RECVERR). With it,
+ * the backend never fails a receive or send because of a queued ICMP error: the error is a record here.
+ */
+export interface BackendErrorQueue {
+  /** The oldest record, or null when none is queued; never waits. Throws SocketError. */
+  take(): QueuedError | null;
+  /**
+   * Calls `onQueued` once, on the JS thread, when a record may be queued (null), or with the error that
+   * ended waiting. No polling. Calling it again before it fired replaces the callback.
+   */
+  whenQueued(onQueued: (error: SocketError | null) => void): void;
+  /** No longer wants to know (the last waiting reader was aborted). */
+  stop(): void;
+  /** Records the backend took from the system and dropped, because it kept as many as it keeps already. */
+  readonly dropped: number;
 }
 
 /** An open datagram socket of some backend. */
@@ -183,6 +201,8 @@ export interface BackendSocket {
   readonly optionDialect: OptionDialect;
   /** A raw socket (SOCK_RAW): an IPv4 one receives each packet with its IP header. */
   readonly raw: boolean;
+  /** The error queue, when the socket was opened with `receiveErrors: true` (see {@link Backend.errorQueue}). */
+  readonly errorQueue?: BackendErrorQueue | null;
   /** The error for a receive or send on this socket once it is closed (its code is the platform's). */
   closedError(syscall?: string): SocketClosedError;
   /** Closes the socket. Memory the system may still write is released only after it is done. */
@@ -242,6 +262,11 @@ export interface Backend {
   open(options: OpenOptions): BackendSocket;
   /** The handles `wrap` takes: the largest, and what they are (for the RangeError of a bad one). */
   readonly handles: { readonly max: bigint; readonly description: string };
+  /**
+   * Whether the system keeps a per-socket queue of ICMP errors that `receiveErrors: true` turns on
+   * (Linux: IP_RECVERR); absent or false elsewhere, and the option is refused before any call.
+   */
+  readonly errorQueue?: boolean;
   /** Adopts an existing socket handle (a Winsock SOCKET or a file descriptor); it is closed with the connection. */
   wrap(handle: bigint, ipv6: boolean, options: OpenOptions): BackendSocket;
 }

@@ -11,6 +11,11 @@ export const READ = 1;
 export const WRITE = 2;
 /** An event's bit: the descriptor has an error or hung up (either direction should try its call). */
 export const FAILED = 4;
+/**
+ * A socket waits for its error queue alone (`receiveErrors`): registered for no direction, since epoll
+ * reports an error (EPOLLERR) whatever a registration asks.
+ */
+export const ERRORS = 8;
 
 /** epoll(7) values (<sys/epoll.h>; proven against glibc's header by tests/pure/wait_c.test.ts). */
 export const EPOLL_VALUES = {

@@ -5,7 +5,8 @@
  * ({@link Native.waitQueue}: Deno's blocking pool, Bun's worker, Node's own event loop) and returns only
  * the ready descriptors. So an idle waiting socket costs nothing per wake-up, any number of sockets can
  * wait whatever the fd limit (no array of them is handed to the system), and a socket whose error queue
- * stays full (IP_RECVERR) is told once per new error instead of at every wait.
+ * stays full (IP_RECVERR) is told once per new error instead of at every wait. A socket may also wait
+ * for its error queue alone (`receiveErrors`: a watch of {@link POLLERR}, registered for no direction).
  *
  * A registration outlives a wait: a socket that waits again costs no system call. A direction reported
  * for a socket that no longer waits in it is dropped from the registration, so a busy socket that does
@@ -23,12 +24,14 @@
 import { SocketError } from "../../errors.ts";
 import { native } from "../native.ts";
 import { type EventQueue, openEventQueue } from "./event_queue.ts";
-import { FAILED, READ, WRITE } from "./event_values.ts";
+import { ERRORS, FAILED, READ, WRITE } from "./event_values.ts";
 
 /** poll(2) event bits (the same on Linux and Darwin): what a watch asks for. */
 export const POLLIN = 0x1;
 /** Writable without blocking. */
 export const POLLOUT = 0x4;
+/** An error is queued (the socket's error queue, `receiveErrors`): a watch for that alone. */
+export const POLLERR = 0x8;
 const EINTR = 4;
 const EAGAIN = 11;
 /** Events taken per wait; more wait for the next (the queue keeps them). */
@@ -64,6 +67,8 @@ interface Entry {
   registered: number;
   read: PollWatch | null;
   write: PollWatch | null;
+  /** Who waits for an error to be queued (the error queue's reader). */
+  error: PollWatch | null;
 }
 
 /**
@@ -109,14 +114,15 @@ export class PollSet {
 
   /** Tells `w.notify` once when `w.fd` is ready for `w.events` (or, later, that waiting failed). */
   add(w: PollWatch): void {
-    const dir = w.events & POLLOUT ? WRITE : READ;
+    const dir = w.events & POLLOUT ? WRITE : w.events & POLLERR ? ERRORS : READ;
     let e = this.#entries.get(w.fd);
-    if (!e) this.#entries.set(w.fd, e = { registered: 0, read: null, write: null });
-    const had = dir === READ ? e.read : e.write;
+    if (!e) this.#entries.set(w.fd, e = { registered: 0, read: null, write: null, error: null });
+    const had = dir === READ ? e.read : dir === WRITE ? e.write : e.error;
     if (had === w) return;
     if (had) this.#uncount(had);
     if (dir === READ) e.read = w;
-    else e.write = w;
+    else if (dir === WRITE) e.write = w;
+    else e.error = w;
     this.#count++;
     if (w.hold !== false) this.#holding++;
     const queue = this.#open();
@@ -140,7 +146,7 @@ export class PollSet {
     if ((w.hold !== false) === on) return;
     w.hold = on;
     const e = this.#entries.get(w.fd);
-    if (e && (e.read === w || e.write === w)) this.#holding += on ? 1 : -1;
+    if (e && (e.read === w || e.write === w || e.error === w)) this.#holding += on ? 1 : -1;
     this.#applyHold();
   }
 
@@ -164,6 +170,7 @@ export class PollSet {
     if (!e) return;
     if (e.read === w) e.read = null;
     else if (e.write === w) e.write = null;
+    else if (e.error === w) e.error = null;
     else return;
     this.#uncount(w);
     this.#applyHold();
@@ -181,6 +188,7 @@ export class PollSet {
     if (e) {
       if (e.read) this.remove(e.read);
       if (e.write) this.remove(e.write);
+      if (e.error) this.remove(e.error);
       this.#entries.delete(fd);
       // Closing would remove it too, unless the socket was duplicated (rawHandle): then it would go on reporting.
       if (e.registered && this.#queue) this.#queue.change(fd, e.registered, 0);
@@ -205,6 +213,7 @@ export class PollSet {
   #refuse(e: Entry, w: PollWatch, error: SocketError): void {
     if (e.read === w) e.read = null;
     else if (e.write === w) e.write = null;
+    else if (e.error === w) e.error = null;
     this.#uncount(w);
     this.#applyHold();
     queueMicrotask(() => w.notify(error));
@@ -299,6 +308,13 @@ export class PollSet {
           e.write = null;
         } else if (bits & WRITE) unwanted |= WRITE;
       }
+      if (bits & FAILED) {
+        if (e.error) {
+          ready.push(e.error);
+          this.#uncount(e.error);
+          e.error = null;
+        } else unwanted |= ERRORS;
+      }
       // Reported for a direction nobody waits in: stop being told until someone does.
       if (unwanted & e.registered && q.change(fd, e.registered, e.registered & ~unwanted) === 0) {
         e.registered &= ~unwanted;
@@ -316,7 +332,8 @@ export class PollSet {
     for (const e of this.#entries.values()) {
       if (e.read) all.push(e.read);
       if (e.write) all.push(e.write);
-      e.read = e.write = null;
+      if (e.error) all.push(e.error);
+      e.read = e.write = e.error = null;
     }
     this.#count = 0;
     this.#holding = 0;

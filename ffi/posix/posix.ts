@@ -41,6 +41,7 @@ import {
   receiveMemory,
 } from "../common/socket_core.ts";
 import { batchCounts, BatchReceiver } from "./batch_receive.ts";
+import { ErrorQueue } from "./error_queue.ts";
 import { errnoFailure, P, setSized } from "./platform.ts";
 import { POLLIN, POLLOUT, type PollWatch } from "./poll_set.ts";
 import { PosixSender } from "./posix_send.ts";
@@ -114,6 +115,8 @@ class PosixSocket implements BackendSocket {
   private readonly writeWatch: PollWatch;
   private onWritable: ((error: unknown) => void) | null = null;
   private pause: ReturnType<typeof setTimeout> | null = null;
+  /** The error queue (`receiveErrors`, Linux), or null. */
+  readonly errorQueue: ErrorQueue | null;
 
   constructor(l: Lib, options: OpenOptions, existing?: { fd: number; ipv6: boolean }) {
     this.l = l;
@@ -185,7 +188,15 @@ class PosixSocket implements BackendSocket {
     setSized(this.dv, AT.msg + MSG.msg_iovlen.offset, MSG.msg_iovlen.size, 1);
     this.mem = receiveMemory(this.dv, AT.msg + MSG.msg_control.offset);
     this.sender = new PosixSender(this);
-    if (l.recvmmsg) this.tryReceiveMany = this.receiveMany;
+    this.errorQueue = options.receiveErrors && P.options.some((r) => r.flag === "receiveErrors")
+      ? new ErrorQueue(l, fd)
+      : null;
+    const q = this.errorQueue;
+    if (l.recvmmsg) {
+      this.tryReceiveMany = q === null
+        ? this.receiveMany
+        : (r, out, from) => q.again(() => this.receiveMany(r, out, from), null, undefined, false);
+    }
     if (l.sendmmsg) this.sendMany = this.sendBatch;
   }
 
@@ -230,6 +241,7 @@ class PosixSocket implements BackendSocket {
     }
     this.l.pollSet().setHold(this.readWatch, on);
     this.l.pollSet().setHold(this.writeWatch, on);
+    this.errorQueue?.setHold(on);
   }
 
   private trySetOption(level: number, name: number, value: number): boolean {
@@ -250,6 +262,13 @@ class PosixSocket implements BackendSocket {
   }
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
+    // With the error queue on, an ICMP error also fails the next receive once (the socket's pending
+    // error, even with datagrams queued): its records are kept and the receive made again.
+    const q = this.errorQueue;
+    return q === null ? this.receiveNow(req) : q.again(this.receiveNow, this, req, false);
+  }
+
+  private receiveNow(req: ReceiveRequest): DatagramMessage | null {
     if (this.closed) throw new SocketClosedError("recvmsg", "EBADF", 9);
     const mem = this.mem;
     growControl(mem, req.controlSize);
@@ -440,7 +459,9 @@ class PosixSocket implements BackendSocket {
 
   send(t: Transmit): number | null {
     if (this.closed) throw this.closedError("sendmsg");
-    return this.sender.send(t);
+    const q = this.errorQueue;
+    // The pending error of a queued ICMP error fails one send (nothing went): once more.
+    return q === null ? this.sender.send(t) : q.again(this.sender.send, this.sender, t, true);
   }
 
   private sendBatch(
@@ -448,7 +469,12 @@ class PosixSocket implements BackendSocket {
     from: number,
   ): { sent: number; error: SocketError | null; full: boolean } {
     if (this.closed) throw this.closedError("sendmmsg");
-    const r = this.sender.sendMany(items, from);
+    let r = this.sender.sendMany(items, from);
+    if (r.error && this.errorQueue?.absorbs(r.error, true)) {
+      // The pending error of a queued ICMP error stopped the batch: the rest once more.
+      const more = this.sender.sendMany(items, from + r.sent);
+      r = { sent: r.sent + more.sent, error: more.error, full: more.full };
+    }
     if (this.l.refused.send) this.capabilities.batchSend = false;
     return r;
   }
@@ -471,6 +497,7 @@ class PosixSocket implements BackendSocket {
       this.l.pollSet().remove(this.readWatch);
     }
     this.stopWritable();
+    this.errorQueue?.close();
     // Closed now, or after a running poll that watches it has returned.
     if (this.l.pollSetMade()) this.l.pollSet().closeFd(this.fd);
     else {
@@ -485,6 +512,7 @@ class PosixSocket implements BackendSocket {
 /** The POSIX backend (Linux; macOS through its own tables, untested here). */
 export const posix: Backend = {
   name: "posix",
+  errorQueue: P.options.some((r) => r.flag === "receiveErrors"),
   handles: { max: 2n ** 31n - 1n, description: "a file descriptor from 0 to 2^31-1" },
   open(options) {
     return new PosixSocket(load(), options);

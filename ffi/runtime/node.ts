@@ -165,9 +165,10 @@ export function nodeNative(): Native {
       toArrayBuffer: (address, length, copy) => ffi.toArrayBuffer(address, length, copy),
       open: (library, table) => native.open(library, table),
       onExit: (fn) => nodeProcess.once("exit", fn),
-      startWorker(first, onMessage) {
-        type NodeWorker = { ref(): void; unref(): void; postMessage(m: unknown): void } & {
+      startWorker(first, onMessage, onError) {
+        type NodeWorker = { ref(): void; unref(): void; terminate(): unknown; postMessage(m: unknown): void } & {
           on(event: "message", fn: (m: number[]) => void): void;
+          on(event: "error", fn: (e: unknown) => void): void;
         };
         const { Worker } = nodeProcess.getBuiltinModule("node:worker_threads") as {
           Worker: new (url: URL) => NodeWorker;
@@ -175,6 +176,8 @@ export function nodeNative(): Native {
         const fs = nodeProcess.getBuiltinModule("node:fs") as { existsSync(u: URL): boolean };
         const worker = new Worker(findWorker("node_iocp", import.meta.url, fs.existsSync));
         worker.on("message", onMessage);
+        // ERR_WORKER_INIT_FAILED (no descriptors, no memory...) and a death: the wait's users are told, not the process.
+        worker.on("error", onError);
         worker.postMessage(first);
         return worker;
       },

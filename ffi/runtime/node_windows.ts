@@ -28,8 +28,15 @@ export interface NodeWindowsHost {
   open<T extends SymbolTable>(library: string, table: T): Bound<T>;
   /** Runs `fn` when the process exits. */
   onExit(fn: () => void): void;
-  /** Starts the completion worker (ffi/runtime/node_iocp.ts) with its first message. */
-  startWorker(first: unknown, onMessage: (m: number[]) => void): { ref(): void; unref(): void };
+  /**
+   * Starts the completion worker (ffi/runtime/node_iocp.ts) with its first message; `onError` is told if
+   * it fails to start after all (ERR_WORKER_INIT_FAILED) or dies. Throws when it cannot be made at all.
+   */
+  startWorker(
+    first: unknown,
+    onMessage: (m: number[]) => void,
+    onError: (e: unknown) => void,
+  ): { ref(): void; unref(): void; terminate(): unknown };
 }
 
 /** The completion key that ends the worker; no context is this large. */
@@ -154,24 +161,67 @@ export class NodeWindows {
     this.#data.setBigUint64(0, port, true);
     this.#data.setBigUint64(8, post, true);
     const entry = WIN.OVERLAPPED_ENTRY;
-    const worker = this.#host.startWorker(
-      [port, entry.size, entry.fields.lpCompletionKey.offset, entry.fields.dwNumberOfBytesTransferred.offset, STOP],
-      (pairs) => {
-        for (let i = 0; i < pairs.length; i += 2) fn(pairs[i], pairs[i + 1]);
-      },
-    );
-    worker.unref();
-    // At exit Node waits for its workers to stop, and this one is blocked in the port: end it then.
-    this.#host.onExit(() => k32.PostQueuedCompletionStatus(port, 0, BigInt(STOP), 0n));
-    return {
-      pointer: this.#page + BigInt(AT.post) as unknown as ThreadSafeCallback["pointer"],
-      ref: () => worker.ref(),
-      unref: () => worker.unref(),
-      close: () => {
-        k32.PostQueuedCompletionStatus(port, 0, BigInt(STOP), 0n);
-        worker.unref();
-      },
+    const first = [
+      port,
+      entry.size,
+      entry.fields.lpCompletionKey.offset,
+      entry.fields.dwNumberOfBytesTransferred.offset,
+      STOP,
+    ];
+    const onMessage = (pairs: number[]) => {
+      for (let i = 0; i < pairs.length; i += 2) fn(pairs[i], pairs[i + 1]);
     };
+    // Started by the first wait (ready), and again by the next wait after it failed: what the thread
+    // pool posts meanwhile stays in the port and is delivered then.
+    type Worker = { ref(): void; unref(): void; terminate(): unknown };
+    let worker: Worker | null = null;
+    let held = false;
+    const stop = () => {
+      if (worker === null) return;
+      k32.PostQueuedCompletionStatus(port, 0, BigInt(STOP), 0n);
+      worker.unref();
+      worker = null;
+    };
+    // A worker that failed (did not start after all, or died) is dropped: the next wait starts another.
+    const failed = (w: Worker, cause: unknown) => {
+      if (worker !== w) return;
+      worker = null;
+      try {
+        w.terminate();
+      } catch { /* gone already */ }
+      callback.onFailure?.(
+        new Error(`recvmsg: the completion worker failed: ${(cause as Error)?.message ?? cause}`, { cause }),
+      );
+    };
+    // At exit Node waits for its workers to stop, and this one is blocked in the port: end it then.
+    this.#host.onExit(stop);
+    const callback: ThreadSafeCallback = {
+      pointer: this.#page + BigInt(AT.post) as unknown as ThreadSafeCallback["pointer"],
+      ready: () => {
+        if (worker !== null) return;
+        let w: Worker;
+        try {
+          w = this.#host.startWorker(first, onMessage, (e) => failed(w, e));
+        } catch (e) {
+          throw new Error(`recvmsg: the completion worker could not start: ${(e as Error)?.message ?? e}`, {
+            cause: e,
+          });
+        }
+        worker = w;
+        if (held) w.ref();
+        else w.unref();
+      },
+      ref: () => {
+        held = true;
+        worker?.ref();
+      },
+      unref: () => {
+        held = false;
+        worker?.unref();
+      },
+      close: stop,
+    };
+    return callback;
   }
 }
 

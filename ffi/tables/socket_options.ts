@@ -31,8 +31,8 @@ import { LINUX, LNX } from "../../structs/linux.ts";
 import { WIN } from "../../structs/windows.ts";
 import { CMSG_DARWIN, CMSG_LP64 } from "../../structs/cmsg.ts";
 
-/** The `listenDatagram` flags that ask for control records. */
-export type ReceiveFlag = "packetInfo" | "hopLimit" | "ecn" | "coalesce" | "timestamps";
+/** The `listenDatagram` flags that ask for control records (or, `receiveErrors`, for the error queue). */
+export type ReceiveFlag = "packetInfo" | "hopLimit" | "ecn" | "coalesce" | "timestamps" | "receiveErrors";
 
 /** One setsockopt a flag makes, and what it adds to each datagram's control data. */
 export interface OptionRow {
@@ -109,6 +109,7 @@ export const WINDOWS_OPTIONS: readonly OptionRow[] = [
 const L4 = cmsgSpace(4, CMSG_LP64);
 /**
  * Linux. ECN comes in the TOS byte (IP_RECVTOS) and the traffic class (IPV6_RECVTCLASS): the low two bits.
+ * `receiveErrors` is IP_RECVERR / IPV6_RECVERR (both on a dual-stack socket: IPv4 errors are IP_RECVERR's).
  *
  * @example
  * ```ts
@@ -133,6 +134,9 @@ export const LINUX_OPTIONS: readonly OptionRow[] = [
   row("ecn", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", L4),
   row("coalesce", "any", LINUX.IPPROTO_UDP, LINUX.UDP_GRO, "UDP_GRO", L4),
   row("timestamps", "any", LINUX.SOL_SOCKET, LINUX.SO_TIMESTAMPNS, "SO_TIMESTAMPNS", cmsgSpace(16, CMSG_LP64)),
+  // The error queue: its records are read apart (MSG_ERRQUEUE), so datagrams carry nothing more.
+  row("receiveErrors", "v4", LINUX.IPPROTO_IP, LINUX.IP_RECVERR, "IP_RECVERR", 0),
+  row("receiveErrors", "v6", LINUX.IPPROTO_IPV6, LINUX.IPV6_RECVERR, "IPV6_RECVERR", 0),
 ];
 
 const D4 = cmsgSpace(4, CMSG_DARWIN);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { winsockFailure } from "../../errors.ts";
+import { SocketError, winsockFailure } from "../../errors.ts";
 import { WINSOCK_VERSION_2_2 } from "../../structs/constants.ts";
 import { WIN } from "../../structs/windows.ts";
 import { native } from "../native.ts";
@@ -18,8 +18,40 @@ export const WRITE_WAIT = 2 ** 30;
 export interface Waiter {
   /** The overlapped peek completed. */
   waitFired(): void;
-  /** FD_WRITE was signalled. */
-  writeFired(): void;
+  /** FD_WRITE was signalled; with `error`, the thread that delivers the waits' completions failed instead. */
+  writeFired(error?: SocketError): void;
+  /**
+   * The thread that delivers the waits' completions failed: the waiting receive is told, and the next
+   * receive throws `error`. The posted peek and its wait stay, and complete through the next worker.
+   */
+  waitFailed(error: SocketError): void;
+}
+
+/**
+ * The error of a wait whose completions cannot reach this thread (the runtime's helper thread did not
+ * start or died: `ThreadSafeCallback.ready` / `onFailure`): EAGAIN, since the next wait tries again.
+ *
+ * @example
+ * ```ts ignore
+ * throw waitFailure(new Error("the completion worker could not start: EMFILE"));
+ * ```
+ */
+export function waitFailure(cause: unknown): SocketError {
+  return new SocketError(
+    "EAGAIN",
+    11,
+    "wait",
+    `the wait for readiness could not run (${(cause as Error)?.message ?? cause}); the next wait tries again`,
+  );
+}
+
+/** Starts what the callback needs before a wait (Node's completion worker), or throws {@link waitFailure}. */
+export function readyToWait(l: Lib): void {
+  try {
+    l.callback.ready?.();
+  } catch (e) {
+    throw waitFailure(e);
+  }
 }
 
 /** The process's Winsock: libraries, the wait callback, and what is open. */
@@ -68,6 +100,11 @@ export function load(): Lib {
     if (context >= WRITE_WAIT) writers.get(context - WRITE_WAIT)?.writeFired();
     else waiting.get(context)?.waitFired();
   });
+  callback.onFailure = (e) => {
+    const error = waitFailure(e);
+    for (const w of [...waiting.values()]) w.waitFailed(error);
+    for (const w of [...writers.values()]) w.writeFired(error);
+  };
   lib = {
     ws2,
     k32,

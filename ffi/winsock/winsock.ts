@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { SocketClosedError, winsockFailure } from "../../errors.ts";
+import { SocketClosedError, type SocketError, winsockFailure } from "../../errors.ts";
 import type { DatagramMessage, NetAddr } from "../../message.ts";
 import {
   AF_INET,
@@ -62,7 +62,7 @@ import {
 import { WINDOWS_OPEN, WINDOWS_OPTIONS } from "../tables/socket_options.ts";
 import { INFINITE, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
 import type { NativeFn } from "../types.ts";
-import { cleanup, fail, type Lib, load, startup, WRITE_WAIT } from "./system.ts";
+import { cleanup, fail, type Lib, load, readyToWait, startup, WRITE_WAIT } from "./system.ts";
 import { WinsockSender } from "./winsock_send.ts";
 import { connResetOff, socketType, wsaRecvMsg } from "./socket_setup.ts";
 import { native } from "../native.ts";
@@ -92,6 +92,13 @@ const AT = {
   peekMsg: 328, // WSAMSG of the overlapped peek: the kernel owns it until the completion
   end: 384,
 } as const;
+
+/** The error a failed wait left for the next receive (see {@link Waiter.waitFailed}), taken. */
+function takeWaitError(s: WinsockSocket): SocketError {
+  const e = s.waitError!;
+  s.waitError = null;
+  return e;
+}
 
 class WinsockSocket implements BackendSocket {
   readonly addr: NetAddr;
@@ -135,6 +142,7 @@ class WinsockSocket implements BackendSocket {
   /** The references this socket adds to the thread-pool callback's (0, 1 or 2: a receive, a send). */
   private counted = 0;
   private onReadable: (() => void) | null = null;
+  waitError: SocketError | null = null; // the waits' thread failed (Waiter.waitFailed): the next receive throws it
   /** A send waits for room: FD_WRITE selected on `writeEvent`, a thread-pool wait on it. */
   private onWritable: ((error: unknown) => void) | null = null;
   private writeEvent = 0n;
@@ -271,6 +279,7 @@ class WinsockSocket implements BackendSocket {
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
     if (this.closed) throw new SocketClosedError();
+    if (this.waitError !== null) throw takeWaitError(this);
     const { dv, mem } = this;
     growControl(mem, req.controlSize);
     const target = req.target;
@@ -343,6 +352,7 @@ class WinsockSocket implements BackendSocket {
       queueMicrotask(onReadable);
       return;
     }
+    readyToWait(this.l); // Node: the completion worker, started (again), or a typed error
     this.onReadable = onReadable;
     if (this.waitRegistered) return;
     const { ws2, k32 } = this.l;
@@ -392,6 +402,10 @@ class WinsockSocket implements BackendSocket {
     else this.fire();
   }
 
+  waitFailed(error: SocketError): void {
+    if (this.onReadable) this.waitError = error;
+    this.fire();
+  }
   private fire(): void {
     const f = this.onReadable;
     this.onReadable = null;
@@ -446,6 +460,7 @@ class WinsockSocket implements BackendSocket {
     if (this.onWritable) return;
     const { ws2, k32 } = this.l;
     try {
+      readyToWait(this.l);
       if (this.writeEvent === 0n) {
         this.writeEvent = ws2.WSACreateEvent();
         if (this.writeEvent === 0n) fail(this.l, "WSACreateEvent");
@@ -480,11 +495,11 @@ class WinsockSocket implements BackendSocket {
   }
 
   /** On the JS thread: FD_WRITE was signalled. */
-  writeFired(): void {
+  writeFired(error: SocketError | null = null): void {
     const f = this.onWritable;
     if (!f) return;
     this.stopWritable();
-    f(null);
+    f(error);
   }
 
   stopWritable(): void {

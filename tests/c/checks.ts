@@ -109,7 +109,7 @@ int main(void) {
 export function linuxStaticAssertsSource(): string {
   const lines: string[] = [
     "#define _GNU_SOURCE",
-    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n#include <ifaddrs.h>\n#include <net/if.h>\n#include <linux/if_packet.h>\n",
+    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n#include <ifaddrs.h>\n#include <net/if.h>\n#include <linux/if_packet.h>\n#include <linux/errqueue.h>\n",
   ];
   let n = 0;
   const check = (expr: string, what: string) =>

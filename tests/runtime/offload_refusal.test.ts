@@ -26,6 +26,7 @@ const OPEN: OpenOptions = {
   timestamps: false,
   coalesce: false,
   readAhead: 0,
+  receiveErrors: false,
   protocol: 17,
 };
 
