@@ -1,8 +1,12 @@
-// Copies and compares of received bytes four at a time (ffi/common/control_archive.ts): the same bytes as
-// the plain loop at every alignment and length, the plain loop wherever words cannot serve, and a kept
-// control record shared only when every byte is the same.
+// Copies and compares of received bytes four at a time (ffi/common/control_archive.ts, and the decoder's
+// repeat check in structs/ancillary.ts): the same bytes as the plain loop at every alignment and length,
+// the plain loop wherever words cannot serve, a kept control record shared only when every byte is the
+// same, and a decoder that keeps its fields only for the very same bytes.
 import { describe, expect, it } from "vitest";
 import { ControlArchive, copyBytes, WordsCache, wordsOf } from "../../ffi/common/control_archive.ts";
+import { AncillaryDecoder, LINUX_DIALECT } from "../../structs/ancillary.ts";
+import { buildControlMessages } from "../../structs/cmsg.ts";
+import { LINUX, LNX } from "../../structs/linux.ts";
 
 const pattern = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * 31 + seed * 7 + 1) & 0xff);
 
@@ -92,5 +96,55 @@ describe("ControlArchive.keep", () => {
       kept.push([archive.chunk, at, source.slice(0, 32)]);
     }
     for (const [chunk, at, bytes] of kept) expect(chunk.subarray(at, at + 32)).toEqual(bytes);
+  });
+});
+
+describe("AncillaryDecoder: repeated control bytes", () => {
+  // Linux records: IP_PKTINFO (ifindex, spec_dst, addr), then IP_TTL and IP_TOS as ints.
+  const record = (addr: number[], ttl: number, tos: number, ifindex = 1) => {
+    const p = new Uint8Array(LNX.in_pktinfo.size);
+    const v = new DataView(p.buffer);
+    v.setUint32(LNX.in_pktinfo.fields.ipi_ifindex.offset, ifindex, true);
+    p.set(addr, LNX.in_pktinfo.fields.ipi_spec_dst.offset);
+    p.set(addr, LNX.in_pktinfo.fields.ipi_addr.offset);
+    return buildControlMessages([
+      { level: LINUX.IPPROTO_IP, type: LINUX.IP_PKTINFO, data: p },
+      { level: LINUX.IPPROTO_IP, type: LINUX.IP_TTL, data: new Uint8Array(new Int32Array([ttl]).buffer) },
+      { level: LINUX.IPPROTO_IP, type: LINUX.IP_TOS, data: new Uint8Array([tos]) },
+    ]);
+  };
+  const fields = (d: AncillaryDecoder) => [d.local4?.hostname, d.local4?.interfaceIndex, d.hopLimit, d.ecn];
+
+  it("decodes each buffer as a fresh decoder would, a repeat or a change in any byte", () => {
+    const base = record([10, 0, 0, 1], 64, 2);
+    const area = new Uint8Array(256);
+    const d = new AncillaryDecoder(LINUX_DIALECT);
+    // The same area at two offsets, as the read-ahead's slots are.
+    area.set(base, 0);
+    area.set(base, 128);
+    expect(fields(d.decode(area, base.length, 0))).toEqual(["10.0.0.1", 1, 64, 2]);
+    const first = d.local4;
+    expect(fields(d.decode(area, base.length, 128))).toEqual(["10.0.0.1", 1, 64, 2]);
+    expect(d.local4).toBe(first);
+    const variants = [
+      record([10, 0, 0, 2], 64, 2),
+      record([10, 0, 0, 1], 63, 2),
+      record([10, 0, 0, 1], 64, 1),
+      record([10, 0, 0, 1], 64, 2, 3),
+    ];
+    for (const v of variants) {
+      area.set(v, 128);
+      const fresh = new AncillaryDecoder(LINUX_DIALECT).decode(v, v.length);
+      expect(fields(d.decode(area, v.length, 128))).toEqual(fields(fresh as AncillaryDecoder));
+      area.set(base, 128);
+      expect(fields(d.decode(area, base.length, 128))).toEqual(["10.0.0.1", 1, 64, 2]);
+    }
+    // A malformed buffer of the same length after a good one: its error is reported, not the last fields.
+    const bad = base.slice();
+    new DataView(bad.buffer).setUint32(0, 9999, true);
+    area.set(bad, 128);
+    expect(d.decode(area, bad.length, 128).error).not.toBeNull();
+    expect(d.local4).toBeNull();
+    expect(d.decode(area, bad.length, 128).error).not.toBeNull();
   });
 });
