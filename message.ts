@@ -311,6 +311,24 @@ export class ReceivedMessage implements DatagramMessage {
   #format: CmsgFormat | null = null;
   #control: readonly ControlMessage[] | null = null;
   #store: Uint8Array | null = null;
+  /** The last batch check that met this message (see {@link _claim}). */
+  #claimed = 0;
+
+  /** @internal Whether `x` is a message a receive made, and so can be reused: a brand check, not instanceof
+   * (an object made from the prototype has none of the fields a receive writes). */
+  static _isOne(x: unknown): x is ReceivedMessage {
+    return typeof x === "object" && x !== null && #claimed in x;
+  }
+
+  /**
+   * @internal Marks this message as met by the batch check numbered `check` (each check takes a new
+   * number); false when that check met it already, i.e. a reuse array holds it twice. No set per batch.
+   */
+  _claim(check: number): boolean {
+    if (this.#claimed === check) return false;
+    this.#claimed = check;
+    return true;
+  }
 
   /**
    * @internal Memory of this message's own for the control bytes of its next datagram, when it is

@@ -3,6 +3,7 @@
 // reports the CPU time of its timed drain. Cases are interleaved (odd rounds backwards), ROUNDS times;
 // prints each case's median, min and max in ns per datagram and its median ratio to the first case's
 // time in the same round (the C loop, when it is first).
+// BY=wall takes the wall time of the timed drain instead (a quiet machine; what npm run bench measures).
 //   usage: node bench/cpu_per_datagram.mjs FLOOD_BINARY ROUNDS COUNT 'label|command args' ...
 // e.g. node bench/cpu_per_datagram.mjs /tmp/flood 5 40000 'C recvmmsg|/tmp/recv_linux recvmmsg drain 300' \
 //        'Deno messages()|node_modules/.bin/deno run -A --no-check bench/receiver.ts drain messages-copy 40000 300'
@@ -10,6 +11,8 @@ import { execFileSync, spawn } from "node:child_process";
 import process from "node:process";
 
 const [flood, rounds, count, ...cases] = process.argv.slice(2);
+/** Field of the receiver's last line to take: 2 the CPU seconds, 1 the wall seconds. */
+const FIELD = process.env.BY === "wall" ? 1 : 2;
 
 /** One run: CPU seconds of the timed drain, or null when it did not receive the whole burst. */
 function run(command) {
@@ -31,7 +34,7 @@ function run(command) {
     });
     child.on("close", () => {
       const f = out.trim().split("\n").at(-1)?.split(" ").map(Number) ?? [];
-      resolve(f[0] === Number(count) && f[2] > 0 ? (f[2] * 1e9) / f[0] : null);
+      resolve(f[0] === Number(count) && f[FIELD] > 0 ? (f[FIELD] * 1e9) / f[0] : null);
     });
   });
 }
@@ -53,8 +56,8 @@ const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 
 for (let i = 0; i < cases.length; i++) {
   const s = samples[i];
   console.log(
-    `${labels[i].padEnd(34)} CPU ns/datagram ${med(s).toFixed(0).padStart(5)} (${Math.min(...s).toFixed(0)}–${
-      Math.max(...s).toFixed(0)
-    })  × first ${med(ratios[i]).toFixed(2)}  n=${s.length}`,
+    `${labels[i].padEnd(34)} ${FIELD === 2 ? "CPU" : "wall"} ns/datagram ${med(s).toFixed(0).padStart(5)} (${
+      Math.min(...s).toFixed(0)
+    }–${Math.max(...s).toFixed(0)})  × first ${med(ratios[i]).toFixed(2)}  n=${s.length}`,
   );
 }

@@ -266,8 +266,8 @@ export function checkReceive(
   return scratch;
 }
 
-/** The messages of one reuse array, kept between checks (cleared after each): no set per batch. */
-const seen = new Set<unknown>();
+/** The number of the last reuse check: each marks the messages it meets with its own (no set per batch). */
+let reuseCheck = 0;
 
 /**
  * Checks a batch receive's arguments: `count`, `buffer` (cut into `count` segments), `controlSize`,
@@ -312,22 +312,18 @@ export function checkBatchReceive(
 function checkReuse(reuse: unknown, method: string): void {
   let ours = Array.isArray(reuse);
   for (let i = 0; ours && i < (reuse as unknown[]).length; i++) {
-    ours = (reuse as unknown[])[i] instanceof ReceivedMessage;
+    ours = ReceivedMessage._isOne((reuse as unknown[])[i]);
   }
   if (!ours) throw new TypeError(`${method}: reuse must be an array an earlier batch returned, or null`);
   const array = reuse as ReceivedMessage[];
   if (!Object.isExtensible(array) || Object.getOwnPropertyDescriptor(array, "length")?.writable === false) {
     throw new TypeError(`${method}: reuse must be an array the batch can write: this one is frozen, sealed or fixed`);
   }
-  try {
-    for (let i = 0; i < array.length; i++) {
-      if (seen.has(array[i])) {
-        throw new TypeError(`${method}: reuse holds the same message twice (reuse[${i}]); each datagram needs its own`);
-      }
-      seen.add(array[i]);
+  const check = ++reuseCheck;
+  for (let i = 0; i < array.length; i++) {
+    if (!array[i]._claim(check)) {
+      throw new TypeError(`${method}: reuse holds the same message twice (reuse[${i}]); each datagram needs its own`);
     }
-  } finally {
-    seen.clear();
   }
 }
 

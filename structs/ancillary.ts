@@ -225,6 +225,9 @@ export const DARWIN_DIALECT: AncillaryDialect = {
   timestamp: { type: DARWIN.SCM_TIMESTAMP, fraction: "us" },
 };
 
+/** The most control bytes a decoder remembers to recognise a repeat: packet info, hop limit and ECN fit. */
+const LAST_WORDS = 32;
+
 /**
  * Decodes control buffers of one platform (Windows by default). Keep one per socket: it caches the last
  * local address object so that a steady stream to one address allocates no new one.
@@ -251,6 +254,14 @@ export class AncillaryDecoder implements Ancillary {
   #cacheLen = -1;
   /** Whether the cached local address is a group. */
   #cacheMulticast = false;
+  /** The buffer as 32-bit words (null when its start is not 4-aligned or it can resize), for {@link #repeats}. */
+  #words: Int32Array | null = null;
+  /**
+   * The bytes of the last buffer decoded, as words, `#lastLength` bytes (-1: none kept): datagrams to one
+   * address carry the same control bytes, and the same bytes decode to the same fields, so those are kept.
+   */
+  readonly #last = new Int32Array(LAST_WORDS);
+  #lastLength = -1;
 
   /** The IPv4 packet info of the last buffer decoded, or null. */
   local4: DecodedLocal | null = null;
@@ -392,6 +403,31 @@ export class AncillaryDecoder implements Ancillary {
     return (this.#control = out);
   }
 
+  /** Whether the `length` bytes at `offset` are those of the last decode (whole words only). */
+  #repeats(offset: number, length: number): boolean {
+    const words = this.#words;
+    if (words === null || (offset & 3) !== 0) return false;
+    const last = this.#last;
+    const at = offset >>> 2;
+    const n = length >>> 2;
+    // A word past the end of the buffer reads undefined: not the same.
+    for (let i = 0; i < n; i++) if (words[at + i] !== last[i]) return false;
+    return true;
+  }
+
+  /** Keeps the bytes just decoded, when they decoded without error and are whole words that fit. */
+  #keepLast(offset: number, length: number): void {
+    const words = this.#words;
+    if (
+      words === null || this.error !== null || length === 0 || ((offset | length) & 3) !== 0 ||
+      length > LAST_WORDS * 4 || offset + length > words.length * 4
+    ) return;
+    const last = this.#last;
+    const at = offset >>> 2;
+    for (let i = 0; i < length >>> 2; i++) last[i] = words[at + i];
+    this.#lastLength = length;
+  }
+
   /**
    * Decodes the `length` bytes at `offset` in `buffer` (`Control.len` as the call updated it). Returns
    * the decoder itself, its fields set for this buffer until the next call: no allocation per datagram.
@@ -408,10 +444,17 @@ export class AncillaryDecoder implements Ancillary {
     if (this.#buf !== buffer) {
       this.#buf = buffer;
       this.#view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      const backing = buffer.buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean };
+      this.#words = (buffer.byteOffset & 3) === 0 && backing.resizable !== true && backing.growable !== true
+        ? new Int32Array(backing, buffer.byteOffset, buffer.byteLength >>> 2)
+        : null;
     }
     this.#len = length;
     this.#offset = offset;
     this.#control = null;
+    // The same bytes as the last decode: every field it set holds for these too.
+    if (length === this.#lastLength && this.#repeats(offset, length)) return this;
+    this.#lastLength = -1;
     this.local4 = this.local6 = null;
     this.local4Multicast = this.local6Multicast = this.local4Broadcast = false;
     this.hopLimit =
@@ -438,6 +481,7 @@ export class AncillaryDecoder implements Ancillary {
         this.#d.cmsg,
       );
     }
+    this.#keepLast(offset, length);
     return this;
   }
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import { native } from "../native.ts";
-import { copyBytes } from "./control_archive.ts";
+import { copyBytes, wordsOf } from "./control_archive.ts";
 
 /** Node's `Buffer.poolSize`: dead chunks waiting for the collector hold little. */
 const CHUNK = 8 * 1024;
@@ -20,10 +20,13 @@ const CHUNK = 8 * 1024;
 const OWN_FROM = native.poolCopies ? CHUNK >>> 1 : 0;
 
 let chunk = new Uint8Array(new ArrayBuffer(CHUNK));
+/** The chunk as 32-bit words, for copies four bytes at a time (see copyBytes). */
+let words = wordsOf(chunk);
 let used = 0;
 
 /**
- * A copy of `length` bytes at `from` in `source` that nothing else writes into.
+ * A copy of `length` bytes at `from` in `source` that nothing else writes into. `sourceWords`:
+ * `wordsOf(source)` where the caller keeps it, for a copy four bytes at a time.
  *
  * @example
  * ```ts
@@ -34,17 +37,23 @@ let used = 0;
  * console.log(copy); // Uint8Array(2) [ 2, 3 ]
  * ```
  */
-export function freshCopy(source: Uint8Array, from: number, length: number): Uint8Array {
+export function freshCopy(
+  source: Uint8Array,
+  from: number,
+  length: number,
+  sourceWords: Int32Array | null = null,
+): Uint8Array {
   // (OWN_FROM is 0 where the runtime does not pool.)
   if (length >= OWN_FROM) return source.slice(from, from + length);
   let at = used;
   // A detached chunk has length 0, so it is replaced here too.
   if (at + length > chunk.length) {
     chunk = new Uint8Array(new ArrayBuffer(CHUNK));
+    words = wordsOf(chunk);
     at = 0;
   }
   // 8-aligned starts, as Node aligns its pool: a Float64Array or BigUint64Array over a copy stays possible.
   used = (at + length + 7) & ~7;
-  copyBytes(chunk, at, source, from, length);
+  copyBytes(chunk, at, source, from, length, words, sourceWords);
   return new Uint8Array(chunk.buffer, at, length);
 }

@@ -7,14 +7,16 @@
 import { type NetAddr, ReceivedMessage } from "../../message.ts";
 import { type Ancillary, AncillaryDecoder } from "../../structs/ancillary.ts";
 import type { CmsgFormat } from "../../structs/cmsg.ts";
-import { type ControlArchive, copyBytes, keepControl } from "./control_archive.ts";
+import { type ControlArchive, copyBytes, keepControl, WordsCache } from "./control_archive.ts";
 import { freshCopy } from "./fresh_copy.ts";
 import { markNotASource } from "./reply_source.ts";
 import { viewOf } from "./receive_target.ts";
 
 /**
  * The message's `data`: `bytes` bytes at `start` in the caller's `target` (copied there from `own` at
- * `ownFrom` unless the system wrote there itself, `direct`), or a fresh copy out of `own`.
+ * `ownFrom` unless the system wrote there itself, `direct`), or a fresh copy out of `own`. Copies go four
+ * bytes at a time when `ownWords` (`wordsOf(own)`) is given, and, into a caller's buffer, `targets` knows
+ * its words.
  *
  * @example
  * ```ts
@@ -31,9 +33,21 @@ export function messageData(
   own: Uint8Array,
   ownFrom: number,
   reuse: ReceivedMessage | null,
+  ownWords: Int32Array | null = null,
+  targets: WordsCache | null = null,
 ): Uint8Array {
-  if (target === null) return freshCopy(own, ownFrom, bytes);
-  if (!direct && bytes > 0) copyBytes(target, start, own, ownFrom, bytes);
+  if (target === null) return freshCopy(own, ownFrom, bytes, ownWords);
+  if (!direct && bytes > 0) {
+    copyBytes(
+      target,
+      start,
+      own,
+      ownFrom,
+      bytes,
+      ownWords === null || targets === null ? null : targets.of(target),
+      ownWords,
+    );
+  }
   return viewOf(target, start, bytes, reuse ? reuse.data : null);
 }
 
@@ -60,6 +74,8 @@ export interface Received {
   control: Uint8Array;
   controlLen: number;
   controlFrom: number;
+  /** The words of the socket's last caller buffer (see messageData). */
+  readonly targets: WordsCache;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -89,6 +105,7 @@ export function received(): Received {
     control: EMPTY,
     controlLen: 0,
     controlFrom: 0,
+    targets: new WordsCache(),
   };
 }
 
@@ -96,7 +113,8 @@ export function received(): Received {
  * The message: `r.reuse` overwritten, or a new one. The control bytes are kept where later receives do
  * not overwrite them; the local address is the IPv6 packet info for an IPv6 sender and the IPv4 one
  * otherwise (a dual-stack socket gives both for IPv4). The local address of a datagram sent to a
- * broadcast address or a group is marked as no source for a reply (see ./reply_source.ts).
+ * broadcast address or a group is marked as no source for a reply (see ./reply_source.ts). `controlWords`:
+ * `wordsOf(r.control)`, where the caller keeps it (the archive then compares and copies four bytes at a time).
  *
  * @example
  * ```ts
@@ -110,10 +128,15 @@ export function received(): Received {
  * console.log(m.remoteAddr.port, m.localAddr); // 9 null
  * ```
  */
-export function buildMessage(r: Received, archive: ControlArchive, format: CmsgFormat): ReceivedMessage {
+export function buildMessage(
+  r: Received,
+  archive: ControlArchive,
+  format: CmsgFormat,
+  controlWords: Int32Array | null = null,
+): ReceivedMessage {
   const anc = r.anc;
   const reuse = r.reuse;
-  const kept = keepControl(archive, reuse, r.control, r.controlLen, r.controlFrom);
+  const kept = keepControl(archive, reuse, r.control, r.controlLen, r.controlFrom, controlWords);
   const localAddr = r.remoteIsIPv6 ? anc.local6 ?? anc.local4 : anc.local4 ?? anc.local6;
   const is4 = localAddr !== null && localAddr === anc.local4;
   // Linux, macOS and Wine never set MSG_MCAST: a datagram sent to a group is multicast all the same.

@@ -10,7 +10,7 @@ import type { SocketError } from "../../errors.ts";
 import type { ReceivedMessage } from "../../message.ts";
 import { AncillaryDecoder } from "../../structs/ancillary.ts";
 import type { BatchRequest, ReceiveRequest } from "../common/backend.ts";
-import type { ControlArchive } from "../common/control_archive.ts";
+import { type ControlArchive, wordsOf } from "../common/control_archive.ts";
 import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
 import { checkAttached, setPointer, type TargetAddress } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
@@ -58,6 +58,9 @@ export class BatchReceiver {
   readonly #remote: RemoteAddrCache;
   readonly #decoder = new AncillaryDecoder(P.dialect);
   #control = NO_AREA;
+  /** `#control` and `#copy` as 32-bit words, for copies four bytes at a time (see copyBytes). */
+  #controlWords: Int32Array | null = null;
+  #copyWords: Int32Array | null = null;
   #slotControl = -1;
   #copy = NO_AREA;
   #copyAddress = 0;
@@ -189,6 +192,7 @@ export class BatchReceiver {
       // Changed only between calls: no receive is in progress on this memory.
       if (this.#control.length < need) {
         this.#control = new Uint8Array(new ArrayBuffer(need));
+        this.#controlWords = wordsOf(this.#control);
         batchCounts.areas++;
       }
       const base = this.#control.length > 0 ? native.addressOf(this.#control) : 0;
@@ -203,6 +207,7 @@ export class BatchReceiver {
     }
     if (copySlots * segCap > this.#copy.length) {
       this.#copy = new Uint8Array(new ArrayBuffer(copySlots * segCap));
+      this.#copyWords = wordsOf(this.#copy);
       batchCounts.areas++;
       this.#copyAddress = native.addressOf(this.#copy);
     }
@@ -229,7 +234,17 @@ export class BatchReceiver {
     r.anc = this.#decoder.decode(this.#control, controlLen, controlAt);
     r.remote = this.#remote.get(dv.getUint32(m + SLOT.namelen, true), i * NAME_SLOT);
     r.remoteIsIPv6 = this.#remote.lastIsIPv6;
-    r.data = messageData(req.buffer, index * req.segment, bytes, direct !== 0, this.#copy, i * segCap, reuse);
+    r.data = messageData(
+      req.buffer,
+      index * req.segment,
+      bytes,
+      direct !== 0,
+      this.#copy,
+      i * segCap,
+      reuse,
+      this.#copyWords,
+      r.targets,
+    );
     r.reuse = reuse;
     r.flags = flags;
     r.truncated = (flags & P.C.MSG_TRUNC) !== 0;
@@ -237,6 +252,6 @@ export class BatchReceiver {
     r.control = this.#control;
     r.controlLen = controlLen;
     r.controlFrom = controlAt;
-    return buildMessage(r, this.#host.archive, P.dialect.cmsg);
+    return buildMessage(r, this.#host.archive, P.dialect.cmsg, this.#controlWords);
   }
 }

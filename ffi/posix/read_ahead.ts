@@ -29,6 +29,7 @@ import { buildMessage, messageData, type Received } from "../common/message_buil
 import { native } from "../native.ts";
 import { LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { checkAttached, setPointer } from "../common/receive_target.ts";
+import { wordsOf } from "../common/control_archive.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
 import { initSlots, iovAt, mmsgAt, NAME_SLOT, setSize, SLOT, slotLayout } from "./mmsg_slots.ts";
 
@@ -57,6 +58,9 @@ class Arena {
   readonly vec: Uint8Array;
   readonly dv: DataView;
   data: Uint8Array;
+  /** `data` and `control` as 32-bit words, for copies four bytes at a time (see copyBytes). */
+  dataWords: Int32Array | null;
+  controlWords: Int32Array | null;
   /** The mapping behind `data` (0n for an ArrayBuffer, when mmap was refused). */
   readonly mapping: bigint;
   control: Uint8Array;
@@ -73,6 +77,8 @@ class Arena {
     const dv = this.dv = new DataView(buffer);
     this.data = memory.data;
     this.control = memory.control;
+    this.dataWords = wordsOf(this.data);
+    this.controlWords = wordsOf(this.control);
     this.mapping = memory.mapping;
     initSlots(LAYOUT, dv, native.addressOf(this.vec));
     const base = native.addressOf(this.data);
@@ -90,6 +96,7 @@ class Arena {
     if (slotControl === this.slotControl) return;
     if (this.control.length < slotControl * MAX_READ_AHEAD) {
       this.control = new Uint8Array(new ArrayBuffer(slotControl * MAX_READ_AHEAD));
+      this.controlWords = wordsOf(this.control);
     }
     const base = this.control.length > 0 ? native.addressOf(this.control) : 0;
     for (let i = 0; i < MAX_READ_AHEAD; i++) {
@@ -202,6 +209,7 @@ function giveBack(a: Arena): void {
 function unmap(a: Arena): void {
   // Nothing reads the old views after this: the arena is dropped with them.
   a.data = a.control = new Uint8Array(0);
+  a.dataWords = a.controlWords = null;
   if (a.mapping !== 0n) {
     unreachable.unregister(a);
     mm!.munmap(a.mapping, MAPPING_BYTES);
@@ -327,19 +335,21 @@ export class ReadAhead {
     const bytes = n < capacity ? n : capacity;
     if (n > capacity) flags |= s.MSG_TRUNC;
     let control: Uint8Array = a.control;
+    let controlWords = a.controlWords;
     let controlAt = i * a.slotControl;
     let controlLen = Math.min(dv.getUint32(m + SLOT.controllen, true), a.slotControl);
     if (controlLen > req.controlSize) {
       const cut = truncateControl(control, controlAt, controlLen, scratch, req.controlSize, s.dialect.cmsg);
       controlLen = cut.length;
       control = scratch;
+      controlWords = null;
       controlAt = 0;
       if (cut.truncated) flags |= s.MSG_CTRUNC;
     }
     r.anc = a.decoder.decode(control, controlLen, controlAt);
     r.remote = a.remote.get(dv.getUint32(m + SLOT.namelen, true), i * NAME_SLOT);
     r.remoteIsIPv6 = a.remote.lastIsIPv6;
-    r.data = messageData(target, 0, bytes, false, a.data, i * SEGMENT, req.reuse);
+    r.data = messageData(target, 0, bytes, false, a.data, i * SEGMENT, req.reuse, a.dataWords, r.targets);
     r.reuse = req.reuse;
     r.flags = flags;
     r.truncated = (flags & s.MSG_TRUNC) !== 0;
@@ -347,7 +357,7 @@ export class ReadAhead {
     r.control = control;
     r.controlLen = controlLen;
     r.controlFrom = controlAt;
-    const message = buildMessage(r, archive, s.dialect.cmsg);
+    const message = buildMessage(r, archive, s.dialect.cmsg, controlWords);
     if (!req.peek && ++this.#next === this.#count) this.drop();
     return message;
   }

@@ -58,3 +58,46 @@ test("fresh copies: a chunk transferred away (detached) is replaced; receives go
     await tx.close();
   }
 });
+
+test("received copies (out of the read-ahead arena on Linux): every byte, at every alignment of a caller's buffer, resizable ones, and the control of each", async () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0" });
+  const tx = await Sender.open("udp4");
+  try {
+    // Lengths around the 4-byte words the copies move, to three local addresses in turn (their packet
+    // info differs in one byte: a control record shared with the previous datagram's would show it).
+    const lengths = [1, 2, 3, 4, 5, 31, 32, 33, 63, 64, 65, 67, 515, 1500];
+    const sent = lengths.map((n, k) => new Uint8Array(n).map((_, i) => (i * 13 + k * 29 + 1) & 0xff));
+    const to = (k: number) => `127.0.0.${1 + (k % 3)}`;
+    const targets = [
+      (n: number) => new Uint8Array(n + 8).subarray(0),
+      (n: number) => new Uint8Array(n + 8).subarray(1),
+      (n: number) => new Uint8Array(n + 8).subarray(2),
+      (n: number) => new Uint8Array(n + 8).subarray(3),
+      (n: number) => new Uint8Array(new ArrayBuffer(n + 8, { maxByteLength: 4 * n + 64 })),
+      () => null,
+    ];
+    for (const [t, target] of targets.entries()) {
+      for (let k = 0; k < sent.length; k++) await tx.send(sent[k], to(k), conn.addr.port);
+      const got = [];
+      for (let k = 0; k < sent.length; k++) {
+        const buffer = target(sent[k].length);
+        const m = await conn.receiveMsg({ signal: AbortSignal.timeout(5000), ...(buffer ? { buffer } : {}) });
+        if (buffer) assert.equal(m.data.buffer, buffer.buffer, `target ${t}: the data is in the caller's buffer`);
+        got.push(m);
+      }
+      // Read after all the receives: nothing later wrote over an earlier message's data or control.
+      for (let k = 0; k < sent.length; k++) {
+        assert.deepEqual(got[k].data, sent[k], `target ${t}, datagram ${k} of ${sent[k].length} bytes`);
+        assert.equal(got[k].localAddr?.hostname, to(k), `target ${t}, datagram ${k}: its own packet info`);
+        // The packet info record holds the local address (where in it is the platform's layout).
+        const want = [127, 0, 0, 1 + (k % 3)].join();
+        const found = got[k].control.some((c) =>
+          [...c.data.keys()].some((i) => [...c.data.subarray(i, i + 4)].join() === want)
+        );
+        assert.ok(found, `target ${t}, datagram ${k}: its control holds 127.0.0.${1 + (k % 3)}`);
+      }
+    }
+  } finally {
+    await tx.close();
+  }
+});
