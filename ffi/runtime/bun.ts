@@ -18,6 +18,10 @@ import type {
 } from "../types.ts";
 import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
 import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+import { COMPLETION_WAIT_MS, completionCallback, type ThunkPages, thunkPages } from "./win_completion.ts";
+
+/** Windows: this thread's thunk pages (ffi/runtime/win_completion.ts), made at the first callback. */
+let windowsPages: ThunkPages | undefined;
 
 /** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
 let threadEnd: PosixThreadEnd | null | undefined;
@@ -92,7 +96,11 @@ function makePoller(os: string): PollRunner {
     worker.unref();
     worker.onmessage = (e) => runner.answer(e.data);
     worker.onerror = (e) => runner.fail((e as { error?: unknown })?.error ?? (e as { message?: string })?.message ?? e);
-    worker.postMessage({ libc: os === "darwin" ? "libSystem.B.dylib" : "libc.so.6", darwin: os === "darwin" });
+    worker.postMessage({
+      libc: os === "darwin" ? "libSystem.B.dylib" : "libc.so.6",
+      darwin: os === "darwin",
+      windows: os === "windows",
+    });
     return worker;
   });
   return runner;
@@ -149,6 +157,18 @@ export function bunNative(): Native {
       return ffi.ptr(view);
     },
     threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+      if (os === "windows") {
+        // No JS callback a pool thread could call after this isolate is gone (ffi/runtime/win_completion.ts):
+        // the waiting worker waits on the completion port instead.
+        windowsPages ??= thunkPages(this.open, this.viewBytes);
+        const runner = poller ??= makePoller(os);
+        const wait = {
+          wait: (port: bigint, entries: Uint8Array, max: number, removed: Uint8Array) =>
+            runner.wait([Number(port), ffi.ptr(entries), max, ffi.ptr(removed), COMPLETION_WAIT_MS]),
+          hold: (on: boolean) => runner.hold(on),
+        };
+        return completionCallback(windowsPages, this.viewBytes, wait, fn);
+      }
       const cb = new ffi.JSCallback((context, flag) => fn(Number(context ?? 0), Number(flag)), {
         args: ["ptr", "u8"],
         returns: "void",

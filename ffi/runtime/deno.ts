@@ -15,6 +15,14 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+import { KERNEL32_COMPLETIONS } from "../tables/windows.ts";
+import {
+  COMPLETION_WAIT_MS,
+  completionCallback,
+  type CompletionWait,
+  type ThunkPages,
+  thunkPages,
+} from "./win_completion.ts";
 
 /** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
 let threadEnd: PosixThreadEnd | null | undefined;
@@ -69,6 +77,43 @@ function makeWaiter(os: string): NonNullable<typeof waiter> {
     e.epoll_wait(queue, events as Uint8Array<ArrayBuffer>, max, WAIT_LIMIT_MS) as Promise<number>;
 }
 
+/** Windows: this thread's thunk pages (ffi/runtime/win_completion.ts), made at the first callback. */
+let windowsPages: ThunkPages | undefined;
+
+/**
+ * Windows: the wait for completions, a nonblocking call of GetQueuedCompletionStatusEx on Deno's blocking
+ * pool (as epoll_wait on Linux), ref'd and unref'd like it.
+ */
+function denoCompletionWait(): CompletionWait {
+  const k = Deno.dlopen("kernel32.dll", {
+    GetQueuedCompletionStatusEx: declare(KERNEL32_COMPLETIONS.GetQueuedCompletionStatusEx, true),
+  }).symbols;
+  let current: Promise<unknown> | null = null;
+  return {
+    wait(port, entries, max, removed) {
+      const p = k.GetQueuedCompletionStatusEx(
+        port,
+        entries as Uint8Array<ArrayBuffer>,
+        max,
+        removed as Uint8Array<ArrayBuffer>,
+        COMPLETION_WAIT_MS,
+        0,
+      ) as Promise<number>;
+      current = p;
+      return p.then((ok) => {
+        if (current === p) current = null;
+        return ok ? new DataView(removed.buffer, removed.byteOffset, 4).getUint32(0, true) : 0;
+      });
+    },
+    hold(on) {
+      if (current === null) return;
+      const refs = opRefs();
+      if (on) refs?.refOpPromise(current);
+      else refs?.unrefOpPromise(current);
+    },
+  };
+}
+
 /** The running wait's promise (an op of Deno's), until it settles. */
 let running: Promise<number> | null = null;
 
@@ -118,6 +163,11 @@ export function denoNative(): Native {
       return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
     },
     threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
+      if (Deno.build.os === "windows") {
+        // No JS callback a pool thread could call after this isolate is gone (ffi/runtime/win_completion.ts).
+        windowsPages ??= thunkPages(this.open, this.viewBytes);
+        return completionCallback(windowsPages, this.viewBytes, denoCompletionWait(), fn);
+      }
       const cb = Deno.UnsafeCallback.threadSafe(
         { parameters: ["pointer", "u8"], result: "void" } as const,
         (context, flag) => fn(Number(Deno.UnsafePointer.value(context)), flag),
