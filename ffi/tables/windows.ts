@@ -90,8 +90,13 @@ export const IPHLPAPI = {
   },
 } as const satisfies SymbolTable;
 
-/** kernel32.dll: waiting on events from the thread pool, cancelling I/O, counting handles. */
+/** kernel32.dll: waiting on events from the thread pool, cancelling I/O, counting handles, lasting memory. */
 export const KERNEL32 = {
+  VirtualAlloc: {
+    c: "LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWORD flProtect)",
+    parameters: ["handle", "handle", "u32", "u32"],
+    result: "handle",
+  },
   RegisterWaitForSingleObject: {
     c: "BOOL RegisterWaitForSingleObject(PHANDLE phNewWaitObject, HANDLE hObject, WAITORTIMERCALLBACK Callback, PVOID Context, ULONG dwMilliseconds, ULONG dwFlags)",
     parameters: ["buffer", "handle", "function", "handle", "u32", "u32"],

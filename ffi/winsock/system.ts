@@ -1,6 +1,6 @@
 /**
  * The Windows backend's system: ws2_32 and kernel32 opened once per process, WSAStartup counted per
- * socket, the one thread-safe callback every wait completes through, and counts for tests.
+ * socket, the one thread-safe callback every wait completes through, the peeks' memory, and counts for tests.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { WIN } from "../../structs/windows.ts";
 import { native } from "../native.ts";
 import { KERNEL32, WS2_32, type WSARECVMSG } from "../tables/windows.ts";
 import type { Bound, NativeFn, ThreadSafeCallback } from "../types.ts";
+import { PeekMemory } from "./peek_memory.ts";
 
 /** Added to a socket's id to make the context of its send wait. */
 export const WRITE_WAIT = 2 ** 30;
@@ -35,6 +36,8 @@ export interface Lib {
   waiting: Map<number, Waiter>;
   /** Sockets waiting for room to send (an FD_WRITE wait registered), by context number. */
   writers: Map<number, Waiter>;
+  /** The overlapped peeks' memory: native, never freed under the kernel (ffi/winsock/peek_memory.ts). */
+  peeks: PeekMemory;
   /** Sockets whose posted peek can no longer be watched: kept until the process exits. */
   pinned: Set<Waiter>;
   startups: number;
@@ -75,6 +78,7 @@ export function load(): Lib {
     recvMsg: new Map(),
     waiting,
     writers,
+    peeks: new PeekMemory(k32.VirtualAlloc, native.viewBytes),
     pinned: new Set(),
     startups: 0,
     events: 0,
