@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import process from "node:process";
-import { onWindows, runtime, sleep, test } from "./harness.ts";
+import { child, onWindows, runtime, runtimeArgv, sleep, test } from "./harness.ts";
 
 /** Deno and Bun close a terminated worker's sockets through a thread-end destructor written for Linux x86-64. */
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
@@ -162,4 +162,19 @@ test(
     timeout: 40_000,
     skip: runtime === "node" || linuxX64 ? null : "the thread-end destructor is Linux x86-64's",
   },
+);
+
+test(
+  "a datagram to a terminated worker's socket does not crash the process",
+  async () => {
+    // Windows Deno and Bun leave the socket bound with its peek posted: the datagram completes the peek and
+    // fires its thread-pool wait after the isolate is gone. A crash there ends the child before "alive".
+    const port = 41000 + Math.floor(Math.random() * 20000);
+    const c = child([...runtimeArgv("tests/runtime/fixtures/terminated_receiver.ts"), String(port)], 30_000);
+    const r = await c.done;
+    const lines = r.stdout.trim().split("\n");
+    assert.deepEqual(lines, ["waiting", "terminated", "sent", "alive"], `stderr: ${r.stderr.slice(-2000)}`);
+    assert.equal(r.code, 0, `ended with ${r.code} (null: killed after 30 s, it hung) ${r.stderr.slice(-2000)}`);
+  },
+  { timeout: 40_000 },
 );
