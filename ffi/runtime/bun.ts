@@ -167,7 +167,9 @@ export function bunNative(): Native {
             runner.wait([Number(port), ffi.ptr(entries), max, ffi.ptr(removed), COMPLETION_WAIT_MS]),
           hold: (on: boolean) => runner.hold(on),
         };
-        return completionCallback(windowsPages, this.viewBytes, wait, fn);
+        const cb = completionCallback(windowsPages, this.viewBytes, wait, fn);
+        // A "function" argument is a number in bun:ffi, as a JSCallback's ptr.
+        return { ...cb, pointer: Number(cb.pointer as unknown as bigint) as unknown as CallbackPointer };
       }
       const cb = new ffi.JSCallback((context, flag) => fn(Number(context ?? 0), Number(flag)), {
         args: ["ptr", "u8"],

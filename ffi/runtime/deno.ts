@@ -166,7 +166,10 @@ export function denoNative(): Native {
       if (Deno.build.os === "windows") {
         // No JS callback a pool thread could call after this isolate is gone (ffi/runtime/win_completion.ts).
         windowsPages ??= thunkPages(this.open, this.viewBytes);
-        return completionCallback(windowsPages, this.viewBytes, denoCompletionWait(), fn);
+        const cb = completionCallback(windowsPages, this.viewBytes, denoCompletionWait(), fn);
+        // A "function" argument is a pointer object in Deno.
+        const pointer = Deno.UnsafePointer.create(cb.pointer as unknown as bigint) as unknown as CallbackPointer;
+        return { ...cb, pointer };
       }
       const cb = Deno.UnsafeCallback.threadSafe(
         { parameters: ["pointer", "u8"], result: "void" } as const,
