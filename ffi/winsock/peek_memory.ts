@@ -53,6 +53,8 @@ export class PeekMemory {
   readonly #free: PeekSlot[] = [];
   /** Slots taken and not given back (for tests). */
   inUse = 0;
+  /** Regions mapped so far, each of 512 slots (for tests). */
+  regions = 0;
 
   constructor(alloc: Alloc, viewBytes: Native["viewBytes"]) {
     this.#alloc = alloc;
@@ -75,6 +77,7 @@ export class PeekMemory {
   #grow(): void {
     const base = this.#alloc(0n, BigInt(REGION), MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
     if (base === 0n) throw new Error("recvmsg: VirtualAlloc could not make memory for overlapped receives");
+    this.regions++;
     // Whole regions: one view each, so every slot's views share one ArrayBuffer larger than 64 bytes.
     const region = this.#view(base, REGION);
     const MSG = WIN.WSAMSG.fields;

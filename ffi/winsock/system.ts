@@ -143,6 +143,9 @@ export interface WinsockStats {
   waiting: number;
   /** Sockets opened so far with SIO_UDP_CONNRESET turned off. */
   connResetOff: number;
+  /** Peek memory slots held by sockets (ffi/winsock/peek_memory.ts), and the 64 KiB regions mapped for them. */
+  peekSlots: number;
+  peekRegions: number;
 }
 
 /**
@@ -165,5 +168,7 @@ export function winsockStats(): WinsockStats {
     events: l.events,
     waiting: l.waiting.size,
     connResetOff: l.connResetOff,
+    peekSlots: l.peeks.inUse,
+    peekRegions: l.peeks.regions,
   };
 }

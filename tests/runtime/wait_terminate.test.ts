@@ -178,3 +178,28 @@ test(
   },
   { timeout: 40_000 },
 );
+
+test(
+  "Windows: the peeks' native memory comes back when waiting sockets close, and is used again (600 sockets, twice)",
+  async () => {
+    const { winsockStats } = await import("../../ffi/winsock/winsock.ts");
+    const { listenDatagram } = await import("../../mod.ts");
+    const before = winsockStats();
+    const round = async () => {
+      const conns = Array.from({ length: 600 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+      const pending = conns.map((c) => c.receiveMsg().then(() => "received", () => "rejected"));
+      await sleep(100);
+      assert.equal(winsockStats().peekSlots, before.peekSlots + 600, "one slot per socket");
+      for (const c of conns) c.close();
+      assert.deepEqual(new Set(await Promise.all(pending)), new Set(["rejected"]));
+      // A slot comes back once its peek's wait has fired after closesocket.
+      for (let i = 0; i < 100 && winsockStats().peekSlots !== before.peekSlots; i++) await sleep(20);
+      assert.equal(winsockStats().peekSlots, before.peekSlots, "every slot given back");
+      return winsockStats().peekRegions;
+    };
+    const first = await round();
+    assert.ok(first >= 2, `600 slots need two regions of 512 (${first})`);
+    assert.equal(await round(), first, "the second round maps no new region");
+  },
+  { windows: true },
+);
