@@ -45,6 +45,22 @@ export const COMPLETION_WAIT_MS = 10_000;
 /** Completions removed per wait. */
 export const COMPLETION_ENTRIES = 64;
 
+/** The pages this thread made last (for tests). */
+let made: ThunkPages | undefined;
+
+/**
+ * For tests on Windows: the code page and data page of this thread's thunks, or null before the first wait
+ * (or the first call by address on Node) made them.
+ *
+ * @example
+ * ```ts ignore
+ * const pages = thunkPagesMade(); // { code, data } once a receive has waited
+ * ```
+ */
+export function thunkPagesMade(): { code: bigint; data: bigint } | null {
+  return made ? { code: made.code, data: made.data } : null;
+}
+
 /** The thunks' pages of one thread, and the kernel32 calls that made them. */
 export interface ThunkPages {
   readonly k32: Bound<typeof KERNEL32_NODE>;
@@ -87,7 +103,7 @@ export function thunkPages(open: Native["open"], viewBytes: Native["viewBytes"])
   }
   k32.FlushInstructionCache(CURRENT_PROCESS, page, BigInt(PAGE));
   const data = viewBytes(page + BigInt(PAGE), PAGE);
-  return {
+  return made = {
     k32,
     code: page,
     data: page + BigInt(PAGE),
