@@ -1,5 +1,6 @@
 /**
- * The Deno adapter: `Deno.dlopen`, `Deno.UnsafeFnPointer`, `Deno.UnsafeCallback.threadSafe`.
+ * The Deno adapter: `Deno.dlopen`, `Deno.UnsafeFnPointer`, and `nonblocking` calls on Deno's blocking pool
+ * for the waits (epoll_wait / kevent; GetQueuedCompletionStatusEx on Windows, ffi/runtime/win_completion.ts).
  *
  * @module
  */
@@ -163,26 +164,14 @@ export function denoNative(): Native {
       return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
     },
     threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
-      if (Deno.build.os === "windows") {
-        // No JS callback a pool thread could call after this isolate is gone (ffi/runtime/win_completion.ts).
-        windowsPages ??= thunkPages(this.open, this.viewBytes);
-        const cb = completionCallback(windowsPages, this.viewBytes, denoCompletionWait(), fn);
-        // A "function" argument is a pointer object in Deno.
-        const pointer = Deno.UnsafePointer.create(cb.pointer as unknown as bigint) as unknown as CallbackPointer;
-        return { ...cb, pointer };
-      }
-      const cb = Deno.UnsafeCallback.threadSafe(
-        { parameters: ["pointer", "u8"], result: "void" } as const,
-        (context, flag) => fn(Number(Deno.UnsafePointer.value(context)), flag),
-      );
-      // Thread-safe callbacks start referenced; the owner refs them only while it waits.
-      cb.unref();
-      return {
-        pointer: cb.pointer as unknown as CallbackPointer,
-        ref: () => void cb.ref(),
-        unref: () => void cb.unref(),
-        close: () => cb.close(),
-      };
+      // Windows only (its thread-pool waits). No JS callback a pool thread could call after this isolate is
+      // gone (a terminated worker): the posting thunk and a wait on the completion port (win_completion.ts).
+      if (Deno.build.os !== "windows") throw new Error("recvmsg: internal: cross-thread callbacks are Windows'");
+      windowsPages ??= thunkPages(this.open, this.viewBytes);
+      const cb = completionCallback(windowsPages, this.viewBytes, denoCompletionWait(), fn);
+      // A "function" argument is a pointer object in Deno.
+      const pointer = Deno.UnsafePointer.create(cb.pointer as unknown as bigint) as unknown as CallbackPointer;
+      return { ...cb, pointer };
     },
     readBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))
