@@ -63,6 +63,7 @@ export function thunkPagesMade(): { code: bigint; data: bigint } | null {
 
 /** The thunks' pages of one thread, and the kernel32 calls that made them. */
 export interface ThunkPages {
+  /** kernel32's calls for the pages and the port. */
   readonly k32: Bound<typeof KERNEL32_NODE>;
   /** The code page (execute-read). */
   readonly code: bigint;

@@ -56,6 +56,7 @@ export class PeekMemory {
   /** Regions mapped so far, each of 512 slots (for tests). */
   regions = 0;
 
+  /** `alloc` maps a region (VirtualAlloc); `viewBytes` views it without a copy. Nothing is mapped before the first take. */
   constructor(alloc: Alloc, viewBytes: Native["viewBytes"]) {
     this.#alloc = alloc;
     this.#view = viewBytes;
