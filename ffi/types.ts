@@ -53,6 +53,12 @@ export interface ThreadSafeCallback {
   /** Let the process exit even though native code could still call back. */
   unref(): void;
   close(): void;
+  /**
+   * Whether any native wait that may call back is registered now. Where calls are passed on by a waiting
+   * thread (Deno and Bun on Windows), that thread waits only while one is: with false its wait is told to
+   * return, so that a worker whose sockets are all closed can end at once. Absent: it always waits.
+   */
+  waiting?(on: boolean): void;
 }
 
 /** What each runtime adapter provides. */

@@ -34,6 +34,8 @@ const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
 
 /** The completion key that ends a waiter; no context is this large. */
 export const STOP = 2 ** 53 - 1;
+/** The completion key that only makes a wait return (nothing waits any more). */
+const WAKE = 2 ** 53 - 2;
 
 /**
  * The longest one wait for completions lasts before it is made again (it then removes nothing). A
@@ -163,8 +165,10 @@ export interface CompletionWait {
 
 /**
  * Deno's and Bun's `threadSafeCallback` on Windows: the pointer is the posting thunk; one loop of waits
- * (`waiter`) passes each completion to `fn` on this thread. The loop runs from the first call on; a wait
- * keeps the process alive only while the callback is referenced.
+ * (`waiter`) passes each completion to `fn` on this thread. The loop runs while the owner says a thread-pool
+ * wait is registered (`waiting(true)`; with false the running wait is woken and the loop ends, so that a
+ * worker whose sockets are all closed ends at once, and Bun's waiting worker is idle); a wait keeps the
+ * process alive only while the callback is referenced.
  *
  * @example
  * ```ts ignore
@@ -187,8 +191,12 @@ export function completionCallback(
   const bytesAt = entry.fields.dwNumberOfBytesTransferred.offset;
   let refs = 0;
   let stopped = false;
+  /** Whether a wait is registered (the loop runs only then), and whether the loop runs. */
+  let wanted = false;
+  let running = false;
   const loop = async () => {
-    while (!stopped) {
+    running = true;
+    while (!stopped && wanted) {
       let n = 0;
       try {
         const p = waiter.wait(port, entries, COMPLETION_ENTRIES, removed);
@@ -202,6 +210,7 @@ export function completionCallback(
       for (let i = 0; i < n; i++) {
         const key = Number(dv.getBigUint64(i * entry.size + keyAt, true));
         if (key === STOP) stopped = true;
+        else if (key === WAKE) continue;
         else {
           try {
             fn(key, dv.getUint32(i * entry.size + bytesAt, true));
@@ -213,8 +222,8 @@ export function completionCallback(
         }
       }
     }
+    running = false;
   };
-  void loop();
   return {
     pointer: pages.postAt as unknown as CallbackPointer,
     ref: () => {
@@ -222,6 +231,13 @@ export function completionCallback(
     },
     unref: () => {
       if (refs > 0 && --refs === 0) waiter.hold(false);
+    },
+    waiting: (on) => {
+      if (on === wanted) return;
+      wanted = on;
+      if (on && !running && !stopped) void loop();
+      // The running wait returns; the loop then sees that nothing waits and ends.
+      if (!on && running) pages.k32.PostQueuedCompletionStatus(port, 0, BigInt(WAKE), 0n);
     },
     close: () => {
       refs = 0;

@@ -91,6 +91,20 @@ export function load(): Lib {
 }
 
 /**
+ * Tells the callback whether any thread-pool wait is registered (a receive's peek or a send's FD_WRITE), after
+ * each change of {@link Lib.waiting} or {@link Lib.writers}.
+ *
+ * @example
+ * ```ts ignore
+ * l.waiting.delete(id);
+ * waitsChanged(l);
+ * ```
+ */
+export function waitsChanged(l: Lib): void {
+  l.callback.waiting?.(l.waiting.size + l.writers.size > 0);
+}
+
+/**
  * WSAStartup once per socket this module opens; WSACleanup when the last one is gone.
  *
  * @example

@@ -63,7 +63,7 @@ import {
 import { WINDOWS_OPEN, WINDOWS_OPTIONS } from "../tables/socket_options.ts";
 import { INFINITE, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
 import type { NativeFn } from "../types.ts";
-import { cleanup, fail, type Lib, load, startup, WRITE_WAIT } from "./system.ts";
+import { cleanup, fail, type Lib, load, startup, waitsChanged, WRITE_WAIT } from "./system.ts";
 import { WinsockSender } from "./winsock_send.ts";
 import type { PeekSlot } from "./peek_memory.ts";
 import { connResetOff, socketType, wsaRecvMsg } from "./socket_setup.ts";
@@ -379,6 +379,7 @@ class WinsockSocket implements BackendSocket {
     }
     this.waitRegistered = true;
     this.l.waiting.set(this.id, this);
+    waitsChanged(this.l);
   }
 
   /** On the JS thread, after the thread pool saw the event: the overlapped peek has completed. */
@@ -386,6 +387,7 @@ class WinsockSocket implements BackendSocket {
     if (!this.waitRegistered) return;
     this.waitRegistered = false;
     this.l.waiting.delete(this.id);
+    waitsChanged(this.l);
     // A null completion event: do not wait for the callback (it is this one).
     this.l.k32.UnregisterWaitEx(this.dv.getBigUint64(AT.waitHandle, true), 0);
     if (this.closed) this.release();
@@ -476,6 +478,7 @@ class WinsockSocket implements BackendSocket {
     }
     this.onWritable = onWritable;
     this.l.writers.set(this.id, this);
+    waitsChanged(this.l);
     this.recount();
   }
 
@@ -491,6 +494,7 @@ class WinsockSocket implements BackendSocket {
     if (!this.onWritable) return;
     this.onWritable = null;
     this.l.writers.delete(this.id);
+    waitsChanged(this.l);
     // A null completion event: do not wait for a callback in flight (it finds no writer and does nothing).
     this.l.k32.UnregisterWaitEx(new DataView(this.writeWaitView.buffer).getBigUint64(0, true), 0);
     if (!this.closed) this.l.ws2.WSAEventSelect(this.handle, 0n, 0);

@@ -203,3 +203,21 @@ test(
   },
   { windows: true },
 );
+
+test(
+  "a worker that received with a waiting receive, closed its socket and ended lets the process end at once",
+  async () => {
+    const c = child(runtimeArgv("tests/runtime/fixtures/worker_ends.ts"), 30_000);
+    const r = await c.done;
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines[0], "hi", `stderr: ${r.stderr.slice(-2000)}`);
+    const ms = Number(/^ended (\d+)$/.exec(lines[1] ?? "")?.[1] ?? NaN);
+    // A waiting thread held until its 10 s limit would show as ~10,000.
+    assert.ok(
+      ms < 5000,
+      `ended ${ms} ms after the worker's last message (${lines.join(" | ")}; ${r.stderr.slice(-500)})`,
+    );
+    assert.equal(r.code, 0);
+  },
+  { timeout: 40_000 },
+);
