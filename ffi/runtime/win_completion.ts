@@ -236,8 +236,13 @@ export function completionCallback(
       if (on === wanted) return;
       wanted = on;
       if (on && !running && !stopped) void loop();
-      // The running wait returns; the loop then sees that nothing waits and ends.
-      if (!on && running) pages.k32.PostQueuedCompletionStatus(port, 0, BigInt(WAKE), 0n);
+      // The running wait returns; the loop then sees that nothing waits and ends. Not at once: a receive that
+      // has just been answered usually waits again within the same turn, and then nothing needs waking.
+      if (!on && running) {
+        setTimeout(() => {
+          if (!wanted && running) pages.k32.PostQueuedCompletionStatus(port, 0, BigInt(WAKE), 0n);
+        }, 0);
+      }
     },
     close: () => {
       refs = 0;
