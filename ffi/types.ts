@@ -64,6 +64,12 @@ export interface ThreadSafeCallback {
    * start after all, or died). Calls made meanwhile are delivered once a later `ready()` starts a new one.
    */
   onFailure?: (error: Error) => void;
+  /**
+   * Whether any native wait that may call back is registered now. Where calls are passed on by a waiting
+   * thread (Deno and Bun on Windows), that thread waits only while one is: with false its wait is told to
+   * return, so that a worker whose sockets are all closed can end at once. Absent: it always waits.
+   */
+  waiting?(on: boolean): void;
 }
 
 /** What each runtime adapter provides. */
@@ -87,7 +93,13 @@ export interface Native {
    * into ArrayBuffers of more than 64 bytes, created with `new ArrayBuffer`, never do.
    */
   addressOf(view: Uint8Array): number;
-  /** A callback with `(pointer context, u8 flag) => void` shape, callable from native threads. */
+  /**
+   * A callback with `(pointer context, u8 flag) => void` shape, callable from native threads. On Windows
+   * (every runtime) the pointer is not a JS callback but the posting thunk (ffi/runtime/win_completion.ts):
+   * native code, never freed, that posts `(context, flag)` to this thread's I/O completion port, from which
+   * a wait off the JS thread hands them to `fn`; so a pool thread that calls it after this isolate is gone
+   * (a terminated worker) touches nothing of the isolate. `ref` makes that wait hold the process.
+   */
   threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback;
   /** A reader of the 32-bit integer at a fixed native address (errno's, for instance), made once. */
   int32At(address: bigint): () => number;

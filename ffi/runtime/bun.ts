@@ -1,5 +1,6 @@
 /**
- * The Bun adapter: `bun:ffi` `dlopen`, `CFunction`, `JSCallback` with `threadsafe: true`.
+ * The Bun adapter: `bun:ffi` `dlopen`, `CFunction`, and one waiting worker (`bun_poller.ts`) for the waits
+ * (epoll_wait / kevent; GetQueuedCompletionStatusEx on Windows, ffi/runtime/win_completion.ts).
  *
  * `bun:ffi` is loaded with `import.meta.require` rather than an import statement so that Deno's
  * type checker and JSR never have to resolve a `bun:` specifier; its few types are declared here.
@@ -18,6 +19,10 @@ import type {
 } from "../types.ts";
 import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
 import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+import { COMPLETION_WAIT_MS, completionCallback, type ThunkPages, thunkPages } from "./win_completion.ts";
+
+/** Windows: this thread's thunk pages (ffi/runtime/win_completion.ts), made at the first callback. */
+let windowsPages: ThunkPages | undefined;
 
 /** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
 let threadEnd: PosixThreadEnd | null | undefined;
@@ -33,10 +38,6 @@ interface BunFfi {
   ptr(view: ArrayBufferView): number;
   read: { i32(address: number, offset?: number): number };
   toArrayBuffer(address: number, offset: number, length: number): ArrayBuffer;
-  JSCallback: new (
-    fn: (...args: unknown[]) => void,
-    def: BunDef & { threadsafe: boolean },
-  ) => { ptr: number | null; close(): void };
 }
 interface BunGlobal {
   platform?: string;
@@ -92,26 +93,17 @@ function makePoller(os: string): PollRunner {
     worker.unref();
     worker.onmessage = (e) => runner.answer(e.data);
     worker.onerror = (e) => runner.fail((e as { error?: unknown })?.error ?? (e as { message?: string })?.message ?? e);
-    worker.postMessage({ libc: os === "darwin" ? "libSystem.B.dylib" : "libc.so.6", darwin: os === "darwin" });
+    worker.postMessage({
+      libc: os === "darwin" ? "libSystem.B.dylib" : "libc.so.6",
+      darwin: os === "darwin",
+      windows: os === "windows",
+    });
     return worker;
   });
   return runner;
 }
 
 const OS: Record<string, string> = { win32: "windows", linux: "linux", darwin: "darwin" };
-
-// JSCallback does not keep Bun's event loop alive, so a referenced callback holds a timer that never
-// fires in practice (about 12 days). It is not polling: nothing runs until it is cleared.
-let keepAliveCount = 0;
-let keepAliveTimer: ReturnType<typeof setInterval> | undefined;
-function keepAlive(delta: 1 | -1): void {
-  keepAliveCount += delta;
-  if (keepAliveCount > 0 && keepAliveTimer === undefined) keepAliveTimer = setInterval(() => {}, 2 ** 30);
-  if (keepAliveCount === 0 && keepAliveTimer !== undefined) {
-    clearInterval(keepAliveTimer);
-    keepAliveTimer = undefined;
-  }
-}
 
 const ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
 
@@ -149,26 +141,19 @@ export function bunNative(): Native {
       return ffi.ptr(view);
     },
     threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
-      const cb = new ffi.JSCallback((context, flag) => fn(Number(context ?? 0), Number(flag)), {
-        args: ["ptr", "u8"],
-        returns: "void",
-        threadsafe: true,
-      });
-      let refs = 0;
-      return {
-        pointer: cb.ptr as unknown as CallbackPointer,
-        ref: () => {
-          if (refs++ === 0) keepAlive(1);
-        },
-        unref: () => {
-          if (refs > 0 && --refs === 0) keepAlive(-1);
-        },
-        close: () => {
-          if (refs > 0) keepAlive(-1);
-          refs = 0;
-          cb.close();
-        },
+      // Windows only (its thread-pool waits). No JS callback a pool thread could call after this isolate is
+      // gone (a terminated worker): the posting thunk, and the waiting worker waits on the completion port.
+      if (os !== "windows") throw new Error("recvmsg: internal: cross-thread callbacks are Windows'");
+      windowsPages ??= thunkPages(this.open, this.viewBytes);
+      const runner = poller ??= makePoller(os);
+      const wait = {
+        wait: (port: bigint, entries: Uint8Array, max: number, removed: Uint8Array) =>
+          runner.wait([Number(port), ffi.ptr(entries), max, ffi.ptr(removed), COMPLETION_WAIT_MS]),
+        hold: (on: boolean) => runner.hold(on),
       };
+      const cb = completionCallback(windowsPages, this.viewBytes, wait, fn);
+      // A "function" argument is a number in bun:ffi.
+      return { ...cb, pointer: Number(cb.pointer as unknown as bigint) as unknown as CallbackPointer };
     },
     readBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();

@@ -1,5 +1,6 @@
 /**
- * The Deno adapter: `Deno.dlopen`, `Deno.UnsafeFnPointer`, `Deno.UnsafeCallback.threadSafe`.
+ * The Deno adapter: `Deno.dlopen`, `Deno.UnsafeFnPointer`, and `nonblocking` calls on Deno's blocking pool
+ * for the waits (epoll_wait / kevent; GetQueuedCompletionStatusEx on Windows, ffi/runtime/win_completion.ts).
  *
  * @module
  */
@@ -15,6 +16,14 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+import { KERNEL32_COMPLETIONS } from "../tables/windows.ts";
+import {
+  COMPLETION_WAIT_MS,
+  completionCallback,
+  type CompletionWait,
+  type ThunkPages,
+  thunkPages,
+} from "./win_completion.ts";
 
 /** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
 let threadEnd: PosixThreadEnd | null | undefined;
@@ -69,6 +78,43 @@ function makeWaiter(os: string): NonNullable<typeof waiter> {
     e.epoll_wait(queue, events as Uint8Array<ArrayBuffer>, max, WAIT_LIMIT_MS) as Promise<number>;
 }
 
+/** Windows: this thread's thunk pages (ffi/runtime/win_completion.ts), made at the first callback. */
+let windowsPages: ThunkPages | undefined;
+
+/**
+ * Windows: the wait for completions, a nonblocking call of GetQueuedCompletionStatusEx on Deno's blocking
+ * pool (as epoll_wait on Linux), ref'd and unref'd like it.
+ */
+function denoCompletionWait(): CompletionWait {
+  const k = Deno.dlopen("kernel32.dll", {
+    GetQueuedCompletionStatusEx: declare(KERNEL32_COMPLETIONS.GetQueuedCompletionStatusEx, true),
+  }).symbols;
+  let current: Promise<unknown> | null = null;
+  return {
+    wait(port, entries, max, removed) {
+      const p = k.GetQueuedCompletionStatusEx(
+        port,
+        entries as Uint8Array<ArrayBuffer>,
+        max,
+        removed as Uint8Array<ArrayBuffer>,
+        COMPLETION_WAIT_MS,
+        0,
+      ) as Promise<number>;
+      current = p;
+      return p.then((ok) => {
+        if (current === p) current = null;
+        return ok ? new DataView(removed.buffer, removed.byteOffset, 4).getUint32(0, true) : 0;
+      });
+    },
+    hold(on) {
+      if (current === null) return;
+      const refs = opRefs();
+      if (on) refs?.refOpPromise(current);
+      else refs?.unrefOpPromise(current);
+    },
+  };
+}
+
 /** The running wait's promise (an op of Deno's), until it settles. */
 let running: Promise<number> | null = null;
 
@@ -118,18 +164,14 @@ export function denoNative(): Native {
       return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));
     },
     threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
-      const cb = Deno.UnsafeCallback.threadSafe(
-        { parameters: ["pointer", "u8"], result: "void" } as const,
-        (context, flag) => fn(Number(Deno.UnsafePointer.value(context)), flag),
-      );
-      // Thread-safe callbacks start referenced; the owner refs them only while it waits.
-      cb.unref();
-      return {
-        pointer: cb.pointer as unknown as CallbackPointer,
-        ref: () => void cb.ref(),
-        unref: () => void cb.unref(),
-        close: () => cb.close(),
-      };
+      // Windows only (its thread-pool waits). No JS callback a pool thread could call after this isolate is
+      // gone (a terminated worker): the posting thunk and a wait on the completion port (win_completion.ts).
+      if (Deno.build.os !== "windows") throw new Error("recvmsg: internal: cross-thread callbacks are Windows'");
+      windowsPages ??= thunkPages(this.open, this.viewBytes);
+      const cb = completionCallback(windowsPages, this.viewBytes, denoCompletionWait(), fn);
+      // A "function" argument is a pointer object in Deno.
+      const pointer = Deno.UnsafePointer.create(cb.pointer as unknown as bigint) as unknown as CallbackPointer;
+      return { ...cb, pointer };
     },
     readBytes(address: bigint, length: number): Uint8Array {
       return new Uint8Array(new Deno.UnsafePointerView(Deno.UnsafePointer.create(address)!).getArrayBuffer(length))

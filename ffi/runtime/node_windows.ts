@@ -1,6 +1,7 @@
 /**
  * What the Windows backend needs from Node that node:ffi does not offer, built from two small thunks
- * (ffi/tables/thunks.ts) in one page of code that is never freed: written while it is read-write, then
+ * (ffi/tables/thunks.ts) in one page of code that is never freed (made by ffi/runtime/win_completion.ts,
+ * as for Deno and Bun, whose thread-pool callbacks post to a completion port too): written while it is read-write, then
  * made execute-read only (VirtualProtect) before anything runs it; what the thunks read at run time
  * (the completion port, PostQueuedCompletionStatus's address) is on a second, read-write page that
  * is never executable:
@@ -15,10 +16,9 @@
  *
  * @module
  */
-import { MEM_COMMIT, MEM_RESERVE, PAGE_EXECUTE_READ, PAGE_READWRITE } from "../../structs/constants.ts";
 import { WIN } from "../../structs/windows.ts";
-import { KERNEL32_NODE } from "../tables/windows.ts";
-import { CALL_BLOCK, CALL_BY_ADDRESS, POST_COMPLETION, POST_COMPLETION_BLOCK_AT } from "../tables/thunks.ts";
+import { CALL_BLOCK } from "../tables/thunks.ts";
+import { completionPort, STOP, type ThunkPages, thunkPages } from "./win_completion.ts";
 import type { Bound, NativeFn, NativeType, SymbolDef, SymbolTable, ThreadSafeCallback } from "../types.ts";
 
 /** The parts of node:ffi and Node this needs. */
@@ -39,17 +39,9 @@ export interface NodeWindowsHost {
   ): { ref(): void; unref(): void; terminate(): unknown };
 }
 
-/** The completion key that ends the worker; no context is this large. */
-const STOP = 2 ** 53 - 1;
-const PAGE = 4096;
-/** Offsets of the thunks in the code page; the posting thunk's block is at the start of the data page. */
-const AT = { call: 0, post: 128 } as const;
-/** GetCurrentProcess()'s pseudo handle, for FlushInstructionCache. */
-const CURRENT_PROCESS = 0xffff_ffff_ffff_ffffn;
 /** Each bound function's block: the thunk's block, then its INIT_ONCE. */
 const INIT_ONCE_AT = 80;
 const BLOCK_SIZE = 128;
-const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
 
 /**
  * Node's `fromAddress` and `threadSafeCallback` on Windows, made on first use.
@@ -62,37 +54,21 @@ const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
  */
 export class NodeWindows {
   readonly #host: NodeWindowsHost;
-  readonly #k32: Bound<typeof KERNEL32_NODE>;
-  /** The code page (execute-read) and the data page (read-write) after it. */
-  readonly #page: bigint;
-  readonly #data: DataView;
+  readonly #k32: ThunkPages["k32"];
+  readonly #pages: ThunkPages;
 
   constructor(host: NodeWindowsHost) {
     this.#host = host;
-    const k32 = this.#k32 = host.open("kernel32.dll", KERNEL32_NODE);
-    const page = k32.VirtualAlloc(0n, BigInt(2 * PAGE), MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
-    if (page === 0n) throw new Error("recvmsg: VirtualAlloc could not make the pages of thunks Node needs on Windows");
-    this.#page = page;
-    const code = new Uint8Array(host.toArrayBuffer(page, PAGE, false));
-    code.set(CALL_BY_ADDRESS, AT.call);
-    code.set(POST_COMPLETION, AT.post);
-    new DataView(code.buffer, code.byteOffset).setBigUint64(
-      AT.post + POST_COMPLETION_BLOCK_AT,
-      page + BigInt(PAGE),
-      true,
+    this.#pages = thunkPages(
+      host.open,
+      (address, length) => new Uint8Array(host.toArrayBuffer(address, length, false)),
     );
-    // Written: now never writable again while it may run. (The old protection comes back in a DWORD.)
-    const old = new Uint8Array(new ArrayBuffer(72)).subarray(0, 4);
-    if (!k32.VirtualProtect(page, BigInt(PAGE), PAGE_EXECUTE_READ, old)) {
-      throw new Error("recvmsg: VirtualProtect could not make the thunks' page execute-read");
-    }
-    k32.FlushInstructionCache(CURRENT_PROCESS, page, BigInt(PAGE));
-    this.#data = new DataView(host.toArrayBuffer(page + BigInt(PAGE), PAGE, false));
+    this.#k32 = this.#pages.k32;
   }
 
   /** For tests: the code page's address and the data page's after it. */
   get pages(): { code: bigint; data: bigint } {
-    return { code: this.#page, data: this.#page + BigInt(PAGE) };
+    return { code: this.#pages.code, data: this.#pages.data };
   }
 
   /**
@@ -109,7 +85,7 @@ export class NodeWindows {
     const dv = new DataView(block.buffer);
     const at = this.#host.getRawPointer(block);
     const initOnce = at + BigInt(INIT_ONCE_AT);
-    const thunk = this.#page + BigInt(AT.call);
+    const thunk = this.#pages.callAt;
     const k32 = this.#k32;
     const host = this.#host;
     dv.setBigUint64(CALL_BLOCK.fn, address, true);
@@ -154,12 +130,7 @@ export class NodeWindows {
    */
   threadSafeCallback(fn: (context: number, flag: number) => void): ThreadSafeCallback {
     const k32 = this.#k32;
-    const port = k32.CreateIoCompletionPort(INVALID_HANDLE_VALUE, 0n, 0n, 1);
-    if (port === 0n) throw new Error("recvmsg: CreateIoCompletionPort failed");
-    const post = k32.GetProcAddress(k32.GetModuleHandleW(utf16z("kernel32.dll")), asciiz("PostQueuedCompletionStatus"));
-    if (post === 0n) throw new Error("recvmsg: kernel32.dll has no PostQueuedCompletionStatus");
-    this.#data.setBigUint64(0, port, true);
-    this.#data.setBigUint64(8, post, true);
+    const port = completionPort(this.#pages);
     const entry = WIN.OVERLAPPED_ENTRY;
     const first = [
       port,
@@ -196,7 +167,7 @@ export class NodeWindows {
     // At exit Node waits for its workers to stop, and this one is blocked in the port: end it then.
     this.#host.onExit(stop);
     const callback: ThreadSafeCallback = {
-      pointer: this.#page + BigInt(AT.post) as unknown as ThreadSafeCallback["pointer"],
+      pointer: this.#pages.postAt as unknown as ThreadSafeCallback["pointer"],
       ready: () => {
         if (worker !== null) return;
         let w: Worker;
@@ -248,21 +219,4 @@ function writeArgument(
   // Numbers as 64-bit two's complement, in two halves (no BigInt per call).
   dv.setUint32(at, n >>> 0, true);
   dv.setInt32(at + 4, n < 0 ? -1 : Math.floor(n / 2 ** 32), true);
-}
-
-/** A NUL-terminated UTF-16LE string in memory that does not move. */
-function utf16z(s: string): Uint8Array {
-  const out = new Uint8Array(new ArrayBuffer(Math.max(128, 2 * s.length + 2)));
-  for (let i = 0; i < s.length; i++) {
-    out[2 * i] = s.charCodeAt(i) & 0xff;
-    out[2 * i + 1] = s.charCodeAt(i) >> 8;
-  }
-  return out;
-}
-
-/** A NUL-terminated ASCII string in memory that does not move. */
-function asciiz(s: string): Uint8Array {
-  const out = new Uint8Array(new ArrayBuffer(Math.max(128, s.length + 1)));
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
 }

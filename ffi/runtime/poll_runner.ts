@@ -1,7 +1,9 @@
 /**
  * The main-thread side of Bun's waiting worker (bun:ffi has no call that runs off the JS thread): one
  * wait at a time is handed to the worker as the event queue, the address of the events array and its
- * length, and the worker answers with epoll_wait's (kevent's) result. The worker is referenced only
+ * length, and the worker answers with epoll_wait's (kevent's) result; on Windows, the completion port,
+ * its entries, their count's address and a time-out, and the worker answers with the count removed
+ * (ffi/runtime/win_completion.ts). The worker is referenced only
  * while a wait runs, so an idle process can exit. The adapter makes the worker; this holds the
  * protocol and what happens when the worker fails: the running wait is rejected, the worker is
  * dropped, and the next wait starts a new one.

@@ -90,8 +90,13 @@ export const IPHLPAPI = {
   },
 } as const satisfies SymbolTable;
 
-/** kernel32.dll: waiting on events from the thread pool, cancelling I/O, counting handles. */
+/** kernel32.dll: waiting on events from the thread pool, cancelling I/O, counting handles, lasting memory. */
 export const KERNEL32 = {
+  VirtualAlloc: {
+    c: "LPVOID VirtualAlloc(LPVOID lpAddress, SIZE_T dwSize, DWORD flAllocationType, DWORD flProtect)",
+    parameters: ["handle", "handle", "u32", "u32"],
+    result: "handle",
+  },
   RegisterWaitForSingleObject: {
     c: "BOOL RegisterWaitForSingleObject(PHANDLE phNewWaitObject, HANDLE hObject, WAITORTIMERCALLBACK Callback, PVOID Context, ULONG dwMilliseconds, ULONG dwFlags)",
     parameters: ["buffer", "handle", "function", "handle", "u32", "u32"],
@@ -117,14 +122,27 @@ export const KERNEL32 = {
 } as const satisfies SymbolTable;
 
 /**
+ * The wait for completions off the JS thread (ffi/runtime/win_completion.ts): Deno calls it as a
+ * nonblocking FFI call, Bun in its waiting worker (ffi/runtime/bun_poller.ts, which declares it again).
+ */
+export const KERNEL32_COMPLETIONS = {
+  GetQueuedCompletionStatusEx: {
+    c: "BOOL GetQueuedCompletionStatusEx(HANDLE CompletionPort, LPOVERLAPPED_ENTRY lpCompletionPortEntries, ULONG ulCount, PULONG ulNumEntriesRemoved, DWORD dwMilliseconds, BOOL fAlertable)",
+    parameters: ["handle", "buffer", "u32", "buffer", "u32", "i32"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;
+
+/**
  * WSARecvMsg, reached through `WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER, WSAID_WSARECVMSG)`:
  * it is not exported by ws2_32.dll.
  */
 /**
- * kernel32 calls only Node needs on Windows (ffi/runtime/node_windows.ts): executable memory for two thunks,
- * a call made through a one-shot InitOnceExecuteOnce (node:ffi cannot call a function by its address),
- * and an I/O completion port that thread-pool callbacks post to (node:ffi callbacks cannot run on
- * other threads).
+ * kernel32 calls for the thunks (ffi/runtime/win_completion.ts, every runtime): executable memory for two
+ * thunks, an I/O completion port that thread-pool callbacks post to (a JS callback called from a pool thread
+ * dies with its isolate; node:ffi's cannot run on other threads at all), memory that is never freed, and,
+ * for Node only (ffi/runtime/node_windows.ts), a call made through a one-shot InitOnceExecuteOnce (node:ffi
+ * cannot call a function by its address).
  */
 export const KERNEL32_NODE = {
   VirtualAlloc: {

@@ -93,3 +93,27 @@ export function connResetOff(l: Lib, handle: bigint): void {
   }
   l.connResetOff++;
 }
+
+/**
+ * setsockopt with the caller's bytes, copied first into memory that does not move; a refusal throws the
+ * system's error, named by `label`.
+ *
+ * @example
+ * ```ts ignore
+ * setRawOption(l, handle, IPPROTO_IP, IP_TTL, new Uint8Array([64, 0, 0, 0]), "IP_TTL");
+ * ```
+ */
+export function setRawOption(
+  l: Lib,
+  handle: bigint,
+  level: number,
+  name: number,
+  value: Uint8Array,
+  label: string,
+): void {
+  const bytes = new Uint8Array(new ArrayBuffer(Math.max(128, value.length)));
+  bytes.set(value);
+  if (l.ws2.setsockopt(handle, level, name, bytes.subarray(0, value.length), value.length) !== 0) {
+    fail(l, `setsockopt(${label})`);
+  }
+}

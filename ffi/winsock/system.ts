@@ -1,6 +1,6 @@
 /**
  * The Windows backend's system: ws2_32 and kernel32 opened once per process, WSAStartup counted per
- * socket, the one thread-safe callback every wait completes through, and counts for tests.
+ * socket, the one thread-safe callback every wait completes through, the peeks' memory, and counts for tests.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { WIN } from "../../structs/windows.ts";
 import { native } from "../native.ts";
 import { KERNEL32, WS2_32, type WSARECVMSG } from "../tables/windows.ts";
 import type { Bound, NativeFn, ThreadSafeCallback } from "../types.ts";
+import { PeekMemory } from "./peek_memory.ts";
 
 /** Added to a socket's id to make the context of its send wait. */
 export const WRITE_WAIT = 2 ** 30;
@@ -67,6 +68,8 @@ export interface Lib {
   waiting: Map<number, Waiter>;
   /** Sockets waiting for room to send (an FD_WRITE wait registered), by context number. */
   writers: Map<number, Waiter>;
+  /** The overlapped peeks' memory: native, never freed under the kernel (ffi/winsock/peek_memory.ts). */
+  peeks: PeekMemory;
   /** Sockets whose posted peek can no longer be watched: kept until the process exits. */
   pinned: Set<Waiter>;
   startups: number;
@@ -112,6 +115,7 @@ export function load(): Lib {
     recvMsg: new Map(),
     waiting,
     writers,
+    peeks: new PeekMemory(k32.VirtualAlloc, native.viewBytes),
     pinned: new Set(),
     startups: 0,
     events: 0,
@@ -121,6 +125,20 @@ export function load(): Lib {
     wsadata: new Uint8Array(new ArrayBuffer(WIN.WSADATA.size)),
   };
   return lib;
+}
+
+/**
+ * Tells the callback whether any thread-pool wait is registered (a receive's peek or a send's FD_WRITE), after
+ * each change of {@link Lib.waiting} or {@link Lib.writers}.
+ *
+ * @example
+ * ```ts ignore
+ * l.waiting.delete(id);
+ * waitsChanged(l);
+ * ```
+ */
+export function waitsChanged(l: Lib): void {
+  l.callback.waiting?.(l.waiting.size + l.writers.size > 0);
 }
 
 /**
@@ -176,6 +194,9 @@ export interface WinsockStats {
   waiting: number;
   /** Sockets opened so far with SIO_UDP_CONNRESET turned off. */
   connResetOff: number;
+  /** Peek memory slots held by sockets (ffi/winsock/peek_memory.ts), and the 64 KiB regions mapped for them. */
+  peekSlots: number;
+  peekRegions: number;
 }
 
 /**
@@ -198,5 +219,7 @@ export function winsockStats(): WinsockStats {
     events: l.events,
     waiting: l.waiting.size,
     connResetOff: l.connResetOff,
+    peekSlots: l.peeks.inUse,
+    peekRegions: l.peeks.regions,
   };
 }

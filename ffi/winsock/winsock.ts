@@ -4,7 +4,8 @@
  * How a receive works. A receive is a synchronous WSARecvMsg on a non-blocking socket, into memory
  * the socket owns; it returns a datagram or WSAEWOULDBLOCK. To wait, the socket posts one overlapped
  * WSARecvMsg with `MSG_PEEK` and a zero-length buffer, whose event a thread-pool wait (RegisterWaitForSingleObject) watches;
- * the wait's callback is a thread-safe FFI callback, so the completion wakes the JS thread, which
+ * the wait's callback is native code that posts to a completion port read off the JS thread
+ * (ffi/runtime/win_completion.ts), so the completion wakes the JS thread, which
  * then receives synchronously again. This keeps three promises cheaply: the kernel never writes into
  * a receive buffer after a call has returned (only the OVERLAPPED record, which the socket keeps
  * until the completion is seen); every receive gets exactly its own options (buffer, peek, control
@@ -62,9 +63,10 @@ import {
 import { WINDOWS_OPEN, WINDOWS_OPTIONS } from "../tables/socket_options.ts";
 import { INFINITE, WSARECVMSG, WT_EXECUTEONLYONCE } from "../tables/windows.ts";
 import type { NativeFn } from "../types.ts";
-import { cleanup, fail, type Lib, load, readyToWait, startup, WRITE_WAIT } from "./system.ts";
+import { cleanup, fail, type Lib, load, readyToWait, startup, waitsChanged, WRITE_WAIT } from "./system.ts";
 import { WinsockSender } from "./winsock_send.ts";
-import { connResetOff, socketType, wsaRecvMsg } from "./socket_setup.ts";
+import type { PeekSlot } from "./peek_memory.ts";
+import { connResetOff, setRawOption, socketType, wsaRecvMsg } from "./socket_setup.ts";
 import { native } from "../native.ts";
 
 export { type WinsockStats, winsockStats } from "./system.ts";
@@ -83,14 +85,13 @@ const BUF = WIN.WSABUF.fields;
 const AT = {
   msg: 0, // WSAMSG of the synchronous receives
   dataBuf: 56,
-  peekBuf: 72, // zero-length WSABUF of the overlapped peek
   name: 88,
   bytes: 216,
-  overlapped: 224,
   waitHandle: 256,
   scratch: 264, // 64 bytes for option values and lengths
-  peekMsg: 328, // WSAMSG of the overlapped peek: the kernel owns it until the completion
-  end: 384,
+  end: 328,
+  // The overlapped peek's OVERLAPPED and WSAMSG are not here: the kernel may write them after this isolate
+  // is gone (a terminated worker), so they are native memory that is never freed (ffi/winsock/peek_memory.ts).
 } as const;
 
 /** The error a failed wait left for the next receive (see {@link Waiter.waitFailed}), taken. */
@@ -127,8 +128,8 @@ class WinsockSocket implements BackendSocket {
   private readonly dv = new DataView(this.arena);
   private readonly msgView = this.u8.subarray(AT.msg, AT.msg + WIN.WSAMSG.size);
   private readonly bytesView = this.u8.subarray(AT.bytes, AT.bytes + 4);
-  private readonly peekMsgView = this.u8.subarray(AT.peekMsg, AT.peekMsg + WIN.WSAMSG.size);
-  private readonly overlappedView = this.u8.subarray(AT.overlapped, AT.overlapped + WIN.WSAOVERLAPPED.size);
+  /** The overlapped peek's memory, taken when the socket is made, given back when it is released. */
+  private peek!: PeekSlot;
   private readonly waitHandleView = this.u8.subarray(AT.waitHandle, AT.waitHandle + 8);
   private readonly nameDv = new DataView(this.arena, AT.name, WIN.SOCKADDR_STORAGE.size);
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
@@ -215,10 +216,13 @@ class WinsockSocket implements BackendSocket {
       this.event = ws2.WSACreateEvent();
       if (this.event === 0n) fail(l, "WSACreateEvent");
       l.events++;
+      this.peek = l.peeks.take();
       // Last: a failure above closes the socket itself.
       native.closeWithThread?.(s, true);
     } catch (e) {
       if (!existing) ws2.closesocket(s);
+      // No peek was posted: the slot is free again.
+      if (this.peek) l.peeks.give(this.peek);
       cleanup(l);
       throw e;
     }
@@ -235,11 +239,7 @@ class WinsockSocket implements BackendSocket {
 
   setRawOption(level: number, name: number, value: Uint8Array, label: string): void {
     if (this.closed) throw this.closedError("setsockopt");
-    const bytes = new Uint8Array(new ArrayBuffer(Math.max(128, value.length)));
-    bytes.set(value);
-    if (this.l.ws2.setsockopt(this.handle, level, name, bytes.subarray(0, value.length), value.length) !== 0) {
-      fail(this.l, `setsockopt(${label})`);
-    }
+    setRawOption(this.l, this.handle, level, name, value, label);
   }
 
   private setOption(level: number, name: number, value: number, label: string): void {
@@ -270,11 +270,6 @@ class WinsockSocket implements BackendSocket {
     pointTo(dv, AT.msg + MSG.name.offset, this.u8.subarray(AT.name));
     pointTo(dv, AT.msg + MSG.lpBuffers.offset, this.u8.subarray(AT.dataBuf));
     dv.setUint32(AT.msg + MSG.dwBufferCount.offset, 1, true);
-    dv.setUint32(AT.peekBuf + BUF.len.offset, 0, true);
-    pointTo(dv, AT.peekBuf + BUF.buf.offset, this.mem.data);
-    // The peek's WSAMSG: no name, one zero-length buffer, no control buffer.
-    pointTo(dv, AT.peekMsg + MSG.lpBuffers.offset, this.u8.subarray(AT.peekBuf));
-    dv.setUint32(AT.peekMsg + MSG.dwBufferCount.offset, 1, true);
   }
 
   tryReceive(req: ReceiveRequest): DatagramMessage | null {
@@ -357,11 +352,12 @@ class WinsockSocket implements BackendSocket {
     if (this.waitRegistered) return;
     const { ws2, k32 } = this.l;
     ws2.WSAResetEvent(this.event);
-    this.overlappedView.fill(0);
-    this.dv.setBigUint64(AT.overlapped + WIN.WSAOVERLAPPED.fields.hEvent.offset, this.event, true);
-    this.dv.setUint32(AT.peekMsg + MSG.dwFlags.offset, MSG_PEEK, true);
+    const peek = this.peek;
+    peek.overlapped.fill(0);
+    peek.dv.setBigUint64(peek.eventAt, this.event, true);
+    peek.dv.setUint32(peek.flagsAt, MSG_PEEK, true);
     // Overlapped, so lpdwNumberOfBytesRecvd is NULL as the contract asks.
-    const rc = this.recvMsg(this.handle, this.peekMsgView, null, this.overlappedView, null);
+    const rc = this.recvMsg(this.handle, peek.msg, null, peek.overlapped, null);
     const code = rc === 0 ? 0 : ws2.WSAGetLastError();
     if (code !== WSA_IO_PENDING) {
       // Completed at once (data arrived meanwhile, or an error such as WSAEMSGSIZE for the zero-byte peek):
@@ -389,6 +385,7 @@ class WinsockSocket implements BackendSocket {
     }
     this.waitRegistered = true;
     this.l.waiting.set(this.id, this);
+    waitsChanged(this.l);
   }
 
   /** On the JS thread, after the thread pool saw the event: the overlapped peek has completed. */
@@ -396,6 +393,7 @@ class WinsockSocket implements BackendSocket {
     if (!this.waitRegistered) return;
     this.waitRegistered = false;
     this.l.waiting.delete(this.id);
+    waitsChanged(this.l);
     // A null completion event: do not wait for the callback (it is this one).
     this.l.k32.UnregisterWaitEx(this.dv.getBigUint64(AT.waitHandle, true), 0);
     if (this.closed) this.release();
@@ -491,6 +489,7 @@ class WinsockSocket implements BackendSocket {
     }
     this.onWritable = onWritable;
     this.l.writers.set(this.id, this);
+    waitsChanged(this.l);
     this.recount();
   }
 
@@ -506,6 +505,7 @@ class WinsockSocket implements BackendSocket {
     if (!this.onWritable) return;
     this.onWritable = null;
     this.l.writers.delete(this.id);
+    waitsChanged(this.l);
     // A null completion event: do not wait for a callback in flight (it finds no writer and does nothing).
     this.l.k32.UnregisterWaitEx(new DataView(this.writeWaitView.buffer).getBigUint64(0, true), 0);
     if (!this.closed) this.l.ws2.WSAEventSelect(this.handle, 0n, 0);
@@ -541,7 +541,9 @@ class WinsockSocket implements BackendSocket {
     this.fire();
   }
 
+  /** Only when no peek is pending: the peek's memory goes back to the free list. */
   private release(): void {
+    this.l.peeks.give(this.peek);
     if (this.l.ws2.WSACloseEvent(this.event)) this.l.events--;
     if (this.writeEvent !== 0n && this.l.ws2.WSACloseEvent(this.writeEvent)) this.l.events--;
     cleanup(this.l);

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import process from "node:process";
-import { onWindows, runtime, sleep, test } from "./harness.ts";
+import { child, onWindows, runtime, runtimeArgv, sleep, test } from "./harness.ts";
 
 /** Deno and Bun close a terminated worker's sockets through a thread-end destructor written for Linux x86-64. */
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
@@ -162,4 +162,62 @@ test(
     timeout: 40_000,
     skip: runtime === "node" || linuxX64 ? null : "the thread-end destructor is Linux x86-64's",
   },
+);
+
+test(
+  "a datagram to a terminated worker's socket does not crash the process",
+  async () => {
+    // Windows Deno and Bun leave the socket bound with its peek posted: the datagram completes the peek and
+    // fires its thread-pool wait after the isolate is gone. A crash there ends the child before "alive".
+    const port = 41000 + Math.floor(Math.random() * 20000);
+    const c = child([...runtimeArgv("tests/runtime/fixtures/terminated_receiver.ts"), String(port)], 30_000);
+    const r = await c.done;
+    const lines = r.stdout.trim().split("\n");
+    assert.deepEqual(lines, ["waiting", "terminated", "sent", "alive"], `stderr: ${r.stderr.slice(-2000)}`);
+    assert.equal(r.code, 0, `ended with ${r.code} (null: killed after 30 s, it hung) ${r.stderr.slice(-2000)}`);
+  },
+  { timeout: 40_000 },
+);
+
+test(
+  "Windows: the peeks' native memory comes back when waiting sockets close, and is used again (600 sockets, twice)",
+  async () => {
+    const { winsockStats } = await import("../../ffi/winsock/winsock.ts");
+    const { listenDatagram } = await import("../../mod.ts");
+    const before = winsockStats();
+    const round = async () => {
+      const conns = Array.from({ length: 600 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+      const pending = conns.map((c) => c.receiveMsg().then(() => "received", () => "rejected"));
+      await sleep(100);
+      assert.equal(winsockStats().peekSlots, before.peekSlots + 600, "one slot per socket");
+      for (const c of conns) c.close();
+      assert.deepEqual(new Set(await Promise.all(pending)), new Set(["rejected"]));
+      // A slot comes back once its peek's wait has fired after closesocket.
+      for (let i = 0; i < 100 && winsockStats().peekSlots !== before.peekSlots; i++) await sleep(20);
+      assert.equal(winsockStats().peekSlots, before.peekSlots, "every slot given back");
+      return winsockStats().peekRegions;
+    };
+    const first = await round();
+    assert.ok(first >= 2, `600 slots need two regions of 512 (${first})`);
+    assert.equal(await round(), first, "the second round maps no new region");
+  },
+  { windows: true },
+);
+
+test(
+  "a worker that received with a waiting receive, closed its socket and ended lets the process end at once",
+  async () => {
+    const c = child(runtimeArgv("tests/runtime/fixtures/worker_ends.ts"), 30_000);
+    const r = await c.done;
+    const lines = r.stdout.trim().split("\n");
+    assert.equal(lines[0], "hi", `stderr: ${r.stderr.slice(-2000)}`);
+    const ms = Number(/^ended (\d+)$/.exec(lines[1] ?? "")?.[1] ?? NaN);
+    // A waiting thread held until its 10 s limit would show as ~10,000.
+    assert.ok(
+      ms < 5000,
+      `ended ${ms} ms after the worker's last message (${lines.join(" | ")}; ${r.stderr.slice(-500)})`,
+    );
+    assert.equal(r.code, 0);
+  },
+  { timeout: 40_000 },
 );

@@ -1,18 +1,19 @@
-// Windows Node (issue 19, item 13): the thunks' page is execute-read once written, never writable and
-// executable at once; what the thunks read at run time is on a separate read-write page.
+// Windows (issue 19, item 13; every runtime since the posting thunk replaced Deno's and Bun's thread-safe
+// callbacks): the thunks' page is execute-read once written, never writable and executable at once; what the
+// thunks read at run time is on a separate read-write page.
 import assert from "node:assert/strict";
 import { listenDatagram } from "../../mod.ts";
 import { native } from "../../ffi/native.ts";
-import { nodeThunkPages } from "../../ffi/runtime/node.ts";
+import { thunkPagesMade } from "../../ffi/runtime/win_completion.ts";
 import { KERNEL32_NODE } from "../../ffi/tables/windows.ts";
 import { PAGE_EXECUTE_READ, PAGE_READWRITE } from "../../structs/constants.ts";
-import { runtime, Sender, test } from "./harness.ts";
+import { Sender, test } from "./harness.ts";
 
 /** MEMORY_BASIC_INFORMATION on x64: 48 bytes, Protect at 36 (proven against mingw by tests/pure/wait_c.test.ts). */
 const MBI = { size: 48, Protect: 36 } as const;
 
 test(
-  "Windows Node: the thunks' code page is PAGE_EXECUTE_READ, their data page PAGE_READWRITE, and receives work",
+  "Windows: the thunks' code page is PAGE_EXECUTE_READ, their data page PAGE_READWRITE, and receives work",
   async () => {
     const conn = listenDatagram({ hostname: "127.0.0.1" });
     const sender = await Sender.open();
@@ -20,7 +21,7 @@ test(
       const pending = conn.receiveMsg();
       sender.socket.send("thunk", conn.addr.port, "127.0.0.1");
       assert.equal(new TextDecoder().decode((await pending).data), "thunk");
-      const pages = nodeThunkPages();
+      const pages = thunkPagesMade();
       assert.ok(pages, "a receive made the thunks");
       const k32 = native.open("kernel32.dll", { VirtualQuery: KERNEL32_NODE.VirtualQuery });
       const info = new Uint8Array(new ArrayBuffer(128)).subarray(0, MBI.size);
@@ -35,5 +36,5 @@ test(
       conn.close();
     }
   },
-  { windows: true, skip: runtime === "node" ? null : "Node's thunks only" },
+  { windows: true },
 );
