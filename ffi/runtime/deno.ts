@@ -16,6 +16,7 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
+import { WindowsThreadEnd } from "./windows_thread_end.ts";
 import { KERNEL32_COMPLETIONS } from "../tables/windows.ts";
 import {
   COMPLETION_WAIT_MS,
@@ -25,8 +26,8 @@ import {
   thunkPages,
 } from "./win_completion.ts";
 
-/** This thread's descriptors closed when it ends (Linux x86-64); null where that cannot be, undefined before the first. */
-let threadEnd: PosixThreadEnd | null | undefined;
+/** This thread's descriptors closed when it ends (Linux and Windows x86-64); null where that cannot be, undefined before the first. */
+let threadEnd: PosixThreadEnd | WindowsThreadEnd | null | undefined;
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
   void: "void",
@@ -179,7 +180,11 @@ export function denoNative(): Native {
     },
     closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
       // Made at the first socket, so that a process without sockets maps and keys nothing.
-      if (threadEnd === undefined) threadEnd = PosixThreadEnd.make(this.open, this.viewBytes, this.os, this.arch);
+      if (threadEnd === undefined) {
+        threadEnd = this.os === "windows"
+          ? WindowsThreadEnd.make(this.open, this.viewBytes, this.os, this.arch)
+          : PosixThreadEnd.make(this.open, this.viewBytes, this.os, this.arch);
+      }
       threadEnd?.closeWithThread(fd, on, wake);
     },
     waitMemory(bytes: number): Uint8Array {

@@ -116,3 +116,62 @@ export const LIBC_THREAD_END = {
     result: "i32",
   },
 } as const satisfies SymbolTable;
+
+/**
+ * The same for Deno and Bun on Windows x64: an FLS slot's callback, which Windows (and Wine) run as a
+ * thread exits with the slot set. It closes each socket of its table (`closesocket`) and frees its own
+ * allocation (`VirtualFree`: code page, then table page) as its last step. Windows x64 calling convention.
+ */
+export const WINDOWS_THREAD_END_SOURCE = `  .intel_syntax noprefix
+  .text
+fls_end:                    # VOID NTAPI callback(PVOID table): an FLS slot's, run as the thread ends
+  push rbx
+  push rsi
+  sub rsp, 40               # 32 bytes of shadow space; rsp 16-aligned for the calls
+  mov rbx, rcx
+  xor esi, esi
+next:
+  cmp rsi, [rbx+16]         # how many slots
+  jae done
+  mov rcx, [rbx+24+rsi*8]
+  inc rsi
+  cmp rcx, -1               # an empty slot (INVALID_SOCKET)
+  je next
+  call qword ptr [rbx]      # closesocket(s)
+  jmp next
+done:
+  mov rcx, rbx              # VirtualFree(table's allocation, 0, MEM_RELEASE): this code's own page too,
+  sub rcx, 4096             # so it is the last step (the table is the allocation's second page)
+  xor edx, edx
+  mov r8d, 0x8000
+  mov rax, [rbx+8]
+  add rsp, 40
+  pop rsi
+  pop rbx
+  jmp rax
+`;
+
+/** Its bytes (position-independent: the start of the allocation's first page; the table is the second). */
+export const WINDOWS_THREAD_END_CODE: Uint8Array = hex(
+  "53564883ec284889cb31f6483b73107312488b4cf31848ffc64883f9ff74ecff13ebe84889d94881e90010000031d241b800800000488b43" +
+    "084883c4285e5bffe0",
+);
+
+/** Its table: `closesocket`'s and `VirtualFree`'s addresses, how many slots, then SOCKETs (all ones: none). */
+export const WINDOWS_THREAD_END_TABLE = { closesocket: 0, virtualFree: 8, capacity: 16, slots: 24 } as const;
+
+/** kernel32's fiber-local storage, whose slots' callbacks run at a thread's end, and VirtualFree. */
+export const KERNEL32_THREAD_END = {
+  FlsAlloc: { c: "DWORD FlsAlloc(PFLS_CALLBACK_FUNCTION lpCallback)", parameters: ["handle"], result: "u32" },
+  FlsSetValue: {
+    c: "BOOL FlsSetValue(DWORD dwFlsIndex, PVOID lpFlsData)",
+    parameters: ["u32", "handle"],
+    result: "i32",
+  },
+  FlsFree: { c: "BOOL FlsFree(DWORD dwFlsIndex)", parameters: ["u32"], result: "i32" },
+  VirtualFree: {
+    c: "BOOL VirtualFree(LPVOID lpAddress, SIZE_T dwSize, DWORD dwFreeType)",
+    parameters: ["handle", "handle", "u32"],
+    result: "i32",
+  },
+} as const satisfies SymbolTable;

@@ -5,7 +5,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { THREAD_END_CODE, THREAD_END_SOURCE, THREAD_END_TABLE as T } from "../../ffi/tables/thread_end.ts";
+import {
+  THREAD_END_CODE,
+  THREAD_END_SOURCE,
+  THREAD_END_TABLE as T,
+  WINDOWS_THREAD_END_CODE,
+  WINDOWS_THREAD_END_SOURCE,
+  WINDOWS_THREAD_END_TABLE as W,
+} from "../../ffi/tables/thread_end.ts";
 
 it("the thread-end destructor's bytes are what x86-64 `as` assembles from its source", () => {
   const dir = mkdtempSync(join(tmpdir(), "recvmsg-thread-end-"));
@@ -28,4 +35,21 @@ it("the destructor reads the table where the caller writes it", () => {
   expect(src).toContain(`call qword ptr [rbx+${T.nanosleep}]`);
   expect(src.match(new RegExp(`cmp r12, \\[rbx\\+${T.capacity}\\]`, "g"))?.length).toBe(2);
   expect(src.match(new RegExp(`mov rax, \\[rbx\\+${T.slots}\\+r12\\*8\\]`, "g"))?.length).toBe(2);
+});
+
+it("the Windows thread-end callback's bytes are what x86_64-w64-mingw32-as assembles from its source", () => {
+  const dir = mkdtempSync(join(tmpdir(), "recvmsg-thread-end-win-"));
+  writeFileSync(join(dir, "t.s"), WINDOWS_THREAD_END_SOURCE);
+  execFileSync("x86_64-w64-mingw32-as", ["-o", join(dir, "t.o"), join(dir, "t.s")]);
+  execFileSync("x86_64-w64-mingw32-objcopy", ["-O", "binary", "-j", ".text", join(dir, "t.o"), join(dir, "t.bin")]);
+  const code = new Uint8Array(readFileSync(join(dir, "t.bin")));
+  // The section is padded to 16 bytes with nops; the code is what comes before.
+  expect([...code.subarray(0, WINDOWS_THREAD_END_CODE.length)]).toEqual([...WINDOWS_THREAD_END_CODE]);
+  expect([...code.subarray(WINDOWS_THREAD_END_CODE.length)].every((b) => b === 0x90)).toBe(true);
+  const src = WINDOWS_THREAD_END_SOURCE;
+  expect(src).toContain(`cmp rsi, [rbx+${W.capacity}]`);
+  expect(src).toContain(`mov rcx, [rbx+${W.slots}+rsi*8]`);
+  expect(src).toContain(`mov rax, [rbx+${W.virtualFree}]`);
+  expect(W.closesocket).toBe(0);
+  expect(src).toMatch(/call qword ptr \[rbx\] +# closesocket/);
 });
