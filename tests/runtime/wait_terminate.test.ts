@@ -5,6 +5,7 @@ import dgram from "node:dgram";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import process from "node:process";
 import { child, onWindows, runtime, runtimeArgv, sleep, test } from "./harness.ts";
+import { startWaitWorker } from "./fixtures/start_worker.ts";
 
 /**
  * Deno and Bun close a terminated worker's sockets through thread-end code written for x86-64: a pthread
@@ -12,8 +13,6 @@ import { child, onWindows, runtime, runtimeArgv, sleep, test } from "./harness.t
  */
 const linuxX64 = process.platform === "linux" && process.arch === "x64";
 const threadEndHere = process.arch === "x64" && (process.platform === "linux" || onWindows);
-
-const FIXTURE = new URL("./fixtures/wait_worker.ts", import.meta.url);
 
 /** Binds `port` with node:dgram: null, or the error code. */
 async function bindCode(port: number): Promise<string | null> {
@@ -28,26 +27,9 @@ async function bindCode(port: number): Promise<string | null> {
 
 /** Starts the fixture as a worker of this runtime, told `port` and `wait`; resolves once it says "waiting". */
 async function startWorker(port: number, wait: boolean, count = 1): Promise<{ terminate(): Promise<unknown> }> {
-  if (runtime === "node") {
-    const { Worker } = await import("node:worker_threads");
-    const worker = new Worker(FIXTURE);
-    const said = new Promise((r) => worker.once("message", r));
-    worker.postMessage({ port, wait, count });
-    assert.equal(await said, "waiting");
-    return { terminate: () => worker.terminate() };
-  }
-  const W = (globalThis as unknown as {
-    Worker: new (u: URL, o: object) => {
-      postMessage(m: unknown): void;
-      onmessage: ((e: { data: unknown }) => void) | null;
-      terminate(): void;
-    };
-  }).Worker;
-  const worker = new W(FIXTURE, { type: "module" });
-  const said = new Promise((r) => worker.onmessage = (e) => r(e.data));
-  worker.postMessage({ port, wait, count });
-  assert.equal(await said, "waiting");
-  return { terminate: () => Promise.resolve(worker.terminate()) };
+  const w = await startWaitWorker({ port, wait, count });
+  assert.equal(w.said, "waiting");
+  return w;
 }
 
 /** This process's open descriptors, and its threads blocked in epoll_wait / epoll_pwait / epoll_pwait2 (Linux). */
@@ -83,30 +65,11 @@ for (const wait of [true, false]) {
     }: terminate settles and the port can be bound again at once`,
     async () => {
       const port = 41000 + Math.floor(Math.random() * 20000);
-      if (runtime === "node") {
-        const { Worker } = await import("node:worker_threads");
-        const worker = new Worker(FIXTURE);
-        const said = new Promise((r) => worker.once("message", r));
-        worker.postMessage({ port, wait });
-        assert.equal(await said, "waiting");
-        assert.equal(await bindCode(port), "EADDRINUSE", "the worker holds the port");
-        const settled = await Promise.race([worker.terminate().then(() => "settled"), sleep(5000).then(() => "hung")]);
-        assert.equal(settled, "settled");
-      } else {
-        const W = (globalThis as unknown as {
-          Worker: new (u: URL, o: object) => {
-            postMessage(m: unknown): void;
-            onmessage: ((e: { data: unknown }) => void) | null;
-            terminate(): void;
-          };
-        }).Worker;
-        const worker = new W(FIXTURE, { type: "module" });
-        const said = new Promise((r) => worker.onmessage = (e) => r(e.data));
-        worker.postMessage({ port, wait });
-        assert.equal(await said, "waiting");
-        assert.equal(await bindCode(port), "EADDRINUSE", "the worker holds the port");
-        worker.terminate();
-      }
+      const worker = await startWorker(port, wait);
+      assert.equal(await bindCode(port), "EADDRINUSE", "the worker holds the port");
+      // Node's terminate() settles once the thread has ended; Deno's and Bun's return at once.
+      const settled = await Promise.race([worker.terminate().then(() => "settled"), sleep(5000).then(() => "hung")]);
+      assert.equal(settled, "settled");
       // Deno's and Bun's terminate() returns before the worker's thread has ended (the thread-end code then
       // closes, after a 2 ms pause on Linux when a wait was told to return). On Windows Bun the thread ends
       // only once its waiting worker's wait returns, at its 10 s limit. Asked again for 12 s at most.
