@@ -6,7 +6,7 @@
  * @module
  */
 import { AF_INET, AF_INET6 } from "./constants.ts";
-import { formatIPv4, formatIPv6, formatIPv6Scoped, isV4Mapped, parseIPv4, parseIPv6 } from "./ip.ts";
+import { formatIPv4, formatIPv6, formatIPv6Scoped, ipv4Bits, isV4Mapped, parseIPv6Into } from "./ip.ts";
 import { WIN } from "./windows.ts";
 import { describeValue } from "./describe.ts";
 
@@ -131,29 +131,29 @@ export function encodeSockaddr(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`port must be an integer from 0 to 65535, got ${describeValue(port)}`);
   }
-  const v4 = parseIPv4(hostname);
+  const v4 = ipv4Bits(hostname);
   const bytes = bytesOf(view);
-  if (v4) {
+  if (v4 >= 0) {
     bytes.fill(0, offset, offset + WIN.SOCKADDR_IN.size);
     view.setUint16(offset, families.inet, true);
     view.setUint16(offset + IN.sin_port.offset, port, false);
-    bytes.set(v4, offset + IN.sin_addr.offset);
+    view.setUint32(offset + IN.sin_addr.offset, v4, false);
     return WIN.SOCKADDR_IN.size;
   }
-  const v6 = parseIPv6(stripBrackets(hostname));
-  if (!v6) {
+  // Parsed straight into the name: nothing is allocated per send.
+  const zone = parseIPv6Into(stripBrackets(hostname), bytes, offset + IN6.sin6_addr.offset);
+  if (zone < 0) {
     throw new TypeError(
       `hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${
         JSON.stringify(hostname)
       }`,
     );
   }
-  bytes.fill(0, offset, offset + WIN.SOCKADDR_IN6.size);
+  bytes.fill(0, offset, offset + IN6.sin6_addr.offset);
   view.setUint16(offset, families.inet6, true);
   view.setUint16(offset + IN6.sin6_port.offset, port, false);
   view.setUint32(offset + IN6.sin6_flowinfo.offset, addr.flowinfo ?? 0, false);
-  bytes.set(v6.bytes, offset + IN6.sin6_addr.offset);
-  view.setUint32(offset + IN6.sin6_scope_id.offset, addr.scopeId ?? v6.scopeId, true);
+  view.setUint32(offset + IN6.sin6_scope_id.offset, addr.scopeId ?? zone, true);
   return WIN.SOCKADDR_IN6.size;
 }
 
@@ -200,9 +200,9 @@ export function decodeInPktinfo(view: DataView, offset: number): PacketInfo {
  */
 export function encodeInPktinfo(view: DataView, offset: number, info: PacketInfo): number {
   const f = WIN.IN_PKTINFO.fields;
-  const a = parseIPv4(info.address);
-  if (!a) throw new TypeError(`address must be a numeric IPv4 address, got ${JSON.stringify(info.address)}`);
-  bytesOf(view).set(a, offset + f.ipi_addr.offset);
+  const a = ipv4Bits(info.address);
+  if (a < 0) throw new TypeError(`address must be a numeric IPv4 address, got ${JSON.stringify(info.address)}`);
+  view.setUint32(offset + f.ipi_addr.offset, a, false);
   view.setUint32(offset + f.ipi_ifindex.offset, info.interfaceIndex >>> 0, true);
   return WIN.IN_PKTINFO.size;
 }
@@ -237,9 +237,9 @@ export function decodeIn6Pktinfo(view: DataView, offset: number): PacketInfo {
  */
 export function encodeIn6Pktinfo(view: DataView, offset: number, info: PacketInfo): number {
   const f = WIN.IN6_PKTINFO.fields;
-  const a = parseIPv6(stripBrackets(info.address));
-  if (!a) throw new TypeError(`address must be a numeric IPv6 address, got ${JSON.stringify(info.address)}`);
-  bytesOf(view).set(a.bytes, offset + f.ipi6_addr.offset);
+  if (parseIPv6Into(stripBrackets(info.address), bytesOf(view), offset + f.ipi6_addr.offset) < 0) {
+    throw new TypeError(`address must be a numeric IPv6 address, got ${JSON.stringify(info.address)}`);
+  }
   view.setUint32(offset + f.ipi6_ifindex.offset, info.interfaceIndex >>> 0, true);
   return WIN.IN6_PKTINFO.size;
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { parseIPv4, parseIPv6 } from "../../structs/ip.ts";
+import { ipv4Bits, parseIPv6Into } from "../../structs/ip.ts";
 import type { SendSource } from "../../structs/send_control.ts";
 import { stripBrackets } from "../../structs/sockaddr.ts";
 
@@ -53,11 +53,13 @@ export function replySource(source: SendSource | undefined): SendSource | undefi
   return { interfaceIndex: source.interfaceIndex };
 }
 
+/** Where {@link isGroupOrBroadcast} parses IPv6 text, once for all calls. */
+const V6 = new Uint8Array(16);
+
 /** A multicast group (224.0.0.0/4, ff00::/8, v4-mapped groups) or 255.255.255.255. */
 function isGroupOrBroadcast(hostname: string): boolean {
   const host = stripBrackets(hostname);
-  const v4 = parseIPv4(host.startsWith("::ffff:") ? host.slice(7) : host);
-  if (v4) return (v4[0] & 0xf0) === 0xe0 || (v4[0] === 255 && v4[1] === 255 && v4[2] === 255 && v4[3] === 255);
-  const v6 = parseIPv6(host);
-  return v6 !== null && v6.bytes[0] === 0xff;
+  const v4 = ipv4Bits(host.startsWith("::ffff:") ? host.slice(7) : host);
+  if (v4 >= 0) return v4 >>> 28 === 0xe || v4 === 0xffffffff;
+  return parseIPv6Into(host, V6, 0) >= 0 && V6[0] === 0xff;
 }

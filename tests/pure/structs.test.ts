@@ -110,6 +110,104 @@ describe("IP text", () => {
     );
   });
 
+  it("IPv6 parsing agrees with the split-based parser it replaced, and with the WHATWG URL parser, on arbitrary text", () => {
+    // The parser every send uses writes into caller memory without allocating; the one it replaced
+    // (below, as it was) split strings and is easy to read.
+    function referenceIPv6(text: string): { bytes: Uint8Array; scopeId: number } | null {
+      let scopeId = 0;
+      const pct = text.indexOf("%");
+      if (pct >= 0) {
+        const zone = text.slice(pct + 1);
+        if (!/^[0-9]{1,10}$/.test(zone) || Number(zone) > 0xffffffff) return null;
+        scopeId = Number(zone);
+        text = text.slice(0, pct);
+      }
+      const halves = text.split("::");
+      if (halves.length > 2) return null;
+      const groupsOf = (s: string): number[] | null => {
+        if (s === "") return [];
+        const out: number[] = [];
+        const parts = s.split(":");
+        for (let i = 0; i < parts.length; i++) {
+          const p = parts[i];
+          if (i === parts.length - 1 && p.includes(".")) {
+            const v4 = S.parseIPv4(p);
+            if (!v4) return null;
+            out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+          } else {
+            if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+            out.push(parseInt(p, 16));
+          }
+        }
+        return out;
+      };
+      const head = groupsOf(halves[0]);
+      const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
+      if (!head || !tail) return null;
+      // A dotted part is only allowed at the very end of the address.
+      if (halves.length === 2 && halves[0].includes(".")) return null;
+      let groups: number[];
+      if (halves.length === 2) {
+        const missing = 8 - head.length - tail.length;
+        if (missing < 1) return null;
+        groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
+      } else {
+        if (head.length !== 8) return null;
+        groups = head;
+      }
+      const bytes = new Uint8Array(16);
+      for (let i = 0; i < 8; i++) {
+        bytes[2 * i] = groups[i] >> 8;
+        bytes[2 * i + 1] = groups[i] & 0xff;
+      }
+      // A zone belongs to scoped IPv6 addresses; an IPv4 address (v4-mapped) has none.
+      if (pct >= 0 && S.isV4Mapped(bytes)) return null;
+      return { bytes, scopeId };
+    }
+    const alphabet = ["0", "1", "f", "F", "g", ":", ":", ":", ".", "2", "5", "%", "9", "a"];
+    const text = fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }).map((a) => a.join(""));
+    const shaped = fc.tuple(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 8 }), text)
+      .map(([b, zeros, tail]) => {
+        b.fill(0, 2, 2 + zeros);
+        const t = S.formatIPv6(b);
+        return t.slice(0, Math.floor(t.length / 2)) + tail.slice(0, 6) + t.slice(Math.floor(t.length / 2));
+      });
+    const into = new Uint8Array(20);
+    fc.assert(
+      fc.property(fc.oneof(text, shaped, fc.string()), (t) => {
+        const want = referenceIPv6(t);
+        expect(S.parseIPv6(t)).toEqual(want);
+        into.fill(7);
+        const zone = S.parseIPv6Into(t, into, 2);
+        expect(zone).toBe(want === null ? -1 : want.scopeId);
+        if (want !== null) {
+          expect(into.subarray(2, 18)).toEqual(want.bytes);
+          expect([into[0], into[1], into[18], into[19]]).toEqual([7, 7, 7, 7]); // nothing written outside
+        }
+        if (/^[0-9a-fA-F:.]*$/.test(t)) {
+          let url: string | null = null;
+          try {
+            url = new URL(`http://[${t}]/`).hostname;
+          } catch { /* not an IPv6 address for URL either */ }
+          expect(want !== null).toBe(url !== null);
+        }
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it("ipv4Bits is the address as a 32-bit number, -1 for what parseIPv4 refuses", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.uint8Array({ minLength: 4, maxLength: 4 }).map(S.formatIPv4)), (t) => {
+        const bytes = S.parseIPv4(t);
+        const bits = S.ipv4Bits(t);
+        expect(bits).toBe(bytes === null ? -1 : new DataView(bytes.buffer).getUint32(0, false));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(S.ipv4Bits("255.255.255.255")).toBe(0xffffffff);
+  });
+
   it("IPv4 text round-trips", () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (b) => {
       expect(S.parseIPv4(S.formatIPv4(b))).toEqual(b);
