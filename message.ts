@@ -177,6 +177,18 @@ export interface ListenOptions {
    */
   receiveErrors?: boolean;
   /**
+   * Hold plain sends and send them together: `sendMsg` (without `segmentSize` or `signal`) copies the
+   * datagram and resolves at once; the held datagrams go in one system call (sendmmsg on Linux; one
+   * send each elsewhere) when 64 are held, when the event loop next turns, before any other send call,
+   * and at `close()`. For a server answering a flood with `for await (const m of conn.messages()) await
+   * conn.sendMsg(...)` it saves a system call per answer. What it gives up: a datagram the system refuses
+   * (no route, EMSGSIZE, a source address not of this host...) is reported by the *next* send call, which
+   * rejects with a `SocketError` naming that datagram's address and sends nothing, as the kernel reports
+   * an ICMP error of an earlier datagram; and `close()` drops what the send buffer cannot take — await
+   * `conn.flushSends()` first. Default false: each `sendMsg` settles when its datagram reached the system.
+   */
+  batchSends?: boolean;
+  /**
    * What the socket carries: `"udp"` (the default), `"icmp"` (an IPv4 address), `"icmpv6"` (an IPv6
    * address), or an IP protocol number for a raw socket. ICMP sockets are what a ping or traceroute
    * tool needs, with the same packet info and hop limit per message. `port` is then the ICMP echo

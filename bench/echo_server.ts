@@ -2,6 +2,7 @@
 // own bytes until killed. bench/c/echo_client.c measures the answers per second.
 // Modes:
 //   idiomatic      for await (const m of conn.messages()) await conn.sendMsg(m.data, m.remoteAddr, { localAddr: m.localAddr })
+//   idiomatic-held the same loop on a socket opened with batchSends: true (answers held, sent together)
 //   batch          receiveMsgs(64) into one buffer, each answer with trySendMsg (sendMsg when the buffer is full)
 //   sendmsgs       receiveMsgs(64), all answers in one sendMsgs (sendmmsg on Linux)
 //   deno-builtin   Deno.listenDatagram: receive, then send (no source selection)
@@ -19,11 +20,15 @@ const announce = (port: number) => process.stdout.write(`${port}\n`);
 // For profiling (--cpu-prof writes its profile on a normal exit): ECHO_EXIT_MS=3000 ends the server then.
 if (process.env.ECHO_EXIT_MS) setTimeout(() => process.exit(0), Number(process.env.ECHO_EXIT_MS));
 
-if (mode === "idiomatic" || mode === "batch" || mode === "sendmsgs") {
+if (mode === "idiomatic" || mode === "idiomatic-held" || mode === "batch" || mode === "sendmsgs") {
   const { listenDatagram } = await import("../mod.ts");
-  const conn = listenDatagram({ hostname: "0.0.0.0", receiveBufferSize: RCVBUF });
+  const conn = listenDatagram({
+    hostname: "0.0.0.0",
+    receiveBufferSize: RCVBUF,
+    batchSends: mode === "idiomatic-held",
+  });
   announce(conn.addr.port);
-  if (mode === "idiomatic") {
+  if (mode === "idiomatic" || mode === "idiomatic-held") {
     for await (const m of conn.messages()) {
       await conn.sendMsg(m.data, m.remoteAddr, { localAddr: m.localAddr ?? undefined });
     }

@@ -11,7 +11,6 @@ import type {
   BatchOptions,
   DatagramMessage,
   NetAddr,
-  QueuedError,
   ReceivedMessage,
   ReceiveOptions,
   SendOptions,
@@ -24,11 +23,10 @@ import {
   type MutableRequest,
   type MutableTransmit,
 } from "./checks.ts";
-import { ErrorReaders } from "./error_queue.ts";
+import { ErrorQueueReader } from "./error_reader.ts";
 import { MessageIterator } from "./message_iterator.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import { SendQueue } from "./send_queue.ts";
-import { SocketSettings } from "./socket_settings.ts";
 import type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
 
 export type { MulticastV4Membership, MulticastV6Membership } from "./multicast.ts";
@@ -99,12 +97,11 @@ const dropped = new FinalizationRegistry<BackendSocket>((socket) => {
  * console.log(msg.remoteAddr.hostname, "->", msg.localAddr?.hostname, msg.data.length);
  * ```
  */
-export class DatagramConn extends SocketSettings
+export class DatagramConn extends ErrorQueueReader
   implements AsyncIterable<[Uint8Array<ArrayBuffer>, NetAddr]>, Disposable, AsyncDisposable {
   readonly #socket: BackendSocket;
   readonly #receives: ReceiveQueue;
   readonly #sends: SendQueue;
-  readonly #errors: ErrorReaders;
   #closed = false;
   /** The request of a receive without options, made once: it is never changed. */
   readonly #defaultRequest: ReceiveRequest;
@@ -127,9 +124,10 @@ export class DatagramConn extends SocketSettings
 
   /**
    * @internal Use {@link listenDatagram}. What the system differs in comes from `socket` (its
-   * capabilities and option dialect); `interfaces` turns an interface's address into its index and back.
+   * capabilities and option dialect); `interfaces` turns an interface's address into its index and back;
+   * `batchSends`: see ListenOptions.batchSends.
    */
-  constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
+  constructor(socket: BackendSocket, interfaces: InterfaceLookup, batchSends = false) {
     super(socket, interfaces);
     this.#socket = socket;
     this.#defaultRequest = Object.freeze({
@@ -140,8 +138,7 @@ export class DatagramConn extends SocketSettings
     });
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
     this.#receives = new ReceiveQueue(socket);
-    this.#sends = new SendQueue(socket);
-    this.#errors = new ErrorReaders(socket);
+    this.#sends = new SendQueue(socket, batchSends);
     owned.add(socket.handle);
     dropped.register(this, socket, this);
   }
@@ -192,65 +189,6 @@ export class DatagramConn extends SocketSettings
   #tryReceive(options: ReceiveOptions | undefined, method: string, fair: boolean): DatagramMessage | null {
     const request = checkReceive(options, this.#socket, this.#scratch, this.#defaultRequest, method);
     return this.#receives.tryReceive(request, fair);
-  }
-
-  /**
-   * With `receiveErrors: true` (Linux): the oldest record of the socket's error queue, a {@link QueuedError},
-   * at once or when one comes, in call order. Rejects with `signal.reason` on abort, SocketClosedError on
-   * close, a TypeError on a socket opened without the option.
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * using conn = listenDatagram({ hostname: "127.0.0.1", receiveErrors: true });
-   * await conn.sendMsg(new Uint8Array(8), { hostname: "127.0.0.1", port: 9 });
-   * const e = await conn.receiveError({ signal: AbortSignal.timeout(1000) });
-   * console.log(e.code, e.icmpType, e.icmpCode, e.offender?.hostname); // "ECONNREFUSED" 3 3 "127.0.0.1"
-   * ```
-   */
-  receiveError(options?: { signal?: AbortSignal }): Promise<QueuedError> {
-    return this.#errors.receive(options, "receiveError");
-  }
-
-  /**
-   * The oldest queued error record, or null when none is (or while `receiveError()` calls wait); never
-   * waits. A TypeError on a socket opened without `receiveErrors: true`.
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * using conn = listenDatagram({ hostname: "127.0.0.1", receiveErrors: true });
-   * for (let e = conn.tryReceiveError(); e; e = conn.tryReceiveError()) console.log(e.code, e.destination);
-   * ```
-   */
-  tryReceiveError(): QueuedError | null {
-    return this.#errors.tryReceive("tryReceiveError");
-  }
-
-  /**
-   * Error records dropped so far: a receive or send that meets a queued ICMP error takes the system's
-   * records and keeps the newest 64 for {@link receiveError}; older ones beyond are dropped and counted.
-   * @example
-   * ```ts ignore
-   * console.log(conn.errorsDropped); // 0
-   * ```
-   */
-  get errorsDropped(): number {
-    return this.#errors.dropped;
-  }
-
-  /**
-   * The error records, one by one as {@link receiveError} gives them, until the socket closes (the
-   * iteration then ends) or `signal` aborts (it throws the reason).
-   *
-   * @example
-   * ```ts
-   * import { listenDatagram } from "@recvmsg/recvmsg";
-   * const conn = listenDatagram({ hostname: "::", receiveErrors: true });
-   * setTimeout(() => conn.close(), 100); // the loop ends when the socket closes
-   * for await (const e of conn.errors()) console.log(e.destination, e.code, "says", e.offender?.hostname);
-   * ```
-   */
-  errors(options?: { signal?: AbortSignal }): AsyncIterableIterator<QueuedError> {
-    return this.#errors.iterate(options, "errors");
   }
 
   /**
@@ -477,6 +415,23 @@ export class DatagramConn extends SocketSettings
   }
 
   /**
+   * Resolves when every send made so far has gone to the system; with `batchSends`, what is held goes
+   * now, and the promise rejects with the `SocketError` of a held datagram the system refused that no
+   * call has reported yet. Call it before `close()` to know that nothing held was lost.
+   *
+   * @example
+   * ```ts
+   * import { listenDatagram } from "@recvmsg/recvmsg";
+   * using conn = listenDatagram({ hostname: "127.0.0.1", batchSends: true });
+   * await conn.sendMsg(new Uint8Array(1), conn.addr); // held
+   * await conn.flushSends(); // sent
+   * ```
+   */
+  flushSends(): Promise<void> {
+    return this.#sends.drain();
+  }
+
+  /**
    * {@link sendMsgs} without waiting: sends what goes now and returns how many went; `error` is null
    * when they all went or the send buffer filled (then send the rest later).
    *
@@ -511,11 +466,12 @@ export class DatagramConn extends SocketSettings
     this.#closed = true;
     dropped.unregister(this);
     owned.delete(this.#socket.handle);
+    this.#sends.release(); // what batchSends holds goes while the socket is open (if the buffer takes it)
     this.settingsClosed();
     this.#socket.close();
     this.#receives.close(() => this.#socket.closedError());
     this.#sends.close(() => this.#socket.closedError("sendMsg"));
-    this.#errors.close();
+    this.errorsClosed();
   }
 
   /**

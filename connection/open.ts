@@ -30,6 +30,7 @@ const BOOLEAN_OPTIONS = [
   "timestamps",
   "loopback",
   "receiveErrors",
+  "batchSends",
 ] as const;
 
 /**
@@ -59,6 +60,7 @@ const LISTEN_OPTIONS: Record<keyof ListenOptions, true> = {
   coalesce: true,
   readAhead: true,
   receiveErrors: true,
+  batchSends: true,
   protocol: true,
   raw: true,
 };
@@ -99,7 +101,7 @@ export function listenDatagram(options: ListenOptions = {}): DatagramConn {
     // Node users read `bind EADDRINUSE 127.0.0.1:53`, and a hint what to try.
     throw e instanceof SocketError && e.syscall === "bind" ? bindFailure(e, o.hostname, o.port) : e;
   }
-  return configure(new DatagramConn(socket, platform.interfaces), options);
+  return configure(new DatagramConn(socket, platform.interfaces, options.batchSends === true), options);
 }
 
 /** The sender options of `listenDatagram`, set once the socket is open (closed again if one fails). */
@@ -254,7 +256,11 @@ export function wrapSocket(handle: bigint | number, options: WrapOptions = {}): 
     throw new TypeError(`wrapSocket: family must be "IPv4" or "IPv6", got ${describeValue(family)}`);
   }
   const o = validateOptions(options, "wrapSocket", WRAP_KEYS, family === "IPv6" ? "::" : "0.0.0.0");
-  return new DatagramConn(platform.backend.wrap(handle, family === "IPv6", o), platform.interfaces);
+  return new DatagramConn(
+    platform.backend.wrap(handle, family === "IPv6", o),
+    platform.interfaces,
+    options.batchSends === true,
+  );
 }
 
 /**

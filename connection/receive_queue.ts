@@ -38,8 +38,16 @@ export const FAIR_BURST = 32;
  */
 export const FAIR_SLICE_MS = 2;
 
-/** A macrotask soon: setImmediate where the runtime has it (Deno, Bun and Node do), else a timer. */
-const nextTurn: (f: () => void) => void = (() => {
+/**
+ * A macrotask soon: setImmediate where the runtime has it (Deno, Bun and Node do), else a timer.
+ *
+ * @example
+ * ```ts
+ * import { nextTurn } from "./receive_queue.ts";
+ * nextTurn(() => console.log("the event loop turned"));
+ * ```
+ */
+export const nextTurn: (f: () => void) => void = (() => {
   const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
   return typeof immediate === "function"
     ? (f: () => void) => void immediate(f)

@@ -8,9 +8,16 @@
  * system will not cut comes back as SEGMENTS_AS_BATCH: its segments take its place in the same entry and
  * go as a batch. The backend learns such refusals itself (no error code is read here).
  *
+ * With `batchSends`, a plain `sendMsg` is held instead (a copy), its promise resolved at once, and the
+ * held datagrams go together — one sendmmsg on Linux — when {@link HOLD_MAX} are held, when the event
+ * loop turns, before any other send, and at close. One the system refuses is reported by the next send
+ * call, which then sends nothing, as the kernel reports an ICMP error of an earlier datagram.
+ *
  * @module
  */
 import { type BackendSocket, SEGMENTS_AS_BATCH, type Transmit } from "../ffi/common/backend.ts";
+import { SocketError } from "../errors.ts";
+import { nextTurn } from "./receive_queue.ts";
 import { offloads, segmentsFailed, segmentsOf } from "./segmentation.ts";
 import { type SendMsgsResult, waitingCopy } from "./transmit.ts";
 
@@ -83,6 +90,33 @@ export function sendNow(socket: BackendSocket, transmits: Transmit[], from: numb
   return { sent: i - from, error: null, full: false };
 }
 
+/**
+ * The most sends `batchSends` holds before they go: a sendmmsg's worth (64, as a batch receive takes).
+ *
+ * @example
+ * ```ts
+ * import { HOLD_MAX } from "./send_queue.ts";
+ * console.log(HOLD_MAX); // 64
+ * ```
+ */
+export const HOLD_MAX = 64;
+
+/** A held datagram the system refused, told to the next send call: same code, the datagram's address named. */
+function heldFailure(error: unknown, t: Transmit, more: number): unknown {
+  if (!(error instanceof SocketError)) return error;
+  const to = t.to === null ? "the connected peer" : `${t.to.hostname}:${t.to.port}`;
+  const others = more > 0 ? ` (and ${more} more held datagram${more === 1 ? "" : "s"} after it)` : "";
+  const e = new SocketError(
+    error.code,
+    error.errno,
+    error.syscall,
+    `a datagram to ${to} held by batchSends was refused${others}; this call sent nothing. ${error.message}`,
+    t.to === null ? undefined : { address: t.to.hostname, port: t.to.port },
+  );
+  (e as { cause?: unknown }).cause = error;
+  return e;
+}
+
 /** How a single (maybe segmented) send reports: its bytes, or the error — saying how many segments went. */
 function singleResult(total: number, resolve: (n: number) => void, reject: (e: unknown) => void) {
   return (sent: number, error: unknown, transmits: readonly Transmit[]): void => {
@@ -106,9 +140,23 @@ export class SendQueue {
   readonly #entries: Entry[] = [];
   readonly #flushNow = (error: unknown): void => this.#flush(error);
   #closed = false;
+  /** `batchSends`: plain sends are held and go together. */
+  readonly #batching: boolean;
+  /** The held sends (copies), in call order. */
+  #held: Transmit[] = [];
+  /** A macrotask will send what is held. */
+  #releaseSoon = false;
+  readonly #releaseTurn = (): void => {
+    this.#releaseSoon = false;
+    this.release();
+  };
+  /** The first held datagram the system refused and no call has reported yet, and how many more failed. */
+  #heldError: { error: unknown; t: Transmit } | null = null;
+  #heldErrorsMore = 0;
 
-  constructor(socket: BackendSocket) {
+  constructor(socket: BackendSocket, batching = false) {
     this.#socket = socket;
+    this.#batching = batching;
   }
 
   /** Whether sends wait: a new send goes after them. */
@@ -116,8 +164,88 @@ export class SendQueue {
     return this.#entries.length > 0;
   }
 
+  /**
+   * Sends what `batchSends` holds, now: as many as the buffer takes (one sendmmsg on Linux), the rest
+   * waiting for room like any send. A datagram the system refuses is kept for the next call to report.
+   */
+  release(): void {
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    let i = 0;
+    while (i < held.length && this.#entries.length === 0) {
+      const r = sendNow(this.#socket, held, i);
+      i += r.sent;
+      if (r.error !== null) this.#heldFailed(r.error, held[i++]);
+      else if (r.full || r.sent === 0) break;
+    }
+    // What the buffer did not take waits, each on its own, reporting a failure as above.
+    for (; i < held.length; i++) {
+      const t = held[i];
+      this.#enqueue(
+        [t],
+        0,
+        (_sent, error) => {
+          if (error !== null) this.#heldFailed(error, t);
+        },
+        undefined,
+        false,
+      );
+    }
+  }
+
+  /**
+   * Resolves when every send made so far went (held ones released now); rejects with a refusal of a held
+   * datagram not reported yet.
+   */
+  async drain(): Promise<void> {
+    this.release();
+    if (this.#entries.length > 0) {
+      await new Promise<void>((resolve) => this.#enqueue([], 0, () => resolve(), undefined, false));
+    }
+    const failed = this.#takeHeldError();
+    if (failed !== null) throw failed;
+  }
+
+  #heldFailed(error: unknown, t: Transmit): void {
+    if (this.#heldError === null) this.#heldError = { error, t };
+    else this.#heldErrorsMore++;
+  }
+
+  /** A refusal of a held datagram, to report now (then forgotten), or null. */
+  #takeHeldError(): unknown {
+    const h = this.#heldError;
+    if (h === null) return null;
+    this.#heldError = null;
+    const more = this.#heldErrorsMore;
+    this.#heldErrorsMore = 0;
+    return heldFailure(h.error, h.t, more);
+  }
+
+  /** Before any send but a held one: what is held goes first, and a refusal of it is reported. */
+  #before(): unknown {
+    if (!this.#batching) return null;
+    this.release();
+    return this.#takeHeldError();
+  }
+
   /** One send (segmented when `t.segmentSize` is set): the bytes sent, when they went. `t` may be a scratch record. */
   send(t: Transmit, signal: AbortSignal | undefined): Promise<number> {
+    if (this.#batching) {
+      const failed = this.#takeHeldError();
+      if (failed !== null) return Promise.reject(failed);
+      if (t.segmentSize === undefined && signal === undefined && this.#entries.length === 0) {
+        const held = this.#held;
+        held.push(waitingCopy(t));
+        if (held.length >= HOLD_MAX) this.release();
+        else if (!this.#releaseSoon) {
+          this.#releaseSoon = true;
+          nextTurn(this.#releaseTurn);
+        }
+        return Promise.resolve(t.data.length);
+      }
+      this.release();
+    }
     const socket = this.#socket;
     const total = t.data.length;
     let list: Transmit[] | null = t.segmentSize !== undefined && !offloads(socket, t) ? segmentsOf(t) : null;
@@ -147,6 +275,8 @@ export class SendQueue {
 
   /** {@link send} without waiting: the bytes sent (of the segments that went), or null when none could go. */
   trySend(t: Transmit): number | null {
+    const failed = this.#before();
+    if (failed !== null) throw failed;
     if (this.#entries.length > 0) return null;
     const socket = this.#socket;
     let list: Transmit[] | null = t.segmentSize !== undefined && !offloads(socket, t) ? segmentsOf(t) : null;
@@ -163,6 +293,8 @@ export class SendQueue {
   /** A batch: what goes now, and the rest after room is made, in order with the other sends. */
   sendBatch(transmits: Transmit[], signal: AbortSignal | undefined): Promise<SendMsgsResult> {
     if (signal?.aborted) return Promise.resolve({ sent: 0, error: signal.reason });
+    const failed = this.#before();
+    if (failed !== null) return Promise.resolve({ sent: 0, error: failed as Error });
     let done = 0;
     if (this.#entries.length === 0) {
       const r = sendNow(this.#socket, transmits, 0);
@@ -178,6 +310,8 @@ export class SendQueue {
 
   /** {@link sendBatch} without waiting: how many went; `error` null when all went or the buffer filled. */
   trySendBatch(transmits: Transmit[]): SendMsgsResult {
+    const failed = this.#before();
+    if (failed !== null) return { sent: 0, error: failed as Error };
     if (this.#entries.length > 0) return { sent: 0, error: null };
     const r = sendNow(this.#socket, transmits, 0);
     // What a send throws: a SocketError, or a TypeError for a destination (see SendMsgsResult.error).
@@ -186,6 +320,7 @@ export class SendQueue {
 
   /** The socket closed: every waiting send learns `error`. */
   close(error: () => unknown): void {
+    // (What batchSends held was released by DatagramConn.close while the socket was open.)
     this.#closed = true;
     for (const p of this.#entries.splice(0)) this.#settle(p, error());
   }
@@ -196,8 +331,9 @@ export class SendQueue {
     done: number,
     settle: Entry["settle"],
     signal: AbortSignal | undefined,
+    copy = true,
   ): void {
-    for (let i = done; i < transmits.length; i++) transmits[i] = waitingCopy(transmits[i]);
+    if (copy) { for (let i = done; i < transmits.length; i++) transmits[i] = waitingCopy(transmits[i]); }
     const p: Entry = { transmits, done, settle, signal, onAbort: undefined };
     if (signal) {
       p.onAbort = () => this.#abort(p);

@@ -2,7 +2,9 @@
 // arrived at (the reply's IP_PKTINFO carries ipi_spec_dst), as a multi-homed server must.
 //   recvmsg:  one recvmsg and one sendmsg per request.
 //   recvmmsg: up to 32 requests per recvmmsg (MSG_WAITFORONE), their answers in one sendmmsg.
-// Prints its port, then answers until killed.   usage: echo_linux {recvmsg|recvmmsg}
+//   recvmmsg-sendmsg: up to 32 requests per recvmmsg, each answer by its own sendmsg (what any loop
+//     whose send reports each datagram's own result, as an awaited sendMsg does, can at best do).
+// Prints its port, then answers until killed.   usage: echo_linux {recvmsg|recvmmsg|recvmmsg-sendmsg}
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -36,7 +38,8 @@ static void answer(int i, size_t len) {
 
 int main(int argc, char **argv) {
   if (argc != 2) return 2;
-  int batch = strcmp(argv[1], "recvmmsg") == 0 ? BATCH : 1;
+  int each = strcmp(argv[1], "recvmmsg-sendmsg") == 0;
+  int batch = strcmp(argv[1], "recvmmsg") == 0 || each ? BATCH : 1;
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   int one = 1, big = 32 << 20;
   setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
@@ -61,6 +64,10 @@ int main(int argc, char **argv) {
       int n = recvmmsg(fd, in, batch, MSG_WAITFORONE, NULL);
       if (n < 0) return 1;
       for (int i = 0; i < n; i++) answer(i, in[i].msg_len);
+      if (each) {
+        for (int i = 0; i < n; i++) sendmsg(fd, &out[i].msg_hdr, 0);
+        continue;
+      }
       for (int sent = 0; sent < n;) {
         int r = sendmmsg(fd, out + sent, n - sent, 0);
         if (r <= 0) break;

@@ -209,7 +209,7 @@ export interface BackendSocket {
   close(): void;
 }
 
-/** Socket options as the backend takes them: every default filled in. */
+/** Socket options as the backend takes them: every default filled in (held sends are the connection's, not the backend's). */
 export type OpenOptions =
   & Required<
     Omit<
@@ -224,6 +224,7 @@ export type OpenOptions =
       | "raw"
       | "transport"
       | "loopback"
+      | "batchSends"
     >
   >
   & {
