@@ -414,6 +414,11 @@ export class DatagramConn extends ErrorQueueReader
     return this.#sends.sendBatch(transmits, signal);
   }
 
+  /** @internal Sends held by batchSends go before the peer or a sender option changes. */
+  protected override releaseHeld(): void {
+    this.#sends.release();
+  }
+
   /**
    * Resolves when every send made so far has gone to the system; with `batchSends`, what is held goes
    * now, and the promise rejects with the `SocketError` of a held datagram the system refused that no

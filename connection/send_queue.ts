@@ -16,7 +16,7 @@
  * @module
  */
 import { type BackendSocket, SEGMENTS_AS_BATCH, type Transmit } from "../ffi/common/backend.ts";
-import { SocketError } from "../errors.ts";
+import { SocketClosedError, SocketError } from "../errors.ts";
 import { nextTurn } from "./receive_queue.ts";
 import { offloads, segmentsFailed, segmentsOf } from "./segmentation.ts";
 import { type SendMsgsResult, waitingCopy } from "./transmit.ts";
@@ -101,17 +101,20 @@ export function sendNow(socket: BackendSocket, transmits: Transmit[], from: numb
  */
 export const HOLD_MAX = 64;
 
-/** A held datagram the system refused, told to the next send call: same code, the datagram's address named. */
-function heldFailure(error: unknown, t: Transmit, more: number): unknown {
-  if (!(error instanceof SocketError)) return error;
-  const to = t.to === null ? "the connected peer" : `${t.to.hostname}:${t.to.port}`;
+/**
+ * A held datagram the system refused, told to the next send call: same code, the datagram's address
+ * named. A closed socket's error stays what it is.
+ */
+function heldFailure(error: unknown, dest: Transmit["to"], more: number): unknown {
+  if (!(error instanceof SocketError) || error instanceof SocketClosedError) return error;
+  const to = dest === null ? "the connected peer" : `${dest.hostname}:${dest.port}`;
   const others = more > 0 ? ` (and ${more} more held datagram${more === 1 ? "" : "s"} after it)` : "";
   const e = new SocketError(
     error.code,
     error.errno,
     error.syscall,
     `a datagram to ${to} held by batchSends was refused${others}; this call sent nothing. ${error.message}`,
-    t.to === null ? undefined : { address: t.to.hostname, port: t.to.port },
+    dest === null ? undefined : { address: dest.hostname, port: dest.port },
   );
   (e as { cause?: unknown }).cause = error;
   return e;
@@ -151,7 +154,7 @@ export class SendQueue {
     this.release();
   };
   /** The first held datagram the system refused and no call has reported yet, and how many more failed. */
-  #heldError: { error: unknown; t: Transmit } | null = null;
+  #heldError: { error: unknown; to: Transmit["to"] } | null = null;
   #heldErrorsMore = 0;
 
   constructor(socket: BackendSocket, batching = false) {
@@ -201,14 +204,17 @@ export class SendQueue {
   async drain(): Promise<void> {
     this.release();
     if (this.#entries.length > 0) {
-      await new Promise<void>((resolve) => this.#enqueue([], 0, () => resolve(), undefined, false));
+      // An entry of no datagrams, settled when all before it went — or with what stopped them (close).
+      await new Promise<void>((resolve, reject) =>
+        this.#enqueue([], 0, (_sent, error) => error === null ? resolve() : reject(error), undefined, false)
+      );
     }
     const failed = this.#takeHeldError();
     if (failed !== null) throw failed;
   }
 
   #heldFailed(error: unknown, t: Transmit): void {
-    if (this.#heldError === null) this.#heldError = { error, t };
+    if (this.#heldError === null) this.#heldError = { error, to: t.to };
     else this.#heldErrorsMore++;
   }
 
@@ -219,7 +225,7 @@ export class SendQueue {
     this.#heldError = null;
     const more = this.#heldErrorsMore;
     this.#heldErrorsMore = 0;
-    return heldFailure(h.error, h.t, more);
+    return heldFailure(h.error, h.to, more);
   }
 
   /** Before any send but a held one: what is held goes first, and a refusal of it is reported. */
@@ -232,9 +238,11 @@ export class SendQueue {
   /** One send (segmented when `t.segmentSize` is set): the bytes sent, when they went. `t` may be a scratch record. */
   send(t: Transmit, signal: AbortSignal | undefined): Promise<number> {
     if (this.#batching) {
-      const failed = this.#takeHeldError();
+      const holds = t.segmentSize === undefined && signal === undefined && this.#entries.length === 0;
+      // A send that is not held sends what is held first, and reports a refusal that uncovers.
+      const failed = holds ? this.#takeHeldError() : this.#before();
       if (failed !== null) return Promise.reject(failed);
-      if (t.segmentSize === undefined && signal === undefined && this.#entries.length === 0) {
+      if (holds) {
         const held = this.#held;
         held.push(waitingCopy(t));
         if (held.length >= HOLD_MAX) this.release();
@@ -244,7 +252,6 @@ export class SendQueue {
         }
         return Promise.resolve(t.data.length);
       }
-      this.release();
     }
     const socket = this.#socket;
     const total = t.data.length;

@@ -84,6 +84,7 @@ export class SocketSettings {
     }
     if (this.#settingsClosed) throw this.#socket.closedError("connect");
     const hostname = stripBrackets(remoteAddr.hostname);
+    this.releaseHeld();
     this.#socket.connect({ hostname, port });
     this.sendContext.peer = Object.freeze({ transport: "udp" as const, hostname, port });
     this.#addrChanged();
@@ -104,6 +105,7 @@ export class SocketSettings {
   disconnect(): void {
     if (this.#settingsClosed) throw this.#socket.closedError("connect");
     if (this.sendContext.peer === null) return;
+    this.releaseHeld();
     this.#socket.connect(null);
     this.sendContext.peer = null;
     this.#addrChanged();
@@ -256,6 +258,7 @@ export class SocketSettings {
    * ```
    */
   setMulticastInterface(interfaceIndex: number): void {
+    this.releaseHeld();
     this.#options.set("multicastInterface", interfaceIndex, 0, 0xffffffff, "setMulticastInterface", "interfaceIndex");
   }
 
@@ -270,6 +273,7 @@ export class SocketSettings {
    * ```
    */
   setMulticastLoopback(on: boolean): void {
+    this.releaseHeld();
     this.#options.setFlag("multicastLoopback", on, "setMulticastLoopback");
   }
 
@@ -284,6 +288,7 @@ export class SocketSettings {
    * ```
    */
   setMulticastHopLimit(hopLimit: number): void {
+    this.releaseHeld();
     this.#options.set("multicastHopLimit", hopLimit, 0, 255, "setMulticastHopLimit", "hopLimit");
   }
 
@@ -298,6 +303,7 @@ export class SocketSettings {
    * ```
    */
   setBroadcast(on: boolean): void {
+    this.releaseHeld();
     this.#options.setFlag("broadcast", on, "setBroadcast");
   }
 
@@ -313,6 +319,7 @@ export class SocketSettings {
    * ```
    */
   setHopLimit(hopLimit: number): void {
+    this.releaseHeld();
     this.#options.set("hopLimit", hopLimit, 1, 255, "setHopLimit", "hopLimit");
   }
 
@@ -329,6 +336,7 @@ export class SocketSettings {
    * ```
    */
   setDontFragment(on: boolean): void {
+    this.releaseHeld();
     this.#options.setFlag("dontFragment", on, "setDontFragment");
   }
 
@@ -343,6 +351,7 @@ export class SocketSettings {
    * ```
    */
   setSendBufferSize(bytes: number): void {
+    this.releaseHeld();
     this.#options.set("sendBufferSize", bytes, 1, 0x7fffffff, "setSendBufferSize", "bytes");
   }
 
@@ -358,6 +367,7 @@ export class SocketSettings {
    * ```
    */
   setReceiveBufferSize(bytes: number): void {
+    this.releaseHeld();
     this.#options.set("receiveBufferSize", bytes, 1, 0x7fffffff, "setReceiveBufferSize", "bytes");
   }
 
@@ -447,6 +457,12 @@ export class SocketSettings {
   get raw(): boolean {
     return this.#socket.raw;
   }
+
+  /**
+   * @internal Before the peer or a sender option changes: sends `batchSends` holds go first, as the
+   * socket was when they were made (DatagramConn sends them).
+   */
+  protected releaseHeld(): void {}
 
   /** @internal The socket closed: every membership went with it, and nothing can be set any more. */
   protected settingsClosed(): void {

@@ -143,7 +143,22 @@ const cases = [
         : rt === "Node"
         ? [bin("node"), ["--disable-warning=ExperimentalWarning", rx, ...rxArgs(m, mode, t, 300)]]
         : [bun, [rx, ...rxArgs(m, mode, t, 300)]];
+    // The floor under every receive of this runtime: the C recvmmsg loop through its own FFI, none of this
+    // module's JavaScript (bench/ffi_floor.ts; drain only).
+    const floor = (m) =>
+      rt === "Deno"
+        ? [deno, ["run", "-A", "bench/ffi_floor.ts", COUNT, 300]]
+        : rt === "Node"
+        ? [bin("node"), ["--disable-warning=ExperimentalWarning", "bench/ffi_floor.ts", COUNT, 300]]
+        : [bun, ["bench/ffi_floor.ts", COUNT, 300]];
     return [
+      {
+        group: "Linux",
+        name: `${rt}: the C recvmmsg loop through ${rt}'s FFI, none of this module (floor)`,
+        run: floor,
+        methods: ["drain"],
+        ffiFloor: true,
+      },
       { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer`, run: js("try") },
       { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer, reused message`, run: js("try-reuse") },
       { group: "Linux", name: `${rt}: tryReceiveMsgs(64) batch, caller buffer (recvmmsg)`, run: js("batch") },
@@ -268,7 +283,12 @@ function echoSample(
   });
 }
 
-const selected = cases.filter((c) => !ONLY || c.baseline || c.limit || `${c.group}: ${c.name}`.includes(ONLY));
+const selected = cases.filter((c) =>
+  !ONLY || c.baseline || c.limit || c.ffiFloor || `${c.group}: ${c.name}`.includes(ONLY)
+);
+/** The FFI floor of a receiver's runtime (its name starts "Deno:", "Bun:" or "Node:"), Linux only. */
+const ffiFloorOf = (c) =>
+  selected.find((f) => f.ffiFloor && f.group === c.group && f.name.split(":")[0] === c.name.split(":")[0]);
 const selectedEcho = WITH_ECHO
   ? echoCases.filter((c) => !ONLY || c.baseline || c.limit || c.floor || `echo ${c.group}: ${c.name}`.includes(ONLY))
   : [];
@@ -281,7 +301,9 @@ const median = (xs) => {
 };
 const keyOf = (method, c) => `${method} ${c.group}: ${c.name}`;
 const plan = [
-  ...METHODS.flatMap((method) => selected.map((c) => ({ method, c }))),
+  ...METHODS.flatMap((method) =>
+    selected.filter((c) => (c.methods ?? METHODS).includes(method)).map((c) => ({ method, c }))
+  ),
   ...selectedEcho.map((c) => ({ method: "echo", c })),
   ...selectedWorkers.map((c) => ({ method: "workers", c })),
 ];
@@ -425,16 +447,19 @@ const lines = [
   "Ratios are to the C `recvmsg` loop (one call per datagram) and to the C `recvmmsg` loop (32 per call: the kernel's limit) of the",
   "same group and method (the Windows group's: a mingw `WSARecvMsg` loop under the same Wine), each the median over the rounds of",
   "the case's sample over the C loop's sample of the same round. The built-in receivers give no packet",
-  "info; this module and the C loops read IP_PKTINFO.",
+  "info; this module and the C loops read IP_PKTINFO. Each runtime's **floor** is the C `recvmmsg` loop written with that",
+  "runtime's own FFI and nothing of this module (bench/ffi_floor.ts: it reads each datagram's length, no message, no copy):",
+  'what it costs above the C loop is the runtime\'s FFI and event loop, and the column "× floor" is what is left for this',
+  "module's JavaScript to win back.",
   "",
-  "| group | receiver | drain datagrams/s (median) | drain min–max | drain × C recvmsg | drain × C recvmmsg | flood datagrams/s (median) | flood min–max | flood × C recvmsg |",
-  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  "| group | receiver | drain datagrams/s (median) | drain min–max | drain × C recvmsg | drain × C recvmmsg | drain × floor | flood datagrams/s (median) | flood min–max | flood × C recvmsg |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...selected.map((c) =>
     `| ${c.group} | ${c.name} | ${fmt(at("drain", c))} | ${range("drain", c)} | ${
       ratio("drain", c, reference("drain", c.group, "baseline"))
-    } | ${ratio("drain", c, reference("drain", c.group, "limit"))} | ${fmt(at("flood", c))} | ${range("flood", c)} | ${
-      ratio("flood", c, reference("flood", c.group, "baseline"))
-    } |`
+    } | ${ratio("drain", c, reference("drain", c.group, "limit"))} | ${
+      c.ffiFloor ? "1.00" : ratio("drain", c, ffiFloorOf(c))
+    } | ${fmt(at("flood", c))} | ${range("flood", c)} | ${ratio("flood", c, reference("flood", c.group, "baseline"))} |`
   ),
   "",
 ];

@@ -19,10 +19,37 @@ const CHUNK = 8 * 1024;
 /** Larger datagrams get an array of their own, as Node gives buffers of half the pool or more. */
 const OWN_FROM = native.poolCopies ? CHUNK >>> 1 : 0;
 
-let chunk = new Uint8Array(new ArrayBuffer(CHUNK));
-/** The chunk as 32-bit words, for copies four bytes at a time (see copyBytes). */
-let words = wordsOf(chunk);
-let used = 0;
+/**
+ * Chunks for one kind of copy. Received datagrams' copies are handed to users, who may transfer their
+ * buffer (detaching every copy in the chunk); the copies waiting sends keep are never handed out, so they
+ * come from chunks of their own and no user can detach them.
+ */
+class ChunkPool {
+  #chunk = new Uint8Array(new ArrayBuffer(CHUNK));
+  /** The chunk as 32-bit words, for copies four bytes at a time (see copyBytes). */
+  #words = wordsOf(this.#chunk);
+  #used = 0;
+
+  copy(source: Uint8Array, from: number, length: number, sourceWords: Int32Array | null): Uint8Array {
+    // (OWN_FROM is 0 where the runtime does not pool.)
+    if (length >= OWN_FROM) return source.slice(from, from + length);
+    let at = this.#used;
+    let chunk = this.#chunk;
+    // A detached chunk has length 0, so it is replaced here too.
+    if (at + length > chunk.length) {
+      chunk = this.#chunk = new Uint8Array(new ArrayBuffer(CHUNK));
+      this.#words = wordsOf(chunk);
+      at = 0;
+    }
+    // 8-aligned starts, as Node aligns its pool: a Float64Array or BigUint64Array over a copy stays possible.
+    this.#used = (at + length + 7) & ~7;
+    copyBytes(chunk, at, source, from, length, this.#words, sourceWords);
+    return new Uint8Array(chunk.buffer, at, length);
+  }
+}
+
+const received = new ChunkPool();
+const sends = new ChunkPool();
 
 /**
  * A copy of `length` bytes at `from` in `source` that nothing else writes into. `sourceWords`:
@@ -43,17 +70,22 @@ export function freshCopy(
   length: number,
   sourceWords: Int32Array | null = null,
 ): Uint8Array {
-  // (OWN_FROM is 0 where the runtime does not pool.)
-  if (length >= OWN_FROM) return source.slice(from, from + length);
-  let at = used;
-  // A detached chunk has length 0, so it is replaced here too.
-  if (at + length > chunk.length) {
-    chunk = new Uint8Array(new ArrayBuffer(CHUNK));
-    words = wordsOf(chunk);
-    at = 0;
-  }
-  // 8-aligned starts, as Node aligns its pool: a Float64Array or BigUint64Array over a copy stays possible.
-  used = (at + length + 7) & ~7;
-  copyBytes(chunk, at, source, from, length, words, sourceWords);
-  return new Uint8Array(chunk.buffer, at, length);
+  return received.copy(source, from, length, sourceWords);
+}
+
+/**
+ * A copy of a send's bytes for the send to keep while it waits (or is held): from chunks no received
+ * datagram shares, so a user transferring a received buffer cannot empty a waiting send.
+ *
+ * @example
+ * ```ts
+ * import { sendCopy } from "./fresh_copy.ts";
+ * const data = new Uint8Array([1, 2]);
+ * const copy = sendCopy(data);
+ * data.fill(0);
+ * console.log(copy); // Uint8Array(2) [ 1, 2 ]
+ * ```
+ */
+export function sendCopy(data: Uint8Array): Uint8Array {
+  return sends.copy(data, 0, data.length, null);
 }

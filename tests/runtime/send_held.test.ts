@@ -134,6 +134,32 @@ test(`batchSends (${runtime}): an echo loop over messages() answers every reques
   await loop;
 });
 
+test(`batchSends (${runtime}): a held answer keeps its bytes when the user transfers the received buffer it came from`, async () => {
+  using server = listenDatagram({ hostname: "127.0.0.1", batchSends: true });
+  using client = listenDatagram({ hostname: "127.0.0.1" });
+  await client.sendMsg(enc("transferred"), server.addr);
+  const m = await receive(server); // a fresh copy, carved from a chunk other copies share
+  await server.sendMsg(m.data, m.remoteAddr); // held: a copy of its own
+  structuredClone(m.data.buffer, { transfer: [m.data.buffer] }); // detaches m.data (and its chunk)
+  assert.equal(m.data.byteLength, 0, "the received buffer is detached");
+  assert.equal(dec((await receive(client)).data), "transferred", "the held answer went whole");
+});
+
+test(`batchSends (${runtime}): connect() and disconnect() send what is held first, to where it was meant to go`, async () => {
+  using rx1 = listenDatagram({ hostname: "127.0.0.1" });
+  using rx2 = listenDatagram({ hostname: "127.0.0.1" });
+  using tx = listenDatagram({ hostname: "127.0.0.1", batchSends: true });
+  tx.connect(rx1.addr);
+  await tx.sendMsg(enc("to the first peer")); // held, to the connected peer
+  tx.connect(rx2.addr);
+  await tx.sendMsg(enc("to the second peer"));
+  tx.disconnect(); // without the release, the held datagram would have no destination
+  await tx.flushSends();
+  assert.equal(dec((await receive(rx1)).data), "to the first peer");
+  assert.equal(dec((await receive(rx2)).data), "to the second peer");
+  assert.equal(rx1.tryReceiveMsg(), null);
+});
+
 test(`batchSends (${runtime}): the option is a boolean`, () => {
   assert.throws(
     () => listenDatagram({ hostname: "127.0.0.1", batchSends: 1 as unknown as boolean }),
@@ -177,6 +203,19 @@ test(
       assert.ok(s.seconds > 1.5, `flushSends resolved after ${s.seconds.toFixed(2)} s`);
       assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
       assert.equal(r.inOrder, true);
+      // Closed while held datagrams wait for room: flushSends() says so with the closed error, not a refusal.
+      const closing = child([
+        ...net.run(a),
+        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
+        to,
+        String(port + 1),
+        String(COUNT),
+        "200",
+        "held-close",
+      ], 30_000);
+      const closed = await closing.done;
+      assert.equal(closed.code, 0, closed.stderr);
+      assert.deepEqual(JSON.parse(closed.stdout.trim().split("\n").pop()!), { flushError: "SocketClosedError" });
     } finally {
       rx.kill();
     }
