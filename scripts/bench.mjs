@@ -145,7 +145,7 @@ const cases = [
         : [bun, [rx, ...rxArgs(m, mode, t, 300)]];
     // The floor under every receive of this runtime: the C recvmmsg loop through its own FFI, none of this
     // module's JavaScript (bench/ffi_floor.ts; drain only).
-    const floor = (m) =>
+    const floor = () =>
       rt === "Deno"
         ? [deno, ["run", "-A", "bench/ffi_floor.ts", COUNT, 300]]
         : rt === "Node"

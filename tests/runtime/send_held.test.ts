@@ -140,7 +140,8 @@ test(`batchSends (${runtime}): a held answer keeps its bytes when the user trans
   await client.sendMsg(enc("transferred"), server.addr);
   const m = await receive(server); // a fresh copy, carved from a chunk other copies share
   await server.sendMsg(m.data, m.remoteAddr); // held: a copy of its own
-  structuredClone(m.data.buffer, { transfer: [m.data.buffer] }); // detaches m.data (and its chunk)
+  const buffer = m.data.buffer as ArrayBuffer;
+  structuredClone(buffer, { transfer: [buffer] }); // detaches m.data (and its chunk)
   assert.equal(m.data.byteLength, 0, "the received buffer is detached");
   assert.equal(dec((await receive(client)).data), "transferred", "the held answer went whole");
 });
