@@ -18,6 +18,7 @@
  * @module
  */
 export { type AnyAddr, DatagramConn } from "./connection/conn.ts";
+export { ErrorQueueReader } from "./connection/error_reader.ts";
 export { SocketSettings } from "./connection/socket_settings.ts";
 export {
   connectDatagram,
