@@ -2,8 +2,9 @@
 // sendmmsg on Linux (one call each elsewhere); partial sends reported exactly.
 import assert from "node:assert/strict";
 import { connectDatagram, listenDatagram, SocketError } from "../../mod.ts";
-import { child, runtime, runtimeArgv, test, underWine } from "./harness.ts";
+import { runtime, test, underWine } from "./harness.ts";
 import { netnsUnavailable, shapedLink } from "./netns.ts";
+import { counter, lastJson, sender } from "./shaped_pair.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (d: Uint8Array) => new TextDecoder().decode(d);
@@ -73,27 +74,13 @@ test(
     const { net, a, b, to } = shapedLink("sb", 9, "2mbit");
     using _net = net;
     const port = 40000 + (Date.now() % 20000);
-    const rx = child([
-      ...net.run(b),
-      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
-      String(port),
-      "3000",
-      "20000",
-    ], 30_000);
+    const rx = counter(net, b, port, 3000);
     try {
       assert.equal((await rx.lines.next()).value, "ready");
-      const tx = await child([
-        ...net.run(a),
-        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
-        to,
-        String(port),
-        "3000",
-        "200",
-        "batch",
-      ], 30_000).done;
+      const tx = await sender(net, a, to, port, 3000, 200, "batch").done;
       assert.equal(tx.code, 0, tx.stderr);
-      const s = JSON.parse(tx.stdout.trim().split("\n").pop()!);
-      const r = JSON.parse((await rx.done).stdout.trim().split("\n").pop()!);
+      const s = lastJson(tx.stdout);
+      const r = lastJson((await rx.done).stdout);
       assert.ok(s.immediate > 0 && s.immediate < 3000, `the buffer filled (${s.immediate} went at once)`);
       assert.equal(s.resolved, s.waited);
       assert.equal(r.received, 3000, `missing ${r.missing}`);

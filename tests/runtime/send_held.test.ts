@@ -3,8 +3,9 @@
 // datagram the system refuses is reported by the next send call (which sends nothing) or flushSends().
 import assert from "node:assert/strict";
 import { listenDatagram, SocketError } from "../../mod.ts";
-import { child, runtime, runtimeArgv, test, underWine } from "./harness.ts";
+import { runtime, test, underWine } from "./harness.ts";
 import { netnsUnavailable, shapedLink } from "./netns.ts";
+import { counter, lastJson, sender } from "./shaped_pair.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (d: Uint8Array) => new TextDecoder().decode(d);
@@ -175,48 +176,24 @@ test(
     const { net, a, b, to } = shapedLink("sh", 15, "2mbit");
     using _net = net;
     const port = 40000 + (Date.now() % 20000);
-    const rx = child([
-      ...net.run(b),
-      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
-      String(port),
-      String(COUNT),
-      "20000",
-    ], 30_000);
+    const rx = counter(net, b, port, COUNT);
     try {
       assert.equal((await rx.lines.next()).value, "ready", "the receiver started");
-      const tx = child([
-        ...net.run(a),
-        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
-        to,
-        String(port),
-        String(COUNT),
-        "200",
-        "held",
-      ], 30_000);
-      const sent = await tx.done;
+      const sent = await sender(net, a, to, port, COUNT, 200, "held").done;
       assert.equal(sent.code, 0, sent.stderr);
-      const s = JSON.parse(sent.stdout.trim().split("\n").pop()!);
+      const s = lastJson(sent.stdout);
       const got = await rx.done;
       assert.equal(got.code, 0, got.stderr);
-      const r = JSON.parse(got.stdout.trim().split("\n").pop()!);
+      const r = lastJson(got.stdout);
       assert.equal(s.resolved, COUNT, "every held send resolved with its size");
       // 3000 datagrams of 200 bytes take 2.4 s at 2 Mbit/s: flushSends waited for the link, nothing was dropped.
       assert.ok(s.seconds > 1.5, `flushSends resolved after ${s.seconds.toFixed(2)} s`);
       assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
       assert.equal(r.inOrder, true);
       // Closed while held datagrams wait for room: flushSends() says so with the closed error, not a refusal.
-      const closing = child([
-        ...net.run(a),
-        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
-        to,
-        String(port + 1),
-        String(COUNT),
-        "200",
-        "held-close",
-      ], 30_000);
-      const closed = await closing.done;
+      const closed = await sender(net, a, to, port + 1, COUNT, 200, "held-close").done;
       assert.equal(closed.code, 0, closed.stderr);
-      assert.deepEqual(JSON.parse(closed.stdout.trim().split("\n").pop()!), { flushError: "SocketClosedError" });
+      assert.deepEqual(lastJson(closed.stdout), { flushError: "SocketClosedError" });
     } finally {
       rx.kill();
     }

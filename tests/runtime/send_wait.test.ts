@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { listenDatagram, SocketClosedError } from "../../mod.ts";
 import { child, runtime, runtimeArgv, sleep, test } from "./harness.ts";
 import { netnsUnavailable, shapedLink, wineInNamespace } from "./netns.ts";
+import { counter, lastJson, sender } from "./shaped_pair.ts";
 
 const why = netnsUnavailable();
 const COUNT = 3000;
@@ -17,30 +18,16 @@ test(
     const { net, a, b, to } = shapedLink("sw", 7, "2mbit");
     using _net = net;
     const port = 40000 + (Date.now() % 20000);
-    const rx = child([
-      ...net.run(b),
-      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
-      String(port),
-      String(COUNT),
-      "20000",
-    ], 30_000);
+    const rx = counter(net, b, port, COUNT);
     try {
       const first = await rx.lines.next();
       assert.equal(first.value, "ready", "the receiver started");
-      const tx = child([
-        ...net.run(a),
-        ...runtimeArgv("tests/runtime/fixtures/shaped_sender.ts"),
-        to,
-        String(port),
-        String(COUNT),
-        String(SIZE),
-      ], 30_000);
-      const sent = await tx.done;
+      const sent = await sender(net, a, to, port, COUNT, SIZE).done;
       assert.equal(sent.code, 0, sent.stderr);
-      const s = JSON.parse(sent.stdout.trim().split("\n").pop()!);
+      const s = lastJson(sent.stdout);
       const got = await rx.done;
       assert.equal(got.code, 0, got.stderr);
-      const r = JSON.parse(got.stdout.trim().split("\n").pop()!);
+      const r = lastJson(got.stdout);
       console.log(
         `  ${s.immediate} sent at once, then the buffer was full; ${s.waited} waited for room; all resolved in ${
           s.seconds.toFixed(2)
@@ -131,13 +118,7 @@ test(
     const { net, a, b, to } = shapedLink("sv", 6, "2mbit");
     using _net = net;
     const port = 40000 + (Date.now() % 20000);
-    const rx = child([
-      ...net.run(b),
-      ...runtimeArgv("tests/runtime/fixtures/udp_counter.ts"),
-      String(port),
-      String(COUNT),
-      "60000",
-    ], 90_000);
+    const rx = counter(net, b, port, COUNT, 60_000, 90_000);
     try {
       assert.equal((await rx.lines.next()).value, "ready");
       wineInNamespace.stop();
