@@ -18,15 +18,13 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
-import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
-import { WindowsThreadEnd } from "./windows_thread_end.ts";
+import { closeWithThreadEnd, lastingMemory } from "./posix_thread_end.ts";
 import { COMPLETION_WAIT_MS, completionCallback, type ThunkPages, thunkPages } from "./win_completion.ts";
 
 /** Windows: this thread's thunk pages (ffi/runtime/win_completion.ts), made at the first callback. */
 let windowsPages: ThunkPages | undefined;
 
 /** This thread's descriptors closed when it ends (Linux and Windows x86-64); null where that cannot be, undefined before the first. */
-let threadEnd: PosixThreadEnd | WindowsThreadEnd | null | undefined;
 
 type BunType = "void" | "i32" | "u32" | "u16" | "u8" | "u64" | "i64_fast" | "ptr" | "function";
 interface BunDef {
@@ -160,13 +158,7 @@ export function bunNative(): Native {
       return new Uint8Array(ffi.toArrayBuffer(Number(address), 0, length)).slice();
     },
     closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
-      // Made at the first socket, so that a process without sockets maps and keys nothing.
-      if (threadEnd === undefined) {
-        threadEnd = this.os === "windows"
-          ? WindowsThreadEnd.make(this.open, this.viewBytes, this.os, this.arch)
-          : PosixThreadEnd.make(this.open, this.viewBytes, this.os, this.arch);
-      }
-      threadEnd?.closeWithThread(fd, on, wake);
+      closeWithThreadEnd(this, fd, on, wake);
     },
     waitMemory(bytes: number): Uint8Array {
       return lastingMemory(this.open, this.viewBytes, this.os, bytes);

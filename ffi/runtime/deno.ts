@@ -15,8 +15,7 @@ import type {
   SymbolTable,
   ThreadSafeCallback,
 } from "../types.ts";
-import { lastingMemory, PosixThreadEnd } from "./posix_thread_end.ts";
-import { WindowsThreadEnd } from "./windows_thread_end.ts";
+import { closeWithThreadEnd, lastingMemory } from "./posix_thread_end.ts";
 import { KERNEL32_COMPLETIONS } from "../tables/windows.ts";
 import {
   COMPLETION_WAIT_MS,
@@ -27,7 +26,6 @@ import {
 } from "./win_completion.ts";
 
 /** This thread's descriptors closed when it ends (Linux and Windows x86-64); null where that cannot be, undefined before the first. */
-let threadEnd: PosixThreadEnd | WindowsThreadEnd | null | undefined;
 
 const TYPES: Record<NativeType, Deno.NativeResultType> = {
   void: "void",
@@ -179,13 +177,7 @@ export function denoNative(): Native {
         .slice();
     },
     closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
-      // Made at the first socket, so that a process without sockets maps and keys nothing.
-      if (threadEnd === undefined) {
-        threadEnd = this.os === "windows"
-          ? WindowsThreadEnd.make(this.open, this.viewBytes, this.os, this.arch)
-          : PosixThreadEnd.make(this.open, this.viewBytes, this.os, this.arch);
-      }
-      threadEnd?.closeWithThread(fd, on, wake);
+      closeWithThreadEnd(this, fd, on, wake);
     },
     waitMemory(bytes: number): Uint8Array {
       return lastingMemory(this.open, this.viewBytes, this.os, bytes);

@@ -11,6 +11,7 @@
 import { LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { LIBC_THREAD_END, THREAD_END_CODE, THREAD_END_TABLE as T } from "../tables/thread_end.ts";
 import type { Bound, Native } from "../types.ts";
+import { WindowsThreadEnd } from "./windows_thread_end.ts";
 
 const PAGE = 4096;
 // Linux mmap(2) values: PROT_READ, PROT_WRITE, PROT_EXEC; MAP_PRIVATE | MAP_ANONYMOUS; MAP_FAILED (void *)-1.
@@ -199,4 +200,31 @@ export function lastingMemory(
     }
   }
   return new Uint8Array(new ArrayBuffer(Math.max(bytes, 128)));
+}
+
+/** This isolate's thread end: undefined until the first socket, null where there is none. */
+let threadEnd: PosixThreadEnd | WindowsThreadEnd | null | undefined;
+
+/**
+ * `Native.closeWithThread` for Deno and Bun, whose worker threads end without running JavaScript: the
+ * thread end of this OS (a pthread key destructor on Linux x86-64, a fiber-local storage callback on
+ * Windows x64), made at the first socket so that a process without sockets maps and keys nothing.
+ *
+ * @example
+ * ```ts ignore
+ * closeWithThreadEnd(native, fd, true); // fd is closed when this thread ends
+ * ```
+ */
+export function closeWithThreadEnd(
+  native: Pick<Native, "open" | "viewBytes" | "os" | "arch">,
+  fd: number | bigint,
+  on: boolean,
+  wake?: boolean,
+): void {
+  if (threadEnd === undefined) {
+    threadEnd = native.os === "windows"
+      ? WindowsThreadEnd.make(native.open, native.viewBytes, native.os, native.arch)
+      : PosixThreadEnd.make(native.open, native.viewBytes, native.os, native.arch);
+  }
+  threadEnd?.closeWithThread(fd, on, wake);
 }
