@@ -145,27 +145,36 @@ const cases = [
         : [bun, [rx, ...rxArgs(m, mode, t, 300)]];
     // The floor under every receive of this runtime: the C recvmmsg loop through its own FFI, none of this
     // module's JavaScript (bench/ffi_floor.ts; drain only).
-    const floor = () =>
+    // With "await", the same loop hands each datagram on through an awaited promise: the floor under the
+    // receives that are awaited one by one (receiveMsg, messages()).
+    const floor = (extra = []) => () =>
       rt === "Deno"
-        ? [deno, ["run", "-A", "bench/ffi_floor.ts", COUNT, 300]]
+        ? [deno, ["run", "-A", "bench/ffi_floor.ts", COUNT, 300, ...extra]]
         : rt === "Node"
-        ? [bin("node"), ["--disable-warning=ExperimentalWarning", "bench/ffi_floor.ts", COUNT, 300]]
-        : [bun, ["bench/ffi_floor.ts", COUNT, 300]];
+        ? [bin("node"), ["--disable-warning=ExperimentalWarning", "bench/ffi_floor.ts", COUNT, 300, ...extra]]
+        : [bun, ["bench/ffi_floor.ts", COUNT, 300, ...extra]];
     return [
       {
         group: "Linux",
         name: `${rt}: the C recvmmsg loop through ${rt}'s FFI, none of this module (floor)`,
-        run: floor,
+        run: floor(),
         methods: ["drain"],
-        ffiFloor: true,
+        ffiFloor: "sync",
+      },
+      {
+        group: "Linux",
+        name: `${rt}: the same loop, each datagram through an awaited promise (promise floor)`,
+        run: floor(["await"]),
+        methods: ["drain"],
+        ffiFloor: "await",
       },
       { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer`, run: js("try") },
       { group: "Linux", name: `${rt}: tryReceiveMsg, caller buffer, reused message`, run: js("try-reuse") },
       { group: "Linux", name: `${rt}: tryReceiveMsgs(64) batch, caller buffer (recvmmsg)`, run: js("batch") },
-      { group: "Linux", name: `${rt}: receiveMsg, caller buffer`, run: js("async-buffer") },
-      { group: "Linux", name: `${rt}: receiveMsg, fresh copies`, run: js("async-copy") },
-      { group: "Linux", name: `${rt}: messages(), fresh copies`, run: js("messages-copy") },
-      { group: "Linux", name: `${rt}: messages({ buffer })`, run: js("messages-buffer") },
+      { group: "Linux", name: `${rt}: receiveMsg, caller buffer`, run: js("async-buffer"), awaited: true },
+      { group: "Linux", name: `${rt}: receiveMsg, fresh copies`, run: js("async-copy"), awaited: true },
+      { group: "Linux", name: `${rt}: messages(), fresh copies`, run: js("messages-copy"), awaited: true },
+      { group: "Linux", name: `${rt}: messages({ buffer })`, run: js("messages-buffer"), awaited: true },
       ...(rt === "Deno"
         ? [{
           group: "Linux",
@@ -286,9 +295,15 @@ function echoSample(
 const selected = cases.filter((c) =>
   !ONLY || c.baseline || c.limit || c.ffiFloor || `${c.group}: ${c.name}`.includes(ONLY)
 );
-/** The FFI floor of a receiver's runtime (its name starts "Deno:", "Bun:" or "Node:"), Linux only. */
+/**
+ * The floor of a receiver's runtime (its name starts "Deno:", "Bun:" or "Node:"), Linux only: the promise
+ * floor for a receive awaited per datagram, else the FFI floor.
+ */
 const ffiFloorOf = (c) =>
-  selected.find((f) => f.ffiFloor && f.group === c.group && f.name.split(":")[0] === c.name.split(":")[0]);
+  selected.find((f) =>
+    f.ffiFloor === (c.awaited ? "await" : "sync") && f.group === c.group &&
+    f.name.split(":")[0] === c.name.split(":")[0]
+  );
 const selectedEcho = WITH_ECHO
   ? echoCases.filter((c) => !ONLY || c.baseline || c.limit || c.floor || `echo ${c.group}: ${c.name}`.includes(ONLY))
   : [];
@@ -449,8 +464,10 @@ const lines = [
   "the case's sample over the C loop's sample of the same round. The built-in receivers give no packet",
   "info; this module and the C loops read IP_PKTINFO. Each runtime's **floor** is the C `recvmmsg` loop written with that",
   "runtime's own FFI and nothing of this module (bench/ffi_floor.ts: it reads each datagram's length, no message, no copy):",
-  'what it costs above the C loop is the runtime\'s FFI and event loop, and the column "× floor" is what is left for this',
-  "module's JavaScript to win back.",
+  "what it costs above the C loop is the runtime's FFI and event loop. Its **promise floor** is the same loop handing each",
+  "datagram on through an awaited promise (an iterator result per datagram, as `for await` takes it): the floor under the",
+  'receives awaited one by one (`receiveMsg`, `messages()`). The column "× floor" is each row against its floor (the',
+  "promise floor for awaited receives, the FFI floor for the rest): what is left for this module's JavaScript to win back.",
   "",
   "| group | receiver | drain datagrams/s (median) | drain min–max | drain × C recvmsg | drain × C recvmmsg | drain × floor | flood datagrams/s (median) | flood min–max | flood × C recvmsg |",
   "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -458,7 +475,7 @@ const lines = [
     `| ${c.group} | ${c.name} | ${fmt(at("drain", c))} | ${range("drain", c)} | ${
       ratio("drain", c, reference("drain", c.group, "baseline"))
     } | ${ratio("drain", c, reference("drain", c.group, "limit"))} | ${
-      c.ffiFloor ? "1.00" : ratio("drain", c, ffiFloorOf(c))
+      c.ffiFloor === "sync" ? "1.00" : ratio("drain", c, ffiFloorOf(c))
     } | ${fmt(at("flood", c))} | ${range("flood", c)} | ${ratio("flood", c, reference("flood", c.group, "baseline"))} |`
   ),
   "",
