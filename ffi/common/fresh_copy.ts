@@ -26,6 +26,8 @@ const OWN_FROM = native.poolCopies ? CHUNK >>> 1 : 0;
  */
 class ChunkPool {
   #chunk = new Uint8Array(new ArrayBuffer(CHUNK));
+  /** The chunk's buffer, kept: reading `.buffer` per copy was a call into the engine (Node: a C++ builtin). */
+  #buffer = this.#chunk.buffer;
   /** The chunk as 32-bit words, for copies four bytes at a time (see copyBytes). */
   #words = wordsOf(this.#chunk);
   #used = 0;
@@ -38,13 +40,14 @@ class ChunkPool {
     // A detached chunk has length 0, so it is replaced here too.
     if (at + length > chunk.length) {
       chunk = this.#chunk = new Uint8Array(new ArrayBuffer(CHUNK));
+      this.#buffer = chunk.buffer;
       this.#words = wordsOf(chunk);
       at = 0;
     }
     // 8-aligned starts, as Node aligns its pool: a Float64Array or BigUint64Array over a copy stays possible.
     this.#used = (at + length + 7) & ~7;
     copyBytes(chunk, at, source, from, length, this.#words, sourceWords);
-    return new Uint8Array(chunk.buffer, at, length);
+    return new Uint8Array(this.#buffer, at, length);
   }
 }
 
