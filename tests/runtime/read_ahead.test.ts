@@ -208,3 +208,46 @@ test(
   },
   { skip: linuxOnly },
 );
+
+test(
+  `read-ahead (${runtime}): datagrams of every size up to 65,507 bytes, mixed, come out whole and byte for byte, as fresh copies, into caller buffers (cut with MSG_TRUNC) and peeked`,
+  async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 4 << 20 });
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    const sizes = [0, 1, 63, 64, 2047, 2048, 2049, 4095, 4096, 4097, 9000, 32768, 65507, 5, 2050, 65507, 70, 3000];
+    // Every datagram's bytes differ from every other's, and from position to position.
+    const payload = (n: number, k: number) =>
+      Uint8Array.from({ length: n }, (_, i) => (i * 7 + k * 31 + (i >> 8)) & 0xff);
+    const send = () => {
+      const r = tx.trySendMsgs(sizes.map((n, k) => ({ data: payload(n, k), remoteAddr: rx.addr })));
+      assert.deepEqual(r, { sent: sizes.length, error: null });
+    };
+    const fills = readAheadStats().fills;
+    send();
+    // Fresh copies, with a peek of each datagram before it is taken.
+    for (let k = 0; k < sizes.length; k++) {
+      const peeked = rx.tryReceiveMsg({ peek: true });
+      assert.ok(peeked, `datagram ${k} is queued`);
+      assert.deepEqual(peeked.data, payload(sizes[k], k), `peek of datagram ${k} (${sizes[k]} bytes)`);
+      const m = await rx.receiveMsg();
+      assert.equal(m.data.length, sizes[k]);
+      assert.deepEqual(m.data, payload(sizes[k], k), `datagram ${k} (${sizes[k]} bytes)`);
+      assert.equal(m.truncated, false);
+      assert.equal(m.localAddr?.hostname, "127.0.0.1");
+    }
+    assert.ok(readAheadStats().fills > fills, "the datagrams came through read-ahead");
+    // Into a caller buffer of 3,000 bytes: longer datagrams are cut there, with MSG_TRUNC.
+    send();
+    const buffer = new Uint8Array(3000);
+    for (let k = 0; k < sizes.length; k++) {
+      const m = rx.tryReceiveMsg({ buffer })!;
+      const kept = Math.min(sizes[k], buffer.length);
+      assert.equal(m.data.length, kept, `datagram ${k}: ${sizes[k]} bytes into 3000`);
+      assert.deepEqual(m.data, payload(sizes[k], k).subarray(0, kept));
+      assert.equal(m.truncated, sizes[k] > buffer.length);
+      assert.equal((m.flags & MSG_TRUNC) !== 0, sizes[k] > buffer.length);
+    }
+    assert.equal(rx.tryReceiveMsg(), null);
+  },
+  { skip: linuxOnly },
+);
