@@ -51,7 +51,7 @@ const fill = () => {
     dv.setUint32(mmsgAt(i) + SLOT.namelen, 32, true);
     setSize(dv, mmsgAt(i) + SLOT.controllen, 256);
   }
-  const n = recvmmsg(fd, vec, SLOTS, 0x40, 0);
+  const n = recvmmsg(fd, vec, SLOTS, 0x40, 0n);
   return n > 0 ? n : 0;
 };
 const syncDrain = () => {

@@ -137,7 +137,7 @@ export class BatchReceiver {
         iov[5] = direct;
         iov[6] = k;
       }
-      const n = h.l.recvmmsg!(h.fd, this.#vec, k, P.C.MSG_DONTWAIT, 0);
+      const n = h.l.recvmmsg!(h.fd, this.#vec, k, P.C.MSG_DONTWAIT, 0n);
       if (n < 0) {
         const errno = h.l.errno();
         if (errno === P.EAGAIN) break;

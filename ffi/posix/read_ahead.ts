@@ -42,7 +42,7 @@ const LAYOUT = slotLayout(MAX_READ_AHEAD);
 
 /** What the read-ahead needs from the system: given once per process by the POSIX backend. */
 export interface ReadAheadSystem {
-  recvmmsg(fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: number): number;
+  recvmmsg(fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: bigint): number;
   errno(): number;
   failure(errno: number, syscall: string): Error;
   readonly EAGAIN: number;
@@ -299,7 +299,7 @@ export class ReadAhead {
       dv.setUint32(m + SLOT.namelen, NAME_SLOT, true);
       setSize(dv, m + SLOT.controllen, a.slotControl);
     }
-    const n = s.recvmmsg(fd, a.vec, this.#limit, s.MSG_DONTWAIT, 0);
+    const n = s.recvmmsg(fd, a.vec, this.#limit, s.MSG_DONTWAIT, 0n);
     a.dirty = n > 0 ? n : 0;
     if (n <= 0) {
       // errno first: giving the arena back may make a system call (munmap).
