@@ -90,7 +90,7 @@ const drain: () => number | Promise<number> = awaitEach ? asyncDrain : syncDrain
 const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 block(waitMs);
 await drain();
-for (let round = 1; round < 3; round++) {
+for (let round = 1; round < Number(process.env.BENCH_WARM_ROUNDS ?? 3); round++) {
   process.stdout.write("ready\n");
   block(waitMs);
   await drain();

@@ -1,7 +1,7 @@
 // One benchmark receiver. It binds 127.0.0.1:0 and prints the port; then, by method:
 //   drain MODE COUNT WAIT_MS: blocks its thread for WAIT_MS while the flooder queues COUNT datagrams,
-//     drains them untimed and prints "ready"; three such warm-up rounds (the JIT compiles the receive
-//     path and settles), then the fourth burst is drained timed.
+//     drains them untimed and prints "ready"; BENCH_WARM_ROUNDS such warm-up rounds (default 3: the JIT
+//     compiles the receive path and settles), then one more burst is drained timed.
 //   flood MODE WARM_MS WINDOW_MS: receives while a concurrent flooder sends; from WARM_MS after the
 //     first datagram, counts for WINDOW_MS.
 // Either way it ends by printing "received seconds".
@@ -28,8 +28,11 @@ const warmMs = flood ? Number(a) : 0;
 const windowMs = flood ? Number(b) : 0;
 const RCVBUF = 32 << 20;
 const BATCH = 64;
-/** Untimed drain rounds before the timed one; the C receivers do the same. */
-const WARM_ROUNDS = 3;
+/**
+ * Untimed drain rounds before the timed one (BENCH_WARM_ROUNDS, default 3; scripts/bench.mjs asks for 10 on
+ * Linux, where three left the JIT short of its steady state); the C receivers do the same.
+ */
+const WARM_ROUNDS = Number(process.env.BENCH_WARM_ROUNDS ?? 3);
 const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 /** The process's CPU time when the timed part began: reported beside the wall time (see {@link report}). */
 let cpu0 = process.cpuUsage();

@@ -2,7 +2,8 @@
 // `npm run bench`: every receiver, in one run, by two methods, with 64-byte datagrams from a C
 // sendmmsg flooder on loopback:
 //   drain: the receiver blocks while COUNT datagrams are queued, then drains them; datagrams/s =
-//          received / drain time (its own cost per datagram). Three bursts are drained untimed first (warm-up).
+//          received / drain time (its own cost per datagram). Bursts are drained untimed first (warm-up:
+//          DRAIN_WARM, ten on Linux, where the JIT needs them to reach the steady state a server runs in).
 //   flood: the flooder sends for the whole run while the receiver receives; datagrams/s = received in
 //          a WINDOW after a warm-up (what it keeps up with while a sender competes for the 2 cores).
 // Each case runs RUNS times, in rounds: every round takes one sample of every case in turn (round-robin; odd
@@ -46,6 +47,13 @@ const WITH_ECHO = process.env.BENCH_ECHO !== "0";
 const FLOOD = SMOKE
   ? { Linux: { warm: 50, window: 100 }, Wine: { warm: 50, window: 100 } }
   : { Linux: { warm: 300, window: 1000 }, Wine: { warm: 500, window: 2000 } };
+/**
+ * Untimed drain bursts before the timed one, per group (each receiver reads BENCH_WARM_ROUNDS). With three,
+ * the receives' JavaScript had not reached its steady state on Linux: ten gave messages() 6–38% more
+ * (Deno, Node; Bun within noise) and Node's floor about 10% more; the C loop did not change. Wine's receives are 100× slower
+ * and three bursts are 120,000 datagrams there.
+ */
+const DRAIN_WARM = { Linux: SMOKE ? 1 : 10, Wine: SMOKE ? 1 : 3 };
 const dir = mkdtempSync(join(tmpdir(), "recvmsg-bench-"));
 const bin = (n) => join(root, "node_modules", ".bin", n);
 
@@ -81,9 +89,10 @@ const flood = (port, args) => spawn(join(dir, "flood"), [String(port), ...args.m
  * queue the timed burst. Flood: when it prints its port, start a flooder that outlasts the window.
  * Then read "received seconds".
  */
-function sample(method, timing, cmd, args) {
+function sample(method, timing, cmd, args, warmRounds) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, NO_COLOR: "1" } });
+    const env = { ...process.env, NO_COLOR: "1", BENCH_WARM_ROUNDS: String(warmRounds) };
+    const child = spawn(cmd, args, { cwd: root, env });
     let out = "";
     let stage = 0;
     let readies = 0;
@@ -211,7 +220,7 @@ if (WITH_WINE) {
 }
 
 /** The echo method: a server answers a C client that keeps 256 requests in flight (bench/c/echo_client.c). */
-const ECHO = { warm: SMOKE ? 50 : 300, window: SMOKE ? 100 : 1000, outstanding: 256 };
+const ECHO = { warm: SMOKE ? 50 : 1000, window: SMOKE ? 100 : 1000, outstanding: 256 };
 const echoServer = "bench/echo_server.ts";
 const echoCases = [
   {
@@ -348,7 +357,7 @@ try {
         ? await echoSample(cmd, args.map(String))
         : method === "workers"
         ? await echoSample(cmd, args.map(String), workersClient(dir, ECHO, SIZE, c))
-        : await sample(method, timing, cmd, args.map(String));
+        : await sample(method, timing, cmd, args.map(String), c.group === "Linux" ? DRAIN_WARM.Linux : DRAIN_WARM.Wine);
       const entry = samples.get(keyOf(method, c));
       if (r && r.seconds > 0) {
         if (method === "drain" && r.received < COUNT) entry.short++;
@@ -453,7 +462,7 @@ const lines = [
   "## Receive",
   "",
   `Datagrams of ${SIZE} bytes over loopback from a C \`sendmmsg\` flooder. **Drain**: ${COUNT} datagrams are queued while the receiver's`,
-  "thread is blocked, then drained and timed: the receiver's own cost per datagram (after three untimed warm-up bursts drained the same way).",
+  `thread is blocked, then drained and timed: the receiver's own cost per datagram (after ${DRAIN_WARM.Linux} untimed warm-up bursts drained the same way; Wine: ${DRAIN_WARM.Wine}).`,
   `**Flood**: the flooder sends throughout while the receiver receives; counted over ${
     FLOOD.Linux.window / 1000
   } s (Wine: ${FLOOD.Wine.window / 1000} s) after a`,

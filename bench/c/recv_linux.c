@@ -1,6 +1,6 @@
 // The C baseline, with IP_PKTINFO read from every datagram as the module reads it.
 //   drain: binds 127.0.0.1:0 with a large receive buffer, prints the port, waits WAIT_MS while the
-//          flooder fills the queue and drains it; three such warm-up rounds, each followed by "ready",
+//          flooder fills the queue and drains it; BENCH_WARM_ROUNDS (default 3) such warm-up rounds, each followed by "ready",
 //          as the JS receivers get; the fourth burst is drained timed: prints "received seconds cpu_seconds
 //          checksum" (cpu_seconds: the CPU time of the timed part, as bench/receiver.ts reports it).
 //   flood: prints the port, receives (blocking; recvmmsg returns what is there, MSG_WAITFORONE) while a
@@ -16,7 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { WARM_ROUNDS = 3 };
+/* Untimed drain rounds before the timed one: BENCH_WARM_ROUNDS, default 3 (as the JS receivers). */
+static int warm_rounds(void) {
+  const char *v = getenv("BENCH_WARM_ROUNDS");
+  return v ? atoi(v) : 3;
+}
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 /** CPU time of the process (every thread): the steadier figure on a busy machine. */
@@ -86,7 +90,7 @@ int main(int argc, char **argv) {
     cpu_seconds = cpu() - c0;
   } else {
     int wait_ms = atoi(argv[3]);
-    for (int round = 0; round <= WARM_ROUNDS; round++) {
+    for (int round = 0, warm = warm_rounds(); round <= warm; round++) {
       if (round >= 1) { printf("ready\n"); fflush(stdout); }
       usleep(wait_ms * 1000);
       received = 0;
