@@ -74,9 +74,15 @@ setup() {
   fi
   if [ ! -f "$ROOTFS/root/wp/.ready" ]; then
     log "creating the Wine prefix (first use only)"
-    with_mounts run_inside /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 || true
+    # fd 9 (the lock) closed for Wine: its services outlive this script and would hold the lock.
+    with_mounts run_inside /usr/lib/wine/wine64 wineboot -i >/dev/null 2>&1 9>&- || true
     touch "$ROOTFS/root/wp/.ready" 2>/dev/null || { mkdir -p "$ROOTFS/root/wp"; touch "$ROOTFS/root/wp/.ready"; }
   fi
+  # The lock guards the setup only. Released here, so that no program started below inherits it: Wine's
+  # services (services.exe, rpcss.exe...) can outlive a killed run, and held it then, so that every later
+  # wine.sh waited on it for good.
+  flock -u 9
+  exec 9>&-
 }
 
 mounted=()
