@@ -1,7 +1,7 @@
 // The C baseline, with IP_PKTINFO read from every datagram as the module reads it.
 //   drain: binds 127.0.0.1:0 with a large receive buffer, prints the port, waits WAIT_MS while the
-//          flooder fills the queue and drains it; BENCH_WARM_ROUNDS (default 3) such warm-up rounds, each followed by "ready",
-//          as the JS receivers get; the fourth burst is drained timed: prints "received seconds cpu_seconds
+//          flooder fills the queue and drains it; BENCH_WARM_ROUNDS (default 3) such warm-up rounds, each
+//          followed by "ready", as the JS receivers get; one more burst is drained timed: prints "received seconds cpu_seconds
 //          checksum" (cpu_seconds: the CPU time of the timed part, as bench/receiver.ts reports it).
 //   flood: prints the port, receives (blocking; recvmmsg returns what is there, MSG_WAITFORONE) while a
 //          concurrent flooder sends; from WARM_MS after the first datagram counts for WINDOW_MS.
