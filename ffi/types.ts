@@ -27,7 +27,7 @@ export type SymbolTable = Readonly<Record<string, SymbolDef>>;
 
 /** JS type of an argument of a native kind. */
 export type ArgOf<T extends NativeType> = T extends "handle" ? bigint | number
-  : T extends "buffer" ? Uint8Array | null
+  : T extends "buffer" ? Uint8Array | PinnedBuffer | null
   : T extends "function" ? CallbackPointer
   : number;
 
@@ -41,6 +41,13 @@ export type NativeFn<D extends SymbolDef> = (...args: ArgsOf<D["parameters"]>) =
 
 /** A library opened with its symbol table. */
 export type Bound<T extends SymbolTable> = { readonly [K in keyof T]: NativeFn<T[K]> };
+
+/**
+ * Memory that never moves, made ready for `buffer` arguments by {@link Native.pin}: what each runtime
+ * passes at the least cost (on Node its address as a bigint, elsewhere the view itself). Valid only
+ * while the view it was made from is reachable: keep the two together.
+ */
+export type PinnedBuffer = { readonly __pinnedBuffer: unique symbol };
 
 /** An opaque native function pointer of a callback, to pass as a `function` argument. */
 export type CallbackPointer = { readonly __callbackPointer: unique symbol } | number;
@@ -93,6 +100,13 @@ export interface Native {
    * into ArrayBuffers of more than 64 bytes, created with `new ArrayBuffer`, never do.
    */
   addressOf(view: Uint8Array): number;
+  /**
+   * `view` as the cheapest `buffer` argument of this runtime, for memory that never moves and that is
+   * passed again and again (a socket's msghdr): node:ffi reads a typed array's address on every call
+   * (~200 ns) but takes a bigint address as it is; Deno and Bun take the view itself at full speed.
+   * The same guarantee as {@link addressOf}; and the caller keeps `view` reachable while it uses the result.
+   */
+  pin(view: Uint8Array): PinnedBuffer;
   /**
    * A callback with `(pointer context, u8 flag) => void` shape, callable from native threads. On Windows
    * (every runtime) the pointer is not a JS callback but the posting thunk (ffi/runtime/win_completion.ts):

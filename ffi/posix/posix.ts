@@ -81,7 +81,8 @@ class PosixSocket implements BackendSocket {
   private readonly arena = new ArrayBuffer(AT.end);
   private readonly u8 = new Uint8Array(this.arena);
   private readonly dv = new DataView(this.arena);
-  private readonly msgView = this.u8.subarray(AT.msg, AT.msg + P.msghdr.size);
+  /** The msghdr as recvmsg takes it at the least cost (see Native.pin); `arena` keeps its memory. */
+  private readonly msgArg = native.pin(this.u8.subarray(AT.msg, AT.msg + P.msghdr.size));
   private readonly nameDv = new DataView(this.arena, AT.name, SOCKADDR_STORAGE);
   private readonly scratch4 = this.u8.subarray(AT.scratch, AT.scratch + 4);
   private readonly mem: ReceiveMemory;
@@ -316,7 +317,7 @@ class PosixSocket implements BackendSocket {
     dv.setUint32(O_CONTROLLEN, req.controlSize, true);
     dv.setInt32(O_FLAGS, 0, true);
     dv.setUint32(O_IOV_LEN, capacity, true);
-    const n = this.l.c.recvmsg(this.fd, this.msgView, C.MSG_DONTWAIT | (req.peek ? C.MSG_PEEK : 0));
+    const n = this.l.c.recvmsg(this.fd, this.msgArg, C.MSG_DONTWAIT | (req.peek ? C.MSG_PEEK : 0));
     if (n < 0) {
       const errno = this.l.errno();
       if (errno === P.EAGAIN) return null;

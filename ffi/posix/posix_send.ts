@@ -15,6 +15,7 @@ import { pointTo, setPointer } from "../common/receive_target.ts";
 import { sendMemo } from "../common/send_memo.ts";
 import { DATA_CAPACITY, portZeroMessage, type SendMemory, stageSend } from "../common/socket_core.ts";
 import { native } from "../native.ts";
+import type { PinnedBuffer } from "../types.ts";
 import { pathMtu } from "./path_mtu.ts";
 import { errnoFailure, P, setSized } from "./platform.ts";
 import { SendBatch } from "./sendmmsg.ts";
@@ -45,7 +46,9 @@ export interface SendHost {
 /** The send memory: the common slot and data, and the msghdr around them. */
 interface PosixSendMemory extends SendMemory {
   readonly dv: DataView;
-  readonly msg: Uint8Array;
+  /** The msghdr, as sendmsg takes it at the least cost (see Native.pin): `arena` keeps its memory. */
+  readonly msg: PinnedBuffer;
+  readonly arena: ArrayBuffer;
   readonly nameAddress: number;
 }
 
@@ -95,7 +98,8 @@ export class PosixSender {
       nameLen: 0,
       controlLen: 0,
       dv,
-      msg: u8.subarray(0, P.msghdr.size),
+      msg: native.pin(u8.subarray(0, P.msghdr.size)),
+      arena,
       nameAddress: native.addressOf(u8.subarray(SEND.name)),
     };
   }

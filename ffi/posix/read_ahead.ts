@@ -27,6 +27,7 @@ import type { ReceiveRequest } from "../common/backend.ts";
 import type { ControlArchive } from "../common/control_archive.ts";
 import { buildMessage, messageData, type Received } from "../common/message_builder.ts";
 import { native } from "../native.ts";
+import type { PinnedBuffer } from "../types.ts";
 import { LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { checkAttached, setPointer } from "../common/receive_target.ts";
 import { wordsOf } from "../common/control_archive.ts";
@@ -42,7 +43,7 @@ const LAYOUT = slotLayout(MAX_READ_AHEAD);
 
 /** What the read-ahead needs from the system: given once per process by the POSIX backend. */
 export interface ReadAheadSystem {
-  recvmmsg(fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: bigint): number;
+  recvmmsg(fd: number, vec: PinnedBuffer, vlen: number, flags: number, timeout: bigint): number;
   errno(): number;
   failure(errno: number, syscall: string): Error;
   readonly EAGAIN: number;
@@ -56,6 +57,8 @@ export interface ReadAheadSystem {
 /** One recvmmsg's memory: the vector, iovecs and names in one buffer; data and control beside it. */
 class Arena {
   readonly vec: Uint8Array;
+  /** `vec` as recvmmsg takes it at the least cost (see Native.pin): valid while the arena is mapped. */
+  readonly vecArg: PinnedBuffer;
   readonly dv: DataView;
   data: Uint8Array;
   /** `data` and `control` as 32-bit words, for copies four bytes at a time (see copyBytes). */
@@ -74,6 +77,7 @@ class Arena {
     const memory = mapArena();
     const buffer = memory.vec;
     this.vec = new Uint8Array(buffer);
+    this.vecArg = native.pin(this.vec);
     const dv = this.dv = new DataView(buffer);
     this.data = memory.data;
     this.control = memory.control;
@@ -299,7 +303,7 @@ export class ReadAhead {
       dv.setUint32(m + SLOT.namelen, NAME_SLOT, true);
       setSize(dv, m + SLOT.controllen, a.slotControl);
     }
-    const n = s.recvmmsg(fd, a.vec, this.#limit, s.MSG_DONTWAIT, 0n);
+    const n = s.recvmmsg(fd, a.vecArg, this.#limit, s.MSG_DONTWAIT, 0n);
     a.dirty = n > 0 ? n : 0;
     if (n <= 0) {
       // errno first: giving the arena back may make a system call (munmap).

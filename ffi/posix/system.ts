@@ -8,7 +8,7 @@ import { LINUX as L } from "../../structs/linux.ts";
 import type { SocketError } from "../../errors.ts";
 import { LIBC, LIBC_DARWIN, LIBC_LINUX, libcPath, POLL } from "../tables/libc.ts";
 import { native } from "../native.ts";
-import type { Bound } from "../types.ts";
+import type { Bound, PinnedBuffer } from "../types.ts";
 import { PollSet } from "./poll_set.ts";
 import type { ReadAheadSystem } from "./read_ahead.ts";
 import { errnoFailure, P } from "./platform.ts";
@@ -26,7 +26,9 @@ export interface Lib {
    * timeout) — a bigint, as handles are above the adapters. A number there costs Deno its fast call (V8
    * deoptimizes the call site to the slow path, about 0.5–1 µs more per call; bench/ffi_floor.ts too).
    */
-  recvmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number, timeout: bigint) => number) | null;
+  recvmmsg:
+    | ((fd: number, vec: Uint8Array | PinnedBuffer, vlen: number, flags: number, timeout: bigint) => number)
+    | null;
   /** sendmmsg(2), where the system has it (Linux). */
   sendmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number) => number) | null;
   /** What read-ahead needs, where there is recvmmsg. */

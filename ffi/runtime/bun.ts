@@ -13,6 +13,7 @@ import type {
   Native,
   NativeFn,
   NativeType,
+  PinnedBuffer,
   SymbolDef,
   SymbolTable,
   ThreadSafeCallback,
@@ -135,6 +136,10 @@ export function bunNative(): Native {
     },
     fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
       return normalize(def, ffi.CFunction({ ...declare(def), ptr: address })) as NativeFn<D>;
+    },
+    pin(view: Uint8Array): PinnedBuffer {
+      // Bun's compiled call reads a typed array's address itself, as fast as a number.
+      return view as unknown as PinnedBuffer;
     },
     addressOf(view: Uint8Array): number {
       return ffi.ptr(view);

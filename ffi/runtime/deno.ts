@@ -11,6 +11,7 @@ import type {
   Native,
   NativeFn,
   NativeType,
+  PinnedBuffer,
   SymbolDef,
   SymbolTable,
   ThreadSafeCallback,
@@ -158,6 +159,10 @@ export function denoNative(): Native {
     fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
       const fp = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address)!, declare(def));
       return normalize(def, fp.call.bind(fp) as (...args: unknown[]) => unknown) as NativeFn<D>;
+    },
+    pin(view: Uint8Array): PinnedBuffer {
+      // Deno's fast call takes the view's address itself.
+      return view as unknown as PinnedBuffer;
     },
     addressOf(view: Uint8Array): number {
       return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view as Uint8Array<ArrayBuffer>)));

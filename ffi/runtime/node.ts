@@ -14,6 +14,7 @@ import type {
   Native,
   NativeFn,
   NativeType,
+  PinnedBuffer,
   SymbolDef,
   SymbolTable,
   ThreadSafeCallback,
@@ -238,6 +239,10 @@ export function nodeNative(): Native {
     },
     fromAddress<D extends SymbolDef>(address: bigint, def: D): NativeFn<D> {
       return windows().fromAddress(address, def);
+    },
+    pin(view: Uint8Array): PinnedBuffer {
+      // node:ffi asks V8 for a typed array's address on every call (~200 ns); a bigint goes in as it is.
+      return ffi.getRawPointer(view) as unknown as PinnedBuffer;
     },
     addressOf(view: Uint8Array): number {
       return Number(ffi.getRawPointer(view));
