@@ -4,8 +4,9 @@
 // costs above the C loop is the runtime's FFI and event loop; what this module's receives cost above it
 // is this module's JavaScript. Same protocol and output as bench/receiver.ts drain (for
 // bench/cpu_per_datagram.mjs): port, three untimed bursts, then "received seconds cpu_seconds".
-//   usage: deno run -A bench/ffi_floor.ts COUNT WAIT_MS [await]   (or bun / node)
-// With "await", each datagram is handed on through an awaited promise (the promise floor under
+//   usage: deno run -A bench/ffi_floor.ts COUNT WAIT_MS [await|await-fair]   (or bun / node)
+// With "await", each datagram is handed on through an awaited promise (the promise floor); with
+// "await-fair" the event loop turns as this module's fairness asks, too (the fair promise floor under
 // receiveMsg and messages()).
 import process from "node:process";
 import { iovAt, mmsgAt, setSize, SLOT, slotArena, slotLayout } from "../ffi/posix/mmsg_slots.ts";
@@ -15,7 +16,13 @@ import { setPointer } from "../ffi/common/receive_target.ts";
 
 const [count, waitMs] = process.argv.slice(2).map(Number);
 /** "await": every datagram is handed on through an awaited promise of an iterator result, as `for await` takes it. */
-const awaitEach = process.argv[4] === "await";
+const awaitEach = process.argv[4] === "await" || process.argv[4] === "await-fair";
+/**
+ * "await-fair": the promise floor with this module's fairness rule (connection/receive_queue.ts): after 32
+ * datagrams in a row, once the event loop last turned 2 ms ago or more, the next waits for a macrotask
+ * (setImmediate), so that timers run under any load. What a turn of the runtime's loop costs is in it.
+ */
+const fair = process.argv[4] === "await-fair";
 const SLOTS = 32;
 const lib = load();
 const c = lib.c;
@@ -68,7 +75,24 @@ const syncDrain = () => {
 // datagram's length, awaited one by one as bench/receiver.ts awaits messages().
 let at = 0;
 let filled = 0;
+let burst = 0;
+let turnedAt = 0;
+const turned = (): void => {
+  burst = 0;
+  turnedAt = performance.now();
+};
 const next = (): Promise<IteratorResult<number>> => {
+  if (fair && ++burst > 32) {
+    if (performance.now() - turnedAt >= 2) {
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          turned();
+          resolve(next());
+        })
+      );
+    }
+    burst = 1;
+  }
   if (at === filled) {
     filled = fill();
     at = 0;
