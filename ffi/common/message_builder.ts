@@ -10,13 +10,14 @@ import type { CmsgFormat } from "../../structs/cmsg.ts";
 import { type ControlArchive, copyBytes, keepControl, WordsCache } from "./control_archive.ts";
 import { freshCopy } from "./fresh_copy.ts";
 import { markNotASource } from "./reply_source.ts";
-import { viewOf } from "./receive_target.ts";
+import { ViewMemo, viewOf } from "./receive_target.ts";
 
 /**
  * The message's `data`: `bytes` bytes at `start` in the caller's `target` (copied there from `own` at
  * `ownFrom` unless the system wrote there itself, `direct`), or a fresh copy out of `own`. Copies go four
  * bytes at a time when `ownWords` (`wordsOf(own)`) is given, and, into a caller's buffer, `targets` knows
- * its words.
+ * its words. `views` (the socket's) remembers the views made, by `slot`, so that a reused message keeps its
+ * own without a look at either buffer.
  *
  * @example
  * ```ts
@@ -35,6 +36,8 @@ export function messageData(
   reuse: ReceivedMessage | null,
   ownWords: Int32Array | null = null,
   targets: WordsCache | null = null,
+  views: ViewMemo | null = null,
+  slot = 0,
 ): Uint8Array {
   if (target === null) return freshCopy(own, ownFrom, bytes, ownWords);
   if (!direct && bytes > 0) {
@@ -48,7 +51,8 @@ export function messageData(
       ownWords,
     );
   }
-  return viewOf(target, start, bytes, reuse ? reuse.data : null);
+  const previous = reuse ? reuse.data : null;
+  return views === null ? viewOf(target, start, bytes, previous) : views.view(target, start, bytes, previous, slot);
 }
 
 /**
@@ -76,6 +80,8 @@ export interface Received {
   controlFrom: number;
   /** The words of the socket's last caller buffer (see messageData). */
   readonly targets: WordsCache;
+  /** The views of caller buffers the socket's messages were given (see messageData). */
+  readonly views: ViewMemo;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -106,6 +112,7 @@ export function received(): Received {
     controlLen: 0,
     controlFrom: 0,
     targets: new WordsCache(),
+    views: new ViewMemo(),
   };
 }
 

@@ -128,3 +128,52 @@ export function viewOf(target: Uint8Array, start: number, bytes: number, previou
   }
   return target.subarray(start, start + bytes);
 }
+
+/**
+ * {@link viewOf} with a memory of the views it made, one per slot (a batch's index; 0 for single
+ * receives): a reused message whose `data` is the view this memo made for the same caller buffer at that
+ * slot is known to be a view of that buffer without asking for either `buffer` (a call into the engine:
+ * 9–18 ns on V8, 7 on JavaScriptCore, twice per datagram). One per socket; it holds the caller's last
+ * buffers and views, as the socket's other caches do, until they are replaced or the socket is dropped.
+ *
+ * @example
+ * ```ts
+ * import { ViewMemo } from "./receive_target.ts";
+ * const memo = new ViewMemo();
+ * const target = new Uint8Array(2048);
+ * const first = memo.view(target, 64, 32, null, 1);
+ * console.log(memo.view(target, 64, 32, first, 1) === first, first.byteOffset); // true 64
+ * ```
+ */
+export class ViewMemo {
+  readonly #views: Uint8Array[] = [];
+  readonly #targets: Uint8Array[] = [];
+  /** The last caller buffer, and its ArrayBuffer when it is a plain Uint8Array (null: a subclass, such as Buffer). */
+  #target: Uint8Array | null = null;
+  #buffer: ArrayBuffer | null = null;
+
+  /** The view for `bytes` bytes at `start` in `target`, `previous` (the reused message's data) when it is that. */
+  view(target: Uint8Array, start: number, bytes: number, previous: Uint8Array | null, slot: number): Uint8Array {
+    // `previous` made here for `target` shares its buffer (else the buffers are compared); its length and
+    // offset still tell whether the datagram is another size or the buffer shrank (resizable).
+    if (
+      previous !== null && previous.length === bytes && previous.byteOffset === target.byteOffset + start &&
+      ((previous === this.#views[slot] && this.#targets[slot] === target) || previous.buffer === target.buffer)
+    ) {
+      return previous;
+    }
+    if (target !== this.#target) {
+      this.#target = target;
+      this.#buffer = target.constructor === Uint8Array ? target.buffer as ArrayBuffer : null;
+    }
+    // A view made from the buffer: subarray would look the constructor up (its species) every time, and
+    // measured 22 ns against 13 on V8. A subclass keeps subarray, so that its views are of its class.
+    const buffer = this.#buffer;
+    const v = buffer === null
+      ? target.subarray(start, start + bytes)
+      : new Uint8Array(buffer, target.byteOffset + start, bytes);
+    this.#views[slot] = v;
+    this.#targets[slot] = target;
+    return v;
+  }
+}

@@ -244,6 +244,8 @@ export class BatchReceiver {
       reuse,
       this.#copyWords,
       r.targets,
+      r.views,
+      index,
     );
     r.reuse = reuse;
     r.flags = flags;

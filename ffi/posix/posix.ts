@@ -329,7 +329,8 @@ class PosixSocket implements BackendSocket {
     r.anc = this.decoder.decode(mem.control, controlLen);
     r.remote = this.remote.get(dv.getUint32(O_NAMELEN, true));
     r.remoteIsIPv6 = this.remote.lastIsIPv6;
-    r.data = messageData(target, 0, n < capacity ? n : capacity, mem.direct, mem.data, 0, req.reuse);
+    const bytes = n < capacity ? n : capacity;
+    r.data = messageData(target, 0, bytes, mem.direct, mem.data, 0, req.reuse, null, r.targets, r.views);
     r.reuse = req.reuse;
     r.flags = flags;
     r.truncated = (flags & C.MSG_TRUNC) !== 0;

@@ -353,7 +353,7 @@ export class ReadAhead {
     r.anc = a.decoder.decode(control, controlLen, controlAt);
     r.remote = a.remote.get(dv.getUint32(m + SLOT.namelen, true), i * NAME_SLOT);
     r.remoteIsIPv6 = a.remote.lastIsIPv6;
-    r.data = messageData(target, 0, bytes, false, a.data, i * SEGMENT, req.reuse, a.dataWords, r.targets);
+    r.data = messageData(target, 0, bytes, false, a.data, i * SEGMENT, req.reuse, a.dataWords, r.targets, r.views);
     r.reuse = req.reuse;
     r.flags = flags;
     r.truncated = (flags & s.MSG_TRUNC) !== 0;

@@ -320,7 +320,7 @@ class WinsockSocket implements BackendSocket {
     r.anc = this.decoder.decode(mem.control, controlLen);
     r.remote = this.remote.get(dv.getInt32(AT.msg + MSG.namelen.offset, true));
     r.remoteIsIPv6 = this.remote.lastIsIPv6;
-    r.data = messageData(target, 0, bytes, mem.direct, mem.data, 0, req.reuse);
+    r.data = messageData(target, 0, bytes, mem.direct, mem.data, 0, req.reuse, null, r.targets, r.views);
     r.reuse = req.reuse;
     // WSAEMSGSIZE is the truncation; Windows also sets MSG_TRUNC in dwFlags, Wine leaves it 0: set it.
     r.flags = truncated ? flags | MSG_TRUNC : flags;

@@ -1,0 +1,137 @@
+// Reused messages and caller buffers: a reused message keeps its own view of the buffer when the new
+// datagram fills exactly that (no object made), and never keeps a view of anything else; its control
+// bytes and sender are those of its new datagram; a buffer of a Uint8Array subclass gives views of
+// that class. The view memory (ffi/common/receive_target.ts ViewMemo) is checked on its own first.
+import assert from "node:assert/strict";
+import { type DatagramConn, type DatagramMessage, listenDatagram } from "../../mod.ts";
+import { ViewMemo } from "../../ffi/common/receive_target.ts";
+import { runtime, test } from "./harness.ts";
+
+class Bytes extends Uint8Array {}
+
+test(`ViewMemo (${runtime}): keeps a view only when it is exactly the one asked for, of the same buffer`, () => {
+  const memo = new ViewMemo();
+  const target = new Uint8Array(4096);
+  const a = memo.view(target, 128, 64, null, 2);
+  assert.equal(a.buffer, target.buffer);
+  assert.equal(a.byteOffset, 128);
+  assert.equal(a.length, 64);
+  assert.equal(a.constructor, Uint8Array);
+  // Its own view, same slot, offset and length: kept.
+  assert.equal(memo.view(target, 128, 64, a, 2), a);
+  // Another length, another offset: a new view, right.
+  const b = memo.view(target, 128, 63, a, 2);
+  assert.notEqual(b, a);
+  assert.deepEqual([b.byteOffset, b.length], [128, 63]);
+  const c = memo.view(target, 192, 63, b, 2);
+  assert.deepEqual([c.byteOffset, c.length, c.buffer === target.buffer], [192, 63, true]);
+  // A view the memo did not make (another slot's, or the caller's own) of the same bytes: kept too.
+  const mine = target.subarray(256, 320);
+  assert.equal(memo.view(target, 256, 64, mine, 5), mine);
+  // A view of another buffer at the same offset and length is never kept.
+  const elsewhere = new Uint8Array(4096).subarray(192, 255);
+  const d = memo.view(target, 192, 63, elsewhere, 2);
+  assert.notEqual(d, elsewhere);
+  assert.equal(d.buffer, target.buffer);
+  // Nor the memo's own view for another caller buffer (a view of a subarray of target at offset 0).
+  const part = target.subarray(1024);
+  const e = memo.view(part, 0, 16, null, 3);
+  assert.equal(e.byteOffset, 1024);
+  const other = new Uint8Array(4096).subarray(1024);
+  const f = memo.view(other, 0, 16, e, 3);
+  assert.notEqual(f, e);
+  assert.equal(f.buffer, other.buffer);
+  // A subclass keeps its class.
+  const bytes = new Bytes(256);
+  const g = memo.view(bytes, 8, 8, null, 0);
+  assert.ok(g instanceof Bytes);
+  assert.deepEqual([g.byteOffset, g.length, g.buffer === bytes.buffer], [8, 8, true]);
+});
+
+/** Receives `n` datagrams as one reused batch (waiting for the first; the rest are queued on loopback). */
+async function batchOf(rx: DatagramConn, n: number, buffer: Uint8Array, reuse: DatagramMessage[] | null) {
+  const out = await rx.receiveMsgs(n, { buffer, reuse, signal: AbortSignal.timeout(5000) });
+  for (let tries = 0; out.length < n && tries < 100; tries++) {
+    // A late datagram: take it alone and keep the batch's order (a datagram is never split across calls).
+    await new Promise((r) => setTimeout(r, 10));
+    const more = rx.tryReceiveMsgs(n - out.length, { buffer: buffer.subarray(out.length * 256) });
+    out.push(...more);
+  }
+  assert.equal(out.length, n, "every datagram arrived");
+  return out;
+}
+
+test(`reused batch (${runtime}): each message gets its new datagram's bytes, sender, local address and control; a view kept only when exact`, async () => {
+  await using rx = listenDatagram({ hostname: "0.0.0.0" });
+  await using one = listenDatagram({ hostname: "127.0.0.1" });
+  await using two = listenDatagram({ hostname: "127.0.0.2" });
+  const port = rx.addr.port;
+  const N = 8;
+  const buffer = new Uint8Array(N * 256);
+  /** Datagram i of plan k: from `one` to 127.0.0.1 or from `two` to 127.0.0.2, alternately; sizes differ by plan. */
+  const plan = (k: number) =>
+    Array.from({ length: N }, (_, i) => {
+      const first = (i + k) % 2 === 0;
+      const size = 20 + ((i * 7 + k * 13) % 50);
+      return {
+        from: first ? one : two,
+        to: first ? "127.0.0.1" : "127.0.0.2",
+        data: new Uint8Array(size).map((_, b) => (b * 3 + i + k * 5) & 0xff),
+      };
+    });
+  let batch: DatagramMessage[] | null = null;
+  let lastViews: Uint8Array[] = [];
+  let lastSizes: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    // Rounds 1 and 3 repeat the sizes and senders of 0 and 2; from round 1 to 2 each message changes sender.
+    const p = plan(round >> 1);
+    for (const d of p) await d.from.sendMsg(d.data, { hostname: d.to, port });
+    if (round === 3) {
+      // The caller swaps a message's data for a view of another buffer at the same place: never kept.
+      (batch![0] as { data: Uint8Array }).data = new Uint8Array(N * 256).subarray(0, lastSizes[0]);
+    }
+    const got: DatagramMessage[] = await batchOf(rx, N, buffer, batch);
+    if (batch !== null) assert.equal(got, batch, "the same array back");
+    for (let i = 0; i < N; i++) {
+      const m = got[i];
+      const d = p[i];
+      const label = `round ${round}, datagram ${i}`;
+      assert.deepEqual([...m.data], [...d.data], `${label}: bytes`);
+      assert.equal(m.data.buffer, buffer.buffer, `${label}: a view of the caller's buffer`);
+      assert.equal(m.data.byteOffset, i * 256, `${label}: segment i`);
+      assert.equal(m.remoteAddr.hostname, d.to, `${label}: sender's address`);
+      assert.equal(m.remoteAddr.port, d.from.addr.port, `${label}: sender's port`);
+      assert.equal(m.localAddr?.hostname, d.to, `${label}: arrival address`);
+      // The control bytes kept for this message are its own datagram's: the packet info names `d.to`.
+      const dst = d.to.split(".").map(Number);
+      const info = m.control.find((c) => c.data.length >= 8 && c.level === 0);
+      assert.ok(info, `${label}: a packet info record`);
+      const has = (bytes: Uint8Array) =>
+        bytes.some((_, at) => at + 4 <= bytes.length && dst.every((x, j) => bytes[at + j] === x));
+      assert.ok(has(info!.data), `${label}: packet info holds ${d.to}`);
+      if (round === 1 || (round === 3 && i > 0)) {
+        // Same segment and size as the round before: the message's view is kept.
+        assert.equal(m.data, lastViews[i], `${label}: the same view`);
+      }
+    }
+    lastViews = got.map((m) => m.data);
+    lastSizes = got.map((m) => m.data.length);
+    batch = got;
+  }
+});
+
+test(`a buffer of a Uint8Array subclass (${runtime}): the datagram's view is of that class, reused or not`, async () => {
+  await using rx = listenDatagram({ hostname: "127.0.0.1" });
+  await using tx = listenDatagram({ hostname: "127.0.0.1" });
+  const buffer = new Bytes(2048);
+  await tx.sendMsg(new Uint8Array([1, 2, 3]), rx.addr);
+  const m = await rx.receiveMsg({ buffer, signal: AbortSignal.timeout(5000) });
+  assert.ok(m.data instanceof Bytes);
+  assert.deepEqual([...m.data], [1, 2, 3]);
+  await tx.sendMsg(new Uint8Array([4, 5, 6, 7]), rx.addr);
+  const again = await rx.receiveMsg({ buffer, reuse: m, signal: AbortSignal.timeout(5000) });
+  assert.equal(again, m);
+  assert.ok(again.data instanceof Bytes);
+  assert.deepEqual([...again.data], [4, 5, 6, 7]);
+  assert.equal(again.data.buffer, buffer.buffer);
+});
