@@ -322,7 +322,7 @@ export class ReceivedMessage implements DatagramMessage {
   #length = 0;
   #format: CmsgFormat | null = null;
   #control: readonly ControlMessage[] | null = null;
-  #store: Uint8Array | null = null;
+  #store: { readonly bytes: Uint8Array; readonly words: Int32Array } | null = null;
   /** The last batch check that met this message (see {@link _claim}). */
   #claimed = 0;
 
@@ -345,10 +345,12 @@ export class ReceivedMessage implements DatagramMessage {
   /**
    * @internal Memory of this message's own for the control bytes of its next datagram, when it is
    * reused: a reuse loop then copies into the same bytes each time instead of filling shared chunks.
+   * `words`: the same bytes as 32-bit words, for copies four bytes at a time.
    */
-  _controlStore(length: number): Uint8Array {
-    if (this.#store === null || this.#store.length < length) {
-      this.#store = new Uint8Array(new ArrayBuffer(Math.max(length, 256)));
+  _controlStore(length: number): { readonly bytes: Uint8Array; readonly words: Int32Array } {
+    if (this.#store === null || this.#store.bytes.length < length) {
+      const buffer = new ArrayBuffer(Math.max((length + 7) & ~7, 256));
+      this.#store = { bytes: new Uint8Array(buffer), words: new Int32Array(buffer) };
     }
     return this.#store;
   }

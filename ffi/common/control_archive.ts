@@ -180,7 +180,7 @@ export function copyBytes(
  */
 export function keepControl(
   archive: ControlArchive,
-  reuse: { _controlStore(length: number): Uint8Array } | null,
+  reuse: { _controlStore(length: number): { readonly bytes: Uint8Array; readonly words: Int32Array } } | null,
   source: Uint8Array,
   length: number,
   from: number,
@@ -192,8 +192,8 @@ export function keepControl(
     kept.at = 0;
   } else if (reuse !== null) {
     const store = reuse._controlStore(length);
-    for (let i = 0; i < length; i++) store[i] = source[from + i];
-    kept.chunk = store;
+    copyBytes(store.bytes, 0, source, from, length, sourceWords === null ? null : store.words, sourceWords);
+    kept.chunk = store.bytes;
     kept.at = 0;
   } else {
     kept.at = archive.keep(source, length, from, sourceWords);

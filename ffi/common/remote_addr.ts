@@ -26,8 +26,10 @@ export class RemoteAddrCache {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
   readonly #families: Families;
+  /** The names as 32-bit words, for compares four at a time; null when `offset` is not 4-aligned. */
+  readonly #words: Int32Array | null;
   readonly #last = new Uint8Array(new ArrayBuffer(SIN6_SIZE));
-  readonly #lastView = new DataView(this.#last.buffer);
+  readonly #lastWords = new Int32Array(this.#last.buffer);
   #lastLen = -1;
   #lastAddr: NetAddr | null = null;
   /** Whether the last sender is an IPv6 peer (not an IPv4 one, even v4-mapped): which packet info applies. */
@@ -37,6 +39,7 @@ export class RemoteAddrCache {
   constructor(arena: ArrayBuffer, offset: number, families: Families, size = 128) {
     this.#bytes = new Uint8Array(arena, offset, size);
     this.#view = new DataView(arena, offset, size);
+    this.#words = (offset & 3) === 0 ? new Int32Array(arena, offset, size >>> 2) : null;
     this.#families = families;
   }
 
@@ -45,11 +48,16 @@ export class RemoteAddrCache {
     const len = Math.min(nameLen, SIN6_SIZE);
     const bytes = this.#bytes;
     if (len === this.#lastLen && this.#lastAddr) {
-      // Four bytes at a time (sockaddr_in is 16 bytes, sockaddr_in6 28), the rest one by one.
-      const view = this.#view;
-      const last = this.#lastView;
+      // Four bytes at a time where the names allow (sockaddr_in is 16 bytes, sockaddr_in6 28), the rest one by one.
+      const words = this.#words;
       let i = 0;
-      while (i + 4 <= len && view.getUint32(at + i) === last.getUint32(i)) i += 4;
+      if (words !== null && (at & 3) === 0) {
+        const last = this.#lastWords;
+        const w0 = at >>> 2;
+        let w = 0;
+        while (w < len >>> 2 && words[w0 + w] === last[w]) w++;
+        i = w << 2;
+      }
       while (i < len && bytes[at + i] === this.#last[i]) i++;
       if (i === len) return this.#lastAddr;
     }

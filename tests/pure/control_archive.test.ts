@@ -1,12 +1,15 @@
 // Copies and compares of received bytes four at a time (ffi/common/control_archive.ts, and the decoder's
 // repeat check in structs/ancillary.ts): the same bytes as the plain loop at every alignment and length,
 // the plain loop wherever words cannot serve, a kept control record shared only when every byte is the
-// same, and a decoder that keeps its fields only for the very same bytes.
+// same, and a decoder that keeps its fields only for the very same bytes; a reused message's own
+// control store, and the sender cache's compare of names.
 import { describe, expect, it } from "vitest";
-import { ControlArchive, copyBytes, WordsCache, wordsOf } from "../../ffi/common/control_archive.ts";
+import { ControlArchive, copyBytes, keepControl, WordsCache, wordsOf } from "../../ffi/common/control_archive.ts";
+import { RemoteAddrCache } from "../../ffi/common/remote_addr.ts";
 import { AncillaryDecoder, LINUX_DIALECT } from "../../structs/ancillary.ts";
 import { buildControlMessages } from "../../structs/cmsg.ts";
 import { LINUX, LNX } from "../../structs/linux.ts";
+import { encodeSockaddr } from "../../structs/sockaddr.ts";
 
 const pattern = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * 31 + seed * 7 + 1) & 0xff);
 
@@ -147,4 +150,72 @@ describe("AncillaryDecoder: repeated control bytes", () => {
     expect(d.local4).toBeNull();
     expect(d.decode(area, bad.length, 128).error).not.toBeNull();
   });
+});
+
+describe("keepControl into a reused message's store", () => {
+  it("copies every byte, four at a time where it can, whatever the length and offset, and grows the store", () => {
+    let store: { bytes: Uint8Array; words: Int32Array } | null = null;
+    const message = {
+      _controlStore(length: number) {
+        if (store === null || store.bytes.length < length) {
+          const buffer = new ArrayBuffer(Math.max((length + 7) & ~7, 256));
+          store = { bytes: new Uint8Array(buffer), words: new Int32Array(buffer) };
+        }
+        return store;
+      },
+    };
+    const source = new Uint8Array(2048);
+    for (const words of [null, wordsOf(source)]) {
+      for (const length of [1, 3, 4, 28, 32, 33, 255, 257, 600]) {
+        for (const from of [0, 8, 13]) {
+          source.set(pattern(length, length + from), from);
+          const kept = keepControl(new ControlArchive(), message, source, length, from, words);
+          expect(kept.at).toBe(0);
+          expect(kept.chunk).toBe(store!.bytes);
+          expect(kept.chunk!.subarray(0, length), `${length} bytes from ${from}`).toEqual(
+            source.subarray(from, from + length),
+          );
+        }
+      }
+    }
+    expect(store!.bytes.length).toBeGreaterThanOrEqual(600);
+  });
+});
+
+describe("RemoteAddrCache", () => {
+  const families = { inet: 2, inet6: 10 };
+  const name = (view: DataView, at: number, hostname: string, port: number) =>
+    encodeSockaddr(view, at, { hostname, port }, families);
+
+  for (const offset of [0, 8, 2]) {
+    it(`decodes a sender once, and anew for a change in any byte of its name (names at offset ${offset})`, () => {
+      const arena = new ArrayBuffer(offset + 4 * 32);
+      const view = new DataView(arena, offset);
+      const cache = new RemoteAddrCache(arena, offset, families, 4 * 32);
+      const senders: [string, number][] = [["10.0.0.1", 5353], ["fd00::1", 53], ["::ffff:10.0.0.9", 9]];
+      for (const [hostname, port] of senders) {
+        const len = name(view, 32, hostname, port);
+        const first = cache.get(len, 32);
+        const shown = hostname.startsWith("::ffff:") ? hostname.slice(7) : hostname;
+        expect(first).toEqual({ transport: "udp", hostname: shown, port });
+        // The same bytes in another slot: the same object.
+        new Uint8Array(arena, offset + 64, len).set(new Uint8Array(arena, offset + 32, len));
+        expect(cache.get(len, 64)).toBe(first);
+        for (let i = 0; i < len; i++) {
+          const bytes = new Uint8Array(arena, offset + 64, len);
+          bytes[i] ^= 1;
+          const other = cache.get(len, 64);
+          expect(other, `${hostname}: byte ${i} changed`).not.toBe(first);
+          bytes[i] ^= 1;
+          expect(cache.get(len, 64), `${hostname}: byte ${i} restored`).toEqual(first);
+        }
+      }
+      // A port of its own for each sender of one address.
+      name(view, 0, "10.0.0.1", 1000);
+      name(view, 32, "10.0.0.1", 1001);
+      expect(cache.get(16, 0).port).toBe(1000);
+      expect(cache.get(16, 32).port).toBe(1001);
+      expect(cache.get(16, 0).port).toBe(1000);
+    });
+  }
 });
