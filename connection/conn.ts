@@ -22,9 +22,11 @@ import {
   checkSend,
   type MutableRequest,
   type MutableTransmit,
+  outOfBounds,
+  shrunkBuffer,
 } from "./checks.ts";
 import { ErrorQueueReader } from "./error_reader.ts";
-import { MessageIterator } from "./message_iterator.ts";
+import { MessageIterator, type MessageSource } from "./message_iterator.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
 import { SendQueue } from "./send_queue.ts";
 import type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
@@ -116,10 +118,23 @@ export class DatagramConn extends ErrorQueueReader
     trafficClass: undefined,
     segmentSize: undefined,
   };
-  /** What messages() iterators receive through. */
-  readonly #source = {
-    tryReceiveFair: (o?: ReceiveOptions): DatagramMessage | null => this.#tryReceive(o, "messages", true),
-    receiveMsg: (o?: ReceiveOptions): Promise<DatagramMessage> => this.receiveMsg(o),
+  /** What messages() iterators receive through: their options checked once, into a request of their own. */
+  readonly #source: MessageSource = {
+    prepare: (o) =>
+      checkReceive(
+        o,
+        this.#socket,
+        { target: null, peek: false, controlSize: 0, reuse: null },
+        this.#defaultRequest,
+        "messages",
+      ),
+    tryReceiveFair: (prepared) => {
+      const request = prepared as ReceiveRequest;
+      // A resizable buffer may have shrunk since: refused as a receive's check would (a detached one is the backend's).
+      if (request.target !== null && outOfBounds(request.target)) throw shrunkBuffer("messages");
+      return this.#receives.tryReceive(request, true);
+    },
+    receiveMsg: (o) => this.receiveMsg(o),
   };
 
   /**
@@ -183,12 +198,8 @@ export class DatagramConn extends ErrorQueueReader
    * ```
    */
   tryReceiveMsg(options?: Omit<ReceiveOptions, "signal">): DatagramMessage | null {
-    return this.#tryReceive(options, "tryReceiveMsg", false);
-  }
-
-  #tryReceive(options: ReceiveOptions | undefined, method: string, fair: boolean): DatagramMessage | null {
-    const request = checkReceive(options, this.#socket, this.#scratch, this.#defaultRequest, method);
-    return this.#receives.tryReceive(request, fair);
+    const request = checkReceive(options, this.#socket, this.#scratch, this.#defaultRequest, "tryReceiveMsg");
+    return this.#receives.tryReceive(request, false);
   }
 
   /**
@@ -269,7 +280,8 @@ export class DatagramConn extends ErrorQueueReader
   }
 
   /**
-   * Every datagram as a message, until the socket is closed (then the iteration ends).
+   * Every datagram as a message, until the socket is closed (then the iteration ends). `options` are read
+   * once, here: changing the object afterwards changes nothing (an error in them rejects the first `next()`).
    *
    * @example
    * ```ts

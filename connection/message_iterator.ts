@@ -5,6 +5,9 @@
  * `next()` and ends the iteration, as a generator's would. `return()` cancels a `next()` still waiting
  * (it resolves done), so that no datagram is taken for an iteration that is over.
  *
+ * The options are read once, when the iterator is made (the source checks them then and hands back what
+ * each receive takes): a `next()` checks no option again, and a waiting one receives with the same.
+ *
  * @module
  */
 import { SocketClosedError } from "../errors.ts";
@@ -22,9 +25,22 @@ import type { DatagramMessage, ReceiveOptions } from "../message.ts";
  * ```
  */
 export interface MessageSource {
+  /**
+   * Checks an iterator's options once and returns what {@link tryReceiveFair} takes for them; throws the
+   * error a receive with them would. Without it, `tryReceiveFair` is given the options themselves.
+   */
+  prepare?(options: ReceiveOptions | undefined): unknown;
   /** A datagram at hand within the fairness budget, or null (then `receiveMsg` waits for one). */
-  tryReceiveFair(options?: ReceiveOptions): DatagramMessage | null;
+  tryReceiveFair(prepared: unknown): DatagramMessage | null;
   receiveMsg(options?: ReceiveOptions): Promise<DatagramMessage>;
+}
+
+/** The options a receive reads, as they are now (the waits and the signal use this, not the caller's object). */
+function snapshot(options: ReceiveOptions | undefined): ReceiveOptions | undefined {
+  if (typeof options !== "object" || options === null) return options;
+  const { buffer, peek, flags, signal, controlSize, reuse } = options;
+  // Every key of ReceiveOptions: the compiler says when one is added there and not here.
+  return { buffer, peek, flags, signal, controlSize, reuse } satisfies Record<keyof ReceiveOptions, unknown>;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
@@ -45,7 +61,10 @@ const RETURNED = Object.freeze({ reason: "messages(): return() was called" });
  */
 export class MessageIterator implements AsyncIterableIterator<DatagramMessage, undefined> {
   readonly #source: MessageSource;
+  /** The caller's options, as they were when the iterator was made (a shallow copy). */
   readonly #options: ReceiveOptions | undefined;
+  /** What the source made of them (see MessageSource.prepare). */
+  #prepared: unknown;
   /** The options a waiting receive gets: the caller's, with a signal `return()` aborts too (made at the first wait). */
   #waitOptions: ReceiveOptions | null = null;
   #cancel: AbortController | null = null;
@@ -57,7 +76,16 @@ export class MessageIterator implements AsyncIterableIterator<DatagramMessage, u
 
   constructor(source: MessageSource, options: ReceiveOptions | undefined, refused: unknown) {
     this.#source = source;
-    this.#options = options;
+    this.#options = snapshot(options);
+    if (refused === undefined && source.prepare) {
+      try {
+        this.#prepared = source.prepare(options);
+      } catch (e) {
+        refused = e;
+      }
+    } else {
+      this.#prepared = options;
+    }
     this.#refused = refused === undefined ? null : { error: refused };
   }
 
@@ -68,7 +96,7 @@ export class MessageIterator implements AsyncIterableIterator<DatagramMessage, u
     if (options?.signal?.aborted) return this.#end(options.signal.reason);
     let m: DatagramMessage | null;
     try {
-      m = this.#source.tryReceiveFair(options);
+      m = this.#source.tryReceiveFair(this.#prepared);
     } catch (e) {
       return this.#end(e);
     }

@@ -1,4 +1,5 @@
-// Bad input never costs a datagram (issue 19): buffers of shrunk resizable ArrayBuffers, batch reuse
+// Bad input never costs a datagram (issue 19): buffers of shrunk resizable ArrayBuffers (messages()'s too,
+// whose options are read once, when it is called), batch reuse
 // arrays the batch cannot write, batches with one bad message, and adopting a socket this module owns
 // are all refused before any system call, naming the parameter (and the index in a batch).
 import assert from "node:assert/strict";
@@ -50,7 +51,55 @@ for (const readAhead of [0, 32]) {
     await assert.rejects(waiting, named(/^receiveMsg: buffer .*shrunk/, RangeError));
     assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 1, "the datagram stayed");
   });
+
+  test(`messages() (${runtime}, readAhead ${readAhead}): a buffer that shrank after messages() is refused by next(), naming it; no datagram lost`, async () => {
+    using rx = listenDatagram({ hostname: "127.0.0.1", readAhead });
+    await queue(rx, 2);
+    const rab = resizable(64, 64);
+    const it = rx.messages({ buffer: new Uint8Array(rab, 32, 32) });
+    const first = await it.next();
+    assert.equal(first.done, false);
+    assert.equal(first.value!.data[0], 1);
+    rab.resize(8);
+    await assert.rejects(it.next(), named(/^messages: buffer .*shrunk/, RangeError));
+    assert.deepEqual(await it.next(), { value: undefined, done: true }, "the rejection ended the iteration");
+    assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 2, "nothing was lost");
+  });
 }
+
+test(`messages() (${runtime}): its options are read once, when it is called; a bad one rejects the first next() and takes nothing`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  const a = new Uint8Array(64);
+  const b = new Uint8Array(64);
+  const options: { buffer: Uint8Array; controlSize?: number } = { buffer: a };
+  const it = rx.messages(options);
+  // Changed before any next(), and again while the first waits: the iterator keeps `a`.
+  options.buffer = b;
+  options.controlSize = -1;
+  const waiting = it.next();
+  await queue(rx, 2);
+  const m1 = (await waiting).value!;
+  assert.equal(m1.data.buffer, a.buffer, "a waiting next() receives into the buffer given to messages()");
+  assert.equal(m1.data[0], 1);
+  const m2 = (await it.next()).value!;
+  assert.equal(m2.data.buffer, a.buffer, "an immediate next() too");
+  assert.equal(m2.data[0], 2);
+  assert.equal(b[0], 0, "nothing was written into the buffer swapped in later");
+  await it.return!();
+  // A misspelt option, a bad controlSize: the first next() rejects naming messages(), and no datagram is taken.
+  await queue(rx, 1);
+  const bad = [
+    [{ bufer: a }, /^messages: unknown option "bufer"/, TypeError],
+    [{ controlSize: -1 }, /^messages: controlSize/, RangeError],
+    [{ buffer: "x" }, /^messages: buffer must be a Uint8Array/, TypeError],
+  ] as const;
+  for (const [o, re, type] of bad) {
+    const it2 = rx.messages(o as never);
+    await assert.rejects(it2.next(), named(re, type));
+    assert.deepEqual(await it2.next(), { value: undefined, done: true });
+  }
+  assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 1, "the datagram stayed");
+});
 
 test(`batch reuse arrays (${runtime}): frozen, sealed, non-extensible, fixed-length and doubled arrays are refused before the call`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });
