@@ -15,6 +15,7 @@ import { buildMessage, messageData, type Received } from "../common/message_buil
 import { checkAttached, setPointer, type TargetAddress } from "../common/receive_target.ts";
 import { RemoteAddrCache } from "../common/remote_addr.ts";
 import { native } from "../native.ts";
+import type { PinnedBuffer } from "../types.ts";
 import { iovAt, MAX_SLOTS, mmsgAt, NAME_SLOT, SLOT, slotArena, slotLayout } from "./mmsg_slots.ts";
 import { errnoFailure, P } from "./platform.ts";
 import { batchRefused, type Lib } from "./system.ts";
@@ -54,7 +55,10 @@ export const batchCounts = { areas: 0 };
 export class BatchReceiver {
   readonly #host: BatchHost;
   readonly #dv: DataView;
+  /** The vector's memory: held here, as `#vecArg` may be only its address. */
   readonly #vec: Uint8Array;
+  /** `#vec` as recvmmsg takes it at the least cost (see Native.pin). */
+  readonly #vecArg: PinnedBuffer;
   readonly #remote: RemoteAddrCache;
   readonly #decoder = new AncillaryDecoder(P.dialect);
   #control = NO_AREA;
@@ -82,6 +86,7 @@ export class BatchReceiver {
     this.#host = host;
     const { buffer, u8, dv } = slotArena(LAYOUT);
     this.#vec = u8;
+    this.#vecArg = native.pin(u8);
     this.#dv = dv;
     this.#remote = new RemoteAddrCache(buffer, LAYOUT.name, P.families, MAX_SLOTS * NAME_SLOT);
   }
@@ -137,7 +142,7 @@ export class BatchReceiver {
         iov[5] = direct;
         iov[6] = k;
       }
-      const n = h.l.recvmmsg!(h.fd, this.#vec, k, P.C.MSG_DONTWAIT, 0n);
+      const n = h.l.recvmmsg!(h.fd, this.#vecArg, k, P.C.MSG_DONTWAIT, 0n);
       if (n < 0) {
         const errno = h.l.errno();
         if (errno === P.EAGAIN) break;

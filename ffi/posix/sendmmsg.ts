@@ -10,6 +10,7 @@ import type { Families } from "../../structs/sockaddr.ts";
 import type { Transmit } from "../common/backend.ts";
 import { type SendMemo, sendMemo, type SendSlot, writeControl, writeName } from "../common/send_memo.ts";
 import { native } from "../native.ts";
+import type { PinnedBuffer } from "../types.ts";
 import { setPointer } from "../common/receive_target.ts";
 import { iovAt, MAX_SLOTS, mmsgAt, NAME_SLOT, setSize, SLOT, slotArena, slotLayout } from "./mmsg_slots.ts";
 
@@ -31,7 +32,9 @@ export class SendBatch {
   readonly #dv: DataView;
   #data = new Uint8Array(new ArrayBuffer(64 * 1024));
   #dataAddress = native.addressOf(this.#data);
-  readonly #call: (vec: Uint8Array, n: number) => number;
+  /** The arena as sendmmsg takes it at the least cost (see Native.pin); `#arena` holds its memory. */
+  readonly #arenaArg: PinnedBuffer;
+  readonly #call: (vec: PinnedBuffer, n: number) => number;
   readonly #errno: () => number;
   /** Each slot's name and control memory and what it holds now: a reply to the same peer from the same address rewrites nothing. */
   readonly #slots: SendSlot[] = [];
@@ -42,13 +45,14 @@ export class SendBatch {
   constructor(
     families: Families,
     socketIsIPv6: boolean,
-    call: (vec: Uint8Array, n: number) => number,
+    call: (vec: PinnedBuffer, n: number) => number,
     errno: () => number,
   ) {
     this.#call = call;
     this.#errno = errno;
     const { u8, dv, base } = slotArena(LAYOUT);
     this.#arena = u8;
+    this.#arenaArg = native.pin(u8);
     this.#dv = dv;
     this.#base = base;
     for (let i = 0; i < MAX_SLOTS; i++) {
@@ -98,7 +102,8 @@ export class SendBatch {
       setSize(dv, iov + SLOT.iovLen, item.data.length);
       at += item.data.length;
     }
-    const sent = this.#call(this.#arena.subarray(0, mmsgAt(n)), n);
+    // The whole arena: the kernel reads the first `n` headers and what they point at, whatever the view's length.
+    const sent = this.#call(this.#arenaArg, n);
     return sent < 0 ? { sent: 0, errno: this.#errno() } : { sent, errno: 0 };
   }
 }

@@ -30,7 +30,7 @@ export interface Lib {
     | ((fd: number, vec: Uint8Array | PinnedBuffer, vlen: number, flags: number, timeout: bigint) => number)
     | null;
   /** sendmmsg(2), where the system has it (Linux). */
-  sendmmsg: ((fd: number, vec: Uint8Array, vlen: number, flags: number) => number) | null;
+  sendmmsg: ((fd: number, vec: Uint8Array | PinnedBuffer, vlen: number, flags: number) => number) | null;
   /** What read-ahead needs, where there is recvmmsg. */
   readAhead: ReadAheadSystem | null;
   open: number;
