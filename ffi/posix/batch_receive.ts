@@ -55,10 +55,8 @@ export const batchCounts = { areas: 0 };
 export class BatchReceiver {
   readonly #host: BatchHost;
   readonly #dv: DataView;
-  /** The vector's memory: held here, as `#vecArg` may be only its address. */
-  readonly #vec: Uint8Array;
-  /** `#vec` as recvmmsg takes it at the least cost (see Native.pin). */
-  readonly #vecArg: PinnedBuffer;
+  /** The vector, and the same as recvmmsg takes it at the least cost (see Native.pin: maybe only its address, so the view is held beside it). */
+  readonly #vec: { readonly view: Uint8Array; readonly arg: PinnedBuffer };
   readonly #remote: RemoteAddrCache;
   readonly #decoder = new AncillaryDecoder(P.dialect);
   #control = NO_AREA;
@@ -85,8 +83,7 @@ export class BatchReceiver {
   constructor(host: BatchHost) {
     this.#host = host;
     const { buffer, u8, dv } = slotArena(LAYOUT);
-    this.#vec = u8;
-    this.#vecArg = native.pin(u8);
+    this.#vec = { view: u8, arg: native.pin(u8) };
     this.#dv = dv;
     this.#remote = new RemoteAddrCache(buffer, LAYOUT.name, P.families, MAX_SLOTS * NAME_SLOT);
   }
@@ -142,7 +139,7 @@ export class BatchReceiver {
         iov[5] = direct;
         iov[6] = k;
       }
-      const n = h.l.recvmmsg!(h.fd, this.#vecArg, k, P.C.MSG_DONTWAIT, 0n);
+      const n = h.l.recvmmsg!(h.fd, this.#vec.arg, k, P.C.MSG_DONTWAIT, 0n);
       if (n < 0) {
         const errno = h.l.errno();
         if (errno === P.EAGAIN) break;

@@ -28,12 +28,11 @@ const LAYOUT = slotLayout(MAX_SLOTS, CONTROL);
  * ```
  */
 export class SendBatch {
-  readonly #arena: Uint8Array;
+  /** The arena, and the same as sendmmsg takes it at the least cost (see Native.pin: maybe only its address, so the view is held beside it). */
+  readonly #arena: { readonly view: Uint8Array; readonly arg: PinnedBuffer };
   readonly #dv: DataView;
   #data = new Uint8Array(new ArrayBuffer(64 * 1024));
   #dataAddress = native.addressOf(this.#data);
-  /** The arena as sendmmsg takes it at the least cost (see Native.pin); `#arena` holds its memory. */
-  readonly #arenaArg: PinnedBuffer;
   readonly #call: (vec: PinnedBuffer, n: number) => number;
   readonly #errno: () => number;
   /** Each slot's name and control memory and what it holds now: a reply to the same peer from the same address rewrites nothing. */
@@ -51,8 +50,7 @@ export class SendBatch {
     this.#call = call;
     this.#errno = errno;
     const { u8, dv, base } = slotArena(LAYOUT);
-    this.#arena = u8;
-    this.#arenaArg = native.pin(u8);
+    this.#arena = { view: u8, arg: native.pin(u8) };
     this.#dv = dv;
     this.#base = base;
     for (let i = 0; i < MAX_SLOTS; i++) {
@@ -103,7 +101,7 @@ export class SendBatch {
       at += item.data.length;
     }
     // The whole arena: the kernel reads the first `n` headers and what they point at, whatever the view's length.
-    const sent = this.#call(this.#arenaArg, n);
+    const sent = this.#call(this.#arena.arg, n);
     return sent < 0 ? { sent: 0, errno: this.#errno() } : { sent, errno: 0 };
   }
 }
