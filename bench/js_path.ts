@@ -36,11 +36,11 @@ const cases: Record<string, () => Promise<void> | void> = {
     for (let i = 0; i < iterations; i++) await rx.receiveMsg(peekCopy);
   },
   "messages(), fresh copy": async () => {
-    const it = new MessageIterator(source, peekCopy, undefined);
+    const it = new MessageIterator(source, peekCopy);
     for (let i = 0; i < iterations; i++) await it.next();
   },
   "messages({ buffer })": async () => {
-    const it = new MessageIterator(source, peekBuffer, undefined);
+    const it = new MessageIterator(source, peekBuffer);
     for (let i = 0; i < iterations; i++) await it.next();
   },
 };

@@ -266,6 +266,33 @@ export function checkReceive(
   return scratch;
 }
 
+/**
+ * Checks `messages()`'s options once, into a request of the iterator's own: `options` for its keys (a
+ * misspelt one is refused), `values` — what was read from it, once — for the rest. Peek and flags are
+ * refused: the iterator would yield one datagram forever.
+ *
+ * @example
+ * ```ts
+ * import { checkMessagesOptions } from "./checks.ts";
+ * const socket = { defaultControlSize: 128, requiredControlSize: 0, maxControlSize: 4096 } as never;
+ * const fallback = { target: null, peek: false, controlSize: 128, reuse: null };
+ * const o = { controlSize: 256 };
+ * console.log(checkMessagesOptions(o, o, socket, fallback).controlSize); // 256
+ * ```
+ */
+export function checkMessagesOptions(
+  options: ReceiveOptions | undefined,
+  values: ReceiveOptions | undefined,
+  socket: BackendSocket,
+  fallback: ReceiveRequest,
+): ReceiveRequest {
+  if (typeof options === "object" && options !== null) refuseUnknownKeys(options, RECEIVE_KEYS, "messages", "option");
+  if (values?.peek === true || (typeof values?.flags === "number" && values.flags !== 0)) {
+    throw new TypeError("messages: peek and flags are not allowed: each datagram would be yielded again forever");
+  }
+  return checkReceive(values, socket, { target: null, peek: false, controlSize: 0, reuse: null }, fallback, "messages");
+}
+
 /** The number of the last reuse check: each marks the messages it meets with its own (no set per batch). */
 let reuseCheck = 0;
 

@@ -18,6 +18,7 @@ import type {
 import {
   checkBatchReceive,
   checkBatchSend,
+  checkMessagesOptions,
   checkReceive,
   checkSend,
   type MutableRequest,
@@ -120,14 +121,7 @@ export class DatagramConn extends ErrorQueueReader
   };
   /** What messages() iterators receive through: their options checked once, into a request of their own. */
   readonly #source: MessageSource = {
-    prepare: (o) =>
-      checkReceive(
-        o,
-        this.#socket,
-        { target: null, peek: false, controlSize: 0, reuse: null },
-        this.#defaultRequest,
-        "messages",
-      ),
+    prepare: (o, values) => checkMessagesOptions(o, values, this.#socket, this.#defaultRequest),
     tryReceiveFair: (prepared) => {
       const request = prepared as ReceiveRequest;
       // A resizable buffer may have shrunk since: refused as a receive's check would (a detached one is the backend's).
@@ -291,12 +285,7 @@ export class DatagramConn extends ErrorQueueReader
    * ```
    */
   messages(options?: Omit<ReceiveOptions, "peek" | "flags">): AsyncIterableIterator<DatagramMessage> {
-    const o = options as ReceiveOptions | undefined;
-    // A peeking iterator would yield the same datagram forever (refused by the first next(), as before).
-    const refused = o?.peek === true || (typeof o?.flags === "number" && o.flags !== 0)
-      ? new TypeError("messages: peek and flags are not allowed: each datagram would be yielded again forever")
-      : undefined;
-    return new MessageIterator(this.#source, o, refused);
+    return new MessageIterator(this.#source, options as ReceiveOptions | undefined);
   }
 
   /**

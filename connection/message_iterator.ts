@@ -27,15 +27,19 @@ import type { DatagramMessage, ReceiveOptions } from "../message.ts";
 export interface MessageSource {
   /**
    * Checks an iterator's options once and returns what {@link tryReceiveFair} takes for them; throws the
-   * error a receive with them would. Without it, `tryReceiveFair` is given the options themselves.
+   * error a receive with them would. `options` is the caller's object (for its keys), `values` what was
+   * read from it, once. Without it, `tryReceiveFair` is given `values`.
    */
-  prepare?(options: ReceiveOptions | undefined): unknown;
+  prepare?(options: ReceiveOptions | undefined, values: ReceiveOptions | undefined): unknown;
   /** A datagram at hand within the fairness budget, or null (then `receiveMsg` waits for one). */
   tryReceiveFair(prepared: unknown): DatagramMessage | null;
   receiveMsg(options?: ReceiveOptions): Promise<DatagramMessage>;
 }
 
-/** The options a receive reads, as they are now (the waits and the signal use this, not the caller's object). */
+/**
+ * The options a receive reads, each read once, now: the waits, the signal and the checks use these, not the
+ * caller's object (whose getters, if it has any, run here and nowhere else).
+ */
 function snapshot(options: ReceiveOptions | undefined): ReceiveOptions | undefined {
   if (typeof options !== "object" || options === null) return options;
   const { buffer, peek, flags, signal, controlSize, reuse } = options;
@@ -61,7 +65,7 @@ const RETURNED = Object.freeze({ reason: "messages(): return() was called" });
  */
 export class MessageIterator implements AsyncIterableIterator<DatagramMessage, undefined> {
   readonly #source: MessageSource;
-  /** The caller's options, as they were when the iterator was made (a shallow copy). */
+  /** The caller's options, as they were when the iterator was made: each read once (see snapshot). */
   readonly #options: ReceiveOptions | undefined;
   /** What the source made of them (see MessageSource.prepare). */
   #prepared: unknown;
@@ -69,24 +73,25 @@ export class MessageIterator implements AsyncIterableIterator<DatagramMessage, u
   #waitOptions: ReceiveOptions | null = null;
   #cancel: AbortController | null = null;
   #done = false;
-  /** An error found in the arguments: the first next() rejects with it. */
+  /** An error found in the options: the first next() rejects with it. */
   #refused: { error: unknown } | null;
   readonly #yielded = (value: DatagramMessage): IteratorResult<DatagramMessage, undefined> => ({ value, done: false });
   readonly #failed = (e: unknown): Promise<IteratorResult<DatagramMessage, undefined>> => this.#end(e);
 
-  constructor(source: MessageSource, options: ReceiveOptions | undefined, refused: unknown) {
+  /** An error in `options` (a getter that throws too) rejects the first `next()`, as a receive's would. */
+  constructor(source: MessageSource, options: ReceiveOptions | undefined) {
     this.#source = source;
-    this.#options = snapshot(options);
-    if (refused === undefined && source.prepare) {
-      try {
-        this.#prepared = source.prepare(options);
-      } catch (e) {
-        refused = e;
-      }
-    } else {
-      this.#prepared = options;
+    let values: ReceiveOptions | undefined;
+    let refused: { error: unknown } | null = null;
+    try {
+      values = snapshot(options);
+      this.#prepared = source.prepare ? source.prepare(options, values) : values;
+    } catch (e) {
+      values = undefined;
+      refused = { error: e };
     }
-    this.#refused = refused === undefined ? null : { error: refused };
+    this.#options = values;
+    this.#refused = refused;
   }
 
   next(): Promise<IteratorResult<DatagramMessage, undefined>> {

@@ -120,9 +120,11 @@ export function setPointer(view: DataView, at: number, address: number): void {
  * ```
  */
 export function viewOf(target: Uint8Array, start: number, bytes: number, previous: Uint8Array | null): Uint8Array {
+  // Never an empty one: a view out of bounds (its resizable buffer shrank) reads length 0 and offset 0, as
+  // an empty view at 0 does, and would show old bytes again once the buffer grows back.
   if (
-    previous !== null && previous.length === bytes && previous.byteOffset === target.byteOffset + start &&
-    previous.buffer === target.buffer
+    previous !== null && bytes !== 0 && previous.length === bytes &&
+    previous.byteOffset === target.byteOffset + start && previous.buffer === target.buffer
   ) {
     return previous;
   }
@@ -156,8 +158,10 @@ export class ViewMemo {
   view(target: Uint8Array, start: number, bytes: number, previous: Uint8Array | null, slot: number): Uint8Array {
     // `previous` made here for `target` shares its buffer (else the buffers are compared); its length and
     // offset still tell whether the datagram is another size or the buffer shrank (resizable).
+    // Never an empty one (see viewOf).
     if (
-      previous !== null && previous.length === bytes && previous.byteOffset === target.byteOffset + start &&
+      previous !== null && bytes !== 0 && previous.length === bytes &&
+      previous.byteOffset === target.byteOffset + start &&
       ((previous === this.#views[slot] && this.#targets[slot] === target) || previous.buffer === target.buffer)
     ) {
       return previous;

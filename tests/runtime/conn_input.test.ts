@@ -101,6 +101,58 @@ test(`messages() (${runtime}): its options are read once, when it is called; a b
   assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 1, "the datagram stayed");
 });
 
+test(`messages() (${runtime}): options with getters are read once each; a getter that throws rejects the first next()`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  const made: Uint8Array[] = [];
+  const fresh = {
+    get buffer() {
+      const b = new Uint8Array(64);
+      made.push(b);
+      return b;
+    },
+  };
+  const it = rx.messages(fresh);
+  assert.equal(made.length, 1, "read once, when messages() was called");
+  const waiting = it.next();
+  await queue(rx, 2);
+  const m1 = (await waiting).value!;
+  assert.equal(m1.data.buffer, made[0].buffer, "a waiting next() uses what was read");
+  const m2 = (await it.next()).value!;
+  assert.equal(m2.data.buffer, made[0].buffer, "an immediate next() too");
+  assert.equal(made.length, 1, "and nothing read it again");
+  await it.return!();
+  const throwing = {
+    get controlSize(): number {
+      throw new Error("getter failed");
+    },
+  };
+  const it2 = rx.messages(throwing);
+  await assert.rejects(it2.next(), named(/^getter failed$/));
+  assert.deepEqual(await it2.next(), { value: undefined, done: true });
+});
+
+test(`an empty datagram into a buffer that shrank and grew (${runtime}): the reused message gets an empty view, not its old one`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  const ab = resizable(2048, 4096);
+  const buffer = new Uint8Array(ab);
+  await queue(rx, 1);
+  const m = await rx.receiveMsg({ buffer, signal: AbortSignal.timeout(5000) });
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  await tx.sendMsg(new Uint8Array(100).fill(7), rx.addr);
+  const big = await rx.receiveMsg({ buffer, reuse: m, signal: AbortSignal.timeout(5000) });
+  assert.equal(big.data.length, 100);
+  const old = big.data;
+  // The 100-byte view lies past the end now: it reads length 0 and offset 0, as an empty view at 0 would.
+  ab.resize(50);
+  await tx.sendMsg(new Uint8Array(0), rx.addr);
+  const empty = await rx.receiveMsg({ buffer, reuse: big, signal: AbortSignal.timeout(5000) });
+  assert.equal(empty, big);
+  assert.notEqual(empty.data, old, "not the old view");
+  ab.resize(2048);
+  assert.equal(empty.data.length, 0, "still empty once the buffer grew back");
+  assert.equal(old.length, 100);
+});
+
 test(`batch reuse arrays (${runtime}): frozen, sealed, non-extensible, fixed-length and doubled arrays are refused before the call`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });
   await queue(rx, 4);
