@@ -5,6 +5,7 @@
 // Prints "case ns-per-call cpu-ns-per-call" for each case, CASES rounds interleaved.
 //   usage: deno run -A bench/js_path.ts [ITERATIONS] [ROUNDS]   (or node / bun)
 import process from "node:process";
+import { type Case, runInterleaved } from "./interleaved.ts";
 import { listenDatagram, type ReceiveOptions } from "../mod.ts";
 import { MessageIterator } from "../connection/message_iterator.ts";
 
@@ -25,7 +26,7 @@ const source = {
   tryReceiveFair: (o?: ReceiveOptions) => rx.tryReceiveMsg(o),
   receiveMsg: (o?: ReceiveOptions) => rx.receiveMsg(o),
 };
-const cases: Record<string, () => Promise<void> | void> = {
+const cases: Record<string, Case> = {
   "tryReceiveMsg, fresh copy": () => {
     for (let i = 0; i < iterations; i++) rx.tryReceiveMsg(peekCopy);
   },
@@ -44,22 +45,6 @@ const cases: Record<string, () => Promise<void> | void> = {
     for (let i = 0; i < iterations; i++) await it.next();
   },
 };
-const names = Object.keys(cases);
-const results = new Map<string, number[][]>(names.map((n) => [n, []]));
-for (let round = 0; round <= rounds; round++) {
-  for (const name of round % 2 ? [...names].reverse() : names) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await cases[name]();
-    const wall = (performance.now() - t0) * 1e6 / iterations;
-    const c = process.cpuUsage(c0);
-    // Round 0 warms the JIT up and is not kept.
-    if (round > 0) results.get(name)!.push([wall, (c.user + c.system) * 1e3 / iterations]);
-  }
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [name, xs] of results) {
-  console.log(`${name.padEnd(28)} ${median(xs.map((x) => x[0])).toFixed(0)} ${median(xs.map((x) => x[1])).toFixed(0)}`);
-}
+await runInterleaved(cases, rounds, iterations);
 rx.close();
 tx.close();

@@ -9,6 +9,7 @@
 // (for a profiler: --cpu-prof).
 //   usage: deno run -A bench/js_replay.ts [DATAGRAMS] [ROUNDS]   (or node / bun)
 import process from "node:process";
+import { type Case, runInterleaved } from "./interleaved.ts";
 import { listenDatagram } from "../mod.ts";
 import { load } from "../ffi/posix/system.ts";
 import { native } from "../ffi/native.ts";
@@ -80,7 +81,7 @@ await new Promise((r) => setTimeout(r, 50));
 
 const buffer = new Uint8Array(2048);
 const batchBuffer = new Uint8Array(MAX_SLOTS * 2048);
-const cases: Record<string, () => Promise<void> | void> = {
+const cases: Record<string, Case> = {
   "tryReceiveMsg({ buffer })": () => {
     for (let i = 0; i < count; i++) if (rx.tryReceiveMsg({ buffer }) === null) throw new Error("none");
   },
@@ -109,22 +110,10 @@ const cases: Record<string, () => Promise<void> | void> = {
   },
 };
 const only = process.env.REPLAY_CASE;
-const names = Object.keys(cases).filter((n) => only === undefined || n.includes(only));
-const results = new Map<string, number[][]>(names.map((n) => [n, []]));
-for (let round = 0; round <= rounds; round++) {
-  for (const name of round % 2 ? [...names].reverse() : names) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await cases[name]();
-    const wall = (performance.now() - t0) * 1e6 / count;
-    const c = process.cpuUsage(c0);
-    // Round 0 warms the JIT up and is not kept.
-    if (round > 0) results.get(name)!.push([wall, (c.user + c.system) * 1e3 / count]);
-  }
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [name, xs] of results) {
-  console.log(`${name.padEnd(28)} ${median(xs.map((x) => x[0])).toFixed(0)} ${median(xs.map((x) => x[1])).toFixed(0)}`);
-}
+await runInterleaved(
+  Object.fromEntries(Object.entries(cases).filter(([n]) => only === undefined || n.includes(only))),
+  rounds,
+  count,
+);
 rx.close();
 tx.close();
