@@ -85,6 +85,11 @@ const cases: Record<string, Case> = {
   "tryReceiveMsg({ buffer })": () => {
     for (let i = 0; i < count; i++) if (rx.tryReceiveMsg({ buffer }) === null) throw new Error("none");
   },
+  "tryReceiveMsg, buffer+reuse": () => {
+    let m = rx.tryReceiveMsg({ buffer });
+    for (let i = 1; i < count; i++) m = rx.tryReceiveMsg({ buffer, reuse: m });
+    if (m === null) throw new Error("none");
+  },
   "tryReceiveMsg, fresh copy": () => {
     for (let i = 0; i < count; i++) if (rx.tryReceiveMsg() === null) throw new Error("none");
   },

@@ -136,7 +136,8 @@ export function viewOf(target: Uint8Array, start: number, bytes: number, previou
  * receives): a reused message whose `data` is the view this memo made for the same caller buffer at that
  * slot is known to be a view of that buffer without asking for either `buffer` (a call into the engine:
  * 9–18 ns on V8, 7 on JavaScriptCore, twice per datagram). One per socket; it holds the caller's last
- * buffers and views, as the socket's other caches do, until they are replaced or the socket is dropped.
+ * buffer and the views made of it, as the socket's other caches hold their last, until another buffer
+ * comes or the socket is dropped.
  *
  * @example
  * ```ts
@@ -148,27 +149,29 @@ export function viewOf(target: Uint8Array, start: number, bytes: number, previou
  * ```
  */
 export class ViewMemo {
+  /** The views made for `#target`, by slot: forgotten when another buffer comes. */
   readonly #views: Uint8Array[] = [];
-  readonly #targets: Uint8Array[] = [];
   /** The last caller buffer, and its ArrayBuffer when it is a plain Uint8Array (null: a subclass, such as Buffer). */
   #target: Uint8Array | null = null;
   #buffer: ArrayBuffer | null = null;
 
   /** The view for `bytes` bytes at `start` in `target`, `previous` (the reused message's data) when it is that. */
   view(target: Uint8Array, start: number, bytes: number, previous: Uint8Array | null, slot: number): Uint8Array {
-    // `previous` made here for `target` shares its buffer (else the buffers are compared); its length and
-    // offset still tell whether the datagram is another size or the buffer shrank (resizable).
-    // Never an empty one (see viewOf).
+    if (target !== this.#target) {
+      // Another buffer: the views of the last one go, so that the memo never holds more than one.
+      this.#target = target;
+      this.#buffer = target.constructor === Uint8Array ? target.buffer as ArrayBuffer : null;
+      this.#views.length = 0;
+    }
+    // `previous` made here (for this `target`) shares its buffer, else the buffers are compared; its length
+    // and offset still tell whether the datagram is another size or the buffer shrank (resizable). Never
+    // an empty one (see viewOf).
     if (
       previous !== null && bytes !== 0 && previous.length === bytes &&
       previous.byteOffset === target.byteOffset + start &&
-      ((previous === this.#views[slot] && this.#targets[slot] === target) || previous.buffer === target.buffer)
+      (previous === this.#views[slot] || previous.buffer === target.buffer)
     ) {
       return previous;
-    }
-    if (target !== this.#target) {
-      this.#target = target;
-      this.#buffer = target.constructor === Uint8Array ? target.buffer as ArrayBuffer : null;
     }
     // A view made from the buffer: subarray would look the constructor up (its species) every time, and
     // measured 22 ns against 13 on V8. A subclass keeps subarray, so that its views are of its class.
@@ -177,7 +180,6 @@ export class ViewMemo {
       ? target.subarray(start, start + bytes)
       : new Uint8Array(buffer, target.byteOffset + start, bytes);
     this.#views[slot] = v;
-    this.#targets[slot] = target;
     return v;
   }
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type DatagramConn, type DatagramMessage, listenDatagram } from "../../mod.ts";
 import { ViewMemo } from "../../ffi/common/receive_target.ts";
-import { runtime, test } from "./harness.ts";
+import { forceGC, runtime, sleep, test } from "./harness.ts";
 
 class Bytes extends Uint8Array {}
 
@@ -46,6 +46,27 @@ test(`ViewMemo (${runtime}): keeps a view only when it is exactly the one asked 
   const g = memo.view(bytes, 8, 8, null, 0);
   assert.ok(g instanceof Bytes);
   assert.deepEqual([g.byteOffset, g.length, g.buffer === bytes.buffer], [8, 8, true]);
+});
+
+test(`ViewMemo (${runtime}): holds the views of the last caller buffer only`, async () => {
+  const memo = new ViewMemo();
+  let big: Uint8Array | null = new Uint8Array(1 << 20);
+  const gone = new WeakRef(big.buffer);
+  for (let slot = 0; slot < 8; slot++) memo.view(big, slot * 64, 64, null, slot);
+  big = null;
+  // Another buffer, fewer slots: the big one's views at slots 1..7 are let go too.
+  const small = new Uint8Array(256);
+  memo.view(small, 0, 8, null, 0);
+  // A WeakRef's target lives to the end of the job that made or read it: collect in a later one.
+  let collected = false;
+  for (let i = 0; i < 10 && !collected; i++) {
+    await sleep(10);
+    if (!forceGC()) return; // no gc() in this run: nothing to observe
+    await sleep(10);
+    collected = gone.deref() === undefined;
+  }
+  assert.ok(collected, "the first buffer was collected");
+  assert.equal(memo.view(small, 0, 8, null, 0).buffer, small.buffer);
 });
 
 /** Receives `n` datagrams as one reused batch (waiting for the first; the rest are queued on loopback). */
