@@ -276,6 +276,19 @@ const NO_CONTROL: readonly ControlMessage[] = Object.freeze([]);
 const EMPTY = new Uint8Array(0);
 const NO_ADDR: NetAddr = Object.freeze({ transport: "udp", hostname: "", port: 0 });
 
+/** A reused message's own memory for its control bytes, and the same bytes as 32-bit words. */
+interface ControlStore {
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
+}
+
+/** What a message keeps only once it is reused. */
+interface ReuseState {
+  /** The last batch check that met the message (see {@link ReceivedMessage._claim}). */
+  claimed: number;
+  store: ControlStore | null;
+}
+
 /**
  * @internal Everything {@link ReceivedMessage._set} writes into a message: its public fields, and where
  * its control bytes are kept (`length` bytes at `at` in `chunk`, walked with `format`).
@@ -317,19 +330,21 @@ export class ReceivedMessage implements DatagramMessage {
   flags = 0;
   segmentSize?: number = undefined;
   timestamp?: bigint = undefined;
-  #chunk: Uint8Array | null = null;
+  /**
+   * The control bytes' chunk until `control` is first read (see {@link _keepControl}), then what it
+   * returns: one field for both, as every message carries it (a field is 8 bytes of each message).
+   */
+  #control: Uint8Array | readonly ControlMessage[] = NO_CONTROL;
   #at = 0;
   #length = 0;
   #format: CmsgFormat | null = null;
-  #control: readonly ControlMessage[] | null = null;
-  #store: { readonly bytes: Uint8Array; readonly words: Int32Array } | null = null;
-  /** The last batch check that met this message (see {@link _claim}). */
-  #claimed = 0;
+  /** What only a reused message needs, made the first time it is: a fresh message does without. */
+  #reuse: ReuseState | null = null;
 
   /** @internal Whether `x` is a message a receive made, and so can be reused: a brand check, not instanceof
    * (an object made from the prototype has none of the fields a receive writes). */
   static _isOne(x: unknown): x is ReceivedMessage {
-    return typeof x === "object" && x !== null && #claimed in x;
+    return typeof x === "object" && x !== null && #reuse in x;
   }
 
   /**
@@ -337,8 +352,9 @@ export class ReceivedMessage implements DatagramMessage {
    * number); false when that check met it already, i.e. a reuse array holds it twice. No set per batch.
    */
   _claim(check: number): boolean {
-    if (this.#claimed === check) return false;
-    this.#claimed = check;
+    const state = this.#reuse ??= { claimed: 0, store: null };
+    if (state.claimed === check) return false;
+    state.claimed = check;
     return true;
   }
 
@@ -347,12 +363,13 @@ export class ReceivedMessage implements DatagramMessage {
    * reused: a reuse loop then copies into the same bytes each time instead of filling shared chunks.
    * `words`: the same bytes as 32-bit words, for copies four bytes at a time.
    */
-  _controlStore(length: number): { readonly bytes: Uint8Array; readonly words: Int32Array } {
-    if (this.#store === null || this.#store.bytes.length < length) {
+  _controlStore(length: number): ControlStore {
+    const state = this.#reuse ??= { claimed: 0, store: null };
+    if (state.store === null || state.store.bytes.length < length) {
       const buffer = new ArrayBuffer(Math.max((length + 7) & ~7, 256));
-      this.#store = { bytes: new Uint8Array(buffer), words: new Int32Array(buffer) };
+      state.store = { bytes: new Uint8Array(buffer), words: new Int32Array(buffer) };
     }
-    return this.#store;
+    return state.store;
   }
 
   /**
@@ -383,20 +400,19 @@ export class ReceivedMessage implements DatagramMessage {
    * the public fields themselves and then call this, instead of filling a {@link MessageFields} record.
    */
   _keepControl(chunk: Uint8Array | null, at: number, length: number, format: CmsgFormat): this {
-    this.#chunk = chunk;
+    this.#control = chunk === null || length === 0 ? NO_CONTROL : chunk;
     this.#at = at;
     this.#length = length;
     this.#format = format;
-    this.#control = null;
     return this;
   }
 
   /** Every control message as received, walked with the platform's header layout. */
   get control(): readonly ControlMessage[] {
-    if (this.#control) return this.#control;
-    const chunk = this.#chunk;
-    if (!chunk || this.#length === 0 || !this.#format) return this.#control = NO_CONTROL;
-    const raw = chunk.subarray(this.#at, this.#at + this.#length);
+    const kept = this.#control;
+    if (!(kept instanceof Uint8Array)) return kept;
+    if (this.#format === null) return this.#control = NO_CONTROL;
+    const raw = kept.subarray(this.#at, this.#at + this.#length);
     const out: ControlMessage[] = [];
     visitControlMessages(
       new DataView(raw.buffer, raw.byteOffset, raw.byteLength),
@@ -406,7 +422,6 @@ export class ReceivedMessage implements DatagramMessage {
       },
       this.#format,
     );
-    this.#chunk = null;
     return this.#control = out;
   }
 }
