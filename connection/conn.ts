@@ -74,7 +74,9 @@ export function ownsHandle(handle: bigint): boolean {
 /**
  * Closes the socket of a connection that was dropped without `close()`, as Deno does for leaked
  * resources, and says so once: the fd or SOCKET would otherwise stay open for the life of the process.
- * It holds the backend socket, which never refers back to an idle connection.
+ * It holds the backend socket, which never refers back to an idle connection; one with a receive, send
+ * or error read pending is reachable from whatever will call it back (see ReceiveQueue.owner), so the
+ * socket is never closed under a wait.
  */
 let leakWarned = false;
 const dropped = new FinalizationRegistry<BackendSocket>((socket) => {
@@ -146,8 +148,8 @@ export class DatagramConn extends ErrorQueueReader
       reuse: null,
     });
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
-    this.#receives = new ReceiveQueue(socket);
-    this.#sends = new SendQueue(socket, batchSends);
+    this.#receives = new ReceiveQueue(socket, this);
+    this.#sends = new SendQueue(socket, this, batchSends);
     owned.add(socket.handle);
     dropped.register(this, socket, this);
   }

@@ -54,13 +54,20 @@ interface Reader {
  */
 export class ErrorReaders {
   readonly #socket: BackendSocket;
+  /**
+   * @internal The connection this queue serves. Whatever will call a waiting queue back (the event queue's
+   * watch, a scheduled turn) reaches the queue, and through this the connection: one with an operation
+   * pending is never garbage-collected, so its finalizer cannot close the socket under the wait.
+   */
+  readonly owner: object;
   readonly #queue: BackendErrorQueue | null;
   readonly #waiting: Reader[] = [];
   #closed = false;
   readonly #queued = (error: unknown): void => this.#serve(error);
 
-  constructor(socket: BackendSocket) {
+  constructor(socket: BackendSocket, owner: object) {
     this.#socket = socket;
+    this.owner = owner;
     this.#queue = socket.errorQueue ?? null;
   }
 

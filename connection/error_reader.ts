@@ -26,7 +26,7 @@ export class ErrorQueueReader extends SocketSettings {
   /** @internal Made by {@link DatagramConn}'s constructor. */
   constructor(socket: BackendSocket, interfaces: InterfaceLookup) {
     super(socket, interfaces);
-    this.#errors = new ErrorReaders(socket);
+    this.#errors = new ErrorReaders(socket, this);
   }
 
   /**

@@ -81,6 +81,12 @@ interface Waiter {
  */
 export class ReceiveQueue {
   readonly #socket: BackendSocket;
+  /**
+   * @internal The connection this queue serves. Whatever will call a waiting queue back (the event queue's
+   * watch, a scheduled turn) reaches the queue, and through this the connection: one with an operation
+   * pending is never garbage-collected, so its finalizer cannot close the socket under the wait.
+   */
+  readonly owner: object;
   #head: Waiter | null = null;
   #tail: Waiter | null = null;
   #closed = false;
@@ -108,8 +114,9 @@ export class ReceiveQueue {
   readonly #scratch: { -readonly [K in keyof ReceiveRequest]: ReceiveRequest[K] };
   readonly #cut = new SegmentCutter();
 
-  constructor(socket: BackendSocket) {
+  constructor(socket: BackendSocket, owner: object) {
     this.#socket = socket;
+    this.owner = owner;
     this.#scratch = { target: null, peek: false, controlSize: socket.defaultControlSize, reuse: null };
   }
 

@@ -140,6 +140,12 @@ function singleResult(total: number, resolve: (n: number) => void, reject: (e: u
  */
 export class SendQueue {
   readonly #socket: BackendSocket;
+  /**
+   * @internal The connection this queue serves. Whatever will call a waiting queue back (the event queue's
+   * watch, a scheduled turn) reaches the queue, and through this the connection: one with an operation
+   * pending is never garbage-collected, so its finalizer cannot close the socket under the wait.
+   */
+  readonly owner: object;
   readonly #entries: Entry[] = [];
   readonly #flushNow = (error: unknown): void => this.#flush(error);
   #closed = false;
@@ -157,8 +163,9 @@ export class SendQueue {
   #heldError: { error: unknown; to: Transmit["to"] } | null = null;
   #heldErrorsMore = 0;
 
-  constructor(socket: BackendSocket, batching = false) {
+  constructor(socket: BackendSocket, owner: object, batching = false) {
     this.#socket = socket;
+    this.owner = owner;
     this.#batching = batching;
   }
 
