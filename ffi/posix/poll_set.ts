@@ -102,6 +102,11 @@ export class PollSet {
   readonly #dv = new DataView(this.#events.buffer, this.#events.byteOffset, this.#events.byteLength);
   /** Reused between wake-ups: the watches a wake-up tells. */
   readonly #ready: PollWatch[] = [];
+  /**
+   * Watches refused (their wait could not start) and not yet told: a watch removed or added again before
+   * it is told leaves here, and the refusal is dropped — it belonged to a wait nobody wants any more.
+   */
+  readonly #refused = new Map<PollWatch, SocketError>();
 
   constructor(lib: PollLib) {
     this.#lib = lib;
@@ -114,6 +119,7 @@ export class PollSet {
 
   /** Tells `w.notify` once when `w.fd` is ready for `w.events` (or, later, that waiting failed). */
   add(w: PollWatch): void {
+    this.#refused.delete(w);
     const dir = w.events & POLLOUT ? WRITE : w.events & POLLERR ? ERRORS : READ;
     let e = this.#entries.get(w.fd);
     if (!e) this.#entries.set(w.fd, e = { registered: 0, read: null, write: null, error: null });
@@ -166,6 +172,7 @@ export class PollSet {
 
   /** No longer tells `w` (nothing happens if it was told already). */
   remove(w: PollWatch): void {
+    this.#refused.delete(w);
     const e = this.#entries.get(w.fd);
     if (!e) return;
     if (e.read === w) e.read = null;
@@ -209,14 +216,19 @@ export class PollSet {
     return q;
   }
 
-  /** `w` cannot wait: it is told, after this call returns, with `error`; nothing else changes. */
+  /** `w` cannot wait: it is told, after this call returns, with `error` (unless removed or added again first); nothing else changes. */
   #refuse(e: Entry, w: PollWatch, error: SocketError): void {
     if (e.read === w) e.read = null;
     else if (e.write === w) e.write = null;
     else if (e.error === w) e.error = null;
     this.#uncount(w);
     this.#applyHold();
-    queueMicrotask(() => w.notify(error));
+    this.#refused.set(w, error);
+    queueMicrotask(() => {
+      if (this.#refused.get(w) !== error) return;
+      this.#refused.delete(w);
+      w.notify(error);
+    });
   }
 
   #schedule(): void {

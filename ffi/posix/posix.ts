@@ -3,10 +3,11 @@
  * libc `recvmsg`.
  *
  * A receive is one `recvmsg(MSG_DONTWAIT)` into memory the socket owns; it returns a datagram or
- * EAGAIN. To wait, the socket joins the process's one poll set (ffi/posix/poll_set.ts), which runs a single
- * poll(2) for every waiting socket off the JS thread. `close()` leaves the set and closes the fd only
- * after a running poll that watches it has returned, so that no poll can ever watch a reused fd
- * number. The kernel writes only during `recvmsg`, into memory that never moves. Sends are
+ * EAGAIN. To wait, the socket joins the process's one poll set (ffi/posix/poll_set.ts): an event queue
+ * (epoll, kqueue) that one wait watches for every waiting socket, off the JS thread or on the runtime's
+ * own loop. `close()` takes the fd out of the queue, then closes it at once: the queue never reports a
+ * number reused after that, except as a readiness already in hand, which only wakes a socket that then
+ * finds nothing. The kernel writes only during `recvmsg`, into memory that never moves. Sends are
  * ./posix_send.ts, batch receives ./batch_receive.ts; what differs between Linux and macOS ./platform.ts.
  *
  * @module
@@ -238,6 +239,7 @@ class PosixSocket implements BackendSocket {
   ref(on: boolean): void {
     if (!this.l.pollSetMade()) {
       this.readWatch.hold = this.writeWatch.hold = on;
+      this.errorQueue?.setHold(on);
       return;
     }
     this.l.pollSet().setHold(this.readWatch, on);
@@ -294,6 +296,8 @@ class PosixSocket implements BackendSocket {
       return ahead.fill(this.fd);
     } catch (e) {
       if (!batchRefused(this.l, "receive", e as SocketError)) throw e;
+      // Closed, not just dropped: the last socket that reads ahead gives the arena pool back.
+      ahead.close();
       this.ahead = null;
       this.capabilities.readAhead = false;
       this.capabilities.batchReceive = false;

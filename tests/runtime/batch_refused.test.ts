@@ -59,6 +59,7 @@ for (const errno of ["ENOSYS", "EPERM"]) {
       assert.equal(out.sent0, 5, String(out.error0));
       assert.equal(out.sent1, 5, String(out.error1));
       assert.deepEqual(out.got, expected);
+      assert.deepEqual(out.readAhead, { open: 0, arenas: 0 }, "no socket reads ahead and no arena is left mapped");
       assert.equal(count(stderr, /refuses recvmmsg/), 1, stderr);
       assert.equal(count(stderr, /refuses sendmmsg/), 1, stderr);
       assert.match(stderr, new RegExp(`refuses recvmmsg \\(${errno}`));

@@ -2,6 +2,7 @@
 // and is judged by how it ends and what it prints. And in this process: an unref'd socket still receives.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import { platform } from "node:os";
 import { listenDatagram } from "../../mod.ts";
 import { child, runtimeArgv, test } from "./harness.ts";
 import { netnsUnavailable, shapedLink } from "./netns.ts";
@@ -15,6 +16,14 @@ test("after unref() a waiting receive does not keep the process alive", async ()
   assert.doesNotMatch(r.stdout, /got|rejected/);
   assert.equal(r.code, 0, `ended with ${r.code} (null: killed after 15 s, the wait held it) ${r.stderr}`);
 }, { timeout: 30_000 });
+
+test("after unref() a waiting error read does not keep the process alive, unref'd before any wait", async () => {
+  const c = child([...runtimeArgv(FIXTURE), "unref-errors"], 15_000);
+  const r = await c.done;
+  assert.match(r.stdout, /waiting/, r.stderr);
+  assert.doesNotMatch(r.stdout, /got|rejected|error record/);
+  assert.equal(r.code, 0, `ended with ${r.code} (null: killed after 15 s, the wait held it) ${r.stderr}`);
+}, { timeout: 30_000, skip: platform() === "linux" ? null : "the error queue is Linux's (IP_RECVERR)" });
 
 for (const mode of ["ref", "reref"] as const) {
   test(

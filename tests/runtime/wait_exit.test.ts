@@ -65,6 +65,16 @@ test(
   { windows: false, timeout: 40_000 },
 );
 
+test(
+  "a wait refused (EMFILE) for a receive aborted in the same tick is nobody's error: a later receive gets its datagram",
+  async () => {
+    const r = await run(["prlimit", "--nofile=512:512", ...runtimeArgv(FIXTURE), "emfile-abort"], 30_000);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(last(r.out), { first: "aborted", later: "got 3", next: "null" });
+  },
+  { windows: false, timeout: 40_000 },
+);
+
 test("IP_RECVERR set through rawHandle, an ICMP error queued: a waiting receive does not spin", async () => {
   const r = await run([...runtimeArgv(FIXTURE), "recverr"]);
   assert.equal(r.code, 0, r.err);
