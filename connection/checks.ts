@@ -101,8 +101,9 @@ export interface SendContext {
 export function outOfBounds(view: Uint8Array): boolean {
   if (view.length !== 0 || !(view.buffer as ArrayBuffer & { resizable?: boolean }).resizable) return false;
   try {
-    // An out-of-bounds view keeps its offset inside: a view made at it throws when it lies past the end.
-    view.subarray(0, 0);
+    // fill validates the view as every method but subarray does (subarray of a fixed-length view whose
+    // end fell off but whose start did not passes); filling nothing writes nothing.
+    view.fill(0, 0, 0);
     return false;
   } catch {
     return true;
@@ -254,10 +255,13 @@ export function checkReceive(
     throw new TypeError(`${method}: signal must be an AbortSignal`);
   }
   const control = checkControlSize(controlSize, socket, method);
-  if (reuse !== undefined && reuse !== null && !(reuse instanceof ReceivedMessage)) {
-    throw new TypeError(
-      `${method}: reuse must be a message an earlier receive returned, or null; got ${describe(reuse)}`,
-    );
+  if (reuse !== undefined && reuse !== null) {
+    if (!(reuse instanceof ReceivedMessage)) {
+      throw new TypeError(
+        `${method}: reuse must be a message an earlier receive returned, or null; got ${describe(reuse)}`,
+      );
+    }
+    if (Object.isFrozen(reuse)) throw frozenReuse(`${method}: reuse`);
   }
   scratch.target = buffer ?? null;
   scratch.peek = peek === true || ((flags ?? 0) & MSG_PEEK) !== 0;
@@ -336,6 +340,11 @@ export function checkBatchReceive(
   return { count, buffer: buffer ?? null, segment, controlSize, out: (reuse as ReceivedMessage[] | null) ?? [] };
 }
 
+/** A frozen message cannot take a new datagram: refused before one is taken. */
+function frozenReuse(what: string): TypeError {
+  return new TypeError(`${what} is frozen: a reused message is written with its new datagram; pass one that is not`);
+}
+
 function checkReuse(reuse: unknown, method: string): void {
   let ours = Array.isArray(reuse);
   for (let i = 0; ours && i < (reuse as unknown[]).length; i++) {
@@ -351,6 +360,7 @@ function checkReuse(reuse: unknown, method: string): void {
     if (!array[i]._claim(check)) {
       throw new TypeError(`${method}: reuse holds the same message twice (reuse[${i}]); each datagram needs its own`);
     }
+    if (Object.isFrozen(array[i])) throw frozenReuse(`${method}: reuse[${i}]`);
   }
 }
 
@@ -382,6 +392,11 @@ export function checkSend(
   }
   if (data.byteLength === 0 && (data.buffer as ArrayBuffer & { detached?: boolean }).detached === true) {
     throw new TypeError(`${method}: data's buffer is detached (transferred); there is nothing to send`);
+  }
+  if (outOfBounds(data)) {
+    throw new RangeError(
+      `${method}: data lies past the end of its resizable buffer, which shrank; there is nothing to send`,
+    );
   }
   if (remoteAddr === undefined || remoteAddr === null) {
     if (context.peer === null) throw new TypeError(`${method}: remoteAddr is needed: this socket is not connected`);

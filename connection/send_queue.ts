@@ -245,9 +245,16 @@ export class SendQueue {
   /** One send (segmented when `t.segmentSize` is set): the bytes sent, when they went. `t` may be a scratch record. */
   send(t: Transmit, signal: AbortSignal | undefined): Promise<number> {
     if (this.#batching) {
-      const holds = t.segmentSize === undefined && signal === undefined && this.#entries.length === 0;
+      // Port 0 (as a forged sender's datagram asks) is not held: a UDP socket refuses it before any call,
+      // so its own sendMsg rejects, and an earlier refusal is left for the next send to report. (An ICMP
+      // socket's port 0 means nothing: such a send goes, after what is held.)
+      const zero = t.to !== null && t.to.port === 0;
+      const holds = !zero && t.segmentSize === undefined && signal === undefined && this.#entries.length === 0;
       // A send that is not held sends what is held first, and reports a refusal that uncovers.
-      const failed = holds ? this.#takeHeldError() : this.#before();
+      let failed: unknown = null;
+      if (holds) failed = this.#takeHeldError();
+      else if (zero) this.release();
+      else failed = this.#before();
       if (failed !== null) return Promise.reject(failed);
       if (holds) {
         const held = this.#held;

@@ -37,8 +37,9 @@ class ChunkPool {
     if (length >= OWN_FROM) return source.slice(from, from + length);
     let at = this.#used;
     let chunk = this.#chunk;
-    // A detached chunk has length 0, so it is replaced here too.
-    if (at + length > chunk.length) {
+    // A detached chunk has length 0, so it is replaced here too — for an empty copy as well, since no view
+    // of a detached buffer can be made, even one of no bytes.
+    if (at + length > chunk.length || chunk.length === 0) {
       chunk = this.#chunk = new Uint8Array(new ArrayBuffer(CHUNK));
       this.#buffer = chunk.buffer;
       this.#words = wordsOf(chunk);

@@ -28,8 +28,10 @@ for (const readAhead of [0, 32]) {
     const rab = resizable(100, 200);
     const fixed = new Uint8Array(rab, 50, 40);
     const tracking = new Uint8Array(rab, 50);
+    // Its start still inside, its end not: out of bounds as well.
+    const endPast = new Uint8Array(rab, 7, 60);
     rab.resize(20);
-    for (const buffer of [fixed, tracking]) {
+    for (const buffer of [fixed, tracking, endPast]) {
       await assert.rejects(rx.receiveMsg({ buffer }), named(/^receiveMsg: buffer .*shrunk/, RangeError));
       assert.throws(() => rx.tryReceiveMsg({ buffer }), named(/^tryReceiveMsg: buffer .*shrunk/, RangeError));
       await assert.rejects(rx.receive(buffer), named(/buffer .*shrunk/, RangeError));
@@ -66,6 +68,47 @@ for (const readAhead of [0, 32]) {
     assert.equal((await rx.receiveMsg({ signal: AbortSignal.timeout(5000) })).data[0], 2, "nothing was lost");
   });
 }
+
+test(`send data (${runtime}): a view past the end of its shrunk resizable buffer is refused naming data (and the index), nothing sent`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  for (const batchSends of [false, true]) {
+    using tx = listenDatagram({ hostname: "127.0.0.1", batchSends });
+    const rab = resizable(100, 200);
+    const endPast = new Uint8Array(rab, 7, 60);
+    rab.resize(20);
+    await assert.rejects(tx.sendMsg(endPast, rx.addr), named(/^sendMsg: data lies past the end/, RangeError));
+    assert.throws(() => tx.trySendMsg(endPast, rx.addr), named(/^trySendMsg: data lies past the end/, RangeError));
+    const ok = { data: new Uint8Array([9]), remoteAddr: rx.addr };
+    await assert.rejects(
+      tx.sendMsgs([ok, { data: endPast, remoteAddr: rx.addr }]),
+      named(/^sendMsgs: messages\[1\]: data lies past the end/, RangeError),
+    );
+    assert.equal(await tx.sendMsg(new Uint8Array([7]), rx.addr), 1);
+    await tx.flushSends();
+    const m = await rx.receiveMsg({ signal: AbortSignal.timeout(5000) });
+    assert.deepEqual([...m.data], [7], "nothing of the refused calls was sent before it");
+  }
+});
+
+test(`reuse (${runtime}): a frozen message is refused naming it before a datagram is taken`, async () => {
+  for (const readAhead of [0, 32]) {
+    using rx = listenDatagram({ hostname: "127.0.0.1", readAhead });
+    await queue(rx, 3);
+    const m = rx.tryReceiveMsg()!;
+    assert.equal(m.data[0], 1);
+    Object.freeze(m);
+    assert.throws(() => rx.tryReceiveMsg({ reuse: m }), named(/^tryReceiveMsg: reuse is frozen/, TypeError));
+    await assert.rejects(rx.receiveMsg({ reuse: m }), named(/^receiveMsg: reuse is frozen/, TypeError));
+    const batch = rx.tryReceiveMsgs(1);
+    assert.equal(batch[0].data[0], 2);
+    Object.freeze(batch[0]);
+    assert.throws(
+      () => rx.tryReceiveMsgs(1, { reuse: batch }),
+      named(/^tryReceiveMsgs: reuse\[0\] is frozen/, TypeError),
+    );
+    assert.equal(rx.tryReceiveMsg()?.data[0], 3, "nothing was lost");
+  }
+});
 
 test(`messages() (${runtime}): its options are read once, when it is called; a bad one rejects the first next() and takes nothing`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });

@@ -59,6 +59,33 @@ test("fresh copies: a chunk transferred away (detached) is replaced; receives go
   }
 });
 
+test("fresh copies: empty datagrams after a transferred chunk (a remote's choice) arrive, and so does all that follows", async () => {
+  for (const readAhead of [0, 32]) {
+    using conn = listenDatagram({ hostname: "127.0.0.1", readAhead });
+    const tx = await Sender.open("udp4");
+    try {
+      await tx.send("x", "127.0.0.1", conn.addr.port);
+      const a = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+      // As a program handing each datagram's bytes to a worker would.
+      structuredClone(a.data.buffer, { transfer: [a.data.buffer as ArrayBuffer] });
+      await tx.send(new Uint8Array(0), "127.0.0.1", conn.addr.port);
+      await tx.send(new Uint8Array(0), "127.0.0.1", conn.addr.port);
+      await tx.send("after", "127.0.0.1", conn.addr.port);
+      const got: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const m = await conn.receiveMsg({ signal: AbortSignal.timeout(5000) });
+        got.push(text(m.data));
+        // The first empty one came in a new chunk, at its start: transferred too, the next empty one
+        // would start at 0 of a detached chunk.
+        if (m.data.buffer.byteLength > 0) structuredClone(m.data.buffer, { transfer: [m.data.buffer as ArrayBuffer] });
+      }
+      assert.deepEqual(got, ["", "", "after"]);
+    } finally {
+      await tx.close();
+    }
+  }
+});
+
 test("received copies (out of the read-ahead arena on Linux): every byte, at every alignment of a caller's buffer, resizable ones, and the control of each", async () => {
   using conn = listenDatagram({ hostname: "0.0.0.0" });
   const tx = await Sender.open("udp4");

@@ -94,6 +94,25 @@ test(`batchSends (${runtime}): a held datagram the system refuses is reported by
   assert.equal(dec((await receive(rx)).data), "last", "nothing of the refused calls arrived before it");
 });
 
+test(`batchSends (${runtime}): an answer to UDP port 0 (a forged sender) is not held: its own sendMsg rejects, no other send is blamed`, async () => {
+  using rx = listenDatagram({ hostname: "127.0.0.1" });
+  using tx = listenDatagram({ hostname: "127.0.0.1", batchSends: true });
+  await tx.sendMsg(enc("before"), rx.addr); // held
+  await assert.rejects(tx.sendMsg(enc("to port 0"), { hostname: "127.0.0.1", port: 0 }), (e: unknown) => {
+    assert.ok(e instanceof SocketError, String(e));
+    assert.match(e.code, /^(EINVAL|WSAEADDRNOTAVAIL)$/);
+    assert.match(e.message, /UDP port 0 cannot be sent to .*only this datagram is refused/);
+    return true;
+  });
+  // The next client's answer is held and sent as if nothing had happened; nothing is reported later.
+  await tx.sendMsg(enc("after"), rx.addr);
+  await tx.flushSends();
+  assert.equal(dec((await receive(rx)).data), "before");
+  assert.equal(dec((await receive(rx)).data), "after");
+  assert.equal(tx.trySendMsg(enc("last"), rx.addr), 4);
+  assert.equal(dec((await receive(rx)).data), "last");
+});
+
 test(`batchSends (${runtime}): flushSends() sends what is held now, and rejects with a refusal no call reported`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });
   using tx = listenDatagram({ hostname: "127.0.0.1", batchSends: true });
