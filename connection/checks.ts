@@ -364,6 +364,14 @@ function checkReuse(reuse: unknown, method: string): void {
   }
 }
 
+/** Where the checks parse IPv6 text, once for all sends (a new typed array costs a microsecond on Deno). */
+const V6 = new Uint8Array(16);
+/** Where an error names the destination: `sendMsg: remoteAddr`, or `sendMsgs: messages[i].remoteAddr` in a batch. */
+const addrPath = (method: string) => method.endsWith("]") ? `${method}.remoteAddr` : `${method}: remoteAddr`;
+
+/** The last destination hostname found numeric (see checkSend). */
+let lastHostname: string | null = null;
+
 /**
  * Checks one send's arguments and writes them into `out` (the caller's objects as they are: a send
  * that has to wait copies them). `method` names the call, or `sendMsgs: messages[i]` in a batch.
@@ -402,6 +410,26 @@ export function checkSend(
     if (context.peer === null) throw new TypeError(`${method}: remoteAddr is needed: this socket is not connected`);
   } else if (typeof remoteAddr !== "object" || typeof remoteAddr.hostname !== "string") {
     throw new TypeError(`${method}: remoteAddr must be an object with a numeric hostname and a port`);
+  } else {
+    const port = remoteAddr.port;
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`${addrPath(method)}.port must be an integer from 0 to 65535, got ${describe(port)}`);
+    }
+    const hostname = remoteAddr.hostname;
+    // Parsed once per new hostname: a server answering its clients sends to few.
+    if (hostname !== lastHostname) {
+      const host = stripBrackets(hostname);
+      if (ipv4Bits(host) < 0 && parseIPv6Into(host, V6, 0) < 0) {
+        throw new TypeError(
+          `${
+            addrPath(method)
+          }.hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${
+            JSON.stringify(hostname)
+          }`,
+        );
+      }
+      lastHostname = hostname;
+    }
   }
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new TypeError(`${method}: options must be an object`);
@@ -507,9 +535,6 @@ export function checkBatchSend(
   }
   return out;
 }
-
-/** Where the checks parse IPv6 text, once for all sends (a new typed array costs a microsecond on Deno). */
-const V6 = new Uint8Array(16);
 
 /** A destination the backend can write: numeric hostname, port in range. Returns whether it travels over IPv4. */
 function checkDestination(to: { hostname: string; port: number }, socketIPv6: boolean, label: string): boolean {

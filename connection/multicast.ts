@@ -10,6 +10,7 @@ import type { BackendSocket } from "../ffi/common/backend.ts";
 import type { MembershipSpec } from "../ffi/tables/settings.ts";
 import type { InterfaceLookup } from "../ffi/select.ts";
 import { describeValue } from "../structs/describe.ts";
+import { refuseUnknownKeys } from "./checks.ts";
 import { isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 
@@ -51,6 +52,9 @@ export interface MulticastV6Membership {
   /** Whether this socket's multicast sends loop back to members on this host. */
   setLoopback(loopback: boolean): Promise<void>;
 }
+
+/** The keys {@link JoinOptions} may have: a misspelt one is refused. */
+const JOIN_KEYS: ReadonlySet<string> = new Set(["interfaceIndex", "interfaceAddress", "source"]);
 
 /**
  * Where and from whom to receive a group's datagrams.
@@ -167,6 +171,7 @@ export class MembershipSet {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new TypeError(`${method}: options must be an object`);
     }
+    if (options !== undefined) refuseUnknownKeys(options, JOIN_KEYS, method, "option");
     const host = stripBrackets(group);
     const v4 = parseIPv4(host);
     const v6 = v4 ? null : parseIPv6(host);

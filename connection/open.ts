@@ -170,7 +170,21 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   }
   refuseUnknownKeys(local, LOCAL_KEYS, "connectDatagram: localAddr", "key");
   const peer = stripBrackets(options.hostname);
-  const v6 = parseIPv4(peer) === null && parseIPv6(peer) !== null;
+  const v4 = parseIPv4(peer) !== null;
+  const v6 = !v4 && parseIPv6(peer) !== null;
+  // The peer is checked before the socket is made: a bad one costs no system call (and no busy local port
+  // can hide its error).
+  if (!v4 && !v6) {
+    throw new TypeError(
+      `connectDatagram: hostname must be a numeric IPv4 or IPv6 address (names are not resolved), got ${
+        JSON.stringify(options.hostname)
+      }`,
+    );
+  }
+  const port = options.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(`connectDatagram: port must be an integer from 1 to 65535, got ${describeValue(port)}`);
+  }
   const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
   let conn: DatagramConn;
   try {

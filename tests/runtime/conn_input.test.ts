@@ -90,6 +90,40 @@ test(`send data (${runtime}): a view past the end of its shrunk resizable buffer
   }
 });
 
+test(`send destinations (${runtime}): a bad port or hostname is refused naming remoteAddr (and the index), before any call`, async () => {
+  using tx = listenDatagram({ hostname: "127.0.0.1" });
+  const d = new Uint8Array(1);
+  for (const port of [NaN, -1, 65536, 1.5, "53"]) {
+    const to = { hostname: "127.0.0.1", port: port as number };
+    await assert.rejects(
+      tx.sendMsg(d, to),
+      named(/^sendMsg: remoteAddr\.port must be an integer from 0 to 65535/, RangeError),
+    );
+    assert.throws(() => tx.trySendMsg(d, to), named(/^trySendMsg: remoteAddr\.port/, RangeError));
+    await assert.rejects(
+      tx.sendMsgs([{ data: d, remoteAddr: tx.addr }, { data: d, remoteAddr: to }]),
+      named(/^sendMsgs: messages\[1\]\.remoteAddr\.port/, RangeError),
+    );
+  }
+  for (const hostname of ["localhost", "", "1.2.3", "fe80::1%lo"]) {
+    const to = { hostname, port: 9 };
+    await assert.rejects(tx.sendMsg(d, to), named(/^sendMsg: remoteAddr\.hostname must be a numeric/, TypeError));
+    assert.throws(() => tx.trySendMsg(d, to), named(/^trySendMsg: remoteAddr\.hostname/, TypeError));
+  }
+  // The same hostname after a good one, and a good one after a bad one.
+  assert.equal(tx.trySendMsg(d, tx.addr), 1);
+  await assert.rejects(tx.sendMsg(d, { hostname: "localhost", port: 9 }), TypeError);
+  assert.equal(await tx.sendMsg(d, tx.addr), 1);
+});
+
+test(`joinMulticast (${runtime}): an option it does not know is refused naming it`, () => {
+  using conn = listenDatagram({ hostname: "0.0.0.0" });
+  assert.throws(
+    () => conn.joinMulticast("224.0.0.251", { interfaceIndx: 1 } as never),
+    named(/^joinMulticast: unknown option "interfaceIndx"/, TypeError),
+  );
+});
+
 test(`reuse (${runtime}): a frozen message is refused naming it before a datagram is taken`, async () => {
   for (const readAhead of [0, 32]) {
     using rx = listenDatagram({ hostname: "127.0.0.1", readAhead });

@@ -70,6 +70,20 @@ test(`connect (${runtime}): bad input is named; not connected sends need an addr
     () => connectDatagram({ hostname: 7 as unknown as string, port: 53 }),
     (e: Error) => e instanceof TypeError && /connectDatagram: hostname/.test(e.message),
   );
+  // The peer is checked before the socket is made: a local port in use does not hide its error.
+  using busy = listenDatagram({ hostname: "127.0.0.1" });
+  const local = { hostname: "127.0.0.1", port: busy.addr.port };
+  assert.throws(
+    () => connectDatagram({ hostname: "127.0.0.1", port: 70000, localAddr: local }),
+    (e: Error) =>
+      e instanceof RangeError && /^connectDatagram: port must be an integer from 1 to 65535/.test(e.message),
+  );
+  for (const hostname of ["localhost", "fe80::1%lo"]) {
+    assert.throws(
+      () => connectDatagram({ hostname, port: 53, localAddr: local }),
+      (e: Error) => e instanceof TypeError && /^connectDatagram: hostname must be a numeric/.test(e.message),
+    );
+  }
   conn.close();
   assert.throws(() => conn.connect({ hostname: "127.0.0.1", port: 53 }), (e: Error) => e instanceof SocketError);
 });
