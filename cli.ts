@@ -408,7 +408,7 @@ async function send(o: SendOptions, io: CliIo, error: (line: string) => void): P
     } catch (e) {
       if (e instanceof TypeError || e instanceof RangeError) {
         // The module names its own parameters; a person typed the command's options.
-        let named = e.message;
+        let named = e.message.replace(/^sendMsg: /, "");
         for (const [param, option] of OPTION_OF) named = named.replace(param, option);
         error(`recvmsg: ${named}`);
         error(SEND_USAGE);
