@@ -16,6 +16,7 @@
 //   deno-builtin   Deno.listenDatagram (needs --unstable-net)
 //   bun-builtin    Bun.udpSocket
 //   node-dgram     node:dgram
+//   recvmsg-dgram  recvmsg/dgram, this module's node:dgram drop-in ("message" events)
 import dgram from "node:dgram";
 import process from "node:process";
 import type { DatagramMessage } from "../mod.ts";
@@ -223,9 +224,12 @@ if (["try", "try-reuse", "batch", "async-buffer", "async-copy", "messages-copy",
   const sock = await B.udpSocket({ hostname: "127.0.0.1", socket: { data: onDatagram } });
   announce(sock.port);
   if (!flood) block(waitMs);
-} else if (mode === "node-dgram") {
+} else if (mode === "node-dgram" || mode === "recvmsg-dgram") {
   const onDatagram = push();
-  const sock = dgram.createSocket({ type: "udp4", recvBufferSize: RCVBUF });
+  const options = { type: "udp4" as const, recvBufferSize: RCVBUF };
+  const sock = mode === "node-dgram"
+    ? dgram.createSocket(options)
+    : (await import("../dgram.ts")).createSocket(options) as unknown as dgram.Socket;
   sock.on("message", onDatagram);
   sock.bind(0, "127.0.0.1", () => {
     announce(sock.address().port);

@@ -1,11 +1,12 @@
 /**
  * The receive side of a `recvmsg/dgram` socket: a loop over `DatagramConn.receiveMsg` that hands each
- * datagram on as node:dgram's `(msg, rinfo)`, with the packet info node:dgram lacks in `rinfo`, and
- * that lets the process exit while it waits when the socket is unref'd.
+ * datagram on as node:dgram's `(msg, rinfo)`, one per task as libuv does, with the packet info node:dgram
+ * lacks in `rinfo`; an unref'd socket's wait lets the process exit.
  *
  * @module
  */
 import { Buffer } from "node:buffer";
+import { setImmediate } from "node:timers";
 import type { DatagramConn, DatagramMessage } from "../mod.ts";
 import { SocketClosedError } from "../errors.ts";
 import { interfaceName, namedScope } from "./interface_names.ts";
@@ -47,10 +48,29 @@ export interface ReceiverEvents {
   error(e: unknown): void;
 }
 
-type Unrefable = { unref?: () => void; ref?: () => void };
+/** At most this many datagrams are read per wake-up, as libuv reads for node:dgram, before the loop turns. */
+const BATCH = 32;
+
+/**
+ * Where the datagrams after a wake-up's first are received, then copied out at once (so one buffer
+ * serves every socket of the thread): large enough for any datagram, as node:dgram's 64 KiB.
+ */
+let scratch: Uint8Array | null = null;
+
+/** A datagram read and waiting for its own task: node:dgram's `message` arguments. */
+interface Read {
+  msg: Buffer;
+  rinfo: RemoteInfo;
+}
 
 /**
  * Receives until stopped. Held by the socket from `listening` to `close`.
+ *
+ * Each datagram is emitted in a task of its own (`setImmediate`), as libuv calls into node:dgram once per
+ * datagram: the nextTicks and microtasks a `message` listener starts all run before the next datagram
+ * is emitted (a `for (;;) await once(socket, "message")` loop misses none), and an exception a listener
+ * throws is the process's uncaught exception, as in Node, not the receive loop's end. Each `msg` owns
+ * its ArrayBuffer (`byteOffset` 0), as node:dgram's do.
  *
  * @example
  * ```ts
@@ -66,9 +86,14 @@ export class Receiver {
   readonly #mapV4: boolean;
   readonly #events: ReceiverEvents;
   #running = false;
-  #referenced = true;
   #abort: AbortController | null = null;
-  #poll: ReturnType<typeof setTimeout> | null = null;
+  /** The datagrams of the last wake-up, emitted in order, one per task. */
+  #batch: (Read | undefined)[] = [];
+  #emitted = 0;
+  /** An error met after the batch's datagrams were read: emitted after them. */
+  #error: unknown = null;
+  readonly #emitNext = (): void => this.#emitOne();
+  readonly #readSoon = (): void => void this.#read();
 
   /** `mapV4`: report IPv4 senders as `::ffff:a.b.c.d` (a `udp6` socket, as node:dgram does). */
   constructor(conn: DatagramConn, mapV4: boolean, events: ReceiverEvents) {
@@ -81,93 +106,90 @@ export class Receiver {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    if (this.#referenced || this.#connUnref()) void this.#loop();
-    else this.#schedulePoll();
+    this.#abort = new AbortController();
+    void this.#read();
   }
 
-  /** Stops the loop; the connection is closed by the socket. */
+  /** Stops the loop; what was read and not yet emitted is dropped (the connection is closed by the socket). */
   stop(): void {
     this.#running = false;
     this.#abort?.abort();
-    if (this.#poll !== null) clearTimeout(this.#poll);
-    this.#poll = null;
+    this.#batch = [];
   }
 
   /** Whether the loop holds the process open while it waits. */
   set referenced(on: boolean) {
-    if (on === this.#referenced) return;
-    this.#referenced = on;
-    const c = this.#conn as unknown as Unrefable;
-    if (typeof c.unref === "function" && typeof c.ref === "function") {
-      if (on) c.ref();
-      else c.unref();
+    if (on) this.#conn.ref();
+    else this.#conn.unref();
+  }
+
+  /** Waits for a datagram, reads what else is queued (up to {@link BATCH}), and gives each a task. */
+  async #read(): Promise<void> {
+    const signal = this.#abort!.signal;
+    let first: DatagramMessage;
+    try {
+      first = await this.#conn.receiveMsg({ signal });
+    } catch (e) {
+      if (!this.#running || signal.aborted || e instanceof SocketClosedError) return;
+      // In a task of its own, as a listener's error would be; the loop goes on after it (never at once:
+      // an error that repeats must not keep the event loop from turning).
+      this.#error = e;
+      this.#batch = [];
+      this.#emitted = 0;
+      setImmediate(this.#emitNext);
       return;
     }
     if (!this.#running) return;
-    // DatagramConn has no unref yet: an unref'd socket drops its waiting receive (which holds the
-    // process) and looks for datagrams on a timer that does not hold it.
-    if (on) {
-      if (this.#poll !== null) clearTimeout(this.#poll);
-      this.#poll = null;
-      void this.#loop();
-    } else {
-      this.#abort?.abort();
-      this.#schedulePoll();
+    const batch: (Read | undefined)[] = [this.#copy(first)];
+    this.#error = null;
+    try {
+      const buffer = scratch ??= new Uint8Array(65536);
+      for (let m = this.#conn.tryReceiveMsg({ buffer }); m !== null; m = this.#conn.tryReceiveMsg({ buffer })) {
+        batch.push(this.#copy(m));
+        if (batch.length === BATCH) break;
+      }
+    } catch (e) {
+      if (!(e instanceof SocketClosedError)) this.#error = e;
+    }
+    this.#batch = batch;
+    this.#emitted = 0;
+    for (let i = 0; i < batch.length; i++) setImmediate(this.#emitNext);
+    if (this.#error !== null) setImmediate(this.#emitNext);
+  }
+
+  /** One task: the next datagram of the batch (or its error); after the last, the next read. */
+  #emitOne(): void {
+    const batch = this.#batch;
+    const i = this.#emitted++;
+    const last = i >= batch.length - (this.#error === null ? 1 : 0);
+    try {
+      if (!this.#running) return;
+      if (i < batch.length) {
+        const read = batch[i]!;
+        batch[i] = undefined;
+        this.#events.message(read.msg, read.rinfo);
+      } else if (i === batch.length && this.#error !== null) {
+        const e = this.#error;
+        this.#error = null;
+        this.#events.error(e);
+      }
+    } finally {
+      // Even when a listener threw: the exception goes on to the process, the loop goes on here.
+      if (last && this.#running && batch === this.#batch) setImmediate(this.#readSoon);
     }
   }
 
-  #connUnref(): boolean {
-    const c = this.#conn as unknown as Unrefable;
-    if (typeof c.unref !== "function") return false;
-    c.unref();
-    return true;
-  }
-
-  async #loop(): Promise<void> {
-    const abort = new AbortController();
-    this.#abort = abort;
-    while (this.#running && !abort.signal.aborted) {
-      let m: DatagramMessage | null;
-      try {
-        m = await this.#conn.receiveMsg({ signal: abort.signal });
-        while (m !== null && this.#running) {
-          this.#deliver(m);
-          m = this.#running ? this.#conn.tryReceiveMsg() : null;
-        }
-      } catch (e) {
-        if (abort.signal.aborted || !this.#running) return;
-        if (e instanceof SocketClosedError) return;
-        this.#events.error(e);
-      }
-    }
-  }
-
-  #schedulePoll(): void {
-    if (this.#poll !== null || !this.#running) return;
-    this.#poll = setTimeout(() => {
-      this.#poll = null;
-      try {
-        for (let m = this.#conn.tryReceiveMsg(); m !== null && this.#running; m = this.#conn.tryReceiveMsg()) {
-          this.#deliver(m);
-        }
-      } catch (e) {
-        if (!this.#running || e instanceof SocketClosedError) return;
-        this.#events.error(e);
-      }
-      if (!this.#referenced) this.#schedulePoll();
-    }, 5);
-    unrefTimer(this.#poll);
-  }
-
-  #deliver(m: DatagramMessage): void {
+  /** `m`'s bytes in a buffer of their own and its `rinfo`: read now, before the next receive reuses memory. */
+  #copy(m: DatagramMessage): Read {
     const remote = m.remoteAddr.hostname;
     const v6 = remote.includes(":");
     const local = m.localAddr;
+    const size = m.data.length;
     const rinfo: RemoteInfo = {
       address: v6 ? namedScope(remote) : this.#mapV4 ? `::ffff:${remote}` : remote,
       family: v6 || this.#mapV4 ? "IPv6" : "IPv4",
       port: m.remoteAddr.port,
-      size: m.data.length,
+      size,
       localAddress: local ? namedScope(local.hostname) : undefined,
       interfaceIndex: local?.interfaceIndex,
       interface: local ? interfaceName(local.interfaceIndex) : undefined,
@@ -176,15 +198,8 @@ export class Receiver {
       broadcast: m.broadcast,
       multicast: m.multicast,
     };
-    this.#events.message(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength), rinfo);
-  }
-}
-
-/** A timer that does not hold the process: `unref()` on Node and Bun, `Deno.unrefTimer` on Deno. */
-function unrefTimer(t: ReturnType<typeof setTimeout>): void {
-  if (typeof t === "object" && t !== null && "unref" in t) (t as { unref(): void }).unref();
-  else {
-    const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-    deno?.unrefTimer?.(t as unknown as number);
+    const own = new ArrayBuffer(size);
+    new Uint8Array(own).set(m.data);
+    return { msg: Buffer.from(own, 0, size), rinfo };
   }
 }

@@ -48,8 +48,16 @@ export function sendDatagram(conn: DatagramConn, req: SendRequest, ip: string, q
     queue.count--;
     queue.size -= data.length;
     if (!callback) return;
-    if (e) callback(fromSocketError(e, "send", address ?? ip, port || undefined) as Error);
-    else callback(null, bytes);
+    try {
+      if (e) callback(fromSocketError(e, "send", address ?? ip, port || undefined) as Error);
+      else callback(null, bytes);
+    } catch (thrown) {
+      // node:dgram calls it from libuv, where a throw is the process's uncaught exception: so here too,
+      // not a rejection of this promise chain.
+      process.nextTick(() => {
+        throw thrown;
+      });
+    }
   };
   conn.sendMsg(data, port ? { hostname: ip, port } : null, {
     localAddr: source

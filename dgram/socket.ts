@@ -92,7 +92,9 @@ export class Socket extends EventEmitter {
     const signal = options.signal;
     if (signal !== undefined) {
       validateAbortSignal(signal, "options.signal");
-      const onAbort = () => this.close();
+      const onAbort = () => {
+        if (this.#open) this.close();
+      };
       if (signal.aborted) onAbort();
       else {
         signal.addEventListener("abort", onAbort);
@@ -110,18 +112,22 @@ export class Socket extends EventEmitter {
     const first = typeof args[0] === "function" ? null : args[0];
     this.#healthCheck();
     if (this.#bindState !== UNBOUND) throw ERR.alreadyBound();
+    // Checked before anything changes: a bad port leaves the socket as it was (deliberately stricter than
+    // Node 26, whose bind takes any value and binds a port of the system's choice for most of them).
+    const given = first !== null && typeof first === "object" ? (first as BindOptions).port : first;
+    const p = given === null || given === undefined ? 0 : validatePort(given, "Port", true);
     this.#bindState = BINDING;
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
     if (typeof cb === "function") {
+      // As Node 26: watched through errorMonitor, so an error nobody listens for still throws.
       const onListening = () => {
-        this.removeListener("error", removeListeners);
+        this.removeListener(EventEmitter.errorMonitor, removeListeners);
         (cb as () => void).call(this);
       };
       const removeListeners = () => this.removeListener("listening", onListening);
-      this.once("error", removeListeners);
+      this.once(EventEmitter.errorMonitor, removeListeners);
       this.once("listening", onListening);
     }
-    let port: unknown = first;
     let address: unknown;
     if (first !== null && typeof first === "object") {
       const o = first as BindOptions;
@@ -136,17 +142,20 @@ export class Socket extends EventEmitter {
         return this;
       }
       address = o.address || "";
-      port = o.port;
     } else {
       address = typeof args[1] === "function" ? "" : args[1];
     }
-    const p = port === null || port === undefined ? 0 : validatePort(port, "Port", true);
     const host = (address as string) || (this.type === "udp4" ? "0.0.0.0" : "::");
     resolveHost(this.type, this.#options.lookup, host, (err, ip) => {
       if (!this.#open) return; // closed meanwhile: no error, no socket
       if (err) {
         this.#bindState = UNBOUND;
         this.emit("error", err);
+        return;
+      }
+      if (otherFamily(this.type, ip)) {
+        this.#bindState = UNBOUND;
+        this.emit("error", errnoException("EINVAL", "bind", ip, p));
         return;
       }
       try {
@@ -257,6 +266,10 @@ export class Socket extends EventEmitter {
       else process.nextTick(() => this.emit("error", ERR.ipBlocked(ip)));
       return;
     }
+    if (port && otherFamily(this.type, ip)) {
+      if (callback) process.nextTick(callback, errnoException("EINVAL", "send", ip, port));
+      return;
+    }
     sendDatagram(conn, req, ip, this.#sendQueue);
   }
 
@@ -289,6 +302,7 @@ export class Socket extends EventEmitter {
     resolveHost(this.type, this.#options.lookup, address || (this.type === "udp4" ? "127.0.0.1" : "::1"), (err, ip) => {
       if (!this.#open || this.#conn === null) return;
       let ex: unknown = err ?? (blockedBy(this.#options.sendBlockList, ip) ? ERR.ipBlocked(ip) : null);
+      if (!ex && otherFamily(this.type, ip)) ex = errnoException("EINVAL", "connect", ip, port);
       if (!ex) {
         try {
           this.#conn.connect({ hostname: ip, port });
@@ -343,7 +357,7 @@ export class Socket extends EventEmitter {
       this.#queue.push(() => this.close());
       return this;
     }
-    if (!this.#open) return this;
+    this.#healthCheck(); // a second close() throws ERR_SOCKET_DGRAM_NOT_RUNNING, as in Node
     this.#open = false;
     this.#receiver?.stop();
     this.#receiver = null;
@@ -550,6 +564,11 @@ function resolveHost(
   const done = (err: Error | null, ip: string) => cb(err, err ? ip : numericScope(ip));
   // dns.lookup is read at each call, as node:dgram does (it may be replaced); numeric addresses too.
   (fn ?? dns.lookup)(host, type === "udp4" ? 4 : 6, done);
+}
+
+/** Whether `ip` is of the other family than a socket of `type`, which node:dgram refuses with EINVAL. */
+function otherFamily(type: string, ip: string): boolean {
+  return isIP(ip.split("%")[0]) !== (type === "udp4" ? 4 : 6);
 }
 
 /** Whether a send block list refuses `ip`. */
