@@ -92,9 +92,7 @@ export class Socket extends EventEmitter {
     const signal = options.signal;
     if (signal !== undefined) {
       validateAbortSignal(signal, "options.signal");
-      const onAbort = () => {
-        if (this.#open) this.close();
-      };
+      const onAbort = () => void (this.#open && this.close());
       if (signal.aborted) onAbort();
       else {
         signal.addEventListener("abort", onAbort);
@@ -254,23 +252,17 @@ export class Socket extends EventEmitter {
 
   #doSend(err: Error | null, ip: string, req: SendRequest): void {
     const { callback, port } = req;
-    if (err) {
-      if (callback) process.nextTick(callback, err);
-      else process.nextTick(() => this.emit("error", err));
-      return;
-    }
     const conn = this.#conn;
-    if (!this.#open || conn === null) return;
-    if (port && blockedBy(this.#options.sendBlockList, ip)) {
-      if (callback) process.nextTick(callback, ERR.ipBlocked(ip));
-      else process.nextTick(() => this.emit("error", ERR.ipBlocked(ip)));
-      return;
-    }
+    if (!err && (!this.#open || conn === null)) return;
+    // A failed lookup or a blocked address: the callback's error, else the socket's.
+    const refused = err ?? (port && blockedBy(this.#options.sendBlockList, ip) ? ERR.ipBlocked(ip) : null);
+    if (refused) return void process.nextTick(() => callback ? callback(refused) : this.emit("error", refused));
     if (port && otherFamily(this.type, ip)) {
+      // As libuv refuses it: told to the callback only.
       if (callback) process.nextTick(callback, errnoException("EINVAL", "send", ip, port));
       return;
     }
-    sendDatagram(conn, req, ip, this.#sendQueue);
+    sendDatagram(conn!, req, ip, this.#sendQueue);
   }
 
   /** node:dgram's `sendto(buffer, offset, length, port, address[, callback])`. */
