@@ -394,8 +394,13 @@ export class DatagramConn extends ErrorQueueReader
    * import { listenDatagram } from "@recvmsg/recvmsg";
    * using conn = listenDatagram({ hostname: "::", port: 5353 });
    * const batch = await conn.receiveMsgs(64);
-   * const r = await conn.sendMsgs(batch.map((m) => ({ data: m.data, remoteAddr: m.remoteAddr, localAddr: m.localAddr ?? undefined })));
-   * if (r.error) console.error(`${r.sent} answers went; then`, r.error);
+   * const answers = batch.map((m) => ({ data: m.data, remoteAddr: m.remoteAddr, localAddr: m.localAddr ?? undefined }));
+   * // One refused answer (a sender that forged port 0) costs that answer only: go on after it.
+   * for (let from = 0; from < answers.length;) {
+   *   const r = await conn.sendMsgs(from === 0 ? answers : answers.slice(from));
+   *   from += r.sent;
+   *   if (r.error) console.error("no answer to", answers[from++].remoteAddr, r.error);
+   * }
    * ```
    */
   sendMsgs(messages: readonly OutgoingMessage[], options?: { signal?: AbortSignal }): Promise<SendMsgsResult> {
