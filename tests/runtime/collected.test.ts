@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { platform } from "node:os";
 import { type DatagramMessage, listenDatagram, type QueuedError, SocketError } from "../../mod.ts";
-import { forceGC, runtime, Sender, sleep, test } from "./harness.ts";
+import { forceGC, rebindsAfterCollection, runtime, Sender, sleep, test } from "./harness.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -117,16 +117,7 @@ test(`a connection that waited, sent and went idle is still closed when collecte
     await tx.close();
   }
   // Until the dropped connection's socket is closed, its port cannot be bound again.
-  let rebound: ReturnType<typeof listenDatagram> | null = null;
-  for (let i = 0; i < 100 && !rebound; i++) {
-    forceGC();
-    await sleep(10);
-    try {
-      rebound = listenDatagram({ hostname: "127.0.0.1", port });
-    } catch (e) {
-      assert.ok(e instanceof SocketError && /ADDRINUSE/.test(e.code), String(e));
-    }
-  }
-  assert.ok(rebound, "the idle connection was collected and its socket closed");
-  rebound.close();
+  const bind = (port: number) => listenDatagram({ hostname: "127.0.0.1", port });
+  const inUse = (e: unknown) => e instanceof SocketError && /ADDRINUSE/.test(e.code);
+  assert.ok(await rebindsAfterCollection(port, bind, inUse), "the idle connection was collected and its socket closed");
 }, { timeout: 30_000 });

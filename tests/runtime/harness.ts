@@ -126,6 +126,29 @@ export function forceGC(): boolean {
 }
 
 /**
+ * Whether `port` on 127.0.0.1 can be bound again within about a second of collections: the socket a
+ * dropped connection held there was closed by its finalizer. Takes `bind` (listenDatagram) as given, so
+ * the harness imports nothing of the module.
+ */
+export async function rebindsAfterCollection(
+  port: number,
+  bind: (port: number) => { close(): void },
+  inUse: (e: unknown) => boolean,
+): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    forceGC();
+    await sleep(10);
+    try {
+      bind(port).close();
+      return true;
+    } catch (e) {
+      if (!inUse(e)) throw e;
+    }
+  }
+  return false;
+}
+
+/**
  * A sender independent of the code under test: the runtime's own `node:dgram`.
  */
 export class Sender {

@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { posixStats } from "../../ffi/posix/posix.ts";
 import { winsockStats } from "../../ffi/winsock/winsock.ts";
 import { listenDatagram, SocketError, wrapSocket } from "../../mod.ts";
-import { forceGC, onWindows, runtime, Sender, sleep, test } from "./harness.ts";
+import { onWindows, rebindsAfterCollection, runtime, Sender, sleep, test } from "./harness.ts";
+
+const bind = (port: number) => listenDatagram({ hostname: "127.0.0.1", port });
+const inUse = (e: unknown) => e instanceof SocketError && /ADDRINUSE/.test(e.code);
 
 const named = (re: RegExp, kind: typeof TypeError | typeof RangeError = TypeError) => (e: Error) =>
   e instanceof kind && re.test(e.message);
@@ -109,16 +112,8 @@ test("a batch with a large controlSize reuses its memory: 200 empty calls alloca
 test(`a connection dropped without close() has its socket closed when collected (${runtime})`, async () => {
   const port = (() => listenDatagram({ hostname: "127.0.0.1" }).addr.port)();
   // Until the dropped connection's socket is closed, its port cannot be bound again.
-  let rebound: ReturnType<typeof listenDatagram> | null = null;
-  for (let i = 0; i < 100 && !rebound; i++) {
-    forceGC();
-    await sleep(10);
-    try {
-      rebound = listenDatagram({ hostname: "127.0.0.1", port });
-    } catch (e) {
-      assert.ok(e instanceof SocketError && /ADDRINUSE/.test(e.code), String(e));
-    }
-  }
-  assert.ok(rebound, "the dropped socket was closed, so its port could be bound again");
-  rebound.close();
+  assert.ok(
+    await rebindsAfterCollection(port, bind, inUse),
+    "the dropped socket was closed, so its port could be bound again",
+  );
 }, { timeout: 30_000 });
