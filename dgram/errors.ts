@@ -126,9 +126,22 @@ export const ERR = {
     nodeError(
       RangeError,
       "ERR_OUT_OF_RANGE",
-      `The value of "${name}" is out of range. It must be ${range}. Received ${util.inspect(value)}`,
+      `The value of "${name}" is out of range. It must be ${range}. Received ${rangeValue(value)}`,
     ),
 };
+
+/** A received value as Node's ERR_OUT_OF_RANGE shows it: integers past 2^32 with `_` between thousands. */
+function rangeValue(value: unknown): string {
+  const big = typeof value === "bigint";
+  if ((Number.isInteger(value) || big) && Math.abs(Number(value)) > 2 ** 32) {
+    const text = String(value);
+    const digits = text.replace(/^-/, "");
+    let out = "";
+    for (let end = digits.length; end > 0; end -= 3) out = digits.slice(Math.max(0, end - 3), end) + (out && "_") + out;
+    return (text.startsWith("-") ? "-" : "") + out + (big ? "n" : "");
+  }
+  return big ? `${value}n` : util.inspect(value);
+}
 
 let uvNumbers: Map<string, number> | null = null;
 

@@ -6,13 +6,13 @@
  */
 import { EventEmitter } from "node:events";
 import { Buffer } from "node:buffer";
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import dns from "node:dns";
 import process from "node:process";
 import { type DatagramConn, listenDatagram, wrapSocket } from "../mod.ts";
 import { bufferSize } from "./buffer_size.ts";
 import { Memberships } from "./memberships.ts";
-import { ERR, errnoException, fromSocketError, invalidArgType } from "./errors.ts";
+import { ERR, errnoException, fromSocketError } from "./errors.ts";
 import { namedScope, numericScope, parseInterfaceArgument } from "./interface_names.ts";
 import { Receiver, type RemoteInfo } from "./receiver.ts";
 import { parseSendArgs, type SendExtras, type SendRequest } from "./send_args.ts";
@@ -32,11 +32,10 @@ export type {
 import {
   validateAbortSignal,
   validateBufferSize,
-  validateFunction,
   validateNumber,
   validatePort,
+  validateSocketOptions,
   validateString,
-  validateUint32,
 } from "./validate.ts";
 
 const UNBOUND = 0, BINDING = 1, BOUND = 2;
@@ -63,6 +62,8 @@ export class Socket extends EventEmitter {
   readonly type: SocketType;
   #open = true;
   #conn: DatagramConn | null = null;
+  /** bind(2) refused the last bind: node:dgram keeps the socket it made, unbound, so address() answers. */
+  #bindRefused = false;
   #receiver: Receiver | null = null;
   #bindState = UNBOUND;
   #connectState = DISCONNECTED;
@@ -75,17 +76,7 @@ export class Socket extends EventEmitter {
   /** Prefer {@link createSocket}. */
   constructor(type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void) {
     super();
-    const options: Partial<SocketOptions> = typeof type === "object" && type !== null ? type : { type };
-    if (options.type !== "udp4" && options.type !== "udp6") throw ERR.badType();
-    if (options.lookup !== undefined) validateFunction(options.lookup, "lookup");
-    if (options.recvBufferSize) validateUint32(options.recvBufferSize, "options.recvBufferSize");
-    if (options.sendBufferSize) validateUint32(options.sendBufferSize, "options.sendBufferSize");
-    for (const name of ["receiveBlockList", "sendBlockList"] as const) {
-      const list = options[name];
-      if (list !== undefined && !(list instanceof BlockList)) {
-        throw invalidArgType(`options.${name}`, ["BlockList"], list);
-      }
-    }
+    const options = validateSocketOptions(typeof type === "object" && type !== null ? type : { type });
     this.type = options.type;
     this.#options = { ...options };
     if (typeof listener === "function") this.on("message", listener);
@@ -144,7 +135,7 @@ export class Socket extends EventEmitter {
       address = typeof args[1] === "function" ? "" : args[1];
     }
     const host = (address as string) || (this.type === "udp4" ? "0.0.0.0" : "::");
-    resolveHost(this.type, this.#options.lookup, host, (err, ip) => {
+    resolveHost(this.type, this.#options.lookup, host, (err, ip, shown) => {
       if (!this.#open) return; // closed meanwhile: no error, no socket
       if (err) {
         this.#bindState = UNBOUND;
@@ -153,14 +144,16 @@ export class Socket extends EventEmitter {
       }
       if (otherFamily(this.type, ip)) {
         this.#bindState = UNBOUND;
-        this.emit("error", errnoException("EINVAL", "bind", ip, p));
+        this.emit("error", errnoException("EINVAL", "bind", shown, p));
         return;
       }
       try {
         this.#conn = listenDatagram(listenOptions(this.type, this.#options, ip, p));
       } catch (e) {
         this.#bindState = UNBOUND;
-        this.emit("error", fromSocketError(e, "bind", ip, p));
+        // libuv made the socket before bind(2) refused: node:dgram's address() then reports it unbound.
+        this.#bindRefused = true;
+        this.emit("error", fromSocketError(e, "bind", shown, p));
         return;
       }
       this.#startListening();
@@ -331,7 +324,14 @@ export class Socket extends EventEmitter {
   /** The bound address: `{ address, family, port }`. */
   address(): AddressInfo {
     this.#healthCheck();
-    if (this.#conn === null) throw errnoException("EBADF", "getsockname");
+    if (this.#conn === null) {
+      if (!this.#bindRefused) throw errnoException("EBADF", "getsockname");
+      return {
+        address: this.type === "udp4" ? "0.0.0.0" : "::",
+        family: this.type === "udp4" ? "IPv4" : "IPv6",
+        port: 0,
+      };
+    }
     return info(this.#conn.addr);
   }
 
@@ -546,14 +546,17 @@ export function createSocket(
   return new Socket(type, listener);
 }
 
-/** Resolves `host` with the `lookup` option or `dns.lookup`, as node:dgram does. */
+/**
+ * Resolves `host` with the `lookup` option or `dns.lookup`, as node:dgram does: `ip` with a numeric scope
+ * (`fe80::1%2`), for this module's API, and `shown` as the lookup gave it (`fe80::1%eth0`), for errors.
+ */
 function resolveHost(
   type: string,
   fn: SocketOptions["lookup"],
   host: string,
-  cb: (err: Error | null, ip: string) => void,
+  cb: (err: Error | null, ip: string, shown: string) => void,
 ): void {
-  const done = (err: Error | null, ip: string) => cb(err, err ? ip : numericScope(ip));
+  const done = (err: Error | null, ip: string) => cb(err, err ? ip : numericScope(ip), ip);
   // dns.lookup is read at each call, as node:dgram does (it may be replaced); numeric addresses too.
   (fn ?? dns.lookup)(host, type === "udp4" ? 4 : 6, done);
 }

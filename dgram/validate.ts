@@ -3,7 +3,33 @@
  *
  * @module
  */
+import { BlockList } from "node:net";
 import { ERR, invalidArgType, nodeError, received } from "./errors.ts";
+import type { SocketOptions } from "./types.ts";
+
+/**
+ * `createSocket`'s options as node:dgram checks them: the type, `lookup`, the buffer sizes and the block
+ * lists. Returns them, known to name a type.
+ *
+ * @example
+ * ```ts
+ * import { validateSocketOptions } from "./validate.ts";
+ * console.log(validateSocketOptions({ type: "udp4" }).type); // "udp4"
+ * ```
+ */
+export function validateSocketOptions(options: Partial<SocketOptions>): SocketOptions {
+  if (options.type !== "udp4" && options.type !== "udp6") throw ERR.badType();
+  if (options.lookup !== undefined) validateFunction(options.lookup, "lookup");
+  if (options.recvBufferSize) validateUint32(options.recvBufferSize, "options.recvBufferSize");
+  if (options.sendBufferSize) validateUint32(options.sendBufferSize, "options.sendBufferSize");
+  for (const name of ["receiveBlockList", "sendBlockList"] as const) {
+    const list = options[name];
+    if (list !== undefined && !(list instanceof BlockList)) {
+      throw invalidArgType(`options.${name}`, ["BlockList"], list);
+    }
+  }
+  return options as SocketOptions;
+}
 
 /**
  * A port as Node's `validatePort` takes it (a number or a numeric string), as a number; else

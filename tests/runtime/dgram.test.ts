@@ -66,12 +66,36 @@ test(`recvmsg/dgram (${runtime}): errors as node:dgram gives them`, async () => 
     assert.equal(e.message, `bind EADDRINUSE 127.0.0.1:${port}`);
     assert.ok(typeof e.errno === "number" && e.errno < 0, "a negative errno, as libuv numbers them");
     assert.ok(e.cause instanceof SocketError, "this module's error underneath");
-    assert.throws(() => second.address(), { code: "EBADF", syscall: "getsockname", message: "getsockname EBADF" });
+    // node:dgram (libuv) keeps the socket bind(2) refused: address() reports it unbound.
+    assert.deepEqual(second.address(), { address: "0.0.0.0", family: "IPv4", port: 0 });
+    const never = dgram.createSocket("udp4");
+    assert.throws(() => never.address(), { code: "EBADF", syscall: "getsockname", message: "getsockname EBADF" });
+    never.close();
     assert.throws(() => first.connect(0), { code: "ERR_SOCKET_BAD_PORT", name: "RangeError" });
     assert.throws(() => first.send("x", 1, "127.0.0.1", { hopLimit: 0 }), { code: "ERR_OUT_OF_RANGE" });
+    // Numbers past 2^32 are shown as Node shows them.
+    assert.throws(() => dgram.createSocket({ type: "udp4", recvBufferSize: 2 ** 40 }), {
+      code: "ERR_OUT_OF_RANGE",
+      message: /Received 1_099_511_627_776$/,
+    });
   } finally {
     first.close();
     second.close();
+  }
+});
+
+test(`recvmsg/dgram (${runtime}): a bind error names the address as the caller gave it, scope name included`, async () => {
+  const s: Socket = dgram.createSocket("udp6");
+  try {
+    // No interface has fe80::1 here: the bind fails (EADDRNOTAVAIL, or EINVAL where "lo" names no interface).
+    s.bind(0, "fe80::1%lo");
+    const [e] = await once<[Error & Record<string, unknown>]>(s, "error");
+    assert.equal(e.syscall, "bind");
+    assert.equal(e.address, "fe80::1%lo");
+    assert.equal(e.message, `bind ${e.code} fe80::1%lo`);
+    assert.deepEqual(s.address(), { address: "::", family: "IPv6", port: 0 });
+  } finally {
+    s.close();
   }
 });
 
