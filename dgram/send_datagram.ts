@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import process from "node:process";
-import type { DatagramConn } from "../mod.ts";
+import { type DatagramConn, SocketClosedError } from "../mod.ts";
 import { errnoException, fromSocketError } from "./errors.ts";
 import { numericScope } from "./interface_names.ts";
 import type { SendRequest } from "./send_args.ts";
@@ -36,20 +36,16 @@ export interface SendQueue {
 export function sendDatagram(conn: DatagramConn, req: SendRequest, ip: string, queue: SendQueue): void {
   const { callback, port, address } = req;
   const data = req.list.length === 1 ? req.list[0] : Buffer.concat(req.list);
-  if (data.length > 65535) {
-    // What the system says of it (DatagramConn refuses it before the call, as a RangeError).
-    if (callback) process.nextTick(callback, errnoException("EMSGSIZE", "send", address ?? ip, port, 90));
-    return;
-  }
-  const source = req.extras?.source;
-  queue.count++;
-  queue.size += data.length;
-  const done = (e: unknown, bytes?: number) => {
-    queue.count--;
-    queue.size -= data.length;
+  const where = address ?? ip;
+  const report = (e: unknown, bytes?: number) => {
     if (!callback) return;
     try {
-      if (e) callback(fromSocketError(e, "send", address ?? ip, port || undefined) as Error);
+      if (e instanceof SocketClosedError) {
+        // Waiting when close() came: libuv cancels such a send, so node:dgram says ECANCELED.
+        const out = errnoException("ECANCELED", "send", where, port || undefined);
+        out.cause = e;
+        callback(out);
+      } else if (e) callback(fromSocketError(e, "send", where, port || undefined) as Error);
       else callback(null, bytes);
     } catch (thrown) {
       // node:dgram calls it from libuv, where a throw is the process's uncaught exception: so here too,
@@ -59,7 +55,14 @@ export function sendDatagram(conn: DatagramConn, req: SendRequest, ip: string, q
       });
     }
   };
-  conn.sendMsg(data, port ? { hostname: ip, port } : null, {
+  if (data.length > 65535) {
+    // What the system says of it (DatagramConn refuses it before the call, as a RangeError).
+    if (callback) process.nextTick(callback, errnoException("EMSGSIZE", "send", where, port, 90));
+    return;
+  }
+  const source = req.extras?.source;
+  const to = port ? { hostname: ip, port } : null;
+  const options = {
     localAddr: source
       ? {
         hostname: source.localAddress === undefined ? undefined : numericScope(source.localAddress),
@@ -67,5 +70,26 @@ export function sendDatagram(conn: DatagramConn, req: SendRequest, ip: string, q
       }
       : undefined,
     hopLimit: req.extras?.hopLimit,
-  }).then((n) => done(null, n), done);
+  };
+  // As libuv: tried at once, and a datagram that went (or failed) is reported in a process.nextTick, before
+  // promise callbacks; only one that must wait for room (or behind others that wait) is queued.
+  let sent: number | null;
+  try {
+    sent = conn.trySendMsg(data, to, options);
+  } catch (e) {
+    process.nextTick(report, e);
+    return;
+  }
+  if (sent !== null) {
+    process.nextTick(report, null, sent);
+    return;
+  }
+  queue.count++;
+  queue.size += data.length;
+  const done = (e: unknown, bytes?: number) => {
+    queue.count--;
+    queue.size -= data.length;
+    report(e, bytes);
+  };
+  conn.sendMsg(data, to, options).then((n) => done(null, n), done);
 }

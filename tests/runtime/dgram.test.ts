@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import dgram, { type RemoteInfo, type Socket } from "../../dgram.ts";
 import { interfaces, listenDatagram, SocketClosedError, SocketError } from "../../mod.ts";
-import { runtime, test, underWine } from "./harness.ts";
+import { child, runtime, runtimeArgv, test, underWine } from "./harness.ts";
+import { netnsUnavailable, shapedLink } from "./netns.ts";
 
 function once<T extends unknown[]>(emitter: Socket, event: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -124,3 +125,60 @@ test(`SocketError (${runtime}): instanceof holds, and on Deno it is also the mat
     assert.ok(closed instanceof errors.BadResource, "a closed socket is Deno.errors.BadResource");
   }
 });
+
+// Sends wait only when the send buffer is full, which loopback never is: a shaped link (netns.ts) fills it.
+// A child in namespace a sends 300 datagrams of 1000 bytes with callbacks, then closes: node:dgram (libuv)
+// cancels the sends still queued, and their callbacks say `send ECANCELED address:port`.
+test(
+  `recvmsg/dgram (${runtime}): sends still queued at close() are reported ECANCELED, as node:dgram reports them`,
+  async () => {
+    const { net, a, to } = shapedLink("dc", 16, "1mbit");
+    using _net = net;
+    const script = `
+    import dgram from "${new URL("../../dgram.ts", import.meta.url).href}";
+    // A small send buffer (the system doubles it): a few datagrams fill it.
+    const s = dgram.createSocket({ type: "udp4", sendBufferSize: 16384 });
+    const codes = {};
+    let first = null;
+    let queued = 0;
+    s.bind(0, () => {
+      for (let i = 0; i < 300; i++) {
+        s.send(new Uint8Array(1000), 9, "${to}", (e) => {
+          const k = e ? e.code : "ok";
+          codes[k] = (codes[k] ?? 0) + 1;
+          if (e && first === null) first = { message: e.message, errno: e.errno, syscall: e.syscall, address: e.address, port: e.port };
+        });
+      }
+      setTimeout(() => {
+        queued = s.getSendQueueCount();
+        s.close();
+        setTimeout(() => console.log(JSON.stringify({ queued, codes, first })), 200);
+      }, 50);
+    });
+  `;
+    const file = `tests/runtime/fixtures/.dgram_cancel_${runtime}.ts`;
+    const { writeFileSync, rmSync } = await import("node:fs");
+    writeFileSync(file, script);
+    try {
+      const r = await child([...net.run(a), ...runtimeArgv(file)], 30_000).done;
+      assert.equal(r.code, 0, r.stderr);
+      const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
+      assert.ok(o.queued > 0 && o.queued < 300, `some sends waited for room: ${r.stdout}`);
+      assert.ok(o.codes.ok > 0, "the first went");
+      assert.equal(o.codes.ECANCELED, o.queued, "the sends queued at close are the ones cancelled");
+      assert.equal(
+        o.codes.ok + o.codes.ECANCELED,
+        300,
+        `every callback ran, each ok or ECANCELED: ${JSON.stringify(o.codes)}`,
+      );
+      assert.equal(o.first.message, `send ECANCELED ${to}:9`);
+      assert.equal(o.first.syscall, "send");
+      assert.equal(o.first.address, to);
+      assert.equal(o.first.port, 9);
+      assert.ok(o.first.errno < 0, "a negative errno, as libuv numbers them");
+    } finally {
+      rmSync(file, { force: true });
+    }
+  },
+  { timeout: 60_000, windows: false, skip: netnsUnavailable() },
+);

@@ -107,3 +107,30 @@ test(`recvmsg/dgram (${runtime}): close() twice throws ERR_SOCKET_DGRAM_NOT_RUNN
   await close(s);
   assert.throws(() => s.close(), { code: "ERR_SOCKET_DGRAM_NOT_RUNNING" });
 });
+
+test(`recvmsg/dgram (${runtime}): a send's callback runs in a process.nextTick, in send order, before promise callbacks`, async () => {
+  const s = await bound();
+  try {
+    const port = s.address().port;
+    const order: string[] = [];
+    const note = (k: string) => (e: Error | null, n?: number) =>
+      order.push(`${k} ${(e as { code?: string } | null)?.code ?? n}`);
+    // From a macrotask, as a listener or timer sends (in a microtask, the microtasks run before ticks).
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        s.send("a", port, "127.0.0.1", note("a"));
+        process.nextTick(() => order.push("tick"));
+        queueMicrotask(() => order.push("micro"));
+        setImmediate(() => order.push("immediate"));
+        s.send(new Uint8Array(100), port, "127.0.0.1", note("b"));
+        s.send(new Uint8Array(65508), port, "127.0.0.1", note("c"));
+        s.send(new Uint8Array(65536), port, "127.0.0.1", note("d"));
+        setTimeout(resolve, 50);
+      })
+    );
+    // As node:dgram (libuv tries the send at once and reports it in a tick), the same on Node 26.
+    assert.deepEqual(order, ["tick", "a 1", "b 100", "c EMSGSIZE", "d EMSGSIZE", "micro", "immediate"]);
+  } finally {
+    await close(s);
+  }
+});
