@@ -157,6 +157,36 @@ if (pack.status === 0) {
     node.status === 0 && expect(node.stdout),
     node.stdout + node.stderr,
   );
+  // A program on node:dgram, unchanged, given recvmsg/dgram by the package's register module.
+  writeFileSync(
+    join(project, "registered.mjs"),
+    [
+      `import { createSocket } from "node:dgram";`,
+      `const rx = createSocket("udp4");`,
+      `rx.bind(0, "127.0.0.1", () => {`,
+      `  rx.once("message", (msg, rinfo) => { console.log(String(msg), rinfo.localAddress); rx.close(); tx.close(); });`,
+      `  const tx = createSocket("udp4");`,
+      `  tx.send("registered", rx.address().port, "127.0.0.1");`,
+      `});`,
+    ].join("\n"),
+  );
+  for (
+    const [name, argv] of [
+      ["Node 26", [bin("node"), "--disable-warning=ExperimentalWarning", "--import", "recvmsg/dgram/register"]],
+      ["Bun", [bin("bun"), "--preload", "recvmsg/dgram/register"]],
+    ]
+  ) {
+    const r = spawnSync(argv[0], [...argv.slice(1), "registered.mjs"], {
+      cwd: project,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    check(
+      `Linux ${name}: a program on node:dgram, started with recvmsg/dgram/register loaded first, gets rinfo.localAddress`,
+      r.status === 0 && r.stdout.trim() === "registered 127.0.0.1",
+      r.stdout + r.stderr,
+    );
+  }
   const noFfi = spawnSync(bin("node"), ["--no-experimental-ffi", "use.mjs"], {
     cwd: project,
     encoding: "utf8",

@@ -24,7 +24,7 @@ function walk(dir) {
       const s = readFileSync(p, "utf8");
       let t = s
         .replace(/((?:from|import)\s*\(?\s*["'])(\.{1,2}\/[^"']+)\.ts(["'])/g, "$1$2.js$3")
-        .replace(/(["'])(?:jsr:)?@recvmsg\/recvmsg(\/[a-z_]+)?\1/g, "$1recvmsg$2$1");
+        .replace(/(["'])(?:jsr:)?@recvmsg\/recvmsg((?:\/[a-z_]+)*)\1/g, "$1recvmsg$2$1");
       // Their constructors are @internal (stripped): say so in the type, or `new DatagramConn()` would type-check.
       if (p.endsWith(".d.ts")) {
         t = t.replace(

@@ -23,7 +23,11 @@ const { DatagramConn } = await import("../../mod.ts");
 const waiting = Object.fromEntries(
   Object.entries(skipped.needs ?? {}).filter(([, need]) => typeof DatagramConn.prototype[need.method] !== "function"),
 );
-const tests = readdirSync(join(here, "parallel")).filter((f) => /^test-dgram-.*\.m?js$/.test(f)).sort()
+// A vendored test listed in skipped.json is kept for reference and not run.
+const tests = readdirSync(join(here, "parallel")).filter((f) =>
+  /^test-dgram-.*\.m?js$/.test(f) && !(f in skipped.tests)
+)
+  .sort()
   .filter((f) => chosen.length === 0 || chosen.includes(f));
 
 const bin = (name) => join(root, "node_modules", ".bin", name);

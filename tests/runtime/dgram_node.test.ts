@@ -134,3 +134,33 @@ test(`recvmsg/dgram (${runtime}): a send's callback runs in a process.nextTick, 
     await close(s);
   }
 });
+
+// dgram/register.ts loaded first (node --import, bun/deno --preload) makes node:dgram recvmsg/dgram for
+// code that cannot change its import. Deno's named ESM imports of a builtin are fixed at load (its README
+// says so); every other way in is redirected.
+test(`recvmsg/dgram/register (${runtime}): code on node:dgram gets recvmsg/dgram without a change`, async () => {
+  const register = "dgram/register.ts";
+  const fixture = "tests/runtime/fixtures/dgram_registered.mjs";
+  const [exec, ...rest] = runtimeArgv(fixture);
+  const argv = runtime === "node"
+    ? [exec, "--no-warnings", "--import", `./${register}`, fixture]
+    : runtime === "deno"
+    ? [exec, "run", "-A", "--preload", `./${register}`, fixture]
+    : [exec, "--preload", `./${register}`, ...rest];
+  const r = await child(argv, 30_000).done;
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split(/\r?\n/).pop()!);
+  const redirected = runtime === "deno" ? ["require", "default"] : ["require", "default", "named", "namespace"];
+  for (const way of ["require", "default", "named", "namespace"]) {
+    assert.equal(out[way].text, way, `${way}: the datagram arrived`);
+    if (redirected.includes(way)) {
+      assert.deepEqual(
+        out[way],
+        { text: way, localAddress: "127.0.0.1", interfaceIndex: true },
+        `${way}: recvmsg/dgram`,
+      );
+    } else {
+      assert.equal(out[way].localAddress, null, `${way}: the runtime's own node:dgram (no localAddress)`);
+    }
+  }
+});
