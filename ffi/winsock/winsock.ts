@@ -20,7 +20,6 @@ import {
   AF_INET6,
   FD_WRITE,
   FIONBIO,
-  FIONREAD,
   IPPROTO_UDP,
   MSG_BCAST,
   MSG_CTRUNC,
@@ -33,7 +32,7 @@ import {
   WSA_FLAG_OVERLAPPED,
 } from "../../structs/constants.ts";
 import { AncillaryDecoder } from "../../structs/ancillary.ts";
-import { CMSG_LP64 } from "../../structs/cmsg.ts";
+import { CMSG_LP64, truncateControl } from "../../structs/cmsg.ts";
 import { parseIPv4 } from "../../structs/ip.ts";
 import { decodeSockaddr, encodeSockaddr, WINDOWS_FAMILIES } from "../../structs/sockaddr.ts";
 import { WIN } from "../../structs/windows.ts";
@@ -276,7 +275,11 @@ class WinsockSocket implements BackendSocket {
     if (this.closed) throw new SocketClosedError();
     if (this.waitError !== null) throw takeWaitError(this);
     const { dv, mem } = this;
-    growControl(mem, req.controlSize);
+    // The system is always given room for every record the socket's options ask for, and a smaller
+    // `controlSize` is applied here, record by record, as Linux's kernel applies it: Wine answers a
+    // control buffer too small with WSAEMSGSIZE, MSG_CTRUNC, no byte count and no records at all.
+    const controlSize = Math.max(req.controlSize, this.defaultControlSize);
+    growControl(mem, controlSize);
     const target = req.target;
     if (target) checkAttached(target);
     chooseTarget(mem, target);
@@ -287,13 +290,10 @@ class WinsockSocket implements BackendSocket {
       this.bufBase = base;
     }
     dv.setInt32(AT.msg + MSG.namelen.offset, WIN.SOCKADDR_STORAGE.size, true);
-    dv.setUint32(AT.msg + MSG.Control.offset + BUF.len.offset, req.controlSize, true);
+    dv.setUint32(AT.msg + MSG.Control.offset + BUF.len.offset, controlSize, true);
     dv.setUint32(AT.msg + MSG.dwFlags.offset, req.peek ? MSG_PEEK : 0, true);
     dv.setUint32(AT.dataBuf + BUF.len.offset, capacity, true);
     dv.setUint32(AT.bytes, 0, true);
-    // Wine answers a control buffer too small with WSAEMSGSIZE, MSG_CTRUNC and no byte count, so when
-    // the caller chose a small one, learn the next datagram's size first (Wine's FIONREAD gives it).
-    const nextSize = req.controlSize < this.defaultControlSize ? this.pendingBytes() : -1;
     const rc = this.recvMsg(this.handle, this.msgView, this.bytesView, null, null);
     let truncated = false;
     if (rc !== 0) {
@@ -303,18 +303,21 @@ class WinsockSocket implements BackendSocket {
       else if (CLOSED_CODES.has(code) && this.closed) throw new SocketClosedError();
       else throw winsockFailure(code, "WSARecvMsg");
     }
-    const flags = dv.getUint32(AT.msg + MSG.dwFlags.offset, true);
+    let flags = dv.getUint32(AT.msg + MSG.dwFlags.offset, true);
     let bytes = dv.getUint32(AT.bytes, true);
-    if (truncated && (flags & (MSG_TRUNC | MSG_CTRUNC)) === MSG_CTRUNC && bytes === 0 && nextSize >= 0) {
-      // Wine's control-only truncation: the data arrived whole or cut by the buffer.
-      bytes = Math.min(nextSize, capacity);
-      truncated = nextSize > capacity;
-    } else {
-      if (flags & MSG_TRUNC) truncated = true;
-      // A truncated datagram filled the whole buffer. Windows reports that count; Wine reports 0.
-      if (truncated) bytes = capacity;
+    if (flags & MSG_TRUNC) truncated = true;
+    if (truncated) {
+      // A truncated datagram filled the whole buffer. Windows reports that count; Wine reports 0. Wine's
+      // control-only truncation (records past the default room: not expected) leaves the count unknown,
+      // so nothing of the data is given, and the message says truncated rather than pass stale bytes.
+      bytes = (flags & (MSG_TRUNC | MSG_CTRUNC)) === MSG_CTRUNC && bytes === 0 ? 0 : capacity;
     }
-    const controlLen = Math.min(dv.getUint32(AT.msg + MSG.Control.offset + BUF.len.offset, true), req.controlSize);
+    let controlLen = Math.min(dv.getUint32(AT.msg + MSG.Control.offset + BUF.len.offset, true), controlSize);
+    if (controlLen > req.controlSize) {
+      const cut = truncateControl(mem.control, 0, controlLen, mem.control, req.controlSize, CMSG_LP64);
+      controlLen = cut.length;
+      if (cut.truncated) flags |= MSG_CTRUNC;
+    }
     const r = this.received;
     // A malformed buffer from the system ends the walk; what was read before it is kept.
     r.anc = this.decoder.decode(mem.control, controlLen);
@@ -333,13 +336,6 @@ class WinsockSocket implements BackendSocket {
     r.controlFrom = 0;
     // For an IPv4 datagram on a dual-stack socket the IPv4 record is the exact one; the IPv6 record is v4-mapped.
     return buildMessage(r, this.archive, CMSG_LP64);
-  }
-
-  /** Bytes of the next queued datagram (FIONREAD), or -1 if the call fails. */
-  private pendingBytes(): number {
-    const at = AT.scratch;
-    this.dv.setUint32(at, 0, true);
-    return this.l.ws2.ioctlsocket(this.handle, FIONREAD, this.scratch4) === 0 ? this.dv.getUint32(at, true) : -1;
   }
 
   whenReadable(onReadable: () => void): void {
