@@ -10,7 +10,15 @@
 import { ffi, parentPort } from "./node_worker.ts";
 
 const ENTRIES = 64;
-const INFINITE = 0xffffffff;
+/**
+ * How long one wait for completions lasts before it is made again. Node joins a worker's own workers when
+ * it terminates that worker (and all workers at process.exit()), and a thread blocked in this call hears
+ * nothing of it: the join, and so `terminate()` or the exit, waited for the call to return — with no limit,
+ * for ever. So the limit bounds them: 200 ms, at the cost of five empty wake-ups a second while sockets wait.
+ */
+const WAIT_MS = 200;
+/** Failed waits in a row, each returning at once, taken as the port's end. */
+const REFUSALS = 100;
 
 parentPort.once("message", ([port, size, keyAt, bytesAt, stop]: [bigint, number, number, number, number]) => {
   const get = new ffi.DynamicLibrary("kernel32.dll").getFunction("GetQueuedCompletionStatusEx", {
@@ -22,8 +30,19 @@ parentPort.once("message", ([port, size, keyAt, bytesAt, stop]: [bigint, number,
   const removed = new Uint8Array(new ArrayBuffer(128));
   const e = new DataView(entries.buffer);
   const r = new DataView(removed.buffer);
+  let refused = 0;
   for (;;) {
-    if (!get(port, entries, ENTRIES, removed, INFINITE, 0)) continue;
+    const began = performance.now();
+    if (!get(port, entries, ENTRIES, removed, WAIT_MS, 0)) {
+      // A wait that ran its time removed nothing. One that failed at once, again and again, means the port
+      // is gone: not a spin, but the worker's failure, which the main thread reports to the waiting
+      // receives (the next wait starts another worker). GetLastError is not asked: the runtime may have
+      // made calls of its own since.
+      refused = performance.now() - began < WAIT_MS / 4 ? refused + 1 : 0;
+      if (refused === REFUSALS) throw new Error(`GetQueuedCompletionStatusEx failed ${REFUSALS} times at once`);
+      continue;
+    }
+    refused = 0;
     const n = r.getUint32(0, true);
     const pairs: number[] = [];
     let done = false;

@@ -58,15 +58,18 @@ function census(): { fds: number; epollThreads: number; links: string[]; names: 
   return { fds: links.length, epollThreads, links, names };
 }
 
-for (const wait of [true, false]) {
+for (const [wait, pause] of [[true, 0], [true, 1500], [false, 0]] as const) {
   test(
     `worker.terminate() ${
-      wait ? "while its receive waits" : "with a socket that never waited"
+      wait ? `while its receive waits${pause ? ` (for ${pause} ms)` : ""}` : "with a socket that never waited"
     }: terminate settles and the port can be bound again at once`,
     async () => {
       const port = 41000 + Math.floor(Math.random() * 20000);
       const worker = await startWorker(port, wait);
       assert.equal(await bindCode(port), "EADDRINUSE", "the worker holds the port");
+      // Long enough for every thread of the wait to be blocked in it (Windows Node's completion worker,
+      // which Node joins at terminate: it once never settled after such a pause).
+      await sleep(pause);
       // Node's terminate() settles once the thread has ended; Deno's and Bun's return at once.
       const settled = await Promise.race([worker.terminate().then(() => "settled"), sleep(5000).then(() => "hung")]);
       assert.equal(settled, "settled");
@@ -130,6 +133,22 @@ test(
     timeout: 40_000,
     skip: runtime === "node" || linuxX64 ? null : "the thread-end destructor is Linux x86-64's",
   },
+);
+
+test(
+  "process.exit() from the main thread while a worker's receive waits ends the process at once",
+  async () => {
+    const c = child(runtimeArgv("tests/runtime/fixtures/exit_with_worker.ts"), 30_000);
+    let exitingAt = 0;
+    for await (const line of c.lines) if (line === "exiting") exitingAt = Date.now();
+    const r = await c.done;
+    const ms = Date.now() - exitingAt;
+    assert.deepEqual(r.stdout.trim().split(/\r?\n/), ["waiting", "exiting"], r.stderr.slice(-2000));
+    assert.equal(r.code, 0, `ended with ${r.code} (null: killed after 30 s, it hung) ${r.stderr.slice(-2000)}`);
+    // A thread held in its wait until a 10 s limit would show as ~10,000.
+    assert.ok(ms < 5000, `ended ${ms} ms after process.exit()`);
+  },
+  { timeout: 40_000 },
 );
 
 test(
