@@ -1,9 +1,10 @@
 /**
  * The receives of one connection: those waiting for a datagram (served in call order), the error a
  * batch met after it had datagrams in hand (reported by the next receive), arming the backend's wait,
- * and fairness — after {@link FAIR_BURST} deliveries without the event loop turning (once it last
- * turned {@link FAIR_SLICE_MS} ago or more), the next one waits for a macrotask, so that timers and
- * other I/O run under any load.
+ * and fairness — after {@link FAIR_BURST} datagrams delivered without the event loop turning (once it
+ * last turned {@link FAIR_SLICE_MS} ago or more), the next delivery waits for a macrotask, so that timers
+ * and other I/O run under any load. The count is the thread's, over all its connections: a hundred
+ * flooded sockets get 32 between turns in all, not 32 each.
  *
  * @module
  */
@@ -54,6 +55,39 @@ export const nextTurn: (f: () => void) => void = (() => {
     : (f: () => void) => void setTimeout(f, 0);
 })();
 
+/**
+ * The thread's fairness budget, shared by all its connections (a module's state is per thread): datagrams
+ * delivered since the event loop was last seen to turn, and when that was. A turn is seen when a
+ * macrotask scheduled at the first delivery after the last one runs; a socket's readiness callback does
+ * not count as one, since the ready sockets of one wait are all told in the same task.
+ */
+const budget = { delivered: 0, turnedAt: 0, watching: false };
+const turnSeen = (): void => {
+  budget.watching = false;
+  budget.delivered = 0;
+  budget.turnedAt = performance.now();
+};
+
+/** `n` datagrams delivered: counted, and the next turn of the event loop watched for. */
+function spend(n: number): void {
+  budget.delivered += n;
+  if (!budget.watching) {
+    budget.watching = true;
+    nextTurn(turnSeen);
+  }
+}
+
+/**
+ * Whether the next delivery must wait for the event loop to turn: 32 in a row, and the loop last turned
+ * at least FAIR_SLICE_MS ago. The clock is read once per 32 deliveries at most.
+ */
+function spent(): boolean {
+  if (budget.delivered < FAIR_BURST) return false;
+  if (performance.now() - budget.turnedAt >= FAIR_SLICE_MS) return true;
+  budget.delivered = 0;
+  return false;
+}
+
 /** A receive waiting for a datagram: a node of a doubly linked list, so that an abort unlinks it at once. */
 interface Waiter {
   readonly request: ReceiveRequest;
@@ -92,22 +126,11 @@ export class ReceiveQueue {
   #closed = false;
   /** An error met after a batch had datagrams in hand: the next receive reports it. */
   #deferred: { error: unknown } | null = null;
-  /** Deliveries since the event loop was last seen to turn. */
-  #burst = 0;
-  /** When the event loop was last seen to turn (performance.now()). */
-  #turnedAt = 0;
   /** A macrotask is scheduled to serve the waiters (fairness). */
   #yielding = false;
-  readonly #readable = (): void => {
-    // The backend calls this from the event loop: it turned.
-    this.#burst = 0;
-    this.#turnedAt = performance.now();
-    this.#serve();
-  };
+  readonly #readable = (): void => this.#serve();
   readonly #turned = (): void => {
     this.#yielding = false;
-    this.#burst = 0;
-    this.#turnedAt = performance.now();
     this.#serve();
   };
   /** The request of a batch's immediate receives, rewritten by each: no object per datagram. */
@@ -153,10 +176,10 @@ export class ReceiveQueue {
     if (signal?.aborted) return Promise.reject(signal.reason);
     try {
       this.throwIfFailed();
-      if (this.#head === null && !this.#spent()) {
+      if (this.#head === null && !spent()) {
         const m = this.#socket.tryReceive(request);
         if (m) {
-          this.#burst++;
+          spend(1);
           return Promise.resolve(m);
         }
       }
@@ -185,7 +208,7 @@ export class ReceiveQueue {
       this.#tail = w;
       if (w.prev !== null) return;
       this.#socket.keepAlive(true);
-      if (this.#spent()) this.#yieldTurn();
+      if (spent()) this.#yieldTurn();
       else this.#arm();
     });
   }
@@ -195,9 +218,9 @@ export class ReceiveQueue {
     this.throwIfFailed();
     if (this.#head !== null) return null;
     if (!fair) return this.#socket.tryReceive(request);
-    if (this.#spent()) return null;
+    if (spent()) return null;
     const m = this.#socket.tryReceive(request);
-    if (m !== null) this.#burst++;
+    if (m !== null) spend(1);
     return m;
   }
 
@@ -207,7 +230,11 @@ export class ReceiveQueue {
     const { buffer, segment, out } = batch;
     // The caller's buffer may have shrunk (resizable) while the first receive waited: take no more.
     if (buffer !== null && buffer.length < segment * batch.count) return 0;
-    if (socket.tryReceiveMany) return socket.tryReceiveMany(batch, out, from);
+    if (socket.tryReceiveMany) {
+      const n = socket.tryReceiveMany(batch, out, from);
+      if (n > 0) spend(n);
+      return n;
+    }
     const segments = buffer === null ? null : this.#cut.views(buffer, segment, batch.count);
     let i = from;
     const r = this.#scratch;
@@ -220,6 +247,7 @@ export class ReceiveQueue {
       if (m === null) break;
       out[i] = m as ReceivedMessage;
     }
+    if (i > from) spend(i - from);
     return i - from;
   }
 
@@ -245,17 +273,6 @@ export class ReceiveQueue {
     }
   }
 
-  /**
-   * Whether the next delivery must wait for the event loop to turn: 32 in a row, and the loop last
-   * turned at least FAIR_SLICE_MS ago. The clock is read once per 32 deliveries at most.
-   */
-  #spent(): boolean {
-    if (this.#burst < FAIR_BURST) return false;
-    if (performance.now() - this.#turnedAt >= FAIR_SLICE_MS) return true;
-    this.#burst = 0;
-    return false;
-  }
-
   /** The budget is spent: serve the waiters after a macrotask, once. */
   #yieldTurn(): void {
     if (this.#yielding) return;
@@ -266,7 +283,7 @@ export class ReceiveQueue {
   /** A datagram may be queued: serve waiters in order until none is left, none is queued, or the budget is spent. */
   #serve(): void {
     while (this.#head !== null && !this.#closed) {
-      if (this.#spent()) return this.#yieldTurn();
+      if (spent()) return this.#yieldTurn();
       const w = this.#head;
       // A buffer shrunk (resizable) while it waited would lose the datagram: refused before the call.
       if (w.request.target !== null && outOfBounds(w.request.target)) {
@@ -283,7 +300,7 @@ export class ReceiveQueue {
         continue;
       }
       if (m === null) return this.#arm();
-      this.#burst++;
+      spend(1);
       this.#unlink(w);
       this.#settle(w, m, undefined);
     }

@@ -63,3 +63,44 @@ for (const [name, loop] of Object.entries(loops)) {
     });
   }
 }
+
+// The budget is the thread's, not each connection's: 30 sockets with 40 datagrams each, received one at a
+// time or 8 at a time, never reach 32 deliveries in a row on their own, and their loops run in microtasks
+// one after another. ~0.25 ms of work per datagram.
+for (const batch of [false, true]) {
+  test(`fairness (${runtime}, 30 sockets, ${batch ? "receiveMsgs(8)" : "receiveMsg"}): a 20 ms interval keeps firing while every socket has datagrams`, async () => {
+    const conns = Array.from(
+      { length: 30 },
+      () => listenDatagram({ hostname: "127.0.0.1", receiveBufferSize: 1 << 20 }),
+    );
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    try {
+      for (let i = 0; i < 40; i++) for (const c of conns) await tx.sendMsg(new Uint8Array(32), c.addr);
+      const little = () => {
+        const end = performance.now() + 0.25;
+        while (performance.now() < end);
+      };
+      let ticks = 0;
+      let delivered = 0;
+      const timer = setInterval(() => ticks++, 20);
+      try {
+        await Promise.all(conns.map(async (c) => {
+          for (let got = 0; got < 40;) {
+            const n = batch ? (await c.receiveMsgs(8)).length : (await c.receiveMsg(), 1);
+            for (let k = 0; k < n; k++) little();
+            got += n;
+            delivered += n;
+          }
+        }));
+      } finally {
+        clearInterval(timer);
+      }
+      assert.equal(delivered, 1200);
+      // ~300 ms of work: the loop turns every 32 datagrams (batches: a few more) once 2 ms have passed;
+      // starved, the interval fires at most once.
+      assert.ok(ticks >= 4, `the interval fired ${ticks} times during 1200 deliveries over 30 sockets`);
+    } finally {
+      for (const c of conns) c.close();
+    }
+  });
+}
