@@ -290,7 +290,7 @@ class PosixSocket implements BackendSocket {
     return this.receiveOne(req);
   }
 
-  /** One read-ahead call: the datagrams taken, or -1 when the system refuses recvmmsg (then no more read-ahead). */
+  /** One read-ahead call: the datagrams taken, or -1 for none (recvmmsg refused: no more read-ahead; or MAX_HELD). */
   private fill(ahead: ReadAhead): number {
     try {
       return ahead.fill(this.fd);

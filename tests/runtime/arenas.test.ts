@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { arenaPhase } from "../../bench/soak_lib.ts";
 import { readFileSync } from "node:fs";
-import { ARENA_BYTES, readAheadStats } from "../../ffi/posix/read_ahead.ts";
+import { ARENA_BYTES, MAX_HELD, readAheadStats } from "../../ffi/posix/read_ahead.ts";
 import { listenDatagram } from "../../mod.ts";
 import { forceGC, onWindows, runtime, test } from "./harness.ts";
 
@@ -11,11 +11,12 @@ const linuxOnly = onWindows ? "read-ahead is Linux's (recvmmsg); Windows has one
 const dec = (d: Uint8Array) => new TextDecoder().decode(d);
 
 test(
-  `arenas (${runtime}): 300 sockets holding datagrams read ahead, then closed: all but a pool of at most 8 arenas are unmapped, and the pool serves the next sockets`,
+  `arenas (${runtime}): 24 sockets holding datagrams read ahead, then closed: all but a pool of at most 8 arenas are unmapped, and the pool serves the next sockets`,
   async () => {
     using tx = listenDatagram({ hostname: "127.0.0.1" });
     const start = readAheadStats();
-    const sockets = Array.from({ length: 300 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+    // Fewer than MAX_HELD (32), so that every socket gets an arena of its own.
+    const sockets = Array.from({ length: 24 }, () => listenDatagram({ hostname: "127.0.0.1" }));
     try {
       for (const rx of sockets) {
         tx.trySendMsgs(["a", "b", "c"].map((t) => ({ data: new TextEncoder().encode(t), remoteAddr: rx.addr })));
@@ -24,7 +25,7 @@ test(
       const holding = readAheadStats();
       assert.equal(
         holding.arenas - holding.free,
-        start.arenas - start.free + 300,
+        start.arenas - start.free + 24,
         "one arena per socket holding datagrams",
       );
     } finally {
@@ -34,7 +35,7 @@ test(
     assert.ok(closed.free <= 8, `the pool: ${closed.free}`);
     // Sockets of other tests in this process may hold arenas: as many as before, no more.
     assert.ok(closed.arenas - closed.free <= start.arenas - start.free, `held: ${JSON.stringify({ start, closed })}`);
-    assert.ok(closed.unmapped - start.unmapped >= 300 - 16, `unmapped: ${closed.unmapped - start.unmapped}`);
+    assert.ok(closed.unmapped - start.unmapped >= 24 - 16, `unmapped: ${closed.unmapped - start.unmapped}`);
     // The pool serves: new sockets reading ahead one after another make no arena and unmap none.
     for (let i = 0; i < 20; i++) {
       using rx = listenDatagram({ hostname: "127.0.0.1" });
@@ -45,6 +46,37 @@ test(
     const after = readAheadStats();
     assert.equal(after.arenas, closed.arenas);
     assert.equal(after.unmapped, closed.unmapped);
+  },
+  { skip: linuxOnly, timeout: 60_000 },
+);
+
+test(
+  `arenas (${runtime}): 200 sockets with three datagrams each hold at most MAX_HELD arenas; the others receive one at a time, nothing lost or reordered`,
+  async () => {
+    using tx = listenDatagram({ hostname: "127.0.0.1" });
+    const start = readAheadStats();
+    const startHeld = start.arenas - start.free;
+    const sockets = Array.from({ length: 200 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+    try {
+      for (const rx of sockets) {
+        tx.trySendMsgs(["a", "b", "c"].map((t) => ({ data: new TextEncoder().encode(t), remoteAddr: rx.addr })));
+      }
+      for (const rx of sockets) assert.equal(dec((await rx.receiveMsg()).data), "a");
+      const holding = readAheadStats();
+      assert.equal(holding.arenas - holding.free, Math.max(startHeld, MAX_HELD), "arenas held: the cap");
+      assert.ok(
+        holding.declined - start.declined >= 200 - MAX_HELD,
+        `fills declined: ${holding.declined - start.declined}`,
+      );
+      for (const rx of sockets) {
+        assert.equal(dec((await rx.receiveMsg()).data), "b");
+        assert.equal(dec((await rx.receiveMsg()).data), "c");
+      }
+    } finally {
+      for (const rx of sockets) rx.close();
+    }
+    const closed = readAheadStats();
+    assert.ok(closed.arenas - closed.free <= startHeld, `held after close: ${JSON.stringify({ start, closed })}`);
   },
   { skip: linuxOnly, timeout: 60_000 },
 );
@@ -67,7 +99,7 @@ function arenaMappings(): { count: number; rssKB: number } {
 }
 
 test(
-  `arenas (${runtime}): the kernel's count — 300 sockets holding datagrams have 300 arena mappings resident; closed and collected, at most the pool's 8 remain`,
+  `arenas (${runtime}): the kernel's count — 24 sockets holding datagrams have 24 arena mappings resident; closed and collected, at most the pool's 8 remain`,
   async () => {
     using tx = listenDatagram({ hostname: "127.0.0.1", packetInfo: false });
     const payload = new Uint8Array(1000).fill(1);
@@ -76,7 +108,7 @@ test(
     // mappings this module instance does not count (another Deno test module's, in the same process).
     const others = start.arenas - start.free;
     const base = arenaMappings();
-    const sockets = Array.from({ length: 300 }, () => listenDatagram({ hostname: "127.0.0.1" }));
+    const sockets = Array.from({ length: 24 }, () => listenDatagram({ hostname: "127.0.0.1" }));
     let held: { count: number; rssKB: number };
     try {
       for (const rx of sockets) {
@@ -91,9 +123,9 @@ test(
     forceGC();
     const after = arenaMappings();
     const stats = readAheadStats();
-    assert.ok(held.count >= 300, `mapped while held: ${JSON.stringify(held)}`);
+    assert.ok(held.count >= 24, `mapped while held: ${JSON.stringify(held)}`);
     // 32 datagrams in 32 slots: at least a page each.
-    assert.ok(held.rssKB >= 300 * 32 * 4, `resident while held: ${JSON.stringify(held)}`);
+    assert.ok(held.rssKB >= 24 * 32 * 4, `resident while held: ${JSON.stringify(held)}`);
     assert.equal(
       after.count - base.count,
       stats.arenas - start.arenas,
@@ -101,12 +133,12 @@ test(
     );
     assert.ok(stats.arenas <= 8 + others, `mapped after close: ${JSON.stringify({ after, stats, others })}`);
     assert.ok(
-      held.rssKB - after.rssKB >= (300 - 8) * 32 * 4,
+      held.rssKB - after.rssKB >= (24 - 8) * 32 * 4,
       `resident pages given back: ${JSON.stringify({ held, after })}`,
     );
     // What npm run soak checks in a fresh process, measured here too (RSS not asserted: a test process's
     // heaps move it by more than the arenas left).
-    const r = await arenaPhase(300);
+    const r = await arenaPhase(24);
     assert.ok(r.arenasAfter <= 8 + others, `arenas left: ${JSON.stringify(r)}`);
   },
   { skip: linuxOnly, timeout: 120_000 },
