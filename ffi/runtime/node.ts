@@ -21,7 +21,9 @@ import type {
 } from "../types.ts";
 import { NodeLoopWait } from "./node_loop.ts";
 import { NodeThreadEnd } from "./node_thread_end.ts";
-import { EPOLL, KQUEUE, libcPath } from "../tables/libc.ts";
+import { EPOLL, KQUEUE, LIBC_MMAP, libcPath } from "../tables/libc.ts";
+import { LIBC_POLL_WAKE } from "../tables/thread_end.ts";
+import { makeWake } from "./node_wake.ts";
 import { NodeWindows } from "./node_windows.ts";
 import { findWorker } from "./poll_runner.ts";
 
@@ -211,12 +213,23 @@ export function nodeNative(): Native {
       return: "i32",
       arguments: EPOLL.epoll_wait.parameters.map((p) => TYPES[p]),
     });
+    // A worker's poll callback runs no JS where the native one exists (./node_wake.ts): Linux x86-64.
+    const wake = inWorker && nodeProcess.arch === "x64"
+      ? makeWake({
+        libc: { ...native.open(libcPath(os), LIBC_POLL_WAKE), ...native.open(libcPath(os), LIBC_MMAP) },
+        uvPollStop: new ffi.DynamicLibrary(null).getSymbol("uv_poll_stop"),
+        write: libc.getSymbol("write"),
+        viewBytes: (address, length) => new Uint8Array(ffi.toArrayBuffer(address, length, false)),
+        closeWithThread: (fd) => closeWithThread(fd, true),
+      })
+      : null;
     return new NodeLoopWait(
       ffi,
       libcPath(os),
       inWorker,
       (q, events, max) => epollWait(q, events, max, 0) as number,
       (fd) => closeWithThread(fd, true),
+      wake,
     );
   };
 

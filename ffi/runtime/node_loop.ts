@@ -12,10 +12,15 @@
  *   hooks (ffi/runtime/node_thread_end.ts), so a terminated worker's ports are free again at once;
  * - the handle is marked as libuv's own (`UV_HANDLE_INTERNAL`), which `uv_loop_close` does not count:
  *   Node aborts a worker whose loop still has a handle open at its end. Its memory comes from `malloc`
- *   and is never freed, since libuv reads it after the worker's JS heap is gone.
+ *   and is never freed, since libuv reads it after the worker's JS heap is gone;
+ * - the teardown runs the loop again with JavaScript forbidden, and a node:ffi callback called then aborts
+ *   the process: so in a worker (Linux x86-64) the poll's callback is native code that tells this thread
+ *   through a pipe Node reads as a stream (./node_wake.ts), a handle Node closes before it runs the loop.
  *
  * @module
  */
+
+import type { NodeWake } from "./node_wake.ts";
 
 /** The parts of node:ffi this needs. */
 export interface NodeLoopFfi {
@@ -46,6 +51,14 @@ interface Waiting {
 
 type Fn = (...a: unknown[]) => never;
 
+/** The part of a node:net Socket the wake pipe uses. */
+interface WakeStream {
+  on(event: "data", fn: () => void): void;
+  on(event: "error", fn: (e: unknown) => void): void;
+  ref(): void;
+  unref(): void;
+}
+
 /**
  * One queue watched on this thread's event loop.
  *
@@ -69,14 +82,20 @@ export class NodeLoopWait {
   #queue = -1;
   #started = false;
   #waiting: Waiting | null = null;
+  /** In a worker: the stream of the wake pipe, which holds the process while a wait runs (null: a JS callback). */
+  readonly #pipe: WakeStream | null = null;
 
-  /** `take` is epoll_wait (kevent) with a timeout of 0, on this thread; `inWorker`: not the main thread. */
+  /**
+   * `take` is epoll_wait (kevent) with a timeout of 0, on this thread; `inWorker`: not the main thread;
+   * `wake`: the native callback and its pipe (./node_wake.ts), where it could be made, in a worker.
+   */
   constructor(
     ffi: NodeLoopFfi,
     libc: string,
     inWorker: boolean,
     take: (queue: number, events: Uint8Array, max: number) => number,
     closeWithThread: (fd: number) => void,
+    wake: NodeWake | null = null,
   ) {
     this.#closeWithThread = closeWithThread;
     this.#ffi = ffi;
@@ -97,10 +116,21 @@ export class NodeLoopWait {
     this.#loop = ffi.getCurrentEventLoop?.() ?? (fn(self, "uv_default_loop", "pointer", [])() as bigint);
     this.#take = take;
     this.#inWorker = inWorker;
-    this.#callback = self.registerCallback(
-      { return: "void", arguments: ["pointer", "i32", "i32"] },
-      (_handle: never, status: never) => this.#ready(status as number),
-    );
+    if (wake !== null) {
+      this.#callback = wake.callback;
+      const net = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process
+        .getBuiltinModule("node:net") as { Socket: new (o: object) => WakeStream };
+      const pipe = new net.Socket({ fd: wake.readFd, readable: true, writable: false });
+      pipe.on("data", () => this.#woken());
+      pipe.on("error", (e) => this.#pipeFailed(e));
+      pipe.unref();
+      this.#pipe = pipe;
+    } else {
+      this.#callback = self.registerCallback(
+        { return: "void", arguments: ["pointer", "i32", "i32"] },
+        (_handle: never, status: never) => this.#ready(status as number),
+      );
+    }
     // A wait that does not hold the process (DatagramConn.unref) may still be running when it exits: stop
     // watching before Node's teardown runs the loop again, where the callback could not run JS.
     (globalThis as { process?: { once?(event: "exit", fn: () => void): void } }).process?.once?.("exit", () => {
@@ -125,14 +155,18 @@ export class NodeLoopWait {
         this.#started = true;
       }
       this.#waiting = { resolve, events, max };
-      this.#uv.ref(this.#handle);
+      this.hold(true);
     });
   }
 
   /** Whether the running wait keeps the process alive (each wait starts so). */
   hold(on: boolean): void {
     if (!this.#waiting) return;
-    if (on) this.#uv.ref(this.#handle);
+    // With the wake pipe, the pipe's stream holds the loop; the poll handle never does.
+    if (this.#pipe !== null) {
+      if (on) this.#pipe.ref();
+      else this.#pipe.unref();
+    } else if (on) this.#uv.ref(this.#handle);
     else this.#uv.unref(this.#handle);
   }
 
@@ -151,8 +185,38 @@ export class NodeLoopWait {
         this.#ffi.setUint32(handle, FLAGS_AT, flags | UV_HANDLE_INTERNAL);
       }
     }
+    // Marked first: the mark is made only on a fresh (referenced) handle.
+    if (this.#pipe !== null) this.#uv.unref(handle);
     this.#closeWithThread(queue);
     return null;
+  }
+
+  /** The native callback saw the queue readable: it stopped the poll, then wrote to the pipe. */
+  #woken(): void {
+    this.#started = false;
+    const w = this.#waiting;
+    if (!w) return; // watched again by the next wait
+    const n = this.#take(this.#queue, w.events, w.max);
+    if (n === 0) {
+      // Taken meanwhile (or a wake-up left over from an earlier wait): watch again.
+      if (this.#uv.poll_start(this.#handle, UV_READABLE, this.#callback) === 0) this.#started = true;
+      else this.#settle(w, -1);
+      return;
+    }
+    this.#settle(w, n);
+  }
+
+  /** The pipe's stream failed (not seen; it would be a system's refusal): the wait ends with -1, as a failed take. */
+  #pipeFailed(_e: unknown): void {
+    const w = this.#waiting;
+    if (w) this.#settle(w, -1);
+  }
+
+  /** Ends the running wait with `n` (from Node's own callback: promise reactions run after it). */
+  #settle(w: Waiting, n: number): void {
+    this.#waiting = null;
+    this.#pipe!.unref();
+    w.resolve(n);
   }
 
   /** libuv saw the queue readable (or failed to watch it: status < 0). */

@@ -175,3 +175,50 @@ export const KERNEL32_THREAD_END = {
     result: "i32",
   },
 } as const satisfies SymbolTable;
+
+/**
+ * What a Node worker thread's wait on its event loop calls (Linux x86-64): a `uv_poll_cb` that runs no
+ * JavaScript. When `worker.terminate()` ends a worker, Node's teardown runs the thread's libuv loop again
+ * with JavaScript forbidden, and a node:ffi callback called then aborts the process ("Callbacks cannot
+ * throw an exception"): it happened whenever datagrams were queued as the worker ended. This stops the
+ * poll (level-triggered, it would fire on every turn) and writes one byte to a pipe whose other end Node
+ * reads as a stream: a handle of Node's own, which its teardown closes before it runs the loop, and whose
+ * callbacks it runs only while JavaScript may run. Its words: `uv_poll_stop`'s address, `write`'s, the
+ * pipe's write end.
+ */
+export const POLL_WAKE_SOURCE = `  .intel_syntax noprefix
+  .text
+poll_wake:                  # void uv_poll_cb(uv_poll_t *handle, int status, int events)
+  push rbx                  # rsp 16-aligned for the calls
+  call qword ptr [rip+stop] # uv_poll_stop(handle): level-triggered, it would fire on every turn
+  mov edi, dword ptr [rip+fd]
+  lea rsi, [rip+one]
+  mov edx, 1
+  call qword ptr [rip+write] # write(fd, &one, 1): the pipe Node reads tells the JS thread
+  pop rbx
+  ret
+  .balign 8
+stop:
+  .quad 0
+write:
+  .quad 0
+fd:
+  .long 0
+one:
+  .byte 1
+`;
+
+/** Its bytes, words included (position-independent: the start of its own page). */
+export const POLL_WAKE_CODE: Uint8Array = hex(
+  "53ff15210000008b3d2b000000488d3528000000ba01000000ff15110000005bc30f1f800000000000000000000000000000000000000000" +
+    "0000000001",
+);
+
+/** Where its words are, from the start of the code. */
+export const POLL_WAKE_WORDS = { uvPollStop: 0x28, write: 0x30, fd: 0x38 } as const;
+
+/** The C library's calls that make its pipe (and close it again if its page cannot be had). */
+export const LIBC_POLL_WAKE = {
+  pipe2: { c: "int pipe2(int pipefd[2], int flags)", parameters: ["buffer", "i32"], result: "i32" },
+  close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
+} as const satisfies SymbolTable;

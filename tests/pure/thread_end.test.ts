@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import {
+  POLL_WAKE_CODE,
+  POLL_WAKE_SOURCE,
+  POLL_WAKE_WORDS as P,
   THREAD_END_CODE,
   THREAD_END_SOURCE,
   THREAD_END_TABLE as T,
@@ -52,4 +55,17 @@ it("the Windows thread-end callback's bytes are what x86_64-w64-mingw32-as assem
   expect(src).toContain(`mov rax, [rbx+${W.virtualFree}]`);
   expect(W.closesocket).toBe(0);
   expect(src).toMatch(/call qword ptr \[rbx\] +# closesocket/);
+});
+
+it("the poll-wake callback's bytes are what x86-64 `as` assembles from its source, words where the caller writes them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "recvmsg-poll-wake-"));
+  writeFileSync(join(dir, "w.s"), POLL_WAKE_SOURCE);
+  execFileSync("as", ["--64", "-o", join(dir, "w.o"), join(dir, "w.s")]);
+  execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(dir, "w.o"), join(dir, "w.bin")]);
+  expect([...new Uint8Array(readFileSync(join(dir, "w.bin")))]).toEqual([...POLL_WAKE_CODE]);
+  // The symbol table says where the assembler put each word.
+  const symbols = execFileSync("nm", [join(dir, "w.o")], { encoding: "utf8" });
+  const at = (name: string) => parseInt(new RegExp(`^([0-9a-f]+) t ${name}$`, "m").exec(symbols)![1], 16);
+  expect({ uvPollStop: at("stop"), write: at("write"), fd: at("fd") }).toEqual(P);
+  expect(POLL_WAKE_CODE[at("one")]).toBe(1);
 });

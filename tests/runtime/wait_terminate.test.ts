@@ -152,6 +152,19 @@ test(
 );
 
 test(
+  "workers terminated while their 30 sockets are flooded, eight times, do not bring the process down",
+  async () => {
+    // Node on Linux once aborted here ("Callbacks cannot throw an exception"): its teardown runs the
+    // worker's loop with JavaScript forbidden, and the event queue's readiness called a node:ffi callback.
+    const c = child(runtimeArgv("tests/runtime/fixtures/terminated_in_flood.ts"), 90_000);
+    const r = await c.done;
+    assert.equal(r.stdout.trim(), "ok", `code ${r.code}: ${r.stderr.slice(-1500)}`);
+    assert.equal(r.code, 0);
+  },
+  { timeout: 100_000 },
+);
+
+test(
   "a datagram to a terminated worker's socket does not crash the process",
   async () => {
     // Windows Deno and Bun leave the socket bound with its peek posted: the datagram completes the peek and

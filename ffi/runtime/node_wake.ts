@@ -1,0 +1,77 @@
+/**
+ * A Node worker thread's way to learn that its event queue is ready without a node:ffi callback (Linux
+ * x86-64): the poll's callback is machine code that runs no JavaScript (POLL_WAKE_SOURCE in
+ * ffi/tables/thread_end.ts), and writes a byte to a pipe that Node reads as a stream. When a worker is
+ * terminated, Node's teardown runs the thread's loop once more with JavaScript forbidden: a node:ffi
+ * callback called then aborts the whole process, while a stream of Node's own is closed first.
+ *
+ * The code page is never unmapped (libuv may call it during the teardown, after the thread's JavaScript is
+ * gone): one page per worker thread that waited. The pipe's write end is closed with the thread (Node's
+ * environment cleanup hooks, ffi/runtime/node_thread_end.ts), its read end by Node with the stream.
+ *
+ * @module
+ */
+import { LIBC_POLL_WAKE, POLL_WAKE_CODE, POLL_WAKE_WORDS } from "../tables/thread_end.ts";
+import { LIBC_MMAP } from "../tables/libc.ts";
+import type { Bound } from "../types.ts";
+
+/** What making the wake needs of the adapter. */
+export interface WakeTools {
+  libc: Bound<typeof LIBC_POLL_WAKE> & Bound<typeof LIBC_MMAP>;
+  /** `uv_poll_stop`'s and `write`'s addresses. */
+  uvPollStop: bigint;
+  write: bigint;
+  viewBytes(address: bigint, length: number): Uint8Array;
+  closeWithThread(fd: number): void;
+}
+
+/** The native callback's address, and the pipe's read end for Node to read. */
+export interface NodeWake {
+  callback: bigint;
+  readFd: number;
+}
+
+// Linux values: O_NONBLOCK | O_CLOEXEC; PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC; MAP_PRIVATE |
+// MAP_ANONYMOUS; MAP_FAILED is (void *)-1.
+const PIPE_FLAGS = 0o4000 | 0o2000000;
+const PROT_RW = 0x1 | 0x2;
+const PROT_RX = 0x1 | 0x4;
+const MAP_FLAGS = 0x02 | 0x20;
+const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
+const PAGE = 4096;
+
+/**
+ * The pipe and the callback's page; null if either cannot be had (then the caller keeps a node:ffi
+ * callback, as on the main thread).
+ *
+ * @example
+ * ```ts ignore
+ * const wake = makeWake(tools); // in a Node worker thread, Linux x86-64
+ * if (wake) uv_poll_start(handle, UV_READABLE, wake.callback);
+ * ```
+ */
+export function makeWake(t: WakeTools): NodeWake | null {
+  const fds = new Uint8Array(new ArrayBuffer(128));
+  if (t.libc.pipe2(fds, PIPE_FLAGS) !== 0) return null;
+  const [readFd, writeFd] = new Int32Array(fds.buffer, 0, 2);
+  const page = t.libc.mmap(0n, BigInt(PAGE), PROT_RW, MAP_FLAGS, -1, 0n);
+  if (page === MAP_FAILED || page === 0n) {
+    t.libc.close(readFd);
+    t.libc.close(writeFd);
+    return null;
+  }
+  const code = t.viewBytes(page, PAGE);
+  code.set(POLL_WAKE_CODE);
+  const words = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  words.setBigUint64(POLL_WAKE_WORDS.uvPollStop, t.uvPollStop, true);
+  words.setBigUint64(POLL_WAKE_WORDS.write, t.write, true);
+  words.setInt32(POLL_WAKE_WORDS.fd, writeFd, true);
+  if (t.libc.mprotect(page, BigInt(PAGE), PROT_RX) !== 0) {
+    t.libc.munmap(page, BigInt(PAGE));
+    t.libc.close(readFd);
+    t.libc.close(writeFd);
+    return null;
+  }
+  t.closeWithThread(writeFd);
+  return { callback: page, readFd };
+}
