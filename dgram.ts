@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import dgram from "recvmsg/dgram"; // JSR: "@recvmsg/recvmsg/dgram"
+ * import dgram from "@recvmsg/recvmsg/dgram"; // npm: "recvmsg/dgram"
  *
  * const server = dgram.createSocket({ type: "udp4", reuseAddr: true });
  * server.on("message", (msg, rinfo) => {

@@ -217,7 +217,11 @@ export interface ReceiveOptions {
   flags?: number;
   /** Abort this receive; it rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** Bytes for control data; default enough for what the socket asks for. */
+  /**
+   * Bytes for control data; default enough for what the socket asks for. At least the room of the
+   * largest single record the socket asks for (a smaller size is a RangeError that names it): a size
+   * between that and the default keeps the records that fit and sets `controlTruncated`.
+   */
   controlSize?: number;
   /**
    * A message an earlier receive on this connection returned, to be overwritten with this datagram and
@@ -232,7 +236,7 @@ export interface ReceiveOptions {
 export interface BatchOptions {
   /** Cut into `count` equal segments; message `i` is received into segment `i`. */
   buffer?: Uint8Array;
-  /** Bytes for control data per message; default enough for what the socket asks for. */
+  /** Bytes for control data per message; default enough for what the socket asks for (least as for a receive). */
   controlSize?: number;
   /** Aborts the wait for the first datagram (`receiveMsgs`). */
   signal?: AbortSignal;

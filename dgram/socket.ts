@@ -48,7 +48,7 @@ const DISCONNECTED = 0, CONNECTING = 1, CONNECTED = 2;
  *
  * @example
  * ```ts
- * import dgram from "recvmsg/dgram";
+ * import dgram from "@recvmsg/recvmsg/dgram";
  * const server = dgram.createSocket("udp4");
  * server.on("message", (msg, rinfo) => {
  *   console.log(`${rinfo.address} -> ${rinfo.localAddress} on ${rinfo.interface}`);
@@ -534,7 +534,7 @@ function info(a: { hostname: string; port: number }): AddressInfo {
  *
  * @example
  * ```ts
- * import { createSocket } from "recvmsg/dgram";
+ * import { createSocket } from "@recvmsg/recvmsg/dgram";
  * const s = createSocket({ type: "udp6", reuseAddr: true }, (msg, rinfo) => console.log(msg, rinfo.interface));
  * s.bind(5353);
  * ```

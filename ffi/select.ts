@@ -137,9 +137,10 @@ export const MSG_TRUNC: number = messageFlags.MSG_TRUNC;
  * @example
  * ```ts
  * import { listenDatagram, MSG_CTRUNC } from "@recvmsg/recvmsg";
- * using conn = listenDatagram({ hostname: "127.0.0.1" });
- * const msg = await conn.receiveMsg({ controlSize: 0 });
- * console.log((msg.flags & MSG_CTRUNC) !== 0, msg.controlTruncated);
+ * // Two records asked for (packet info and hop limit), room for one: the other is cut.
+ * using conn = listenDatagram({ hostname: "127.0.0.1", hopLimit: true });
+ * const msg = await conn.receiveMsg({ controlSize: 32 });
+ * console.log((msg.flags & MSG_CTRUNC) !== 0, msg.controlTruncated); // true true (Linux)
  * ```
  */
 export const MSG_CTRUNC: number = messageFlags.MSG_CTRUNC;
