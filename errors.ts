@@ -228,7 +228,17 @@ export class SocketClosedError extends SocketError {
  */
 export function winsockFailure(errno: number, syscall: string): SocketError {
   const info = winsockError(errno);
-  return new SocketError(info.name, info.code, syscall, info.message);
+  const message = syscall.startsWith("WSASend") ? SEND_MEANINGS.get(errno) ?? info.message : info.message;
+  return new SocketError(info.name, info.code, syscall, message);
 }
+
+/** Codes whose sentence (written for a receive, as Microsoft's contract gives them) means otherwise for a send. */
+const SEND_MEANINGS = new Map<number, string>([
+  [10040, "The datagram is larger than the socket can send (65,507 bytes of UDP payload over IPv4); nothing was sent."],
+  [
+    10045,
+    "The operation is not supported on this socket: for a send, Wine answers so for a destination of the other address family (an IPv6 address from an IPv4 socket).",
+  ],
+]);
 
 teachDenoErrors();
