@@ -157,4 +157,10 @@ export interface Native {
    * (ffi/runtime/posix_thread_end.ts); elsewhere Deno and Bun offer nothing that runs then.
    */
   closeWithThread?(fd: number | bigint, on: boolean, wake?: boolean): void;
+  /**
+   * Where the runtime can: the anonymous mapping at `address` of `size` bytes is to be unmapped when this
+   * thread ends without running JS again (a terminated worker), if still mapped then (`on`), or no longer
+   * (`on` false, just before it is unmapped). Node on Linux x86-64 (environment cleanup hooks).
+   */
+  unmapWithThread?(address: bigint, size: number, on: boolean): void;
 }

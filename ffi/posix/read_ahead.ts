@@ -168,6 +168,7 @@ function openMmap() {
  * held one) is unmapped when it is collected: no call can run on it then, and no view of it is left.
  */
 const unreachable = new FinalizationRegistry<bigint>((mapping) => {
+  native.unmapWithThread?.(mapping, MAPPING_BYTES, false);
   mm!.munmap(mapping, MAPPING_BYTES);
   counts.unmapped++;
 });
@@ -191,6 +192,8 @@ function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; 
       mapping: 0n,
     };
   }
+  // A terminated worker runs no JS of ours: where the runtime can, the mapping goes with its thread.
+  native.unmapWithThread?.(mapping, MAPPING_BYTES, true);
   return {
     data: native.viewBytes(p, DATA_BYTES),
     vec: native.viewBytes(p + BigInt(VEC_AT), LAYOUT.end).buffer as ArrayBuffer,
@@ -225,6 +228,7 @@ function unmap(a: Arena): void {
   a.dataWords = a.controlWords = null;
   if (a.mapping !== 0n) {
     unreachable.unregister(a);
+    native.unmapWithThread?.(a.mapping, MAPPING_BYTES, false);
     mm!.munmap(a.mapping, MAPPING_BYTES);
   }
   counts.unmapped++;

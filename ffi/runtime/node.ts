@@ -23,7 +23,7 @@ import { NodeLoopWait } from "./node_loop.ts";
 import { NodeThreadEnd } from "./node_thread_end.ts";
 import { EPOLL, KQUEUE, LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { LIBC_POLL_WAKE } from "../tables/thread_end.ts";
-import { makeWake } from "./node_wake.ts";
+import { makeUnmapHook, makeWake } from "./node_wake.ts";
 import { NodeWindows } from "./node_windows.ts";
 import { findWorker } from "./poll_runner.ts";
 
@@ -149,13 +149,27 @@ export function nodeNative(): Native {
   let nodeWindows: NodeWindows | undefined;
   let loopWait: NodeLoopWait | undefined;
   let threadEnd: NodeThreadEnd | null | undefined;
-  const closeWithThread = (fd: number | bigint, on: boolean) => {
+  const ends = () =>
     threadEnd ??= NodeThreadEnd.make(
       ffi,
       nodeProcess.platform,
       (nodeProcess as unknown as { execPath: string }).execPath,
     );
-    threadEnd?.closeWithThread(fd, on);
+  const closeWithThread = (fd: number | bigint, on: boolean) => ends()?.closeWithThread(fd, on);
+  /** The hook that unmaps `size` bytes (./node_wake.ts), per size: null where it cannot be made. */
+  const unmapHooks = new Map<number, bigint | null>();
+  const unmapWithThread = (address: bigint, size: number, on: boolean) => {
+    if (os !== "linux" || nodeProcess.arch !== "x64") return;
+    let hook = unmapHooks.get(size);
+    if (hook === undefined) {
+      hook = makeUnmapHook({
+        libc: native.open(libcPath(os), LIBC_MMAP),
+        munmap: openLibrary(ffi, libcPath(os)).getSymbol("munmap"),
+        viewBytes: (at, length) => new Uint8Array(ffi.toArrayBuffer(at, length, false)),
+      }, size);
+      unmapHooks.set(size, hook);
+    }
+    if (hook !== null) ends()?.callWithThread(hook, address, on);
   };
 
   /** The Windows thunks (a call by address, callbacks from other threads), made on first use. */
@@ -279,6 +293,7 @@ export function nodeNative(): Native {
       loopWait?.hold(on);
     },
     closeWithThread,
+    unmapWithThread,
   };
   return native;
 }

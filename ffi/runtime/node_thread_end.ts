@@ -1,5 +1,5 @@
 /**
- * What Node closes for us when a thread ends without running JS again: `worker.terminate()` runs none,
+ * What Node closes (and unmaps, `callWithThread`) for us when a thread ends without running JS again: `worker.terminate()` runs none,
  * so a socket of a terminated worker would keep its port. Node's environment cleanup hooks
  * (`node::AddEnvironmentCleanupHook`, exported by the node binary for addons) call a C function with one
  * pointer-sized argument when the thread's environment is torn down: the function is the C library's
@@ -48,7 +48,8 @@ export class NodeThreadEnd {
   readonly #remove: Fn;
   readonly #isolate: bigint;
   readonly #close: bigint;
-  readonly #fds = new Set<number | bigint>();
+  /** The (function, argument) pairs registered, as `function:argument`. */
+  readonly #hooks = new Set<string>();
 
   private constructor(add: Fn, remove: Fn, isolate: bigint, close: bigint) {
     this.#add = add;
@@ -82,15 +83,20 @@ export class NodeThreadEnd {
 
   /** `fd` is closed by Node at this thread's end if still open then (`on`), or no longer (`on` false). */
   closeWithThread(fd: number | bigint, on: boolean): void {
-    const key = typeof fd === "bigint" ? fd : BigInt(fd);
+    this.callWithThread(this.#close, typeof fd === "bigint" ? fd : BigInt(fd), on);
+  }
+
+  /** `fn(arg)` (a C function of one pointer) is called by Node at this thread's end (`on`), or no longer. */
+  callWithThread(fn: bigint, arg: bigint, on: boolean): void {
+    const key = `${fn}:${arg}`;
     // A (function, argument) pair may be added only once (Node checks): the set keeps it so.
-    if (this.#fds.has(key) === on) return;
+    if (this.#hooks.has(key) === on) return;
     if (on) {
-      this.#fds.add(key);
-      this.#add(this.#isolate, this.#close, key);
+      this.#hooks.add(key);
+      this.#add(this.#isolate, fn, arg);
     } else {
-      this.#fds.delete(key);
-      this.#remove(this.#isolate, this.#close, key);
+      this.#hooks.delete(key);
+      this.#remove(this.#isolate, fn, arg);
     }
   }
 }

@@ -1,5 +1,7 @@
 /**
- * A Node worker thread's way to learn that its event queue is ready without a node:ffi callback (Linux
+ * Native code a Node worker thread leaves to its teardown (Linux x86-64), where no JavaScript runs.
+ *
+ * The wake: a Node worker thread's way to learn that its event queue is ready without a node:ffi callback (Linux
  * x86-64): the poll's callback is machine code that runs no JavaScript (POLL_WAKE_SOURCE in
  * ffi/tables/thread_end.ts), and writes a byte to a pipe that Node reads as a stream. When a worker is
  * terminated, Node's teardown runs the thread's loop once more with JavaScript forbidden: a node:ffi
@@ -9,9 +11,19 @@
  * gone): one page per worker thread that waited. The pipe's write end is closed with the thread (Node's
  * environment cleanup hooks, ffi/runtime/node_thread_end.ts), its read end by Node with the stream.
  *
+ * The unmap hook: what those cleanup hooks call for a read-ahead arena still mapped as a worker is
+ * terminated (UNMAP_END_SOURCE: `munmap(mapping, size)`; a hook passes one pointer). One page per size
+ * and thread, never unmapped (the hooks run it after the thread's JavaScript is gone).
+ *
  * @module
  */
-import { LIBC_POLL_WAKE, POLL_WAKE_CODE, POLL_WAKE_WORDS } from "../tables/thread_end.ts";
+import {
+  LIBC_POLL_WAKE,
+  POLL_WAKE_CODE,
+  POLL_WAKE_WORDS,
+  UNMAP_END_CODE,
+  UNMAP_END_WORDS,
+} from "../tables/thread_end.ts";
 import { LIBC_MMAP } from "../tables/libc.ts";
 import type { Bound } from "../types.ts";
 
@@ -74,4 +86,31 @@ export function makeWake(t: WakeTools): NodeWake | null {
   }
   t.closeWithThread(writeFd);
   return { callback: page, readFd };
+}
+
+/**
+ * The hook that unmaps a mapping of `size` bytes (see UNMAP_END_SOURCE), or null if its page cannot be had.
+ *
+ * @example
+ * ```ts ignore
+ * const hook = makeUnmapHook({ libc, munmap, viewBytes }, ARENA_MAPPING_BYTES);
+ * if (hook) threadEnd.callWithThread(hook, mapping, true);
+ * ```
+ */
+export function makeUnmapHook(
+  t: { libc: Bound<typeof LIBC_MMAP>; munmap: bigint; viewBytes(address: bigint, length: number): Uint8Array },
+  size: number,
+): bigint | null {
+  const page = t.libc.mmap(0n, BigInt(PAGE), PROT_RW, MAP_FLAGS, -1, 0n);
+  if (page === MAP_FAILED || page === 0n) return null;
+  const code = t.viewBytes(page, PAGE);
+  code.set(UNMAP_END_CODE);
+  const words = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  words.setBigUint64(UNMAP_END_WORDS.size, BigInt(size), true);
+  words.setBigUint64(UNMAP_END_WORDS.munmap, t.munmap, true);
+  if (t.libc.mprotect(page, BigInt(PAGE), PROT_RX) !== 0) {
+    t.libc.munmap(page, BigInt(PAGE));
+    return null;
+  }
+  return page;
 }

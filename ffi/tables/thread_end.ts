@@ -222,3 +222,26 @@ export const LIBC_POLL_WAKE = {
   pipe2: { c: "int pipe2(int pipefd[2], int flags)", parameters: ["buffer", "i32"], result: "i32" },
   close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
 } as const satisfies SymbolTable;
+
+/**
+ * What Node's environment cleanup hooks call to unmap a terminated worker's read-ahead arena (Linux
+ * x86-64): a hook passes one pointer, and `munmap` takes the length too, so this passes the mapping on with
+ * the length from its words: `munmap(mapping, size)`. Its words: the size, `munmap`'s address.
+ */
+export const UNMAP_END_SOURCE = `  .intel_syntax noprefix
+  .text
+unmap_end:                  # void hook(void *mapping): an environment cleanup hook's
+  mov rsi, qword ptr [rip+size]
+  jmp qword ptr [rip+munmap] # munmap(mapping, size)
+  .balign 8
+size:
+  .quad 0
+munmap:
+  .quad 0
+`;
+
+/** Its bytes, words included (position-independent). */
+export const UNMAP_END_CODE: Uint8Array = hex("488b3509000000ff250b0000000f1f0000000000000000000000000000000000");
+
+/** Where its words are, from the start of the code. */
+export const UNMAP_END_WORDS = { size: 0x10, munmap: 0x18 } as const;

@@ -12,6 +12,9 @@ import {
   THREAD_END_CODE,
   THREAD_END_SOURCE,
   THREAD_END_TABLE as T,
+  UNMAP_END_CODE,
+  UNMAP_END_SOURCE,
+  UNMAP_END_WORDS as U,
   WINDOWS_THREAD_END_CODE,
   WINDOWS_THREAD_END_SOURCE,
   WINDOWS_THREAD_END_TABLE as W,
@@ -68,4 +71,15 @@ it("the poll-wake callback's bytes are what x86-64 `as` assembles from its sourc
   const at = (name: string) => parseInt(new RegExp(`^([0-9a-f]+) t ${name}$`, "m").exec(symbols)![1], 16);
   expect({ uvPollStop: at("stop"), write: at("write"), fd: at("fd") }).toEqual(P);
   expect(POLL_WAKE_CODE[at("one")]).toBe(1);
+});
+
+it("the arena-unmapping hook's bytes are what x86-64 `as` assembles from its source, words where the caller writes them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "recvmsg-unmap-end-"));
+  writeFileSync(join(dir, "u.s"), UNMAP_END_SOURCE);
+  execFileSync("as", ["--64", "-o", join(dir, "u.o"), join(dir, "u.s")]);
+  execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(dir, "u.o"), join(dir, "u.bin")]);
+  expect([...new Uint8Array(readFileSync(join(dir, "u.bin")))]).toEqual([...UNMAP_END_CODE]);
+  const symbols = execFileSync("nm", [join(dir, "u.o")], { encoding: "utf8" });
+  const at = (name: string) => parseInt(new RegExp(`^([0-9a-f]+) t ${name}$`, "m").exec(symbols)![1], 16);
+  expect({ size: at("size"), munmap: at("munmap") }).toEqual(U);
 });
