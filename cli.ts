@@ -68,7 +68,8 @@ const SEND_USAGE = `usage: recvmsg send ADDRESS PORT [TEXT] [--from ADDR] [--int
 
 const USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit] [--reuse-port]
        recvmsg interfaces [--json]
-       recvmsg send ADDRESS PORT [TEXT] [--from ADDR] [--interface NAME|INDEX] [--hop-limit N] [--reply]
+       recvmsg send ADDRESS PORT [TEXT] [--from ADDR] [--interface NAME|INDEX] [--hop-limit N] [--hex]
+                    [--reply] [--timeout SECONDS]
        recvmsg --help | --version       recvmsg COMMAND --help
 
 UDP with packet info: each datagram's local address and interface (recvmsg ${VERSION}).`;
