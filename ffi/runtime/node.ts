@@ -23,7 +23,7 @@ import { NodeLoopWait } from "./node_loop.ts";
 import { NodeThreadEnd } from "./node_thread_end.ts";
 import { EPOLL, KQUEUE, LIBC_MMAP, libcPath } from "../tables/libc.ts";
 import { LIBC_POLL_WAKE } from "../tables/thread_end.ts";
-import { makeUnmapHook, makeWake } from "./node_wake.ts";
+import { makeUnmapHook, makeWake, type WakeStream } from "./node_wake.ts";
 import { NodeWindows } from "./node_windows.ts";
 import { findWorker } from "./poll_runner.ts";
 
@@ -234,7 +234,12 @@ export function nodeNative(): Native {
         uvPollStop: new ffi.DynamicLibrary(null).getSymbol("uv_poll_stop"),
         write: libc.getSymbol("write"),
         viewBytes: (address, length) => new Uint8Array(ffi.toArrayBuffer(address, length, false)),
-        closeWithThread: (fd) => closeWithThread(fd, true),
+        closeWithThread,
+        // node:net loaded before the pipe is made: the stream's constructor is all that runs while its
+        // read end has no owner (see makeWake).
+        openStream: ((net) => (fd: number) => new net.Socket({ fd, readable: true, writable: false }))(
+          nodeProcess.getBuiltinModule("node:net") as { Socket: new (o: object) => WakeStream },
+        ),
       })
       : null;
     return new NodeLoopWait(

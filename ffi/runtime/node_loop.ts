@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { NodeWake } from "./node_wake.ts";
+import type { NodeWake, WakeStream } from "./node_wake.ts";
 
 /** The parts of node:ffi this needs. */
 export interface NodeLoopFfi {
@@ -51,14 +51,6 @@ interface Waiting {
 
 type Fn = (...a: unknown[]) => never;
 
-/** The part of a node:net Socket the wake pipe uses. */
-interface WakeStream {
-  on(event: "data", fn: () => void): void;
-  on(event: "error", fn: (e: unknown) => void): void;
-  ref(): void;
-  unref(): void;
-}
-
 /**
  * One queue watched on this thread's event loop.
  *
@@ -73,7 +65,9 @@ export class NodeLoopWait {
   readonly #uv: Record<"poll_init" | "poll_start" | "poll_stop" | "ref" | "unref" | "malloc", Fn>;
   readonly #closeWithThread: (fd: number) => void;
   readonly #loop: bigint;
-  readonly #callback: bigint;
+  #callback: bigint;
+  /** The main program's symbols, for a node:ffi callback made later (the wake pipe failed). */
+  readonly #self: InstanceType<NodeLoopFfi["DynamicLibrary"]>;
   readonly #take: (queue: number, events: Uint8Array, max: number) => number;
   readonly #inWorker: boolean;
   readonly #handleSize: number;
@@ -83,7 +77,7 @@ export class NodeLoopWait {
   #started = false;
   #waiting: Waiting | null = null;
   /** In a worker: the stream of the wake pipe, which holds the process while a wait runs (null: a JS callback). */
-  readonly #pipe: WakeStream | null = null;
+  #pipe: WakeStream | null = null;
 
   /**
    * `take` is epoll_wait (kevent) with a timeout of 0, on this thread; `inWorker`: not the main thread;
@@ -116,20 +110,16 @@ export class NodeLoopWait {
     this.#loop = ffi.getCurrentEventLoop?.() ?? (fn(self, "uv_default_loop", "pointer", [])() as bigint);
     this.#take = take;
     this.#inWorker = inWorker;
+    this.#self = self;
     if (wake !== null) {
       this.#callback = wake.callback;
-      const net = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process
-        .getBuiltinModule("node:net") as { Socket: new (o: object) => WakeStream };
-      const pipe = new net.Socket({ fd: wake.readFd, readable: true, writable: false });
+      const pipe = wake.stream;
       pipe.on("data", () => this.#woken());
-      pipe.on("error", (e) => this.#pipeFailed(e));
+      pipe.on("error", () => this.#pipeFailed());
       pipe.unref();
       this.#pipe = pipe;
     } else {
-      this.#callback = self.registerCallback(
-        { return: "void", arguments: ["pointer", "i32", "i32"] },
-        (_handle: never, status: never) => this.#ready(status as number),
-      );
+      this.#callback = this.#jsCallback();
     }
     // A wait that does not hold the process (DatagramConn.unref) may still be running when it exits: stop
     // watching before Node's teardown runs the loop again, where the callback could not run JS.
@@ -206,16 +196,41 @@ export class NodeLoopWait {
     this.#settle(w, n);
   }
 
-  /** The pipe's stream failed (not seen; it would be a system's refusal): the wait ends with -1, as a failed take. */
-  #pipeFailed(_e: unknown): void {
+  /** A node:ffi callback for the poll, as on the main thread. */
+  #jsCallback(): bigint {
+    return this.#self.registerCallback(
+      { return: "void", arguments: ["pointer", "i32", "i32"] },
+      (_handle: never, status: never) => this.#ready(status as number),
+    );
+  }
+
+  /**
+   * The pipe's stream failed (not seen; it would be a system's refusal): from now on the poll calls a
+   * node:ffi callback, as on the main thread, and a running wait goes on under it.
+   */
+  #pipeFailed(): void {
+    const pipe = this.#pipe;
+    if (pipe === null) return;
+    this.#pipe = null;
+    pipe.unref();
+    if (this.#started) this.#uv.poll_stop(this.#handle);
+    this.#started = false;
+    this.#callback = this.#jsCallback();
     const w = this.#waiting;
-    if (w) this.#settle(w, -1);
+    if (w === null) return;
+    this.#uv.ref(this.#handle);
+    if (this.#uv.poll_start(this.#handle, UV_READABLE, this.#callback) === 0) this.#started = true;
+    else {
+      this.#waiting = null;
+      this.#uv.unref(this.#handle);
+      w.resolve(-1);
+    }
   }
 
   /** Ends the running wait with `n` (from Node's own callback: promise reactions run after it). */
   #settle(w: Waiting, n: number): void {
     this.#waiting = null;
-    this.#pipe!.unref();
+    this.#pipe?.unref();
     w.resolve(n);
   }
 

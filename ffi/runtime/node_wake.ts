@@ -34,13 +34,24 @@ export interface WakeTools {
   uvPollStop: bigint;
   write: bigint;
   viewBytes(address: bigint, length: number): Uint8Array;
-  closeWithThread(fd: number): void;
+  /** `fd` is closed when this thread ends without running JS again (`on`), or no longer. */
+  closeWithThread(fd: number, on: boolean): void;
+  /** A stream of Node's own reading `fd` (a node:net Socket), which owns it from then on. */
+  openStream(fd: number): WakeStream;
 }
 
-/** The native callback's address, and the pipe's read end for Node to read. */
+/** The part of a node:net Socket the wake uses. */
+export interface WakeStream {
+  on(event: "data", fn: () => void): void;
+  on(event: "error", fn: (e: unknown) => void): void;
+  ref(): void;
+  unref(): void;
+}
+
+/** The native callback's address, and the stream that reads the pipe it writes to. */
 export interface NodeWake {
   callback: bigint;
-  readFd: number;
+  stream: WakeStream;
 }
 
 // Linux values: O_NONBLOCK | O_CLOEXEC; PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC; MAP_PRIVATE |
@@ -66,26 +77,39 @@ export function makeWake(t: WakeTools): NodeWake | null {
   const fds = new Uint8Array(new ArrayBuffer(128));
   if (t.libc.pipe2(fds, PIPE_FLAGS) !== 0) return null;
   const [readFd, writeFd] = new Int32Array(fds.buffer, 0, 2);
-  const page = t.libc.mmap(0n, BigInt(PAGE), PROT_RW, MAP_FLAGS, -1, 0n);
-  if (page === MAP_FAILED || page === 0n) {
-    t.libc.close(readFd);
-    t.libc.close(writeFd);
+  // Owned by the thread's end at once: a worker terminated from here on leaves neither end open.
+  t.closeWithThread(readFd, true);
+  t.closeWithThread(writeFd, true);
+  const fail = (page: bigint) => {
+    if (page !== 0n) t.libc.munmap(page, BigInt(PAGE));
+    for (const fd of [readFd, writeFd]) {
+      t.closeWithThread(fd, false);
+      t.libc.close(fd);
+    }
     return null;
-  }
+  };
+  const page = t.libc.mmap(0n, BigInt(PAGE), PROT_RW, MAP_FLAGS, -1, 0n);
+  if (page === MAP_FAILED || page === 0n) return fail(0n);
   const code = t.viewBytes(page, PAGE);
   code.set(POLL_WAKE_CODE);
   const words = new DataView(code.buffer, code.byteOffset, code.byteLength);
   words.setBigUint64(POLL_WAKE_WORDS.uvPollStop, t.uvPollStop, true);
   words.setBigUint64(POLL_WAKE_WORDS.write, t.write, true);
   words.setInt32(POLL_WAKE_WORDS.fd, writeFd, true);
-  if (t.libc.mprotect(page, BigInt(PAGE), PROT_RX) !== 0) {
-    t.libc.munmap(page, BigInt(PAGE));
+  if (t.libc.mprotect(page, BigInt(PAGE), PROT_RX) !== 0) return fail(page);
+  // The stream closes the read end when Node tears the thread down, before the cleanup hooks run: the
+  // hook is taken off first, so the number is never closed twice (a leak in the gap beats that).
+  t.closeWithThread(readFd, false);
+  let stream: WakeStream;
+  try {
+    stream = t.openStream(readFd);
+  } catch {
     t.libc.close(readFd);
+    t.closeWithThread(writeFd, false);
     t.libc.close(writeFd);
     return null;
   }
-  t.closeWithThread(writeFd);
-  return { callback: page, readFd };
+  return { callback: page, stream };
 }
 
 /**
