@@ -20,12 +20,22 @@ import {
   WINDOWS_THREAD_END_TABLE as W,
 } from "../../ffi/tables/thread_end.ts";
 
+/** The .text bytes the assembler makes of `source`, and its symbol table (`nm`). */
+function assemble(source: string, tag: string, as = "as", prefix = ""): { code: Uint8Array; symbols: string } {
+  const dir = mkdtempSync(join(tmpdir(), `recvmsg-${tag}-`));
+  writeFileSync(join(dir, "t.s"), source);
+  execFileSync(as, [...(prefix ? [] : ["--64"]), "-o", join(dir, "t.o"), join(dir, "t.s")]);
+  execFileSync(`${prefix}objcopy`, ["-O", "binary", "-j", ".text", join(dir, "t.o"), join(dir, "t.bin")]);
+  const symbols = execFileSync(`${prefix}nm`, [join(dir, "t.o")], { encoding: "utf8" });
+  return { code: new Uint8Array(readFileSync(join(dir, "t.bin"))), symbols };
+}
+
+/** Where `nm` says the assembler put `name` (a local text symbol). */
+const symbolAt = (symbols: string, name: string) =>
+  parseInt(new RegExp(`^([0-9a-f]+) t ${name}$`, "m").exec(symbols)![1], 16);
+
 it("the thread-end destructor's bytes are what x86-64 `as` assembles from its source", () => {
-  const dir = mkdtempSync(join(tmpdir(), "recvmsg-thread-end-"));
-  writeFileSync(join(dir, "t.s"), THREAD_END_SOURCE);
-  execFileSync("as", ["--64", "-o", join(dir, "t.o"), join(dir, "t.s")]);
-  execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(dir, "t.o"), join(dir, "t.bin")]);
-  expect([...new Uint8Array(readFileSync(join(dir, "t.bin")))]).toEqual([...THREAD_END_CODE]);
+  expect([...assemble(THREAD_END_SOURCE, "thread-end").code]).toEqual([...THREAD_END_CODE]);
 });
 
 it("the destructor reads the table where the caller writes it", () => {
@@ -44,11 +54,12 @@ it("the destructor reads the table where the caller writes it", () => {
 });
 
 it("the Windows thread-end callback's bytes are what x86_64-w64-mingw32-as assembles from its source", () => {
-  const dir = mkdtempSync(join(tmpdir(), "recvmsg-thread-end-win-"));
-  writeFileSync(join(dir, "t.s"), WINDOWS_THREAD_END_SOURCE);
-  execFileSync("x86_64-w64-mingw32-as", ["-o", join(dir, "t.o"), join(dir, "t.s")]);
-  execFileSync("x86_64-w64-mingw32-objcopy", ["-O", "binary", "-j", ".text", join(dir, "t.o"), join(dir, "t.bin")]);
-  const code = new Uint8Array(readFileSync(join(dir, "t.bin")));
+  const { code } = assemble(
+    WINDOWS_THREAD_END_SOURCE,
+    "thread-end-win",
+    "x86_64-w64-mingw32-as",
+    "x86_64-w64-mingw32-",
+  );
   // The section is padded to 16 bytes with nops; the code is what comes before.
   expect([...code.subarray(0, WINDOWS_THREAD_END_CODE.length)]).toEqual([...WINDOWS_THREAD_END_CODE]);
   expect([...code.subarray(WINDOWS_THREAD_END_CODE.length)].every((b) => b === 0x90)).toBe(true);
@@ -61,25 +72,17 @@ it("the Windows thread-end callback's bytes are what x86_64-w64-mingw32-as assem
 });
 
 it("the poll-wake callback's bytes are what x86-64 `as` assembles from its source, words where the caller writes them", () => {
-  const dir = mkdtempSync(join(tmpdir(), "recvmsg-poll-wake-"));
-  writeFileSync(join(dir, "w.s"), POLL_WAKE_SOURCE);
-  execFileSync("as", ["--64", "-o", join(dir, "w.o"), join(dir, "w.s")]);
-  execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(dir, "w.o"), join(dir, "w.bin")]);
-  expect([...new Uint8Array(readFileSync(join(dir, "w.bin")))]).toEqual([...POLL_WAKE_CODE]);
+  const { code, symbols } = assemble(POLL_WAKE_SOURCE, "poll-wake");
+  expect([...code]).toEqual([...POLL_WAKE_CODE]);
   // The symbol table says where the assembler put each word.
-  const symbols = execFileSync("nm", [join(dir, "w.o")], { encoding: "utf8" });
-  const at = (name: string) => parseInt(new RegExp(`^([0-9a-f]+) t ${name}$`, "m").exec(symbols)![1], 16);
+  const at = (name: string) => symbolAt(symbols, name);
   expect({ uvPollStop: at("stop"), write: at("write"), fd: at("fd") }).toEqual(P);
   expect(POLL_WAKE_CODE[at("one")]).toBe(1);
 });
 
 it("the arena-unmapping hook's bytes are what x86-64 `as` assembles from its source, words where the caller writes them", () => {
-  const dir = mkdtempSync(join(tmpdir(), "recvmsg-unmap-end-"));
-  writeFileSync(join(dir, "u.s"), UNMAP_END_SOURCE);
-  execFileSync("as", ["--64", "-o", join(dir, "u.o"), join(dir, "u.s")]);
-  execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(dir, "u.o"), join(dir, "u.bin")]);
-  expect([...new Uint8Array(readFileSync(join(dir, "u.bin")))]).toEqual([...UNMAP_END_CODE]);
-  const symbols = execFileSync("nm", [join(dir, "u.o")], { encoding: "utf8" });
-  const at = (name: string) => parseInt(new RegExp(`^([0-9a-f]+) t ${name}$`, "m").exec(symbols)![1], 16);
+  const { code, symbols } = assemble(UNMAP_END_SOURCE, "unmap-end");
+  expect([...code]).toEqual([...UNMAP_END_CODE]);
+  const at = (name: string) => symbolAt(symbols, name);
   expect({ size: at("size"), munmap: at("munmap") }).toEqual(U);
 });

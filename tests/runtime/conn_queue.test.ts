@@ -3,8 +3,9 @@
 // localAddr (batches, and segmented sends over 64 segments).
 import assert from "node:assert/strict";
 import { listenDatagram } from "../../mod.ts";
-import { child, runtime, runtimeArgv, test } from "./harness.ts";
+import { runtime, test } from "./harness.ts";
 import { netnsUnavailable, shapedLink } from "./netns.ts";
+import { scriptIn } from "./shaped_pair.ts";
 
 test(`messages() (${runtime}): return() cancels the pending next(), so the next datagram is not swallowed`, async () => {
   using rx = listenDatagram({ hostname: "127.0.0.1" });
@@ -83,19 +84,11 @@ test(
     console.log(JSON.stringify({ n, batch: { sent: b.sent, error: b.error === null ? null : String(b.error) }, segmented: s }));
     conn.close();
   `;
-    const file = `tests/runtime/fixtures/.conn_copy_${runtime}.ts`;
-    const { writeFileSync, rmSync } = await import("node:fs");
-    writeFileSync(file, script);
-    try {
-      const r = await child([...net.run(a), ...runtimeArgv(file)], 30_000).done;
-      assert.equal(r.code, 0, r.stderr);
-      const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
-      assert.ok(o.n > 0 && o.n < 100000, "the buffer filled");
-      assert.deepEqual(o.batch, { sent: 10, error: null }, "the waiting batch went from the address given at the call");
-      assert.equal(o.segmented, 10000, "the waiting segmented send went from the address given at the call");
-    } finally {
-      rmSync(file, { force: true });
-    }
+    const { r, o } = await scriptIn(net, a, "conn_copy", script, 30_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(o.n > 0 && o.n < 100000, "the buffer filled");
+    assert.deepEqual(o.batch, { sent: 10, error: null }, "the waiting batch went from the address given at the call");
+    assert.equal(o.segmented, 10000, "the waiting segmented send went from the address given at the call");
   },
   { timeout: 60_000, windows: false, skip: why },
 );

@@ -4,8 +4,9 @@
 import assert from "node:assert/strict";
 import dgram, { type RemoteInfo, type Socket } from "../../dgram.ts";
 import { interfaces, listenDatagram, SocketClosedError, SocketError } from "../../mod.ts";
-import { child, runtime, runtimeArgv, test, underWine } from "./harness.ts";
+import { runtime, test, underWine } from "./harness.ts";
 import { netnsUnavailable, shapedLink } from "./netns.ts";
+import { scriptIn } from "./shaped_pair.ts";
 
 function once<T extends unknown[]>(emitter: Socket, event: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -156,29 +157,21 @@ test(
       }, 50);
     });
   `;
-    const file = `tests/runtime/fixtures/.dgram_cancel_${runtime}.ts`;
-    const { writeFileSync, rmSync } = await import("node:fs");
-    writeFileSync(file, script);
-    try {
-      const r = await child([...net.run(a), ...runtimeArgv(file)], 30_000).done;
-      assert.equal(r.code, 0, r.stderr);
-      const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
-      assert.ok(o.queued > 0 && o.queued < 300, `some sends waited for room: ${r.stdout}`);
-      assert.ok(o.codes.ok > 0, "the first went");
-      assert.equal(o.codes.ECANCELED, o.queued, "the sends queued at close are the ones cancelled");
-      assert.equal(
-        o.codes.ok + o.codes.ECANCELED,
-        300,
-        `every callback ran, each ok or ECANCELED: ${JSON.stringify(o.codes)}`,
-      );
-      assert.equal(o.first.message, `send ECANCELED ${to}:9`);
-      assert.equal(o.first.syscall, "send");
-      assert.equal(o.first.address, to);
-      assert.equal(o.first.port, 9);
-      assert.ok(o.first.errno < 0, "a negative errno, as libuv numbers them");
-    } finally {
-      rmSync(file, { force: true });
-    }
+    const { r, o } = await scriptIn(net, a, "dgram_cancel", script, 30_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(o.queued > 0 && o.queued < 300, `some sends waited for room: ${r.stdout}`);
+    assert.ok(o.codes.ok > 0, "the first went");
+    assert.equal(o.codes.ECANCELED, o.queued, "the sends queued at close are the ones cancelled");
+    assert.equal(
+      o.codes.ok + o.codes.ECANCELED,
+      300,
+      `every callback ran, each ok or ECANCELED: ${JSON.stringify(o.codes)}`,
+    );
+    assert.equal(o.first.message, `send ECANCELED ${to}:9`);
+    assert.equal(o.first.syscall, "send");
+    assert.equal(o.first.address, to);
+    assert.equal(o.first.port, 9);
+    assert.ok(o.first.errno < 0, "a negative errno, as libuv numbers them");
   },
   { timeout: 60_000, windows: false, skip: netnsUnavailable() },
 );

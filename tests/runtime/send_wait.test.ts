@@ -4,9 +4,9 @@
 // qdisc, still charged to the sending socket, and its buffer fills.
 import assert from "node:assert/strict";
 import { listenDatagram, SocketClosedError } from "../../mod.ts";
-import { child, runtime, runtimeArgv, sleep, test } from "./harness.ts";
+import { child, runtime, sleep, test } from "./harness.ts";
 import { netnsUnavailable, shapedLink, wineInNamespace } from "./netns.ts";
-import { counter, lastJson, sender } from "./shaped_pair.ts";
+import { counter, lastJson, scriptIn, sender } from "./shaped_pair.ts";
 
 const why = netnsUnavailable();
 const COUNT = 3000;
@@ -71,20 +71,12 @@ test(
     const after = await conn.sendMsg(d, to).catch((e) => e);
     console.log(JSON.stringify({ n, yielded, out: out.map((o) => o.status === "rejected" ? (o.reason instanceof SocketClosedError ? "closed" : o.reason?.name) : "sent"), after: after instanceof SocketClosedError }));
   `;
-    const file = `tests/runtime/fixtures/.send_close_${runtime}.ts`;
-    const { writeFileSync, rmSync } = await import("node:fs");
-    writeFileSync(file, script);
-    try {
-      const r = await child([...net.run(a), ...runtimeArgv(file)], 20_000).done;
-      assert.equal(r.code, 0, r.stderr);
-      const o = JSON.parse(r.stdout.trim().split("\n").pop()!);
-      assert.ok(o.n > 0 && o.n < 100000, "the buffer filled");
-      assert.equal(o.yielded, null, "trySendMsg does not jump the queue");
-      assert.deepEqual(o.out, ["closed", "AbortError", "closed"]);
-      assert.equal(o.after, true);
-    } finally {
-      rmSync(file, { force: true });
-    }
+    const { r, o } = await scriptIn(net, a, "send_close", script, 20_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(o.n > 0 && o.n < 100000, "the buffer filled");
+    assert.equal(o.yielded, null, "trySendMsg does not jump the queue");
+    assert.deepEqual(o.out, ["closed", "AbortError", "closed"]);
+    assert.equal(o.after, true);
   },
   { timeout: 30_000, windows: false, skip: why },
 );
