@@ -160,7 +160,8 @@ export interface Native {
   /**
    * Where the runtime can: the anonymous mapping at `address` of `size` bytes is to be unmapped when this
    * thread ends without running JS again (a terminated worker), if still mapped then (`on`), or no longer
-   * (`on` false, just before it is unmapped). Node on Linux x86-64 (environment cleanup hooks).
+   * (`on` false, just before it is unmapped). Node, Deno and Bun on Linux x86-64 (environment cleanup
+   * hooks; the thread-end destructor of ffi/runtime/posix_thread_end.ts).
    */
   unmapWithThread?(address: bigint, size: number, on: boolean): void;
 }

@@ -19,7 +19,7 @@ import type {
   ThreadSafeCallback,
 } from "../types.ts";
 import { findWorker, PollRunner, type PollWorker } from "./poll_runner.ts";
-import { closeWithThreadEnd, lastingMemory } from "./posix_thread_end.ts";
+import { closeWithThreadEnd, lastingMemory, unmapWithThreadEnd } from "./posix_thread_end.ts";
 import { COMPLETION_WAIT_MS, completionCallback, type ThunkPages, thunkPages } from "./win_completion.ts";
 
 /** Windows: this thread's thunk pages (ffi/runtime/win_completion.ts), made at the first callback. */
@@ -164,6 +164,9 @@ export function bunNative(): Native {
     },
     closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
       closeWithThreadEnd(this, fd, on, wake);
+    },
+    unmapWithThread(address: bigint, size: number, on: boolean): void {
+      unmapWithThreadEnd(this, address, size, on);
     },
     waitMemory(bytes: number): Uint8Array {
       return lastingMemory(this.open, this.viewBytes, this.os, bytes);

@@ -16,7 +16,7 @@ import type {
   SymbolTable,
   ThreadSafeCallback,
 } from "../types.ts";
-import { closeWithThreadEnd, lastingMemory } from "./posix_thread_end.ts";
+import { closeWithThreadEnd, lastingMemory, unmapWithThreadEnd } from "./posix_thread_end.ts";
 import { KERNEL32_COMPLETIONS } from "../tables/windows.ts";
 import {
   COMPLETION_WAIT_MS,
@@ -183,6 +183,9 @@ export function denoNative(): Native {
     },
     closeWithThread(fd: number | bigint, on: boolean, wake?: boolean): void {
       closeWithThreadEnd(this, fd, on, wake);
+    },
+    unmapWithThread(address: bigint, size: number, on: boolean): void {
+      unmapWithThreadEnd(this, address, size, on);
     },
     waitMemory(bytes: number): Uint8Array {
       return lastingMemory(this.open, this.viewBytes, this.os, bytes);

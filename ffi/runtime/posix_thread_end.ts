@@ -1,15 +1,15 @@
 /**
- * Closing a Deno or Bun worker's descriptors when `worker.terminate()` ends its thread (Linux x86-64):
- * the thread's descriptors are kept in a table in memory of their own, beside the destructor of
- * ffi/tables/thread_end.ts, and a `pthread_key_create` key with that destructor holds the table for this
- * thread. The C library runs it as the thread exits, whatever ended the JavaScript: the ports are free at
+ * Closing a Deno or Bun worker's descriptors, and unmapping its read-ahead arenas, when
+ * `worker.terminate()` ends its thread (Linux x86-64): the thread's descriptors and mappings are kept in a
+ * table in memory of their own, beside the destructor of ffi/tables/thread_end.ts, and a
+ * `pthread_key_create` key with that destructor holds the table for this thread. The C library runs it as the thread exits, whatever ended the JavaScript: the ports are free at
  * once, the waiting thread of the event queue is told to return, and the key and the memory go too. A
  * thread that ends normally (its sockets closed) finds an empty table and gives back the same.
  *
  * @module
  */
 import { LIBC_MMAP, libcPath } from "../tables/libc.ts";
-import { LIBC_THREAD_END, THREAD_END_CODE, THREAD_END_TABLE as T } from "../tables/thread_end.ts";
+import { LIBC_THREAD_END, mappingSlot, THREAD_END_CODE, THREAD_END_TABLE as T } from "../tables/thread_end.ts";
 import type { Bound, Native } from "../types.ts";
 import { WindowsThreadEnd } from "./windows_thread_end.ts";
 
@@ -46,6 +46,7 @@ export class PosixThreadEnd {
   #table: DataView | null = null;
   #capacity = 0;
   readonly #slotOf = new Map<number, number>();
+  readonly #mappingOf = new Map<bigint, number>();
   readonly #free: number[] = [];
   #next = 0;
   /** Set once memory or a key could not be had: from then on nothing is kept (as on other systems). */
@@ -83,22 +84,35 @@ export class PosixThreadEnd {
    */
   closeWithThread(fd: number | bigint, on: boolean, wake = false): void {
     const n = Number(fd);
-    if (!on) {
-      const slot = this.#slotOf.get(n);
+    this.#keep(this.#slotOf, n, on ? BigInt(n) | (wake ? WAKE : 0n) : null);
+  }
+
+  /**
+   * The mapping at `address` of `size` bytes is unmapped at this thread's end if still mapped then (`on`),
+   * or no longer (`on` false). One that cannot be a slot (see mappingSlot) is not kept.
+   */
+  unmapWithThread(address: bigint, size: number, on: boolean): void {
+    this.#keep(this.#mappingOf, address, on ? mappingSlot(address, size) : null);
+  }
+
+  /** Writes `value` into a slot for `key` (a free one, or the table grown), or frees `key`'s slot (null). */
+  #keep<K>(slots: Map<K, number>, key: K, value: bigint | null): void {
+    if (value === null) {
+      const slot = slots.get(key);
       if (slot === undefined) return;
-      this.#slotOf.delete(n);
+      slots.delete(key);
       this.#table!.setBigInt64(T.slots + 8 * slot, EMPTY, true);
       this.#free.push(slot);
       return;
     }
-    if (this.#slotOf.has(n) || this.#failed) return;
+    if (slots.has(key) || this.#failed) return;
     let slot = this.#free.pop();
     if (slot === undefined) {
       if (this.#next === this.#capacity && !this.#grow()) return;
       slot = this.#next++;
     }
-    this.#slotOf.set(n, slot);
-    this.#table!.setBigInt64(T.slots + 8 * slot, BigInt(n) | (wake ? WAKE : 0n), true);
+    slots.set(key, slot);
+    this.#table!.setBigInt64(T.slots + 8 * slot, value, true);
   }
 
   /**
@@ -205,6 +219,15 @@ export function lastingMemory(
 /** This isolate's thread end: undefined until the first socket, null where there is none. */
 let threadEnd: PosixThreadEnd | WindowsThreadEnd | null | undefined;
 
+function thisThreadEnd(native: Pick<Native, "open" | "viewBytes" | "os" | "arch">) {
+  if (threadEnd === undefined) {
+    threadEnd = native.os === "windows"
+      ? WindowsThreadEnd.make(native.open, native.viewBytes, native.os, native.arch)
+      : PosixThreadEnd.make(native.open, native.viewBytes, native.os, native.arch);
+  }
+  return threadEnd;
+}
+
 /**
  * `Native.closeWithThread` for Deno and Bun, whose worker threads end without running JavaScript: the
  * thread end of this OS (a pthread key destructor on Linux x86-64, a fiber-local storage callback on
@@ -221,10 +244,24 @@ export function closeWithThreadEnd(
   on: boolean,
   wake?: boolean,
 ): void {
-  if (threadEnd === undefined) {
-    threadEnd = native.os === "windows"
-      ? WindowsThreadEnd.make(native.open, native.viewBytes, native.os, native.arch)
-      : PosixThreadEnd.make(native.open, native.viewBytes, native.os, native.arch);
-  }
-  threadEnd?.closeWithThread(fd, on, wake);
+  thisThreadEnd(native)?.closeWithThread(fd, on, wake);
+}
+
+/**
+ * `Native.unmapWithThread` for Deno and Bun: the same destructor unmaps a terminated worker's read-ahead
+ * arenas (Linux x86-64; elsewhere nothing is kept).
+ *
+ * @example
+ * ```ts ignore
+ * unmapWithThreadEnd(native, mapping, 135168, true); // unmapped when this thread ends
+ * ```
+ */
+export function unmapWithThreadEnd(
+  native: Pick<Native, "open" | "viewBytes" | "os" | "arch">,
+  address: bigint,
+  size: number,
+  on: boolean,
+): void {
+  const end = thisThreadEnd(native);
+  if (end instanceof PosixThreadEnd) end.unmapWithThread(address, size, on);
 }

@@ -2,10 +2,11 @@
  * What closes a terminated Deno or Bun worker's sockets on Linux x86-64: neither runtime runs any JS of
  * ours when `worker.terminate()` ends a worker's thread, but the C library still runs the destructors of
  * the thread's `pthread_key_create` keys as the thread exits. This destructor, as machine code with the
- * assembly it was made from, is handed a table of the thread's descriptors: it writes 1 to each marked
- * one (the event queue's control channel, so a wait on another thread returns), then, if it wrote, sleeps
- * 2 ms (a close before the waiting thread ran would take the wake-up back), closes every one, deletes its
- * key and unmaps its own mapping (code page and table) as its last step.
+ * assembly it was made from, is handed a table of the thread's descriptors and mappings: it writes 1 to
+ * each marked descriptor (the event queue's control channel, so a wait on another thread returns), then,
+ * if it wrote, sleeps 2 ms (a close before the waiting thread ran would take the wake-up back), closes
+ * every descriptor and unmaps every mapping (read-ahead arenas), deletes its key and unmaps its own
+ * mapping (code page and table) as its last step.
  *
  * `tests/pure/thread_end.test.ts` assembles {@link THREAD_END_SOURCE} with the system's `as` and compares.
  *
@@ -30,6 +31,8 @@ wake:                       # first end the waits: write 1 to each control chann
   inc r12
   test rax, rax
   js wake                   # an empty slot (-1)
+  bt rax, 62
+  jc wake                   # a mapping, not a descriptor
   bt rax, 32
   jnc wake
   mov edi, eax
@@ -53,8 +56,20 @@ close_next:
   inc r12
   test rax, rax
   js close_next
+  bt rax, 62
+  jc unmap_one
   mov edi, eax
   call qword ptr [rbx]      # close(fd)
+  jmp close_next
+unmap_one:                  # bit 62: a mapping, its address in bits 0-47, its size in pages in 48-61
+  mov rsi, rax
+  shr rsi, 48
+  and esi, 0x3fff
+  shl rsi, 12
+  shl rax, 16
+  shr rax, 16
+  mov rdi, rax
+  call qword ptr [rbx+24]   # munmap(address, size)
   jmp close_next
 done:
   mov edi, dword ptr [rbx+32]
@@ -78,15 +93,17 @@ const hex = (s: string) => Uint8Array.from(s.match(/../g)!.map((b) => parseInt(b
 
 /** The destructor's bytes (position-independent: it goes at the start of its own page). */
 export const THREAD_END_CODE: Uint8Array = hex(
-  "53415441554889fb4531e44531ed4c3b6340732d4a8b44e34849ffc44885c078ed480fbae02073e689c7488d3557000000ba08000000ff53" +
-    "0841bd01000000ebcd4585ed740c488d3d4300000031f6ff53384531e44c3b634073134a8b44e34849ffc44885c078ed89c7ff13ebe78b7b" +
-    "20ff5310488b7b28488b7330488b4318415d415c5bffe0900100000000000000000000000000000080841e0000000000",
+  "53415441554889fb4531e44531ed4c3b634073344a8b44e34849ffc44885c078ed480fbae03e72e6480fbae02073df89c7488d3580000000" +
+    "ba08000000ff530841bd01000000ebc64585ed740c488d3d6c00000031f6ff53384531e44c3b6340733b4a8b44e34849ffc44885c078ed48" +
+    "0fbae03e720689c7ff13ebe04889c648c1ee3081e6ff3f000048c1e60c48c1e01048c1e8104889c7ff5318ebbf8b7b20ff5310488b7b2848" +
+    "8b7330488b4318415d415c5bffe066900100000000000000000000000000000080841e0000000000",
 );
 
 /**
  * The table the destructor reads (little-endian u64s): the addresses of `close`, `write`,
  * `pthread_key_delete` and `munmap`; the key; the mapping's address and size; `nanosleep`'s address; how
- * many slots; then the slots, each a descriptor (bit 32 set: write 1 to it before closing anything) or -1 for none.
+ * many slots; then the slots, each a descriptor (bit 32 set: write 1 to it before closing anything), a
+ * mapping to unmap (bit 62 set; the address in bits 0–47, the size in pages in bits 48–61), or -1 for none.
  */
 export const THREAD_END_TABLE = {
   close: 0,
@@ -100,6 +117,22 @@ export const THREAD_END_TABLE = {
   capacity: 64,
   slots: 72,
 } as const;
+
+/**
+ * A slot of that table for the mapping at `address` of `size` bytes, or null when it cannot be one (an
+ * address not page-aligned or past 48 bits, a size not a whole number of pages or over 64 MiB).
+ *
+ * @example
+ * ```ts
+ * mappingSlot(0x7f00_0000_0000n, 8192); // 0x4002_7f00_0000_0000n
+ * ```
+ */
+export function mappingSlot(address: bigint, size: number): bigint | null {
+  const pages = size / 4096;
+  if (!Number.isInteger(pages) || pages < 1 || pages > 0x3fff) return null;
+  if (address <= 0n || address >= 1n << 48n || (address & 0xfffn) !== 0n) return null;
+  return (1n << 62n) | (BigInt(pages) << 48n) | address;
+}
 
 /** The C library's functions it needs bound; the five it calls are found by `dlsym`. */
 export const LIBC_THREAD_END = {

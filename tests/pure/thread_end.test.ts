@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import {
+  mappingSlot,
   POLL_WAKE_CODE,
   POLL_WAKE_SOURCE,
   POLL_WAKE_WORDS as P,
@@ -45,6 +46,7 @@ it("the destructor reads the table where the caller writes it", () => {
   expect(src).toContain(`call qword ptr [rbx+${T.write}]    # write`);
   expect(src).toContain(`call qword ptr [rbx+${T.keyDelete}]   # pthread_key_delete`);
   expect(src).toContain(`mov rax, [rbx+${T.munmap}]`);
+  expect(src).toContain(`call qword ptr [rbx+${T.munmap}]   # munmap(address, size)`);
   expect(src).toContain(`mov edi, dword ptr [rbx+${T.key}]`);
   expect(src).toContain(`mov rdi, [rbx+${T.mapping}]`);
   expect(src).toContain(`mov rsi, [rbx+${T.mappingSize}]`);
@@ -85,4 +87,72 @@ it("the arena-unmapping hook's bytes are what x86-64 `as` assembles from its sou
   expect([...code]).toEqual([...UNMAP_END_CODE]);
   const at = (name: string) => symbolAt(symbols, name);
   expect({ size: at("size"), munmap: at("munmap") }).toEqual(U);
+});
+
+it("a mapping's slot holds its address and its size in pages, and only what the destructor can decode", () => {
+  expect(mappingSlot(0x7f12_3456_7000n, 4096 * 33)).toBe((1n << 62n) | (33n << 48n) | 0x7f12_3456_7000n);
+  expect(mappingSlot(0x7f12_3456_7001n, 4096)).toBeNull();
+  expect(mappingSlot(1n << 48n, 4096)).toBeNull();
+  expect(mappingSlot(0x1000n, 4096 * 0x4000)).toBeNull();
+  expect(mappingSlot(0x1000n, 100)).toBeNull();
+});
+
+it("the destructor, run by a C program on a table as the caller writes it, closes, wakes and unmaps", () => {
+  // The code goes on a page of its own, the table on the next (the destructor unmaps both as its last step);
+  // the program then checks each descriptor and mapping with the system's own calls.
+  const dir = mkdtempSync(join(tmpdir(), "recvmsg-thread-end-run-"));
+  const hex = [...THREAD_END_CODE].map((b) => `0x${b.toString(16)}`).join(",");
+  const slot = (s: string) => `*(long long *)(t + ${T.slots} + 8 * ${s})`;
+  writeFileSync(
+    join(dir, "run.c"),
+    `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+static const unsigned char code[] = {${hex}};
+int main(void) {
+  unsigned char *m = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memcpy(m, code, sizeof code);
+  unsigned char *t = m + 4096;
+  pthread_key_t key;
+  pthread_key_create(&key, 0);
+  void *arena = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int ev = eventfd(0, 0), fd = dup(0);
+  *(void **)(t + ${T.close}) = dlsym(RTLD_DEFAULT, "close");
+  *(void **)(t + ${T.write}) = dlsym(RTLD_DEFAULT, "write");
+  *(void **)(t + ${T.keyDelete}) = dlsym(RTLD_DEFAULT, "pthread_key_delete");
+  *(void **)(t + ${T.munmap}) = dlsym(RTLD_DEFAULT, "munmap");
+  *(void **)(t + ${T.nanosleep}) = dlsym(RTLD_DEFAULT, "nanosleep");
+  *(long long *)(t + ${T.key}) = key;
+  *(void **)(t + ${T.mapping}) = m;
+  *(long long *)(t + ${T.mappingSize}) = 8192;
+  *(long long *)(t + ${T.capacity}) = 4;
+  ${slot("0")} = -1;
+  ${slot("1")} = (long long)fd;
+  ${slot("2")} = (1LL << 62) | (3LL << 48) | (long long)arena;
+  ${slot("3")} = (1LL << 32) | ev;
+  int dupEv = dup(ev); /* the eventfd's counter, read after its slot's descriptor is closed */
+  mprotect(m, 4096, PROT_READ | PROT_EXEC);
+  ((void (*)(void *))m)(t);
+  unsigned long long n = 0;
+  unsigned char v;
+  printf("fd %d\\n", fcntl(fd, F_GETFD) == -1 && errno == EBADF);
+  printf("eventfd %d\\n", fcntl(ev, F_GETFD) == -1 && errno == EBADF);
+  printf("woken %d\\n", read(dupEv, &n, 8) == 8 && n == 1);
+  printf("arena %d\\n", mincore(arena, 3 * 4096, &v) == -1 && errno == ENOMEM);
+  printf("own %d\\n", mincore(m, 8192, &v) == -1 && errno == ENOMEM);
+  printf("key %d\\n", pthread_key_delete(key) == EINVAL);
+  return 0;
+}
+`,
+  );
+  execFileSync("gcc", ["-O1", "-o", join(dir, "run"), join(dir, "run.c")]);
+  const out = execFileSync(join(dir, "run"), { encoding: "utf8" });
+  expect(out).toBe("fd 1\neventfd 1\nwoken 1\narena 1\nown 1\nkey 1\n");
 });
