@@ -29,6 +29,7 @@ import {
 import { ErrorQueueReader } from "./error_reader.ts";
 import { MessageIterator, type MessageSource } from "./message_iterator.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
+import { isNumericHost, resolveHost } from "./resolve.ts";
 import { SendQueue } from "./send_queue.ts";
 import type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
 
@@ -305,8 +306,9 @@ export class DatagramConn extends ErrorQueueReader
   }
 
   /**
-   * Sends one datagram to a numeric address; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`:
-   * it takes any `Deno.Addr`, and rejects a Unix or vsock address with a TypeError.
+   * Sends one datagram; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`: it takes any
+   * `Deno.Addr` (a Unix or vsock address is a TypeError), and a host name is looked up as Deno looks it up
+   * (the system's resolver, first address of the socket's family; `sendMsg` takes numbers only).
    *
    * @example
    * ```ts
@@ -322,7 +324,24 @@ export class DatagramConn extends ErrorQueueReader
         new TypeError(`send: addr must be a UDP address { hostname, port }, got a ${String(transport)} address`),
       );
     }
-    return this.sendMsg(data, addr as { hostname: string; port: number } | null | undefined);
+    const to = addr as { hostname: string; port: number } | null | undefined;
+    const name = typeof to?.hostname === "string" && to.hostname !== "" && !isNumericHost(to.hostname);
+    return name ? this.#sendToName(data, to!) : this.sendMsg(data, to);
+  }
+
+  async #sendToName(data: Uint8Array, to: { hostname: string; port: number }): Promise<number> {
+    // The data and port are checked before the lookup (a numeric stand-in of the socket's family).
+    const v6 = this.addr.hostname.includes(":");
+    checkSend(
+      data,
+      { hostname: v6 ? "::1" : "127.0.0.1", port: to.port },
+      undefined,
+      this.sendContext,
+      "send",
+      this.#transmit,
+    );
+    const hostname = await resolveHost(to.hostname, v6 ? 0 : 4);
+    return await this.sendMsg(data, { hostname, port: to.port });
   }
 
   /**

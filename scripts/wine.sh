@@ -48,6 +48,9 @@ setup() {
       >"$CACHE/wine-install.log" 2>&1 || die "installing wine64 in the rootfs failed; see $CACHE/wine-install.log"
     touch "$ROOTFS/.stage-wine"
   fi
+  # debootstrap writes no /etc/hosts; Windows always resolves "localhost", so the rootfs needs one (glibc
+  # would otherwise ask a DNS server for it, and Wine's getaddrinfo says the name is unknown).
+  [ -f "$ROOTFS/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOTFS/etc/hosts"
   local stamp="$ROOTFS/opt/win/.versions"
   if [ "$(cat "$stamp" 2>/dev/null)" != "deno-$DENO_WIN_VERSION bun-$BUN_WIN_VERSION" ]; then
     log "fetching deno.exe $DENO_WIN_VERSION and bun.exe $BUN_WIN_VERSION from the npm registry"

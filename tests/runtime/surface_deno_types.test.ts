@@ -39,3 +39,26 @@ test("send refuses a Unix or vsock address (Deno.Addr) with a TypeError, before 
   const vsock: Deno.Addr = { transport: "vsock", cid: 2, port: 9 };
   await assert.rejects(a.send(new Uint8Array(1), vsock), /got a vsock address/);
 });
+
+test("send looks up a host name as Deno does (localhost: /etc/hosts or the system's own, no DNS server); sendMsg takes numbers only", async () => {
+  using a = listenDatagram({ hostname: "127.0.0.1" });
+  using b = listenDatagram({ hostname: "127.0.0.1" });
+  const to: Deno.Addr = { transport: "udp", hostname: "localhost", port: b.addr.port };
+  assert.equal(await a.send(new Uint8Array([4, 5]), to), 2);
+  const m = await b.receiveMsg();
+  assert.deepEqual([...m.data], [4, 5]);
+  assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: "127.0.0.1", port: a.addr.port });
+  assert.equal(m.localAddr?.hostname, "127.0.0.1");
+  // Arguments are checked before the lookup, naming what is wrong.
+  await assert.rejects(a.send(new Uint8Array(1), { ...to, port: 70000 }), (e: unknown) => {
+    assert.ok(e instanceof RangeError);
+    assert.match(e.message, /^send: .*port must be an integer from 0 to 65535, got 70000/);
+    return true;
+  });
+  await assert.rejects(a.send("x" as unknown as Uint8Array, to), /^TypeError: send: data must be a Uint8Array/);
+  await assert.rejects(
+    a.sendMsg(new Uint8Array(1), to),
+    /^TypeError: sendMsg: remoteAddr\.hostname must be a numeric IPv4 or IPv6 address \(this module does not resolve names\)/,
+  );
+  assert.equal(b.tryReceiveMsg(), null, "nothing else was sent");
+});
