@@ -29,7 +29,7 @@ import {
 import { ErrorQueueReader } from "./error_reader.ts";
 import { MessageIterator, type MessageSource } from "./message_iterator.ts";
 import { ReceiveQueue } from "./receive_queue.ts";
-import { isNumericHost, resolveHost } from "./resolve.ts";
+import { hostName, resolveHost } from "./resolve.ts";
 import { SendQueue } from "./send_queue.ts";
 import type { OutgoingMessage, SendMsgsResult } from "./transmit.ts";
 
@@ -308,7 +308,9 @@ export class DatagramConn extends ErrorQueueReader
   /**
    * Sends one datagram; resolves to the bytes sent. A drop-in for `Deno.DatagramConn.send`: it takes any
    * `Deno.Addr` (a Unix or vsock address is a TypeError), and a host name is looked up as Deno looks it up
-   * (the system's resolver, first address of the socket's family; `sendMsg` takes numbers only).
+   * (the system's resolver, its first answer; only IPv4 ones for an IPv4 socket, only IPv6 ones for a
+   * socket bound to one IPv6 address). As on Deno, a send to a name goes after its lookup, so a later
+   * send to a number may go first. `sendMsg` and the batches take numbers only.
    *
    * @example
    * ```ts
@@ -325,23 +327,28 @@ export class DatagramConn extends ErrorQueueReader
       );
     }
     const to = addr as { hostname: string; port: number } | null | undefined;
-    const name = typeof to?.hostname === "string" && to.hostname !== "" && !isNumericHost(to.hostname);
-    return name ? this.#sendToName(data, to!) : this.sendMsg(data, to);
+    const name = typeof to?.hostname === "string" ? hostName(to.hostname) : null;
+    if (name === "") {
+      return Promise.reject(
+        new TypeError(
+          `send: addr.hostname must be a numeric IPv4 or IPv6 address or a host name, got ${
+            JSON.stringify(to!.hostname)
+          }`,
+        ),
+      );
+    }
+    return name !== null ? this.#sendToName(data, name, to!.port) : this.#sendMsg(data, to, undefined, "send");
   }
 
-  async #sendToName(data: Uint8Array, to: { hostname: string; port: number }): Promise<number> {
-    // The data and port are checked before the lookup (a numeric stand-in of the socket's family).
-    const v6 = this.addr.hostname.includes(":");
-    checkSend(
-      data,
-      { hostname: v6 ? "::1" : "127.0.0.1", port: to.port },
-      undefined,
-      this.sendContext,
-      "send",
-      this.#transmit,
-    );
-    const hostname = await resolveHost(to.hostname, v6 ? 0 : 4);
-    return await this.sendMsg(data, { hostname, port: to.port });
+  async #sendToName(data: Uint8Array, name: string, port: number): Promise<number> {
+    // Everything but the name is checked before the lookup (with a numeric stand-in of the socket's family).
+    const bound = this.addr.hostname;
+    const v6 = bound.includes(":");
+    checkSend(data, { hostname: v6 ? "::1" : "127.0.0.1", port }, undefined, this.sendContext, "send", this.#transmit);
+    if (this.#closed) throw this.#socket.closedError("send");
+    // As Deno: the resolver's first answer; only IPv6 ones for a socket bound to one IPv6 address.
+    const hostname = await resolveHost(name, !v6 ? 4 : bound === "::" ? 0 : 6, "send");
+    return await this.#sendMsg(data, { hostname, port }, undefined, "send");
   }
 
   /**
@@ -366,17 +373,26 @@ export class DatagramConn extends ErrorQueueReader
     remoteAddr?: { hostname: string; port: number } | null,
     options?: SendOptions,
   ): Promise<number> {
+    return this.#sendMsg(data, remoteAddr, options, "sendMsg");
+  }
+
+  #sendMsg(
+    data: Uint8Array,
+    remoteAddr: { hostname: string; port: number } | null | undefined,
+    options: SendOptions | undefined,
+    method: string,
+  ): Promise<number> {
     try {
-      checkSend(data, remoteAddr, options, this.sendContext, "sendMsg", this.#transmit);
+      checkSend(data, remoteAddr, options, this.sendContext, method, this.#transmit);
     } catch (e) {
       return Promise.reject(e);
     }
     const signal = options?.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      return Promise.reject(new TypeError("sendMsg: signal must be an AbortSignal"));
+      return Promise.reject(new TypeError(`${method}: signal must be an AbortSignal`));
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#closed) return Promise.reject(this.#socket.closedError("sendMsg"));
+    if (this.#closed) return Promise.reject(this.#socket.closedError(method));
     return this.#sends.send(this.#transmit, signal);
   }
 

@@ -10,40 +10,65 @@ import { ipv4Bits, parseIPv6Into } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 
 const SCRATCH = new Uint8Array(new ArrayBuffer(16));
+/** The last hostname found numeric: a loop sending to one address parses it once. */
+let lastNumeric = "";
+/** A host name as the resolver takes it: labels of letters, digits, `-` and `_`, dot-separated, a final dot allowed. */
+const NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 /**
- * Whether `hostname` is an address as it stands (IPv4, IPv6 with an optional numeric zone, brackets
- * allowed), so that no lookup is needed.
+ * What `send()` makes of `hostname`: null for an address as it stands (IPv4, IPv6 with an optional
+ * numeric zone, brackets allowed: no lookup), the name to look up, or "" for neither (empty, spaces, a
+ * named zone, a bracketed name): refused before any lookup, as Deno refuses it.
  *
  * @example
  * ```ts ignore
- * isNumericHost("[::1]"); // true
- * isNumericHost("localhost"); // false
+ * hostName("[::1]"); // null
+ * hostName("localhost"); // "localhost"
+ * hostName("::1%lo"); // ""
  * ```
  */
-export function isNumericHost(hostname: string): boolean {
+export function hostName(hostname: string): string | null {
+  if (hostname === lastNumeric) return null;
   const h = stripBrackets(hostname);
-  return ipv4Bits(h) >= 0 || parseIPv6Into(h, SCRATCH, 0) >= 0;
+  if (ipv4Bits(h) >= 0 || parseIPv6Into(h, SCRATCH, 0) >= 0) {
+    lastNumeric = hostname;
+    return null;
+  }
+  return h === hostname && NAME.test(hostname) ? hostname : "";
 }
 
 type Lookup = (
   hostname: string,
-  options: { family: 0 | 4 | 6 },
+  options: { family: 0 | 4 | 6; order: "verbatim" },
 ) => Promise<{ address: string; family: number }>;
 let lookup: Lookup | undefined;
 
 /**
  * The first address the system's resolver (`getaddrinfo`, through `node:dns`'s `lookup`, which every
- * runtime has) gives for `hostname`, of `family` (0: either, as a dual-stack socket takes both). Rejects
- * with the resolver's error (`ENOTFOUND`, …), as `dns.lookup` has it.
+ * runtime has; in the resolver's order, whatever `dns.setDefaultResultOrder` says) gives for `hostname`,
+ * of `family` (0: either, as a dual-stack socket takes both). A failure rejects with an Error saying
+ * `method` could not look the name up, with the resolver's `code` (`ENOTFOUND`, …) and its error as `cause`.
  *
  * @example
  * ```ts ignore
- * await resolveHost("localhost", 4); // "127.0.0.1"
+ * await resolveHost("localhost", 4, "send"); // "127.0.0.1"
  * ```
  */
-export async function resolveHost(hostname: string, family: 0 | 4 | 6): Promise<string> {
+export async function resolveHost(hostname: string, family: 0 | 4 | 6, method: string): Promise<string> {
   // Loaded at the first name: a process that sends to numbers never loads node:dns.
-  lookup ??= (await import("node:dns")).promises.lookup as Lookup;
-  return (await lookup(hostname, { family })).address;
+  lookup ??= (await import("node:dns")).promises.lookup as unknown as Lookup;
+  try {
+    return (await lookup(hostname, { family, order: "verbatim" })).address;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    const error = new Error(
+      `${method}: could not look up ${JSON.stringify(hostname)}${family === 0 ? "" : ` (IPv${family})`}: ${
+        (e as Error).message
+      }`,
+      { cause: e },
+    );
+    if (typeof code === "string") Object.defineProperty(error, "code", { value: code, enumerable: true });
+    throw error;
+  }
 }

@@ -182,9 +182,15 @@ function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; 
   // All of it without access, then the arena between the guards readable and writable.
   const mapping = mm.mmap(0n, MAPPING_BYTES, PROT_NONE, MAP_FLAGS, -1, 0n);
   const ok = mapping !== MAP_FAILED && mapping !== 0n;
+  // A terminated worker runs no JS of ours: where the runtime can, the mapping goes with its thread. Kept
+  // at once, so that a terminate landing before the next call cannot leave it mapped.
+  if (ok) native.unmapWithThread?.(mapping, MAPPING_BYTES, true);
   const p = mapping + BigInt(GUARD);
   if (!ok || mm.mprotect(p, ARENA_BYTES, PROT_RW) !== 0) {
-    if (ok) mm.munmap(mapping, MAPPING_BYTES);
+    if (ok) {
+      native.unmapWithThread?.(mapping, MAPPING_BYTES, false);
+      mm.munmap(mapping, MAPPING_BYTES);
+    }
     return {
       data: new Uint8Array(new ArrayBuffer(DATA_BYTES)),
       vec: new ArrayBuffer(LAYOUT.end),
@@ -192,8 +198,6 @@ function mapArena(): { data: Uint8Array; vec: ArrayBuffer; control: Uint8Array; 
       mapping: 0n,
     };
   }
-  // A terminated worker runs no JS of ours: where the runtime can, the mapping goes with its thread.
-  native.unmapWithThread?.(mapping, MAPPING_BYTES, true);
   return {
     data: native.viewBytes(p, DATA_BYTES),
     vec: native.viewBytes(p + BigInt(VEC_AT), LAYOUT.end).buffer as ArrayBuffer,

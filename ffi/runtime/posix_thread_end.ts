@@ -158,8 +158,14 @@ export class PosixThreadEnd {
         true,
       );
     }
+    // The old table is disarmed (no slots) before the new one is this thread's: a thread ended between the
+    // two then leaks what they hold instead of running two destructors over the same descriptors and
+    // mappings (the second, 2 ms later, could close or unmap what another thread has made since).
+    const old = this.#table;
+    old?.setBigUint64(T.capacity, 0n, true);
     if (this.#lib.pthread_setspecific(key, tableAt) !== 0) {
       // Not held by this thread: a key without a value runs no destructor; give both back.
+      old?.setBigUint64(T.capacity, BigInt(this.#capacity), true);
       this.#deleteKey(key);
       mm.munmap(mapping, BigInt(size));
       return this.#fail();

@@ -120,7 +120,7 @@ export const THREAD_END_TABLE = {
 
 /**
  * A slot of that table for the mapping at `address` of `size` bytes, or null when it cannot be one (an
- * address not page-aligned or past 48 bits, a size not a whole number of pages or over 64 MiB).
+ * address not page-aligned or past 48 bits, a size not a whole number of pages or over 0x3fff pages).
  *
  * @example
  * ```ts
