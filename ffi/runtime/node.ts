@@ -233,10 +233,12 @@ export function nodeNative(): Native {
         libc: { ...native.open(libcPath(os), LIBC_POLL_WAKE), ...native.open(libcPath(os), LIBC_MMAP) },
         uvPollStop: new ffi.DynamicLibrary(null).getSymbol("uv_poll_stop"),
         write: libc.getSymbol("write"),
+        fstat: libc.getSymbol("fstat"),
+        close: libc.getSymbol("close"),
         viewBytes: (address, length) => new Uint8Array(ffi.toArrayBuffer(address, length, false)),
         closeWithThread,
-        // node:net loaded before the pipe is made: the stream's constructor is all that runs while its
-        // read end has no owner (see makeWake).
+        callWithThread: (fn, arg, on) => ends()?.callWithThread(fn, arg, on),
+        // node:net loaded before the pipe is made: the wake is made in a few microseconds (see makeWake).
         openStream: ((net) => (fd: number) => new net.Socket({ fd, readable: true, writable: false }))(
           nodeProcess.getBuiltinModule("node:net") as { Socket: new (o: object) => WakeStream },
         ),

@@ -9,7 +9,8 @@
  *
  * The code page is never unmapped (libuv may call it during the teardown, after the thread's JavaScript is
  * gone): one page per worker thread that waited. The pipe's write end is closed with the thread (Node's
- * environment cleanup hooks, ffi/runtime/node_thread_end.ts), its read end by Node with the stream.
+ * environment cleanup hooks, ffi/runtime/node_thread_end.ts), its read end by Node with the stream, or by
+ * a hook on the same page that closes it only while the number still names the pipe (CLOSE_IF_SAME_SOURCE).
  *
  * The unmap hook: what those cleanup hooks call for a read-ahead arena still mapped as a worker is
  * terminated (UNMAP_END_SOURCE: `munmap(mapping, size)`; a hook passes one pointer). One page per size
@@ -18,8 +19,10 @@
  * @module
  */
 import {
+  CLOSE_IF_SAME_CODE,
   LIBC_POLL_WAKE,
   POLL_WAKE_CODE,
+  POLL_WAKE_RECORD as R,
   POLL_WAKE_WORDS,
   UNMAP_END_CODE,
   UNMAP_END_WORDS,
@@ -30,12 +33,16 @@ import type { Bound } from "../types.ts";
 /** What making the wake needs of the adapter. */
 export interface WakeTools {
   libc: Bound<typeof LIBC_POLL_WAKE> & Bound<typeof LIBC_MMAP>;
-  /** `uv_poll_stop`'s and `write`'s addresses. */
+  /** `uv_poll_stop`'s, `write`'s, `fstat`'s and `close`'s addresses. */
   uvPollStop: bigint;
   write: bigint;
+  fstat: bigint;
+  close: bigint;
   viewBytes(address: bigint, length: number): Uint8Array;
   /** `fd` is closed when this thread ends without running JS again (`on`), or no longer. */
   closeWithThread(fd: number, on: boolean): void;
+  /** `fn(arg)` is called when this thread ends without running JS again (`on`), or no longer. */
+  callWithThread(fn: bigint, arg: bigint, on: boolean): void;
   /** A stream of Node's own reading `fd` (a node:net Socket), which owns it from then on. */
   openStream(fd: number): WakeStream;
 }
@@ -88,6 +95,8 @@ export function makeWake(t: WakeTools): NodeWake | null {
     }
     return null;
   };
+  const st = new Uint8Array(new ArrayBuffer(R.statSize));
+  if (t.libc.fstat(readFd, st) !== 0) return fail(0n);
   const page = t.libc.mmap(0n, BigInt(PAGE), PROT_RW, MAP_FLAGS, -1, 0n);
   if (page === MAP_FAILED || page === 0n) return fail(0n);
   const code = t.viewBytes(page, PAGE);
@@ -96,14 +105,29 @@ export function makeWake(t: WakeTools): NodeWake | null {
   words.setBigUint64(POLL_WAKE_WORDS.uvPollStop, t.uvPollStop, true);
   words.setBigUint64(POLL_WAKE_WORDS.write, t.write, true);
   words.setInt32(POLL_WAKE_WORDS.fd, writeFd, true);
+  // The read end's hook closes it only while the number names this pipe (CLOSE_IF_SAME_SOURCE): the
+  // stream, made below, closes it first at the thread's end, and a terminate that lands while the stream
+  // is made (its constructor runs tens of microseconds of JS) leaves it to the hook instead of leaking it.
+  code.set(CLOSE_IF_SAME_CODE, R.code);
+  const at = R.record;
+  const stat = new DataView(st.buffer);
+  words.setBigUint64(at + R.fd, BigInt(readFd), true);
+  words.setBigUint64(at + R.dev, stat.getBigUint64(R.statDev, true), true);
+  words.setBigUint64(at + R.ino, stat.getBigUint64(R.statIno, true), true);
+  words.setBigUint64(at + R.fstat, t.fstat, true);
+  words.setBigUint64(at + R.close, t.close, true);
   if (t.libc.mprotect(page, BigInt(PAGE), PROT_RX) !== 0) return fail(page);
-  // The stream closes the read end when Node tears the thread down, before the cleanup hooks run: the
-  // hook is taken off first, so the number is never closed twice (a leak in the gap beats that).
+  // The plain hook goes before the checked one comes: Node runs the later hook first, and the plain one
+  // after it would close the number a second time (a thread ended between the two leaks it instead).
+  const hook = page + BigInt(R.code);
+  const record = page + BigInt(R.record);
   t.closeWithThread(readFd, false);
+  t.callWithThread(hook, record, true);
   let stream: WakeStream;
   try {
     stream = t.openStream(readFd);
   } catch {
+    t.callWithThread(hook, record, false);
     t.libc.close(readFd);
     t.closeWithThread(writeFd, false);
     t.libc.close(writeFd);

@@ -250,10 +250,66 @@ export const POLL_WAKE_CODE: Uint8Array = hex(
 /** Where its words are, from the start of the code. */
 export const POLL_WAKE_WORDS = { uvPollStop: 0x28, write: 0x30, fd: 0x38 } as const;
 
+/**
+ * What Node's environment cleanup hooks call for the wake pipe's read end (Linux x86-64): `close(fd)` only
+ * if the number still names the pipe it was given for (`fstat`: the same device and inode). The read end
+ * is owned by this hook from before the stream that reads it is made until the thread ends, and by the
+ * stream too once it is made: at a worker's end the stream closes it first, and the hook finds the number
+ * closed or naming another thread's file, and leaves it. Its record: the descriptor, its `st_dev` and
+ * `st_ino`, `fstat`'s and `close`'s addresses (POLL_WAKE_RECORD).
+ */
+export const CLOSE_IF_SAME_SOURCE = `  .intel_syntax noprefix
+  .text
+close_if_same:              # void hook(void *record): an environment cleanup hook's
+  push rbx                  # then 144 bytes for a struct stat: rsp stays 16-aligned for the calls
+  sub rsp, 144
+  mov rbx, rdi
+  mov edi, dword ptr [rbx]
+  mov rsi, rsp
+  call qword ptr [rbx+24]   # fstat(fd, &st)
+  test eax, eax
+  jnz done                  # closed already (EBADF): the stream took it
+  mov rax, [rsp]
+  cmp rax, [rbx+8]          # st_dev
+  jne done
+  mov rax, [rsp+8]
+  cmp rax, [rbx+16]         # st_ino: the number now names another file: not ours to close
+  jne done
+  mov edi, dword ptr [rbx]
+  call qword ptr [rbx+32]   # close(fd)
+done:
+  add rsp, 144
+  pop rbx
+  ret
+`;
+
+/** Its bytes (position-independent). */
+export const CLOSE_IF_SAME_CODE: Uint8Array = hex(
+  "534881ec900000004889fb8b3b4889e6ff531885c0751a488b0424483b43087510488b442408483b431075058b3bff53204881c4900000005bc3",
+);
+
+/**
+ * Where the wake's page holds the hook's code and its record (`fd`, `dev`, `ino`, `fstat`, `close`: u64
+ * each), and where `struct stat` (x86-64 glibc, at most 144 bytes) has `st_dev` and `st_ino`.
+ */
+export const POLL_WAKE_RECORD = {
+  code: 0x80,
+  record: 0x100,
+  fd: 0,
+  dev: 8,
+  ino: 16,
+  fstat: 24,
+  close: 32,
+  statDev: 0,
+  statIno: 8,
+  statSize: 144,
+} as const;
+
 /** The C library's calls that make its pipe (and close it again if its page cannot be had). */
 export const LIBC_POLL_WAKE = {
   pipe2: { c: "int pipe2(int pipefd[2], int flags)", parameters: ["buffer", "i32"], result: "i32" },
   close: { c: "int close(int fd)", parameters: ["i32"], result: "i32" },
+  fstat: { c: "int fstat(int fd, struct stat *statbuf)", parameters: ["i32", "buffer"], result: "i32" },
 } as const satisfies SymbolTable;
 
 /**

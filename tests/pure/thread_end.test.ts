@@ -6,8 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import {
+  CLOSE_IF_SAME_CODE,
+  CLOSE_IF_SAME_SOURCE,
   mappingSlot,
   POLL_WAKE_CODE,
+  POLL_WAKE_RECORD as R,
   POLL_WAKE_SOURCE,
   POLL_WAKE_WORDS as P,
   THREAD_END_CODE,
@@ -155,4 +158,74 @@ int main(void) {
   execFileSync("gcc", ["-O1", "-o", join(dir, "run"), join(dir, "run.c")]);
   const out = execFileSync(join(dir, "run"), { encoding: "utf8" });
   expect(out).toBe("fd 1\neventfd 1\nwoken 1\narena 1\nown 1\nkey 1\n");
+});
+
+it("the wake pipe's close-if-same hook is what `as` assembles, and a C program proves it closes only its own pipe", () => {
+  expect([...assemble(CLOSE_IF_SAME_SOURCE, "close-if-same").code]).toEqual([...CLOSE_IF_SAME_CODE]);
+  const src = CLOSE_IF_SAME_SOURCE;
+  expect(src).toContain(`sub rsp, ${R.statSize}`);
+  expect(src).toContain(`call qword ptr [rbx+${R.fstat}]   # fstat`);
+  expect(src).toContain(`cmp rax, [rbx+${R.dev}]          # st_dev`);
+  expect(src).toContain(`mov rax, [rsp+${R.statIno}]`);
+  expect(src).toContain(`cmp rax, [rbx+${R.ino}]         # st_ino`);
+  expect(src).toContain(`call qword ptr [rbx+${R.close}]   # close`);
+  expect(R.fd).toBe(0);
+  expect(R.statDev).toBe(0);
+  // The record fits between the code and the end of the page, after the poll callback's bytes.
+  expect(POLL_WAKE_CODE.length).toBeLessThanOrEqual(R.code);
+  expect(R.code + CLOSE_IF_SAME_CODE.length).toBeLessThanOrEqual(R.record);
+  const dir = mkdtempSync(join(tmpdir(), "recvmsg-close-if-same-"));
+  const hex = [...CLOSE_IF_SAME_CODE].map((b) => `0x${b.toString(16)}`).join(",");
+  writeFileSync(
+    join(dir, "run.c"),
+    `#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+_Static_assert(offsetof(struct stat, st_dev) == ${R.statDev} && sizeof(((struct stat *)0)->st_dev) == 8, "st_dev");
+_Static_assert(offsetof(struct stat, st_ino) == ${R.statIno} && sizeof(((struct stat *)0)->st_ino) == 8, "st_ino");
+_Static_assert(sizeof(struct stat) <= ${R.statSize}, "struct stat");
+static const unsigned char code[] = {${hex}};
+static void (*hook)(void *);
+static int run(int fd, int readFdOfRecord) {
+  static long long rec[5];
+  struct stat st;
+  fstat(readFdOfRecord, &st);
+  rec[${R.fd / 8}] = fd;
+  rec[${R.dev / 8}] = (long long)st.st_dev;
+  rec[${R.ino / 8}] = (long long)st.st_ino;
+  rec[${R.fstat / 8}] = (long long)(void *)fstat;
+  rec[${R.close / 8}] = (long long)(void *)close;
+  hook(rec);
+  return fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+}
+int main(void) {
+  unsigned char *m = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memcpy(m, code, sizeof code);
+  mprotect(m, 4096, PROT_READ | PROT_EXEC);
+  hook = (void (*)(void *))m;
+  int a[2], b[2];
+  pipe(a);
+  printf("own %d\\n", run(a[0], a[0]));   /* still the pipe: closed */
+  printf("gone %d\\n", run(a[0], a[1]));  /* already closed: left so, no crash */
+  pipe(a);
+  pipe(b);
+  int n = dup(a[0]);
+  struct stat was;
+  fstat(n, &was);
+  dup2(b[0], n);                          /* the number now names another pipe: left open */
+  int kept = run(n, a[0]) == 0;
+  dup2(a[0], n);
+  printf("other %d\\n", kept);
+  return 0;
+}
+`,
+  );
+  execFileSync("gcc", ["-O1", "-o", join(dir, "run"), join(dir, "run.c")]);
+  expect(execFileSync(join(dir, "run"), { encoding: "utf8" })).toBe("own 1\ngone 1\nother 1\n");
 });
