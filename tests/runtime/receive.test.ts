@@ -481,7 +481,8 @@ test("bad arguments are refused with errors that name the parameter, before any 
     conn.send("x" as unknown as Uint8Array, { hostname: "::1", port: 1 }),
     /data must be a Uint8Array/,
   );
-  await assert.rejects(conn.send(new Uint8Array(1), { hostname: "example.com", port: 1 }), /does not resolve names/);
+  // sendMsg takes numbers only (send() looks a name up, as Deno does: tests/runtime/surface_deno_types.test.ts).
+  await assert.rejects(conn.sendMsg(new Uint8Array(1), { hostname: "example.com", port: 1 }), /does not resolve names/);
   // The socket is unharmed by all of this.
   const tx = await Sender.open("udp6");
   try {

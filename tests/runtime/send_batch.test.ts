@@ -84,7 +84,8 @@ test(
       assert.ok(s.immediate > 0 && s.immediate < 3000, `the buffer filled (${s.immediate} went at once)`);
       assert.equal(s.resolved, s.waited);
       assert.equal(r.received, 3000, `missing ${r.missing}`);
-      assert.equal(r.inOrder, true);
+      assert.equal(r.duplicates, 0, "no datagram was received twice");
+      assert.equal(r.inOrder, true, `in order (${r.late} came after a higher number, first ${r.firstLate})`);
     } finally {
       rx.kill();
     }

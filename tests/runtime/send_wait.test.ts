@@ -37,7 +37,8 @@ test(
       assert.equal(s.resolved, s.waited, "every waiting send resolved with its size");
       assert.equal(s.ordered, true, "waiting sends completed in call order");
       assert.equal(r.received, COUNT, `every datagram arrived (missing ${r.missing})`);
-      assert.equal(r.inOrder, true);
+      assert.equal(r.duplicates, 0, "no datagram was received twice");
+      assert.equal(r.inOrder, true, `in order (${r.late} came after a higher number, first ${r.firstLate})`);
       assert.equal(r.local, "198.18.7.2");
     } finally {
       rx.kill();
