@@ -72,6 +72,20 @@ export const DARWIN_STRUCTS: readonly StructDecl[] = [
       ["ifa_data", "ptr"],
     ],
   },
+  {
+    // Darwin (as BSD and Windows) puts ai_canonname before ai_addr; glibc the other way round.
+    c: "struct addrinfo",
+    fields: [
+      ["ai_flags", "i32"],
+      ["ai_family", "i32"],
+      ["ai_socktype", "i32"],
+      ["ai_protocol", "i32"],
+      ["ai_addrlen", "u32"],
+      ["ai_canonname", "ptr"],
+      ["ai_addr", "ptr"],
+      ["ai_next", "ptr"],
+    ],
+  },
 ];
 
 const byName = (c: string) => layout(DARWIN_STRUCTS.find((d) => d.c === c)!, UNIX_LP64);
@@ -96,6 +110,7 @@ export const DRW: {
   readonly group_req: Layout;
   readonly group_source_req: Layout;
   readonly ifaddrs: Layout;
+  readonly addrinfo: Layout;
 } = {
   msghdr: byName("struct msghdr"),
   iovec: byName("struct iovec"),
@@ -107,6 +122,7 @@ export const DRW: {
   group_req: byName("struct group_req"),
   group_source_req: byName("struct group_source_req"),
   ifaddrs: byName("struct ifaddrs"),
+  addrinfo: byName("struct addrinfo"),
 };
 
 /**

@@ -72,6 +72,66 @@ export const LINUX_ERRNO: ReadonlyMap<number, WinsockErrorInfo> = new Map(
   table.map(([code, name, message]) => [code, { code, name, message }]),
 );
 
+const eaiSentences = {
+  EAI_NONAME: "The name is not known (no such host, or no address for it).",
+  EAI_AGAIN: "The name could not be looked up now (the name server did not answer); try again later.",
+  EAI_FAIL: "The name server failed for good.",
+  EAI_NODATA: "The name is known but has no address.",
+  EAI_FAMILY: "The address family is not supported for this name.",
+  EAI_MEMORY: "There is not enough memory to look the name up.",
+  EAI_SYSTEM: "A system error stopped the lookup (errno says which).",
+} as const;
+
+/**
+ * getaddrinfo(3)'s error codes in glibc (`<netdb.h>`: negative numbers), with a sentence each. Checked
+ * against the header by the Linux compiler test.
+ *
+ * @example
+ * ```ts
+ * import { LINUX_EAI } from "@recvmsg/recvmsg/structs";
+ * console.log(LINUX_EAI.get(-2)?.name); // "EAI_NONAME"
+ * ```
+ */
+export const LINUX_EAI: ReadonlyMap<number, WinsockErrorInfo> = eaiTable(
+  { EAI_NONAME: -2, EAI_AGAIN: -3, EAI_FAIL: -4, EAI_NODATA: -5, EAI_FAMILY: -6, EAI_MEMORY: -10, EAI_SYSTEM: -11 },
+);
+
+/**
+ * Darwin's getaddrinfo(3) error codes (XNU's `<netdb.h>`), with the same sentences as Linux's.
+ *
+ * @example
+ * ```ts
+ * import { DARWIN_EAI } from "@recvmsg/recvmsg/structs";
+ * console.log(DARWIN_EAI.get(8)?.name); // "EAI_NONAME"
+ * ```
+ */
+export const DARWIN_EAI: ReadonlyMap<number, WinsockErrorInfo> = eaiTable(
+  { EAI_AGAIN: 2, EAI_FAIL: 4, EAI_FAMILY: 5, EAI_MEMORY: 6, EAI_NODATA: 7, EAI_NONAME: 8, EAI_SYSTEM: 11 },
+);
+
+function eaiTable(codes: Record<keyof typeof eaiSentences, number>): ReadonlyMap<number, WinsockErrorInfo> {
+  return new Map(
+    Object.entries(codes).map(([name, code]) => [
+      code,
+      { code, name, message: eaiSentences[name as keyof typeof eaiSentences] },
+    ]),
+  );
+}
+
+/**
+ * Looks up a getaddrinfo error code of Linux (`darwin`: of macOS); unknown ones get a generic name.
+ *
+ * @example
+ * ```ts
+ * import { eaiError } from "@recvmsg/recvmsg/structs";
+ * console.log(eaiError(-2, false).name, eaiError(8, true).name); // "EAI_NONAME" "EAI_NONAME"
+ * ```
+ */
+export function eaiError(code: number, darwin: boolean): WinsockErrorInfo {
+  return (darwin ? DARWIN_EAI : LINUX_EAI).get(code) ??
+    { code, name: `EAI_${code}`, message: `getaddrinfo reported error ${code}, which this module does not know.` };
+}
+
 /**
  * Looks up a Linux errno; unknown ones get a generic name and sentence.
  *

@@ -111,6 +111,21 @@ export const IFADDRS: StructDecl = {
   ],
 };
 
+/** `struct addrinfo` (getaddrinfo): a linked list the C library allocates; glibc puts `ai_addr` before `ai_canonname`. */
+export const ADDRINFO_LINUX: StructDecl = {
+  c: "struct addrinfo",
+  fields: [
+    ["ai_flags", "i32"],
+    ["ai_family", "i32"],
+    ["ai_socktype", "i32"],
+    ["ai_protocol", "i32"],
+    ["ai_addrlen", "u32"],
+    ["ai_addr", "ptr"],
+    ["ai_canonname", "ptr"],
+    ["ai_next", "ptr"],
+  ],
+};
+
 /**
  * `struct sock_extended_err` (<linux/errqueue.h>): one record of a socket's error queue, read with
  * `recvmsg(MSG_ERRQUEUE)` in an IP_RECVERR / IPV6_RECVERR control message, followed there by the
@@ -148,6 +163,7 @@ export const LINUX_STRUCTS: readonly StructDecl[] = [
   GROUP_SOURCE_REQ_LINUX,
   IFADDRS,
   SOCK_EXTENDED_ERR,
+  ADDRINFO_LINUX,
 ];
 
 /**
@@ -175,6 +191,7 @@ export const LNX: {
   readonly group_source_req: Layout;
   readonly ifaddrs: Layout;
   readonly sock_extended_err: Layout;
+  readonly addrinfo: Layout;
 } = {
   msghdr: layout(MSGHDR, UNIX_LP64),
   mmsghdr: layout(MMSGHDR, UNIX_LP64),
@@ -191,6 +208,7 @@ export const LNX: {
   group_source_req: layout(GROUP_SOURCE_REQ_LINUX, UNIX_LP64),
   ifaddrs: layout(IFADDRS, UNIX_LP64),
   sock_extended_err: layout(SOCK_EXTENDED_ERR, UNIX_LP64),
+  addrinfo: layout(ADDRINFO_LINUX, UNIX_LP64),
 };
 
 /**

@@ -170,6 +170,21 @@ export const IP_ADAPTER_UNICAST_ADDRESS_LH: StructDecl = {
   ],
 };
 
+/** `ADDRINFOA` (ws2def.h): getaddrinfo's list; `ai_addrlen` is a size_t here, and `ai_canonname` comes before `ai_addr`. */
+export const ADDRINFOA: StructDecl = {
+  c: "ADDRINFOA",
+  fields: [
+    ["ai_flags", "i32"],
+    ["ai_family", "i32"],
+    ["ai_socktype", "i32"],
+    ["ai_protocol", "i32"],
+    ["ai_addrlen", "size"],
+    ["ai_canonname", "ptr"],
+    ["ai_addr", "ptr"],
+    ["ai_next", "ptr"],
+  ],
+};
+
 /** `IP_ADAPTER_ADDRESSES_LH` (iptypes.h): one adapter, in GetAdaptersAddresses' list. */
 export const IP_ADAPTER_ADDRESSES_LH: StructDecl = {
   c: "IP_ADAPTER_ADDRESSES_LH",
@@ -249,6 +264,7 @@ export const WINDOWS_STRUCTS: readonly StructDecl[] = [
   SOCKET_ADDRESS,
   IP_ADAPTER_UNICAST_ADDRESS_LH,
   IP_ADAPTER_ADDRESSES_LH,
+  ADDRINFOA,
 ];
 
 /**
@@ -281,6 +297,7 @@ export const WIN: {
   readonly GROUP_SOURCE_REQ: Layout;
   readonly IP_ADAPTER_UNICAST_ADDRESS_LH: Layout;
   readonly IP_ADAPTER_ADDRESSES_LH: Layout;
+  readonly ADDRINFOA: Layout;
 } = {
   WSABUF: layout(WSABUF, WINDOWS_LLP64),
   WSAMSG: layout(WSAMSG, WINDOWS_LLP64),
@@ -301,4 +318,5 @@ export const WIN: {
   GROUP_SOURCE_REQ: layout(GROUP_SOURCE_REQ, WINDOWS_LLP64),
   IP_ADAPTER_UNICAST_ADDRESS_LH: layout(IP_ADAPTER_UNICAST_ADDRESS_LH, WINDOWS_LLP64),
   IP_ADAPTER_ADDRESSES_LH: layout(IP_ADAPTER_ADDRESSES_LH, WINDOWS_LLP64),
+  ADDRINFOA: layout(ADDRINFOA, WINDOWS_LLP64),
 };

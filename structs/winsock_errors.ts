@@ -97,6 +97,13 @@ const table: readonly (readonly [number, string, string])[] = [
   [10065, "WSAEHOSTUNREACH", "The host cannot be reached."],
   [10091, "WSASYSNOTREADY", "The network subsystem is not ready."],
   [10092, "WSAVERNOTSUPPORTED", "This Winsock does not support version 2.2."],
+  // What getaddrinfo returns (it returns its error rather than setting WSAGetLastError).
+  [11001, "WSAHOST_NOT_FOUND", "The name is not known (no such host)."],
+  [11002, "WSATRY_AGAIN", "The name could not be looked up now (the name server did not answer); try again later."],
+  [11003, "WSANO_RECOVERY", "The name server failed for good."],
+  [11004, "WSANO_DATA", "The name is known but has no address of the family asked for."],
+  [10109, "WSATYPE_NOT_FOUND", "The service or socket type is not supported."],
+  [8, "WSA_NOT_ENOUGH_MEMORY", "There is not enough memory."],
 ];
 
 /**

@@ -109,7 +109,7 @@ int main(void) {
 export function linuxStaticAssertsSource(): string {
   const lines: string[] = [
     "#define _GNU_SOURCE",
-    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n#include <ifaddrs.h>\n#include <net/if.h>\n#include <linux/if_packet.h>\n#include <linux/errqueue.h>\n",
+    "#include <sys/socket.h>\n#include <netinet/in.h>\n#include <netinet/ip.h>\n#include <poll.h>\n#include <errno.h>\n#include <sys/eventfd.h>\n#include <netinet/udp.h>\n#include <stddef.h>\n#include <ifaddrs.h>\n#include <net/if.h>\n#include <linux/if_packet.h>\n#include <linux/errqueue.h>\n#include <netdb.h>\n",
   ];
   let n = 0;
   const check = (expr: string, what: string) =>
@@ -127,6 +127,7 @@ export function linuxStaticAssertsSource(): string {
     check(`(unsigned int)(${name}) == ${value >>> 0}u`, `${name} is ${value}`);
   }
   for (const e of S.LINUX_ERRNO.values()) check(`${e.name} == ${e.code}`, `${e.name} is ${e.code}`);
+  for (const e of S.LINUX_EAI.values()) check(`${e.name} == ${e.code}`, `${e.name} is ${e.code}`);
   for (let len = 0; len <= 64; len++) {
     check(`CMSG_SPACE(${len}) == ${S.WSA_CMSG_SPACE(len)}`, `CMSG_SPACE(${len}) equals Windows' on LP64`);
     check(`CMSG_LEN(${len}) == ${S.WSA_CMSG_LEN(len)}`, `CMSG_LEN(${len}) equals Windows' on LP64`);

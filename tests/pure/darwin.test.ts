@@ -123,6 +123,22 @@ describe("Darwin tables against Apple's XNU headers", () => {
     );
   });
 
+  it("struct addrinfo: ai_canonname before ai_addr, 48 bytes (XNU netdb.h); getaddrinfo's EAI_* codes", () => {
+    const f = S.DRW.addrinfo.fields;
+    expect([S.DRW.addrinfo.size, f.ai_addrlen.offset, f.ai_canonname.offset, f.ai_addr.offset, f.ai_next.offset])
+      .toEqual([48, 16, 24, 32, 40]);
+    const names = Object.fromEntries([...S.DARWIN_EAI.values()].map((e) => [e.name, e.code]));
+    expect(names).toEqual({
+      EAI_AGAIN: 2,
+      EAI_FAIL: 4,
+      EAI_FAMILY: 5,
+      EAI_MEMORY: 6,
+      EAI_NODATA: 7,
+      EAI_NONAME: 8,
+      EAI_SYSTEM: 11,
+    });
+  });
+
   it("errno values", () => {
     const names = Object.fromEntries([...S.DARWIN_ERRNO.values()].map((e) => [e.name, e.code]));
     expect(names).toMatchObject({
