@@ -38,7 +38,7 @@ export const VERSION = "0.1.0";
 const LISTEN_USAGE = `usage: recvmsg listen [--port N] [--hostname ADDR] [--json] [--echo] [--hop-limit] [--reuse-port]
 
   --port N          UDP port to listen on (default 0: the system picks one, printed at start)
-  --hostname ADDR   numeric IPv4 or IPv6 address to bind (default "::", dual-stack)
+  --hostname ADDR   IPv4 or IPv6 address or host name to bind (default "::", dual-stack)
   --json            one JSON object per datagram (NDJSON) instead of text
   --echo            answer each datagram, from the local address it reached
   --hop-limit       report each datagram's TTL / hop limit
@@ -226,6 +226,11 @@ export function formatJson(m: DatagramMessage, time: Date): string {
 
 /** Turns a bind failure into a sentence for a person at a terminal. */
 function explainBind(e: unknown, hostname: string, port: number, option: string): string {
+  if (e instanceof SocketError && e.syscall === "getaddrinfo") {
+    return `${option} ${JSON.stringify(hostname)} could not be looked up (${e.code}): ${
+      e.message.replace(/^[^:]*: /, "")
+    }`;
+  }
   if (e instanceof SocketError) {
     const where = hostPort(hostname, port);
     if (e.code === "WSAEADDRINUSE" || e.code === "EADDRINUSE") {
@@ -241,7 +246,7 @@ function explainBind(e: unknown, hostname: string, port: number, option: string)
     return e.message;
   }
   if (e instanceof TypeError && /hostname/.test(e.message)) {
-    return `${option} must be a numeric IPv4 or IPv6 address such as 0.0.0.0 or ::; names are not resolved (got ${
+    return `${option} must be an IPv4 or IPv6 address such as 0.0.0.0 or ::, or a host name (got ${
       JSON.stringify(hostname)
     })`;
   }

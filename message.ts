@@ -90,7 +90,12 @@ export interface ListenOptions {
    * back to members on this host. Left out, the system's default stays (on; Deno turns it off).
    */
   loopback?: boolean;
-  /** A numeric IPv4 or IPv6 address to bind; default `"0.0.0.0"`. Names are not resolved. */
+  /**
+   * The address to bind; default `"0.0.0.0"`. A host name (`"localhost"`) is looked up at once with the
+   * system's resolver (getaddrinfo), as `Deno.listenDatagram` looks it up, and the first address it gives
+   * is bound (`conn.addr` shows it); a name it does not know throws a `SocketError` (`EAI_NONAME`,
+   * `WSAHOST_NOT_FOUND`). Numeric addresses never reach the resolver.
+   */
   hostname?: string;
   /** Default 0: the system picks a free port. */
   port?: number;

@@ -13,6 +13,7 @@ import { describeValue } from "../structs/describe.ts";
 import { parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 import { refuseUnknownKeys } from "./checks.ts";
+import { hostName, lookupHost } from "./resolve.ts";
 import { DatagramConn, ownsHandle } from "./conn.ts";
 
 const BOOLEAN_OPTIONS = [
@@ -86,14 +87,6 @@ const WRAP_KEYS: ReadonlySet<string> = new Set(
  */
 export function listenDatagram(options: ListenOptions = {}): DatagramConn {
   const o = validateOptions(options, "listenDatagram", LISTEN_KEYS);
-  const hostname = o.hostname;
-  if (!parseIPv4(hostname) && !parseIPv6(hostname)) {
-    throw new TypeError(
-      `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::"; this module does not resolve names, got ${
-        JSON.stringify(options.hostname)
-      }`,
-    );
-  }
   let socket;
   try {
     socket = platform.backend.open(o);
@@ -131,7 +124,7 @@ function configure(conn: DatagramConn, options: ListenOptions): DatagramConn {
  * ```
  */
 export interface ConnectOptions extends Omit<ListenOptions, "hostname" | "port"> {
-  /** The peer's numeric address. */
+  /** The peer: a numeric address, or a host name looked up at once (the resolver's first address). */
   hostname: string;
   /** The peer's port. */
   port: number;
@@ -169,14 +162,12 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
     throw new TypeError("connectDatagram: localAddr must be an object with hostname and/or port");
   }
   refuseUnknownKeys(local, LOCAL_KEYS, "connectDatagram: localAddr", "key");
-  const peer = stripBrackets(options.hostname);
-  const v4 = parseIPv4(peer) !== null;
-  const v6 = !v4 && parseIPv6(peer) !== null;
+  const name = hostName(options.hostname);
   // The peer is checked before the socket is made: a bad one costs no system call (and no busy local port
   // can hide its error).
-  if (!v4 && !v6) {
+  if (name === "") {
     throw new TypeError(
-      `connectDatagram: hostname must be a numeric IPv4 or IPv6 address (names are not resolved), got ${
+      `connectDatagram: hostname must be a numeric IPv4 or IPv6 address or a host name, got ${
         JSON.stringify(options.hostname)
       }`,
     );
@@ -184,6 +175,22 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   const port = options.port;
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`connectDatagram: port must be an integer from 1 to 65535, got ${describeValue(port)}`);
+  }
+  // A name is looked up now, of the family of a numeric localAddr (0: the resolver's first).
+  const bind = typeof local.hostname === "string" ? stripBrackets(local.hostname) : "";
+  const peer = name === null ? stripBrackets(options.hostname) : lookupHost(
+    platform.backend,
+    name,
+    parseIPv4(bind) ? 4 : bind !== "::" && parseIPv6(bind) ? 6 : 0,
+  );
+  const v4 = parseIPv4(peer) !== null;
+  const v6 = !v4 && parseIPv6(peer) !== null;
+  if (!v4 && !v6) {
+    throw new TypeError(
+      `connectDatagram: hostname must be a numeric IPv4 or IPv6 address or a host name, got ${
+        JSON.stringify(options.hostname)
+      }`,
+    );
   }
   const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
   let conn: DatagramConn;
@@ -296,9 +303,18 @@ function validateOptions(
       }`,
     );
   }
-  const hostname = wrapped ?? options.hostname ??
+  let hostname = wrapped ?? options.hostname ??
     (options.protocol === "icmpv6" || options.protocol === 58 ? "::" : "0.0.0.0");
   if (typeof hostname !== "string") throw new TypeError(`${fn}: hostname must be a string`);
+  // A host name is looked up (below, once every other option is checked); what is neither is refused now.
+  const name = wrapped === undefined ? hostName(hostname) : null;
+  if (name === "") {
+    throw new TypeError(
+      `${fn}: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::", or a host name, got ${
+        JSON.stringify(hostname)
+      }`,
+    );
+  }
   const port = options.port === undefined ? 0 : options.port;
   if (typeof port !== "number") {
     throw new TypeError(`${fn}: port must be a number, an integer from 0 to 65535, got ${describeValue(port)}`);
@@ -369,17 +385,25 @@ function validateOptions(
       if (options[udpOnly] === true) throw new TypeError(`${fn}: ${udpOnly} applies to UDP sockets only`);
     }
   }
+  if (options.receiveErrors === true && !platform.backend.errorQueue) {
+    throw new TypeError(
+      `${fn}: receiveErrors is not offered on this system: it keeps no per-socket queue of ICMP errors (Linux's IP_RECVERR); leave it out`,
+    );
+  }
+  // Of the family the options need: ICMP IPv4, ICMPv6 and ipv6Only IPv6; else the resolver's first.
+  if (name !== null) {
+    hostname = lookupHost(
+      platform.backend,
+      name,
+      number === 1 ? 4 : number === 58 || options.ipv6Only === true ? 6 : 0,
+    );
+  }
   const family = parseIPv4(stripBrackets(hostname)) ? "IPv4" : "IPv6";
   if ((number === 1 && family !== "IPv4") || (number === 58 && family !== "IPv6")) {
     throw new TypeError(
       `${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${
         number === 1 ? "0.0.0.0" : "::"
       } for any), got ${JSON.stringify(hostname)}`,
-    );
-  }
-  if (options.receiveErrors === true && !platform.backend.errorQueue) {
-    throw new TypeError(
-      `${fn}: receiveErrors is not offered on this system: it keeps no per-socket queue of ICMP errors (Linux's IP_RECVERR); leave it out`,
     );
   }
   if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {

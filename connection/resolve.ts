@@ -1,8 +1,9 @@
 /**
- * Host names in `send()`'s address, looked up as `Deno.DatagramConn.send` looks them up, so that code
- * written for Deno that sends to `"localhost"` switches by changing its import. Every other send takes
- * numeric addresses only: a lookup per datagram would cost more than the system call, and a server
- * answers the numeric address a message came from.
+ * Host names, looked up where Deno looks them up, so that code written for Deno that binds or sends to
+ * `"localhost"` switches by changing its import: `send()`'s address (asynchronously, as
+ * `Deno.DatagramConn.send` does), and the hostname of `listenDatagram` and `connectDatagram` (at once,
+ * as `Deno.listenDatagram` does). Every other send takes numeric addresses only: a lookup per datagram
+ * would cost more than the system call, and a server answers the numeric address a message came from.
  *
  * @module
  */
@@ -36,6 +37,24 @@ export function hostName(hostname: string): string | null {
     return null;
   }
   return h === hostname && NAME.test(hostname) ? hostname : "";
+}
+
+/**
+ * The first address the system's resolver gives for `name` (of IPv`family`; 0: either), looked up now,
+ * synchronously, as `Deno.listenDatagram` looks up its hostname: for a socket opened by name. Throws the
+ * backend's `SocketError` (`EAI_NONAME`, `WSAHOST_NOT_FOUND`, …; `address` is the name) when there is none.
+ *
+ * @example
+ * ```ts ignore
+ * lookupHost(platform.backend, "localhost", 4); // "127.0.0.1"
+ * ```
+ */
+export function lookupHost(
+  resolver: { lookup(name: string, family: 0 | 4 | 6): string[] },
+  name: string,
+  family: 0 | 4 | 6,
+): string {
+  return resolver.lookup(name, family)[0];
 }
 
 type Lookup = (

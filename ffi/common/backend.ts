@@ -270,6 +270,12 @@ export interface Backend {
   readonly errorQueue?: boolean;
   /** Adopts an existing socket handle (a Winsock SOCKET or a file descriptor); it is closed with the connection. */
   wrap(handle: bigint, ipv6: boolean, options: OpenOptions): BackendSocket;
+  /**
+   * The addresses the system's resolver (getaddrinfo) gives for a host name, of IPv`family` (0: either),
+   * in its order; synchronous, as `Deno.listenDatagram` looks its hostname up. Throws a `SocketError`
+   * named for the resolver's code when it gives none.
+   */
+  lookup(name: string, family: 0 | 4 | 6): string[];
 }
 
 /** Where {@link destination} parses IPv6 text: once, not per send (a new typed array costs a microsecond on Deno). */

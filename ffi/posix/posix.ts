@@ -47,6 +47,7 @@ import { errnoFailure, P, setSized } from "./platform.ts";
 import { POLLIN, POLLOUT, type PollWatch } from "./poll_set.ts";
 import { PosixSender } from "./posix_send.ts";
 import { ReadAhead } from "./read_ahead.ts";
+import { posixLookup } from "./resolve.ts";
 import { batchRefused, type Lib, load } from "./system.ts";
 import { native } from "../native.ts";
 
@@ -526,6 +527,7 @@ export const posix: Backend = {
   wrap(handle, ipv6, options) {
     return new PosixSocket(load(), options, { fd: Number(handle), ipv6 });
   },
+  lookup: posixLookup,
 };
 
 /**

@@ -119,6 +119,16 @@ export const LIBC_IFADDRS = {
   strnlen: { c: "size_t strnlen(const char *s, size_t maxlen)", parameters: ["handle", "handle"], result: "u32" },
 } as const satisfies SymbolTable;
 
+/** Names to addresses, for a socket bound or connected by name (Linux and Darwin alike). */
+export const LIBC_RESOLVE = {
+  getaddrinfo: {
+    c: "int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)",
+    parameters: ["buffer", "handle", "buffer", "buffer"],
+    result: "i32",
+  },
+  freeaddrinfo: { c: "void freeaddrinfo(struct addrinfo *res)", parameters: ["handle"], result: "void" },
+} as const satisfies SymbolTable;
+
 /** poll(2), asked with a timeout of 0 on the JS thread only (waiting itself is the event queue: EPOLL, KQUEUE). */
 export const POLL = {
   poll: {

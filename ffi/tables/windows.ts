@@ -81,6 +81,16 @@ export const WS2_32 = {
   },
 } as const satisfies SymbolTable;
 
+/** ws2_32.dll's resolver, for a socket bound or connected by name (Winsock must be started around it). */
+export const WS2_RESOLVE = {
+  getaddrinfo: {
+    c: "INT getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA *pHints, PADDRINFOA *ppResult)",
+    parameters: ["buffer", "handle", "buffer", "buffer"],
+    result: "i32",
+  },
+  freeaddrinfo: { c: "VOID freeaddrinfo(PADDRINFOA pAddrInfo)", parameters: ["handle"], result: "void" },
+} as const satisfies SymbolTable;
+
 /** iphlpapi.dll: the interfaces and their addresses. */
 export const IPHLPAPI = {
   GetAdaptersAddresses: {

@@ -66,6 +66,7 @@ import { cleanup, fail, type Lib, load, readyToWait, startup, waitsChanged, WRIT
 import { WinsockSender } from "./winsock_send.ts";
 import type { PeekSlot } from "./peek_memory.ts";
 import { connResetOff, setRawOption, socketType, wsaRecvMsg } from "./socket_setup.ts";
+import { winsockLookup } from "./resolve.ts";
 import { native } from "../native.ts";
 
 export { type WinsockStats, winsockStats } from "./system.ts";
@@ -556,4 +557,5 @@ export const winsock: Backend = {
   wrap(handle, ipv6, options) {
     return new WinsockSocket(load(), options, { handle, ipv6 });
   },
+  lookup: winsockLookup,
 };

@@ -1,0 +1,137 @@
+/**
+ * Sockets opened by host name: `listenDatagram` and `connectDatagram` look a name up at once through the
+ * system's resolver (getaddrinfo, through the FFI), as `Deno.listenDatagram` does. Only "localhost" is
+ * looked up where a DNS server could be asked (the hosts file answers it: no query leaves the machine); an
+ * unknown name is looked up inside a network namespace with nothing but loopback, where the configured
+ * name server cannot be reached and the failure comes at once, without traffic.
+ */
+import assert from "node:assert/strict";
+import { promises as dns } from "node:dns";
+import { connectDatagram, listenDatagram, SocketError } from "../../mod.ts";
+import { child, onWindows, runtime, test } from "./harness.ts";
+import { netnsUnavailable, TestNet, wineInNamespace } from "./netns.ts";
+
+/** The first address the runtime's own resolver gives for localhost (libuv's getaddrinfo, the resolver's order). */
+const localhostFirst = async () => (await dns.lookup("localhost", { order: "verbatim" })).address;
+
+test("listenDatagram binds the first address the resolver gives for a host name, and datagrams arrive there", async () => {
+  const expected = await localhostFirst();
+  using a = listenDatagram({ hostname: "localhost" });
+  assert.equal(a.addr.hostname, expected);
+  assert.equal(a.addr.transport, "udp");
+  assert.ok(a.addr.port > 0);
+  const own = runtime === "deno"
+    ? (Deno as unknown as {
+      listenDatagram?(o: { hostname: string; port: number; transport: "udp" }): { addr: Deno.NetAddr; close(): void };
+    }).listenDatagram
+    : undefined;
+  if (typeof own === "function") {
+    // What Deno's own does with the same name (with --unstable-net).
+    const d = own({ hostname: "localhost", port: 0, transport: "udp" });
+    assert.equal(d.addr.hostname, a.addr.hostname);
+    d.close();
+  }
+  using b = listenDatagram({ hostname: expected });
+  assert.equal(await b.send(new Uint8Array([7, 8]), a.addr), 2);
+  const m = await a.receiveMsg({ signal: AbortSignal.timeout(5000) });
+  assert.deepEqual([...m.data], [7, 8]);
+  assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: expected, port: b.addr.port });
+  assert.equal(m.localAddr?.hostname, expected);
+});
+
+test("connectDatagram looks up its peer's name, of the family of a numeric localAddr", async () => {
+  const expected = await localhostFirst();
+  using server = listenDatagram({ hostname: expected });
+  using c = connectDatagram({ hostname: "localhost", port: server.addr.port });
+  assert.deepEqual(c.remoteAddr, { transport: "udp", hostname: expected, port: server.addr.port });
+  assert.equal(await c.send(new Uint8Array([1, 2, 3])), 3);
+  const m = await server.receiveMsg({ signal: AbortSignal.timeout(5000) });
+  assert.deepEqual([...m.data], [1, 2, 3]);
+  assert.equal(m.remoteAddr.port, c.addr.port);
+  if (expected.includes(".")) {
+    // localAddr 127.0.0.1 asks for an IPv4 peer: the name gives 127.0.0.1 whatever the resolver's order.
+    using c4 = connectDatagram({ hostname: "localhost", port: server.addr.port, localAddr: { hostname: "127.0.0.1" } });
+    assert.equal(c4.remoteAddr?.hostname, "127.0.0.1");
+  }
+});
+
+test("what is neither an address nor a name is refused before any lookup, with the option named", () => {
+  for (const hostname of [" localhost", "local host", "[localhost]", "a..b", "::1%lo", "a\0b", ""]) {
+    assert.throws(
+      () => listenDatagram({ hostname }),
+      (e: Error) =>
+        e instanceof TypeError &&
+        e.message ===
+          `listenDatagram: hostname must be a numeric IPv4 or IPv6 address such as "0.0.0.0" or "::", or a host name, got ${
+            JSON.stringify(hostname)
+          }`,
+      JSON.stringify(hostname),
+    );
+    assert.throws(
+      () => connectDatagram({ hostname, port: 9 }),
+      (e: Error) =>
+        e instanceof TypeError && /^connectDatagram: hostname must be .* or a host name, got /.test(e.message),
+    );
+  }
+  // Every other option is checked before the name is looked up.
+  assert.throws(() => listenDatagram({ hostname: "localhost", port: 65536 }), RangeError);
+  assert.throws(() => connectDatagram({ hostname: "localhost", port: 0 }), RangeError);
+});
+
+const noNamespace = onWindows ? "needs a Linux network namespace for a lookup that sends nothing" : netnsUnavailable();
+
+test(
+  "an unknown name throws a SocketError named for getaddrinfo's code, and the next open by number succeeds",
+  () => {
+    using net = new TestNet("nm");
+    const ns = net.ns("a");
+    const error = net.within(ns, () => {
+      try {
+        listenDatagram({ hostname: "recvmsg-test-host.invalid" });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    });
+    assert.ok(error instanceof SocketError, String(error));
+    assert.match(error.code, /^EAI_(NONAME|AGAIN|NODATA|FAIL)$/);
+    assert.equal(error.syscall, "getaddrinfo");
+    assert.equal(error.address, "recvmsg-test-host.invalid");
+    assert.equal(typeof error.errno, "number");
+    assert.match(error.message, /^getaddrinfo EAI_\w+ recvmsg-test-host\.invalid \(-?\d+\): \S/);
+    using ok = listenDatagram({ hostname: "127.0.0.1" });
+    assert.ok(ok.addr.port > 0);
+  },
+  { skip: noNamespace ?? undefined },
+);
+
+test(
+  `Windows ${runtime} under Wine: an unknown name throws a SocketError named for Winsock's code (WSAHOST_NOT_FOUND, …)`,
+  async () => {
+    using net = new TestNet("nw");
+    const ns = net.ns("a");
+    wineInNamespace.stop();
+    try {
+      const c = child(
+        [...net.run(ns), ...wineInNamespace.argv(runtime), "tests/runtime/fixtures/unknown_name.ts"],
+        120_000,
+      );
+      const done = await c.done;
+      const lines = done.stdout.split(/\r?\n/).map((l) => l.trim());
+      const json = lines.find((l) => l.startsWith("{"));
+      assert.ok(json, `no error printed: ${done.stdout} ${done.stderr.split("\n").slice(-5).join(" ")}`);
+      const e = JSON.parse(json) as Record<string, unknown>;
+      assert.equal(e.name, "SocketError");
+      assert.match(String(e.code), /^WSA(HOST_NOT_FOUND|TRY_AGAIN|NO_DATA|NO_RECOVERY)$/);
+      assert.ok([11001, 11002, 11003, 11004].includes(e.errno as number), String(e.errno));
+      assert.equal(e.syscall, "getaddrinfo");
+      assert.equal(e.address, "recvmsg-test-host.invalid");
+      assert.match(String(e.message), /^getaddrinfo WSA\w+ recvmsg-test-host\.invalid \(1100\d\): \S/);
+      assert.ok(lines.some((l) => /^reopened \d+$/.test(l)), "a socket opens by number after the failed lookup");
+      assert.equal(done.code, 0);
+    } finally {
+      wineInNamespace.stop();
+    }
+  },
+  { windows: false, skip: onWindows ? undefined : wineInNamespace.unavailable(runtime), timeout: 180_000 },
+);
