@@ -94,7 +94,8 @@ export interface ListenOptions {
    * The address to bind; default `"0.0.0.0"`. A host name (`"localhost"`) is looked up at once with the
    * system's resolver (getaddrinfo), as `Deno.listenDatagram` looks it up, and the first address it gives
    * is bound (`conn.addr` shows it); a name it does not know throws a `SocketError` (`EAI_NONAME`,
-   * `WSAHOST_NOT_FOUND`). Numeric addresses never reach the resolver.
+   * `WSAHOST_NOT_FOUND`). IPv4 dotted quads and IPv6 text never reach the resolver; other forms that read as
+   * numbers to it (`127.1`) are looked up like names, and it answers them as Deno's lookup does.
    */
   hostname?: string;
   /** Default 0: the system picks a free port. */

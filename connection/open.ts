@@ -10,7 +10,7 @@ import { platform } from "../ffi/select.ts";
 import { bindFailure, SocketError } from "../errors.ts";
 import type { ListenOptions } from "../message.ts";
 import { describeValue } from "../structs/describe.ts";
-import { parseIPv4, parseIPv6 } from "../structs/ip.ts";
+import { ipv4Bits, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 import { refuseUnknownKeys } from "./checks.ts";
 import { hostName, lookupHost } from "./resolve.ts";
@@ -154,7 +154,9 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   refuseUnknownKeys(options, CONNECT_KEYS, "connectDatagram", "option");
   if (typeof options.hostname !== "string") {
     throw new TypeError(
-      `connectDatagram: hostname must be a numeric address string, got ${describeValue(options.hostname)}`,
+      `connectDatagram: hostname must be a string (an IPv4 or IPv6 address or a host name), got ${
+        describeValue(options.hostname)
+      }`,
     );
   }
   const local = options.localAddr ?? {};
@@ -176,13 +178,31 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`connectDatagram: port must be an integer from 1 to 65535, got ${describeValue(port)}`);
   }
-  // A name is looked up now, of the family of a numeric localAddr (0: the resolver's first).
-  const bind = typeof local.hostname === "string" ? stripBrackets(local.hostname) : "";
-  const peer = name === null ? stripBrackets(options.hostname) : lookupHost(
-    platform.backend,
-    name,
-    parseIPv4(bind) ? 4 : bind !== "::" && parseIPv6(bind) ? 6 : 0,
+  const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
+  const bindOptions = { ...rest, port: local.port ?? 0, reportUnreachable: options.reportUnreachable ?? true };
+  // Every option is checked before any name is looked up (the wildcard stands in for a bind address left
+  // out, of the family the options need; a named localAddr is only checked for its form here).
+  const v6Wanted = options.ipv6Only === true || options.protocol === "icmpv6" || options.protocol === 58 ||
+    (name === null && ipv4Bits(stripBrackets(options.hostname)) < 0);
+  const checked = asConnectError(() =>
+    validateOptions(
+      { ...bindOptions, hostname: local.hostname ?? (v6Wanted ? "::" : "0.0.0.0") },
+      "listenDatagram",
+      LISTEN_KEYS,
+      undefined,
+      false,
+    )
   );
+  // Then the names: the local one first, and the peer's of the family the options or the bind address need
+  // (ICMP IPv4; ICMPv6 and ipv6Only IPv6; a specific local address its own; else the resolver's first).
+  let family: 0 | 4 | 6 = checked.protocol === 1 ? 4 : checked.protocol === 58 || checked.ipv6Only ? 6 : 0;
+  const localName = typeof local.hostname === "string" ? hostName(local.hostname) : null;
+  const bind = localName ? lookupHost(platform.backend, localName, family) : local.hostname;
+  if (family === 0 && bind !== undefined) {
+    const b = stripBrackets(bind);
+    family = ipv4Bits(b) >= 0 ? 4 : b !== "::" && parseIPv6(b) ? 6 : 0;
+  }
+  const peer = name === null ? stripBrackets(options.hostname) : lookupHost(platform.backend, name, family);
   const v4 = parseIPv4(peer) !== null;
   const v6 = !v4 && parseIPv6(peer) !== null;
   if (!v4 && !v6) {
@@ -192,22 +212,7 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
       }`,
     );
   }
-  const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
-  let conn: DatagramConn;
-  try {
-    conn = listenDatagram({
-      ...rest,
-      hostname: local.hostname ?? (v6 ? "::" : "0.0.0.0"),
-      port: local.port ?? 0,
-      reportUnreachable: options.reportUnreachable ?? true,
-    });
-  } catch (e) {
-    // The argument errors name what the caller wrote: localAddr's hostname and port are the bind's.
-    if (!(e instanceof RangeError || e instanceof TypeError) || !e.message.startsWith("listenDatagram: ")) throw e;
-    const message = e.message.replace(/^listenDatagram: (hostname|port)\b/, "connectDatagram: localAddr.$1")
-      .replace(/^listenDatagram: /, "connectDatagram: ");
-    throw new (e.constructor as RangeErrorConstructor)(message);
-  }
+  const conn = asConnectError(() => listenDatagram({ ...bindOptions, hostname: bind ?? (v6 ? "::" : "0.0.0.0") }));
   try {
     conn.connect({ hostname: peer, port: options.port });
   } catch (e) {
@@ -226,6 +231,18 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
 }
 
 const LOCAL_KEYS: ReadonlySet<string> = new Set(["hostname", "port"]);
+
+/** `fn()`, with its argument errors naming what connectDatagram's caller wrote: localAddr's hostname and port are the bind's. */
+function asConnectError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof RangeError || e instanceof TypeError) || !e.message.startsWith("listenDatagram: ")) throw e;
+    const message = e.message.replace(/^listenDatagram: (hostname|port)\b/, "connectDatagram: localAddr.$1")
+      .replace(/^listenDatagram: /, "connectDatagram: ");
+    throw new (e.constructor as RangeErrorConstructor)(message);
+  }
+}
 
 /**
  * Options of {@link wrapSocket}.
@@ -293,6 +310,7 @@ function validateOptions(
   fn: string,
   known: ReadonlySet<string>,
   wrapped?: string,
+  lookup = true,
 ): OpenOptions {
   if (typeof options !== "object" || options === null) throw new TypeError(`${fn}: options must be an object`);
   refuseUnknownKeys(options, known, fn, "option");
@@ -391,23 +409,28 @@ function validateOptions(
     );
   }
   // Of the family the options need: ICMP IPv4, ICMPv6 and ipv6Only IPv6; else the resolver's first.
-  if (name !== null) {
+  // (Without `lookup`, a name is only checked for its form: the checks of its family wait for its address.)
+  if (name !== null && lookup) {
     hostname = lookupHost(
       platform.backend,
       name,
       number === 1 ? 4 : number === 58 || options.ipv6Only === true ? 6 : 0,
     );
   }
-  const family = parseIPv4(stripBrackets(hostname)) ? "IPv4" : "IPv6";
-  if ((number === 1 && family !== "IPv4") || (number === 58 && family !== "IPv6")) {
-    throw new TypeError(
-      `${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${
-        number === 1 ? "0.0.0.0" : "::"
-      } for any), got ${JSON.stringify(hostname)}`,
-    );
-  }
-  if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
-    throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`);
+  if (name === null || lookup) {
+    const family = parseIPv4(stripBrackets(hostname)) ? "IPv4" : "IPv6";
+    if ((number === 1 && family !== "IPv4") || (number === 58 && family !== "IPv6")) {
+      throw new TypeError(
+        `${fn}: protocol ${JSON.stringify(protocol)} needs an ${number === 1 ? "IPv4" : "IPv6"} hostname (${
+          number === 1 ? "0.0.0.0" : "::"
+        } for any), got ${JSON.stringify(hostname)}`,
+      );
+    }
+    if (options.ipv6Only === true && parseIPv6(stripBrackets(hostname)) === null) {
+      throw new TypeError(
+        `${fn}: ipv6Only applies to an IPv6 socket; ${JSON.stringify(hostname)} is an IPv4 address`,
+      );
+    }
   }
   return {
     hostname: stripBrackets(hostname),

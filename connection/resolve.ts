@@ -11,8 +11,8 @@ import { ipv4Bits, parseIPv6Into } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 
 const SCRATCH = new Uint8Array(new ArrayBuffer(16));
-/** The last hostname found numeric: a loop sending to one address parses it once. */
-let lastNumeric = "";
+/** The last hostname found numeric: a loop sending to one address parses it once (null: none yet; "" is no address). */
+let lastNumeric: string | null = null;
 /** A host name as the resolver takes it: labels of letters, digits, `-` and `_`, dot-separated, a final dot allowed. */
 const NAME =
   /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;

@@ -21,37 +21,45 @@ export interface AddrinfoShape {
 const MAX_RECORDS = 1024;
 
 /**
- * `name` as a C string, or null when it holds a NUL (which would cut it short: refused, not looked up).
- *
- * @example
- * ```ts
- * import { cName } from "./addrinfo.ts";
- * console.log(cName("localhost")?.length); // 10
- * ```
- */
-export function cName(name: string): Uint8Array | null {
-  if (name.includes("\0")) return null;
-  const bytes = new TextEncoder().encode(name);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
-}
-
-/**
- * The hints of a datagram lookup of `family` (4, 6, or 0 for either), as the platform lays them out.
+ * What one getaddrinfo call is given: the name as a C string, the hints of a datagram lookup of `family`
+ * (4, 6, or 0 for either) as the platform lays them out, and where the list's address is written. All in
+ * buffers of more than 64 bytes, which V8 never moves (smaller typed arrays live on its moving heap, and
+ * the C library reads and writes these during the call). Null when the name holds a NUL, which would cut
+ * it short: refused, not looked up.
  *
  * @example
  * ```ts ignore
- * hints(shape, 4); // ai_family AF_INET, ai_socktype SOCK_DGRAM, every other field 0
+ * const a = lookupArgs("localhost", shape, 4); // a.name, a.hints, a.result (8 bytes: the list's address)
  * ```
  */
-export function hints(shape: AddrinfoShape, family: 0 | 4 | 6): Uint8Array {
-  const h = new Uint8Array(shape.layout.size);
-  const dv = new DataView(h.buffer);
+export function lookupArgs(
+  name: string,
+  shape: AddrinfoShape,
+  family: 0 | 4 | 6,
+): { name: Uint8Array; hints: Uint8Array; result: Uint8Array } | null {
+  if (name.includes("\0")) return null;
+  const bytes = new TextEncoder().encode(name);
+  const cName = new Uint8Array(new ArrayBuffer(Math.max(bytes.length + 1, 128)));
+  cName.set(bytes);
+  const memory = new ArrayBuffer(128);
+  const hints = new Uint8Array(memory, 0, shape.layout.size);
+  const dv = new DataView(memory);
   const f = shape.layout.fields;
   dv.setInt32(f.ai_family.offset, family === 4 ? shape.AF_INET : family === 6 ? shape.AF_INET6 : 0, true);
   dv.setInt32(f.ai_socktype.offset, shape.SOCK_DGRAM, true);
-  return h;
+  return { name: cName, hints, result: new Uint8Array(memory, 120, 8) };
+}
+
+/**
+ * The list's address, as getaddrinfo wrote it into `lookupArgs(…).result`.
+ *
+ * @example
+ * ```ts ignore
+ * const first = listAt(args.result);
+ * ```
+ */
+export function listAt(result: Uint8Array): bigint {
+  return new DataView(result.buffer, result.byteOffset, 8).getBigUint64(0, true);
 }
 
 /**

@@ -8,11 +8,11 @@ import { SocketError } from "../../errors.ts";
 import { DARWIN, DRW } from "../../structs/darwin.ts";
 import { eaiError } from "../../structs/errno.ts";
 import { LINUX, LNX } from "../../structs/linux.ts";
-import { addressesOf, type AddrinfoShape, cName, hints } from "../common/addrinfo.ts";
+import { addressesOf, type AddrinfoShape, listAt, lookupArgs } from "../common/addrinfo.ts";
 import { native } from "../native.ts";
 import { LIBC_RESOLVE, libcPath } from "../tables/libc.ts";
 import { load } from "./system.ts";
-import { errnoFailure } from "./platform.ts";
+import { P } from "./platform.ts";
 
 let resolver: { lib: ReturnType<typeof open>; shape: AddrinfoShape; darwin: boolean } | null = null;
 const open = () => native.open(libcPath(native.os), LIBC_RESOLVE);
@@ -42,17 +42,16 @@ export function posixLookup(name: string, family: 0 | 4 | 6): string[] {
     };
   }
   const r = resolver;
-  const node = cName(name);
-  if (node === null) throw new TypeError(`a host name cannot hold a NUL character, got ${JSON.stringify(name)}`);
-  const out = new Uint8Array(8);
-  const rc = r.lib.getaddrinfo(node, 0n, hints(r.shape, family), out);
+  const args = lookupArgs(name, r.shape, family);
+  if (args === null) throw new TypeError(`a host name cannot hold a NUL character, got ${JSON.stringify(name)}`);
+  const l = load();
+  const rc = r.lib.getaddrinfo(args.name, 0n, args.hints, args.result);
   if (rc !== 0) {
     // EAI_SYSTEM: errno says what (read at once, before another call can change it).
-    if (rc === (r.darwin ? 11 : -11)) throw errnoFailure(load().errno(), "getaddrinfo");
-    const e = eaiError(rc, r.darwin);
+    const e = rc === (r.darwin ? 11 : -11) ? P.errno(l.errno()) : eaiError(rc, r.darwin);
     throw new SocketError(e.name, e.code, "getaddrinfo", e.message, { address: name });
   }
-  const first = new DataView(out.buffer).getBigUint64(0, true);
+  const first = listAt(args.result);
   let found: string[];
   try {
     found = addressesOf(first, r.shape);

@@ -9,7 +9,7 @@ import { SocketError } from "../../errors.ts";
 import { AF_INET, AF_INET6, SOCK_DGRAM } from "../../structs/constants.ts";
 import { WIN } from "../../structs/windows.ts";
 import { winsockError } from "../../structs/winsock_errors.ts";
-import { addressesOf, type AddrinfoShape, cName, hints } from "../common/addrinfo.ts";
+import { addressesOf, type AddrinfoShape, listAt, lookupArgs } from "../common/addrinfo.ts";
 import { native } from "../native.ts";
 import { WS2_RESOLVE } from "../tables/windows.ts";
 import { cleanup, load, startup } from "./system.ts";
@@ -32,19 +32,18 @@ export function winsockLookup(name: string, family: 0 | 4 | 6): string[] {
     shape: { layout: WIN.ADDRINFOA, AF_INET, AF_INET6, SOCK_DGRAM },
   };
   const r = resolver;
-  const node = cName(name);
-  if (node === null) throw new TypeError(`a host name cannot hold a NUL character, got ${JSON.stringify(name)}`);
+  const args = lookupArgs(name, r.shape, family);
+  if (args === null) throw new TypeError(`a host name cannot hold a NUL character, got ${JSON.stringify(name)}`);
   const l = load();
   startup(l);
   try {
-    const out = new Uint8Array(8);
     // getaddrinfo returns its error rather than setting WSAGetLastError.
-    const rc = r.lib.getaddrinfo(node, 0n, hints(r.shape, family), out);
+    const rc = r.lib.getaddrinfo(args.name, 0n, args.hints, args.result);
     if (rc !== 0) {
       const e = winsockError(rc);
       throw new SocketError(e.name, e.code, "getaddrinfo", e.message, { address: name });
     }
-    const first = new DataView(out.buffer).getBigUint64(0, true);
+    const first = listAt(args.result);
     let found: string[];
     try {
       found = addressesOf(first, r.shape);

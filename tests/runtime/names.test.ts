@@ -48,6 +48,14 @@ test("connectDatagram looks up its peer's name, of the family of a numeric local
   const m = await server.receiveMsg({ signal: AbortSignal.timeout(5000) });
   assert.deepEqual([...m.data], [1, 2, 3]);
   assert.equal(m.remoteAddr.port, c.addr.port);
+  // A named localAddr is looked up first, and the peer's name then of its family.
+  using named = connectDatagram({
+    hostname: "localhost",
+    port: server.addr.port,
+    localAddr: { hostname: "localhost" },
+  });
+  assert.equal(named.addr.hostname, expected);
+  assert.equal(named.remoteAddr?.hostname, expected);
   if (expected.includes(".")) {
     // localAddr 127.0.0.1 asks for an IPv4 peer: the name gives 127.0.0.1 whatever the resolver's order.
     using c4 = connectDatagram({ hostname: "localhost", port: server.addr.port, localAddr: { hostname: "127.0.0.1" } });
@@ -99,6 +107,39 @@ test(
     assert.equal(error.address, "recvmsg-test-host.invalid");
     assert.equal(typeof error.errno, "number");
     assert.match(error.message, /^getaddrinfo EAI_\w+ recvmsg-test-host\.invalid \(-?\d+\): \S/);
+    // Every other option is checked before a name is looked up, connectDatagram's too.
+    const checks: [() => unknown, RegExp][] = [
+      [() => listenDatagram({ hostname: "recvmsg-test-host.invalid", readAhead: 999 }), /^listenDatagram: readAhead /],
+      [
+        () => connectDatagram({ hostname: "recvmsg-test-host.invalid", port: 9, readAhead: 999 }),
+        /^connectDatagram: readAhead /,
+      ],
+      [
+        () => connectDatagram({ hostname: "recvmsg-test-host.invalid", port: 9, localAddr: { port: 70000 } }),
+        /^connectDatagram: localAddr\.port /,
+      ],
+      [
+        () => connectDatagram({ hostname: "recvmsg-test-host.invalid", port: 9, localAddr: { hostname: "a b" } }),
+        /^connectDatagram: localAddr\.hostname /,
+      ],
+      [
+        () =>
+          connectDatagram({ hostname: "recvmsg-test-host.invalid", port: 9, ipv6Only: "yes" as unknown as boolean }),
+        /^connectDatagram: ipv6Only must be a boolean/,
+      ],
+    ];
+    for (const [call, message] of checks) {
+      const e = net.within(ns, () => {
+        try {
+          call();
+        } catch (e) {
+          return e;
+        }
+        return null;
+      });
+      assert.ok(e instanceof TypeError || e instanceof RangeError, `${message}: ${e}`);
+      assert.match((e as Error).message, message);
+    }
     using ok = listenDatagram({ hostname: "127.0.0.1" });
     assert.ok(ok.addr.port > 0);
   },
