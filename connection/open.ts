@@ -10,7 +10,7 @@ import { platform } from "../ffi/select.ts";
 import { bindFailure, SocketError } from "../errors.ts";
 import type { ListenOptions } from "../message.ts";
 import { describeValue } from "../structs/describe.ts";
-import { ipv4Bits, parseIPv4, parseIPv6 } from "../structs/ip.ts";
+import { ipv4Bits, isV4Mapped, parseIPv4, parseIPv6 } from "../structs/ip.ts";
 import { stripBrackets } from "../structs/sockaddr.ts";
 import { refuseUnknownKeys } from "./checks.ts";
 import { hostName, lookupHost } from "./resolve.ts";
@@ -180,13 +180,17 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   }
   const { hostname: _h, port: _p, localAddr: _l, ...rest } = options;
   const bindOptions = { ...rest, port: local.port ?? 0, reportUnreachable: options.reportUnreachable ?? true };
-  // Every option is checked before any name is looked up (the wildcard stands in for a bind address left
-  // out, of the family the options need; a named localAddr is only checked for its form here).
-  const v6Wanted = options.ipv6Only === true || options.protocol === "icmpv6" || options.protocol === 58 ||
-    (name === null && ipv4Bits(stripBrackets(options.hostname)) < 0);
+  // A localAddr hostname of null or undefined is left out: the wildcard of the peer's family is bound.
+  const localHost = local.hostname ?? undefined;
+  // Every option is checked before any name is looked up. The wildcard stands in for a bind address left
+  // out: of a numeric peer's family (as it is bound then), or of the family the options need for a named
+  // peer. A named localAddr is only checked for its form here.
+  const v6Wanted = name === null
+    ? ipv4Bits(stripBrackets(options.hostname)) < 0
+    : options.ipv6Only === true || options.protocol === "icmpv6" || options.protocol === 58;
   const checked = asConnectError(() =>
     validateOptions(
-      { ...bindOptions, hostname: local.hostname ?? (v6Wanted ? "::" : "0.0.0.0") },
+      { ...bindOptions, hostname: localHost ?? (v6Wanted ? "::" : "0.0.0.0") },
       "listenDatagram",
       LISTEN_KEYS,
       undefined,
@@ -196,12 +200,9 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
   // Then the names: the local one first, and the peer's of the family the options or the bind address need
   // (ICMP IPv4; ICMPv6 and ipv6Only IPv6; a specific local address its own; else the resolver's first).
   let family: 0 | 4 | 6 = checked.protocol === 1 ? 4 : checked.protocol === 58 || checked.ipv6Only ? 6 : 0;
-  const localName = typeof local.hostname === "string" ? hostName(local.hostname) : null;
-  const bind = localName ? lookupHost(platform.backend, localName, family) : local.hostname;
-  if (family === 0 && bind !== undefined) {
-    const b = stripBrackets(bind);
-    family = ipv4Bits(b) >= 0 ? 4 : b !== "::" && parseIPv6(b) ? 6 : 0;
-  }
+  const localName = typeof localHost === "string" ? hostName(localHost) : null;
+  const bind = localName ? lookupHost(platform.backend, localName, family) : localHost;
+  if (family === 0 && bind !== undefined) family = familyOfBind(stripBrackets(bind));
   const peer = name === null ? stripBrackets(options.hostname) : lookupHost(platform.backend, name, family);
   const v4 = parseIPv4(peer) !== null;
   const v6 = !v4 && parseIPv6(peer) !== null;
@@ -231,6 +232,19 @@ export function connectDatagram(options: ConnectOptions): DatagramConn {
 }
 
 const LOCAL_KEYS: ReadonlySet<string> = new Set(["hostname", "port"]);
+
+/**
+ * The family a peer must have to be reached from a socket bound to `address`: IPv4 for an IPv4 address
+ * or an IPv4-mapped one (such a socket reaches IPv4 peers only), none in particular for a wildcard
+ * (`0.0.0.0` binds IPv4: 4; `::` in any spelling is dual-stack: 0), IPv6 for any other IPv6 address.
+ */
+function familyOfBind(address: string): 0 | 4 | 6 {
+  if (ipv4Bits(address) >= 0) return 4;
+  const v6 = parseIPv6(address);
+  if (v6 === null) return 0;
+  if (isV4Mapped(v6.bytes)) return 4;
+  return v6.bytes.every((b) => b === 0) ? 0 : 6;
+}
 
 /** `fn()`, with its argument errors naming what connectDatagram's caller wrote: localAddr's hostname and port are the bind's. */
 function asConnectError<T>(fn: () => T): T {
@@ -409,7 +423,11 @@ function validateOptions(
     );
   }
   // Of the family the options need: ICMP IPv4, ICMPv6 and ipv6Only IPv6; else the resolver's first.
-  // (Without `lookup`, a name is only checked for its form: the checks of its family wait for its address.)
+  // (Without `lookup`, a name is only checked for its form: the checks of its family wait for its address,
+  // but ICMP over IPv4 with ipv6Only contradicts itself whatever the name gives, and is refused first.)
+  if (name !== null && number === 1 && options.ipv6Only === true) {
+    throw new TypeError(`${fn}: ipv6Only applies to an IPv6 socket; protocol ${JSON.stringify(protocol)} is IPv4's`);
+  }
   if (name !== null && lookup) {
     hostname = lookupHost(
       platform.backend,

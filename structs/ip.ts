@@ -1,5 +1,5 @@
 /**
- * IP address text ⇄ bytes. Numeric addresses only: this module never resolves names.
+ * IP address text ⇄ bytes. Numeric addresses only: nothing here resolves names (the backends' getaddrinfo does).
  * IPv6 text is written in the canonical form of RFC 5952 (lower case, longest run of two or more
  * zero groups as `::`, the first such run on a tie), and v4-mapped addresses as `::ffff:a.b.c.d`.
  *

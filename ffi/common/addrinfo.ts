@@ -64,14 +64,23 @@ export function listAt(result: Uint8Array): bigint {
 
 /**
  * The addresses of the list at `first`, in its order, each once (an IPv6 one with its numeric zone when
- * it has one); records of other families are passed over. The caller frees the list.
+ * it has one); records of other families are passed over. The list is given to `free` (freeaddrinfo)
+ * once read, whatever happens.
  *
  * @example
  * ```ts ignore
- * addressesOf(first, shape); // ["127.0.0.1"]
+ * addressesOf(first, shape, (p) => lib.freeaddrinfo(p)); // ["127.0.0.1"]
  * ```
  */
-export function addressesOf(first: bigint, shape: AddrinfoShape): string[] {
+export function addressesOf(first: bigint, shape: AddrinfoShape, free: (list: bigint) => void): string[] {
+  try {
+    return readList(first, shape);
+  } finally {
+    free(first);
+  }
+}
+
+function readList(first: bigint, shape: AddrinfoShape): string[] {
   const f = shape.layout.fields;
   const out: string[] = [];
   for (let p = first, n = 0; p !== 0n && n < MAX_RECORDS; n++) {

@@ -51,13 +51,7 @@ export function posixLookup(name: string, family: 0 | 4 | 6): string[] {
     const e = rc === (r.darwin ? 11 : -11) ? P.errno(l.errno()) : eaiError(rc, r.darwin);
     throw new SocketError(e.name, e.code, "getaddrinfo", e.message, { address: name });
   }
-  const first = listAt(args.result);
-  let found: string[];
-  try {
-    found = addressesOf(first, r.shape);
-  } finally {
-    r.lib.freeaddrinfo(first);
-  }
+  const found = addressesOf(listAt(args.result), r.shape, (list) => r.lib.freeaddrinfo(list));
   if (found.length > 0) return found;
   const e = eaiError(r.darwin ? 7 : -5, r.darwin); // EAI_NODATA: records, but none of an address family we read
   throw new SocketError(e.name, e.code, "getaddrinfo", e.message, { address: name });

@@ -43,13 +43,7 @@ export function winsockLookup(name: string, family: 0 | 4 | 6): string[] {
       const e = winsockError(rc);
       throw new SocketError(e.name, e.code, "getaddrinfo", e.message, { address: name });
     }
-    const first = listAt(args.result);
-    let found: string[];
-    try {
-      found = addressesOf(first, r.shape);
-    } finally {
-      r.lib.freeaddrinfo(first);
-    }
+    const found = addressesOf(listAt(args.result), r.shape, (list) => r.lib.freeaddrinfo(list));
     if (found.length > 0) return found;
     const e = winsockError(11004); // WSANO_DATA: records, but none of an address family we read
     throw new SocketError(e.name, e.code, "getaddrinfo", e.message, { address: name });

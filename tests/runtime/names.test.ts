@@ -48,6 +48,20 @@ test("connectDatagram looks up its peer's name, of the family of a numeric local
   const m = await server.receiveMsg({ signal: AbortSignal.timeout(5000) });
   assert.deepEqual([...m.data], [1, 2, 3]);
   assert.equal(m.remoteAddr.port, c.addr.port);
+  // A localAddr hostname of null is left out, as before names were looked up: the wildcard is bound.
+  using unnamed = connectDatagram({
+    hostname: expected,
+    port: server.addr.port,
+    localAddr: { hostname: null as unknown as string },
+  });
+  assert.equal(unnamed.remoteAddr?.port, server.addr.port);
+  // The numeric checks say what they said before: ICMP with ipv6Only, the wildcard of the peer's family.
+  assert.throws(
+    () => connectDatagram({ hostname: "127.0.0.1", port: 9, protocol: "icmp", ipv6Only: true }),
+    (e: Error) =>
+      e instanceof TypeError &&
+      e.message === `connectDatagram: ipv6Only applies to an IPv6 socket; "0.0.0.0" is an IPv4 address`,
+  );
   // A named localAddr is looked up first, and the peer's name then of its family.
   using named = connectDatagram({
     hostname: "localhost",
@@ -123,6 +137,21 @@ test(
         /^connectDatagram: localAddr\.hostname /,
       ],
       [
+        () => listenDatagram({ hostname: "recvmsg-test-host.invalid", protocol: "icmp", ipv6Only: true }),
+        /^listenDatagram: ipv6Only applies to an IPv6 socket; protocol "icmp" is IPv4's/,
+      ],
+      [
+        () =>
+          connectDatagram({
+            hostname: "127.0.0.1",
+            port: 9,
+            protocol: "icmp",
+            ipv6Only: true,
+            localAddr: { hostname: "recvmsg-test-host.invalid" },
+          }),
+        /^connectDatagram: ipv6Only applies to an IPv6 socket; protocol "icmp" is IPv4's/,
+      ],
+      [
         () =>
           connectDatagram({ hostname: "recvmsg-test-host.invalid", port: 9, ipv6Only: "yes" as unknown as boolean }),
         /^connectDatagram: ipv6Only must be a boolean/,
@@ -176,3 +205,16 @@ test(
   },
   { windows: false, skip: onWindows ? undefined : wineInNamespace.unavailable(runtime), timeout: 180_000 },
 );
+
+test("a peer's name is looked up of the family its bind address reaches: IPv4 from an IPv4-mapped one", async () => {
+  using server = listenDatagram({ hostname: "127.0.0.1" });
+  using c = connectDatagram({
+    hostname: "localhost",
+    port: server.addr.port,
+    localAddr: { hostname: "::ffff:127.0.0.1" },
+  });
+  assert.equal(await c.send(new Uint8Array([4])), 1);
+  const m = await server.receiveMsg({ signal: AbortSignal.timeout(5000) });
+  assert.deepEqual([...m.data], [4]);
+  assert.deepEqual(m.remoteAddr, { transport: "udp", hostname: "127.0.0.1", port: c.addr.port });
+});
