@@ -433,7 +433,7 @@ export function checkSend(
         throw new TypeError(
           `${
             addrPath(method)
-          }.hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${
+          }.hostname must be a numeric IPv4 or IPv6 address (this call takes numbers: send(), listenDatagram and connectDatagram look names up), got ${
             JSON.stringify(hostname)
           }`,
         );
@@ -555,7 +555,7 @@ function checkDestination(to: { hostname: string; port: number }, socketIPv6: bo
   const host = stripBrackets(to.hostname);
   if (ipv4Bits(host) < 0 && parseIPv6Into(host, V6, 0) < 0) {
     throw new TypeError(
-      `${label}.remoteAddr.hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${
+      `${label}.remoteAddr.hostname must be a numeric IPv4 or IPv6 address (this call takes numbers: send(), listenDatagram and connectDatagram look names up), got ${
         JSON.stringify(to.hostname)
       }`,
     );

@@ -144,9 +144,7 @@ export function encodeSockaddr(
   const zone = parseIPv6Into(stripBrackets(hostname), bytes, offset + IN6.sin6_addr.offset);
   if (zone < 0) {
     throw new TypeError(
-      `hostname must be a numeric IPv4 or IPv6 address (this module does not resolve names), got ${
-        JSON.stringify(hostname)
-      }`,
+      `hostname must be a numeric IPv4 or IPv6 address (structs never look names up), got ${JSON.stringify(hostname)}`,
     );
   }
   bytes.fill(0, offset, offset + IN6.sin6_addr.offset);

@@ -60,7 +60,7 @@ test("send looks up a host name as Deno does (localhost: /etc/hosts or the syste
   await assert.rejects(a.send("x" as unknown as Uint8Array, to), /^TypeError: send: data must be a Uint8Array/);
   await assert.rejects(
     a.sendMsg(new Uint8Array(1), to),
-    /^TypeError: sendMsg: remoteAddr\.hostname must be a numeric IPv4 or IPv6 address \(this module does not resolve names\)/,
+    /^TypeError: sendMsg: remoteAddr\.hostname must be a numeric IPv4 or IPv6 address \(this call takes numbers: send\(\), listenDatagram and connectDatagram look names up\)/,
   );
   // Neither a number nor a name: refused before any lookup, naming the parameter.
   for (const hostname of ["", " localhost", "[localhost]", "::1%lo", "local host", "a..b"]) {
