@@ -215,7 +215,11 @@ export interface ListenOptions {
 
 /** Options of one receive. */
 export interface ReceiveOptions {
-  /** Receive into this buffer; `data` is then a view into it. Its length is the most that is read. */
+  /**
+   * Receive into this buffer; `data` is then a view into it. Its length is the most that is read. Receives
+   * into one buffer may give the same view object again when their datagrams cover the same bytes (two
+   * messages then show the later datagram, as two views of the buffer would): no view is made per datagram.
+   */
   buffer?: Uint8Array;
   /** Leave the datagram queued (MSG_PEEK). */
   peek?: boolean;

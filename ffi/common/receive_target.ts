@@ -135,7 +135,8 @@ export function viewOf(target: Uint8Array, start: number, bytes: number, previou
  * {@link viewOf} with a memory of the views it made, one per slot (a batch's index; 0 for single
  * receives): a reused message whose `data` is the view this memo made for the same caller buffer at that
  * slot is known to be a view of that buffer without asking for either `buffer` (a call into the engine:
- * 9–18 ns on V8, 7 on JavaScriptCore, twice per datagram). One per socket; it holds the caller's last
+ * 9–18 ns on V8, 7 on JavaScriptCore, twice per datagram), and a receive without one gets the slot's last
+ * view again when it covers the same bytes. One per socket; it holds the caller's last
  * buffer and the views made of it, as the socket's other caches hold their last, until another buffer
  * comes or the socket is dropped.
  *
@@ -172,6 +173,15 @@ export class ViewMemo {
       (previous === this.#views[slot] || previous.buffer === target.buffer)
     ) {
       return previous;
+    }
+    // The view this memo made last at this slot, when it covers the same bytes: a receive into one buffer
+    // without `reuse` then makes no view either (on JavaScriptCore a view of a buffer costs more than a
+    // copy of 64 bytes). Two messages may share one `data` object so: both show the same bytes of the
+    // caller's buffer, which each receive overwrites anyway. (An out-of-bounds view reads length 0, so it
+    // never matches a datagram of some bytes.)
+    const made = this.#views[slot];
+    if (made !== undefined && bytes !== 0 && made.length === bytes && made.byteOffset === target.byteOffset + start) {
+      return made;
     }
     // A view made from the buffer: subarray would look the constructor up (its species) every time, and
     // measured 22 ns against 13 on V8. A subclass keeps subarray, so that its views are of its class.

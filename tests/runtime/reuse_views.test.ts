@@ -41,6 +41,20 @@ test(`ViewMemo (${runtime}): keeps a view only when it is exactly the one asked 
   const f = memo.view(other, 0, 16, e, 3);
   assert.notEqual(f, e);
   assert.equal(f.buffer, other.buffer);
+  // Without a message to reuse, the memo's own last view at the slot serves when it covers the same bytes
+  // (a receive loop into one buffer makes no view), and only then.
+  const loop = new Uint8Array(2048);
+  const h = memo.view(loop, 0, 32, null, 0);
+  assert.equal(memo.view(loop, 0, 32, null, 0), h);
+  const shorter = memo.view(loop, 0, 31, null, 0);
+  assert.notEqual(shorter, h);
+  assert.deepEqual([shorter.byteOffset, shorter.length, shorter.buffer === loop.buffer], [0, 31, true]);
+  const moved = memo.view(loop, 64, 31, null, 0);
+  assert.deepEqual([moved.byteOffset, moved.length], [64, 31]);
+  // Never an empty view twice: an out-of-bounds view reads as one.
+  const empty = memo.view(loop, 0, 0, null, 0);
+  assert.equal(empty.length, 0);
+  assert.notEqual(memo.view(loop, 0, 0, null, 0), empty);
   // A subclass keeps its class.
   const bytes = new Bytes(256);
   const g = memo.view(bytes, 8, 8, null, 0);
@@ -162,4 +176,41 @@ test(`a buffer of a Uint8Array subclass (${runtime}): the datagram's view is of 
   assert.ok(again.data instanceof Bytes);
   assert.deepEqual([...again.data], [4, 5, 6, 7]);
   assert.equal(again.data.buffer, buffer.buffer);
+});
+
+test(`receives into one buffer without reuse (${runtime}): same-sized datagrams share one view, each showing its own bytes`, async () => {
+  await using rx = listenDatagram({ hostname: "127.0.0.1" });
+  await using tx = listenDatagram({ hostname: "127.0.0.1" });
+  const buffer = new Uint8Array(2048);
+  const sizes = [5, 5, 6, 6, 5];
+  for (let i = 0; i < sizes.length; i++) {
+    await tx.sendMsg(new Uint8Array(sizes[i]).fill(i + 1), rx.addr);
+  }
+  const seen: Uint8Array[] = [];
+  const it = rx.messages({ buffer, signal: AbortSignal.timeout(5000) });
+  for (let i = 0; i < sizes.length; i++) {
+    const r = await it.next();
+    assert.equal(r.done, false);
+    const data = r.value!.data;
+    // Read before the next receive overwrites the buffer, as with any view of it.
+    assert.deepEqual([...data], new Array(sizes[i]).fill(i + 1), `datagram ${i}: its own bytes`);
+    assert.deepEqual(
+      [data.buffer === buffer.buffer, data.byteOffset],
+      [true, 0],
+      `datagram ${i}: a view of the buffer`,
+    );
+    seen.push(data);
+  }
+  await it.return!();
+  // 0 and 1 (5 bytes), then 2 and 3 (6 bytes): one view each; 4 is 5 bytes again, after a 6-byte view.
+  assert.equal(seen[1], seen[0]);
+  assert.notEqual(seen[2], seen[1]);
+  assert.equal(seen[3], seen[2]);
+  assert.notEqual(seen[4], seen[3]);
+  assert.deepEqual(seen.map((v) => v.length), [5, 5, 6, 6, 5]);
+  // The same with receiveMsg and tryReceiveMsg, which share the socket's memory of views.
+  await tx.sendMsg(new Uint8Array([9, 9, 9, 9, 9]), rx.addr);
+  const a = await rx.receiveMsg({ buffer, signal: AbortSignal.timeout(5000) });
+  assert.equal(a.data, seen[4]);
+  assert.deepEqual([...a.data], [9, 9, 9, 9, 9]);
 });
